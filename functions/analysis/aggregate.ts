@@ -1,0 +1,379 @@
+import type { JsOperation, ParsedEvent, UnparseableEvent } from '../events/types.js';
+import type { Nanos } from '../time/nanos.js';
+import {
+  count,
+  emptyCounts,
+  emptySample,
+  insertBounded,
+  mergeBounded,
+  mergeCounts,
+  mergeSamples,
+  sample,
+  type CountTable,
+  type SampleSet,
+} from './bounded.js';
+
+/**
+ * The running state of one period (or slice of one). Every field merges exactly, so
+ * finalize(merge(a, b)) equals the state of the whole; nothing in it grows with the number of events
+ * beyond the bounded lists and the capped distinct-key tables.
+ */
+export interface AggregateState {
+  limits: AggregateLimits;
+  events: number;
+  users: Map<string, UserActivity>;
+  connects: number;
+  disconnects: number;
+  leafnodes: { connects: number; disconnects: number; remotes: Map<string, LeafRemote> };
+  authFailures: { total: number; byUser: CountTable; byHost: CountTable };
+  jetstream: {
+    /** Changes that happened, whether or not paired yet, counted once each. */
+    byOperation: Map<JsOperation, number>;
+    refused: number;
+    changes: ChangeRecord[];
+    /** Advisory actions and audit records waiting for their partner. */
+    pendingActions: PendingPart[];
+    pendingAudits: PendingPart[];
+    reads: number;
+    ownReads: number;
+    advisories: CountTable;
+  };
+  transactions: { total: number; bySubject: CountTable; first: Nanos | null; last: Nanos | null };
+  unparseable: { total: number; listed: UnparseableEvent[] };
+}
+
+export interface AggregateLimits {
+  /** Detail rows kept in lists; counts stay exact. */
+  maxListed: number;
+  /** Distinct client names and hosts kept per user. */
+  maxSamples: number;
+  /** How far apart an advisory and its audit record may be stored and still be one change. */
+  pairWindowNs: Nanos;
+}
+
+export const DEFAULT_LIMITS: AggregateLimits = { maxListed: 1000, maxSamples: 20, pairWindowNs: 5_000_000_000n };
+
+export interface UserActivity {
+  account: string;
+  user: string | null;
+  connects: number;
+  disconnects: number;
+  totalDurationNs: Nanos;
+  maxDurationNs: Nanos;
+  clients: SampleSet;
+  hosts: SampleSet;
+}
+
+export interface LeafRemote {
+  account: string;
+  user: string | null;
+  name: string | null;
+  connects: number;
+  disconnects: number;
+  hosts: SampleSet;
+}
+
+export interface ChangeRecord {
+  ts: Nanos;
+  stream: string;
+  seq: number;
+  account: string;
+  user: string | null;
+  client: string | null;
+  host: string | null;
+  operation: JsOperation;
+  target: string;
+  success: boolean;
+  detail: string | null;
+  /** Where the evidence is: the advisory and/or the audit record. */
+  evidence: { stream: string; seq: number }[];
+}
+
+interface PendingPart {
+  key: string;
+  record: ChangeRecord;
+}
+
+/** Operations the server announces with an advisory of their own besides the audit record. */
+const ANNOUNCED = new Set<JsOperation>(['stream.create', 'stream.update', 'stream.delete', 'consumer.create', 'consumer.delete']);
+
+export function emptyAggregate(limits: AggregateLimits = DEFAULT_LIMITS): AggregateState {
+  return {
+    limits,
+    events: 0,
+    users: new Map(),
+    connects: 0,
+    disconnects: 0,
+    leafnodes: { connects: 0, disconnects: 0, remotes: new Map() },
+    authFailures: { total: 0, byUser: emptyCounts(), byHost: emptyCounts() },
+    jetstream: {
+      byOperation: new Map(),
+      refused: 0,
+      changes: [],
+      pendingActions: [],
+      pendingAudits: [],
+      reads: 0,
+      ownReads: 0,
+      advisories: emptyCounts(),
+    },
+    transactions: { total: 0, bySubject: emptyCounts(), first: null, last: null },
+    unparseable: { total: 0, listed: [] },
+  };
+}
+
+export function compareChanges(a: ChangeRecord, b: ChangeRecord): number {
+  if (a.ts !== b.ts) return a.ts < b.ts ? -1 : 1;
+  if (a.stream !== b.stream) return a.stream < b.stream ? -1 : 1;
+  return a.seq - b.seq;
+}
+
+export function compareUnparseable(a: UnparseableEvent, b: UnparseableEvent): number {
+  if (a.stream !== b.stream) return a.stream < b.stream ? -1 : 1;
+  return a.seq - b.seq;
+}
+
+const SEP = '\u0000';
+
+export function addUnparseable(state: AggregateState, item: UnparseableEvent): void {
+  state.unparseable.total += 1;
+  insertBounded(state.unparseable.listed, item, state.limits.maxListed, compareUnparseable);
+}
+
+export function addEvent(state: AggregateState, event: ParsedEvent): void {
+  state.events += 1;
+  switch (event.type) {
+    case 'connect':
+    case 'disconnect': {
+      const { client } = event;
+      const connect = event.type === 'connect';
+      if (client.kind === 'Leafnode') {
+        const key = [client.account, client.user ?? '', client.name ?? ''].join(SEP);
+        let remote = state.leafnodes.remotes.get(key);
+        if (!remote) {
+          remote = { account: client.account, user: client.user, name: client.name, connects: 0, disconnects: 0, hosts: emptySample() };
+          state.leafnodes.remotes.set(key, remote);
+        }
+        if (connect) {
+          state.leafnodes.connects += 1;
+          remote.connects += 1;
+        } else {
+          state.leafnodes.disconnects += 1;
+          remote.disconnects += 1;
+        }
+        if (client.host) sample(remote.hosts, client.host, state.limits.maxSamples);
+        return;
+      }
+      const user = userActivity(state, client.account, client.user);
+      if (connect) {
+        state.connects += 1;
+        user.connects += 1;
+      } else {
+        state.disconnects += 1;
+        user.disconnects += 1;
+        if (event.durationNs !== null) {
+          user.totalDurationNs += event.durationNs;
+          if (event.durationNs > user.maxDurationNs) user.maxDurationNs = event.durationNs;
+        }
+      }
+      if (client.name) sample(user.clients, client.name, state.limits.maxSamples);
+      if (client.host) sample(user.hosts, client.host, state.limits.maxSamples);
+      return;
+    }
+    case 'auth-failure':
+      state.authFailures.total += 1;
+      count(state.authFailures.byUser, event.user ?? '');
+      count(state.authFailures.byHost, event.host ?? '');
+      return;
+    case 'leafnode-connect':
+      // Only sent where gateways exist, alongside the ordinary CONNECT that is already counted.
+      return;
+    case 'js-action': {
+      if (event.own) {
+        state.jetstream.ownReads += 1;
+        return;
+      }
+      const record: ChangeRecord = {
+        ts: event.ts, stream: event.stream, seq: event.seq, account: event.account, user: null, client: null, host: null,
+        operation: event.operation, target: event.target, success: true, detail: null,
+        evidence: [{ stream: event.stream, seq: event.seq }],
+      };
+      pair(state, record, 'action');
+      return;
+    }
+    case 'api-audit': {
+      if (event.own) {
+        state.jetstream.ownReads += 1;
+        return;
+      }
+      if (event.operation === null) {
+        state.jetstream.reads += 1;
+        return;
+      }
+      const record: ChangeRecord = {
+        ts: event.ts, stream: event.stream, seq: event.seq, account: event.account, user: event.user, client: event.client,
+        host: event.host, operation: event.operation, target: event.target, success: event.success, detail: event.detail,
+        evidence: [{ stream: event.stream, seq: event.seq }],
+      };
+      if (event.success && ANNOUNCED.has(event.operation)) pair(state, record, 'audit');
+      else settle(state, record);
+      return;
+    }
+    case 'advisory':
+      count(state.jetstream.advisories, event.advisory);
+      return;
+    case 'transaction': {
+      const tx = state.transactions;
+      tx.total += 1;
+      count(tx.bySubject, event.subject);
+      if (tx.first === null || event.ts < tx.first) tx.first = event.ts;
+      if (tx.last === null || event.ts > tx.last) tx.last = event.ts;
+      return;
+    }
+  }
+}
+
+function userActivity(state: AggregateState, account: string, user: string | null): UserActivity {
+  const key = account + SEP + (user ?? '');
+  let activity = state.users.get(key);
+  if (!activity) {
+    activity = {
+      account, user, connects: 0, disconnects: 0, totalDurationNs: 0n, maxDurationNs: 0n,
+      clients: emptySample(), hosts: emptySample(),
+    };
+    state.users.set(key, activity);
+  }
+  return activity;
+}
+
+function settle(state: AggregateState, record: ChangeRecord): void {
+  const js = state.jetstream;
+  js.byOperation.set(record.operation, (js.byOperation.get(record.operation) ?? 0) + 1);
+  if (!record.success) js.refused += 1;
+  insertBounded(js.changes, record, state.limits.maxListed, compareChanges);
+}
+
+/** An advisory says what changed, the audit record who asked: together they are one change. */
+function pair(state: AggregateState, record: ChangeRecord, part: 'action' | 'audit'): void {
+  const js = state.jetstream;
+  const key = [record.account, record.operation, record.target].join(SEP);
+  const partners = part === 'action' ? js.pendingAudits : js.pendingActions;
+  let best = -1;
+  for (let i = 0; i < partners.length; i++) {
+    const candidate = partners[i]!;
+    if (candidate.key !== key || absDiff(candidate.record.ts, record.ts) > state.limits.pairWindowNs) continue;
+    if (best < 0 || absDiff(candidate.record.ts, record.ts) < absDiff(partners[best]!.record.ts, record.ts)) best = i;
+  }
+  if (best >= 0) {
+    const [partner] = partners.splice(best, 1);
+    const audit = part === 'audit' ? record : partner!.record;
+    const action = part === 'action' ? record : partner!.record;
+    settle(state, {
+      ...audit,
+      // The advisory is the server's statement that the change took effect: its time is the change's time.
+      ts: action.ts, stream: action.stream, seq: action.seq,
+      evidence: [...action.evidence, ...audit.evidence].sort((a, b) => (a.stream === b.stream ? a.seq - b.seq : a.stream < b.stream ? -1 : 1)),
+    });
+  } else {
+    (part === 'action' ? js.pendingActions : js.pendingAudits).push({ key, record });
+  }
+  expirePending(state, record.stream, record.ts);
+}
+
+function absDiff(a: Nanos, b: Nanos): Nanos {
+  return a > b ? a - b : b - a;
+}
+
+/** Parts older than the pairing window than the newest message of their stream will never be paired. */
+function expirePending(state: AggregateState, stream: string, now: Nanos | null): void {
+  const js = state.jetstream;
+  for (const list of [js.pendingActions, js.pendingAudits]) {
+    for (let i = list.length - 1; i >= 0; i--) {
+      const { record } = list[i]!;
+      if (now === null || (record.stream === stream && now - record.ts > state.limits.pairWindowNs)) {
+        list.splice(i, 1);
+        settle(state, record);
+      }
+    }
+  }
+}
+
+/** Settles whatever is still waiting for a partner: call once the whole period has been added. */
+export function settlePending(state: AggregateState): void {
+  expirePending(state, '', null);
+}
+
+export function mergeAggregates(a: AggregateState, b: AggregateState): AggregateState {
+  const limits = a.limits;
+  const merged = emptyAggregate(limits);
+  merged.events = a.events + b.events;
+  merged.connects = a.connects + b.connects;
+  merged.disconnects = a.disconnects + b.disconnects;
+  for (const source of [a, b]) {
+    for (const [key, u] of source.users) {
+      const m = merged.users.get(key);
+      if (!m) merged.users.set(key, { ...u, clients: { ...u.clients, values: [...u.clients.values] }, hosts: { ...u.hosts, values: [...u.hosts.values] } });
+      else {
+        m.connects += u.connects;
+        m.disconnects += u.disconnects;
+        m.totalDurationNs += u.totalDurationNs;
+        if (u.maxDurationNs > m.maxDurationNs) m.maxDurationNs = u.maxDurationNs;
+        m.clients = mergeSamples(m.clients, u.clients, limits.maxSamples);
+        m.hosts = mergeSamples(m.hosts, u.hosts, limits.maxSamples);
+      }
+    }
+    for (const [key, r] of source.leafnodes.remotes) {
+      const m = merged.leafnodes.remotes.get(key);
+      if (!m) merged.leafnodes.remotes.set(key, { ...r, hosts: { ...r.hosts, values: [...r.hosts.values] } });
+      else {
+        m.connects += r.connects;
+        m.disconnects += r.disconnects;
+        m.hosts = mergeSamples(m.hosts, r.hosts, limits.maxSamples);
+      }
+    }
+  }
+  merged.leafnodes.connects = a.leafnodes.connects + b.leafnodes.connects;
+  merged.leafnodes.disconnects = a.leafnodes.disconnects + b.leafnodes.disconnects;
+  merged.authFailures = {
+    total: a.authFailures.total + b.authFailures.total,
+    byUser: mergeCounts(a.authFailures.byUser, b.authFailures.byUser),
+    byHost: mergeCounts(a.authFailures.byHost, b.authFailures.byHost),
+  };
+  const js = merged.jetstream;
+  for (const source of [a, b]) {
+    for (const [op, n] of source.jetstream.byOperation) js.byOperation.set(op, (js.byOperation.get(op) ?? 0) + n);
+  }
+  js.refused = a.jetstream.refused + b.jetstream.refused;
+  js.changes = mergeBounded(a.jetstream.changes, b.jetstream.changes, limits.maxListed, compareChanges);
+  js.reads = a.jetstream.reads + b.jetstream.reads;
+  js.ownReads = a.jetstream.ownReads + b.jetstream.ownReads;
+  js.advisories = mergeCounts(a.jetstream.advisories, b.jetstream.advisories);
+  // Parts left waiting at a slice's edge may find their partner in the other slice: pair them in time order.
+  const waiting = [
+    ...[...a.jetstream.pendingActions, ...b.jetstream.pendingActions].map((p) => ({ part: 'action' as const, record: p.record })),
+    ...[...a.jetstream.pendingAudits, ...b.jetstream.pendingAudits].map((p) => ({ part: 'audit' as const, record: p.record })),
+  ].sort((x, y) => compareChanges(x.record, y.record));
+  for (const { part, record } of waiting) pair(merged, record, part);
+  merged.transactions = {
+    total: a.transactions.total + b.transactions.total,
+    bySubject: mergeCounts(a.transactions.bySubject, b.transactions.bySubject),
+    first: minNanos(a.transactions.first, b.transactions.first),
+    last: maxNanos(a.transactions.last, b.transactions.last),
+  };
+  merged.unparseable = {
+    total: a.unparseable.total + b.unparseable.total,
+    listed: mergeBounded(a.unparseable.listed, b.unparseable.listed, limits.maxListed, compareUnparseable),
+  };
+  return merged;
+}
+
+function minNanos(a: Nanos | null, b: Nanos | null): Nanos | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a < b ? a : b;
+}
+
+function maxNanos(a: Nanos | null, b: Nanos | null): Nanos | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a > b ? a : b;
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { IANAZone } from 'luxon';
+
+export const STREAM_KINDS = ['system-events', 'advisories', 'transactions'] as const;
+export type StreamKind = (typeof STREAM_KINDS)[number];
+
+const nonEmpty = z.string().min(1, 'must not be empty');
+const serverUrl = z
+  .string()
+  .regex(/^(nats|tls|ws|wss):\/\/[^\s]+$|^[^\s:/]+:\d+$/, 'must be a NATS URL such as nats://127.0.0.1:4222');
+
+const tls = z.strictObject({
+  ca: nonEmpty.optional(),
+  cert: nonEmpty.optional(),
+  key: nonEmpty.optional(),
+});
+
+const natsConnection = z
+  .strictObject({
+  servers: z.array(serverUrl).min(1, 'must name at least one server'),
+  user: nonEmpty.optional(),
+  pass: z.string().optional(),
+  token: nonEmpty.optional(),
+  creds: nonEmpty.optional(),
+  tls: tls.optional(),
+  /** Seconds to wait for a server before the run fails. */
+  connectTimeoutSeconds: z.number().positive().max(300).default(10),
+  })
+  .superRefine((n, ctx) => {
+  const ways = [n.user !== undefined, n.token !== undefined, n.creds !== undefined].filter(Boolean).length;
+  if (ways > 1) ctx.addIssue({ code: 'custom', message: 'use only one of user/pass, token or creds' });
+  if (n.user !== undefined && n.pass === undefined) ctx.addIssue({ code: 'custom', path: ['pass'], message: 'is required with user' });
+  if (n.pass !== undefined && n.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'is required with pass' });
+  });
+
+const subjectToken = /^[^\s]+$/;
+
+const streamRef = z.strictObject({
+  stream: z.string().regex(/^[^\s.*>/\\]+$/, 'must be a JetStream stream name (no spaces, dots, * or >)'),
+  kind: z.enum(STREAM_KINDS),
+  /** The account whose activity the stream records (advisories); defaults to the reading account. */
+  account: nonEmpty.optional(),
+  /** Subjects the stream captures; provision derives them from the kind when left out. */
+  subjects: z.array(z.string().regex(subjectToken, 'must be a NATS subject')).min(1).optional(),
+  /** A stream that may legitimately hold no message on a day (no completeness failure for silence). */
+  quiet: z.boolean().default(false),
+});
+
+const source = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _'),
+  nats: natsConnection,
+  /** The account this source's user belongs to; needed only to tell own from imported advisories. */
+  account: nonEmpty.optional(),
+  streams: z.array(streamRef).min(1, 'must list at least one stream'),
+});
+
+export const configSchema = z
+  .strictObject({
+  timezone: z.string().refine((tz) => IANAZone.isValidZone(tz), {
+    message: 'is not a known IANA time zone (for example "America/New_York" or "UTC")',
+  }).default('UTC'),
+  sources: z.array(source).min(1, 'must list at least one source'),
+  archive: nonEmpty.default('./reports'),
+  email: z
+    .strictObject({
+      from: z.email('must be an email address'),
+      to: z.array(z.email('must be an email address')).min(1, 'must name at least one recipient'),
+      outbox: nonEmpty.optional(),
+    })
+    .optional(),
+  capture: z
+    .strictObject({
+      /** How long capture streams must keep messages; provision sets max_age to at least this. */
+      retentionDays: z.number().int().positive().default(400),
+      /** max_age of created streams; 0 keeps messages until the retention limit of the account. */
+      maxAgeDays: z.number().int().min(0).default(0),
+      replicas: z.number().int().min(1).max(5).default(1),
+    })
+    .default({ retentionDays: 400, maxAgeDays: 0, replicas: 1 })
+    .refine((c) => c.maxAgeDays === 0 || c.maxAgeDays >= c.retentionDays, {
+      message: 'maxAgeDays must be 0 (no age limit) or at least retentionDays',
+      path: ['maxAgeDays'],
+    }),
+  report: z
+    .strictObject({
+      /** Rows kept in each ranked table (by user, by host, by subject). */
+      topN: z.number().int().min(1).max(10_000).default(50),
+      /** Detail rows kept in lists (JetStream changes, unparseable events); counts stay exact. */
+      maxListed: z.number().int().min(1).max(100_000).default(1000),
+      /** Prefix of the report's own consumers, so its reads are recognised and not counted as activity. */
+      consumerPrefix: z.string().regex(/^[A-Za-z0-9_-]+$/).default('sox-report'),
+    })
+    .default({ topN: 50, maxListed: 1000, consumerPrefix: 'sox-report' }),
+  })
+  .superRefine((c, ctx) => {
+  const names = new Set<string>();
+  c.sources.forEach((s, i) => {
+    if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `"${s.name}" is used twice` });
+    names.add(s.name);
+  });
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type SourceConfig = Config['sources'][number];
+export type StreamConfig = SourceConfig['streams'][number];
+export type NatsConnectionConfig = SourceConfig['nats'];

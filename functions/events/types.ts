@@ -1,0 +1,73 @@
+import type { StreamKind } from '../config/schema.js';
+import type { Nanos } from '../time/nanos.js';
+
+/** One message as JetStream stored it. */
+export interface RawMessage {
+  stream: string;
+  kind: StreamKind;
+  /** The account whose activity an advisories stream records, when the config names it. */
+  account?: string;
+  seq: number;
+  subject: string;
+  /** JetStream stored time. */
+  ts: Nanos;
+  data: Uint8Array;
+}
+
+export interface Envelope {
+  stream: string;
+  seq: number;
+  ts: Nanos;
+}
+
+export interface ClientIdentity {
+  account: string;
+  user: string | null;
+  name: string | null;
+  host: string | null;
+  /** Client, Leafnode, Router, Gateway, … as the server says. */
+  kind: string;
+}
+
+export type JsOperation =
+  | 'stream.create'
+  | 'stream.update'
+  | 'stream.delete'
+  | 'consumer.create'
+  | 'consumer.delete'
+  | 'msg.delete'
+  | 'stream.purge'
+  | 'other';
+
+export type NatsEvent =
+  | { type: 'connect'; client: ClientIdentity }
+  | { type: 'disconnect'; client: ClientIdentity; durationNs: Nanos | null; reason: string }
+  | { type: 'auth-failure'; user: string | null; host: string | null; name: string | null; reason: string }
+  | { type: 'leafnode-connect'; account: string; name: string | null; host: string | null }
+  | { type: 'js-action'; account: string; operation: JsOperation; target: string; own: boolean }
+  | {
+      type: 'api-audit';
+      account: string;
+      user: string | null;
+      client: string | null;
+      host: string | null;
+      /** null for reads, which change nothing. */
+      operation: JsOperation | null;
+      target: string;
+      success: boolean;
+      detail: string | null;
+      own: boolean;
+    }
+  | { type: 'advisory'; account: string; advisory: string }
+  | { type: 'transaction'; subject: string };
+
+export type ParsedEvent = Envelope & NatsEvent;
+
+export interface UnparseableEvent {
+  stream: string;
+  seq: number;
+  subject: string;
+  reason: string;
+}
+
+export type ParseResult = { ok: true; event: ParsedEvent } | { ok: false; unparseable: UnparseableEvent };
