@@ -1,5 +1,5 @@
 /**
- * Locates the nats-server binaries the integration tests run against.
+ * Locates the nats-server binaries the tests and the demo run.
  *
  * Both are installed by `scripts/install-nats-servers.sh` (run as root):
  *   - 2.9.10  : Debian bookworm's package. Debian installs it as
@@ -88,4 +88,20 @@ export function natsServerBinary(version: NatsVersion): string {
     `nats-server ${version} not found via ${source}:\n  ${problems.join('\n  ')}\n` +
       `Install it by running (as root): bash ${INSTALL_SCRIPT}`,
   );
+}
+
+/** The newest server installed here, for the demo: 2.10.27 if present, else 2.9.10, else nats-server on PATH. */
+export function newestNatsServerBinary(): string {
+  for (const version of [...NATS_VERSIONS].reverse()) {
+    try {
+      return natsServerBinary(version);
+    } catch {
+      // try the next one
+    }
+  }
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const bin = path.join(dir, 'nats-server');
+    if (readVersion(bin) !== null) return bin;
+  }
+  throw new Error(`no nats-server found. Install one by running (as root): bash ${INSTALL_SCRIPT}`);
 }

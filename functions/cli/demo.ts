@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ReportV1 } from '../analysis/report-model.js';
+import { localArchive } from '../archive/local.js';
+import { parseConfig } from '../config/load.js';
+import type { Period } from '../config/period.js';
+import { InputError } from '../errors.js';
+import { generateActivity } from '../local/activity.js';
+import { startHub, type HubUsers } from '../local/hub.js';
+import { newestNatsServerBinary } from '../local/nats-binaries.js';
+import { runReport } from '../pipeline.js';
+import { connectSource } from '../source/connect.js';
+import { describePlan, provisionSource } from '../source/provision.js';
+import { formatInstant, nowNanos } from '../time/nanos.js';
+import { reportError } from './exit.js';
+
+/** The configuration the demo writes: the hub layout's two sources, read with their own users. */
+export function demoConfig(url: string, passwords: HubUsers, archive: string): unknown {
+  return {
+    timezone: 'America/New_York',
+    sources: [
+      {
+        name: 'audit',
+        account: 'AUDIT',
+        nats: { servers: [url], user: 'audit', pass: passwords.audit },
+        streams: [
+          { stream: 'SYS_EVENTS', kind: 'system-events' },
+          { stream: 'APP_JS_ADVISORIES', kind: 'advisories', account: 'APP' },
+          { stream: 'AUDIT_JS_ADVISORIES', kind: 'advisories', account: 'AUDIT' },
+        ],
+      },
+      {
+        name: 'app',
+        account: 'APP',
+        nats: { servers: [url], user: 'app', pass: passwords.app },
+        streams: [{ stream: 'TRANSACTIONS', kind: 'transactions' }],
+      },
+    ],
+    archive,
+  };
+}
+
+export async function demoCommand(opts: { dir: string }): Promise<number> {
+  const dir = path.resolve(opts.dir);
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  let stopHub: (() => Promise<void>) | null = null;
+  try {
+    await mkdir(dir, { recursive: true });
+    if ((await readdir(dir)).length > 0) throw new InputError(`demo: ${dir} is not empty; give an empty or new --dir`);
+    const passwords: HubUsers = { sys: secret(), app: secret(), leaf: secret(), audit: secret() };
+    const binary = newestNatsServerBinary();
+    const hub = await startHub(binary, path.join(dir, 'nats'), passwords);
+    stopHub = hub.stop;
+    out(`nats-server (${binary}) listening at ${hub.url}, store in ${hub.dir}`);
+
+    const configFile = path.join(dir, 'sox-report.json');
+    const document = demoConfig(hub.url, passwords, path.join(dir, 'reports'));
+    await writeFile(configFile, `${JSON.stringify(document, null, 2)}\n`, { mode: 0o600 });
+    const config = parseConfig(document, configFile);
+    out(`configuration: ${configFile}`);
+
+    const from = nowNanos();
+    out('\nprovision:');
+    const audit = config.sources[0]!;
+    const nc = await connectSource(audit.name, audit.nats);
+    for (const line of describePlan(await provisionSource(config, audit, nc, false), false)) out(`  ${line}`);
+    await nc.close();
+
+    out('\nactivity: transactions, failed logins, JetStream changes, a deleted record, refused tampering, a leaf node');
+    await generateActivity(hub, { transactions: 12, leafBinary: binary, leafDir: path.join(dir, 'leaf') });
+
+    const period: Period = { from, to: nowNanos() + 1_000_000n, timezone: config.timezone, kind: 'adhoc' };
+    await new Promise((r) => setTimeout(r, 5));
+    const result = await runReport(config, period, {
+      archive: localArchive(config.archive),
+      connect: (source) => connectSource(source.name, source.nats),
+      now: nowNanos,
+      log: (line) => out(`  ${line}`),
+    });
+    out(`\nreport for [${formatInstant(period.from)}, ${formatInstant(period.to)}):`);
+    summarize(result.report!, out);
+    out(`\nbundle:      ${result.reportDir}`);
+    out(`report.json: ${result.reportJson}`);
+    return 0;
+  } catch (err) {
+    return reportError(err);
+  } finally {
+    await stopHub?.();
+  }
+}
+
+function secret(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+function summarize(report: ReportV1, out: (line?: string) => void): void {
+  out(`  connections: ${report.connections.connects} connects, ${report.connections.disconnects} disconnects, ${report.connections.users} users; leaf nodes: ${report.connections.leafnodes.connects}`);
+  out(`  auth failures: ${report.authFailures.total} (${report.authFailures.byUser.map((u) => `${u.user ?? '?'}: ${u.count}`).join(', ')})`);
+  out(`  JetStream changes: ${report.jetstreamSummary.changes} (${report.jetstreamSummary.refused} refused)`);
+  for (const c of report.jetstreamChanges) {
+    out(`    ${c.time} ${c.account}/${c.user ?? '(user not recorded)'} ${c.operation} ${c.target} ${c.success ? 'ok' : 'REFUSED'}${c.detail ? ` (${c.detail})` : ''}`);
+  }
+  out(`  transactions: ${report.transactions.total}`);
+  for (const s of report.streams) {
+    out(`  stream ${s.stream}: ${s.messages} messages, seq ${s.firstSeq ?? '-'}..${s.lastSeq ?? '-'}, gaps ${JSON.stringify(s.gaps)}`);
+  }
+  for (const c of report.controls) out(`  control ${c.id}: ${c.status.toUpperCase()} ${c.detail}`);
+  out(`  unparseable: ${report.unparseable}`);
+}

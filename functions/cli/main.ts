@@ -1,0 +1,56 @@
+import { Command, CommanderError, Option } from 'commander';
+import { reportError } from './exit.js';
+import { runCommand } from './run.js';
+import { provisionCommand } from './provision.js';
+import { demoCommand } from './demo.js';
+
+/** Runs the sox-report CLI and returns its exit code: 0 done, 1 failed, 2 bad input, 3 drift found. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('sox-report')
+    .description('SOX control reports from NATS audit, advisory and transaction streams')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError();
+  let exitCode = 0;
+
+  program
+    .command('run')
+    .description('report on a period: yesterday in the configured time zone unless --date or --from/--to say otherwise')
+    .option('--config <file>', 'configuration file', 'sox-report.json')
+    .option('--date <YYYY-MM-DD>', 'a calendar day in the configured time zone')
+    .option('--from <ISO>', 'start of an ad-hoc period (inclusive), e.g. 2026-11-26T05:00:00Z')
+    .option('--to <ISO>', 'end of an ad-hoc period (exclusive)')
+    .option('--archive <dir>', 'archive directory (overrides the configuration)')
+    .option('--outbox <dir>', 'outbox directory for the email (overrides the configuration)')
+    .option('--json', 'print one JSON object with reportDir and reportJson to stdout')
+    .action(async (opts) => {
+      exitCode = await runCommand(opts);
+    });
+
+  program
+    .command('provision')
+    .description('create the capture streams with tamper-resistant settings; report drift of existing ones')
+    .option('--config <file>', 'configuration file', 'sox-report.json')
+    .option('--dry-run', 'print the plan without creating anything')
+    .action(async (opts) => {
+      exitCode = await provisionCommand(opts);
+    });
+
+  program
+    .command('demo')
+    .description('the whole flow on this machine: a local nats-server, activity, and its report')
+    .addOption(new Option('--dir <dir>', 'working directory for the demo (created; must be empty)').default('sox-demo'))
+    .action(async (opts) => {
+      exitCode = await demoCommand(opts);
+    });
+
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    return reportError(err);
+  }
+}

@@ -1,0 +1,171 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, connect as tcpConnect } from 'node:net';
+import path from 'node:path';
+
+/** The users of the hub layout (../shared/nats-events/hub.conf) and their passwords. */
+export interface HubUsers {
+  sys: string;
+  app: string;
+  leaf: string;
+  audit: string;
+}
+
+export const DEFAULT_HUB_PASSWORDS: HubUsers = { sys: 'syspw', app: 'apppw', leaf: 'leafpw', audit: 'auditpw' };
+
+export interface HubPorts {
+  client: number;
+  leafnode: number;
+}
+
+/**
+ * The SYS / APP / AUDIT account layout the product is designed around: SYS exports the client and
+ * authentication events, APP runs the applications and exports its JetStream advisories, AUDIT imports
+ * both (APP's under the prefix "APP.") and holds the capture streams.
+ */
+export function hubConfig(ports: HubPorts, storeDir: string, passwords: HubUsers = DEFAULT_HUB_PASSWORDS): string {
+  const q = (s: string) => JSON.stringify(s);
+  return `server_name: hub1
+listen: 127.0.0.1:${ports.client}
+jetstream {
+  store_dir: ${q(storeDir)}
+  max_memory_store: 256MB
+  max_file_store: 4GB
+}
+leafnodes {
+  listen: 127.0.0.1:${ports.leafnode}
+}
+accounts {
+  SYS {
+    users: [ { user: sys, password: ${q(passwords.sys)} } ]
+    exports: [
+      { stream: "$SYS.ACCOUNT.*.CONNECT",          accounts: [AUDIT] }
+      { stream: "$SYS.ACCOUNT.*.DISCONNECT",       accounts: [AUDIT] }
+      { stream: "$SYS.SERVER.*.CLIENT.AUTH.ERR",   accounts: [AUDIT] }
+      { stream: "$SYS.ACCOUNT.*.LEAFNODE.CONNECT", accounts: [AUDIT] }
+    ]
+  }
+  APP {
+    jetstream: enabled
+    users: [ { user: app, password: ${q(passwords.app)} }, { user: leaf, password: ${q(passwords.leaf)} } ]
+    exports: [
+      { stream: "$JS.EVENT.ADVISORY.>", accounts: [AUDIT] }
+    ]
+  }
+  AUDIT {
+    jetstream: enabled
+    users: [ { user: audit, password: ${q(passwords.audit)} } ]
+    imports: [
+      { stream: { account: SYS, subject: "$SYS.ACCOUNT.*.CONNECT" } }
+      { stream: { account: SYS, subject: "$SYS.ACCOUNT.*.DISCONNECT" } }
+      { stream: { account: SYS, subject: "$SYS.SERVER.*.CLIENT.AUTH.ERR" } }
+      { stream: { account: SYS, subject: "$SYS.ACCOUNT.*.LEAFNODE.CONNECT" } }
+      { stream: { account: APP, subject: "$JS.EVENT.ADVISORY.>" }, prefix: "APP" }
+    ]
+  }
+}
+system_account: SYS
+`;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningHub {
+  url: string;
+  ports: HubPorts;
+  dir: string;
+  passwords: HubUsers;
+  /** Stops the server (SIGTERM, then SIGKILL) and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Starts it again on the same ports and store, as after a crash or restart. */
+  start(): Promise<void>;
+  log(): string;
+}
+
+/** Starts nats-server with the hub layout on free loopback ports, its store under `dir`. */
+export async function startHub(binary: string, dir: string, passwords: HubUsers = DEFAULT_HUB_PASSWORDS): Promise<RunningHub> {
+  await mkdir(dir, { recursive: true });
+  const ports = { client: await freePort(), leafnode: await freePort() };
+  const configFile = path.join(dir, 'hub.conf');
+  await writeFile(configFile, hubConfig(ports, path.join(dir, 'jetstream'), passwords), { mode: 0o600 });
+  let child: ChildProcess | null = null;
+  let output = '';
+
+  const start = async () => {
+    const proc = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<never>((_, reject) =>
+      proc.once('exit', (code) => reject(new Error(`nats-server exited with code ${code} while starting:\n${output.slice(-2000)}`))),
+    );
+    exited.catch(() => undefined);
+    await Promise.race([waitForPort(ports.client, 15_000), exited]);
+  };
+
+  const stop = async () => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+    await gone;
+    clearTimeout(timer);
+  };
+
+  await start();
+  return { url: `nats://127.0.0.1:${ports.client}`, ports, dir, passwords, stop, start, log: () => output };
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = tcpConnect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nats-server did not listen on port ${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A second server that joins the hub as a leaf node with the hub's "leaf" user, like a branch office. */
+export async function startLeaf(binary: string, dir: string, hub: RunningHub): Promise<{ stop(): Promise<void> }> {
+  await mkdir(dir, { recursive: true });
+  const port = await freePort();
+  const configFile = path.join(dir, 'leaf.conf');
+  const remote = `nats-leaf://leaf:${encodeURIComponent(hub.passwords.leaf)}@127.0.0.1:${hub.ports.leafnode}`;
+  await writeFile(configFile, `server_name: leaf1\nlisten: 127.0.0.1:${port}\nleafnodes { remotes: [ { url: ${JSON.stringify(remote)} } ] }\n`, { mode: 0o600 });
+  const proc = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const deadline = Date.now() + 15_000;
+  while (!/Leafnode connection created/i.test(output)) {
+    if (proc.exitCode !== null) throw new Error(`leaf nats-server exited:\n${output.slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`leaf node did not connect to the hub:\n${output.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    async stop() {
+      if (proc.exitCode !== null) return;
+      const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGTERM');
+      await gone;
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { readFile } from 'node:fs/promises';
+import { connect, credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import type { NatsConnectionConfig } from '../config/schema.js';
+import { InputError, RunError, errorMessage } from '../errors.js';
+
+export const CLIENT_NAME = 'sox-report';
+
+/** Connection options from configuration; secrets go into the options and nowhere else. */
+export async function connectionOptions(name: string, nats: NatsConnectionConfig): Promise<NodeConnectionOptions> {
+  const options: NodeConnectionOptions = {
+    servers: nats.servers,
+    name: CLIENT_NAME,
+    timeout: nats.connectTimeoutSeconds * 1000,
+    // A server that restarts mid-replay is waited for; the ordered consumer resumes after the last sequence.
+    reconnect: true,
+    maxReconnectAttempts: 60,
+    reconnectTimeWait: 1000,
+  };
+  if (nats.user !== undefined) {
+    options.user = nats.user;
+    options.pass = nats.pass ?? '';
+  }
+  if (nats.token !== undefined) options.token = nats.token;
+  if (nats.creds !== undefined) {
+    let creds: Uint8Array;
+    try {
+      creds = await readFile(nats.creds);
+    } catch (err) {
+      throw new InputError(`sources "${name}": nats.creds: cannot read ${nats.creds}: ${errorMessage(err)}`);
+    }
+    options.authenticator = credsAuthenticator(creds);
+  }
+  if (nats.tls) {
+    options.tls = {
+      ...(nats.tls.ca ? { caFile: nats.tls.ca } : {}),
+      ...(nats.tls.cert ? { certFile: nats.tls.cert } : {}),
+      ...(nats.tls.key ? { keyFile: nats.tls.key } : {}),
+    };
+  }
+  return options;
+}
+
+/** Connects for a source, failing with a message that names the source and servers but no secret. */
+export async function connectSource(name: string, nats: NatsConnectionConfig): Promise<NatsConnection> {
+  const options = await connectionOptions(name, nats);
+  try {
+    return await connect(options);
+  } catch (err) {
+    const reason = errorMessage(err);
+    const hint = /authoriz|authentic/i.test(reason) ? ' (check the user, password, token or creds of this source)' : '';
+    throw new RunError(`cannot connect to NATS for source "${name}" at ${nats.servers.join(', ')}: ${reason}${hint}`);
+  }
+}

@@ -1,0 +1,68 @@
+import { jetstreamManager, type StreamConfig as JsStreamConfig } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Config, SourceConfig } from '../config/schema.js';
+import { RunError, errorMessage } from '../errors.js';
+import { captureSpec, planStream, type ExistingStreamConfig, type StreamPlan } from './stream-spec.js';
+
+export interface ProvisionResult {
+  source: string;
+  plan: StreamPlan;
+  created: boolean;
+}
+
+/** The account the connection's user is in, as the server says ($SYS.REQ.USER.INFO); null if it won't say. */
+export async function readingAccount(nc: NatsConnection): Promise<string | null> {
+  try {
+    const reply = await nc.request('$SYS.REQ.USER.INFO', undefined, { timeout: 2000 });
+    const body = reply.json<{ data?: { account?: string } }>();
+    return body.data?.account ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export async function provisionSource(config: Config, source: SourceConfig, nc: NatsConnection, dryRun: boolean): Promise<ProvisionResult[]> {
+  const jsm = await jetstreamManager(nc);
+  const account = await readingAccount(nc);
+  const results: ProvisionResult[] = [];
+  for (const ref of source.streams) {
+    const spec = captureSpec(config, source, ref, account);
+    let existing: ExistingStreamConfig | null = null;
+    try {
+      existing = (await jsm.streams.info(ref.stream)).config as ExistingStreamConfig;
+    } catch (err) {
+      if (!/not found/i.test(errorMessage(err))) {
+        throw new RunError(`source "${source.name}": cannot read stream ${ref.stream}: ${errorMessage(err)}`);
+      }
+    }
+    const plan = planStream(spec, existing);
+    let created = false;
+    if (plan.action === 'create' && !dryRun) {
+      const { min_age: _minAge, ...settings } = spec;
+      try {
+        await jsm.streams.add(settings as Partial<JsStreamConfig> as JsStreamConfig);
+      } catch (err) {
+        throw new RunError(`source "${source.name}": cannot create stream ${ref.stream}: ${errorMessage(err)}`);
+      }
+      created = true;
+    }
+    results.push({ source: source.name, plan, created });
+  }
+  return results;
+}
+
+export function describePlan(results: ProvisionResult[], dryRun: boolean): string[] {
+  return results.map(({ source, plan, created }) => {
+    const name = `${source}/${plan.spec.name}`;
+    switch (plan.action) {
+      case 'create':
+        return `${created ? 'created' : dryRun ? 'would create' : 'create'} ${name}: subjects ${plan.spec.subjects.join(' ')}; file storage, deny_delete, deny_purge, no roll-ups, discard old, max_age ${plan.spec.max_age === 0 ? 'unlimited' : `${plan.spec.max_age / 86_400e9} days`}${plan.spec.no_ack ? ', no_ack' : ''}`;
+      case 'absent':
+        return `MISSING ${name}: the stream does not exist (give its "subjects" in the configuration to have it created)`;
+      case 'ok':
+        return `ok ${name}: already tamper-resistant`;
+      case 'drift':
+        return `DRIFT ${name}: ${plan.findings.join('; ')} (left unchanged: fix it deliberately)`;
+    }
+  });
+}

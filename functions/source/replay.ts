@@ -1,0 +1,177 @@
+import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager, type JsMsg, type StreamInfo } from '@nats-io/jetstream';
+import { nuid, type NatsConnection } from '@nats-io/transport-node';
+import type { Period } from '../config/period.js';
+import type { StreamConfig } from '../config/schema.js';
+import { RunError, errorMessage } from '../errors.js';
+import type { StreamCompleteness } from '../analysis/report-model.js';
+import type { RawMessage } from '../events/types.js';
+import { formatInstant, parseInstant, type Nanos } from '../time/nanos.js';
+import { SequenceTracker, deletedRunBefore } from './sequence-tracker.js';
+
+export interface ReplayOptions {
+  /** Names the report's ordered consumers so its own reads are recognised in the advisories. */
+  consumerPrefix: string;
+  /** How long to wait for the next message before asking the server whether anything is left. */
+  idleMs?: number;
+  /** Longest a stream's replay may take before the run fails. */
+  timeoutMs?: number;
+}
+
+export type MessageSink = (message: RawMessage) => void | Promise<void>;
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+function stateTime(text: string | undefined): Nanos | null {
+  if (!text || text === ZERO_TIME) return null;
+  return parseInstant(text);
+}
+
+async function streamInfo(jsm: JetStreamManager, stream: string, source: string, deletedDetails = false): Promise<StreamInfo> {
+  try {
+    return await jsm.streams.info(stream, deletedDetails ? { deleted_details: true } : undefined);
+  } catch (err) {
+    const reason = errorMessage(err);
+    if (/not found/i.test(reason)) {
+      throw new RunError(`source "${source}": stream ${stream} does not exist (run "sox-report provision" to create it)`);
+    }
+    throw new RunError(`source "${source}": cannot read stream ${stream}: ${reason}`);
+  }
+}
+
+/**
+ * Reads exactly the messages of one stream whose stored time lies in [from, to), handing each to `sink`
+ * in sequence order, and returns what was read: sequence range, count and every gap.
+ */
+export async function replayStream(
+  nc: NatsConnection,
+  source: string,
+  ref: StreamConfig,
+  period: Period,
+  sink: MessageSink,
+  options: ReplayOptions,
+): Promise<StreamCompleteness> {
+  const jsm = await jetstreamManager(nc);
+  const before = await streamInfo(jsm, ref.stream, source);
+  const tracker = new SequenceTracker();
+  const lastTs = stateTime(before.state.last_ts);
+  const firstTs = stateTime(before.state.first_ts);
+  const windowHasMessages =
+    before.state.messages > 0 && lastTs !== null && lastTs >= period.from && (firstTs === null || firstTs < period.to);
+
+  if (windowHasMessages) {
+    await consumeWindow(nc, source, ref, period, tracker, sink, options);
+  }
+  await findEdgeGaps(jsm, source, ref.stream, period, tracker);
+
+  return {
+    source,
+    stream: ref.stream,
+    kind: ref.kind,
+    ...(ref.account ? { account: ref.account } : {}),
+    firstSeq: tracker.firstSeq,
+    lastSeq: tracker.lastSeq,
+    messages: tracker.messages,
+    gaps: tracker.gaps,
+    missing: tracker.missing,
+    firstTime: tracker.firstTs === null ? null : formatInstant(tracker.firstTs),
+    lastTime: tracker.lastTs === null ? null : formatInstant(tracker.lastTs),
+  };
+}
+
+async function consumeWindow(
+  nc: NatsConnection,
+  source: string,
+  ref: StreamConfig,
+  period: Period,
+  tracker: SequenceTracker,
+  sink: MessageSink,
+  options: ReplayOptions,
+): Promise<void> {
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  const idleMs = options.idleMs ?? 5_000;
+  const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
+  const consumer = await js.consumers.get(ref.stream, {
+    name_prefix: `${options.consumerPrefix}_${nuid.next()}`,
+    deliver_policy: DeliverPolicy.StartTime,
+    opt_start_time: formatInstant(period.from),
+  });
+  const messages = await consumer.consume({ max_messages: 512 });
+  let lastDelivery = Date.now();
+  let finished = false;
+  // Waiting on a stream with nothing left must end: ask the server when messages stop coming.
+  const watchdog = setInterval(() => {
+    if (finished || Date.now() - lastDelivery < idleMs) return;
+    if (Date.now() > deadline) {
+      finished = true;
+      void messages.close();
+      return;
+    }
+    jsm.streams
+      .info(ref.stream)
+      .then((info) => {
+        if (!finished && (tracker.lastSeq ?? 0) >= info.state.last_seq) {
+          finished = true;
+          void messages.close();
+        }
+      })
+      .catch(() => undefined); // disconnected: the client reconnects and the next tick asks again
+  }, Math.max(100, Math.floor(idleMs / 4)));
+  try {
+    for await (const m of messages) {
+      lastDelivery = Date.now();
+      const ts = m.timestampNanos;
+      if (ts >= period.to) break;
+      if (tracker.accept(m.seq, ts)) await sink(toRaw(m, ref, ts));
+      if (m.info.pending === 0) break;
+    }
+  } catch (err) {
+    throw new RunError(`source "${source}": replay of stream ${ref.stream} failed: ${errorMessage(err)}`);
+  } finally {
+    finished = true;
+    clearInterval(watchdog);
+    await messages.close().catch(() => undefined);
+  }
+  if (Date.now() > deadline) {
+    throw new RunError(`source "${source}": replay of stream ${ref.stream} did not finish in time (read up to seq ${tracker.lastSeq ?? 'none'})`);
+  }
+}
+
+function toRaw(m: JsMsg, ref: StreamConfig, ts: Nanos): RawMessage {
+  return {
+    stream: ref.stream,
+    kind: ref.kind,
+    ...(ref.account ? { account: ref.account } : {}),
+    seq: m.seq,
+    subject: m.subject,
+    ts,
+    data: m.data,
+  };
+}
+
+/**
+ * Deleted messages at the edges of the period are invisible to a consumer. A run of deleted sequences is
+ * reported by the period that holds the next surviving message, or, at the end of the stream, by the
+ * period that holds the stream's last stored time; so every gap is reported exactly once.
+ */
+async function findEdgeGaps(jsm: JetStreamManager, source: string, stream: string, period: Period, tracker: SequenceTracker): Promise<void> {
+  const info = await streamInfo(jsm, stream, source);
+  const { state } = info;
+  const lastTs = stateTime(state.last_ts);
+  const lastInPeriod = lastTs !== null && lastTs >= period.from && lastTs < period.to;
+  const leadingUnknown = tracker.firstSeq !== null && tracker.firstSeq > state.first_seq;
+  const trailing = lastInPeriod && state.last_seq > (tracker.lastSeq ?? 0);
+  if (!leadingUnknown && !trailing) return;
+  if ((state.num_deleted ?? 0) === 0 && !trailing) return;
+  const detailed = await streamInfo(jsm, stream, source, true);
+  const deleted = new Set(detailed.state.deleted ?? []);
+  if (leadingUnknown) {
+    const start = deletedRunBefore(tracker.firstSeq!, deleted);
+    if (start !== null) tracker.addEdgeGap(start, tracker.firstSeq! - 1);
+  }
+  if (trailing) {
+    // Everything after the last surviving message was removed; the stream's last stored time says when.
+    const start = tracker.lastSeq !== null ? tracker.lastSeq + 1 : (deletedRunBefore(state.last_seq + 1, deleted) ?? state.last_seq);
+    tracker.addEdgeGap(start, state.last_seq);
+  }
+}
