@@ -1,0 +1,158 @@
+import path from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { ReportV1 } from '../../functions/analysis/report-model.js';
+import { localArchive } from '../../functions/archive/local.js';
+import type { Period } from '../../functions/config/period.js';
+import { generateActivity, type ActivityLedger } from '../../functions/local/activity.js';
+import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
+import { runReport, type Ports } from '../../functions/pipeline.js';
+import { connectSource } from '../../functions/source/connect.js';
+import { provisionSource } from '../../functions/source/provision.js';
+import { nowNanos } from '../../functions/time/nanos.js';
+import { startTestBed, type TestBed } from '../support/hub.js';
+
+function ports(bed: TestBed, archiveDir = bed.config.archive): Ports {
+  return {
+    archive: localArchive(archiveDir),
+    connect: (source) => connectSource(source.name, source.nats),
+    now: nowNanos,
+    log: () => undefined,
+  };
+}
+
+describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (version) => {
+  let bed: TestBed;
+  let ledger: ActivityLedger;
+  let period: Period;
+  let report: ReportV1;
+  const attributed = version !== '2.9.10';
+
+  beforeAll(async () => {
+    bed = await startTestBed(version, { provision: false });
+    const from = nowNanos();
+    const audit = bed.config.sources[0]!;
+    const nc = await connectSource(audit.name, audit.nats);
+    await provisionSource(bed.config, audit, nc, false);
+    await nc.close();
+    ledger = await generateActivity(bed.hub, { transactions: 6, leafBinary: bed.binary, leafDir: path.join(bed.dir, 'leaf') });
+    // Hostile and malformed messages land in the record too: they must be counted and listed.
+    const app = await connect({ servers: bed.hub.url, name: 'hostile-publisher', user: 'app', pass: bed.hub.passwords.app });
+    await jetstream(app).publish('tx.created', '{"id": 99, "amount": ');
+    await jetstream(app).publish('tx.created', '[1,2,3]');
+    await app.close();
+    await new Promise((r) => setTimeout(r, 50));
+    period = { from, to: nowNanos(), timezone: 'UTC', kind: 'adhoc' };
+    const result = await runReport(bed.config, period, ports(bed));
+    report = result.report!;
+    expect(JSON.parse(await readFile(result.reportJson, 'utf8'))).toEqual(JSON.parse(JSON.stringify(report)));
+  });
+  afterAll(async () => bed?.close());
+
+  it('counts every message of every stream, with the gaps the deletions left', () => {
+    const tx = report.streams.find((s) => s.stream === 'TRANSACTIONS')!;
+    // 6 transactions, the 2nd deleted and the 6th purged, then 2 malformed messages (seq 7 and 8).
+    expect(ledger.deletedTransactionSeqs).toEqual([2, 6]);
+    expect(tx).toMatchObject({ firstSeq: 1, lastSeq: 8, messages: 6, gaps: [[2, 2], [6, 6]], missing: 2 });
+    for (const name of ['SYS_EVENTS', 'APP_JS_ADVISORIES', 'AUDIT_JS_ADVISORIES']) {
+      const s = report.streams.find((x) => x.stream === name)!;
+      expect(s.gaps).toEqual([]);
+      expect(s.firstSeq).toBe(1);
+      expect(s.messages).toBe(s.lastSeq);
+    }
+    const completeness = report.controls.find((c) => c.id === 'completeness')!;
+    expect(completeness.status).toBe('fail');
+    expect(completeness.detail).toContain('TRANSACTIONS: 2 messages missing (seq 2, 6)');
+  });
+
+  it('counts logins by account and user with the client names and hosts they used', () => {
+    const app = report.connections.byUser.find((u) => u.account === 'APP' && u.user === 'app')!;
+    expect(app).toMatchObject({
+      connects: 4,
+      disconnects: 4,
+      clients: ['hostile-publisher', 'ops-admin', 'payments-svc', 'setup-app'],
+      hosts: ['127.0.0.1'],
+    });
+    expect(app.totalDurationSeconds).toBeGreaterThan(0);
+    const audit = report.connections.byUser.find((u) => u.account === 'AUDIT' && u.user === 'audit')!;
+    // tamper-test connects in the period; the provisioning connection started before SYS_EVENTS existed.
+    expect(audit).toMatchObject({ connects: 1, disconnects: 2, clients: ['sox-report', 'tamper-test'] });
+    expect(report.connections).toMatchObject({ connects: 5, disconnects: 6, users: 2 });
+    expect(report.connections.leafnodes).toMatchObject({
+      connects: 1,
+      disconnects: 1,
+      remotes: [{ account: 'APP', user: 'leaf', name: 'leaf1', connects: 1, disconnects: 1, hosts: ['127.0.0.1'] }],
+    });
+  });
+
+  it('counts authentication failures by the user tried and by host', () => {
+    expect(report.authFailures).toEqual({
+      total: 2,
+      byUser: [{ user: 'app', count: 1 }, { user: 'mallory', count: 1 }],
+      byHost: [{ host: '127.0.0.1', count: 2 }],
+    });
+  });
+
+  it('lists every JetStream change with who made it, or null where the server does not say', () => {
+    const rows = report.jetstreamChanges.map((c) => [c.account, c.operation, c.target, c.success, c.detail]);
+    expect(rows).toEqual([
+      ['AUDIT', 'stream.create', 'AUDIT_JS_ADVISORIES', true, null],
+      ['APP', 'stream.create', 'TRANSACTIONS', true, null],
+      ['APP', 'stream.create', 'TEMP', true, null],
+      ['APP', 'stream.update', 'TEMP', true, null],
+      ['APP', 'consumer.create', 'TEMP/C1', true, null],
+      ['APP', 'consumer.delete', 'TEMP/C1', true, null],
+      ['APP', 'stream.delete', 'TEMP', true, null],
+      ['APP', 'msg.delete', 'TRANSACTIONS', true, 'seq 2'],
+      ['APP', 'stream.purge', 'TRANSACTIONS', true, 'filter tx.purgeme; purged 1'],
+      ['AUDIT', 'msg.delete', 'SYS_EVENTS', false, 'seq 1; refused: message delete not permitted (10057)'],
+      ['AUDIT', 'stream.purge', 'SYS_EVENTS', false, 'refused: stream purge not permitted (10110)'],
+    ]);
+    const who = report.jetstreamChanges.map((c) => [c.user, c.client]);
+    if (attributed) {
+      expect(who).toEqual([
+        ['audit', 'sox-report'],
+        ['app', 'setup-app'],
+        ...Array(7).fill(['app', 'ops-admin']),
+        ['audit', 'tamper-test'],
+        ['audit', 'tamper-test'],
+      ]);
+    } else {
+      expect(who.every(([user, client]) => user === null && client === null)).toBe(true);
+    }
+    // Changes announced by an advisory carry both records as evidence; deletes and purges only the audit record.
+    expect(report.jetstreamChanges[2]!.evidence).toHaveLength(2);
+    expect(report.jetstreamChanges[7]!.evidence).toHaveLength(1);
+    expect(report.jetstreamSummary).toMatchObject({ changes: 11, listed: 11, refused: 2, ownReads: 0 });
+  });
+
+  it('counts transactions by subject and lists the messages it could not understand', () => {
+    expect(report.transactions).toMatchObject({ total: 4, bySubject: [{ subject: 'tx.created', count: 3 }, { subject: 'tx.settled', count: 1 }] });
+    expect(report.unparseable).toBe(2);
+    expect(report.unparseableEvents).toEqual([
+      { stream: 'TRANSACTIONS', seq: 7, subject: 'tx.created', reason: expect.stringContaining('not valid JSON') },
+      { stream: 'TRANSACTIONS', seq: 8, subject: 'tx.created', reason: 'a transaction must be a JSON object' },
+    ]);
+  });
+
+  it('recognises its own reads in a later period and does not count them as activity', async () => {
+    const later: Period = { from: period.from, to: nowNanos(), timezone: 'UTC', kind: 'adhoc' };
+    const again = await runReport(bed.config, later, ports(bed, path.join(bed.dir, 'reports-2')));
+    // The first report read four streams: its consumers show up in AUDIT's advisories, recognised as its own.
+    expect(again.report!.jetstreamSummary.ownReads).toBeGreaterThanOrEqual(3 * 2);
+    expect(again.report!.jetstreamChanges.filter((c) => c.target.includes('sox-report'))).toEqual([]);
+    expect(again.report!.jetstreamSummary.changes).toBe(11);
+  });
+
+  it('leaves an archived period as it is when run again', async () => {
+    const first = path.join(bed.config.archive, 'adhoc');
+    const before = await stat(first);
+    const rerun = await runReport(bed.config, period, ports(bed));
+    expect(rerun.existed).toBe(true);
+    expect(rerun.report).toBeUndefined();
+    expect((await stat(rerun.reportJson)).mode & 0o222).toBe(0);
+    expect((await stat(first)).mtimeMs).toBe(before.mtimeMs);
+  });
+});
