@@ -37,6 +37,8 @@ export interface AggregateState {
     reads: number;
     ownReads: number;
     advisories: CountTable;
+    /** First stored time seen per stream: parts this close to a slice's start may pair with the slice before. */
+    firstSeen: Map<string, Nanos>;
   };
   transactions: { total: number; bySubject: CountTable; first: Nanos | null; last: Nanos | null };
   unparseable: { total: number; listed: UnparseableEvent[] };
@@ -115,6 +117,7 @@ export function emptyAggregate(limits: AggregateLimits = DEFAULT_LIMITS): Aggreg
       reads: 0,
       ownReads: 0,
       advisories: emptyCounts(),
+      firstSeen: new Map(),
     },
     transactions: { total: 0, bySubject: emptyCounts(), first: null, last: null },
     unparseable: { total: 0, listed: [] },
@@ -141,6 +144,7 @@ export function addUnparseable(state: AggregateState, item: UnparseableEvent): v
 
 export function addEvent(state: AggregateState, event: ParsedEvent): void {
   state.events += 1;
+  if (!state.jetstream.firstSeen.has(event.stream)) state.jetstream.firstSeen.set(event.stream, event.ts);
   switch (event.type) {
     case 'connect':
     case 'disconnect': {
@@ -283,13 +287,19 @@ function absDiff(a: Nanos, b: Nanos): Nanos {
   return a > b ? a - b : b - a;
 }
 
-/** Parts older than the pairing window than the newest message of their stream will never be paired. */
+/**
+ * Parts older by more than the pairing window than the newest message of their stream will never be
+ * paired, unless they are that close to the slice's first message: their partner may be in the slice before.
+ */
 function expirePending(state: AggregateState, stream: string, now: Nanos | null): void {
   const js = state.jetstream;
+  const window = state.limits.pairWindowNs;
+  const firstSeen = js.firstSeen.get(stream);
   for (const list of [js.pendingActions, js.pendingAudits]) {
     for (let i = list.length - 1; i >= 0; i--) {
       const { record } = list[i]!;
-      if (now === null || (record.stream === stream && now - record.ts > state.limits.pairWindowNs)) {
+      const nearSliceStart = firstSeen !== undefined && record.ts - firstSeen <= window;
+      if (now === null || (record.stream === stream && now - record.ts > window && !nearSliceStart)) {
         list.splice(i, 1);
         settle(state, record);
       }
@@ -347,6 +357,12 @@ export function mergeAggregates(a: AggregateState, b: AggregateState): Aggregate
   js.reads = a.jetstream.reads + b.jetstream.reads;
   js.ownReads = a.jetstream.ownReads + b.jetstream.ownReads;
   js.advisories = mergeCounts(a.jetstream.advisories, b.jetstream.advisories);
+  for (const source of [a, b]) {
+    for (const [stream, ts] of source.jetstream.firstSeen) {
+      const known = js.firstSeen.get(stream);
+      if (known === undefined || ts < known) js.firstSeen.set(stream, ts);
+    }
+  }
   // Parts left waiting at a slice's edge may find their partner in the other slice: pair them in time order.
   const waiting = [
     ...[...a.jetstream.pendingActions, ...b.jetstream.pendingActions].map((p) => ({ part: 'action' as const, record: p.record })),

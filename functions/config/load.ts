@@ -39,8 +39,26 @@ export async function loadConfigFile(file: string): Promise<Config> {
   let document: unknown;
   try {
     document = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`configuration file ${file} is not valid JSON: ${errorMessage(err)}`);
+  } catch {
+    // The parser's own message quotes the text around the error, which may be a password.
+    throw new InputError(`configuration file ${file} is not valid JSON${jsonErrorLine(text)}`);
   }
   return parseConfig(document, file);
+}
+
+/** " (near line N)" for the first line that does not parse on its own as part of the document, or "". */
+function jsonErrorLine(text: string): string {
+  const lines = text.split('\n');
+  let valid = 0;
+  // The longest prefix of whole lines that is still a possible JSON start tells roughly where it breaks.
+  for (let i = 1; i <= lines.length; i++) {
+    try {
+      JSON.parse(lines.slice(0, i).join('\n'));
+      return '';
+    } catch (err) {
+      if (/end of JSON input|Unterminated string/i.test(String(err))) valid = i;
+      else return ` (near line ${valid + 1})`;
+    }
+  }
+  return ` (near line ${valid + 1})`;
 }

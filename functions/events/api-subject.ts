@@ -23,9 +23,9 @@ const STREAM_OPS: [string, JsOperation][] = [
 /** What a JetStream API subject ($JS.API.…) asks the server to do. */
 export function classifyApiSubject(subject: string): ApiCall {
   const rest = subject.startsWith(API_PREFIX) ? subject.slice(API_PREFIX.length) : subject;
-  if (READS.has(rest) || READ_PREFIXES.some((p) => rest.startsWith(p))) {
-    return { operation: null, stream: rest.startsWith('STREAM.') || rest.startsWith('CONSUMER.') ? rest.split('.')[2] ?? null : null, consumer: null };
-  }
+  if (READS.has(rest)) return { operation: null, stream: null, consumer: null };
+  const read = READ_PREFIXES.find((p) => rest.startsWith(p));
+  if (read !== undefined) return { operation: null, stream: rest.slice(read.length).split('.')[0] || null, consumer: null };
   for (const [prefix, operation] of STREAM_OPS) {
     if (rest.startsWith(prefix)) return { operation, stream: rest.slice(prefix.length), consumer: null };
   }

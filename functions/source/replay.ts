@@ -1,4 +1,4 @@
-import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager, type JsMsg, type StreamInfo } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type StreamInfo } from '@nats-io/jetstream';
 import { nuid, type NatsConnection } from '@nats-io/transport-node';
 import type { Period } from '../config/period.js';
 import type { StreamConfig } from '../config/schema.js';
@@ -91,12 +91,19 @@ async function consumeWindow(
   const jsm = await jetstreamManager(nc);
   const idleMs = options.idleMs ?? 5_000;
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
+  const namePrefix = `${options.consumerPrefix}_${nuid.next()}`;
+  const firstSeq = await firstSequenceAtOrAfter(js, ref.stream, namePrefix, period.from);
+  if (firstSeq === null) return;
+  // The library's ordered consumer cannot recreate itself after a reconnect when it was started by time
+  // (it keeps opt_start_time beside a start sequence, which the server refuses): start it by sequence.
   const consumer = await js.consumers.get(ref.stream, {
-    name_prefix: `${options.consumerPrefix}_${nuid.next()}`,
-    deliver_policy: DeliverPolicy.StartTime,
-    opt_start_time: formatInstant(period.from),
+    name_prefix: namePrefix,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: firstSeq,
   });
-  const messages = await consumer.consume({ max_messages: 512 });
+  // Short pulls and heartbeats: after a reconnect the library recreates the consumer but resumes pulling
+  // only when heartbeats are missed, so these bound the pause to about two seconds.
+  const messages = await consumer.consume({ max_messages: 512, expires: 5_000, idle_heartbeat: 1_000 });
   let lastDelivery = Date.now();
   let finished = false;
   // Waiting on a stream with nothing left must end: ask the server when messages stop coming.
@@ -134,6 +141,21 @@ async function consumeWindow(
   }
   if (Date.now() > deadline) {
     throw new RunError(`source "${source}": replay of stream ${ref.stream} did not finish in time (read up to seq ${tracker.lastSeq ?? 'none'})`);
+  }
+}
+
+/** The sequence of the first message stored at or after `from`, as the server finds it; null if none. */
+async function firstSequenceAtOrAfter(js: JetStreamClient, stream: string, namePrefix: string, from: Nanos): Promise<number | null> {
+  const probe = await js.consumers.get(stream, {
+    name_prefix: `${namePrefix}-start`,
+    deliver_policy: DeliverPolicy.StartTime,
+    opt_start_time: formatInstant(from),
+  });
+  try {
+    const first = await probe.next({ expires: 2_000 });
+    return first?.seq ?? null;
+  } finally {
+    await probe.delete().catch(() => undefined);
   }
 }
 
