@@ -1,0 +1,501 @@
+/**
+ * `npm run bench`: how fast the report reads a day, and whether its memory stays flat.
+ *
+ * Starts nats-server (the newest installed) with the hub layout in a temporary directory, provisions the capture
+ * streams, loads N realistic events (bench/events.ts) and measures in the same run, on the same messages:
+ *   (a) raw      — a bare ordered consumer per stream, touching only the payload length and sequence;
+ *   (b) pipeline — the production path: replayStream + parseMessage + addEvent, then buildReport;
+ * alternating a and b for a few rounds after a warm-up and taking medians. Then it loads 9N more and runs the
+ * pipeline over N and over 10N events, each in a child process of its own, for the peak RSS of each.
+ *
+ * The last line of stdout is one JSON object (events, rawMsgsPerSec, pipelineMsgsPerSec, ratio, rssSmallMB,
+ * rssLargeMB, rssGrowth, …). Exit 0 whether or not the targets are met; 1 when the benchmark itself failed.
+ *
+ * Environment: BENCH_EVENTS (N, default 20000), BENCH_ROUNDS (default 7), BENCH_LARGE_FACTOR (default 10),
+ * BENCH_CPU_PROF (a directory: the RSS children write V8 CPU profiles there), BENCH_CHILD_NODE_FLAGS (extra node
+ * flags for the RSS children, e.g. "--trace-gc" or "--max-semi-space-size=32").
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { nuid, type NatsConnection } from '@nats-io/transport-node';
+import { addEvent, addUnparseable, DEFAULT_LIMITS, emptyAggregate } from '../functions/analysis/aggregate.js';
+import { buildReport } from '../functions/analysis/finalize.js';
+import type { ReportV1, StreamCompleteness } from '../functions/analysis/report-model.js';
+import { demoConfig } from '../functions/cli/demo.js';
+import { parseConfig } from '../functions/config/load.js';
+import type { Period } from '../functions/config/period.js';
+import type { Config } from '../functions/config/schema.js';
+import { parseMessage } from '../functions/events/parse.js';
+import { DEFAULT_HUB_PASSWORDS, startHub, type HubUsers, type RunningHub } from '../functions/local/hub.js';
+import { newestNatsServerBinary } from '../functions/local/nats-binaries.js';
+import { connectSource } from '../functions/source/connect.js';
+import { provisionSource } from '../functions/source/provision.js';
+import { replayStream } from '../functions/source/replay.js';
+import { formatInstant, nowNanos, type Nanos } from '../functions/time/nanos.js';
+import { EventGenerator, type Target } from './events.js';
+
+const THIS_FILE = fileURLToPath(import.meta.url);
+const TARGETS = { ratio: 0.8, rssGrowth: 1.25 } as const;
+const AIM = { ratio: 0.9 } as const;
+const MB = 1024 * 1024;
+
+function intEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not "${text}"`);
+  return value;
+}
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+function benchConfig(url: string, passwords: HubUsers, dir: string): Config {
+  return parseConfig(demoConfig(url, passwords, path.join(dir, 'reports')), 'bench configuration');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The two readers, over the same streams and the same period.
+
+interface ReadResult {
+  messages: number;
+  bytes: number;
+  seconds: number;
+  /** CPU time of this process (user + system) during the read. */
+  cpuSeconds: number;
+}
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
+
+/** (a) A bare ordered consumer per stream: no parsing, no bookkeeping beyond length and sequence. */
+async function readRaw(config: Config, period: Period): Promise<ReadResult> {
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  const to = Number(period.to);
+  let messages = 0;
+  let bytes = 0;
+  for (const source of config.sources) {
+    const nc = await connectSource(source.name, source.nats);
+    try {
+      const js = jetstream(nc);
+      for (const ref of source.streams) {
+        const consumer = await js.consumers.get(ref.stream, {
+          name_prefix: `${config.report.consumerPrefix}_raw_${nuid.next()}`,
+          deliver_policy: DeliverPolicy.StartTime,
+          opt_start_time: formatInstant(period.from),
+        });
+        const iter = await consumer.consume({ max_messages: 512 });
+        let lastSeq = 0;
+        for await (const m of iter) {
+          const info = m.info;
+          // Same window as the replay (this run adds advisories after `to`); the delivery info is parsed anyway.
+          if (info.timestampNanos >= to) break;
+          bytes += m.data.length;
+          lastSeq = m.seq;
+          messages += 1;
+          if (info.pending === 0) break;
+        }
+        if (lastSeq === 0) throw new Error(`raw read of ${ref.stream} saw nothing`);
+        await iter.close();
+      }
+    } finally {
+      await nc.close().catch(() => undefined);
+    }
+  }
+  return { messages, bytes, seconds: (performance.now() - start) / 1000, cpuSeconds: cpuSince(cpu) };
+}
+
+interface PipelineResult extends ReadResult {
+  report: ReportV1;
+  streams: StreamCompleteness[];
+}
+
+/** (b) The production path of functions/pipeline.ts: replay, parse, aggregate, then the report model. */
+async function readPipeline(config: Config, period: Period): Promise<PipelineResult> {
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  const state = emptyAggregate({ ...DEFAULT_LIMITS, maxListed: config.report.maxListed });
+  const parseOptions = { ownConsumerPrefix: `${config.report.consumerPrefix}_` };
+  const streams: StreamCompleteness[] = [];
+  let bytes = 0;
+  for (const source of config.sources) {
+    const nc = await connectSource(source.name, source.nats);
+    try {
+      for (const ref of source.streams) {
+        const completeness = await replayStream(
+          nc,
+          source.name,
+          ref,
+          period,
+          (raw) => {
+            bytes += raw.data.length;
+            const parsed = parseMessage(raw, parseOptions);
+            if (parsed.ok) addEvent(state, parsed.event);
+            else addUnparseable(state, parsed.unparseable);
+          },
+          { consumerPrefix: config.report.consumerPrefix },
+        );
+        streams.push(completeness);
+      }
+    } finally {
+      await nc.close().catch(() => undefined);
+    }
+  }
+  const report = buildReport(period, streams, state, nowNanos(), { topN: config.report.topN });
+  const json = `${JSON.stringify(report, null, 2)}\n`; // what the pipeline hands the archive
+  if (json.length === 0) throw new Error('empty report');
+  const messages = streams.reduce((n, s) => n + s.messages, 0);
+  return { messages, bytes, seconds: (performance.now() - start) / 1000, cpuSeconds: cpuSince(cpu), report, streams };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Child process: one pipeline run, its peak RSS.
+
+interface ChildParams {
+  url: string;
+  passwords: HubUsers;
+  dir: string;
+  from: string;
+  to: string;
+}
+
+interface ChildResult {
+  messages: number;
+  seconds: number;
+  /** VmHWM of the child: its peak resident set, start-up included. */
+  peakRssMB: number;
+  /** The largest of the 10 ms samples of process.memoryUsage().rss during the run. */
+  sampledPeakRssMB: number;
+  /** RSS just before the replay started (modules loaded, nothing read). */
+  baselineRssMB: number;
+  peakHeapUsedMB: number;
+  /** Heap still in use after a full GC at the end: what the run kept, as opposed to garbage not yet collected. */
+  liveHeapAfterMB: number;
+  unparseable: number;
+}
+
+function vmHwmBytes(): number | null {
+  try {
+    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+async function childMain(): Promise<void> {
+  const params = JSON.parse(process.env.BENCH_CHILD ?? '') as ChildParams;
+  const config = benchConfig(params.url, params.passwords, params.dir);
+  const period: Period = { from: BigInt(params.from), to: BigInt(params.to), timezone: config.timezone, kind: 'adhoc' };
+  const baseline = process.memoryUsage().rss;
+  let peakRss = baseline;
+  let peakHeap = 0;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    if (m.rss > peakRss) peakRss = m.rss;
+    if (m.heapUsed > peakHeap) peakHeap = m.heapUsed;
+  }, 10);
+  const result = await readPipeline(config, period);
+  clearInterval(sampler);
+  const end = process.memoryUsage();
+  peakRss = Math.max(peakRss, end.rss);
+  peakHeap = Math.max(peakHeap, end.heapUsed);
+  const hwm = vmHwmBytes() ?? peakRss;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const liveHeap = process.memoryUsage().heapUsed;
+  const out: ChildResult = {
+    messages: result.messages,
+    seconds: result.seconds,
+    peakRssMB: round(hwm / MB, 1),
+    sampledPeakRssMB: round(peakRss / MB, 1),
+    baselineRssMB: round(baseline / MB, 1),
+    peakHeapUsedMB: round(peakHeap / MB, 1),
+    liveHeapAfterMB: round(liveHeap / MB, 1),
+    unparseable: result.report.unparseable,
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+async function runChild(params: ChildParams, label: string): Promise<ChildResult> {
+  // --expose-gc only for the final live-heap figure: nothing calls gc() while the pipeline runs.
+  const args = ['--expose-gc', '--import', import.meta.resolve('tsx'), THIS_FILE, '--child'];
+  const extra = (process.env.BENCH_CHILD_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  args.unshift(...extra);
+  const profDir = process.env.BENCH_CPU_PROF;
+  // One directory per run: every thread (tsx runs a module-loader worker) writes a profile of its own.
+  if (profDir) args.unshift('--cpu-prof', `--cpu-prof-dir=${path.resolve(profDir, `pipeline-${label}`)}`);
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, BENCH_CHILD: JSON.stringify(params) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (c) => resolve(c));
+  });
+  const lines = stdout.trim().split('\n');
+  const last = lines.pop() ?? '';
+  // Whatever else the child printed (--trace-gc and the like) goes to stderr, out of the way of the result.
+  if (lines.length) process.stderr.write(`${lines.map((l) => `[${label}] ${l}`).join('\n')}\n`);
+  if (code !== 0 || !last.startsWith('{')) throw new Error(`pipeline child (${label}) exited with ${code}:\n${stdout.slice(-2000)}`);
+  return JSON.parse(last) as ChildResult;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Loading.
+
+interface Clients {
+  audit: NatsConnection;
+  app: NatsConnection;
+}
+
+async function messageCounts(clients: Clients): Promise<Record<Target, number>> {
+  const auditJsm = await jetstreamManager(clients.audit);
+  const appJsm = await jetstreamManager(clients.app);
+  const [sys, appAdv, auditAdv, tx] = await Promise.all([
+    auditJsm.streams.info('SYS_EVENTS'),
+    auditJsm.streams.info('APP_JS_ADVISORIES'),
+    auditJsm.streams.info('AUDIT_JS_ADVISORIES'),
+    appJsm.streams.info('TRANSACTIONS'),
+  ]);
+  return {
+    SYS_EVENTS: sys.state.messages,
+    APP_JS_ADVISORIES: appAdv.state.messages,
+    AUDIT_JS_ADVISORIES: auditAdv.state.messages,
+    TRANSACTIONS: tx.state.messages,
+  };
+}
+
+/**
+ * Publishes `total` generated messages: acknowledged JetStream publishes in windows of 1000, except
+ * SYS_EVENTS, which is no_ack (2.10.17+ requires it for $SYS.SERVER.*.CLIENT.AUTH.ERR) and so takes plain
+ * publishes; the loader then waits until the stream holds them all.
+ */
+async function load(generator: EventGenerator, total: number, clients: Clients): Promise<number> {
+  const start = performance.now();
+  const before = await messageCounts(clients);
+  const producedBefore = { ...generator.produced };
+  const jsAudit = jetstream(clients.audit);
+  const jsApp = jetstream(clients.app);
+  let done = 0;
+  while (done < total) {
+    const batch = generator.batch(Math.min(1000, total - done));
+    const acks: Promise<unknown>[] = [];
+    for (const m of batch) {
+      if (m.target === 'SYS_EVENTS') clients.audit.publish(m.subject, m.data);
+      else acks.push((m.target === 'TRANSACTIONS' ? jsApp : jsAudit).publish(m.subject, m.data, { timeout: 30_000 }));
+    }
+    await Promise.all(acks);
+    await clients.audit.flush();
+    done += batch.length;
+  }
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const now = await messageCounts(clients);
+    const short = (Object.keys(now) as Target[]).filter((t) => now[t] - before[t] < generator.produced[t] - producedBefore[t]);
+    if (short.length === 0) break;
+    if (Date.now() > deadline) {
+      throw new Error(`streams did not take every message: ${short.map((t) => `${t} ${now[t] - before[t]}/${generator.produced[t] - producedBefore[t]}`).join(', ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return (performance.now() - start) / 1000;
+}
+
+/** An instant after everything stored so far and before anything stored later. */
+async function cut(): Promise<Nanos> {
+  await new Promise((r) => setTimeout(r, 20));
+  const t = nowNanos();
+  await new Promise((r) => setTimeout(r, 20));
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const began = performance.now();
+  const n = intEnv('BENCH_EVENTS', 20_000);
+  const rounds = intEnv('BENCH_ROUNDS', 7);
+  const factor = intEnv('BENCH_LARGE_FACTOR', 10);
+  const binary = newestNatsServerBinary();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sox-bench-'));
+  let hub: RunningHub | null = null;
+  let clients: Clients | null = null;
+  const cleanup = async () => {
+    await clients?.audit.close().catch(() => undefined);
+    await clients?.app.close().catch(() => undefined);
+    await hub?.stop().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  };
+  const onSignal = () => void cleanup().finally(() => process.exit(130));
+  // An error thrown outside the awaited chain must not leave nats-server running either.
+  const onCrash = (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    void cleanup().finally(() => process.exit(1));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('uncaughtException', onCrash);
+  process.once('unhandledRejection', onCrash);
+  try {
+    hub = await startHub(binary, path.join(dir, 'nats'), DEFAULT_HUB_PASSWORDS);
+    const version = /nats-server: (\S+)/.exec(await serverVersion(binary))?.[1] ?? 'unknown';
+    log(`bench: nats-server ${version} (${binary}) at ${hub.url}; N=${n}, ${rounds} rounds, large = ${factor}N`);
+    const config = benchConfig(hub.url, hub.passwords, dir);
+    const auditSource = config.sources.find((s) => s.name === 'audit')!;
+    const appSource = config.sources.find((s) => s.name === 'app')!;
+    clients = { audit: await connectSource('audit', auditSource.nats), app: await connectSource('app', appSource.nats) };
+    await provisionSource(config, auditSource, clients.audit, false);
+    await (await jetstreamManager(clients.app)).streams.add({ name: 'TRANSACTIONS', subjects: ['tx.>'], storage: 'file' as never });
+
+    const generator = new EventGenerator();
+    const from = await cut();
+    const loadSmall = await load(generator, n, clients);
+    const toSmall = await cut();
+    log(`loaded ${n} events in ${loadSmall.toFixed(1)} s (${Math.round(n / loadSmall)}/s): ${JSON.stringify(generator.produced)}`);
+    const small: Period = { from, to: toSmall, timezone: config.timezone, kind: 'adhoc' };
+
+    // Warm-up (two passes each: the raw reader is still speeding up after one): JIT, server caches; and a
+    // check that both readers see the same messages.
+    await readRaw(config, small);
+    await readPipeline(config, small);
+    const warmRaw = await readRaw(config, small);
+    const warmPipe = await readPipeline(config, small);
+    if (warmRaw.messages !== warmPipe.messages) {
+      throw new Error(`raw read ${warmRaw.messages} messages but the pipeline ${warmPipe.messages}`);
+    }
+    describeReport(warmPipe);
+    log(`warm-up: raw ${warmRaw.seconds.toFixed(3)} s, pipeline ${warmPipe.seconds.toFixed(3)} s for ${warmPipe.messages} messages (${(warmPipe.bytes / MB).toFixed(1)} MB)`);
+
+    const raw: number[] = [];
+    const pipe: number[] = [];
+    const rawCpu: number[] = [];
+    const pipeCpu: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      // Alternate which goes first, so neither always runs on a cooler or warmer machine.
+      const order = i % 2 === 0 ? (['raw', 'pipeline'] as const) : (['pipeline', 'raw'] as const);
+      for (const which of order) {
+        const r = which === 'raw' ? await readRaw(config, small) : await readPipeline(config, small);
+        if (r.messages !== warmPipe.messages) throw new Error(`${which} read ${r.messages} messages, expected ${warmPipe.messages}`);
+        (which === 'raw' ? raw : pipe).push(r.seconds);
+        (which === 'raw' ? rawCpu : pipeCpu).push(r.cpuSeconds);
+      }
+      log(`round ${i + 1}: raw ${raw[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / raw[i]!)}/s), pipeline ${pipe[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / pipe[i]!)}/s)`);
+    }
+    const events = warmPipe.messages;
+    const rawSeconds = median(raw);
+    const pipelineSeconds = median(pipe);
+    const rawMsgsPerSec = events / rawSeconds;
+    const pipelineMsgsPerSec = events / pipelineSeconds;
+    const ratio = pipelineMsgsPerSec / rawMsgsPerSec;
+    // Client CPU per message: what the pipeline adds on top of receiving (the server runs on the same cores).
+    const rawCpuUsPerMsg = (median(rawCpu) * 1e6) / events;
+    const pipelineCpuUsPerMsg = (median(pipeCpu) * 1e6) / events;
+    log(`median: raw ${Math.round(rawMsgsPerSec)} msg/s, pipeline ${Math.round(pipelineMsgsPerSec)} msg/s, ratio ${ratio.toFixed(3)}; client CPU raw ${rawCpuUsPerMsg.toFixed(2)} µs/msg, pipeline ${pipelineCpuUsPerMsg.toFixed(2)} µs/msg`);
+
+    const loadLarge = await load(generator, n * (factor - 1), clients);
+    const toLarge = await cut();
+    log(`loaded ${n * (factor - 1)} more events in ${loadLarge.toFixed(1)} s (${Math.round((n * (factor - 1)) / loadLarge)}/s)`);
+    const childParams = (to: Nanos): ChildParams => ({ url: hub!.url, passwords: hub!.passwords, dir, from: from.toString(), to: to.toString() });
+    const rssSmall = await runChild(childParams(toSmall), 'small');
+    log(`pipeline child, N: ${rssSmall.messages} messages in ${rssSmall.seconds.toFixed(2)} s; peak RSS ${rssSmall.peakRssMB} MB (baseline ${rssSmall.baselineRssMB} MB, heap peak ${rssSmall.peakHeapUsedMB} MB, live after ${rssSmall.liveHeapAfterMB} MB)`);
+    const rssLarge = await runChild(childParams(toLarge), 'large');
+    log(`pipeline child, ${factor}N: ${rssLarge.messages} messages in ${rssLarge.seconds.toFixed(2)} s; peak RSS ${rssLarge.peakRssMB} MB (baseline ${rssLarge.baselineRssMB} MB, heap peak ${rssLarge.peakHeapUsedMB} MB, live after ${rssLarge.liveHeapAfterMB} MB)`);
+    const rssGrowth = rssLarge.peakRssMB / rssSmall.peakRssMB;
+
+    const result = {
+      events,
+      eventsLarge: rssLarge.messages,
+      server: version,
+      rawMsgsPerSec: Math.round(rawMsgsPerSec),
+      pipelineMsgsPerSec: Math.round(pipelineMsgsPerSec),
+      ratio: round(ratio),
+      rawSeconds: round(rawSeconds),
+      pipelineSeconds: round(pipelineSeconds),
+      rawCpuUsPerMsg: round(rawCpuUsPerMsg, 2),
+      pipelineCpuUsPerMsg: round(pipelineCpuUsPerMsg, 2),
+      rawRunsSeconds: raw.map((x) => round(x)),
+      pipelineRunsSeconds: pipe.map((x) => round(x)),
+      rssSmallMB: rssSmall.peakRssMB,
+      rssLargeMB: rssLarge.peakRssMB,
+      rssGrowth: round(rssGrowth),
+      rssBaselineSmallMB: rssSmall.baselineRssMB,
+      rssBaselineLargeMB: rssLarge.baselineRssMB,
+      heapSmallMB: rssSmall.peakHeapUsedMB,
+      heapLargeMB: rssLarge.peakHeapUsedMB,
+      liveHeapSmallMB: rssSmall.liveHeapAfterMB,
+      liveHeapLargeMB: rssLarge.liveHeapAfterMB,
+      largePipelineMsgsPerSec: Math.round(rssLarge.messages / rssLarge.seconds),
+      unparseable: warmPipe.report.unparseable,
+      loadMsgsPerSec: Math.round((n * factor) / (loadSmall + loadLarge)),
+      totalSeconds: round((performance.now() - began) / 1000, 1),
+      targets: { ratio: TARGETS.ratio, rssGrowth: TARGETS.rssGrowth, aimRatio: AIM.ratio },
+      pass: { ratio: ratio >= TARGETS.ratio, rssGrowth: rssGrowth <= TARGETS.rssGrowth },
+    };
+    log(`ratio ${result.ratio} (target >= ${TARGETS.ratio}): ${result.pass.ratio ? 'ok' : 'MISSED'}; rssGrowth ${result.rssGrowth} (target <= ${TARGETS.rssGrowth}): ${result.pass.rssGrowth ? 'ok' : 'MISSED'}`);
+    await cleanup();
+    log(JSON.stringify(result));
+  } catch (err) {
+    await cleanup();
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+  }
+}
+
+async function serverVersion(binary: string): Promise<string> {
+  return new Promise((resolve) => {
+    const p = spawn(binary, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.once('exit', () => resolve(out.trim()));
+    p.once('error', () => resolve(''));
+  });
+}
+
+function describeReport(r: PipelineResult): void {
+  const rep = r.report;
+  log(
+    `report: ${rep.connections.connects} connects, ${rep.connections.disconnects} disconnects, ${rep.authFailures.total} auth failures, ` +
+      `${rep.jetstreamSummary.changes} JetStream changes (${rep.jetstreamSummary.reads} reads), ${rep.transactions.total} transactions, ` +
+      `${rep.unparseable} unparseable; streams ${r.streams.map((s) => `${s.stream}=${s.messages}`).join(' ')}`,
+  );
+  for (const u of rep.unparseableEvents.slice(0, 5)) log(`  unparseable ${u.stream}#${u.seq} ${u.subject}: ${u.reason}`);
+}
+
+if (process.argv.includes('--child')) {
+  childMain().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`bench child: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+} else {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
