@@ -4,7 +4,7 @@
  * Starts nats-server (the newest installed) with the hub layout in a temporary directory, provisions the capture
  * streams, loads N realistic events (bench/events.ts) and measures in the same run, on the same messages:
  *   (a) raw      — a bare ordered consumer per stream, touching only the payload length and sequence;
- *   (b) pipeline — the production path: replayStream + parseMessage + addEvent, then buildReport;
+ *   (b) pipeline — the production path: replayStream + addMessage (parse and aggregate), then buildReport;
  * alternating a and b for a few rounds after a warm-up and taking medians. Then it loads 9N more and runs the
  * pipeline over N and over 10N events, each in a child process of its own, for the peak RSS of each.
  *
@@ -24,14 +24,13 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { nuid, type NatsConnection } from '@nats-io/transport-node';
-import { addEvent, addUnparseable, DEFAULT_LIMITS, emptyAggregate } from '../functions/analysis/aggregate.js';
+import { addMessage, DEFAULT_LIMITS, emptyAggregate } from '../functions/analysis/aggregate.js';
 import { buildReport } from '../functions/analysis/finalize.js';
 import type { ReportV1, StreamCompleteness } from '../functions/analysis/report-model.js';
 import { demoConfig } from '../functions/cli/demo.js';
 import { parseConfig } from '../functions/config/load.js';
 import type { Period } from '../functions/config/period.js';
 import type { Config } from '../functions/config/schema.js';
-import { parseMessage } from '../functions/events/parse.js';
 import { DEFAULT_HUB_PASSWORDS, startHub, type HubUsers, type RunningHub } from '../functions/local/hub.js';
 import { newestNatsServerBinary } from '../functions/local/nats-binaries.js';
 import { connectSource } from '../functions/source/connect.js';
@@ -143,9 +142,7 @@ async function readPipeline(config: Config, period: Period): Promise<PipelineRes
           period,
           (raw) => {
             bytes += raw.data.length;
-            const parsed = parseMessage(raw, parseOptions);
-            if (parsed.ok) addEvent(state, parsed.event);
-            else addUnparseable(state, parsed.unparseable);
+            addMessage(state, raw, parseOptions);
           },
           { consumerPrefix: config.report.consumerPrefix },
         );

@@ -1,10 +1,9 @@
-import { addEvent, addUnparseable, emptyAggregate, DEFAULT_LIMITS } from './analysis/aggregate.js';
+import { addMessage, emptyAggregate, DEFAULT_LIMITS } from './analysis/aggregate.js';
 import { buildReport } from './analysis/finalize.js';
 import type { ReportV1, StreamCompleteness } from './analysis/report-model.js';
 import type { ArchivePort } from './archive/port.js';
 import { bundlePath, type Period } from './config/period.js';
 import type { Config } from './config/schema.js';
-import { parseMessage } from './events/parse.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Nanos } from './time/nanos.js';
 import { replayStream } from './source/replay.js';
@@ -49,11 +48,7 @@ export async function runReport(config: Config, period: Period, ports: Ports): P
           source.name,
           ref,
           period,
-          (raw) => {
-            const parsed = parseMessage(raw, parseOptions);
-            if (parsed.ok) addEvent(state, parsed.event);
-            else addUnparseable(state, parsed.unparseable);
-          },
+          (raw) => addMessage(state, raw, parseOptions),
           { consumerPrefix: config.report.consumerPrefix },
         );
         ports.log(`${source.name}/${ref.stream}: ${completeness.messages} messages, ${completeness.missing} missing`);

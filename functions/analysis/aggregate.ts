@@ -1,4 +1,5 @@
-import type { JsOperation, ParsedEvent, UnparseableEvent } from '../events/types.js';
+import { parseMessage, type ParseOptions } from '../events/parse.js';
+import type { JsOperation, ParsedEvent, RawMessage, UnparseableEvent } from '../events/types.js';
 import type { Nanos } from '../time/nanos.js';
 import {
   count,
@@ -140,6 +141,13 @@ const SEP = '\u0000';
 export function addUnparseable(state: AggregateState, item: UnparseableEvent): void {
   state.unparseable.total += 1;
   insertBounded(state.unparseable.listed, item, state.limits.maxListed, compareUnparseable);
+}
+
+/** Parses one stored message and adds it to the state, as understood or as unparseable. */
+export function addMessage(state: AggregateState, raw: RawMessage, options: ParseOptions): void {
+  const parsed = parseMessage(raw, options);
+  if (parsed.ok) addEvent(state, parsed.event);
+  else addUnparseable(state, parsed.unparseable);
 }
 
 export function addEvent(state: AggregateState, event: ParsedEvent): void {

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { addEvent, addUnparseable, emptyAggregate, mergeAggregates, type AggregateState } from '../../functions/analysis/aggregate.js';
+import { addMessage, emptyAggregate, mergeAggregates, type AggregateState } from '../../functions/analysis/aggregate.js';
 import { buildReport } from '../../functions/analysis/finalize.js';
 import type { Period } from '../../functions/config/period.js';
 import type { StreamConfig } from '../../functions/config/schema.js';
-import { parseMessage } from '../../functions/events/parse.js';
 import type { RawMessage } from '../../functions/events/types.js';
 import { generateActivity } from '../../functions/local/activity.js';
 import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
@@ -30,11 +29,7 @@ async function replayAll(bed: TestBed, period: Period, sink: (m: RawMessage) => 
 }
 
 function aggregateInto(state: AggregateState) {
-  return (m: RawMessage) => {
-    const parsed = parseMessage(m, parseOptions);
-    if (parsed.ok) addEvent(state, parsed.event);
-    else addUnparseable(state, parsed.unparseable);
-  };
+  return (m: RawMessage) => addMessage(state, m, parseOptions);
 }
 
 describe.each(NATS_VERSIONS)('replay on nats-server %s', (version) => {
