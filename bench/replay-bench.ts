@@ -24,7 +24,6 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { nuid, type NatsConnection } from '@nats-io/transport-node';
-import { addMessage, DEFAULT_LIMITS, emptyAggregate } from '../functions/analysis/aggregate.js';
 import { buildReport } from '../functions/analysis/finalize.js';
 import type { ReportV1, StreamCompleteness } from '../functions/analysis/report-model.js';
 import { demoConfig } from '../functions/cli/demo.js';
@@ -35,7 +34,7 @@ import { DEFAULT_HUB_PASSWORDS, startHub, type HubUsers, type RunningHub } from 
 import { newestNatsServerBinary } from '../functions/local/nats-binaries.js';
 import { connectSource } from '../functions/source/connect.js';
 import { provisionSource } from '../functions/source/provision.js';
-import { replayStream } from '../functions/source/replay.js';
+import { replayAndAggregate } from '../functions/pipeline.js';
 import { formatInstant, nowNanos, type Nanos } from '../functions/time/nanos.js';
 import { EventGenerator, type Target } from './events.js';
 
@@ -127,31 +126,15 @@ interface PipelineResult extends ReadResult {
 async function readPipeline(config: Config, period: Period): Promise<PipelineResult> {
   const start = performance.now();
   const cpu = process.cpuUsage();
-  const state = emptyAggregate({ ...DEFAULT_LIMITS, maxListed: config.report.maxListed });
-  const parseOptions = { ownConsumerPrefix: `${config.report.consumerPrefix}_` };
-  const streams: StreamCompleteness[] = [];
   let bytes = 0;
-  for (const source of config.sources) {
-    const nc = await connectSource(source.name, source.nats);
-    try {
-      for (const ref of source.streams) {
-        const completeness = await replayStream(
-          nc,
-          source.name,
-          ref,
-          period,
-          (raw) => {
-            bytes += raw.data.length;
-            addMessage(state, raw, parseOptions);
-          },
-          { consumerPrefix: config.report.consumerPrefix },
-        );
-        streams.push(completeness);
-      }
-    } finally {
-      await nc.close().catch(() => undefined);
-    }
-  }
+  const { state, streams } = await replayAndAggregate(
+    config,
+    period,
+    { connect: (source) => connectSource(source.name, source.nats), log: () => undefined },
+    (raw) => {
+      bytes += raw.data.length;
+    },
+  );
   const report = buildReport(period, streams, state, nowNanos(), { topN: config.report.topN });
   const json = `${JSON.stringify(report, null, 2)}\n`; // what the pipeline hands the archive
   if (json.length === 0) throw new Error('empty report');

@@ -1,4 +1,5 @@
-import { addMessage, emptyAggregate, DEFAULT_LIMITS } from './analysis/aggregate.js';
+import { addMessage, emptyAggregate, DEFAULT_LIMITS, type AggregateState } from './analysis/aggregate.js';
+import type { RawMessage } from './events/types.js';
 import { buildReport } from './analysis/finalize.js';
 import type { ReportV1, StreamCompleteness } from './analysis/report-model.js';
 import type { ArchivePort } from './archive/port.js';
@@ -36,6 +37,20 @@ export async function runReport(config: Config, period: Period, ports: Ports): P
     return { reportDir, reportJson, existed: true };
   }
 
+  const { state, streams } = await replayAndAggregate(config, period, ports);
+
+  const report = buildReport(period, streams, state, ports.now(), { topN: config.report.topN });
+  await ports.archive.writeBundle(where, [{ name: 'report.json', data: `${JSON.stringify(report, null, 2)}\n` }]);
+  return { reportDir, reportJson, existed: false, report };
+}
+
+/** Replays every configured stream for the period into one aggregate, with each stream's completeness. */
+export async function replayAndAggregate(
+  config: Config,
+  period: Period,
+  ports: Pick<Ports, 'connect' | 'log'>,
+  onMessage?: (raw: RawMessage) => void,
+): Promise<{ state: AggregateState; streams: StreamCompleteness[] }> {
   const state = emptyAggregate({ ...DEFAULT_LIMITS, maxListed: config.report.maxListed });
   const parseOptions = { ownConsumerPrefix: `${config.report.consumerPrefix}_` };
   const streams: StreamCompleteness[] = [];
@@ -48,7 +63,10 @@ export async function runReport(config: Config, period: Period, ports: Ports): P
           source.name,
           ref,
           period,
-          (raw) => addMessage(state, raw, parseOptions),
+          (raw) => {
+            onMessage?.(raw);
+            addMessage(state, raw, parseOptions);
+          },
           { consumerPrefix: config.report.consumerPrefix },
         );
         ports.log(`${source.name}/${ref.stream}: ${completeness.messages} messages, ${completeness.missing} missing`);
@@ -59,7 +77,5 @@ export async function runReport(config: Config, period: Period, ports: Ports): P
     }
   }
 
-  const report = buildReport(period, streams, state, ports.now(), { topN: config.report.topN });
-  await ports.archive.writeBundle(where, [{ name: 'report.json', data: `${JSON.stringify(report, null, 2)}\n` }]);
-  return { reportDir, reportJson, existed: false, report };
+  return { state, streams };
 }
