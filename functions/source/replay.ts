@@ -127,7 +127,7 @@ async function consumeWindow(
   try {
     for await (const m of messages) {
       lastDelivery = Date.now();
-      const ts = m.timestampNanos;
+      const ts = storedTime(m);
       if (ts >= period.to) break;
       if (tracker.accept(m.seq, ts)) {
         // Awaiting a plain return costs a microtask per message: only wait for sinks that are asynchronous.
@@ -163,11 +163,34 @@ async function firstSequenceAtOrAfter(js: JetStreamClient, stream: string, nameP
   }
 }
 
+/**
+ * The stored time from the reply subject, read straight off its timestamp token: the library's
+ * timestampNanos splits the whole subject again for every message, and its info.timestampNanos is a
+ * JS number, too coarse for nanoseconds. Subjects are `$JS.ACK.<stream>.<consumer>.<dc>.<sseq>.<dseq>.<ts>.<pending>`
+ * (9 tokens, old servers) or `$JS.ACK.<domain>.<hash>.<stream>.<consumer>.<dc>.<sseq>.<dseq>.<ts>.<pending>[.<rnd>]`.
+ */
+export function storedNanos(reply: string): Nanos {
+  const dots: number[] = [];
+  for (let i = reply.indexOf('.'); i >= 0 && dots.length < 12; i = reply.indexOf('.', i + 1)) dots.push(i);
+  if (!reply.startsWith('$JS.ACK.') || dots.length < 8) throw new Error(`not a JetStream delivery subject: ${reply.slice(0, 200)}`);
+  const at = dots.length === 8 ? 6 : 8;
+  const end = dots[at + 1] ?? reply.length;
+  const token = reply.slice(dots[at]! + 1, end);
+  if (!/^\d+$/.test(token)) throw new Error(`no stored time in the delivery subject ${reply.slice(0, 200)}`);
+  return BigInt(token);
+}
+
+/** `reply` is not in the library's public JsMsg type: fall back to its own parse if a release drops it. */
+function storedTime(m: JsMsg): Nanos {
+  const reply = (m as { reply?: unknown }).reply;
+  return typeof reply === 'string' ? storedNanos(reply) : m.timestampNanos;
+}
+
 function toRaw(m: JsMsg, ref: StreamConfig, ts: Nanos): RawMessage {
   return {
     stream: ref.stream,
     kind: ref.kind,
-    ...(ref.account ? { account: ref.account } : {}),
+    account: ref.account,
     seq: m.seq,
     subject: m.subject,
     ts,
