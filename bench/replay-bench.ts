@@ -34,7 +34,7 @@ import { DEFAULT_HUB_PASSWORDS, startHub, type HubUsers, type RunningHub } from 
 import { newestNatsServerBinary } from '../functions/local/nats-binaries.js';
 import { connectSource } from '../functions/source/connect.js';
 import { provisionSource } from '../functions/source/provision.js';
-import { replayAndAggregate } from '../functions/pipeline.js';
+import { replayAndAggregate } from '../functions/replay-aggregate.js';
 import { formatInstant, nowNanos, type Nanos } from '../functions/time/nanos.js';
 import { EventGenerator, type Target } from './events.js';
 

@@ -1,5 +1,3 @@
-import { addMessage, emptyAggregate, DEFAULT_LIMITS, type AggregateState } from './analysis/aggregate.js';
-import type { RawMessage } from './events/types.js';
 import { buildReport } from './analysis/finalize.js';
 import type { ReportV1, StreamCompleteness } from './analysis/report-model.js';
 import type { ArchivePort } from './archive/port.js';
@@ -7,8 +5,8 @@ import { bundlePath, type Period } from './config/period.js';
 import type { Config } from './config/schema.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Nanos } from './time/nanos.js';
-import { replayStream } from './source/replay.js';
 import type { SourceConfig } from './config/schema.js';
+import { replayAndAggregate } from './replay-aggregate.js';
 
 export interface Ports {
   archive: ArchivePort;
@@ -42,40 +40,4 @@ export async function runReport(config: Config, period: Period, ports: Ports): P
   const report = buildReport(period, streams, state, ports.now(), { topN: config.report.topN });
   await ports.archive.writeBundle(where, [{ name: 'report.json', data: `${JSON.stringify(report, null, 2)}\n` }]);
   return { reportDir, reportJson, existed: false, report };
-}
-
-/** Replays every configured stream for the period into one aggregate, with each stream's completeness. */
-export async function replayAndAggregate(
-  config: Config,
-  period: Period,
-  ports: Pick<Ports, 'connect' | 'log'>,
-  onMessage?: (raw: RawMessage) => void,
-): Promise<{ state: AggregateState; streams: StreamCompleteness[] }> {
-  const state = emptyAggregate({ ...DEFAULT_LIMITS, maxListed: config.report.maxListed });
-  const parseOptions = { ownConsumerPrefix: `${config.report.consumerPrefix}_` };
-  const streams: StreamCompleteness[] = [];
-  for (const source of config.sources) {
-    const nc = await ports.connect(source);
-    try {
-      for (const ref of source.streams) {
-        const completeness = await replayStream(
-          nc,
-          source.name,
-          ref,
-          period,
-          (raw) => {
-            onMessage?.(raw);
-            addMessage(state, raw, parseOptions);
-          },
-          { consumerPrefix: config.report.consumerPrefix },
-        );
-        ports.log(`${source.name}/${ref.stream}: ${completeness.messages} messages, ${completeness.missing} missing`);
-        streams.push(completeness);
-      }
-    } finally {
-      await nc.close().catch(() => undefined);
-    }
-  }
-
-  return { state, streams };
 }
