@@ -41,8 +41,16 @@ export interface AggregateState {
     /** First stored time seen per stream: parts this close to a slice's start may pair with the slice before. */
     firstSeen: Map<string, Nanos>;
   };
-  transactions: { total: number; bySubject: CountTable; first: Nanos | null; last: Nanos | null };
+  transactions: { total: number; bySubject: CountTable; first: Nanos | null; last: Nanos | null; listed: TransactionRecord[] };
   unparseable: { total: number; listed: UnparseableEvent[] };
+}
+
+/** One financial record with its stored timestamp: the record timeline lists the first ones of the period. */
+export interface TransactionRecord {
+  ts: Nanos;
+  stream: string;
+  seq: number;
+  subject: string;
 }
 
 export interface AggregateLimits {
@@ -120,9 +128,15 @@ export function emptyAggregate(limits: AggregateLimits = DEFAULT_LIMITS): Aggreg
       advisories: emptyCounts(),
       firstSeen: new Map(),
     },
-    transactions: { total: 0, bySubject: emptyCounts(), first: null, last: null },
+    transactions: { total: 0, bySubject: emptyCounts(), first: null, last: null, listed: [] },
     unparseable: { total: 0, listed: [] },
   };
+}
+
+export function compareTransactions(a: TransactionRecord, b: TransactionRecord): number {
+  if (a.ts !== b.ts) return a.ts < b.ts ? -1 : 1;
+  if (a.stream !== b.stream) return a.stream < b.stream ? -1 : 1;
+  return a.seq - b.seq;
 }
 
 export function compareChanges(a: ChangeRecord, b: ChangeRecord): number {
@@ -239,6 +253,11 @@ export function addEvent(state: AggregateState, event: ParsedEvent): void {
       count(tx.bySubject, event.subject);
       if (tx.first === null || event.ts < tx.first) tx.first = event.ts;
       if (tx.last === null || event.ts > tx.last) tx.last = event.ts;
+      const full = tx.listed.length >= state.limits.maxListed;
+      if (!full || event.ts < tx.listed[tx.listed.length - 1]!.ts) {
+        const record = { ts: event.ts, stream: event.stream, seq: event.seq, subject: event.subject };
+        insertBounded(tx.listed, record, state.limits.maxListed, compareTransactions);
+      }
       return;
     }
   }
@@ -382,6 +401,7 @@ export function mergeAggregates(a: AggregateState, b: AggregateState): Aggregate
     bySubject: mergeCounts(a.transactions.bySubject, b.transactions.bySubject),
     first: minNanos(a.transactions.first, b.transactions.first),
     last: maxNanos(a.transactions.last, b.transactions.last),
+    listed: mergeBounded(a.transactions.listed, b.transactions.listed, limits.maxListed, compareTransactions),
   };
   merged.unparseable = {
     total: a.unparseable.total + b.unparseable.total,

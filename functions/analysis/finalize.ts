@@ -80,6 +80,7 @@ export function buildReport(
       bySubject: topCounts(state.transactions.bySubject, topN).map(([subject, count]) => ({ subject, count })),
       first: state.transactions.first === null ? null : formatInstant(state.transactions.first),
       last: state.transactions.last === null ? null : formatInstant(state.transactions.last),
+      listed: state.transactions.listed.map((t) => ({ time: formatInstant(t.ts), stream: t.stream, seq: t.seq, subject: t.subject })),
     },
     controls: [completenessControl(streams)],
     incidents: [],

@@ -47,7 +47,14 @@ export interface ReportV1 {
     ownReads: number;
     otherAdvisories: { advisory: string; count: number }[];
   };
-  transactions: { total: number; bySubject: { subject: string; count: number }[]; first: string | null; last: string | null };
+  transactions: {
+    total: number;
+    bySubject: { subject: string; count: number }[];
+    first: string | null;
+    last: string | null;
+    /** The period's first records in stored-time order (bounded by report.maxListed; `total` is exact). */
+    listed: { time: string; stream: string; seq: number; subject: string }[];
+  };
   controls: ControlResult[];
   incidents: { id: string; rule: string; severity: string; status: string; summary: string }[];
   unparseable: number;

@@ -217,6 +217,7 @@ describe.each(FIXTURE_VERSIONS)('report of the capture of nats-server %s', (vers
       bySubject: [{ subject: 'tx.created', count: 4 }],
       first: tsOf(version, 'TRANSACTIONS', 1),
       last: tsOf(version, 'TRANSACTIONS', 5),
+      listed: [1, 3, 4, 5].map((seq) => ({ time: tsOf(version, 'TRANSACTIONS', seq), stream: 'TRANSACTIONS', seq, subject: 'tx.created' })),
     });
   });
 
