@@ -81,6 +81,17 @@ export const configSchema = z
       message: 'maxAgeDays must be 0 (no age limit) or at least retentionDays',
       path: ['maxAgeDays'],
     }),
+  branding: z
+    .strictObject({
+      company: nonEmpty.max(200).optional(),
+      title: nonEmpty.max(200).default('NATS SOX control report'),
+      /** A PNG file, shown on the documents' first page. */
+      logo: nonEmpty.optional(),
+      accent: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour such as "#1f5f8b"').default('#1f5f8b'),
+    })
+    .default({ title: 'NATS SOX control report', accent: '#1f5f8b' }),
+  /** A folder of Handlebars templates that replace the built-in ones of the same name. */
+  templates: nonEmpty.optional(),
   report: z
     .strictObject({
       /** Rows kept in each ranked table (by user, by host, by subject). */

@@ -84,6 +84,7 @@ describe('parseConfig', () => {
       archive: './reports',
       email: { from: 'reports@example.com', to: ['cfo@example.com'], outbox: './outbox' },
       capture: { retentionDays: 400, maxAgeDays: 0, replicas: 1 },
+      branding: { title: 'NATS SOX control report', accent: '#1f5f8b' },
       report: { topN: 50, maxListed: 1000, consumerPrefix: 'sox-report' },
     });
   });

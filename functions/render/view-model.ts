@@ -1,0 +1,458 @@
+import { parseInstant } from '../time/nanos.js';
+import type { ControlResult, ReportV1 } from '../analysis/report-model.js';
+import { formatBoundary, formatTime } from './format.js';
+
+/**
+ * What every document shows, derived from report.json alone (pure), so the HTML page, the PDF and the email
+ * can never disagree. Values stay typed (Cell) so templates format them with helpers in the report's time zone.
+ */
+export interface ViewModel {
+  schema: 'sox-report-view/v1';
+  branding: Branding;
+  title: string;
+  timezone: string;
+  period: {
+    kind: 'daily' | 'adhoc';
+    /** `Daily report for Tuesday, 24 November 2026` or `Ad-hoc report`. */
+    heading: string;
+    fromLocal: string;
+    toLocal: string;
+    fromUtc: string;
+    toUtc: string;
+    hours: number;
+    date: string | null;
+  };
+  generatedAtLocal: string;
+  generatedAtUtc: string;
+  status: Exclude<Status, 'ok' | 'refused' | 'open' | 'resolved'>;
+  statusSentence: string;
+  signatureNotice: string;
+  archiveLocation: string | null;
+  keyFigures: { label: string; value: Cell }[];
+  failedControls: ControlResult[];
+  warnedControls: ControlResult[];
+  openIncidents: ReportV1['incidents'];
+  sections: Section[];
+}
+
+export interface Branding {
+  /** Null when the configuration names none: the documents then carry the title only. */
+  company: string | null;
+  title: string;
+  /** `#rrggbb`. */
+  accent: string;
+  /** PNG bytes of the company logo. */
+  logoPng: Uint8Array | null;
+}
+
+export type Status = 'pass' | 'fail' | 'warn' | 'not-applicable' | 'ok' | 'refused' | 'open' | 'resolved';
+
+export type Cell =
+  | { kind: 'text'; value: string | null }
+  /** Identifiers read character by character: subjects, stream names, sequence ranges. */
+  | { kind: 'code'; value: string | null }
+  | { kind: 'number'; value: number }
+  | { kind: 'time'; value: string | null }
+  | { kind: 'duration'; seconds: number }
+  | { kind: 'status'; value: Status }
+  | { kind: 'list'; values: string[]; more: boolean };
+
+export interface Column {
+  label: string;
+  align: 'left' | 'right';
+  /** Relative width, for layouts that need one (the PDF). */
+  weight: number;
+}
+
+export interface Table {
+  id: string;
+  caption: string;
+  columns: Column[];
+  rows: Cell[][];
+  /** Rows that exist (in report.json or, for bounded lists, in the period); `omitted` of them are not shown. */
+  total: number;
+  omitted: number;
+  /** Says where the rows left out are, when some are. */
+  omittedNote: string | null;
+  emptyText: string;
+}
+
+export interface Section {
+  id: string;
+  title: string;
+  /** The SOX objective of the checklist this section gives evidence for. */
+  objective: string;
+  paragraphs: string[];
+  tables: Table[];
+}
+
+export interface ViewOptions {
+  branding: Branding;
+  /** Rows shown per detail table; the rest stay in report.json and the table says how many were left out. */
+  maxRows: number;
+  /** Where the archived bundle lives, when known. */
+  archiveLocation?: string | null;
+  /** Whether the PDF carries a digital signature (the notice says how to check it). */
+  signed: boolean;
+}
+
+const text = (value: string | null): Cell => ({ kind: 'text', value });
+const code = (value: string | null): Cell => ({ kind: 'code', value });
+const num = (value: number): Cell => ({ kind: 'number', value });
+const time = (value: string | null): Cell => ({ kind: 'time', value });
+const duration = (seconds: number): Cell => ({ kind: 'duration', seconds });
+const status = (value: Status): Cell => ({ kind: 'status', value });
+const list = (values: string[], more: boolean): Cell => ({ kind: 'list', values, more });
+
+const col = (label: string, weight = 1, align: Column['align'] = 'left'): Column => ({ label, align, weight });
+const numCol = (label: string, weight = 0.7): Column => col(label, weight, 'right');
+
+export function overallStatus(controls: ControlResult[]): ViewModel['status'] {
+  if (controls.some((c) => c.status === 'fail')) return 'fail';
+  if (controls.some((c) => c.status === 'warn')) return 'warn';
+  if (controls.length === 0 || controls.every((c) => c.status === 'not-applicable')) return 'not-applicable';
+  return 'pass';
+}
+
+export function buildViewModel(report: ReportV1, options: ViewOptions): ViewModel {
+  const tz = report.period.timezone;
+  const from = parseInstant(report.period.from);
+  const to = parseInstant(report.period.to);
+  const hours = from !== null && to !== null ? Number((to - from) / 1_000_000n) / 3_600_000 : 0;
+  const overall = overallStatus(report.controls);
+  const failed = report.controls.filter((c) => c.status === 'fail');
+  const warned = report.controls.filter((c) => c.status === 'warn');
+  const openIncidents = report.incidents.filter((i) => i.status !== 'resolved');
+  const table = tableBuilder(options.maxRows);
+
+  return {
+    schema: 'sox-report-view/v1',
+    branding: options.branding,
+    title: options.branding.title,
+    timezone: tz,
+    period: {
+      kind: report.period.kind,
+      heading: periodHeading(report, tz),
+      fromLocal: formatBoundary(report.period.from, tz),
+      toLocal: formatBoundary(report.period.to, tz),
+      fromUtc: report.period.from,
+      toUtc: report.period.to,
+      hours: Math.round(hours * 1000) / 1000,
+      date: report.period.date ?? null,
+    },
+    generatedAtLocal: formatTime(report.generatedAt, tz),
+    generatedAtUtc: report.generatedAt,
+    status: overall,
+    statusSentence: statusSentence(overall, failed.length, warned.length, report.controls.length),
+    signatureNotice: options.signed
+      ? 'This PDF carries a digital signature (PAdES). Any PDF reader shows whether it is intact; the archive manifest records the SHA-256 of every file of this report.'
+      : 'This document is not signed.',
+    archiveLocation: options.archiveLocation ?? null,
+    keyFigures: [
+      { label: 'Controls failed', value: num(failed.length) },
+      { label: 'Open incidents', value: num(openIncidents.length) },
+      { label: 'Connections', value: num(report.connections.connects) },
+      { label: 'Authentication failures', value: num(report.authFailures.total) },
+      { label: 'JetStream changes', value: num(report.jetstreamSummary.changes) },
+      { label: 'Refused changes', value: num(report.jetstreamSummary.refused) },
+      { label: 'Financial transactions', value: num(report.transactions.total) },
+      { label: 'Missing messages', value: num(report.streams.reduce((n, s) => n + s.missing, 0)) },
+      { label: 'Events not understood', value: num(report.unparseable) },
+    ],
+    failedControls: failed,
+    warnedControls: warned,
+    openIncidents,
+    sections: [
+      tamperingSection(report, table),
+      timelineSection(report, table),
+      accessSection(report, table),
+      safeguardsSection(report, table),
+      incidentsSection(report, table),
+      completenessSection(report, table),
+      unparseableSection(report, table),
+    ],
+  };
+}
+
+type TableBuilder = (
+  spec: Pick<Table, 'id' | 'caption' | 'columns' | 'emptyText'> & { rows: Cell[][]; total?: number; where?: string },
+) => Table;
+
+/** Bounds a table to maxRows and says how many rows were left out, and where they are. */
+function tableBuilder(maxRows: number): TableBuilder {
+  return ({ rows, total = rows.length, where, ...spec }) => {
+    const shown = rows.slice(0, maxRows);
+    const omitted = Math.max(0, total - shown.length);
+    const place = where ?? 'report.json';
+    return {
+      ...spec,
+      rows: shown,
+      total,
+      omitted,
+      omittedNote: omitted > 0 ? `${omitted} more ${omitted === 1 ? 'row is' : 'rows are'} not shown here; ${place}.` : null,
+    };
+  };
+}
+
+function periodHeading(report: ReportV1, tz: string): string {
+  if (report.period.kind === 'daily' && report.period.date) {
+    const [y, m, d] = report.period.date.split('-').map(Number);
+    const day = new Date(Date.UTC(y!, m! - 1, d!)).toLocaleDateString('en-US', {
+      weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC',
+    });
+    return `Daily report for ${day} (${tz})`;
+  }
+  return `Ad-hoc report (${tz})`;
+}
+
+function statusSentence(overall: ViewModel['status'], failed: number, warned: number, total: number): string {
+  switch (overall) {
+    case 'fail':
+      return `${failed} of ${total} controls failed${warned ? ` and ${warned} warned` : ''}: see Safeguards.`;
+    case 'warn':
+      return `No control failed; ${warned} of ${total} warned: see Safeguards.`;
+    case 'pass':
+      return `All ${total} controls passed.`;
+    default:
+      return 'No control applied to this period.';
+  }
+}
+
+const CHECKLIST = {
+  tampering: 'Prevent data tampering: who logged in, from where, how often and how long; failed and suspicious logins.',
+  timeline: 'Record timelines: every financial record with its stored timestamp, and every record deleted.',
+  access: 'Track access: every change to the stored data, with who made it, what, when, and whether it was allowed.',
+  safeguards: 'Safeguards: every control, its status and its evidence.',
+  incidents: 'Security incidents: what was detected, and whether it was mitigated.',
+  completeness: 'Completeness: this report read every message the system recorded in the period.',
+  unparseable: 'Events that could not be understood are counted and listed, never dropped.',
+};
+
+function tamperingSection(r: ReportV1, table: TableBuilder): Section {
+  const c = r.connections;
+  const af = r.authFailures;
+  return {
+    id: 'tampering',
+    title: 'Prevent data tampering',
+    objective: CHECKLIST.tampering,
+    paragraphs: [
+      `${c.connects} client connections and ${c.disconnects} disconnections by ${c.users} users; ` +
+        `${c.leafnodes.connects} leaf node connections; ${af.total} failed logins.`,
+    ],
+    tables: [
+      table({
+        id: 'logins-by-user',
+        caption: 'Logins by user',
+        columns: [col('Account', 0.9), col('User', 0.9), numCol('Connects'), numCol('Disconnects'), col('Time connected', 0.9), col('Longest', 0.8), col('Client names', 1.3), col('Hosts', 1.1)],
+        rows: c.byUser.map((u) => [
+          code(u.account), text(u.user), num(u.connects), num(u.disconnects), duration(u.totalDurationSeconds),
+          duration(u.maxDurationSeconds), list(u.clients, u.clientsTruncated), list(u.hosts, u.hostsTruncated),
+        ]),
+        total: c.users,
+        where: 'the ranking keeps the most active users',
+        emptyText: 'No client connected in this period.',
+      }),
+      table({
+        id: 'suspicious-logins',
+        caption: 'Suspicious logins',
+        columns: [col('Incident', 0.8), col('Rule', 1), col('Severity', 0.6), col('Status', 0.6), col('Summary', 3)],
+        rows: r.incidents.filter((i) => /login|host|user/i.test(i.rule)).map(incidentRow),
+        emptyText: 'No suspicious login is recorded for this period.',
+      }),
+      table({
+        id: 'auth-failures-by-user',
+        caption: 'Authentication failures by user',
+        columns: [col('User', 2), numCol('Failures')],
+        rows: af.byUser.map((u) => [text(u.user), num(u.count)]),
+        emptyText: 'No login failed in this period.',
+      }),
+      table({
+        id: 'auth-failures-by-host',
+        caption: 'Authentication failures by host',
+        columns: [col('Host', 2), numCol('Failures')],
+        rows: af.byHost.map((h) => [code(h.host), num(h.count)]),
+        emptyText: 'No login failed in this period.',
+      }),
+      table({
+        id: 'leafnodes',
+        caption: 'Leaf node connections',
+        columns: [col('Account'), col('User'), col('Leaf node', 1.2), numCol('Connects'), numCol('Disconnects'), col('Hosts', 1.2)],
+        rows: c.leafnodes.remotes.map((l) => [code(l.account), text(l.user), text(l.name), num(l.connects), num(l.disconnects), list(l.hosts, false)]),
+        emptyText: 'No leaf node connected in this period.',
+      }),
+    ],
+  };
+}
+
+const DELETIONS = new Set(['msg.delete', 'stream.purge', 'stream.delete']);
+
+function timelineSection(r: ReportV1, table: TableBuilder): Section {
+  const tx = r.transactions;
+  const txStreams = r.streams.filter((s) => s.kind === 'transactions');
+  const removed = r.jetstreamChanges.filter((c) => DELETIONS.has(c.operation));
+  return {
+    id: 'timeline',
+    title: 'Record timelines',
+    objective: CHECKLIST.timeline,
+    paragraphs: [
+      tx.total === 0
+        ? 'No financial transaction was stored in this period.'
+        : `${tx.total} financial transactions were stored between ${tx.first} and ${tx.last} (UTC).`,
+    ],
+    tables: [
+      table({
+        id: 'transactions-by-subject',
+        caption: 'Financial transactions by subject',
+        columns: [col('Subject', 3), numCol('Transactions')],
+        rows: tx.bySubject.map((s) => [code(s.subject), num(s.count)]),
+        emptyText: 'No financial transaction was stored in this period.',
+      }),
+      table({
+        id: 'transactions',
+        caption: 'Financial transactions with their stored timestamps',
+        columns: [col('Stored at', 1.6), col('Stream', 1), numCol('Sequence'), col('Subject', 2)],
+        rows: tx.listed.map((t) => [time(t.time), code(t.stream), num(t.seq), code(t.subject)]),
+        total: tx.total,
+        where: 'every record is in the stream itself, by sequence',
+        emptyText: 'No financial transaction was stored in this period.',
+      }),
+      table({
+        id: 'deleted-records',
+        caption: 'Deleted records',
+        columns: [col('Stream', 1), col('Missing sequences', 3), numCol('Messages')],
+        rows: txStreams.filter((s) => s.gaps.length > 0).map((s) => [code(s.stream), code(gapText(s.gaps)), num(s.missing)]),
+        emptyText: 'No financial record is missing from its stream.',
+      }),
+      table({
+        id: 'deletions',
+        caption: 'Deletions and purges requested',
+        columns: [col('Time', 1.6), col('Account', 0.8), col('User', 0.8), col('Operation', 0.9), col('Target', 1.2), col('Result', 0.7), col('Detail', 1.2)],
+        rows: removed.map(changeRow),
+        emptyText: 'Nobody asked to delete or purge a record in this period.',
+      }),
+    ],
+  };
+}
+
+function accessSection(r: ReportV1, table: TableBuilder): Section {
+  const js = r.jetstreamSummary;
+  const ops = Object.entries(js.byOperation).map(([op, n]) => `${op} ${n}`).join(', ');
+  return {
+    id: 'access',
+    title: 'Track access',
+    objective: CHECKLIST.access,
+    paragraphs: [
+      `${js.changes} JetStream changes${ops ? ` (${ops})` : ''}, ${js.refused} refused. ` +
+        `${js.reads} read-only API calls; ${js.ownReads} were this report's own reads and are not counted as activity.`,
+    ],
+    tables: [
+      table({
+        id: 'jetstream-changes',
+        caption: 'JetStream changes',
+        columns: [col('Time', 1.6), col('Account', 0.8), col('User', 0.8), col('Client / host', 1.1), col('Operation', 0.9), col('Target', 1.2), col('Result', 0.7), col('Detail', 1.2)],
+        rows: r.jetstreamChanges.map((c) => {
+          const [t, account, user, op, target, result, detail] = changeRow(c);
+          return [t!, account!, user!, text([c.client, c.host].filter(Boolean).join(' @ ') || null), op!, target!, result!, detail!];
+        }),
+        total: Math.max(js.listed, js.changes + js.refused),
+        where: 'report.json lists the first ones; the advisory streams hold them all',
+        emptyText: 'No JetStream change was made in this period.',
+      }),
+    ],
+  };
+}
+
+function safeguardsSection(r: ReportV1, table: TableBuilder): Section {
+  return {
+    id: 'safeguards',
+    title: 'Safeguards',
+    objective: CHECKLIST.safeguards,
+    paragraphs: [],
+    tables: [
+      table({
+        id: 'controls',
+        caption: 'Controls',
+        columns: [col('Status', 0.6), col('Control', 1.4), col('Evidence', 4)],
+        rows: r.controls.map((c) => [status(c.status), text(`${c.title} (${c.id})`), text(c.detail)]),
+        emptyText: 'No control was evaluated.',
+      }),
+    ],
+  };
+}
+
+function incidentsSection(r: ReportV1, table: TableBuilder): Section {
+  return {
+    id: 'incidents',
+    title: 'Security incidents',
+    objective: CHECKLIST.incidents,
+    paragraphs: r.incidents.length === 0 ? ['No security incident is recorded for this period.'] : [],
+    tables: [
+      table({
+        id: 'incidents',
+        caption: 'Incidents',
+        columns: [col('Incident', 0.8), col('Rule', 1), col('Severity', 0.6), col('Status', 0.6), col('Summary', 3)],
+        rows: r.incidents.map(incidentRow),
+        emptyText: 'No security incident is recorded for this period.',
+      }),
+    ],
+  };
+}
+
+function completenessSection(r: ReportV1, table: TableBuilder): Section {
+  return {
+    id: 'completeness',
+    title: 'Completeness',
+    objective: CHECKLIST.completeness,
+    paragraphs: [],
+    tables: [
+      table({
+        id: 'streams',
+        caption: 'Streams read',
+        columns: [col('Source', 0.7), col('Stream', 1.2), col('Kind', 0.9), numCol('First seq'), numCol('Last seq'), numCol('Messages'), numCol('Missing'), col('Gaps', 1.4)],
+        rows: r.streams.map((s) => [
+          code(s.source), code(s.stream + (s.account ? ` (${s.account})` : '')), text(s.kind),
+          s.firstSeq === null ? text(null) : num(s.firstSeq), s.lastSeq === null ? text(null) : num(s.lastSeq),
+          num(s.messages), num(s.missing), code(s.gaps.length ? gapText(s.gaps) : 'none'),
+        ]),
+        emptyText: 'No stream is configured.',
+      }),
+    ],
+  };
+}
+
+function unparseableSection(r: ReportV1, table: TableBuilder): Section {
+  return {
+    id: 'unparseable',
+    title: 'Events that could not be understood',
+    objective: CHECKLIST.unparseable,
+    paragraphs: [
+      r.unparseable === 0
+        ? 'Every event of the period was understood.'
+        : `${r.unparseable} events could not be understood. They stay in their streams and are listed here by sequence.`,
+    ],
+    tables: [
+      table({
+        id: 'unparseable-events',
+        caption: 'Events not understood',
+        columns: [col('Stream', 1), numCol('Sequence'), col('Subject', 1.6), col('Reason', 2.4)],
+        rows: r.unparseableEvents.map((u) => [code(u.stream), num(u.seq), code(u.subject), text(u.reason)]),
+        total: r.unparseable,
+        where: 'the streams hold them all, by sequence',
+        emptyText: 'None.',
+      }),
+    ],
+  };
+}
+
+function changeRow(c: ReportV1['jetstreamChanges'][number]): Cell[] {
+  return [time(c.time), code(c.account), text(c.user), text(c.operation), code(c.target), status(c.success ? 'ok' : 'refused'), text(c.detail)];
+}
+
+function incidentRow(i: ReportV1['incidents'][number]): Cell[] {
+  return [code(i.id), text(i.rule), text(i.severity), status(i.status === 'resolved' ? 'resolved' : 'open'), text(i.summary)];
+}
+
+function gapText(gaps: [number, number][]): string {
+  const shown = gaps.slice(0, 20).map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`));
+  return shown.join(', ') + (gaps.length > 20 ? ` and ${gaps.length - 20} more ranges (report.json)` : '');
+}
