@@ -1,0 +1,277 @@
+import { createHash } from 'node:crypto';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type HeadObjectCommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { checkArchivePath, checkBundleFiles, sameBytes, toBytes } from './local.js';
+import { BundleExistsError, type ArchivePort, type LockState, type WriteOptions } from './port.js';
+
+export interface S3ArchiveOptions {
+  client: S3Client;
+  bucket: string;
+  /** Key prefix of the archive root; leading, trailing and repeated `/` are ignored. */
+  prefix?: string;
+  /** Retain-until date of what is written under a path when the caller gives none (default: seven years on). */
+  retainUntil?: (path: string) => Date;
+  now?: () => Date;
+}
+
+/** ARCHITECTURE.md: "a retain-until date (default seven years after the period ends)". */
+export const DEFAULT_RETENTION_YEARS = 7;
+
+const MANIFEST = 'manifest.json';
+
+/**
+ * An S3 archive under Object Lock (COMPLIANCE): every object is created once (`If-None-Match: *`) with a
+ * SHA-256 checksum we compute, and read back to confirm that S3 stored the lock and the checksum we asked for.
+ * The bucket must have Object Lock enabled; this adapter does not configure buckets.
+ */
+export function s3Archive(options: S3ArchiveOptions): ArchivePort {
+  const { client, bucket } = options;
+  if (!bucket || bucket.includes('/')) throw new Error(`s3 archive: invalid bucket name ${JSON.stringify(bucket)}`);
+  const rootPrefix = (options.prefix ?? '').split('/').filter(Boolean).join('/');
+  const now = options.now ?? (() => new Date());
+
+  const keyOf = (checkedPath: string) => [rootPrefix, checkedPath].filter(Boolean).join('/');
+  const urlOf = (key: string) => (key ? `s3://${bucket}/${key}` : `s3://${bucket}`);
+
+  function retention(checkedPath: string, write: WriteOptions | undefined): Date {
+    const wanted = write?.retainUntil ?? options.retainUntil?.(checkedPath) ?? yearsAfter(now(), DEFAULT_RETENTION_YEARS);
+    if (Number.isNaN(wanted.getTime()) || wanted.getTime() <= now().getTime()) {
+      throw new Error(`s3 archive: the retain-until date for ${urlOf(keyOf(checkedPath))} must be in the future`);
+    }
+    // S3 keeps the date to the second; sending whole seconds makes the read-back comparison exact.
+    return new Date(Math.floor(wanted.getTime() / 1000) * 1000);
+  }
+
+  /** Creates the object, or throws PreconditionFailed (untouched) if the key exists; other errors are wrapped. */
+  async function putLocked(key: string, bytes: Uint8Array, retainUntil: Date): Promise<void> {
+    const checksum = sha256Base64(bytes);
+    let versionId: string | undefined;
+    try {
+      const out = await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: bytes,
+          IfNoneMatch: '*',
+          ChecksumAlgorithm: 'SHA256',
+          ChecksumSHA256: checksum,
+          ObjectLockMode: 'COMPLIANCE',
+          ObjectLockRetainUntilDate: retainUntil,
+          ContentType: contentTypeOf(key),
+        }),
+      );
+      versionId = out.VersionId;
+    } catch (err) {
+      if (isPreconditionFailed(err)) throw err;
+      throw s3Failure('PutObject', urlOf(key), err);
+    }
+    await confirmStored(key, versionId, checksum, retainUntil);
+  }
+
+  /** Reads back what S3 recorded: a bucket default, a policy or a proxy must not have changed the lock silently. */
+  async function confirmStored(key: string, versionId: string | undefined, checksum: string, retainUntil: Date) {
+    const head = await headObject(key, versionId);
+    if (!head) throw new Error(`${urlOf(key)}: not found right after it was written`);
+    const wrong: string[] = [];
+    if (head.ObjectLockMode !== 'COMPLIANCE') {
+      wrong.push(`ObjectLockMode is ${JSON.stringify(head.ObjectLockMode ?? null)}, expected "COMPLIANCE"`);
+    }
+    const stored = head.ObjectLockRetainUntilDate;
+    if (!stored || wholeSeconds(stored) !== wholeSeconds(retainUntil)) {
+      wrong.push(`ObjectLockRetainUntilDate is ${stored ? stored.toISOString() : 'missing'}, expected ${retainUntil.toISOString()}`);
+    }
+    if (head.ChecksumSHA256 !== checksum) {
+      wrong.push(`ChecksumSHA256 is ${JSON.stringify(head.ChecksumSHA256 ?? null)}, expected ${JSON.stringify(checksum)}`);
+    }
+    if (wrong.length > 0) throw new Error(`${urlOf(key)} was written but S3 reports: ${wrong.join('; ')}`);
+  }
+
+  /** HeadObject with checksums; null when the key does not exist. */
+  async function headObject(key: string, versionId?: string): Promise<HeadObjectCommandOutput | null> {
+    try {
+      return await client.send(
+        new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED', ...(versionId ? { VersionId: versionId } : {}) }),
+      );
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw s3Failure('HeadObject', urlOf(key), err);
+    }
+  }
+
+  async function getBytes(key: string): Promise<Uint8Array | null> {
+    try {
+      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw s3Failure('GetObject', urlOf(key), err);
+    }
+  }
+
+  async function bundleExists(checkedBundle: string): Promise<boolean> {
+    return (await headObject(keyOf(`${checkedBundle}/${MANIFEST}`))) !== null;
+  }
+
+  return {
+    locate: (where) => urlOf(keyOf(checkArchivePath(where, 'path', { allowRoot: true }))),
+
+    exists: async (bundlePath) => bundleExists(checkArchivePath(bundlePath, 'bundle path')),
+
+    async writeBundle(bundlePath, files, write) {
+      const bundle = checkArchivePath(bundlePath, 'bundle path');
+      const names = checkBundleFiles(files);
+      const manifestAt = names.indexOf(MANIFEST);
+      // The manifest is what makes a bundle count as present, so nothing may be written after it.
+      if (manifestAt !== -1 && manifestAt !== names.length - 1) {
+        throw new Error(`s3 archive: ${MANIFEST} must be the last file of the bundle ${bundle}`);
+      }
+      const retainUntil = retention(bundle, write);
+      if (await bundleExists(bundle)) {
+        throw new BundleExistsError(`${urlOf(keyOf(bundle))} is already archived (it has a ${MANIFEST}); it was left unchanged`);
+      }
+      for (const [i, file] of files.entries()) {
+        const name = names[i]!;
+        const key = keyOf(`${bundle}/${name}`);
+        try {
+          await putLocked(key, toBytes(file.data), retainUntil);
+        } catch (err) {
+          if (!isPreconditionFailed(err)) throw err;
+          const partial =
+            name === MANIFEST ? '' : ` (the bundle has no ${MANIFEST} yet: another run may be writing it, or an earlier run stopped part-way)`;
+          throw new BundleExistsError(`${urlOf(key)}: the object already exists and was left unchanged${partial}`, { cause: err });
+        }
+      }
+    },
+
+    async writeOnce(where, data, write) {
+      const checked = checkArchivePath(where, 'path');
+      const key = keyOf(checked);
+      const bytes = toBytes(data);
+      try {
+        await putLocked(key, bytes, retention(checked, write));
+      } catch (err) {
+        if (!isPreconditionFailed(err)) throw err;
+        const existing = await getBytes(key);
+        if (existing === null) throw s3Failure('PutObject', urlOf(key), err); // reported present, yet not readable
+        if (!sameBytes(existing, bytes)) {
+          throw new Error(`${urlOf(key)} already exists with different content; it was left unchanged`, { cause: err });
+        }
+      }
+    },
+
+    read: async (where) => getBytes(keyOf(checkArchivePath(where, 'path'))),
+
+    async list(prefix) {
+      const under = keyOf(checkArchivePath(prefix, 'prefix', { allowRoot: true }));
+      // A prefix names a folder: "daily/2026/01" must not also match "daily/2026/011".
+      const listPrefix = under ? `${under}/` : undefined;
+      const strip = rootPrefix ? rootPrefix.length + 1 : 0;
+      const found: string[] = [];
+      let token: string | undefined;
+      do {
+        let page;
+        try {
+          page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: listPrefix, ContinuationToken: token }));
+        } catch (err) {
+          throw s3Failure('ListObjectsV2', urlOf(listPrefix ?? ''), err);
+        }
+        for (const object of page.Contents ?? []) {
+          // Keys ending in "/" are folder placeholders made by the console, not files.
+          if (object.Key && !object.Key.endsWith('/')) found.push(object.Key.slice(strip));
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        if (page.IsTruncated && !token) throw new Error(`S3 ListObjectsV2 ${urlOf(listPrefix ?? '')}: truncated page without a continuation token`);
+      } while (token);
+      return found.sort();
+    },
+
+    async lockState(where): Promise<LockState> {
+      const key = keyOf(checkArchivePath(where, 'path'));
+      const head = await headObject(key);
+      if (!head) throw new Error(`${urlOf(key)} does not exist`);
+      return {
+        mode: head.ObjectLockMode ?? null,
+        retainUntil: head.ObjectLockRetainUntilDate ?? null,
+        sha256: hexOfChecksum(head.ChecksumSHA256),
+      };
+    },
+  };
+}
+
+export function sha256Base64(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64');
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.pdf': 'application/pdf',
+  '.html': 'text/html; charset=utf-8',
+  '.json': 'application/json',
+  '.sig': 'application/octet-stream',
+  '.pem': 'application/x-pem-file',
+  '.gz': 'application/gzip',
+};
+
+export function contentTypeOf(key: string): string {
+  const dot = key.lastIndexOf('.');
+  const extension = dot > key.lastIndexOf('/') ? key.slice(dot).toLowerCase() : '';
+  return CONTENT_TYPES[extension] ?? 'application/octet-stream';
+}
+
+/** Lower-case hex of a full-object SHA-256 checksum; null for none or a multipart ("…-N") composite. */
+function hexOfChecksum(base64: string | undefined): string | null {
+  if (!base64 || !/^[A-Za-z0-9+/]{43}=$/.test(base64)) return null;
+  return Buffer.from(base64, 'base64').toString('hex');
+}
+
+function yearsAfter(date: Date, years: number): Date {
+  const later = new Date(date.getTime());
+  later.setUTCFullYear(later.getUTCFullYear() + years);
+  return later;
+}
+
+function wholeSeconds(date: Date): number {
+  return Math.floor(date.getTime() / 1000);
+}
+
+interface S3ErrorShape {
+  name?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+function s3ErrorOf(err: unknown): S3ErrorShape {
+  return typeof err === 'object' && err !== null ? (err as S3ErrorShape) : {};
+}
+
+/** `If-None-Match: *` found the key: S3 answers 412 PreconditionFailed and leaves the object as it was. */
+export function isPreconditionFailed(err: unknown): boolean {
+  const { name, $metadata } = s3ErrorOf(err);
+  return name === 'PreconditionFailed' || $metadata?.httpStatusCode === 412;
+}
+
+/** A missing key: GetObject says NoSuchKey; HeadObject has no body, so only NotFound/404 (a missing bucket too). */
+function isNotFound(err: unknown): boolean {
+  const { name, $metadata } = s3ErrorOf(err);
+  if (name === 'NoSuchBucket') return false;
+  return name === 'NoSuchKey' || name === 'NotFound' || $metadata?.httpStatusCode === 404;
+}
+
+function s3Failure(operation: string, where: string, err: unknown): Error {
+  const { name, message, $metadata } = s3ErrorOf(err);
+  const status = $metadata?.httpStatusCode;
+  const hints: Record<number, string> = {
+    403: ' (access denied; note that S3 also answers 403 for a missing key when s3:ListBucket is not allowed)',
+    409: ' (another conditional write to the same key was in progress; a rerun will find it)',
+  };
+  const what = [name, status ? `HTTP ${status}` : undefined].filter(Boolean).join(', ');
+  const detail = message ?? String(err);
+  return new Error(`S3 ${operation} ${where} failed${what ? ` (${what})` : ''}: ${detail}${(status && hints[status]) || ''}`, {
+    cause: err,
+  });
+}
