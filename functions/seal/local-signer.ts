@@ -1,0 +1,411 @@
+/**
+ * The embedded signer adapter: a PEM key and certificate on disk, made on first run when none are given, so a
+ * laptop with no AWS account still produces bundles that `openssl dgst -verify` and pdfsig accept.
+ */
+import {
+  X509Certificate,
+  constants,
+  createECDH,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  privateEncrypt,
+  randomBytes,
+  webcrypto,
+} from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import type { Signer, SigningAlgorithm } from './signer.js';
+
+export type LocalSignerOptions =
+  | { dir: string; /** Organisation (O) named in a certificate made on first run. */ subject?: string }
+  | { keyFile: string; certFile: string };
+
+export const LOCAL_KEY_FILE = 'signing-key.pem';
+export const LOCAL_CERT_FILE = 'signing-cert.pem';
+const LOCAL_SIGNER_COMMON_NAME = 'nats-sox-reports local signer';
+const CERTIFICATE_VALIDITY_YEARS = 10;
+
+export async function loadOrCreateLocalSigner(options: LocalSignerOptions, now: Date = new Date()): Promise<Signer> {
+  if ('dir' in options) return loadOrCreateInDir(options.dir, options.subject ?? '', now);
+  const [keyPem, certPem] = await Promise.all([
+    readPem(options.keyFile, 'signing key'),
+    readPem(options.certFile, 'signing certificate'),
+  ]);
+  return signerFromPem(keyPem, options.keyFile, certPem, options.certFile);
+}
+
+async function loadOrCreateInDir(dir: string, subject: string, now: Date): Promise<Signer> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const keyFile = path.join(dir, LOCAL_KEY_FILE);
+  const certFile = path.join(dir, LOCAL_CERT_FILE);
+  const keyPem =
+    (await readIfExists(keyFile)) ??
+    (await publishOnce(keyFile, newP256KeyPem(), 0o600));
+  // A run that died between the two files leaves a key without a certificate: the key is what matters, so
+  // certify it rather than fail or replace it.
+  const certPem =
+    (await readIfExists(certFile)) ??
+    (await publishOnce(certFile, await certificateForKeyPem(keyPem, keyFile, subject, now), 0o644));
+  return signerFromPem(keyPem, keyFile, certPem, certFile);
+}
+
+function newP256KeyPem(): string {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+}
+
+async function certificateForKeyPem(keyPem: string, keyFile: string, subject: string, now: Date): Promise<string> {
+  const privateKey = parsePrivateKey(keyPem, keyFile);
+  return selfSignedCertificate({ privateKey, publicKey: createPublicKey(privateKey) }, subject, now);
+}
+
+/**
+ * Writes `content` to `file` unless another process got there first, and returns what `file` then holds.
+ * The content goes to a private temporary file that is hard-linked into place: link() fails with EEXIST
+ * atomically, and a racing reader never sees a half-written key (which a plain `wx` write would allow).
+ */
+async function publishOnce(file: string, content: string, mode: number): Promise<string> {
+  const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, content, { flag: 'wx', mode });
+    await chmod(temporary, mode); // the umask may have taken bits away; the modes are part of the contract
+    await link(temporary, file);
+    return content;
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return readPem(file, 'signing file');
+    throw error;
+  } finally {
+    await unlink(temporary).catch(() => undefined);
+  }
+}
+
+async function readIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw new Error(`cannot read ${file}: ${errorCode(error) ?? describe(error)}`, { cause: error });
+  }
+}
+
+async function readPem(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the ${what} ${file}: ${errorCode(error) ?? describe(error)}`, { cause: error });
+  }
+}
+
+function signerFromPem(keyPem: string, keyFile: string, certPem: string, certFile: string): Signer {
+  const privateKey = parsePrivateKey(keyPem, keyFile);
+  const algorithm = signingAlgorithmOf(privateKey, keyFile);
+  const certificate = parseCertificate(certPem, certFile);
+  const spki = spkiDer(createPublicKey(privateKey));
+  if (!spkiDer(certificate.publicKey).equals(spki)) {
+    throw new Error(
+      `the certificate ${certFile} does not belong to the private key ${keyFile}: the certificate's public key ` +
+        `is not the key's public key`,
+    );
+  }
+  const publicKeySha256 = createHash('sha256').update(spki).digest('hex');
+  return Object.freeze({
+    algorithm,
+    keyId: `local:${publicKeySha256}`,
+    publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }) as string,
+    publicKeySha256,
+    certificatePem: certificate.toString(),
+    signDigest: async (digest: Uint8Array) => signDigestWithKey(privateKey, digest),
+  });
+}
+
+// Only the crypto library's own message is quoted: it never contains the key bytes.
+function parsePrivateKey(pem: string, file: string): KeyObject {
+  try {
+    return createPrivateKey(pem);
+  } catch (error) {
+    throw new Error(`${file} does not hold a readable, unencrypted PEM private key (${describe(error)})`, {
+      cause: error,
+    });
+  }
+}
+
+function parseCertificate(pem: string, file: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch (error) {
+    throw new Error(`${file} does not hold a readable PEM X.509 certificate (${describe(error)})`, { cause: error });
+  }
+}
+
+/** The one algorithm KMS would use for the same kind of key, so local and KMS bundles read the same. */
+function signingAlgorithmOf(key: KeyObject, file: string): SigningAlgorithm {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'ec') {
+    if (details.namedCurve === 'prime256v1') return 'ECDSA_SHA_256';
+    throw new Error(`${file} holds an EC key on curve ${details.namedCurve ?? 'unknown'}; only P-256 is supported`);
+  }
+  if (key.asymmetricKeyType === 'rsa') {
+    if (details.modulusLength === 2048 || details.modulusLength === 3072) return 'RSASSA_PKCS1_V1_5_SHA_256';
+    const bits = details.modulusLength ?? '?';
+    throw new Error(`${file} holds a ${bits}-bit RSA key; only 2048 or 3072 bits are supported`);
+  }
+  throw new Error(
+    `${file} holds a ${key.asymmetricKeyType ?? 'unknown'} key; only EC P-256 and RSA 2048/3072 are supported`,
+  );
+}
+
+function spkiDer(key: KeyObject): Buffer {
+  return key.export({ type: 'spki', format: 'der' });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Signing a precomputed SHA-256 digest.
+//
+// Node has no prehash signing API: crypto.sign(null, data, ecKey) hashes `data` with SHA-256 again (measured on
+// Node 20 / OpenSSL 3.0: the result verifies as sha256(digest), not as the message). So:
+// - RSA PKCS#1 v1.5 is a private-key operation on the DER DigestInfo, which privateEncrypt with PKCS#1 padding
+//   does exactly (byte-identical to crypto.sign('sha256', message) since the scheme is deterministic);
+// - ECDSA is written out here with the nonce of RFC 6979 (deterministic: no dependence on the RNG at signing
+//   time, and checkable against the RFC's test vectors). The only curve operation, k·G, is done by OpenSSL's
+//   constant-time ECDH code; what remains is arithmetic modulo the group order with BigInt, which is not
+//   constant-time — acceptable for the embedded signer; keys that matter live in KMS.
+// ---------------------------------------------------------------------------------------------------------------
+
+const SHA256_BYTES = 32;
+/** DER of DigestInfo { AlgorithmIdentifier sha256 NULL, OCTET STRING (32 bytes) } without the digest itself. */
+const SHA256_DIGEST_INFO_PREFIX = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+/** Order n of the P-256 base point. */
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/**
+ * Signs a SHA-256 digest with a local private key without hashing it again: ECDSA P-256 (DER signature) or
+ * RSA PKCS#1 v1.5. Also what tests use to stand in for KMS.
+ */
+export function signDigestWithKey(privateKey: KeyObject, digest: Uint8Array): Uint8Array {
+  if (!(digest instanceof Uint8Array) || digest.length !== SHA256_BYTES) {
+    throw new Error(`signDigest needs a ${SHA256_BYTES}-byte SHA-256 digest, got ${describeLength(digest)}`);
+  }
+  if (privateKey.asymmetricKeyType === 'rsa') {
+    const digestInfo = Buffer.concat([SHA256_DIGEST_INFO_PREFIX, digest]);
+    return new Uint8Array(privateEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, digestInfo));
+  }
+  if (privateKey.asymmetricKeyType === 'ec' && privateKey.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
+    return ecdsaP256SignDigest(privateKey, digest);
+  }
+  throw new Error(`cannot sign a digest with a ${privateKey.asymmetricKeyType ?? 'unknown'} key`);
+}
+
+function ecdsaP256SignDigest(privateKey: KeyObject, digest: Uint8Array): Uint8Array {
+  const jwk = privateKey.export({ format: 'jwk' });
+  if (typeof jwk.d !== 'string') throw new Error('the EC private key has no private scalar');
+  const secretScalar = Buffer.from(jwk.d, 'base64url');
+  const d = bytesToBigInt(secretScalar);
+  // A 256-bit digest for a 256-bit order: bits2int is the identity, no truncation.
+  const e = bytesToBigInt(digest);
+  for (const k of rfc6979Nonces(secretScalar, digest)) {
+    const r = bytesToBigInt(baseMultipleX(k)) % P256_ORDER;
+    if (r === 0n) continue;
+    const s = (modInverse(k) * ((e + r * d) % P256_ORDER)) % P256_ORDER;
+    if (s === 0n) continue;
+    return derEcdsaSignature(r, s);
+  }
+  throw new Error('unreachable: the RFC 6979 nonce sequence is endless');
+}
+
+/** RFC 6979 section 3.2 with HMAC-SHA-256, for qlen = hlen = 256. */
+function* rfc6979Nonces(secretScalar: Buffer, digest: Uint8Array): Generator<bigint, never> {
+  const x = Buffer.from(bigIntToBytes(bytesToBigInt(secretScalar), SHA256_BYTES));
+  const h = Buffer.from(bigIntToBytes(bytesToBigInt(digest) % P256_ORDER, SHA256_BYTES));
+  const hmac = (key: Buffer, ...parts: Uint8Array[]) => {
+    const mac = createHmac('sha256', key);
+    for (const part of parts) mac.update(part);
+    return mac.digest();
+  };
+  let v = Buffer.alloc(SHA256_BYTES, 0x01);
+  let k = Buffer.alloc(SHA256_BYTES, 0x00);
+  k = hmac(k, v, Buffer.of(0x00), x, h);
+  v = hmac(k, v);
+  k = hmac(k, v, Buffer.of(0x01), x, h);
+  v = hmac(k, v);
+  for (;;) {
+    v = hmac(k, v);
+    const candidate = bytesToBigInt(v);
+    if (candidate >= 1n && candidate < P256_ORDER) yield candidate;
+    k = hmac(k, v, Buffer.of(0x00));
+    v = hmac(k, v);
+  }
+}
+
+/** x coordinate of k·G, computed by OpenSSL: ECDH's public key for private key k is exactly k·G. */
+function baseMultipleX(k: bigint): Buffer {
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(bigIntToBytes(k, SHA256_BYTES));
+  const uncompressedPoint = ecdh.getPublicKey(); // 0x04 || X || Y
+  return uncompressedPoint.subarray(1, 1 + SHA256_BYTES);
+}
+
+/** Fermat inverse: a fixed chain of squarings, unlike extended Euclid whose steps depend on the secret. */
+function modInverse(value: bigint): bigint {
+  let result = 1n;
+  let base = value % P256_ORDER;
+  let exponent = P256_ORDER - 2n;
+  while (exponent > 0n) {
+    if (exponent & 1n) result = (result * base) % P256_ORDER;
+    base = (base * base) % P256_ORDER;
+    exponent >>= 1n;
+  }
+  return result;
+}
+
+/** ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }; always under 128 bytes for P-256. */
+function derEcdsaSignature(r: bigint, s: bigint): Uint8Array {
+  const body = Buffer.concat([derInteger(r), derInteger(s)]);
+  return new Uint8Array(Buffer.concat([Buffer.of(0x30, body.length), body]));
+}
+
+function derInteger(value: bigint): Buffer {
+  let bytes = Buffer.from(bigIntToBytes(value, SHA256_BYTES));
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start += 1;
+  bytes = bytes.subarray(start);
+  // A set top bit would read as negative: DER needs a leading zero byte then.
+  if ((bytes[0] ?? 0) & 0x80) bytes = Buffer.concat([Buffer.of(0), bytes]);
+  return Buffer.concat([Buffer.of(0x02, bytes.length), bytes]);
+}
+
+function bytesToBigInt(bytes: Uint8Array): bigint {
+  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
+}
+
+function bigIntToBytes(value: bigint, length: number): Uint8Array {
+  return Buffer.from(value.toString(16).padStart(length * 2, '0'), 'hex');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Self-signed certificate.
+// ---------------------------------------------------------------------------------------------------------------
+
+const OID_COMMON_NAME = '2.5.4.3';
+const OID_ORGANIZATION = '2.5.4.10';
+const OID_KEY_USAGE = '2.5.29.15';
+const OID_BASIC_CONSTRAINTS = '2.5.29.19';
+/** digitalSignature (bit 0) and nonRepudiation (bit 1): the only uses of a key that signs evidence. */
+const KEY_USAGE_SIGNING_BITS = 0xc0;
+/** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
+const FIRST_GENERALIZED_TIME_YEAR = 2050;
+
+/**
+ * A self-signed X.509 v3 certificate (PEM) for an EC P-256 or RSA key: CN "nats-sox-reports local signer",
+ * O `subject` (omitted when empty), valid for ten years from `now`, signed with SHA-256.
+ */
+export async function selfSignedCertificate(
+  keys: { privateKey: KeyObject; publicKey: KeyObject },
+  subject: string,
+  now: Date,
+): Promise<string> {
+  const spki = spkiDer(keys.publicKey);
+  if (!spkiDer(createPublicKey(keys.privateKey)).equals(spki)) {
+    throw new Error('selfSignedCertificate: the public key is not the private key’s public key');
+  }
+  // An engine of our own rather than pkijs.setEngine: other modules may use pkijs, and a global is theirs too.
+  const engine = new pkijs.CryptoEngine({
+    name: 'node-webcrypto',
+    crypto: webcrypto as unknown as pkijs.CryptoEngineParameters['crypto'],
+  });
+  const signingKey = await webcrypto.subtle.importKey(
+    'pkcs8',
+    keys.privateKey.export({ type: 'pkcs8', format: 'der' }),
+    webCryptoSigningParameters(keys.privateKey),
+    false,
+    ['sign'],
+  );
+
+  const certificate = new pkijs.Certificate();
+  certificate.version = 2; // v3: extensions follow
+  certificate.serialNumber = new asn1js.Integer({ valueHex: randomPositiveSerial() });
+  certificate.subject = distinguishedName(subject);
+  certificate.issuer = distinguishedName(subject);
+  certificate.notBefore = certificateTime(now);
+  certificate.notAfter = certificateTime(yearsLater(now, CERTIFICATE_VALIDITY_YEARS));
+  certificate.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(spki);
+  const keyUsage = new asn1js.BitString({ valueHex: Uint8Array.of(KEY_USAGE_SIGNING_BITS).buffer, unusedBits: 6 });
+  const basicConstraints = new pkijs.BasicConstraints({ cA: false });
+  certificate.extensions = [
+    new pkijs.Extension({
+      extnID: OID_KEY_USAGE,
+      critical: true,
+      extnValue: keyUsage.toBER(false),
+      parsedValue: keyUsage,
+    }),
+    new pkijs.Extension({
+      extnID: OID_BASIC_CONSTRAINTS,
+      critical: true,
+      extnValue: basicConstraints.toSchema().toBER(false),
+      parsedValue: basicConstraints,
+    }),
+  ];
+  await certificate.sign(signingKey, 'SHA-256', engine);
+  // Round-trip through Node's parser: proves the DER is well-formed and yields canonical PEM.
+  return new X509Certificate(Buffer.from(certificate.toSchema().toBER(false))).toString();
+}
+
+function webCryptoSigningParameters(key: KeyObject): webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams {
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
+    return { name: 'ECDSA', namedCurve: 'P-256' };
+  }
+  if (key.asymmetricKeyType === 'rsa') return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  throw new Error(`selfSignedCertificate: unsupported ${key.asymmetricKeyType ?? 'unknown'} key`);
+}
+
+function distinguishedName(organization: string): pkijs.RelativeDistinguishedNames {
+  const attributes = organization === '' ? [] : [[OID_ORGANIZATION, organization] as const];
+  const rdns = [...attributes, [OID_COMMON_NAME, LOCAL_SIGNER_COMMON_NAME] as const].map(
+    ([type, value]) =>
+      new asn1js.Set({
+        value: [new pkijs.AttributeTypeAndValue({ type, value: new asn1js.Utf8String({ value }) }).toSchema()],
+      }),
+  );
+  // pkijs would put every attribute into one multi-valued RDN ("O=… + CN=…"); one RDN per attribute is what
+  // every CA does, so the Name is encoded here and handed over already built.
+  return pkijs.RelativeDistinguishedNames.fromBER(new asn1js.Sequence({ value: rdns }).toBER(false));
+}
+
+function certificateTime(value: Date): pkijs.Time {
+  const type =
+    value.getUTCFullYear() >= FIRST_GENERALIZED_TIME_YEAR ? pkijs.TimeType.GeneralizedTime : pkijs.TimeType.UTCTime;
+  return new pkijs.Time({ type, value });
+}
+
+function yearsLater(from: Date, years: number): Date {
+  const later = new Date(from.getTime());
+  later.setUTCFullYear(later.getUTCFullYear() + years);
+  return later;
+}
+
+/** 16 random bytes with the top bit clear (positive) and the next set (no leading zero byte to strip). */
+function randomPositiveSerial(): ArrayBuffer {
+  const serial = new Uint8Array(16);
+  webcrypto.getRandomValues(serial);
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40;
+  return serial.buffer;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function describeLength(value: unknown): string {
+  return value instanceof Uint8Array ? `${value.length} bytes` : typeof value;
+}
