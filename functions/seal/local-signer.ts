@@ -1,3 +1,4 @@
+import { p256 } from '@noble/curves/nist.js';
 /**
  * The embedded signer adapter: a PEM key and certificate on disk, made on first run when none are given, so a
  * laptop with no AWS account still produces bundles that `openssl dgst -verify` and pdfsig accept.
@@ -171,17 +172,12 @@ function spkiDer(key: KeyObject): Buffer {
 // Node 20 / OpenSSL 3.0: the result verifies as sha256(digest), not as the message). So:
 // - RSA PKCS#1 v1.5 is a private-key operation on the DER DigestInfo, which privateEncrypt with PKCS#1 padding
 //   does exactly (byte-identical to crypto.sign('sha256', message) since the scheme is deterministic);
-// - ECDSA is written out here with the nonce of RFC 6979 (deterministic: no dependence on the RNG at signing
-//   time, and checkable against the RFC's test vectors). The only curve operation, k·G, is done by OpenSSL's
-//   constant-time ECDH code; what remains is arithmetic modulo the group order with BigInt, which is not
-//   constant-time — acceptable for the embedded signer; keys that matter live in KMS.
+// - ECDSA P-256 over a given digest comes from @noble/curves (audited, RFC 6979 nonces), not from code of ours.
 // ---------------------------------------------------------------------------------------------------------------
 
 const SHA256_BYTES = 32;
 /** DER of DigestInfo { AlgorithmIdentifier sha256 NULL, OCTET STRING (32 bytes) } without the digest itself. */
 const SHA256_DIGEST_INFO_PREFIX = Buffer.from('3031300d060960864801650304020105000420', 'hex');
-/** Order n of the P-256 base point. */
-const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 
 /**
  * Signs a SHA-256 digest with a local private key without hashing it again: ECDSA P-256 (DER signature) or
@@ -196,95 +192,11 @@ export function signDigestWithKey(privateKey: KeyObject, digest: Uint8Array): Ui
     return new Uint8Array(privateEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, digestInfo));
   }
   if (privateKey.asymmetricKeyType === 'ec' && privateKey.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
-    return ecdsaP256SignDigest(privateKey, digest);
+    const jwk = privateKey.export({ format: 'jwk' });
+    if (typeof jwk.d !== 'string') throw new Error('the EC private key has no private scalar');
+    return p256.sign(digest, Buffer.from(jwk.d, 'base64url'), { prehash: false, format: 'der', lowS: false, extraEntropy: false });
   }
   throw new Error(`cannot sign a digest with a ${privateKey.asymmetricKeyType ?? 'unknown'} key`);
-}
-
-function ecdsaP256SignDigest(privateKey: KeyObject, digest: Uint8Array): Uint8Array {
-  const jwk = privateKey.export({ format: 'jwk' });
-  if (typeof jwk.d !== 'string') throw new Error('the EC private key has no private scalar');
-  const secretScalar = Buffer.from(jwk.d, 'base64url');
-  const d = bytesToBigInt(secretScalar);
-  // A 256-bit digest for a 256-bit order: bits2int is the identity, no truncation.
-  const e = bytesToBigInt(digest);
-  for (const k of rfc6979Nonces(secretScalar, digest)) {
-    const r = bytesToBigInt(baseMultipleX(k)) % P256_ORDER;
-    if (r === 0n) continue;
-    const s = (modInverse(k) * ((e + r * d) % P256_ORDER)) % P256_ORDER;
-    if (s === 0n) continue;
-    return derEcdsaSignature(r, s);
-  }
-  throw new Error('unreachable: the RFC 6979 nonce sequence is endless');
-}
-
-/** RFC 6979 section 3.2 with HMAC-SHA-256, for qlen = hlen = 256. */
-function* rfc6979Nonces(secretScalar: Buffer, digest: Uint8Array): Generator<bigint, never> {
-  const x = Buffer.from(bigIntToBytes(bytesToBigInt(secretScalar), SHA256_BYTES));
-  const h = Buffer.from(bigIntToBytes(bytesToBigInt(digest) % P256_ORDER, SHA256_BYTES));
-  const hmac = (key: Buffer, ...parts: Uint8Array[]) => {
-    const mac = createHmac('sha256', key);
-    for (const part of parts) mac.update(part);
-    return mac.digest();
-  };
-  let v = Buffer.alloc(SHA256_BYTES, 0x01);
-  let k = Buffer.alloc(SHA256_BYTES, 0x00);
-  k = hmac(k, v, Buffer.of(0x00), x, h);
-  v = hmac(k, v);
-  k = hmac(k, v, Buffer.of(0x01), x, h);
-  v = hmac(k, v);
-  for (;;) {
-    v = hmac(k, v);
-    const candidate = bytesToBigInt(v);
-    if (candidate >= 1n && candidate < P256_ORDER) yield candidate;
-    k = hmac(k, v, Buffer.of(0x00));
-    v = hmac(k, v);
-  }
-}
-
-/** x coordinate of k·G, computed by OpenSSL: ECDH's public key for private key k is exactly k·G. */
-function baseMultipleX(k: bigint): Buffer {
-  const ecdh = createECDH('prime256v1');
-  ecdh.setPrivateKey(bigIntToBytes(k, SHA256_BYTES));
-  const uncompressedPoint = ecdh.getPublicKey(); // 0x04 || X || Y
-  return uncompressedPoint.subarray(1, 1 + SHA256_BYTES);
-}
-
-/** Fermat inverse: a fixed chain of squarings, unlike extended Euclid whose steps depend on the secret. */
-function modInverse(value: bigint): bigint {
-  let result = 1n;
-  let base = value % P256_ORDER;
-  let exponent = P256_ORDER - 2n;
-  while (exponent > 0n) {
-    if (exponent & 1n) result = (result * base) % P256_ORDER;
-    base = (base * base) % P256_ORDER;
-    exponent >>= 1n;
-  }
-  return result;
-}
-
-/** ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }; always under 128 bytes for P-256. */
-function derEcdsaSignature(r: bigint, s: bigint): Uint8Array {
-  const body = Buffer.concat([derInteger(r), derInteger(s)]);
-  return new Uint8Array(Buffer.concat([Buffer.of(0x30, body.length), body]));
-}
-
-function derInteger(value: bigint): Buffer {
-  let bytes = Buffer.from(bigIntToBytes(value, SHA256_BYTES));
-  let start = 0;
-  while (start < bytes.length - 1 && bytes[start] === 0) start += 1;
-  bytes = bytes.subarray(start);
-  // A set top bit would read as negative: DER needs a leading zero byte then.
-  if ((bytes[0] ?? 0) & 0x80) bytes = Buffer.concat([Buffer.of(0), bytes]);
-  return Buffer.concat([Buffer.of(0x02, bytes.length), bytes]);
-}
-
-function bytesToBigInt(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
-}
-
-function bigIntToBytes(value: bigint, length: number): Uint8Array {
-  return Buffer.from(value.toString(16).padStart(length * 2, '0'), 'hex');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -295,8 +207,10 @@ const OID_COMMON_NAME = '2.5.4.3';
 const OID_ORGANIZATION = '2.5.4.10';
 const OID_KEY_USAGE = '2.5.29.15';
 const OID_BASIC_CONSTRAINTS = '2.5.29.19';
-/** digitalSignature (bit 0) and nonRepudiation (bit 1): the only uses of a key that signs evidence. */
-const KEY_USAGE_SIGNING_BITS = 0xc0;
+/** digitalSignature (bit 0) and nonRepudiation (bit 1): what a key that signs evidence does. */
+// keyCertSign (bit 5) and CA:TRUE as well: a self-signed certificate is its own trust anchor, and NSS (pdfsig,
+// Firefox, many PDF readers) trusts an imported self-signed certificate only when it says it may be one.
+const KEY_USAGE_SIGNING_BITS = 0xc4;
 /** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
 const FIRST_GENERALIZED_TIME_YEAR = 2050;
 
@@ -334,8 +248,8 @@ export async function selfSignedCertificate(
   certificate.notBefore = certificateTime(now);
   certificate.notAfter = certificateTime(yearsLater(now, CERTIFICATE_VALIDITY_YEARS));
   certificate.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(spki);
-  const keyUsage = new asn1js.BitString({ valueHex: Uint8Array.of(KEY_USAGE_SIGNING_BITS).buffer, unusedBits: 6 });
-  const basicConstraints = new pkijs.BasicConstraints({ cA: false });
+  const keyUsage = new asn1js.BitString({ valueHex: Uint8Array.of(KEY_USAGE_SIGNING_BITS).buffer, unusedBits: 2 });
+  const basicConstraints = new pkijs.BasicConstraints({ cA: true, pathLenConstraint: 0 });
   certificate.extensions = [
     new pkijs.Extension({
       extnID: OID_KEY_USAGE,

@@ -58,9 +58,8 @@ export function addSignaturePlaceholder(doc: PDFKit.PDFDocument, info: Signature
 }
 
 /** Fills the placeholder left by `addSignaturePlaceholder` with a PAdES B-B signature over the whole file. */
-export async function signPdf(pdf: Uint8Array, signer: Signer, options: { signingTime?: Date } = {}): Promise<Uint8Array> {
-  const signingTime = options.signingTime ?? new Date();
-  return new SignPdf().sign(Buffer.from(pdf), new PortCmsSigner(signer), signingTime);
+export async function signPdf(pdf: Uint8Array, signer: Signer): Promise<Uint8Array> {
+  return new SignPdf().sign(Buffer.from(pdf), new PortCmsSigner(signer));
 }
 
 /** Adapts the signer port to @signpdf's signer contract: it receives the bytes of the byte ranges. */
@@ -72,22 +71,24 @@ class PortCmsSigner extends SignPdfSigner {
     this.#signer = signer;
   }
 
-  override async sign(pdfBuffer: Buffer, signingTime?: Date): Promise<Buffer> {
-    return Buffer.from(await buildDetachedCms(pdfBuffer, this.#signer, signingTime ?? new Date()));
+  // PAdES baseline (ETSI EN 319 142-1) forbids the CMS signing-time attribute: the claimed time is the
+  // signature dictionary's /M, which the placeholder writes.
+  override async sign(pdfBuffer: Buffer): Promise<Buffer> {
+    return Buffer.from(await buildDetachedCms(pdfBuffer, this.#signer));
   }
 }
 
 /**
- * A DER ContentInfo holding a detached SignedData over `content`: signed attributes contentType, signingTime,
- * messageDigest and signingCertificateV2; the signature is `signer.signDigest(SHA-256(DER of the attribute SET))`.
+ * A DER ContentInfo holding a detached SignedData over `content`: signed attributes contentType, messageDigest,
+ * signingCertificateV2 and, when given (CAdES use outside a PDF), signingTime; the signature is `signer.signDigest(SHA-256(DER of the attribute SET))`.
  */
-export async function buildDetachedCms(content: Uint8Array, signer: Signer, signingTime: Date): Promise<Uint8Array> {
+export async function buildDetachedCms(content: Uint8Array, signer: Signer, signingTime?: Date): Promise<Uint8Array> {
   const certificateDer = new Uint8Array(new X509Certificate(signer.certificatePem).raw);
   const certificate = pkijs.Certificate.fromBER(certificateDer);
 
   const attributes = sortedForDer([
     attribute(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.data })),
-    attribute(OID.signingTime, cmsTime(signingTime)),
+    ...(signingTime ? [attribute(OID.signingTime, cmsTime(signingTime))] : []),
     attribute(OID.messageDigest, new asn1js.OctetString({ valueHex: sha256(content) })),
     attribute(OID.signingCertificateV2, signingCertificateV2(certificateDer, certificate)),
   ]);

@@ -230,6 +230,15 @@ describe('buildDetachedCms', () => {
     const { stdout } = run('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', cmsPath]);
     expect(stdout).toContain('UTCTIME:Jan  2 03:04:05 2026 GMT');
   });
+
+  it('leaves signing-time out of a PDF signature, as PAdES baseline requires', () => {
+    const cmsPath = join(scratch, 'pdf-signature.p7s');
+    writeFileSync(cmsPath, ecdsa.signature.cms);
+    const { stdout } = run('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', cmsPath]);
+    expect(stdout).toContain('id-smime-aa-signingCertificateV2');
+    expect(stdout).toContain('messageDigest');
+    expect(stdout).not.toContain('signingTime');
+  });
 });
 
 describe('extractPdfSignature and coversWholeFile', () => {
