@@ -138,12 +138,17 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
       for (const [i, file] of files.entries()) {
         const name = names[i]!;
         const key = keyOf(`${bundle}/${name}`);
+        const bytes = toBytes(file.data);
         try {
-          await putLocked(key, toBytes(file.data), retainUntil);
+          await putLocked(key, bytes, retainUntil);
         } catch (err) {
           if (!isPreconditionFailed(err)) throw err;
+          // Locked objects of a run that stopped before its manifest can never be replaced: a rerun that
+          // brings the same bytes (the pipeline reuses what is stored) completes the bundle instead.
+          const stored = name === MANIFEST ? null : await getBytes(key);
+          if (stored !== null && sameBytes(stored, bytes)) continue;
           const partial =
-            name === MANIFEST ? '' : ` (the bundle has no ${MANIFEST} yet: another run may be writing it, or an earlier run stopped part-way)`;
+            name === MANIFEST ? '' : ` (the bundle has no ${MANIFEST} yet: another run may be writing it, or an earlier run stopped part-way with other content)`;
           throw new BundleExistsError(`${urlOf(key)}: the object already exists and was left unchanged${partial}`, { cause: err });
         }
       }

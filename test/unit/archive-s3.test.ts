@@ -165,6 +165,7 @@ describe('s3Archive.writeBundle', () => {
     headReportsWhatWasPut();
     s3.on(HeadObjectCommand, { Key: `sox/prod/${BUNDLE}/manifest.json` }).rejects(notFound());
     s3.on(PutObjectCommand).rejects(preconditionFailed());
+    s3.on(GetObjectCommand).resolves({ Body: body('bytes of an earlier, different run') });
 
     const rerun = archive().writeBundle(BUNDLE, ordered, { retainUntil: RETAIN });
     await expect(rerun).rejects.toBeInstanceOf(BundleExistsError);
@@ -173,6 +174,18 @@ describe('s3Archive.writeBundle', () => {
     );
     // It stops at the first existing object.
     expect(putInputs().map((input) => input.Key)).toEqual([`sox/prod/${BUNDLE}/report.pdf`]);
+  });
+
+  it('completes a bundle an earlier run left without its manifest when the stored objects hold the same bytes', async () => {
+    headReportsWhatWasPut();
+    s3.on(PutObjectCommand).resolves({});
+    const [first] = ordered;
+    s3.on(PutObjectCommand, { Key: `sox/prod/${BUNDLE}/${first!.name}` }).rejects(preconditionFailed());
+    s3.on(GetObjectCommand, { Key: `sox/prod/${BUNDLE}/${first!.name}` }).resolves({ Body: body(first!.data) });
+
+    await archive().writeBundle(BUNDLE, ordered, { retainUntil: RETAIN });
+    expect(putInputs().map((input) => input.Key)).toEqual(ordered.map((f) => `sox/prod/${BUNDLE}/${f.name}`));
+    expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual([`sox/prod/${BUNDLE}/${first!.name}`]);
   });
 
   it('turns a 412 on the manifest (a concurrent run) into BundleExistsError', async () => {
