@@ -90,6 +90,27 @@ export const configSchema = z
       accent: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour such as "#1f5f8b"').default('#1f5f8b'),
     })
     .default({ title: 'NATS SOX control report', accent: '#1f5f8b' }),
+  /** How bundles are sealed. The embedded default is a P-256 key and self-signed certificate made on first run. */
+  signing: z
+    .discriminatedUnion('kind', [
+      z.strictObject({
+        kind: z.literal('local'),
+        /** Where the key (0600) and certificate are made on first run; keep it out of the archive. */
+        dir: nonEmpty.default('./signing'),
+      }),
+      z.strictObject({ kind: z.literal('local-files'), keyFile: nonEmpty, certFile: nonEmpty }),
+      z.strictObject({
+        kind: z.literal('kms'),
+        keyId: nonEmpty,
+        /** PEM file of the certificate issued for the KMS key (checked against the key at start). */
+        certFile: nonEmpty,
+        algorithm: z.enum(['ECDSA_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_256']).optional(),
+        region: nonEmpty.optional(),
+      }),
+    ])
+    .default({ kind: 'local', dir: './signing' }),
+  /** Years an archived bundle stays locked after its period ends (S3 Object Lock, COMPLIANCE). */
+  retentionYears: z.number().int().min(1).max(100).default(7),
   /** A folder of Handlebars templates that replace the built-in ones of the same name. */
   templates: nonEmpty.optional(),
   report: z

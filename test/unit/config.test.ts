@@ -85,6 +85,8 @@ describe('parseConfig', () => {
       email: { from: 'reports@example.com', to: ['cfo@example.com'], outbox: './outbox' },
       capture: { retentionDays: 400, maxAgeDays: 0, replicas: 1 },
       branding: { title: 'NATS SOX control report', accent: '#1f5f8b' },
+      signing: { kind: 'local', dir: './signing' },
+      retentionYears: 7,
       report: { topN: 50, maxListed: 1000, consumerPrefix: 'sox-report' },
     });
   });
@@ -209,6 +211,21 @@ describe('parseConfig', () => {
     const doc = valid();
     doc.email = { from: 'not-an-address', to: ['cfo@example.com', 'nope'] };
     expect(issues(parseError(doc))).toEqual(['email.from: must be an email address', 'email.to[1]: must be an email address']);
+  });
+
+  it('names what a signing configuration lacks, and a bad accent colour', () => {
+    const kms = valid();
+    kms.signing = { kind: 'kms' };
+    expect(issues(parseError(kms))).toEqual([
+      'signing.keyId: Invalid input: expected string, received undefined',
+      'signing.certFile: Invalid input: expected string, received undefined',
+    ]);
+    const unknown = valid();
+    unknown.signing = { kind: 'hsm' };
+    expect(issues(parseError(unknown))).toEqual([`signing.kind: Invalid discriminator value. Expected 'local' | 'local-files' | 'kms'`]);
+    const accent = valid();
+    accent.branding = { accent: 'red;}</style><script>' };
+    expect(issues(parseError(accent))).toEqual(['branding.accent: must be a colour such as "#1f5f8b"']);
   });
 
   it('refuses a document that is not an object', () => {

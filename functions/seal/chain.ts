@@ -1,0 +1,56 @@
+import type { ArchivePort } from '../archive/port.js';
+import { MANIFEST, MANIFEST_SIG, type PreviousManifest } from './manifest.js';
+
+const DAILY_BUNDLE = /^daily\/(\d{4})\/(\d{2})\/(\d{2})$/;
+
+/** `daily/YYYY/MM/DD` of a calendar date. */
+export function dailyBundlePath(date: string): string {
+  const [y, m, d] = date.split('-');
+  return `daily/${y}/${m}/${d}`;
+}
+
+/** The calendar date (YYYY-MM-DD) a daily bundle path names, or null. */
+export function dateOfDailyBundle(bundle: string): string | null {
+  const m = DAILY_BUNDLE.exec(bundle);
+  return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
+}
+
+export function dayBefore(date: string): string {
+  const t = Date.parse(`${date}T00:00:00Z`) - 86_400_000;
+  return new Date(t).toISOString().slice(0, 10);
+}
+
+/** Every daily bundle that holds a manifest, in date order. */
+export async function dailyBundles(archive: ArchivePort): Promise<string[]> {
+  const suffix = `/${MANIFEST}`;
+  return (await archive.list('daily'))
+    .filter((p) => p.endsWith(suffix))
+    .map((p) => p.slice(0, -suffix.length))
+    .filter((b) => DAILY_BUNDLE.test(b))
+    .sort();
+}
+
+/**
+ * The manifest the daily bundle of `date` links to: the latest earlier daily manifest in the archive (almost
+ * always the day before, asked for first so a nightly run does not list years of archive). Null when the
+ * series starts here.
+ */
+export async function findPreviousManifest(archive: ArchivePort, date: string): Promise<PreviousManifest | null> {
+  const yesterday = dailyBundlePath(dayBefore(date));
+  const direct = await readLink(archive, yesterday);
+  if (direct) return direct;
+  const here = dailyBundlePath(date);
+  const earlier = (await dailyBundles(archive)).filter((b) => b < here);
+  const latest = earlier[earlier.length - 1];
+  return latest ? readLink(archive, latest) : null;
+}
+
+async function readLink(archive: ArchivePort, bundle: string): Promise<PreviousManifest | null> {
+  const manifest = await archive.read(`${bundle}/${MANIFEST}`);
+  if (manifest === null) return null;
+  const signature = await archive.read(`${bundle}/${MANIFEST_SIG}`);
+  if (signature === null) {
+    throw new Error(`the previous daily bundle ${bundle} has a ${MANIFEST} but no ${MANIFEST_SIG}: the archive needs attention (run verify)`);
+  }
+  return { path: `${bundle}/${MANIFEST}`, manifest, signature };
+}

@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { ReportV1 } from '../analysis/report-model.js';
+import type { Signer } from './signer.js';
+
+/**
+ * manifest.json (ARCHITECTURE.md, "The bundle"): what a bundle holds, byte for byte, and which manifest came
+ * before it, after CloudTrail's digest files. Nothing in it depends on the clock of the run that seals it, so an
+ * interrupted run that is resumed writes the same bytes again.
+ */
+export const MANIFEST_SCHEMA = 'sox-report-manifest/v1';
+export const MANIFEST = 'manifest.json';
+export const MANIFEST_SIG = 'manifest.json.sig';
+/** The documents of a bundle, in the order they are written (the signature, then the manifest, come last). */
+export const ARTIFACTS = ['report.json', 'report.html', 'report.pdf'] as const;
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256');
+const rangeSchema = z.tuple([z.number().int(), z.number().int()]);
+
+export const manifestSchema = z.strictObject({
+  schema: z.literal(MANIFEST_SCHEMA),
+  /** Where the bundle belongs in the archive; a bundle found anywhere else has been moved. */
+  bundle: z.string().min(1),
+  series: z.enum(['daily', 'adhoc']),
+  period: z.strictObject({
+    from: z.string(),
+    to: z.string(),
+    timezone: z.string(),
+    kind: z.enum(['daily', 'adhoc']),
+    date: z.string().optional(),
+  }),
+  generatedAt: z.string(),
+  streams: z.array(
+    z.strictObject({
+      source: z.string(),
+      stream: z.string(),
+      kind: z.string(),
+      account: z.string().optional(),
+      firstSeq: z.number().int().nullable(),
+      lastSeq: z.number().int().nullable(),
+      messages: z.number().int(),
+      gaps: z.array(rangeSchema),
+    }),
+  ),
+  artifacts: z.array(z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative(), sha256: sha256Hex })).min(1),
+  signer: z.strictObject({
+    algorithm: z.enum(['ECDSA_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_256']),
+    keyId: z.string(),
+    publicKeySha256: sha256Hex,
+    /** The public key and certificate, relative to the archive root. */
+    key: z.string(),
+  }),
+  /** The previous manifest of the daily series; null for the first of the series and for ad-hoc reports. */
+  previous: z
+    .strictObject({ path: z.string(), sha256: sha256Hex, signature: z.string().min(1) })
+    .nullable(),
+  /** Says in so many words that no earlier daily manifest existed when this one was sealed. */
+  firstOfSeries: z.boolean(),
+});
+
+export type Manifest = z.output<typeof manifestSchema>;
+
+export interface PreviousManifest {
+  /** Archive path of the previous manifest.json. */
+  path: string;
+  manifest: Uint8Array;
+  signature: Uint8Array;
+}
+
+export interface ManifestInput {
+  bundle: string;
+  report: ReportV1;
+  artifacts: { path: string; data: Uint8Array }[];
+  signer: Pick<Signer, 'algorithm' | 'keyId' | 'publicKeySha256'>;
+  previous: PreviousManifest | null;
+}
+
+export function sha256(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function keyPathOf(publicKeySha256: string): string {
+  return `keys/${publicKeySha256}.pem`;
+}
+
+export function buildManifest(input: ManifestInput): Manifest {
+  const { report, previous } = input;
+  const series = report.period.kind;
+  return {
+    schema: MANIFEST_SCHEMA,
+    bundle: input.bundle,
+    series,
+    period: { ...report.period },
+    generatedAt: report.generatedAt,
+    streams: report.streams.map((s) => ({
+      source: s.source,
+      stream: s.stream,
+      kind: s.kind,
+      ...(s.account ? { account: s.account } : {}),
+      firstSeq: s.firstSeq,
+      lastSeq: s.lastSeq,
+      messages: s.messages,
+      gaps: s.gaps,
+    })),
+    artifacts: input.artifacts.map((a) => ({ path: a.path, bytes: a.data.length, sha256: sha256(a.data) })),
+    signer: {
+      algorithm: input.signer.algorithm,
+      keyId: input.signer.keyId,
+      publicKeySha256: input.signer.publicKeySha256,
+      key: keyPathOf(input.signer.publicKeySha256),
+    },
+    previous:
+      series === 'daily' && previous
+        ? { path: previous.path, sha256: sha256(previous.manifest), signature: Buffer.from(previous.signature).toString('base64') }
+        : null,
+    firstOfSeries: series === 'daily' && previous === null,
+  };
+}
+
+/** The exact bytes that are signed and archived. */
+export function manifestBytes(manifest: Manifest): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** Parses archived manifest bytes; throws with what is wrong. */
+export function parseManifest(bytes: Uint8Array): Manifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (err) {
+    throw new Error(`manifest.json is not valid JSON (${(err as Error).message})`);
+  }
+  const result = manifestSchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new Error(`manifest.json is not a ${MANIFEST_SCHEMA} manifest: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+  }
+  return result.data;
+}
+
+/** The public key, then the certificate: `openssl dgst -verify` reads the first, PDF tools the second. */
+export function keyFile(signer: Pick<Signer, 'publicKeyPem' | 'certificatePem'>): string {
+  return `${signer.publicKeyPem.trim()}\n${signer.certificatePem.trim()}\n`;
+}
