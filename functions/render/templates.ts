@@ -245,6 +245,15 @@ function createEnv(mode: Mode): Env {
     const { values: [a, b] } = helperArgs('eq', args, 2);
     return a === b;
   });
+  /** `{{widthPercent weight ../columns}}`: a column's share of the table, from the view model's relative weights. */
+  env.registerHelper('widthPercent', (...args: unknown[]) => {
+    const { values: [weight, columns] } = helperArgs('widthPercent', args, 2);
+    const weights = Array.isArray(columns) ? columns.map((c: { weight?: unknown }) => c?.weight) : [];
+    const total = weights.reduce<number>((sum, w) => sum + (typeof w === 'number' && w > 0 ? w : 0), 0);
+    const share = expectNumber('widthPercent', weight);
+    if (total <= 0 || share <= 0) throw new Error('{{widthPercent}} needs a positive weight and the columns it belongs to.');
+    return `${((share / total) * 100).toFixed(2)}%`;
+  });
   /** `{{badge status}}`; `{{badge status inline=true}}` styles it inline (email). */
   env.registerHelper('badge', (...args: unknown[]) => {
     const { values: [status], options } = helperArgs('badge', args, 1);

@@ -1,0 +1,84 @@
+import { DateTime } from 'luxon';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { ComposedEmail } from '../deliver/mailer.js';
+import { parseInstant } from '../time/nanos.js';
+import { statusLabel } from './format.js';
+import { templateContext } from './html.js';
+import type { Templates } from './templates.js';
+import type { ViewModel } from './view-model.js';
+
+export interface ReportEmailOptions {
+  from: string;
+  to: string[];
+  /** The signed PDF, attached unchanged. */
+  pdf: Uint8Array;
+  pdfName?: string;
+  /** Where the archived bundle lives, when known. */
+  archiveLocation: string | null;
+  /** The Date header; fixed in tests so the message is reproducible. */
+  date?: Date;
+  messageId?: string;
+}
+
+/**
+ * The officers' email: a summary (HTML and plain text from the same view model) with the signed PDF attached.
+ * MailComposer writes the MIME; every header value built here from event or config data is reduced to one line
+ * first, so no name can add a header of its own (`\r\nBcc: …`).
+ */
+export async function composeReportEmail(vm: ViewModel, templates: Templates, options: ReportEmailOptions): Promise<ComposedEmail> {
+  const context = { ...templateContext(vm), archiveLocation: options.archiveLocation };
+  const from = oneLine(options.from);
+  const to = options.to.map(oneLine);
+  const subject = reportSubject(vm);
+
+  const composer = new MailComposer({
+    from: { name: oneLine(vm.branding.company ?? vm.branding.title), address: from },
+    to,
+    subject,
+    date: options.date ?? new Date(),
+    ...(options.messageId ? { messageId: oneLine(options.messageId) } : {}),
+    // Never the sender's auto-replies or vacation notices: nobody reads the reports mailbox.
+    headers: { 'Auto-Submitted': 'auto-generated' },
+    text: templates.render('email.txt.hbs', context),
+    html: templates.render('email.html.hbs', context),
+    attachments: [
+      { filename: attachmentName(options.pdfName), content: Buffer.from(options.pdf), contentType: 'application/pdf' },
+    ],
+    // Content here is data, never a path or URL for nodemailer to read.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  });
+  const raw = await composer.compile().build();
+  return { from, to, subject, raw: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) };
+}
+
+/** `[FAIL] NATS SOX control report — 2026-11-24 (America/New_York) — Acme Payments`. */
+export function reportSubject(vm: ViewModel): string {
+  const p = vm.period;
+  const when =
+    p.kind === 'daily' && p.date
+      ? `${p.date} (${vm.timezone})`
+      : `ad hoc ${shortLocal(p.fromUtc, vm.timezone)} to ${shortLocal(p.toUtc, vm.timezone)} (${vm.timezone})`;
+  const parts = [`[${statusLabel(vm.status)}] ${vm.branding.title}`, when];
+  if (vm.branding.company) parts.push(vm.branding.company);
+  return oneLine(parts.join(' — '));
+}
+
+/** Control characters (CR, LF, NUL, …) and Unicode line separators become spaces: a header value stays one line. */
+export function oneLine(value: string): string {
+  return value
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+function attachmentName(name: string | undefined): string {
+  const safe = oneLine(name ?? '').replace(/[\\/]/g, '-');
+  return safe || 'report.pdf';
+}
+
+function shortLocal(iso: string, timezone: string): string {
+  const ns = parseInstant(iso);
+  if (ns === null) return iso;
+  return DateTime.fromMillis(Number(ns / 1_000_000n), { zone: timezone }).toFormat('yyyy-MM-dd HH:mm');
+}

@@ -1,0 +1,103 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderReportHtml } from '../../functions/render/html.js';
+import { loadTemplates } from '../../functions/render/templates.js';
+import { buildViewModel } from '../../functions/render/view-model.js';
+import { HOSTILE, NON_LATIN, SAMPLE_BRANDING, sampleReport } from '../support/sample-report.js';
+
+const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
+/** A 1×1 PNG, so the logo's data: URL is exercised too. */
+const TINY_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+
+/** The few browser globals the checks read; the project compiles without the DOM library. */
+type InPage = { document: { querySelectorAll(selector: string): { length: number } }; __xss?: unknown };
+
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+const requests: string[] = [];
+const dialogs: string[] = [];
+
+beforeAll(async () => {
+  const templates = await loadTemplates();
+  const vm = buildViewModel(sampleReport(), {
+    branding: { ...SAMPLE_BRANDING, logoPng: TINY_PNG },
+    maxRows: 100,
+    signed: true,
+    archiveLocation: 's3://evidence/sox/daily/2026/11/24/',
+  });
+  const html = renderReportHtml(vm, templates);
+
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(msg.text());
+  });
+  page.on('pageerror', (err) => consoleErrors.push(err.message));
+  page.on('request', (req) => requests.push(req.url()));
+  page.on('dialog', async (dialog) => {
+    dialogs.push(dialog.message());
+    await dialog.dismiss();
+  });
+  await page.setContent(html, { waitUntil: 'load' });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('report.html in Chromium', () => {
+  it('loads without console errors and fetches nothing', () => {
+    const dataUrls = requests.filter((url) => url.startsWith('data:'));
+    const fetched = requests.filter((url) => !url.startsWith('data:') && url !== 'about:blank');
+    if (dataUrls.length > 0) console.info(`data: URLs loaded (not fetches): ${dataUrls.length}`);
+    expect(consoleErrors).toEqual([]);
+    expect(fetched).toEqual([]);
+  });
+
+  it('runs no script: none in the document, no dialog (alert), no injected global', async () => {
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).document.querySelectorAll('script').length)).toBe(0);
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).document.querySelectorAll('[onerror], [onload], [onclick]').length)).toBe(0);
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).__xss)).toBeUndefined();
+    expect(dialogs).toEqual([]);
+  });
+
+  it('shows the key figures, the overall status and non-Latin names', async () => {
+    const connections = page.locator('.figure', { hasText: 'Connections' });
+    await expect(connections.locator('.figure-value').textContent()).resolves.toBe('42');
+    await expect(page.locator('.overall .badge').textContent()).resolves.toBe('FAIL');
+    expect(await page.getByText(NON_LATIN.greek).first().isVisible()).toBe(true);
+    expect(await page.getByText(NON_LATIN.cyrillic).first().isVisible()).toBe(true);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('NATS SOX control report');
+    expect(await page.locator('img.logo').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(1);
+  });
+
+  it('shows hostile names as text', async () => {
+    expect(await page.getByText(HOSTILE.template).count()).toBeGreaterThan(0);
+    expect(await page.getByText(HOSTILE.script, { exact: true }).count()).toBeGreaterThan(0);
+    expect(await page.locator('img:not(.logo)').count()).toBe(0);
+  });
+
+  it('keeps every table within the page width (long tokens wrap)', async () => {
+    const overflow = await page.evaluate(() => {
+      const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
+    expect(overflow).toBeLessThanOrEqual(0);
+  });
+
+  it('renders a full-page screenshot for a human to look at', async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    const file = path.join(ARTIFACTS, 'report-html.png');
+    await page.screenshot({ path: file, fullPage: true });
+    await page.emulateMedia({ media: 'print' });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'report-html-print.png'), fullPage: true });
+    await page.emulateMedia({ media: 'screen' });
+  });
+});
