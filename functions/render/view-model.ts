@@ -1,6 +1,11 @@
 import { parseInstant } from '../time/nanos.js';
 import type { ControlResult, ReportV1 } from '../analysis/report-model.js';
-import { formatBoundary, formatTime } from './format.js';
+import { formatBoundary, formatDuration, formatNumber, formatTime } from './format.js';
+
+/** `1 leaf node connection`, `1,247 financial transactions`. */
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${formatNumber(n)} ${n === 1 ? one : many}`;
+}
 
 /**
  * What every document shows, derived from report.json alone (pure), so the HTML page, the PDF and the email
@@ -20,6 +25,8 @@ export interface ViewModel {
     fromUtc: string;
     toUtc: string;
     hours: number;
+    /** `24 hours`, `23 hours` (a DST day), `35 min 00 s`. */
+    length: string;
     date: string | null;
   };
   generatedAtLocal: string;
@@ -105,7 +112,7 @@ const status = (value: Status): Cell => ({ kind: 'status', value });
 const list = (values: string[], more: boolean): Cell => ({ kind: 'list', values, more });
 
 const col = (label: string, weight = 1, align: Column['align'] = 'left'): Column => ({ label, align, weight });
-const numCol = (label: string, weight = 0.7): Column => col(label, weight, 'right');
+const numCol = (label: string, weight = 0.9): Column => col(label, weight, 'right');
 
 export function overallStatus(controls: ControlResult[]): ViewModel['status'] {
   if (controls.some((c) => c.status === 'fail')) return 'fail';
@@ -138,6 +145,7 @@ export function buildViewModel(report: ReportV1, options: ViewOptions): ViewMode
       fromUtc: report.period.from,
       toUtc: report.period.to,
       hours: Math.round(hours * 1000) / 1000,
+      length: Number.isInteger(hours) && hours > 0 ? count(hours, 'hour') : formatDuration(hours * 3600),
       date: report.period.date ?? null,
     },
     generatedAtLocal: formatTime(report.generatedAt, tz),
@@ -145,8 +153,8 @@ export function buildViewModel(report: ReportV1, options: ViewOptions): ViewMode
     status: overall,
     statusSentence: statusSentence(overall, failed.length, warned.length, report.controls.length),
     signatureNotice: options.signed
-      ? 'This PDF carries a digital signature (PAdES). Any PDF reader shows whether it is intact; the archive manifest records the SHA-256 of every file of this report.'
-      : 'This document is not signed.',
+      ? 'The PDF of this report carries a digital signature (PAdES): any PDF reader shows whether it is intact. The archive manifest, signed as well, records the SHA-256 of every file of this report.'
+      : 'This report is not signed.',
     archiveLocation: options.archiveLocation ?? null,
     keyFigures: [
       { label: 'Controls failed', value: num(failed.length) },
@@ -236,14 +244,14 @@ function tamperingSection(r: ReportV1, table: TableBuilder): Section {
     title: 'Prevent data tampering',
     objective: CHECKLIST.tampering,
     paragraphs: [
-      `${c.connects} client connections and ${c.disconnects} disconnections by ${c.users} users; ` +
-        `${c.leafnodes.connects} leaf node connections; ${af.total} failed logins.`,
+      `${count(c.connects, 'client connection')} and ${count(c.disconnects, 'disconnection')} by ${count(c.users, 'user')}; ` +
+        `${count(c.leafnodes.connects, 'leaf node connection')}; ${count(af.total, 'failed login')}.`,
     ],
     tables: [
       table({
         id: 'logins-by-user',
         caption: 'Logins by user',
-        columns: [col('Account', 0.9), col('User', 0.9), numCol('Connects'), numCol('Disconnects'), col('Time connected', 0.9), col('Longest', 0.8), col('Client names', 1.3), col('Hosts', 1.1)],
+        columns: [col('Account', 0.9), col('User', 1.1), numCol('Connects'), numCol('Disconnects', 1.1), col('Time connected', 1), col('Longest', 0.9), col('Client names', 1.4), col('Hosts', 1.1)],
         rows: c.byUser.map((u) => [
           code(u.account), text(u.user), num(u.connects), num(u.disconnects), duration(u.totalDurationSeconds),
           duration(u.maxDurationSeconds), list(u.clients, u.clientsTruncated), list(u.hosts, u.hostsTruncated),
@@ -255,7 +263,7 @@ function tamperingSection(r: ReportV1, table: TableBuilder): Section {
       table({
         id: 'suspicious-logins',
         caption: 'Suspicious logins',
-        columns: [col('Incident', 0.8), col('Rule', 1), col('Severity', 0.6), col('Status', 0.6), col('Summary', 3)],
+        columns: [col('Incident', 1.1), col('Rule', 1), col('Severity', 0.8), col('Status', 0.8), col('Summary', 3)],
         rows: r.incidents.filter((i) => /login|host|user/i.test(i.rule)).map(incidentRow),
         emptyText: 'No suspicious login is recorded for this period.',
       }),
@@ -297,7 +305,7 @@ function timelineSection(r: ReportV1, table: TableBuilder): Section {
     paragraphs: [
       tx.total === 0
         ? 'No financial transaction was stored in this period.'
-        : `${tx.total} financial transactions were stored between ${tx.first} and ${tx.last} (UTC).`,
+        : `${count(tx.total, 'financial transaction')} stored between ${formatTime(tx.first ?? '', r.period.timezone)} and ${formatTime(tx.last ?? '', r.period.timezone)}.`,
     ],
     tables: [
       table({
@@ -326,7 +334,7 @@ function timelineSection(r: ReportV1, table: TableBuilder): Section {
       table({
         id: 'deletions',
         caption: 'Deletions and purges requested',
-        columns: [col('Time', 1.6), col('Account', 0.8), col('User', 0.8), col('Operation', 0.9), col('Target', 1.2), col('Result', 0.7), col('Detail', 1.2)],
+        columns: [col('Time', 1.6), col('Account', 0.8), col('User', 1), col('Operation', 0.9), col('Target', 1.2), col('Result', 0.9), col('Detail', 1.2)],
         rows: removed.map(changeRow),
         emptyText: 'Nobody asked to delete or purge a record in this period.',
       }),
@@ -336,20 +344,20 @@ function timelineSection(r: ReportV1, table: TableBuilder): Section {
 
 function accessSection(r: ReportV1, table: TableBuilder): Section {
   const js = r.jetstreamSummary;
-  const ops = Object.entries(js.byOperation).map(([op, n]) => `${op} ${n}`).join(', ');
+  const ops = Object.entries(js.byOperation).filter(([, n]) => n > 0).map(([op, n]) => `${op} ${formatNumber(n)}`).join(', ');
   return {
     id: 'access',
     title: 'Track access',
     objective: CHECKLIST.access,
     paragraphs: [
-      `${js.changes} JetStream changes${ops ? ` (${ops})` : ''}, ${js.refused} refused. ` +
-        `${js.reads} read-only API calls; ${js.ownReads} were this report's own reads and are not counted as activity.`,
+      `${count(js.changes, 'JetStream change')}${ops ? ` (${ops})` : ''}, ${formatNumber(js.refused)} refused. ` +
+        `${count(js.reads, 'read-only API call')}; ${formatNumber(js.ownReads)} of them this report's own reads, not counted as activity.`,
     ],
     tables: [
       table({
         id: 'jetstream-changes',
         caption: 'JetStream changes',
-        columns: [col('Time', 1.6), col('Account', 0.8), col('User', 0.8), col('Client / host', 1.1), col('Operation', 0.9), col('Target', 1.2), col('Result', 0.7), col('Detail', 1.2)],
+        columns: [col('Time', 1.6), col('Account', 0.8), col('User', 1), col('Client / host', 1.1), col('Operation', 0.9), col('Target', 1.2), col('Result', 0.9), col('Detail', 1.2)],
         rows: r.jetstreamChanges.map((c) => {
           const [t, account, user, op, target, result, detail] = changeRow(c);
           return [t!, account!, user!, text([c.client, c.host].filter(Boolean).join(' @ ') || null), op!, target!, result!, detail!];
@@ -372,7 +380,7 @@ function safeguardsSection(r: ReportV1, table: TableBuilder): Section {
       table({
         id: 'controls',
         caption: 'Controls',
-        columns: [col('Status', 0.6), col('Control', 1.4), col('Evidence', 4)],
+        columns: [col('Status', 0.8), col('Control', 1.4), col('Evidence', 4)],
         rows: r.controls.map((c) => [status(c.status), text(`${c.title} (${c.id})`), text(c.detail)]),
         emptyText: 'No control was evaluated.',
       }),
@@ -388,9 +396,9 @@ function incidentsSection(r: ReportV1, table: TableBuilder): Section {
     paragraphs: r.incidents.length === 0 ? ['No security incident is recorded for this period.'] : [],
     tables: [
       table({
-        id: 'incidents',
+        id: 'incident-list',
         caption: 'Incidents',
-        columns: [col('Incident', 0.8), col('Rule', 1), col('Severity', 0.6), col('Status', 0.6), col('Summary', 3)],
+        columns: [col('Incident', 1.1), col('Rule', 1), col('Severity', 0.8), col('Status', 0.8), col('Summary', 3)],
         rows: r.incidents.map(incidentRow),
         emptyText: 'No security incident is recorded for this period.',
       }),
@@ -428,7 +436,7 @@ function unparseableSection(r: ReportV1, table: TableBuilder): Section {
     paragraphs: [
       r.unparseable === 0
         ? 'Every event of the period was understood.'
-        : `${r.unparseable} events could not be understood. They stay in their streams and are listed here by sequence.`,
+        : `${count(r.unparseable, 'event')} could not be understood. They stay in their streams and are listed here by sequence.`,
     ],
     tables: [
       table({

@@ -89,6 +89,7 @@ export function sampleReport(): ReportV1 {
 /** A heavy day: `rows` JetStream changes, transactions and unparseable events (for render benchmarks and bounds). */
 export function heavyReport(rows: number): ReportV1 {
   const base = sampleReport();
+  const refused = Math.ceil(rows / 11); // every 11th change below is refused
   const at = (i: number) => new Date(Date.parse('2026-11-24T05:00:00Z') + i * 1000).toISOString().replace('Z', '000000Z').replace(/\.(\d{3})000000Z$/, '.$1000000Z');
   return {
     ...base,
@@ -97,7 +98,7 @@ export function heavyReport(rows: number): ReportV1 {
       operation: i % 3 === 0 ? 'consumer.create' : 'stream.update', target: `STREAM_${i % 40}/C${i}`, success: i % 11 !== 0, detail: i % 13 === 0 ? HOSTILE.longToken : null,
       evidence: [{ stream: 'APP_JS_ADVISORIES', seq: i + 1 }],
     })),
-    jetstreamSummary: { ...base.jetstreamSummary, changes: rows, listed: rows },
+    jetstreamSummary: { ...base.jetstreamSummary, changes: rows - refused, refused, listed: rows },
     transactions: {
       ...base.transactions,
       total: rows * 10,
