@@ -3,6 +3,7 @@ import { reportError } from './exit.js';
 import { runCommand } from './run.js';
 import { provisionCommand } from './provision.js';
 import { demoCommand } from './demo.js';
+import { verifyCommand } from './verify.js';
 
 /** Runs the sox-report CLI and returns its exit code: 0 done, 1 failed, 2 bad input, 3 drift found. */
 export async function main(argv: string[]): Promise<number> {
@@ -34,6 +35,18 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dry-run', 'print the plan without creating anything')
     .action(async (opts) => {
       exitCode = await provisionCommand(opts);
+    });
+
+  program
+    .command('verify')
+    .description('check every bundle of an archive and the chain of its daily series; exit 0 only if all hold')
+    .argument('<archive>', 'archive directory or s3://bucket/prefix')
+    .option('--from <YYYY-MM-DD>', 'first day to verify (inclusive)')
+    .option('--to <YYYY-MM-DD>', 'last day to verify (inclusive)')
+    .option('--trust <pem>', 'certificate or public key the bundles must be signed with (repeatable)', (pem: string, pems: string[] | undefined) => [...(pems ?? []), pem])
+    .option('--json', 'print the full result as JSON')
+    .action(async (archive: string, opts) => {
+      exitCode = await verifyCommand(archive, opts);
     });
 
   program

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import type { ReportV1 } from '../analysis/report-model.js';
 import type { Signer } from './signer.js';
@@ -47,6 +47,8 @@ export const manifestSchema = z.strictObject({
     algorithm: z.enum(['ECDSA_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_256']),
     keyId: z.string(),
     publicKeySha256: sha256Hex,
+    /** SHA-256 of the certificate's DER: the key file's certificate cannot be swapped for another of the same key. */
+    certificateSha256: sha256Hex,
     /** The public key and certificate, relative to the archive root. */
     key: z.string(),
   }),
@@ -71,12 +73,16 @@ export interface ManifestInput {
   bundle: string;
   report: ReportV1;
   artifacts: { path: string; data: Uint8Array }[];
-  signer: Pick<Signer, 'algorithm' | 'keyId' | 'publicKeySha256'>;
+  signer: Pick<Signer, 'algorithm' | 'keyId' | 'publicKeySha256' | 'certificatePem'>;
   previous: PreviousManifest | null;
 }
 
 export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+export function certificateSha256(pem: string): string {
+  return sha256(new X509Certificate(pem).raw);
 }
 
 export function keyPathOf(publicKeySha256: string): string {
@@ -107,6 +113,7 @@ export function buildManifest(input: ManifestInput): Manifest {
       algorithm: input.signer.algorithm,
       keyId: input.signer.keyId,
       publicKeySha256: input.signer.publicKeySha256,
+      certificateSha256: certificateSha256(input.signer.certificatePem),
       key: keyPathOf(input.signer.publicKeySha256),
     },
     previous:

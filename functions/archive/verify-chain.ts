@@ -1,0 +1,111 @@
+/**
+ * The daily series as a chain, after CloudTrail's digest files: each manifest names the previous one by path,
+ * hash and signature, so a deleted, replaced, moved or edited day shows up at the day after it too.
+ */
+import { dateOfDailyBundle } from '../seal/chain.js';
+import { MANIFEST, MANIFEST_SIG, sha256 } from '../seal/manifest.js';
+import type { ChainLink } from './verify-bundle.js';
+import { shortKey } from './verify-keys.js';
+
+export interface ChainOptions {
+  /** With pinned keys a change of key is a rotation the pins vouch for, not a finding of its own. */
+  trusted: boolean;
+  /** Every daily bundle with a manifest: the links of the chain. */
+  present: ReadonlySet<string>;
+  /** Every daily folder, with a manifest or not, so a broken link can say whether the day it names is gone. */
+  folders: ReadonlySet<string>;
+}
+
+/**
+ * Problems with the link from `current` to `previous`, the nearest earlier daily bundle in the archive (null
+ * when `current` is the earliest).
+ */
+export function checkChainLink(current: ChainLink, previous: ChainLink | null, options: ChainOptions): string[] {
+  const manifest = current.manifest;
+  // An unreadable manifest, or one in the wrong series, is already reported by the bundle's own checks.
+  if (!manifest || manifest.series !== 'daily') return [];
+  const link = manifest.previous;
+  const problems: string[] = [];
+
+  if (previous === null) {
+    if (link !== null) {
+      problems.push(`previous: links to ${link.path}, which is not in the archive (this is the earliest daily bundle)${whyBroken(link.path, current, null, options)}`);
+    } else if (!manifest.firstOfSeries) {
+      problems.push(`${MANIFEST}: has no previous link, yet does not say it is the first of the series`);
+    }
+    return problems;
+  }
+
+  const expectedPath = `${previous.bundle}/${MANIFEST}`;
+  if (link === null) {
+    problems.push(
+      manifest.firstOfSeries
+        ? `${MANIFEST}: says it is the first of the series, but the archive holds an earlier daily bundle, ${previous.bundle}`
+        : `${MANIFEST}: has no link to the previous bundle, ${previous.bundle}`,
+    );
+  } else {
+    if (manifest.firstOfSeries) problems.push(`${MANIFEST}: says it is the first of the series, yet links to ${link.path}`);
+    if (link.path !== expectedPath) {
+      problems.push(`previous: links to ${link.path}, but the nearest earlier bundle in the archive is ${previous.bundle}${whyBroken(link.path, current, previous, options)}`);
+    } else {
+      problems.push(...compareWithPrevious(link, previous));
+    }
+  }
+
+  const previousKey = previous.manifest?.signer.publicKeySha256;
+  const key = manifest.signer.publicKeySha256;
+  if (!options.trusted && previousKey && previousKey !== key) {
+    problems.push(
+      `signed by key ${shortKey(key)}, the previous day (${previous.date ?? previous.bundle}) by key ${shortKey(previousKey)}: ` +
+        'if the key was rotated, verify with --trust',
+    );
+  }
+  return problems;
+}
+
+function compareWithPrevious(link: { path: string; sha256: string; signature: string }, previous: ChainLink): string[] {
+  const problems: string[] = [];
+  if (previous.manifestBytes === null) {
+    problems.push(`previous: ${link.path} is missing, so the link cannot be checked`);
+  } else {
+    const actual = sha256(previous.manifestBytes);
+    if (actual !== link.sha256) {
+      problems.push(`previous.sha256 is ${link.sha256}, but ${link.path} has SHA-256 ${actual}: that manifest was changed or replaced after this one was sealed`);
+    }
+  }
+  const signaturePath = `${previous.bundle}/${MANIFEST_SIG}`;
+  if (previous.signature === null) {
+    problems.push(`previous: ${signaturePath} is missing, so the link's signature cannot be compared`);
+  } else if (Buffer.from(previous.signature).toString('base64') !== link.signature) {
+    problems.push(`previous.signature is not the signature in ${signaturePath}`);
+  }
+  return problems;
+}
+
+/** What a link to another bundle than the nearest earlier one means, as far as the archive shows it. */
+function whyBroken(linkPath: string, current: ChainLink, previous: ChainLink | null, options: ChainOptions): string {
+  const linked = linkPath.endsWith(`/${MANIFEST}`) ? linkPath.slice(0, -MANIFEST.length - 1) : null;
+  const date = linked === null ? null : dateOfDailyBundle(linked);
+  if (linked === null || date === null) return ': that is not a daily bundle';
+  if (!options.folders.has(linked)) return `: ${date} is missing from the archive`;
+  if (!options.present.has(linked)) return `: ${linked} has no ${MANIFEST}`;
+  if (current.date !== null && date >= current.date) return `: ${date} is not an earlier day, so this bundle is not where it was sealed`;
+  if (previous?.date && date < previous.date) return `: ${previous.bundle} was put between ${date} and this day after this bundle was sealed`;
+  return '';
+}
+
+/** The days with no bundle between the first and the last daily bundle of the archive, within [from, to]. */
+export function missingDays(presentDates: string[], from?: string, to?: string): string[] {
+  const sorted = [...new Set(presentDates)].sort();
+  const missing: string[] = [];
+  for (let i = 1; i < sorted.length; i++) {
+    for (let day = nextDay(sorted[i - 1]!); day < sorted[i]!; day = nextDay(day)) {
+      if ((from === undefined || day >= from) && (to === undefined || day <= to)) missing.push(day);
+    }
+  }
+  return missing;
+}
+
+export function nextDay(date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}

@@ -1,0 +1,329 @@
+/**
+ * `verify`: checks every bundle of an archive and the chain of the daily series, over the archive port only, and
+ * says for each day what is wrong and where. One listing of the archive, then every file read once.
+ */
+import type { KeyObject } from 'node:crypto';
+import { InputError, errorMessage } from '../errors.js';
+import { dailyBundlePath } from '../seal/chain.js';
+import { MANIFEST, sha256 } from '../seal/manifest.js';
+import type { ArchivePort } from './port.js';
+import {
+  loadChainLink,
+  lockProblems,
+  lockStateOf,
+  verifyBundle,
+  type BundleCheck,
+  type BundleLocation,
+  type ChainLink,
+  type KeyFileState,
+  type VerifyContext,
+} from './verify-bundle.js';
+import { checkChainLink, missingDays } from './verify-chain.js';
+import { checkKeyFile, readTrustPem } from './verify-keys.js';
+
+export interface VerifyOptions {
+  /** First daily bundle to verify (YYYY-MM-DD, inclusive). */
+  from?: string;
+  /** Last daily bundle to verify (YYYY-MM-DD, inclusive). */
+  to?: string;
+  /** Pinned keys or certificates (PEM text): the only keys a bundle may be signed with. */
+  trust?: { pems: string[] };
+  /** What "in the future" means for Object Lock retain-until dates. */
+  now?: Date;
+  /** Bundles checked at once (S3 round trips dominate); 8 unless given. */
+  concurrency?: number;
+}
+
+export type EntryStatus = 'ok' | 'fail' | 'missing';
+
+export interface VerifyEntry {
+  /** Folder of the bundle (or of the missing day, or of files that belong to no bundle). */
+  bundle: string;
+  date: string | null;
+  kind: 'daily' | 'adhoc' | 'unexpected';
+  status: EntryStatus;
+  ok: boolean;
+  problems: string[];
+  notes: string[];
+}
+
+export interface VerifySummary {
+  /** Entries that are folders in the archive (every entry but the missing days). */
+  bundles: number;
+  daysVerified: number;
+  adhocVerified: number;
+  failed: number;
+  missing: number;
+  /** First and last daily bundle of the archive (whatever from/to say). */
+  firstDay: string | null;
+  lastDay: string | null;
+  /** One line: "4 bundles, 3 days verified, 1 failed, 0 missing". */
+  text: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  /** Where the archive is (a directory or an s3:// URL). */
+  archive: string;
+  entries: VerifyEntry[];
+  summary: VerifySummary;
+  /** Findings about the archive as a whole, such as nothing to verify. */
+  problems: string[];
+  /** What the result does not prove (said once here rather than on every day). */
+  notes: string[];
+}
+
+export const MISSING_DAY = 'no bundle: the day is missing from the archive';
+const DEFAULT_CONCURRENCY = 8;
+
+export async function verifyArchive(archive: ArchivePort, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const from = options.from === undefined ? undefined : checkDay(options.from, '--from');
+  const to = options.to === undefined ? undefined : checkDay(options.to, '--to');
+  if (from !== undefined && to !== undefined && from > to) throw new InputError(`--from ${from} is after --to ${to}`);
+  const trusted = options.trust ? trustedKeys(options.trust.pems) : null;
+  const now = options.now ?? new Date();
+  const context = verifyContext(archive, trusted, now);
+
+  const layout = groupArchive([...(await archive.list('daily')), ...(await archive.list('adhoc'))]);
+  const inRange = (date: string) => (from === undefined || date >= from) && (to === undefined || date <= to);
+  const daily = layout.daily.filter((b) => inRange(b.date!));
+  const adhoc = layout.adhoc.filter((b) => {
+    const started = adhocStartDay(b.bundle);
+    return started === null || inRange(started);
+  });
+
+  const limit = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+  const dailyChecks = await mapConcurrently(daily, limit, (b) => verifyBundle(context, b));
+  const adhocChecks = await mapConcurrently(adhoc, limit, (b) => verifyBundle(context, b));
+
+  await checkDailyChain(archive, layout.daily, daily, dailyChecks, trusted !== null);
+
+  const dayEntries: VerifyEntry[] = daily.map((b, i) => entry(b, dailyChecks[i]!.problems, dailyChecks[i]!.notes));
+  for (const date of missingDays(layout.daily.map((b) => b.date!), from, to)) {
+    dayEntries.push({ bundle: dailyBundlePath(date), date, kind: 'daily', status: 'missing', ok: false, problems: [MISSING_DAY], notes: [] });
+  }
+  dayEntries.sort((a, b) => (a.date! < b.date! ? -1 : a.date! > b.date! ? 1 : 0));
+  const entries = [
+    ...dayEntries,
+    ...adhoc.map((b, i) => entry(b, adhocChecks[i]!.problems, adhocChecks[i]!.notes)),
+    ...layout.unexpected.map<VerifyEntry>((u) => ({ ...u, kind: 'unexpected', status: 'fail', ok: false, notes: [] })),
+  ];
+
+  const problems: string[] = [];
+  if (layout.daily.length + layout.adhoc.length === 0) problems.push(`no bundles found in ${archive.locate('')}`);
+  else if (from !== undefined || to !== undefined) {
+    if (daily.length === 0) problems.push(`no daily bundle from ${from ?? 'the first'} to ${to ?? 'the last'} in ${archive.locate('')}`);
+  }
+  const firstDay = layout.daily[0]?.date ?? null;
+  const lastDay = layout.daily[layout.daily.length - 1]?.date ?? null;
+  return {
+    ok: problems.length === 0 && entries.every((e) => e.ok),
+    archive: archive.locate(''),
+    entries,
+    summary: summarize(entries, firstDay, lastDay),
+    problems,
+    notes: archiveNotes(archive, trusted !== null, firstDay, lastDay),
+  };
+}
+
+/**
+ * Adds the chain's findings to the checks of the days in range. Links go from manifest to manifest (as chain.ts
+ * seals them): a folder without one, left by a run that stopped part-way, fails on its own but is no link.
+ */
+async function checkDailyChain(
+  archive: ArchivePort,
+  allDays: BundleLocation[],
+  days: BundleLocation[],
+  checks: BundleCheck[],
+  trusted: boolean,
+): Promise<void> {
+  const sealed = allDays.filter((b) => b.files.includes(MANIFEST));
+  const options = { trusted, present: new Set(sealed.map((b) => b.bundle)), folders: new Set(allDays.map((b) => b.bundle)) };
+  // Earlier links, in date order. Those before the range are read (not verified) as far back as a link needs.
+  const earlier: ChainLink[] = [];
+  const first = days[0];
+  const beforeRange = first ? sealed.filter((b) => b.bundle < first.bundle) : [];
+  const sealedAt = (link: ChainLink) => link.manifest?.generatedAt ?? '';
+  /**
+   * A bundle links to the nearest earlier day that was sealed before it. A day run late (after the next day was
+   * sealed) is linked from no later bundle: the chain goes around it and says so, rather than breaking.
+   */
+  const linkedFrom = async (current: ChainLink): Promise<ChainLink | null> => {
+    for (let i = earlier.length - 1; i >= 0; i--) {
+      if (sealedAt(earlier[i]!) < sealedAt(current)) return earlier[i]!;
+    }
+    while (beforeRange.length > 0) {
+      const link = await loadChainLink(archive, beforeRange.pop()!);
+      earlier.unshift(link);
+      if (sealedAt(link) < sealedAt(current)) return link;
+    }
+    return null;
+  };
+  for (const check of checks) {
+    if (!options.present.has(check.link.bundle)) continue;
+    const previous = await linkedFrom(check.link);
+    const nearest = earlier.at(-1);
+    if (nearest && previous !== nearest && nearest.date && sealedAt(check.link) !== '') {
+      check.notes.push(`the bundle of ${nearest.date} was sealed after this one (at ${sealedAt(nearest)}, a late run): this bundle links around it`);
+    }
+    check.problems.push(...checkChainLink(check.link, previous, options));
+    earlier.push(check.link);
+  }
+}
+
+/** A YYYY-MM-DD calendar date, or an InputError naming the option. */
+export function checkDay(value: string, option: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || !isCalendarDate(value)) throw new InputError(`${option}: "${value}" is not a calendar date of the form YYYY-MM-DD`);
+  return value;
+}
+
+function trustedKeys(pems: string[]): Map<string, KeyObject> {
+  const keys = new Map<string, KeyObject>();
+  pems.forEach((pem, i) => {
+    for (const [sha, key] of readTrustPem(pem, `PEM #${i + 1}`)) keys.set(sha, key);
+  });
+  return keys;
+}
+
+function verifyContext(archive: ArchivePort, trusted: Map<string, KeyObject> | null, now: Date): VerifyContext {
+  const keyFiles = new Map<string, Promise<KeyFileState>>();
+  const context: VerifyContext = {
+    archive,
+    trusted,
+    now,
+    keyFile(path) {
+      let state = keyFiles.get(path);
+      if (!state) {
+        state = loadKeyFile(path);
+        keyFiles.set(path, state);
+      }
+      return state;
+    },
+  };
+  async function loadKeyFile(path: string): Promise<KeyFileState> {
+    let bytes: Uint8Array | null;
+    try {
+      bytes = await archive.read(path);
+    } catch (err) {
+      return { key: null, certificateSha256: null, problems: [`${path}: cannot be read (${errorMessage(err)})`], lockProblems: [] };
+    }
+    const checked = checkKeyFile(path, bytes);
+    const locks = archive.lockState && bytes !== null ? lockProblems(path, await lockStateOf(context, path), now, sha256(bytes)) : [];
+    return { ...checked, lockProblems: locks };
+  }
+  return context;
+}
+
+interface ArchiveLayout {
+  /** In date order. */
+  daily: BundleLocation[];
+  adhoc: BundleLocation[];
+  /** Files under daily/ or adhoc/ that are in no bundle folder, by folder. */
+  unexpected: { bundle: string; date: null; problems: string[] }[];
+}
+
+const DAILY_FILE = /^daily\/(\d{4})\/(\d{2})\/(\d{2})\/(.+)$/;
+const ADHOC_FILE = /^adhoc\/([^/]+)\/(.+)$/;
+
+function groupArchive(paths: string[]): ArchiveLayout {
+  const bundles = new Map<string, BundleLocation>();
+  const unexpected = new Map<string, string[]>();
+  const strayFile = (path: string, why: string) => {
+    const cut = path.lastIndexOf('/');
+    const folder = cut === -1 ? '' : path.slice(0, cut);
+    const list = unexpected.get(folder) ?? [];
+    list.push(`${path.slice(cut + 1)}: ${why}`);
+    unexpected.set(folder, list);
+  };
+  for (const path of paths) {
+    const day = DAILY_FILE.exec(path);
+    const adhoc = day ? null : ADHOC_FILE.exec(path);
+    let location: Omit<BundleLocation, 'files'>;
+    let name: string;
+    if (day) {
+      const date = `${day[1]}-${day[2]}-${day[3]}`;
+      if (!isCalendarDate(date)) {
+        strayFile(path, `in a folder that names no calendar day (${date})`);
+        continue;
+      }
+      location = { bundle: dailyBundlePath(date), kind: 'daily', date };
+      name = day[4]!;
+    } else if (adhoc) {
+      location = { bundle: `adhoc/${adhoc[1]}`, kind: 'adhoc', date: null };
+      name = adhoc[2]!;
+    } else {
+      strayFile(path, path.startsWith('daily/') ? 'not inside a daily bundle folder (daily/YYYY/MM/DD)' : 'not inside an ad-hoc bundle folder');
+      continue;
+    }
+    const found = bundles.get(location.bundle) ?? { ...location, files: [] };
+    found.files.push(name);
+    bundles.set(location.bundle, found);
+  }
+  const sorted = [...bundles.values()].sort((a, b) => (a.bundle < b.bundle ? -1 : 1));
+  return {
+    daily: sorted.filter((b) => b.kind === 'daily'),
+    adhoc: sorted.filter((b) => b.kind === 'adhoc'),
+    unexpected: [...unexpected.entries()].sort().map(([bundle, problems]) => ({ bundle, date: null, problems })),
+  };
+}
+
+function isCalendarDate(date: string): boolean {
+  const t = Date.parse(`${date}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === date;
+}
+
+/** The UTC day an ad-hoc folder's period starts (`adhoc/20261126T050000Z_…`), for --from/--to; null if unnamed. */
+function adhocStartDay(bundle: string): string | null {
+  const m = /^adhoc\/(\d{4})(\d{2})(\d{2})T/.exec(bundle);
+  return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
+}
+
+function entry(location: BundleLocation, problems: string[], notes: string[]): VerifyEntry {
+  const ok = problems.length === 0;
+  return { bundle: location.bundle, date: location.date, kind: location.kind, status: ok ? 'ok' : 'fail', ok, problems, notes };
+}
+
+function summarize(entries: VerifyEntry[], firstDay: string | null, lastDay: string | null): VerifySummary {
+  const count = (test: (e: VerifyEntry) => boolean) => entries.filter(test).length;
+  const bundles = count((e) => e.status !== 'missing');
+  const daysVerified = count((e) => e.kind === 'daily' && e.ok);
+  const adhocVerified = count((e) => e.kind === 'adhoc' && e.ok);
+  const failed = count((e) => e.status === 'fail');
+  const missing = count((e) => e.status === 'missing');
+  const parts = [plural(bundles, 'bundle'), `${plural(daysVerified, 'day')} verified`];
+  if (entries.some((e) => e.kind === 'adhoc')) parts.push(`${adhocVerified} ad-hoc verified`);
+  parts.push(`${failed} failed`, `${missing} missing`);
+  return { bundles, daysVerified, adhocVerified, failed, missing, firstDay, lastDay, text: parts.join(', ') };
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+function archiveNotes(archive: ArchivePort, trusted: boolean, firstDay: string | null, lastDay: string | null): string[] {
+  const notes: string[] = [];
+  if (!trusted) {
+    notes.push(
+      'signatures were checked with the keys the archive holds itself (keys/): they prove the bundles agree with ' +
+        'one another, not who made them; pin the expected certificate with --trust',
+    );
+  }
+  if (!archive.lockState) notes.push('this archive has no Object Lock: read-only files stop mistakes, not someone with write access');
+  if (firstDay && lastDay) {
+    notes.push(`the daily series runs from ${firstDay} to ${lastDay}: the chain cannot show days removed after the last one`);
+  }
+  return notes;
+}
+
+async function mapConcurrently<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadOrCreateLocalSigner } from '../../functions/seal/local-signer.js';
+import type { Signer } from '../../functions/seal/signer.js';
+import { buildDailyArchive, dayFolder, writableCopy } from '../support/verify-archive.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const run = promisify(execFile);
+
+/** Runs the CLI from source as a user would run it, returning exit code and output. */
+async function soxReport(args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(repo, 'functions/cli/entry.ts'), ...args], { cwd: repo });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('sox-report verify', () => {
+  let dir: string;
+  let good: string;
+  let signer: Signer;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'sox-verify-cli-'));
+    signer = await loadOrCreateLocalSigner({ dir: path.join(dir, 'signer') });
+    good = path.join(dir, 'archive');
+    await buildDailyArchive(good, ['2026-11-21', '2026-11-22', '2026-11-23', '2026-11-24'], signer);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints one line per day and the summary, and exits 0 on a good archive', async () => {
+    const { code, stdout, stderr } = await soxReport(['verify', good]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines.slice(0, 5)).toEqual([
+      '2026-11-21  OK',
+      '2026-11-22  OK',
+      '2026-11-23  OK',
+      '2026-11-24  OK',
+      '4 bundles, 4 days verified, 0 failed, 0 missing',
+    ]);
+    expect(stdout).toMatch(/^note: .*--trust/m);
+  });
+
+  it('accepts the signing certificate with --trust, and --from/--to', async () => {
+    const certificate = path.join(dir, 'signer', 'signing-cert.pem');
+    const { code, stdout } = await soxReport(['verify', good, '--trust', certificate, '--from', '2026-11-22', '--to', '2026-11-23']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('2 bundles, 2 days verified, 0 failed, 0 missing');
+    expect(stdout).not.toContain('--trust');
+  });
+
+  it('prints the day and the problem, and exits 1 on a tampered archive', async () => {
+    const tampered = await writableCopy(good, path.join(dir, 'tampered'));
+    appendFileSync(path.join(dayFolder(tampered, '2026-11-23'), 'report.html'), '<p>edited</p>');
+    const { code, stdout } = await soxReport(['verify', tampered]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^2026-11-23 {2}FAIL {2}report\.html: \d+ bytes with SHA-256 [0-9a-f]{64}, the manifest says \d+ bytes/m);
+    expect(stdout).toContain('2026-11-22  OK');
+    expect(stdout).toContain('4 bundles, 3 days verified, 1 failed, 0 missing');
+  });
+
+  it('prints the whole result as JSON with --json', async () => {
+    const { code, stdout } = await soxReport(['verify', good, '--json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as { ok: boolean; entries: { date: string; ok: boolean }[] };
+    expect(report.ok).toBe(true);
+    expect(report.entries.map((e) => e.date)).toEqual(['2026-11-21', '2026-11-22', '2026-11-23', '2026-11-24']);
+  });
+
+  it('exits 2 with a clear message for bad input', async () => {
+    const badDate = await soxReport(['verify', good, '--from', '2026-13-01']);
+    expect(badDate.code).toBe(2);
+    expect(badDate.stderr).toContain('--from: "2026-13-01" is not a calendar date of the form YYYY-MM-DD');
+    expect(badDate.stdout).toBe('');
+
+    const noTrustFile = await soxReport(['verify', good, '--trust', path.join(dir, 'nope.pem')]);
+    expect(noTrustFile.code).toBe(2);
+    expect(noTrustFile.stderr).toContain(`--trust: cannot read ${path.join(dir, 'nope.pem')} (ENOENT)`);
+
+    const notPem = path.join(dir, 'not.pem');
+    writeFileSync(notPem, 'hello');
+    const notAKey = await soxReport(['verify', good, '--trust', notPem]);
+    expect(notAKey.code).toBe(2);
+    expect(notAKey.stderr).toContain('holds no PEM certificate or public key');
+
+    const badS3 = await soxReport(['verify', 's3://Not_A_Bucket/x']);
+    expect(badS3.code).toBe(2);
+    expect(badS3.stderr).toContain('is not a valid S3 location');
+  });
+});
