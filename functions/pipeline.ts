@@ -1,17 +1,34 @@
-import { buildReport } from './analysis/finalize.js';
-import type { ReportV1, StreamCompleteness } from './analysis/report-model.js';
-import type { ArchivePort } from './archive/port.js';
-import { bundlePath, type Period } from './config/period.js';
-import type { Config } from './config/schema.js';
+import { createPublicKey, verify } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Nanos } from './time/nanos.js';
-import type { SourceConfig } from './config/schema.js';
+import { buildReport } from './analysis/finalize.js';
+import type { ReportV1 } from './analysis/report-model.js';
+import { BundleExistsError, type ArchivePort } from './archive/port.js';
+import { bundlePath, type Period } from './config/period.js';
+import type { Config, SourceConfig } from './config/schema.js';
+import type { Mailer } from './deliver/mailer.js';
+import { composeReportEmail } from './render/email.js';
+import { renderReportHtml } from './render/html.js';
+import { renderReportPdf } from './render/pdf.js';
+import type { Templates } from './render/templates.js';
+import { buildViewModel, type Branding, type ViewModel } from './render/view-model.js';
 import { replayAndAggregate } from './replay-aggregate.js';
+import { findPreviousManifest } from './seal/chain.js';
+import { keyFile, keyPathOf, manifestBytes, MANIFEST_SIG, sha256 } from './seal/manifest.js';
+import { addSignaturePlaceholder, signPdf } from './seal/pdf-signature.js';
+import { sealBundle } from './seal/seal-bundle.js';
+import type { Signer } from './seal/signer.js';
+import { millisFromNanos, type Nanos } from './time/nanos.js';
 
 export interface Ports {
   archive: ArchivePort;
   /** Opens the NATS connection of a source; the pipeline closes it. */
   connect(source: SourceConfig): Promise<NatsConnection>;
+  signer: Signer;
+  templates: Templates;
+  /** Branding with the logo already read. */
+  branding: Branding;
+  /** Where the email goes; null when the configuration asks for none. */
+  mailer: Mailer | null;
   now(): Nanos;
   log(message: string): void;
 }
@@ -20,24 +37,138 @@ export interface RunResult {
   /** Where the bundle lives in the archive. */
   reportDir: string;
   reportJson: string;
-  /** True when the period was already archived: nothing was read or written. */
+  reportPdf: string;
+  reportHtml: string;
+  manifest: string;
+  /** True when the period was already archived: nothing was read, written or sent. */
   existed: boolean;
   report?: ReportV1;
+  /** Where the email went (an outbox file, a provider message id). */
+  email?: string;
 }
 
-/** The one flow: period + ports -> archived bundle. Everything that decides is in the pure stages it calls. */
+/** The one flow: period + ports -> sealed, archived, delivered bundle. What decides is in the pure stages. */
 export async function runReport(config: Config, period: Period, ports: Ports): Promise<RunResult> {
   const where = bundlePath(period);
-  const reportDir = ports.archive.locate(where);
-  const reportJson = ports.archive.locate(`${where}/report.json`);
+  const at = (name: string) => ports.archive.locate(`${where}/${name}`);
+  const located = {
+    reportDir: ports.archive.locate(where),
+    reportJson: at('report.json'),
+    reportPdf: at('report.pdf'),
+    reportHtml: at('report.html'),
+    manifest: at('manifest.json'),
+  };
   if (await ports.archive.exists(where)) {
-    ports.log(`bundle for this period already archived at ${reportDir}; it is left as it is`);
-    return { reportDir, reportJson, existed: true };
+    ports.log(`bundle for this period already archived at ${located.reportDir}; it is left as it is`);
+    return { ...located, existed: true };
   }
 
-  const { state, streams } = await replayAndAggregate(config, period, ports);
+  // Objects of an interrupted run can never be replaced on a locked archive: finish that run instead.
+  const stored = await storedArtifacts(ports.archive, where);
+  let report: ReportV1;
+  let reportJson: Uint8Array;
+  if (stored.json) {
+    ports.log(`completing the bundle an earlier run left unfinished at ${located.reportDir}`);
+    reportJson = stored.json;
+    report = JSON.parse(new TextDecoder().decode(reportJson)) as ReportV1;
+  } else {
+    const { state, streams } = await replayAndAggregate(config, period, ports);
+    report = buildReport(period, streams, state, ports.now(), { topN: config.report.topN });
+    reportJson = new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`);
+  }
 
-  const report = buildReport(period, streams, state, ports.now(), { topN: config.report.topN });
-  await ports.archive.writeBundle(where, [{ name: 'report.json', data: `${JSON.stringify(report, null, 2)}\n` }]);
-  return { reportDir, reportJson, existed: false, report };
+  const vm = buildViewModel(report, {
+    branding: ports.branding,
+    maxRows: config.report.maxListed,
+    archiveLocation: located.reportDir,
+    signed: true,
+  });
+  const html = stored.html ?? new TextEncoder().encode(renderReportHtml(vm, ports.templates));
+  const pdf = stored.pdf ?? (await signedPdf(vm, ports.signer));
+
+  const previous = period.kind === 'daily' && period.date ? await findPreviousManifest(ports.archive, period.date) : null;
+  const sealed = await sealBundle({
+    bundle: where,
+    report,
+    artifacts: [
+      { path: 'report.json', data: reportJson },
+      { path: 'report.html', data: html },
+      { path: 'report.pdf', data: pdf },
+    ],
+    signer: ports.signer,
+    previous,
+  });
+  if (stored.signature && signs(ports.signer, manifestBytes(sealed.manifest), stored.signature)) {
+    // KMS signatures differ run to run; an earlier run's valid one is the one the archive holds.
+    const sig = sealed.files.find((f) => f.name === MANIFEST_SIG)!;
+    sig.data = stored.signature;
+  }
+
+  const retainUntil = retainUntilOf(period, config.retentionYears);
+  await ports.archive.writeOnce(keyPathOf(ports.signer.publicKeySha256), keyFile(ports.signer), { retainUntil });
+  try {
+    await ports.archive.writeBundle(where, sealed.files, { retainUntil });
+  } catch (err) {
+    if (!(err instanceof BundleExistsError)) throw err;
+    ports.log(`another run archived this period first (${err.message}); its bundle is left as it is`);
+    return { ...located, existed: true };
+  }
+  ports.log(`archived ${located.reportDir} (manifest ${sha256(manifestBytes(sealed.manifest)).slice(0, 16)}…)`);
+
+  let email: string | undefined;
+  if (ports.mailer && config.email) {
+    const composed = await composeReportEmail(vm, ports.templates, {
+      from: config.email.from,
+      to: config.email.to,
+      pdf,
+      archiveLocation: located.reportDir,
+    });
+    email = (await ports.mailer.send(composed)).location;
+    ports.log(`email to ${config.email.to.length} recipient(s): ${email}`);
+  }
+  return { ...located, existed: false, report, ...(email ? { email } : {}) };
+}
+
+async function signedPdf(vm: ViewModel, signer: Signer): Promise<Uint8Array> {
+  const unsigned = await renderReportPdf(vm, {
+    beforeEnd: (doc) =>
+      addSignaturePlaceholder(doc, {
+        reason: `SOX control report for ${vm.period.heading}`,
+        name: vm.branding.company ?? 'nats-sox-reports',
+      }),
+  });
+  return signPdf(unsigned, signer);
+}
+
+interface StoredArtifacts {
+  json: Uint8Array | null;
+  html: Uint8Array | null;
+  pdf: Uint8Array | null;
+  signature: Uint8Array | null;
+}
+
+async function storedArtifacts(archive: ArchivePort, where: string): Promise<StoredArtifacts> {
+  const json = await archive.read(`${where}/report.json`);
+  if (json === null) return { json: null, html: null, pdf: null, signature: null };
+  return {
+    json,
+    html: await archive.read(`${where}/report.html`),
+    pdf: await archive.read(`${where}/report.pdf`),
+    signature: await archive.read(`${where}/${MANIFEST_SIG}`),
+  };
+}
+
+function signs(signer: Signer, data: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return verify('sha256', data, createPublicKey(signer.publicKeyPem), signature);
+  } catch {
+    return false;
+  }
+}
+
+/** The lock outlives the period by the configured years (ARCHITECTURE.md: seven by default). */
+export function retainUntilOf(period: Period, years: number): Date {
+  const end = new Date(millisFromNanos(period.to));
+  end.setUTCFullYear(end.getUTCFullYear() + years);
+  return end;
 }

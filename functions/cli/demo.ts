@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ReportV1 } from '../analysis/report-model.js';
-import { localArchive } from '../archive/local.js';
 import { parseConfig } from '../config/load.js';
 import type { Period } from '../config/period.js';
 import { InputError } from '../errors.js';
@@ -13,10 +12,21 @@ import { runReport } from '../pipeline.js';
 import { connectSource } from '../source/connect.js';
 import { describePlan, provisionSource } from '../source/provision.js';
 import { formatInstant, nowNanos } from '../time/nanos.js';
+import { DateTime } from 'luxon';
+import { verifyArchive } from '../archive/verify.js';
+import { dailyPeriod } from '../config/period.js';
+import { LOCAL_CERT_FILE } from '../seal/local-signer.js';
+import { keyPathOf } from '../seal/manifest.js';
 import { reportError } from './exit.js';
+import { formatVerifyReport } from './verify.js';
+import { terminalPorts } from './ports.js';
 
-/** The configuration the demo writes: the hub layout's two sources, read with their own users. */
+/**
+ * The configuration the demo writes: the hub layout's two sources, read with their own users; the signing key
+ * and the outbox sit beside the archive, never in it.
+ */
 export function demoConfig(url: string, passwords: HubUsers, archive: string): unknown {
+  const beside = (name: string) => path.join(path.dirname(archive), name);
   return {
     timezone: 'America/New_York',
     sources: [
@@ -38,6 +48,9 @@ export function demoConfig(url: string, passwords: HubUsers, archive: string): u
       },
     ],
     archive,
+    signing: { kind: 'local', dir: beside('signing') },
+    branding: { company: 'Demo Payments Inc.', title: 'NATS SOX control report' },
+    email: { from: 'sox-reports@demo.example', to: ['cfo@demo.example', 'audit@demo.example'], outbox: beside('outbox') },
   };
 }
 
@@ -72,17 +85,35 @@ export async function demoCommand(opts: { dir: string }): Promise<number> {
 
     const period: Period = { from, to: nowNanos() + 1_000_000n, timezone: config.timezone, kind: 'adhoc' };
     await new Promise((r) => setTimeout(r, 5));
-    const result = await runReport(config, period, {
-      archive: localArchive(config.archive),
-      connect: (source) => connectSource(source.name, source.nats),
-      now: nowNanos,
-      log: (line) => out(`  ${line}`),
-    });
+    const ports = await terminalPorts(config, { log: (line) => out(`  ${line}`) });
+    const result = await runReport(config, period, ports);
     out(`\nreport for [${formatInstant(period.from)}, ${formatInstant(period.to)}):`);
     summarize(result.report!, out);
     out(`\nbundle:      ${result.reportDir}`);
     out(`report.json: ${result.reportJson}`);
-    return 0;
+    out(`report.html: ${result.reportHtml}`);
+    out(`report.pdf:  ${result.reportPdf}`);
+    out(`manifest:    ${result.manifest}`);
+    out(`email:       ${result.email ?? '(none)'}`);
+
+    // Two nightly reports of the days before (nothing happened on them: the server is new) start the daily chain.
+    out('\ndaily reports of the two days before (empty days still get a bundle, so the chain has no holes):');
+    const today = DateTime.now().setZone(config.timezone);
+    for (const back of [2, 1]) {
+      const daily = dailyPeriod(today.minus({ days: back }).toISODate()!, config.timezone);
+      const sealed = await runReport(config, daily, ports);
+      out(`  ${daily.date}: ${sealed.reportDir}`);
+    }
+
+    const certificate = path.join(path.dirname(config.archive), 'signing', LOCAL_CERT_FILE);
+    out(`\nsox-report verify ${config.archive} --trust ${certificate}`);
+    const verified = await verifyArchive(ports.archive, { trust: { pems: [ports.signer.certificatePem] } });
+    for (const line of formatVerifyReport(verified).trimEnd().split('\n')) out(`  ${line}`);
+    const keyPath = path.join(config.archive, keyPathOf(ports.signer.publicKeySha256));
+    out('\nwithout this software, with openssl:');
+    out(`  openssl dgst -sha256 -verify ${keyPath} -signature ${result.manifest}.sig ${result.manifest}`);
+    out(`  pdfsig ${result.reportPdf}`);
+    return verified.ok ? 0 : 1;
   } catch (err) {
     return reportError(err);
   } finally {

@@ -1,12 +1,11 @@
-import { localArchive } from '../archive/local.js';
 import { loadConfigFile } from '../config/load.js';
 import { adhocPeriod, assertReportable, dailyPeriod, previousDay, type Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { runReport } from '../pipeline.js';
-import { connectSource } from '../source/connect.js';
 import { formatInstant, nowNanos } from '../time/nanos.js';
 import { reportError } from './exit.js';
+import { terminalPorts } from './ports.js';
 
 export interface RunOptions {
   config: string;
@@ -37,16 +36,14 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     assertReportable(period, nowNanos());
     const log = (line: string) => process.stderr.write(`${line}\n`);
     log(`report for [${formatInstant(period.from)}, ${formatInstant(period.to)}) (${period.kind}, ${period.timezone})`);
-    const result = await runReport(config, period, {
-      archive: localArchive(opts.archive ?? config.archive),
-      connect: (source) => connectSource(source.name, source.nats),
-      now: nowNanos,
-      log,
-    });
+    const ports = await terminalPorts(config, { ...(opts.archive ? { archive: opts.archive } : {}), ...(opts.outbox ? { outbox: opts.outbox } : {}), log });
+    const result = await runReport(config, period, ports);
+    const { report: _report, ...paths } = result;
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ reportDir: result.reportDir, reportJson: result.reportJson, existed: result.existed })}\n`);
+      process.stdout.write(`${JSON.stringify(paths)}\n`);
     } else {
       process.stdout.write(`${result.existed ? 'already archived' : 'archived'}: ${result.reportDir}\n`);
+      if (result.email) process.stdout.write(`email: ${result.email}\n`);
     }
     return 0;
   } catch (err) {

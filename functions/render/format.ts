@@ -7,14 +7,37 @@ import type { Cell, Status } from './view-model.js';
  * an officer opens never disagree on a time or a number.
  */
 
+// A heavy day formats tens of thousands of times and numbers: build each formatter once, not per value.
+const NUMBER_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 });
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+function zoneFormat(timezone: string): Intl.DateTimeFormat {
+  let format = zoneFormats.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', second: '2-digit',
+    });
+    zoneFormats.set(timezone, format);
+  }
+  return format;
+}
+
 /** An RFC 3339 instant in the report's time zone, keeping the stored nanoseconds: `2026-11-24 09:13:05.123456789 -05:00`. */
 export function formatTime(iso: string, timezone: string): string {
   const ns = parseInstant(iso);
   if (ns === null) return iso;
   const wholeSeconds = ns >= 0n ? ns / 1_000_000_000n : (ns - 999_999_999n) / 1_000_000_000n;
   const fraction = (ns - wholeSeconds * 1_000_000_000n).toString().padStart(9, '0');
-  const local = DateTime.fromSeconds(Number(wholeSeconds), { zone: timezone });
-  return `${local.toFormat('yyyy-MM-dd HH:mm:ss')}.${fraction} ${local.toFormat('ZZ')}`;
+  const ms = Number(wholeSeconds) * 1000;
+  const parts: Record<string, string> = {};
+  for (const p of zoneFormat(timezone).formatToParts(ms)) parts[p.type] = p.value;
+  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  const offsetMinutes = Math.round((wall - ms) / 60_000);
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMinutes);
+  const offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}.${fraction} ${offset}`;
 }
 
 /** A period boundary, to the second: `Tue 24 Nov 2026 00:00:00 EST (-05:00)`. */
@@ -26,7 +49,7 @@ export function formatBoundary(iso: string, timezone: string): string {
 }
 
 export function formatNumber(n: number): string {
-  return new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 }).format(n);
+  return NUMBER_FORMAT.format(n);
 }
 
 /** Seconds as `2 h 03 min 07 s`, `4 min 05 s`, `12.5 s`. */

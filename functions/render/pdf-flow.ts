@@ -1,6 +1,6 @@
 /// <reference types="pdfkit" />
+import type { Canvas } from './pdf-canvas.js';
 import { CONTENT, INK, PAGE, STYLE } from './pdf-theme.js';
-import type { TextKit } from './pdf-text.js';
 
 export interface FooterText {
   /** Company and title. */
@@ -10,9 +10,9 @@ export interface FooterText {
 }
 
 /**
- * The vertical cursor of the body and the page breaks. Pages are started only here, each with its footer drawn at
- * once: the total is known up front (from the counting pass), so no page has to stay in memory to be numbered
- * later.
+ * The vertical cursor of the body and the page breaks. Pages are started only here, and each gets its footer
+ * before the next one starts: the total is known up front (from the counting pass), so no page has to stay in
+ * memory to be numbered later.
  */
 export class PageFlow {
   y: number = CONTENT.top;
@@ -24,25 +24,26 @@ export class PageFlow {
   readonly pageBodyHeight = CONTENT.bottom - CONTENT.top;
 
   constructor(
-    readonly doc: PDFKit.PDFDocument,
-    readonly text: TextKit,
+    readonly canvas: Canvas,
     private readonly footer: FooterText,
-    /** Null in the counting pass: its footers are drawn all the same, and discarded. */
+    /** Null in the counting pass, which starts no real page. */
     private readonly totalPages: number | null,
   ) {}
 
-  get remaining(): number {
-    return this.bottom - this.y;
-  }
-
   newPage(): void {
-    this.doc.addPage({ size: PAGE.size, margins: { top: PAGE.margin, left: PAGE.margin, right: PAGE.margin, bottom: PAGE.margin } });
+    this.#finishPage();
+    this.canvas.addPage({ size: PAGE.size, margin: PAGE.margin });
     this.pageNumber += 1;
     this.y = CONTENT.top;
-    this.#drawFooter();
   }
 
-  /** Starts a new page unless `height` fits below the cursor; says whether it did. */
+  /** Ends the last page; call once, after the last content. */
+  finish(): void {
+    this.#finishPage();
+    if (this.canvas.painting) this.canvas.flush();
+  }
+
+  /** Starts a new page unless `height` fits below the cursor (or the page is still empty); says whether it did. */
   ensure(height: number): boolean {
     if (this.y + height <= this.bottom || this.y === CONTENT.top) return false;
     this.newPage();
@@ -54,24 +55,22 @@ export class PageFlow {
     if (this.y > CONTENT.top) this.y = Math.min(this.y + points, this.bottom);
   }
 
-  #drawFooter(): void {
-    const { doc, text } = this;
+  /** The footer goes in last, so that text extracted in content order reads the page body first. */
+  #finishPage(): void {
+    const { canvas } = this;
+    if (!canvas.painting || this.pageNumber === 0) return;
     const ruleY = PAGE.height - PAGE.margin - PAGE.footerHeight + 6;
-    doc.save();
-    doc.lineWidth(0.5).strokeColor(INK.rule).moveTo(this.left, ruleY).lineTo(this.left + this.width, ruleY).stroke();
-    doc.restore();
+    canvas.hline(this.left, this.left + this.width, ruleY, INK.rule, 0.5);
 
-    const total = this.totalPages === null ? '?' : String(this.totalPages);
-    const pageLabel = `Page ${this.pageNumber} of ${total}`;
+    const pageLabel = `Page ${this.pageNumber} of ${this.totalPages ?? '?'}`;
     const lineY = ruleY + 4;
-    const pageWidth = text.width(pageLabel, STYLE.footerStrong);
-    const lineHeight = text.lineHeight(STYLE.footer);
+    const pageWidth = canvas.width(pageLabel, STYLE.footerStrong);
+    const lineHeight = canvas.lineHeight(STYLE.footer);
     const leftWidth = this.width - pageWidth - 12;
-
-    const left = text.prepare(this.footer.left, STYLE.footer);
-    const period = text.prepare(this.footer.period, STYLE.footer);
-    text.draw(text.fit(left, STYLE.footer, leftWidth, lineHeight), STYLE.footer, this.left, lineY, leftWidth, lineHeight);
-    text.draw(pageLabel, STYLE.footerStrong, this.left + this.width - pageWidth, lineY, pageWidth, lineHeight);
-    text.draw(text.fit(period, STYLE.footer, this.width, lineHeight), STYLE.footer, this.left, lineY + lineHeight, this.width, lineHeight);
+    const left = canvas.fit(canvas.prepare(this.footer.left, STYLE.footer), STYLE.footer, leftWidth, lineHeight);
+    const period = canvas.fit(canvas.prepare(this.footer.period, STYLE.footer), STYLE.footer, this.width, lineHeight);
+    canvas.text(left, STYLE.footer, this.left, lineY, leftWidth, lineHeight);
+    canvas.text(pageLabel, STYLE.footerStrong, this.left + this.width - pageWidth, lineY, pageWidth, lineHeight);
+    canvas.text(period, STYLE.footer, this.left, lineY + lineHeight, this.width, lineHeight);
   }
 }

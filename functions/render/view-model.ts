@@ -197,7 +197,7 @@ function tableBuilder(maxRows: number): TableBuilder {
       rows: shown,
       total,
       omitted,
-      omittedNote: omitted > 0 ? `${omitted} more ${omitted === 1 ? 'row is' : 'rows are'} not shown here; ${place}.` : null,
+      omittedNote: omitted > 0 ? `${formatNumber(omitted)} more ${omitted === 1 ? 'row is' : 'rows are'} not shown here; ${place}.` : null,
     };
   };
 }
@@ -362,7 +362,8 @@ function accessSection(r: ReportV1, table: TableBuilder): Section {
           const [t, account, user, op, target, result, detail] = changeRow(c);
           return [t!, account!, user!, text([c.client, c.host].filter(Boolean).join(' @ ') || null), op!, target!, result!, detail!];
         }),
-        total: Math.max(js.listed, js.changes + js.refused),
+        // `changes` counts refused attempts too: they are changes someone asked for.
+        total: Math.max(js.listed, js.changes),
         where: 'report.json lists the first ones; the advisory streams hold them all',
         emptyText: 'No JetStream change was made in this period.',
       }),
@@ -393,7 +394,7 @@ function incidentsSection(r: ReportV1, table: TableBuilder): Section {
     id: 'incidents',
     title: 'Security incidents',
     objective: CHECKLIST.incidents,
-    paragraphs: r.incidents.length === 0 ? ['No security incident is recorded for this period.'] : [],
+    paragraphs: [],
     tables: [
       table({
         id: 'incident-list',

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,16 +77,24 @@ describe('sox-report CLI against nats-server 2.10.27', () => {
     const first = await soxReport(['run', '--config', configFile, '--from', from, '--to', to, '--json']);
     expect(first.stderr).not.toContain(bed.hub.passwords.audit);
     expect(first.code).toBe(0);
-    const out = JSON.parse(first.stdout.trim()) as { reportDir: string; reportJson: string; existed: boolean };
+    const out = JSON.parse(first.stdout.trim()) as Record<string, string | boolean> & { reportDir: string; reportJson: string; email: string };
     expect(out.existed).toBe(false);
     expect(out.reportJson).toBe(path.join(out.reportDir, 'report.json'));
+    for (const [key, file] of [['reportHtml', 'report.html'], ['reportPdf', 'report.pdf'], ['manifest', 'manifest.json']] as const) {
+      expect(out[key]).toBe(path.join(out.reportDir, file));
+      expect((await stat(out[key] as string)).size).toBeGreaterThan(100);
+    }
+    expect(out.email.startsWith(path.join(dir, 'outbox'))).toBe(true);
+    expect((await readFile(out.email, 'utf8')).slice(0, 20000)).toContain('Content-Type: application/pdf');
     expect(out.reportDir.startsWith(path.join(dir, 'archive', 'adhoc'))).toBe(true);
     const report = JSON.parse(await readFile(out.reportJson, 'utf8'));
     expect(report.schema).toBe('sox-report/v1');
     expect(report.period).toMatchObject({ kind: 'adhoc', timezone: 'America/New_York' });
     const second = await soxReport(['run', '--config', configFile, '--from', from, '--to', to, '--json']);
     expect(second.code).toBe(0);
-    expect(JSON.parse(second.stdout.trim())).toEqual({ ...out, existed: true });
+    // A rerun reads nothing, writes nothing and sends nothing: it points at what is archived.
+    const { email: _sent, ...where } = out;
+    expect(JSON.parse(second.stdout.trim())).toEqual({ ...where, existed: true });
   });
 
   it('writes a daily report into daily/YYYY/MM/DD of the archive given on the command line', async () => {

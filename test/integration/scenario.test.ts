@@ -1,26 +1,26 @@
 import path from 'node:path';
-import { readFile, stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { simpleParser } from 'mailparser';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { ReportV1 } from '../../functions/analysis/report-model.js';
-import { localArchive } from '../../functions/archive/local.js';
+import { terminalPorts } from '../../functions/cli/ports.js';
 import type { Period } from '../../functions/config/period.js';
 import { generateActivity, type ActivityLedger } from '../../functions/local/activity.js';
 import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
-import { runReport, type Ports } from '../../functions/pipeline.js';
+import { runReport, type Ports, type RunResult } from '../../functions/pipeline.js';
+import { verifyArchive } from '../../functions/archive/verify.js';
+import { localArchive } from '../../functions/archive/local.js';
 import { connectSource } from '../../functions/source/connect.js';
 import { provisionSource } from '../../functions/source/provision.js';
 import { nowNanos } from '../../functions/time/nanos.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 
-function ports(bed: TestBed, archiveDir = bed.config.archive): Ports {
-  return {
-    archive: localArchive(archiveDir),
-    connect: (source) => connectSource(source.name, source.nats),
-    now: nowNanos,
-    log: () => undefined,
-  };
+function ports(bed: TestBed, archiveDir = bed.config.archive): Promise<Ports> {
+  return terminalPorts(bed.config, { archive: archiveDir, log: () => undefined });
 }
 
 describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (version) => {
@@ -28,6 +28,7 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
   let ledger: ActivityLedger;
   let period: Period;
   let report: ReportV1;
+  let result: RunResult;
   const attributed = version !== '2.9.10';
 
   beforeAll(async () => {
@@ -45,7 +46,7 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
     await app.close();
     await new Promise((r) => setTimeout(r, 50));
     period = { from, to: nowNanos(), timezone: 'UTC', kind: 'adhoc' };
-    const result = await runReport(bed.config, period, ports(bed));
+    result = await runReport(bed.config, period, await ports(bed));
     report = result.report!;
     expect(JSON.parse(await readFile(result.reportJson, 'utf8'))).toEqual(JSON.parse(JSON.stringify(report)));
   });
@@ -139,20 +140,58 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
 
   it('recognises its own reads in a later period and does not count them as activity', async () => {
     const later: Period = { from: period.from, to: nowNanos(), timezone: 'UTC', kind: 'adhoc' };
-    const again = await runReport(bed.config, later, ports(bed, path.join(bed.dir, 'reports-2')));
+    const again = await runReport(bed.config, later, await ports(bed, path.join(bed.dir, 'reports-2')));
     // The first report read four streams: its consumers show up in AUDIT's advisories, recognised as its own.
     expect(again.report!.jetstreamSummary.ownReads).toBeGreaterThanOrEqual(3 * 2);
     expect(again.report!.jetstreamChanges.filter((c) => c.target.includes('sox-report'))).toEqual([]);
     expect(again.report!.jetstreamSummary.changes).toBe(11);
   });
 
-  it('leaves an archived period as it is when run again', async () => {
-    const first = path.join(bed.config.archive, 'adhoc');
-    const before = await stat(first);
-    const rerun = await runReport(bed.config, period, ports(bed));
+  it('seals a bundle that verify accepts, with a PDF signature pdfsig calls valid', async () => {
+    const verified = await verifyArchive(localArchive(bed.config.archive));
+    expect(verified.entries.map((e) => [e.kind, e.status])).toEqual([['adhoc', 'ok']]);
+    expect(verified.ok).toBe(true);
+    expect(execFileSync('pdfsig', [result.reportPdf], { encoding: 'utf8' })).toContain('Signature is Valid.');
+  });
+
+  it('writes the figures and names of the scenario into the PDF, the HTML and the email', async () => {
+    const pdfText = execFileSync('pdftotext', ['-layout', result.reportPdf, '-'], { encoding: 'utf8' });
+    const html = await readFile(result.reportHtml, 'utf8');
+    const email = await simpleParser(await readFile(result.email!));
+    // Table cells wrap in the PDF: compare without whitespace.
+    const squeeze = (text: string) => text.replace(/\s+/g, '');
+    for (const text of [pdfText, html].map(squeeze)) {
+      for (const expected of ['mallory', 'stream.purge', 'REFUSED', '(10057)', 'hostile-publisher']) {
+        expect(text).toContain(squeeze(expected));
+      }
+    }
+    expect(pdfText).toMatch(/TRANSACTIONS\s+2, 6\s+2\n/); // the deleted records, by sequence
+    expect(html).toMatch(/<td[^>]*>\s*<code>TRANSACTIONS<\/code>\s*<\/td>\s*<td[^>]*>\s*<code>2, 6<\/code>/);
+    expect(email.subject).toMatch(/^\[FAIL\] NATS SOX control report/);
+    expect(email.attachments.map((a) => a.filename)).toEqual(['report.pdf']);
+    expect(Buffer.from(email.attachments[0]!.content).equals(await readFile(result.reportPdf))).toBe(true);
+  });
+
+  it('leaves an archived period byte for byte as it is when run again, and sends nothing', async () => {
+    const snapshot = async () => {
+      const files = await readdir(bed.config.archive, { recursive: true, withFileTypes: true });
+      const out: Record<string, string> = {};
+      for (const f of files.filter((x) => x.isFile())) {
+        const file = path.join(f.parentPath, f.name);
+        const info = await stat(file);
+        out[path.relative(bed.config.archive, file)] = `${createHash('sha256').update(await readFile(file)).digest('hex')} ${info.mtimeMs} ${info.mode}`;
+      }
+      return out;
+    };
+    const outbox = path.join(bed.dir, 'outbox');
+    const before = await snapshot();
+    const mailsBefore = await readdir(outbox);
+    const rerun = await runReport(bed.config, period, await ports(bed));
     expect(rerun.existed).toBe(true);
     expect(rerun.report).toBeUndefined();
     expect((await stat(rerun.reportJson)).mode & 0o222).toBe(0);
-    expect((await stat(first)).mtimeMs).toBe(before.mtimeMs);
+    expect(Object.keys(before).length).toBeGreaterThanOrEqual(6);
+    expect(await snapshot()).toEqual(before);
+    expect(await readdir(outbox)).toEqual(mailsBefore);
   });
 });

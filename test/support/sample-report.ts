@@ -58,7 +58,7 @@ export function sampleReport(): ReportV1 {
       { time: '2026-11-24T13:06:00.000000000Z', account: 'APP', user: NON_LATIN.greek, client: HOSTILE.script, host: '10.0.0.2', operation: 'msg.delete', target: 'TRANSACTIONS', success: true, detail: 'seq 2', evidence: [{ stream: 'APP_JS_ADVISORIES', seq: 12 }] },
       { time: '2026-11-24T23:30:00.000000000Z', account: 'APP', user: null, client: null, host: null, operation: 'stream.purge', target: 'SYS_EVENTS', success: false, detail: HOSTILE.header, evidence: [{ stream: 'APP_JS_ADVISORIES', seq: 13 }] },
     ],
-    jetstreamSummary: { changes: 2, listed: 3, refused: 1, byOperation: { 'msg.delete': 1, 'stream.create': 1, 'stream.purge': 0 }, reads: 120, ownReads: 8, otherAdvisories: [] },
+    jetstreamSummary: { changes: 3, listed: 3, refused: 1, byOperation: { 'msg.delete': 1, 'stream.create': 1, 'stream.purge': 1 }, reads: 120, ownReads: 8, otherAdvisories: [] },
     transactions: {
       total: 1247,
       bySubject: [{ subject: 'tx.created', count: 1000 }, { subject: 'tx.settled', count: 247 }],
@@ -98,7 +98,7 @@ export function heavyReport(rows: number): ReportV1 {
       operation: i % 3 === 0 ? 'consumer.create' : 'stream.update', target: `STREAM_${i % 40}/C${i}`, success: i % 11 !== 0, detail: i % 13 === 0 ? HOSTILE.longToken : null,
       evidence: [{ stream: 'APP_JS_ADVISORIES', seq: i + 1 }],
     })),
-    jetstreamSummary: { ...base.jetstreamSummary, changes: rows - refused, refused, listed: rows },
+    jetstreamSummary: { ...base.jetstreamSummary, changes: rows, refused, listed: rows },
     transactions: {
       ...base.transactions,
       total: rows * 10,

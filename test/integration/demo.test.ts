@@ -1,0 +1,59 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const repo = path.resolve(import.meta.dirname, '../..');
+
+describe('sox-report demo: the whole flow from an empty folder', () => {
+  let dir: string;
+  let stdout: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'sox-demo-'));
+    const result = await run('node', ['--import', 'tsx', 'functions/cli/entry.ts', 'demo', '--dir', path.join(dir, 'demo')], { cwd: repo, timeout: 120_000 });
+    stdout = result.stdout;
+  }, 150_000);
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const printed = (label: string) => {
+    const line = stdout.split('\n').find((l) => l.startsWith(`${label}:`));
+    if (!line) throw new Error(`the demo printed no "${label}:" line:\n${stdout}`);
+    return line.slice(label.length + 1).trim();
+  };
+
+  it('prints the bundle, the documents and the email, and they exist', async () => {
+    for (const label of ['report.json', 'report.html', 'report.pdf', 'manifest', 'email']) {
+      expect((await readFile(printed(label))).length).toBeGreaterThan(100);
+    }
+    expect(printed('report.pdf').startsWith(path.join(dir, 'demo', 'reports', 'adhoc'))).toBe(true);
+    expect(await readdir(path.join(dir, 'demo', 'outbox'))).toHaveLength(3);
+  });
+
+  it('reports the activity it generated', () => {
+    expect(stdout).toContain('auth failures: 2 (app: 1, mallory: 1)');
+    expect(stdout).toMatch(/AUDIT\/audit msg\.delete SYS_EVENTS REFUSED/);
+    expect(stdout).toMatch(/control completeness: FAIL .*TRANSACTIONS: 2 messages missing/);
+  });
+
+  it('ends by verifying the archive, every bundle OK', () => {
+    expect(stdout).toMatch(/^ {2}\d{4}-\d{2}-\d{2} {2}OK$/m);
+    expect(stdout).toContain('3 bundles, 2 days verified, 1 ad-hoc verified, 0 failed, 0 missing');
+  });
+
+  it('prints openssl and pdfsig commands that verify it without this software', async () => {
+    const lines = stdout.split('\n').map((l) => l.trim());
+    const openssl = lines.find((l) => l.startsWith('openssl dgst'))!.split(' ');
+    const verified = await run(openssl[0]!, openssl.slice(1));
+    expect(verified.stdout.trim()).toBe('Verified OK');
+    const pdfsig = lines.find((l) => l.startsWith('pdfsig'))!.split(' ');
+    const checked = await run(pdfsig[0]!, pdfsig.slice(1));
+    expect(checked.stdout).toContain('Signature is Valid.');
+  });
+});
