@@ -11,12 +11,17 @@
  * The last line of stdout is one JSON object (events, rawMsgsPerSec, pipelineMsgsPerSec, ratio, rssSmallMB,
  * rssLargeMB, rssGrowth, …). Exit 0 whether or not the targets are met; 1 when the benchmark itself failed.
  *
+ * CPU per message, medians over the rounds: rawCpuUsPerMsg / pipelineCpuUsPerMsg are this process, every thread
+ * (garbage collection included); pipelineReaderCpuUsPerMsg is the reading thread alone; serverCpuUsPerMsg /
+ * pipelineServerCpuUsPerMsg are nats-server's during the raw and the pipeline reads. Client and server share the
+ * machine's cores, so on a small machine the sum of them bounds the throughput.
+ *
  * Environment: BENCH_EVENTS (N, default 20000), BENCH_ROUNDS (default 7), BENCH_LARGE_FACTOR (default 10),
  * BENCH_CPU_PROF (a directory: the RSS children write V8 CPU profiles there), BENCH_CHILD_NODE_FLAGS (extra node
  * flags for the RSS children, e.g. "--trace-gc" or "--max-semi-space-size=32").
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,13 +75,48 @@ interface ReadResult {
   messages: number;
   bytes: number;
   seconds: number;
-  /** CPU time of this process (user + system) during the read. */
+  /** CPU time of this process (user + system, every thread) during the read. */
   cpuSeconds: number;
 }
 
 function cpuSince(start: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1e6;
+}
+
+/** CPU seconds of every thread of a process (ns resolution, from schedstat), or of one thread; null if unknown. */
+function taskCpuSeconds(pid: number | 'self', thread?: 'thread-self'): number | null {
+  try {
+    if (thread) return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e9;
+    let ns = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return ns / 1e9;
+  } catch {
+    return null;
+  }
+}
+
+/** The pid of the nats-server started with `configFile` (the hub does not say), from /proc; null if not found. */
+function serverPid(configFile: string): number | null {
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(configFile)) return Number(entry);
+      } catch {
+        // gone, or not ours to read
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return null;
 }
 
 /** (a) A bare ordered consumer per stream: no parsing, no bookkeeping beyond length and sequence. */
@@ -367,14 +407,25 @@ async function main(): Promise<void> {
     const pipe: number[] = [];
     const rawCpu: number[] = [];
     const pipeCpu: number[] = [];
+    const pipeReaderCpu: number[] = [];
+    const rawServerCpu: number[] = [];
+    const pipeServerCpu: number[] = [];
+    const pid = serverPid(path.join(hub.dir, 'hub.conf'));
+    if (pid === null) log('(nats-server pid not found: no server CPU figures)');
     for (let i = 0; i < rounds; i++) {
       // Alternate which goes first, so neither always runs on a cooler or warmer machine.
       const order = i % 2 === 0 ? (['raw', 'pipeline'] as const) : (['pipeline', 'raw'] as const);
       for (const which of order) {
+        const server0 = pid === null ? null : taskCpuSeconds(pid);
+        const reader0 = taskCpuSeconds('self', 'thread-self');
         const r = which === 'raw' ? await readRaw(config, small) : await readPipeline(config, small);
+        const reader1 = taskCpuSeconds('self', 'thread-self');
+        const server1 = pid === null ? null : taskCpuSeconds(pid);
         if (r.messages !== warmPipe.messages) throw new Error(`${which} read ${r.messages} messages, expected ${warmPipe.messages}`);
         (which === 'raw' ? raw : pipe).push(r.seconds);
         (which === 'raw' ? rawCpu : pipeCpu).push(r.cpuSeconds);
+        if (server0 !== null && server1 !== null) (which === 'raw' ? rawServerCpu : pipeServerCpu).push(server1 - server0);
+        if (which === 'pipeline' && reader0 !== null && reader1 !== null) pipeReaderCpu.push(reader1 - reader0);
       }
       log(`round ${i + 1}: raw ${raw[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / raw[i]!)}/s), pipeline ${pipe[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / pipe[i]!)}/s)`);
     }
@@ -387,7 +438,11 @@ async function main(): Promise<void> {
     // Client CPU per message: what the pipeline adds on top of receiving (the server runs on the same cores).
     const rawCpuUsPerMsg = (median(rawCpu) * 1e6) / events;
     const pipelineCpuUsPerMsg = (median(pipeCpu) * 1e6) / events;
-    log(`median: raw ${Math.round(rawMsgsPerSec)} msg/s, pipeline ${Math.round(pipelineMsgsPerSec)} msg/s, ratio ${ratio.toFixed(3)}; client CPU raw ${rawCpuUsPerMsg.toFixed(2)} µs/msg, pipeline ${pipelineCpuUsPerMsg.toFixed(2)} µs/msg`);
+    const perMsg = (xs: number[]) => (xs.length ? round((median(xs) * 1e6) / events, 2) : null);
+    const pipelineReaderCpuUsPerMsg = perMsg(pipeReaderCpu);
+    const serverCpuUsPerMsg = perMsg(rawServerCpu);
+    const pipelineServerCpuUsPerMsg = perMsg(pipeServerCpu);
+    log(`median: raw ${Math.round(rawMsgsPerSec)} msg/s, pipeline ${Math.round(pipelineMsgsPerSec)} msg/s, ratio ${ratio.toFixed(3)}; client CPU raw ${rawCpuUsPerMsg.toFixed(2)} µs/msg, pipeline ${pipelineCpuUsPerMsg.toFixed(2)} µs/msg (reading thread ${pipelineReaderCpuUsPerMsg ?? '?'}); nats-server CPU raw ${serverCpuUsPerMsg ?? '?'} µs/msg, pipeline ${pipelineServerCpuUsPerMsg ?? '?'} µs/msg`);
 
     const loadLarge = await load(generator, n * (factor - 1), clients);
     const toLarge = await cut();
@@ -398,6 +453,8 @@ async function main(): Promise<void> {
     const rssLarge = await runChild(childParams(toLarge), 'large');
     log(`pipeline child, ${factor}N: ${rssLarge.messages} messages in ${rssLarge.seconds.toFixed(2)} s; peak RSS ${rssLarge.peakRssMB} MB (baseline ${rssLarge.baselineRssMB} MB, heap peak ${rssLarge.peakHeapUsedMB} MB, live after ${rssLarge.liveHeapAfterMB} MB)`);
     const rssGrowth = rssLarge.peakRssMB / rssSmall.peakRssMB;
+    const render = await runRenderBench();
+    log(`render: ${render.rows} detail rows (${render.tableRows} table rows, ${render.pages} pages) in ${render.renderSeconds} s, peak RSS ${render.peakRssMB} MB`);
 
     const result = {
       events,
@@ -410,6 +467,9 @@ async function main(): Promise<void> {
       pipelineSeconds: round(pipelineSeconds),
       rawCpuUsPerMsg: round(rawCpuUsPerMsg, 2),
       pipelineCpuUsPerMsg: round(pipelineCpuUsPerMsg, 2),
+      pipelineReaderCpuUsPerMsg,
+      serverCpuUsPerMsg,
+      pipelineServerCpuUsPerMsg,
       rawRunsSeconds: raw.map((x) => round(x)),
       pipelineRunsSeconds: pipe.map((x) => round(x)),
       rssSmallMB: rssSmall.peakRssMB,
@@ -425,10 +485,18 @@ async function main(): Promise<void> {
       unparseable: warmPipe.report.unparseable,
       loadMsgsPerSec: Math.round((n * factor) / (loadSmall + loadLarge)),
       totalSeconds: round((performance.now() - began) / 1000, 1),
-      targets: { ratio: TARGETS.ratio, rssGrowth: TARGETS.rssGrowth, aimRatio: AIM.ratio },
-      pass: { ratio: ratio >= TARGETS.ratio, rssGrowth: rssGrowth <= TARGETS.rssGrowth },
+      renderRows: render.rows,
+      renderPages: render.pages,
+      renderSeconds: render.renderSeconds,
+      renderPeakRssMB: render.peakRssMB,
+      targets: { ratio: TARGETS.ratio, rssGrowth: TARGETS.rssGrowth, aimRatio: AIM.ratio, renderSeconds: RENDER_TARGETS.seconds, renderPeakRssMB: RENDER_TARGETS.peakRssMB },
+      pass: {
+        ratio: ratio >= TARGETS.ratio,
+        rssGrowth: rssGrowth <= TARGETS.rssGrowth,
+        render: render.renderSeconds <= RENDER_TARGETS.seconds && render.peakRssMB <= RENDER_TARGETS.peakRssMB,
+      },
     };
-    log(`ratio ${result.ratio} (target >= ${TARGETS.ratio}): ${result.pass.ratio ? 'ok' : 'MISSED'}; rssGrowth ${result.rssGrowth} (target <= ${TARGETS.rssGrowth}): ${result.pass.rssGrowth ? 'ok' : 'MISSED'}`);
+    log(`ratio ${result.ratio} (target >= ${TARGETS.ratio}): ${result.pass.ratio ? 'ok' : 'MISSED'}; rssGrowth ${result.rssGrowth} (target <= ${TARGETS.rssGrowth}): ${result.pass.rssGrowth ? 'ok' : 'MISSED'}; render ${render.renderSeconds} s / ${render.peakRssMB} MB (targets <= ${RENDER_TARGETS.seconds} s, <= ${RENDER_TARGETS.peakRssMB} MB): ${result.pass.render ? 'ok' : 'MISSED'}`);
     await cleanup();
     log(JSON.stringify(result));
   } catch (err) {
@@ -440,6 +508,37 @@ async function main(): Promise<void> {
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);
   }
+}
+
+/** The documents issue's target for a heavy day's PDF on this machine. */
+const RENDER_TARGETS = { seconds: 3, peakRssMB: 200 };
+
+interface RenderResult {
+  rows: number;
+  tableRows: number;
+  pages: number;
+  renderSeconds: number;
+  peakRssMB: number;
+}
+
+/** bench/render-bench.ts in a process of its own, so its memory is the render's and not this run's. */
+async function runRenderBench(): Promise<RenderResult> {
+  const script = fileURLToPath(new URL('./render-bench.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0) return reject(new Error(`render bench exited with ${code}`));
+      try {
+        resolve(JSON.parse(last) as RenderResult);
+      } catch {
+        reject(new Error(`render bench printed no JSON result: ${last.slice(0, 200)}`));
+      }
+    });
+  });
 }
 
 async function serverVersion(binary: string): Promise<string> {
