@@ -5,8 +5,19 @@ import { InputError, RunError, errorMessage } from '../errors.js';
 
 export const CLIENT_NAME = 'sox-report';
 
+/**
+ * Credentials kept out of the configuration (Secrets Manager on AWS): the content of a creds file, a user and
+ * password, or a token. They replace whatever way of authenticating the configuration names.
+ */
+export interface SourceSecret {
+  creds?: string;
+  user?: string;
+  pass?: string;
+  token?: string;
+}
+
 /** Connection options from configuration; secrets go into the options and nowhere else. */
-export async function connectionOptions(name: string, nats: NatsConnectionConfig): Promise<NodeConnectionOptions> {
+export async function connectionOptions(name: string, nats: NatsConnectionConfig, secret?: SourceSecret): Promise<NodeConnectionOptions> {
   const options: NodeConnectionOptions = {
     servers: nats.servers,
     name: CLIENT_NAME,
@@ -21,7 +32,7 @@ export async function connectionOptions(name: string, nats: NatsConnectionConfig
     options.pass = nats.pass ?? '';
   }
   if (nats.token !== undefined) options.token = nats.token;
-  if (nats.creds !== undefined) {
+  if (nats.creds !== undefined && !secret) {
     let creds: Uint8Array;
     try {
       creds = await readFile(nats.creds);
@@ -29,6 +40,18 @@ export async function connectionOptions(name: string, nats: NatsConnectionConfig
       throw new InputError(`sources "${name}": nats.creds: cannot read ${nats.creds}: ${errorMessage(err)}`);
     }
     options.authenticator = credsAuthenticator(creds);
+  }
+  if (secret) {
+    delete options.user;
+    delete options.pass;
+    delete options.token;
+    delete options.authenticator;
+    if (secret.creds !== undefined) options.authenticator = credsAuthenticator(new TextEncoder().encode(secret.creds));
+    else if (secret.token !== undefined) options.token = secret.token;
+    else if (secret.user !== undefined) {
+      options.user = secret.user;
+      options.pass = secret.pass ?? '';
+    }
   }
   if (nats.tls) {
     options.tls = {
@@ -41,8 +64,8 @@ export async function connectionOptions(name: string, nats: NatsConnectionConfig
 }
 
 /** Connects for a source, failing with a message that names the source and servers but no secret. */
-export async function connectSource(name: string, nats: NatsConnectionConfig): Promise<NatsConnection> {
-  const options = await connectionOptions(name, nats);
+export async function connectSource(name: string, nats: NatsConnectionConfig, secret?: SourceSecret): Promise<NatsConnection> {
+  const options = await connectionOptions(name, nats, secret);
   try {
     return await connect(options);
   } catch (err) {
