@@ -6,6 +6,7 @@ import { BundleExistsError, type ArchivePort } from './archive/port.js';
 import { bundlePath, type Period } from './config/period.js';
 import type { Config, SourceConfig } from './config/schema.js';
 import type { Mailer } from './deliver/mailer.js';
+import { receiptBytes, receiptPath } from './deliver/receipt.js';
 import { composeReportEmail } from './render/email.js';
 import { renderReportHtml } from './render/html.js';
 import { renderReportPdf } from './render/pdf.js';
@@ -33,6 +34,11 @@ export interface Ports {
   log(message: string): void;
 }
 
+export interface RunOptions {
+  /** Send to these addresses instead of the configured ones (on-demand runs). */
+  recipients?: string[];
+}
+
 export interface RunResult {
   /** Where the bundle lives in the archive. */
   reportDir: string;
@@ -43,12 +49,12 @@ export interface RunResult {
   /** True when the period was already archived: nothing was read, written or sent. */
   existed: boolean;
   report?: ReportV1;
-  /** Where the email went (an outbox file, a provider message id). */
+  /** Where the email went (an outbox file, a provider message id), when this run sent it. */
   email?: string;
 }
 
 /** The one flow: period + ports -> sealed, archived, delivered bundle. What decides is in the pure stages. */
-export async function runReport(config: Config, period: Period, ports: Ports): Promise<RunResult> {
+export async function runReport(config: Config, period: Period, ports: Ports, options: RunOptions = {}): Promise<RunResult> {
   const where = bundlePath(period);
   const at = (name: string) => ports.archive.locate(`${where}/${name}`);
   const located = {
@@ -60,7 +66,8 @@ export async function runReport(config: Config, period: Period, ports: Ports): P
   };
   if (await ports.archive.exists(where)) {
     ports.log(`bundle for this period already archived at ${located.reportDir}; it is left as it is`);
-    return { ...located, existed: true };
+    const email = await deliverArchived(config, ports, where, located.reportDir, options);
+    return { ...located, existed: true, ...(email ? { email } : {}) };
   }
 
   // Objects of an interrupted run can never be replaced on a locked archive: finish that run instead.
@@ -115,18 +122,51 @@ export async function runReport(config: Config, period: Period, ports: Ports): P
   }
   ports.log(`archived ${located.reportDir} (manifest ${sha256(manifestBytes(sealed.manifest)).slice(0, 16)}…)`);
 
-  let email: string | undefined;
-  if (ports.mailer && config.email) {
-    const composed = await composeReportEmail(vm, ports.templates, {
-      from: config.email.from,
-      to: config.email.to,
-      pdf,
-      archiveLocation: located.reportDir,
-    });
-    email = (await ports.mailer.send(composed)).location;
-    ports.log(`email to ${config.email.to.length} recipient(s): ${email}`);
-  }
+  const email = await deliver(config, ports, where, vm, pdf, located.reportDir, options);
   return { ...located, existed: false, report, ...(email ? { email } : {}) };
+}
+
+/**
+ * Sends the email of a bundle unless a receipt says it went to these recipients already, then archives the
+ * receipt. A crash between the two sends it once more on the next run: officers may get it twice, never not.
+ */
+async function deliver(
+  config: Config,
+  ports: Ports,
+  where: string,
+  vm: ViewModel,
+  pdf: Uint8Array,
+  archiveLocation: string,
+  options: RunOptions,
+): Promise<string | undefined> {
+  if (!ports.mailer || !config.email) return undefined;
+  const recipients = options.recipients ?? config.email.to;
+  const receiptAt = receiptPath(where, recipients);
+  if ((await ports.archive.read(receiptAt)) !== null) {
+    ports.log(`email already sent to these recipients (receipt ${ports.archive.locate(receiptAt)})`);
+    return undefined;
+  }
+  const composed = await composeReportEmail(vm, ports.templates, { from: config.email.from, to: recipients, pdf, archiveLocation });
+  const { location } = await ports.mailer.send(composed);
+  ports.log(`email to ${recipients.length} recipient(s): ${location}`);
+  const receipt = { schema: 'sox-report-delivery/v1' as const, bundle: where, recipients, subject: composed.subject, location, sentAt: new Date(millisFromNanos(ports.now())).toISOString() };
+  await ports.archive.writeOnce(receiptAt, receiptBytes(receipt));
+  return location;
+}
+
+/** The email of a bundle archived earlier, from what the archive holds (the report is not run again). */
+async function deliverArchived(config: Config, ports: Ports, where: string, reportDir: string, options: RunOptions): Promise<string | undefined> {
+  if (!ports.mailer || !config.email) return undefined;
+  if ((await ports.archive.read(receiptPath(where, options.recipients ?? config.email.to))) !== null) return undefined;
+  const [json, pdf] = [await ports.archive.read(`${where}/report.json`), await ports.archive.read(`${where}/report.pdf`)];
+  if (json === null || pdf === null) {
+    ports.log(`the archived bundle has no report.json or report.pdf to send; run verify on ${reportDir}`);
+    return undefined;
+  }
+  ports.log('no delivery receipt for the archived bundle: sending its email now');
+  const report = JSON.parse(new TextDecoder().decode(json)) as ReportV1;
+  const vm = buildViewModel(report, { branding: ports.branding, maxRows: config.report.maxListed, archiveLocation: reportDir, signed: true });
+  return deliver(config, ports, where, vm, pdf, reportDir, options);
 }
 
 async function signedPdf(vm: ViewModel, signer: Signer): Promise<Uint8Array> {

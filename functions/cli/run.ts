@@ -33,7 +33,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   try {
     const config = await loadConfigFile(opts.config);
     const period = periodFromOptions(opts, config, Date.now());
-    assertReportable(period, nowNanos());
+    assertReportable(period, nowNanos(), config.report.maxPeriodDays);
     const log = (line: string) => process.stderr.write(`${line}\n`);
     log(`report for [${formatInstant(period.from)}, ${formatInstant(period.to)}) (${period.kind}, ${period.timezone})`);
     const ports = await terminalPorts(config, { ...(opts.archive ? { archive: opts.archive } : {}), ...(opts.outbox ? { outbox: opts.outbox } : {}), log });

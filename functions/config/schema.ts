@@ -121,8 +121,10 @@ export const configSchema = z
       maxListed: z.number().int().min(1).max(100_000).default(1000),
       /** Prefix of the report's own consumers, so its reads are recognised and not counted as activity. */
       consumerPrefix: z.string().regex(/^[A-Za-z0-9_-]+$/).default('sox-report'),
+      /** Longest period one run may cover (ad-hoc and on-demand runs). */
+      maxPeriodDays: z.number().int().min(1).max(3660).default(31),
     })
-    .default({ topN: 50, maxListed: 1000, consumerPrefix: 'sox-report' }),
+    .default({ topN: 50, maxListed: 1000, consumerPrefix: 'sox-report', maxPeriodDays: 31 }),
   })
   .superRefine((c, ctx) => {
   const names = new Set<string>();

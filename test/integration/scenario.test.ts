@@ -2,7 +2,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { simpleParser } from 'mailparser';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -193,5 +193,31 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
     expect(Object.keys(before).length).toBeGreaterThanOrEqual(6);
     expect(await snapshot()).toEqual(before);
     expect(await readdir(outbox)).toEqual(mailsBefore);
+  });
+
+  it('sends the email of an archived bundle once more only when no receipt says it went out', async () => {
+    const outbox = path.join(bed.dir, 'outbox');
+    const bundle = path.relative(bed.config.archive, result.reportDir);
+    const receipts = path.join(bed.config.archive, 'receipts', bundle);
+    const [receipt] = await readdir(receipts);
+    const sent = JSON.parse(await readFile(path.join(receipts, receipt!), 'utf8'));
+    expect(sent).toMatchObject({ schema: 'sox-report-delivery/v1', bundle, recipients: bed.config.email!.to, location: result.email });
+
+    // A run that died after sending but before its receipt: the next run sends again (twice, never not).
+    await rm(path.join(receipts, receipt!));
+    const mails = (await readdir(outbox)).length;
+    const resent = await runReport(bed.config, period, await ports(bed));
+    expect([resent.existed, resent.email?.startsWith(outbox)]).toEqual([true, true]);
+    expect(await readdir(outbox)).toHaveLength(mails + 1);
+    expect(await readdir(receipts)).toEqual([receipt]);
+
+    // An on-demand run for other recipients sends to them, once.
+    const other = await runReport(bed.config, period, await ports(bed), { recipients: ['internal-audit@demo.example'] });
+    expect(other.email).toBeDefined();
+    const again = await runReport(bed.config, period, await ports(bed), { recipients: ['internal-audit@demo.example'] });
+    expect(again.email).toBeUndefined();
+    expect(await readdir(outbox)).toHaveLength(mails + 2);
+    const email = await simpleParser(await readFile(other.email!));
+    expect((email.to as { text: string }).text).toBe('internal-audit@demo.example');
   });
 });

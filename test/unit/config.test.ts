@@ -87,7 +87,7 @@ describe('parseConfig', () => {
       branding: { title: 'NATS SOX control report', accent: '#1f5f8b' },
       signing: { kind: 'local', dir: './signing' },
       retentionYears: 7,
-      report: { topN: 50, maxListed: 1000, consumerPrefix: 'sox-report' },
+      report: { topN: 50, maxListed: 1000, consumerPrefix: 'sox-report', maxPeriodDays: 31 },
     });
   });
 
@@ -106,11 +106,11 @@ describe('parseConfig', () => {
     doc.sources[1].nats = { servers: ['tls://nats.example.com:4222', 'wss://nats.example.com'], creds: '/x/app.creds', tls: { ca: 'ca.pem' } };
     doc.archive = 's3://bucket/prefix';
     doc.capture = { retentionDays: 30, maxAgeDays: 30, replicas: 3 };
-    doc.report = { topN: 5, maxListed: 10, consumerPrefix: 'my_reader' };
+    doc.report = { topN: 5, maxListed: 10, consumerPrefix: 'my_reader', maxPeriodDays: 92 };
     const config = parseConfig(doc);
     expect(config.sources[1]!.nats.tls).toEqual({ ca: 'ca.pem' });
     expect(config.capture).toEqual({ retentionDays: 30, maxAgeDays: 30, replicas: 3 });
-    expect(config.report).toEqual({ topN: 5, maxListed: 10, consumerPrefix: 'my_reader' });
+    expect(config.report).toEqual({ topN: 5, maxListed: 10, consumerPrefix: 'my_reader', maxPeriodDays: 92 });
     expect(config.archive).toBe('s3://bucket/prefix');
   });
 

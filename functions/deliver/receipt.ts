@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * A delivery receipt, archived next to the bundle once the email went out. Scheduled runs are retried and events
+ * may arrive twice: a receipt says the officers already have it; a missing one makes the next run send it.
+ */
+export const receiptSchema = z.strictObject({
+  schema: z.literal('sox-report-delivery/v1'),
+  bundle: z.string(),
+  recipients: z.array(z.string()),
+  subject: z.string(),
+  /** The outbox file or the provider's message id. */
+  location: z.string(),
+  sentAt: z.string(),
+});
+
+export type DeliveryReceipt = z.output<typeof receiptSchema>;
+
+/** One receipt per bundle and set of recipients: an on-demand run to other people sends again, to the same not. */
+export function receiptPath(bundle: string, recipients: string[]): string {
+  const who = createHash('sha256').update([...recipients].map((r) => r.toLowerCase()).sort().join('\n')).digest('hex').slice(0, 16);
+  return `receipts/${bundle}/email-${who}.json`;
+}
+
+export function receiptBytes(receipt: DeliveryReceipt): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify(receipt, null, 2)}\n`);
+}
