@@ -4,6 +4,7 @@ import { runCommand } from './run.js';
 import { provisionCommand } from './provision.js';
 import { demoCommand } from './demo.js';
 import { verifyCommand } from './verify.js';
+import { certificateCommand } from './certificate.js';
 
 /** Runs the sox-report CLI and returns its exit code: 0 done, 1 failed, 2 bad input, 3 drift found. */
 export async function main(argv: string[]): Promise<number> {
@@ -47,6 +48,17 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the full result as JSON')
     .action(async (archive: string, opts) => {
       exitCode = await verifyCommand(archive, opts);
+    });
+
+  program
+    .command('certificate')
+    .description('make the self-signed certificate of a KMS signing key, signed by the key itself (kms:Sign)')
+    .requiredOption('--kms-key <id>', 'KMS key id, ARN or alias (ECC_NIST_P256, RSA_2048 or RSA_3072, SIGN_VERIFY)')
+    .option('--subject <organisation>', 'organisation (O) named in the certificate')
+    .option('--region <region>', 'AWS region of the key (default: from the environment)')
+    .option('--out <file>', 'write the PEM there (never overwrites) instead of to stdout')
+    .action(async (opts) => {
+      exitCode = await certificateCommand(opts);
     });
 
   program

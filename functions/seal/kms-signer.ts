@@ -5,7 +5,7 @@
  */
 import { GetPublicKeyCommand, SignCommand } from '@aws-sdk/client-kms';
 import type { GetPublicKeyCommandOutput, KMSClient } from '@aws-sdk/client-kms';
-import { X509Certificate, createHash, createPublicKey } from 'node:crypto';
+import { X509Certificate, createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import type { Signer, SigningAlgorithm } from './signer.js';
 
 export interface KmsSignerOptions {
@@ -24,17 +24,44 @@ const ALGORITHM_FOR_KEY_SPEC: Readonly<Record<string, SigningAlgorithm>> = {
 };
 const SHA256_BYTES = 32;
 
-export async function createKmsSigner(options: KmsSignerOptions): Promise<Signer> {
-  const { client, keyId } = options;
-  const description = await callKms(keyId, 'GetPublicKey', () =>
-    client.send(new GetPublicKeyCommand({ KeyId: keyId })),
-  );
-  const algorithm = chooseAlgorithm(keyId, description, options.algorithm);
+/** A KMS key that signs digests, before any certificate is attached to it. */
+export interface KmsKey {
+  algorithm: SigningAlgorithm;
+  /** The key ARN: what every Sign names, so an alias re-pointed later cannot change the key. */
+  keyArn: string;
+  publicKey: KeyObject;
+  signDigest(digest: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Resolves the key once (GetPublicKey) and checks it can sign with the algorithm. */
+export async function openKmsKey(client: KMSClient, keyId: string, requested?: SigningAlgorithm): Promise<KmsKey> {
+  const description = await callKms(keyId, 'GetPublicKey', () => client.send(new GetPublicKeyCommand({ KeyId: keyId })));
+  const algorithm = chooseAlgorithm(keyId, description, requested);
   if (!description.PublicKey) throw new Error(`KMS GetPublicKey for key ${keyId} returned no public key`);
-  const spki = createPublicKey({ key: Buffer.from(description.PublicKey), format: 'der', type: 'spki' }).export({
-    type: 'spki',
-    format: 'der',
-  });
+  const publicKey = createPublicKey({ key: Buffer.from(description.PublicKey), format: 'der', type: 'spki' });
+  const keyArn = description.KeyId ?? keyId;
+  return {
+    algorithm,
+    keyArn,
+    publicKey,
+    async signDigest(digest: Uint8Array): Promise<Uint8Array> {
+      if (!(digest instanceof Uint8Array) || digest.length !== SHA256_BYTES) {
+        const got = digest instanceof Uint8Array ? `${digest.length} bytes` : typeof digest;
+        throw new Error(`signDigest needs a ${SHA256_BYTES}-byte SHA-256 digest, got ${got}`);
+      }
+      const response = await callKms(keyArn, 'Sign', () =>
+        client.send(new SignCommand({ KeyId: keyArn, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: algorithm })),
+      );
+      if (!response.Signature) throw new Error(`KMS Sign for key ${keyArn} returned no signature`);
+      return new Uint8Array(response.Signature);
+    },
+  };
+}
+
+export async function createKmsSigner(options: KmsSignerOptions): Promise<Signer> {
+  const { keyId } = options;
+  const key = await openKmsKey(options.client, keyId, options.algorithm);
+  const spki = key.publicKey.export({ type: 'spki', format: 'der' });
   const certificate = parseCertificate(options.certificatePem, keyId);
   if (!certificate.publicKey.export({ type: 'spki', format: 'der' }).equals(spki)) {
     throw new Error(
@@ -42,27 +69,13 @@ export async function createKmsSigner(options: KmsSignerOptions): Promise<Signer
         `its public key is not the key's public key`,
     );
   }
-  // Pin the ARN: an alias can be re-pointed later, and Sign must use the key the certificate was checked against.
-  const keyArn = description.KeyId ?? keyId;
   return Object.freeze({
-    algorithm,
-    keyId: keyArn,
-    publicKeyPem: certificate.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    algorithm: key.algorithm,
+    keyId: key.keyArn,
+    publicKeyPem: key.publicKey.export({ type: 'spki', format: 'pem' }) as string,
     publicKeySha256: createHash('sha256').update(spki).digest('hex'),
     certificatePem: certificate.toString(),
-    async signDigest(digest: Uint8Array): Promise<Uint8Array> {
-      if (!(digest instanceof Uint8Array) || digest.length !== SHA256_BYTES) {
-        const got = digest instanceof Uint8Array ? `${digest.length} bytes` : typeof digest;
-        throw new Error(`signDigest needs a ${SHA256_BYTES}-byte SHA-256 digest, got ${got}`);
-      }
-      const response = await callKms(keyArn, 'Sign', () =>
-        client.send(
-          new SignCommand({ KeyId: keyArn, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: algorithm }),
-        ),
-      );
-      if (!response.Signature) throw new Error(`KMS Sign for key ${keyArn} returned no signature`);
-      return new Uint8Array(response.Signature);
-    },
+    signDigest: (digest: Uint8Array) => key.signDigest(digest),
   });
 }
 

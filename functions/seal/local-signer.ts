@@ -1,26 +1,22 @@
-import { p256 } from '@noble/curves/nist.js';
 /**
  * The embedded signer adapter: a PEM key and certificate on disk, made on first run when none are given, so a
  * laptop with no AWS account still produces bundles that `openssl dgst -verify` and pdfsig accept.
  */
+import { p256 } from '@noble/curves/nist.js';
 import {
   X509Certificate,
   constants,
-  createECDH,
   createHash,
-  createHmac,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   privateEncrypt,
   randomBytes,
-  webcrypto,
 } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import { selfSignedCertificateFor } from './certificate.js';
 import type { Signer, SigningAlgorithm } from './signer.js';
 
 export type LocalSignerOptions =
@@ -29,8 +25,6 @@ export type LocalSignerOptions =
 
 export const LOCAL_KEY_FILE = 'signing-key.pem';
 export const LOCAL_CERT_FILE = 'signing-cert.pem';
-const LOCAL_SIGNER_COMMON_NAME = 'nats-sox-reports local signer';
-const CERTIFICATE_VALIDITY_YEARS = 10;
 
 export async function loadOrCreateLocalSigner(options: LocalSignerOptions, now: Date = new Date()): Promise<Signer> {
   if ('dir' in options) return loadOrCreateInDir(options.dir, options.subject ?? '', now);
@@ -199,21 +193,6 @@ export function signDigestWithKey(privateKey: KeyObject, digest: Uint8Array): Ui
   throw new Error(`cannot sign a digest with a ${privateKey.asymmetricKeyType ?? 'unknown'} key`);
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Self-signed certificate.
-// ---------------------------------------------------------------------------------------------------------------
-
-const OID_COMMON_NAME = '2.5.4.3';
-const OID_ORGANIZATION = '2.5.4.10';
-const OID_KEY_USAGE = '2.5.29.15';
-const OID_BASIC_CONSTRAINTS = '2.5.29.19';
-/** digitalSignature (bit 0) and nonRepudiation (bit 1): what a key that signs evidence does. */
-// keyCertSign (bit 5) and CA:TRUE as well: a self-signed certificate is its own trust anchor, and NSS (pdfsig,
-// Firefox, many PDF readers) trusts an imported self-signed certificate only when it says it may be one.
-const KEY_USAGE_SIGNING_BITS = 0xc4;
-/** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
-const FIRST_GENERALIZED_TIME_YEAR = 2050;
-
 /**
  * A self-signed X.509 v3 certificate (PEM) for an EC P-256 or RSA key: CN "nats-sox-reports local signer",
  * O `subject` (omitted when empty), valid for ten years from `now`, signed with SHA-256.
@@ -223,91 +202,11 @@ export async function selfSignedCertificate(
   subject: string,
   now: Date,
 ): Promise<string> {
-  const spki = spkiDer(keys.publicKey);
-  if (!spkiDer(createPublicKey(keys.privateKey)).equals(spki)) {
+  if (!spkiDer(createPublicKey(keys.privateKey)).equals(spkiDer(keys.publicKey))) {
     throw new Error('selfSignedCertificate: the public key is not the private key’s public key');
   }
-  // An engine of our own rather than pkijs.setEngine: other modules may use pkijs, and a global is theirs too.
-  const engine = new pkijs.CryptoEngine({
-    name: 'node-webcrypto',
-    crypto: webcrypto as unknown as pkijs.CryptoEngineParameters['crypto'],
-  });
-  const signingKey = await webcrypto.subtle.importKey(
-    'pkcs8',
-    keys.privateKey.export({ type: 'pkcs8', format: 'der' }),
-    webCryptoSigningParameters(keys.privateKey),
-    false,
-    ['sign'],
-  );
-
-  const certificate = new pkijs.Certificate();
-  certificate.version = 2; // v3: extensions follow
-  certificate.serialNumber = new asn1js.Integer({ valueHex: randomPositiveSerial() });
-  certificate.subject = distinguishedName(subject);
-  certificate.issuer = distinguishedName(subject);
-  certificate.notBefore = certificateTime(now);
-  certificate.notAfter = certificateTime(yearsLater(now, CERTIFICATE_VALIDITY_YEARS));
-  certificate.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(spki);
-  const keyUsage = new asn1js.BitString({ valueHex: Uint8Array.of(KEY_USAGE_SIGNING_BITS).buffer, unusedBits: 2 });
-  const basicConstraints = new pkijs.BasicConstraints({ cA: true, pathLenConstraint: 0 });
-  certificate.extensions = [
-    new pkijs.Extension({
-      extnID: OID_KEY_USAGE,
-      critical: true,
-      extnValue: keyUsage.toBER(false),
-      parsedValue: keyUsage,
-    }),
-    new pkijs.Extension({
-      extnID: OID_BASIC_CONSTRAINTS,
-      critical: true,
-      extnValue: basicConstraints.toSchema().toBER(false),
-      parsedValue: basicConstraints,
-    }),
-  ];
-  await certificate.sign(signingKey, 'SHA-256', engine);
-  // Round-trip through Node's parser: proves the DER is well-formed and yields canonical PEM.
-  return new X509Certificate(Buffer.from(certificate.toSchema().toBER(false))).toString();
-}
-
-function webCryptoSigningParameters(key: KeyObject): webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams {
-  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
-    return { name: 'ECDSA', namedCurve: 'P-256' };
-  }
-  if (key.asymmetricKeyType === 'rsa') return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-  throw new Error(`selfSignedCertificate: unsupported ${key.asymmetricKeyType ?? 'unknown'} key`);
-}
-
-function distinguishedName(organization: string): pkijs.RelativeDistinguishedNames {
-  const attributes = organization === '' ? [] : [[OID_ORGANIZATION, organization] as const];
-  const rdns = [...attributes, [OID_COMMON_NAME, LOCAL_SIGNER_COMMON_NAME] as const].map(
-    ([type, value]) =>
-      new asn1js.Set({
-        value: [new pkijs.AttributeTypeAndValue({ type, value: new asn1js.Utf8String({ value }) }).toSchema()],
-      }),
-  );
-  // pkijs would put every attribute into one multi-valued RDN ("O=… + CN=…"); one RDN per attribute is what
-  // every CA does, so the Name is encoded here and handed over already built.
-  return pkijs.RelativeDistinguishedNames.fromBER(new asn1js.Sequence({ value: rdns }).toBER(false));
-}
-
-function certificateTime(value: Date): pkijs.Time {
-  const type =
-    value.getUTCFullYear() >= FIRST_GENERALIZED_TIME_YEAR ? pkijs.TimeType.GeneralizedTime : pkijs.TimeType.UTCTime;
-  return new pkijs.Time({ type, value });
-}
-
-function yearsLater(from: Date, years: number): Date {
-  const later = new Date(from.getTime());
-  later.setUTCFullYear(later.getUTCFullYear() + years);
-  return later;
-}
-
-/** 16 random bytes with the top bit clear (positive) and the next set (no leading zero byte to strip). */
-function randomPositiveSerial(): ArrayBuffer {
-  const serial = new Uint8Array(16);
-  webcrypto.getRandomValues(serial);
-  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40;
-  return serial.buffer;
+  const algorithm = signingAlgorithmOf(keys.privateKey, 'the key');
+  return selfSignedCertificateFor(keys.publicKey, { algorithm, signDigest: (digest) => signDigestWithKey(keys.privateKey, digest) }, subject, now);
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -10,6 +10,7 @@ import { SignPdf } from '@signpdf/signpdf';
 import { Signer as SignPdfSigner, SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { signatureAlgorithm } from './algorithms.js';
 import type { Signer, SigningAlgorithm } from './signer.js';
 
 /** Room in /Contents, in bytes: an RSA-3072 certificate and signature take about 2 KB, so this leaves plenty. */
@@ -23,8 +24,6 @@ const OID = {
   signingTime: '1.2.840.113549.1.9.5',
   signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
   sha256: '2.16.840.1.101.3.4.2.1',
-  ecdsaWithSha256: '1.2.840.10045.4.3.2',
-  sha256WithRsa: '1.2.840.113549.1.1.11',
 } as const;
 
 export interface SignatureInfo {
@@ -185,16 +184,6 @@ function sha256Algorithm(): pkijs.AlgorithmIdentifier {
   return new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256 });
 }
 
-function signatureAlgorithm(algorithm: SigningAlgorithm): pkijs.AlgorithmIdentifier {
-  switch (algorithm) {
-    case 'ECDSA_SHA_256':
-      // RFC 5758 §3.2: ECDSA identifiers have no parameters at all.
-      return new pkijs.AlgorithmIdentifier({ algorithmId: OID.ecdsaWithSha256 });
-    case 'RSASSA_PKCS1_V1_5_SHA_256':
-      // RFC 4055 §5: the RSA PKCS#1 v1.5 identifiers carry an explicit NULL.
-      return new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256WithRsa, algorithmParams: new asn1js.Null() });
-  }
-}
 
 function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest());

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import type { SignCommandInput } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
+import { KMS_KEY_ARN, kmsHoldingKey as holdingKey } from '../support/kms-mock.js';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createKmsSigner } from '../../functions/seal/kms-signer.js';
 import {
@@ -278,25 +279,12 @@ describe('KMS signer', () => {
   const kms = mockClient(KMSClient);
   const client = new KMSClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const ALIAS = 'alias/sox-reports';
-  const ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const ARN = KMS_KEY_ARN;
 
   beforeEach(() => kms.reset());
 
-  /** A KMS stand-in backed by a real key: its signatures verify exactly as KMS's would. */
-  function kmsHoldingKey(privateKey: KeyObject, keySpec: string, signingAlgorithm: string) {
-    kms.on(GetPublicKeyCommand).resolves({
-      KeyId: ARN,
-      PublicKey: new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' })),
-      KeySpec: keySpec as 'ECC_NIST_P256',
-      KeyUsage: 'SIGN_VERIFY',
-      SigningAlgorithms: [signingAlgorithm as 'ECDSA_SHA_256'],
-    });
-    kms.on(SignCommand).callsFake((input: SignCommandInput) => ({
-      KeyId: ARN,
-      SigningAlgorithm: input.SigningAlgorithm,
-      Signature: signDigestWithKey(privateKey, input.Message ?? new Uint8Array()),
-    }));
-  }
+  const kmsHoldingKey = (privateKey: KeyObject, keySpec: string, signingAlgorithm: string) =>
+    holdingKey(kms, privateKey, keySpec, signingAlgorithm);
 
   it('ECC_NIST_P256: signs with Sign(MessageType DIGEST) and the signature verifies with openssl', async () => {
     const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
