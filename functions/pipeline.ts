@@ -7,6 +7,7 @@ import { bundlePath, type Period } from './config/period.js';
 import type { Config, SourceConfig } from './config/schema.js';
 import type { Mailer } from './deliver/mailer.js';
 import { receiptBytes, receiptPath } from './deliver/receipt.js';
+import { composeWithinLimit, type PdfLink } from './deliver/size-limit.js';
 import { composeReportEmail } from './render/email.js';
 import { renderReportHtml } from './render/html.js';
 import { renderReportPdf } from './render/pdf.js';
@@ -30,6 +31,8 @@ export interface Ports {
   branding: Branding;
   /** Where the email goes; null when the configuration asks for none. */
   mailer: Mailer | null;
+  /** A mailer with a size limit (SES): larger emails carry a time-limited link to the archived PDF instead. */
+  mailLimit?: { maxBytes: number; pdfLink(pdfPath: string): Promise<PdfLink> };
   now(): Nanos;
   log(message: string): void;
 }
@@ -146,7 +149,18 @@ async function deliver(
     ports.log(`email already sent to these recipients (receipt ${ports.archive.locate(receiptAt)})`);
     return undefined;
   }
-  const composed = await composeReportEmail(vm, ports.templates, { from: config.email.from, to: recipients, pdf, archiveLocation });
+  const base = { from: config.email.from, to: recipients, archiveLocation };
+  const limit = ports.mailLimit;
+  const composed = limit
+    ? (
+        await composeWithinLimit({
+          maxBytes: limit.maxBytes,
+          compose: (d) =>
+            composeReportEmail(vm, ports.templates, d.kind === 'attached' ? { ...base, pdf } : { ...base, pdf: null, pdfLink: d.link }),
+          link: () => limit.pdfLink(`${where}/report.pdf`),
+        })
+      ).email
+    : await composeReportEmail(vm, ports.templates, { ...base, pdf });
   const { location } = await ports.mailer.send(composed);
   ports.log(`email to ${recipients.length} recipient(s): ${location}`);
   const receipt = { schema: 'sox-report-delivery/v1' as const, bundle: where, recipients, subject: composed.subject, location, sentAt: new Date(millisFromNanos(ports.now())).toISOString() };

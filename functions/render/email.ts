@@ -10,8 +10,10 @@ import type { ViewModel } from './view-model.js';
 export interface ReportEmailOptions {
   from: string;
   to: string[];
-  /** The signed PDF, attached unchanged. */
-  pdf: Uint8Array;
+  /** The signed PDF, attached unchanged; null when it is too large to attach and `pdfLink` says where it is. */
+  pdf: Uint8Array | null;
+  /** A time-limited link to the archived PDF, for an email that cannot carry it. */
+  pdfLink?: { url: string; expiresAt: Date } | null;
   pdfName?: string;
   /** Where the archived bundle lives, when known. */
   archiveLocation: string | null;
@@ -26,7 +28,15 @@ export interface ReportEmailOptions {
  * first, so no name can add a header of its own (`\r\nBcc: …`).
  */
 export async function composeReportEmail(vm: ViewModel, templates: Templates, options: ReportEmailOptions): Promise<ComposedEmail> {
-  const context = { ...templateContext(vm), archiveLocation: options.archiveLocation };
+  const link = options.pdf === null ? (options.pdfLink ?? null) : null;
+  if (options.pdf === null && !link) throw new Error('an email without the PDF needs a link to it');
+  const context = {
+    ...templateContext(vm),
+    archiveLocation: options.archiveLocation,
+    pdfLink: link
+      ? { url: link.url, expiresUtc: link.expiresAt.toISOString(), expiresLocal: DateTime.fromJSDate(link.expiresAt, { zone: vm.timezone }).toFormat('yyyy-MM-dd HH:mm ZZZZ') }
+      : null,
+  };
   const from = oneLine(options.from);
   const to = options.to.map(oneLine);
   const subject = reportSubject(vm);
@@ -41,9 +51,9 @@ export async function composeReportEmail(vm: ViewModel, templates: Templates, op
     headers: { 'Auto-Submitted': 'auto-generated' },
     text: templates.render('email.txt.hbs', context),
     html: templates.render('email.html.hbs', context),
-    attachments: [
-      { filename: attachmentName(options.pdfName), content: Buffer.from(options.pdf), contentType: 'application/pdf' },
-    ],
+    attachments: options.pdf
+      ? [{ filename: attachmentName(options.pdfName), content: Buffer.from(options.pdf), contentType: 'application/pdf' }]
+      : [],
     // Content here is data, never a path or URL for nodemailer to read.
     disableFileAccess: true,
     disableUrlAccess: true,

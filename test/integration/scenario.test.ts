@@ -195,6 +195,32 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
     expect(await readdir(outbox)).toEqual(mailsBefore);
   });
 
+  it('sends a link to the archived PDF instead of the PDF when the email would be too large for the mailer', async () => {
+    const archive = path.join(bed.dir, 'reports-limited');
+    const expiresAt = new Date('2026-12-01T12:00:00Z');
+    const asked: string[] = [];
+    const limited: Ports = {
+      ...(await ports(bed, archive)),
+      mailLimit: {
+        maxBytes: 30_000,
+        pdfLink: async (pdfPath) => {
+          asked.push(pdfPath);
+          return { url: `https://archive.example/${pdfPath}?X-Amz-Expires=3600&sig=a&b=c`, expiresAt };
+        },
+      },
+    };
+    const sent = await runReport(bed.config, period, limited);
+    const bundle = path.relative(archive, sent.reportDir);
+    expect(asked).toEqual([`${bundle}/report.pdf`]);
+    const raw = await readFile(sent.email!);
+    expect(raw.length).toBeLessThanOrEqual(30_000);
+    const email = await simpleParser(raw);
+    expect(email.attachments).toEqual([]);
+    expect(email.text).toContain(`https://archive.example/${bundle}/report.pdf?X-Amz-Expires=3600&sig=a&b=c`);
+    expect(email.text).toContain('too large to attach');
+    expect(email.html).toContain(`href="https://archive.example/${bundle}/report.pdf?X-Amz-Expires&#x3D;3600&amp;sig&#x3D;a&amp;b&#x3D;c"`);
+  });
+
   it('sends the email of an archived bundle once more only when no receipt says it went out', async () => {
     const outbox = path.join(bed.dir, 'outbox');
     const bundle = path.relative(bed.config.archive, result.reportDir);
