@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { openArchive, parseS3Location } from '../archive/index.js';
+import { loadBranding } from '../cli/ports.js';
+import type { Config } from '../config/schema.js';
+import { sesMailer } from '../deliver/ses.js';
+import { archivedPdfLink, checkMaxBytes, MAX_PDF_LINK_SECONDS, SES_V2_MAX_BYTES, type PdfLink } from '../deliver/size-limit.js';
+import { InputError } from '../errors.js';
+import type { Ports } from '../pipeline.js';
+import { loadTemplates } from '../render/templates.js';
+import { connectSource } from '../source/connect.js';
+import { nanosFromMillis } from '../time/nanos.js';
+import type { AwsClients } from './aws-clients.js';
+import { ENV } from './environment.js';
+import { nonEmpty, type Environment } from './lambda-config.js';
+import { lambdaSigner } from './lambda-signer.js';
+import { loadNatsSecrets } from './nats-secret.js';
+
+/** Where the handlers write their lines; a Powertools Logger is one. */
+export interface HandlerLog {
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+export interface AwsPortsOptions {
+  /** SES message tags of the report email (period kind, trigger). */
+  emailTags?: Record<string, string>;
+  now?: () => number;
+}
+
+/**
+ * The ports of a run on AWS: the S3 archive, NATS with credentials from Secrets Manager, the KMS signer, SES.
+ * Files the configuration names (the logo, an operator templates folder) are read relative to the task root,
+ * where the deployment packages them.
+ */
+export async function awsPorts(env: Environment, clients: AwsClients, log: HandlerLog, config: Config, options: AwsPortsOptions = {}): Promise<Ports> {
+  const archive = openArchive(archiveLocation(env, config), { s3Client: clients.s3 });
+  const [secrets, signer] = await Promise.all([loadNatsSecrets(env, clients.secrets, config), lambdaSigner(env, clients.kms, clients.ssm)]);
+  const taskRoot = nonEmpty(env.LAMBDA_TASK_ROOT) ?? process.cwd();
+  const inTask = (file: string) => path.resolve(taskRoot, file);
+  const logo = config.branding.logo;
+  const configurationSet = nonEmpty(env[ENV.sesConfigurationSet]);
+  const now = options.now ?? Date.now;
+  return {
+    archive,
+    connect: (source) => connectSource(source.name, source.nats, secrets.get(source.name)),
+    signer,
+    templates: await loadTemplates({ operatorDir: config.templates ? inTask(config.templates) : null }),
+    branding: await loadBranding(logo ? { ...config, branding: { ...config.branding, logo: inTask(logo) } } : config),
+    mailer: config.email
+      ? sesMailer({ client: clients.ses, ...(configurationSet ? { configurationSet } : {}), ...(options.emailTags ? { tags: options.emailTags } : {}) })
+      : null,
+    mailLimit: {
+      maxBytes: emailMaxBytes(env),
+      pdfLink: (pdfPath) => pdfLinkFor(clients, archiveLocation(env, config), pdfPath, new Date(now())),
+    },
+    now: () => nanosFromMillis(now()),
+    log: (message) => log.info(message),
+  };
+}
+
+/** `SOX_EMAIL_MAX_BYTES`, else SES v2's own limit. */
+export function emailMaxBytes(env: Environment): number {
+  const text = nonEmpty(env[ENV.emailMaxBytes]);
+  if (text === undefined) return SES_V2_MAX_BYTES;
+  if (!/^\d+$/.test(text)) throw new InputError(`${ENV.emailMaxBytes} is ${JSON.stringify(text)}: it must be a number of bytes`);
+  return checkMaxBytes(Number(text));
+}
+
+/**
+ * A presigned link to the archived PDF. It is signed with the function's temporary credentials, so it works only
+ * until they expire (hours, not the seven days S3 allows): the link says the earlier of the two, so nobody is
+ * promised a week.
+ */
+export async function pdfLinkFor(clients: AwsClients, archive: string, pdfPath: string, now: Date): Promise<PdfLink> {
+  const { bucket, prefix } = parseS3Location(archive);
+  const key = [prefix, pdfPath].filter(Boolean).join('/');
+  const credentials = await clients.s3.config.credentials();
+  const untilCredentialsExpire = credentials.expiration ? Math.floor((credentials.expiration.getTime() - now.getTime()) / 1000) - 60 : Infinity;
+  const seconds = Math.max(60, Math.min(MAX_PDF_LINK_SECONDS, untilCredentialsExpire));
+  return archivedPdfLink(clients.s3, bucket, key, { expiresInSeconds: seconds, now });
+}
+
+/** `SOX_ARCHIVE`, else the configuration's `archive`; on Lambda only S3 keeps anything (the disk is temporary). */
+export function archiveLocation(env: Environment, config: Config): string {
+  const fromEnv = nonEmpty(env[ENV.archive]);
+  const location = fromEnv ?? config.archive;
+  if (!/^s3:\/\//i.test(location)) {
+    const where = fromEnv ? ENV.archive : `the configuration's "archive" (${ENV.archive} is not set)`;
+    throw new InputError(`${where} is ${JSON.stringify(location)}: on AWS Lambda the archive must be s3://bucket/prefix`);
+  }
+  return location;
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { periodFromOptions } from '../cli/run.js';
+import { keyPath } from '../config/load.js';
+import { assertReportable, type Period } from '../config/period.js';
+import type { Config } from '../config/schema.js';
+import { InputError } from '../errors.js';
+import { nanosFromMillis } from '../time/nanos.js';
+
+/** SES sends one message to at most 50 recipients. */
+export const MAX_RECIPIENTS = 50;
+
+/**
+ * The on-demand payload. Without `date`, `from` and `to` it reports the previous day, as the CLI does.
+ * The values are checked by the CLI's own rules (periodFromOptions, assertReportable), so both say the same.
+ */
+export const onDemandPayload = z.strictObject({
+  /** A calendar day in the configured time zone. */
+  date: z.string().max(40).optional(),
+  /** ISO 8601 instants with a zone; `[from, to)`. */
+  from: z.string().max(64).optional(),
+  to: z.string().max(64).optional(),
+  /** Send to these addresses instead of the configured ones. */
+  recipients: z
+    .array(z.email('must be an email address'))
+    .min(1, 'must name at least one address (leave it out for the configured recipients)')
+    .max(MAX_RECIPIENTS, `must name at most ${MAX_RECIPIENTS} addresses (one SES message)`)
+    .optional(),
+});
+
+export type OnDemandPayload = z.output<typeof onDemandPayload>;
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** Checks the payload's shape; an empty invocation (no payload) means `{}`. Messages never echo a value. */
+export function parseOnDemandPayload(event: unknown): Parsed<OnDemandPayload> {
+  const parsed = onDemandPayload.safeParse(event ?? {});
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const lines = parsed.error.issues.map((issue) => {
+    const message =
+      issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+    return issue.path.length === 0 ? message : `${keyPath(issue.path)}: ${message}`;
+  });
+  const allowed = Object.keys(onDemandPayload.shape).join(', ');
+  return { ok: false, message: `invalid payload (allowed keys: ${allowed}): ${lines.join('; ')}` };
+}
+
+/**
+ * The period the payload asks for, by the CLI's rules and messages with the payload's key names in place of
+ * the CLI's options (`"date"` for `--date`), and no longer than `maxDays`. Throws InputError.
+ */
+export function periodOfPayload(payload: OnDemandPayload, config: Config, nowMs: number, maxDays: number): Period {
+  try {
+    const period = periodFromOptions(payload, config, nowMs);
+    assertReportable(period, nanosFromMillis(nowMs), maxDays);
+    return period;
+  } catch (err) {
+    if (err instanceof InputError) throw new InputError(payloadWording(err.message), { cause: err });
+    throw err;
+  }
+}
+
+/** "use either --date or --from/--to, not both" → "use either "date" or "from"/"to", not both". */
+export function payloadWording(cliMessage: string): string {
+  return cliMessage.replace(/--(date|from|to)\b/g, '"$1"');
+}

@@ -1,0 +1,55 @@
+import type { Context } from 'aws-lambda';
+import { InputError } from '../errors.js';
+import { loadLambdaConfig, maxPeriodDays } from './lambda-config.js';
+import { parseOnDemandPayload, periodOfPayload } from './on-demand-payload.js';
+import { instrumented, lambdaDeps, reportPeriod, type HandlerDeps, type ReportProduced } from './run-period.js';
+
+/** A payload the caller can fix: returned, not thrown, so it is neither retried nor sent to a failure destination. */
+export interface BadInput {
+  ok: false;
+  error: { code: 'bad-input'; message: string };
+}
+
+export type OnDemandResult = ReportProduced | BadInput;
+
+/**
+ * An operator's run of any finished period: `{ date }`, `{ from, to }` or `{}` (yesterday), optionally to other
+ * `recipients`. Bad input comes back as `{ ok: false, error: { code: 'bad-input', message } }`, checked before
+ * anything but the configuration is read. A failure to produce the report is thrown (the caller sees a
+ * FunctionError with the message), exactly as the scheduled run fails.
+ */
+export function createOnDemandHandler(deps: HandlerDeps) {
+  return async (event: unknown, context: Context): Promise<OnDemandResult> =>
+    instrumented(deps, context, 'on-demand', async (run) => {
+      const { logger } = deps.observability;
+      const badInput = (message: string): BadInput => {
+        logger.warn('bad input', { error: message });
+        return { ok: false, error: { code: 'bad-input', message } };
+      };
+      const payload = parseOnDemandPayload(event);
+      if (!payload.ok) return badInput(payload.message);
+
+      const config = await loadLambdaConfig(deps.env, deps.clients().ssm);
+      // The deployment's limit is not the caller's input: a bad SOX_MAX_PERIOD_DAYS fails the invocation.
+      const maxDays = maxPeriodDays(deps.env, config);
+      if (payload.value.recipients && !config.email) {
+        return badInput('recipients: the configuration has no "email" (sender), so this deployment sends no email');
+      }
+      let period;
+      try {
+        period = periodOfPayload(payload.value, config, deps.now(), maxDays);
+      } catch (err) {
+        if (err instanceof InputError) return badInput(err.message);
+        throw err;
+      }
+      return reportPeriod(deps, run, config, period, payload.value.recipients ? { recipients: payload.value.recipients } : {});
+    });
+}
+
+const container = lambdaDeps();
+export const handler = createOnDemandHandler(container);
+/**
+ * This container's AWS clients (made on first use). Lambda calls only `handler`; a harness that runs the bundle
+ * mocks these, since the classes of an SDK bundled into it cannot be reached from outside.
+ */
+export const awsClients = container.clients;

@@ -1,0 +1,135 @@
+import type { Context } from 'aws-lambda';
+import type { Config } from '../config/schema.js';
+import type { Period } from '../config/period.js';
+import { RunError, errorMessage } from '../errors.js';
+import { runReport, type RunResult } from '../pipeline.js';
+import { formatInstant } from '../time/nanos.js';
+import { sharedAwsClients, type AwsClients } from './aws-clients.js';
+import { awsPorts } from './aws-ports.js';
+import type { Environment } from './lambda-config.js';
+import { createObservability, recordFailure, recordReport, type Observability } from './observability.js';
+
+/** What a handler needs from its container; tests build their own. */
+export interface HandlerDeps {
+  env: Environment;
+  /** Called only once the payload's shape is known good: a malformed payload never reaches AWS. */
+  clients(): AwsClients;
+  observability: Observability;
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export type Trigger = 'scheduled' | 'on-demand';
+
+export interface PeriodSummary {
+  from: string;
+  to: string;
+  timezone: string;
+  kind: Period['kind'];
+  /** The calendar day of a daily period; null for an ad-hoc one. */
+  date: string | null;
+}
+
+/** A produced (or already archived) report: where it is, and whether this run sent its email. */
+export interface ReportProduced {
+  ok: true;
+  period: PeriodSummary;
+  reportDir: string;
+  reportJson: string;
+  reportPdf: string;
+  reportHtml: string;
+  manifest: string;
+  /** True when the bundle was archived before this run: nothing was read or written. */
+  existed: boolean;
+  /** The SES message id when this run sent the email; null when a receipt says it went already, or none is configured. */
+  email: string | null;
+}
+
+/** One invocation in progress: how long it has run, and the period once it is known (for its failure message). */
+export interface Invocation {
+  trigger: Trigger;
+  seconds(): number;
+  periodLabel: string | null;
+}
+
+/** The dependencies of a real container: Powertools from the environment, AWS clients made once and traced. */
+export function lambdaDeps(): HandlerDeps {
+  const observability = createObservability(process.env);
+  return { env: process.env, clients: () => sharedAwsClients(observability.tracer), observability, now: Date.now };
+}
+
+/**
+ * Runs one invocation with its run id on every log line, its own trace subsegment, and its metrics flushed
+ * whatever happens. A failure is counted, logged and thrown again as a RunError naming the trigger, the period
+ * and the cause's message (which says what failed, never a secret), for Lambda's retries and its on-failure
+ * destination.
+ */
+export async function instrumented<T>(deps: HandlerDeps, context: Context, trigger: Trigger, work: (run: Invocation) => Promise<T>): Promise<T> {
+  const { logger, metrics, tracer } = deps.observability;
+  const started = performance.now();
+  const run: Invocation = { trigger, seconds: () => (performance.now() - started) / 1000, periodLabel: null };
+  logger.addContext(context);
+  logger.appendPersistentKeys({ runId: context.awsRequestId });
+  const parent = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+  const segment = parent?.addNewSubsegment(`## ${trigger}`);
+  if (segment) {
+    tracer.setSegment(segment);
+    tracer.annotateColdStart();
+    tracer.addServiceNameAnnotation();
+  }
+  try {
+    return await work(run);
+  } catch (err) {
+    recordFailure(metrics, run.seconds());
+    const failure = new RunError(`${trigger} report${run.periodLabel ? ` for ${run.periodLabel}` : ''} failed: ${errorMessage(err)}`, { cause: err });
+    logger.error(failure.message, { errorName: err instanceof Error ? err.name : typeof err });
+    if (segment) tracer.addErrorAsMetadata(failure);
+    throw failure;
+  } finally {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    if (segment && parent) {
+      segment.close();
+      tracer.setSegment(parent);
+    }
+    // A warm container's next invocation is another run, maybe of another period.
+    logger.removePersistentKeys(['runId', 'period']);
+  }
+}
+
+/** The one thing both handlers do once they know the period: build the AWS ports, run it, count it. */
+export async function reportPeriod(
+  deps: HandlerDeps,
+  run: Invocation,
+  config: Config,
+  period: Period,
+  options: { recipients?: string[] } = {},
+): Promise<ReportProduced> {
+  const { logger, metrics, tracer } = deps.observability;
+  run.periodLabel = periodLabel(period);
+  logger.appendPersistentKeys({ period: run.periodLabel });
+  if (tracer.isTracingEnabled()) tracer.putAnnotation('period', run.periodLabel);
+  const ports = await awsPorts(deps.env, deps.clients(), logger, config, {
+    emailTags: { report: period.kind, trigger: run.trigger },
+    now: deps.now,
+  });
+  logger.info(`${run.trigger} report for [${formatInstant(period.from)}, ${formatInstant(period.to)}) (${period.kind}, ${period.timezone})`);
+  const result = await runReport(config, period, ports, options.recipients ? { recipients: options.recipients } : {});
+  recordReport(metrics, result.report, !result.existed, run.seconds());
+  const produced = producedOf(period, result);
+  logger.info(result.existed ? 'bundle was already archived' : 'bundle archived', { reportDir: produced.reportDir, email: produced.email });
+  return produced;
+}
+
+/** The calendar day of a daily period, `from/to` (an ISO 8601 interval) otherwise: the `period` of every log line. */
+export function periodLabel(period: Period): string {
+  return period.kind === 'daily' && period.date ? period.date : `${formatInstant(period.from)}/${formatInstant(period.to)}`;
+}
+
+export function periodSummary(period: Period): PeriodSummary {
+  return { from: formatInstant(period.from), to: formatInstant(period.to), timezone: period.timezone, kind: period.kind, date: period.date ?? null };
+}
+
+function producedOf(period: Period, result: RunResult): ReportProduced {
+  const { reportDir, reportJson, reportPdf, reportHtml, manifest, existed, email } = result;
+  return { ok: true, period: periodSummary(period), reportDir, reportJson, reportPdf, reportHtml, manifest, existed, email: email ?? null };
+}
