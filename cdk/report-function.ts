@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { bundleFileCommands, UNBUNDLED_PACKAGES } from './bundle-files.js';
+
+/**
+ * Sized from the benchmark (npm run bench): a heavy day's PDF renders in about 2 s at about 200 MB peak, and replay
+ * reads about 100k messages/s on one core. 1769 MB is the size at which Lambda gives a function one full vCPU,
+ * which replay and rendering (single-threaded) are bound by; it leaves ample headroom for memory. 15 minutes (the
+ * Lambda maximum) lets a day of ~80M messages replay; a day that needs more is the point at which to split it
+ * into mergeable slices (ARCHITECTURE.md), not to wait longer.
+ */
+export const REPORT_MEMORY_MB = 1769;
+export const REPORT_TIMEOUT = Duration.minutes(15);
+
+export interface ReportFunctionProps {
+  /** The handler module, relative to the project root (its export `handler` is the entry point). */
+  entry: string;
+  description: string;
+  projectRoot: string;
+  /** Shared by both functions: the signing key's policy names exactly this role. */
+  role: iam.IRole;
+  environment: Record<string, string>;
+  /** Lambda's on-failure destination for asynchronous invocations that failed after their retries. */
+  failedRuns: sqs.IQueue;
+  logRetentionDays: number;
+  /** 1 for the scheduled run: two runs of the same day never race (the archive's write-once still guards). */
+  reservedConcurrency?: number;
+  network?: { vpc: ec2.IVpc; subnets: ec2.ISubnet[]; securityGroups: ec2.ISecurityGroup[] } | null;
+  operatorFilesDir?: string | null;
+}
+
+export class ReportFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ReportFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetentionDays as logs.RetentionDays });
+    // The shared role carries no managed policy: each function may write to its own log group only.
+    this.logGroup.grantWrite(props.role);
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(props.projectRoot, props.entry),
+      handler: 'handler',
+      projectRoot: props.projectRoot,
+      depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: REPORT_MEMORY_MB,
+      timeout: REPORT_TIMEOUT,
+      role: props.role,
+      environment: props.environment,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
+      // Asynchronous invocations (the schedule's): two retries, then the event goes to the failed-runs queue.
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new SqsDestination(props.failedRuns),
+      ...(props.network
+        ? { vpc: props.network.vpc, vpcSubnets: { subnets: props.network.subnets }, securityGroups: props.network.securityGroups }
+        : {}),
+      bundling: {
+        // The code is ESM and finds its templates and fonts through import.meta.url, which CJS output would erase.
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        // Bundled CommonJS packages (handlebars, xray) still call require() for Node built-ins.
+        banner: "import { createRequire as __soxCreateRequire } from 'node:module'; const require = __soxCreateRequire(import.meta.url);",
+        // Only pdfkit stays out (installed next to the bundle, bundle-files.ts). The AWS SDK is bundled rather than
+        // taken from the runtime: the runtime's copy has its own version and package set (s3-request-presigner,
+        // If-None-Match on PutObject), the SDK team advises shipping your own, and one bundled file imports faster
+        // than hundreds of small modules (measured cold import: ~250 ms bundled, ~340 ms from node_modules).
+        externalModules: [...UNBUNDLED_PACKAGES],
+        sourceMap: false,
+        minify: false,
+        forceDockerBundling: false,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) =>
+            bundleFileCommands({ projectRoot: props.projectRoot, operatorFilesDir: props.operatorFilesDir ?? null }, outputDir),
+        },
+      },
+    });
+  }
+}

@@ -1,0 +1,101 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as ses from 'aws-cdk-lib/aws-ses';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { acknowledge, wildcardAction, wildcardResource } from './nag.js';
+
+/**
+ * Writing a bundle once, under lock, and reading it back: PutObject with the lock headers needs
+ * s3:PutObjectRetention, and HeadObject reports the lock it set only with s3:GetObjectRetention/GetObjectLegalHold.
+ */
+export const REPORT_OBJECT_ACTIONS = [
+  's3:GetObject',
+  's3:PutObject',
+  's3:PutObjectRetention',
+  's3:GetObjectRetention',
+  's3:GetObjectLegalHold',
+] as const;
+
+export interface ReportAccess {
+  bucket: s3.IBucket;
+  bucketKey: kms.IKey;
+  config: ssm.IStringParameter;
+  certificate: ssm.IStringParameter;
+  natsCredentials: secretsmanager.ISecret;
+  topic: sns.ITopic;
+  configurationSet: ses.IConfigurationSet;
+  /** The verified identity reports are sent from; null: any identity of the account. */
+  sesIdentity: string | null;
+  sesFromAddress: string | null;
+}
+
+/**
+ * The one execution role of both report functions. Lambda's managed policy is not attached: the log groups are the
+ * stack's own and each function gets write access to exactly its own (ReportFunction). Signing is granted by the
+ * signing key's own policy, which names this role.
+ */
+export class ReportRole extends Construct {
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'SOX report functions: replay NATS, seal with the signing key, archive under Object Lock, mail with SES',
+    });
+  }
+
+  grant(access: ReportAccess): void {
+    const role = this.role;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'WriteBundlesOnce', actions: [...REPORT_OBJECT_ACTIONS], resources: [access.bucket.arnForObjects('*')] }),
+    );
+    // Without ListBucket a missing key answers 403 instead of 404, and "is this day archived?" cannot be told.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ListBundles', actions: ['s3:ListBucket'], resources: [access.bucket.bucketArn] }));
+    access.bucketKey.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
+    access.config.grantRead(role);
+    access.certificate.grantRead(role);
+    access.natsCredentials.grantRead(role);
+    access.topic.grantPublish(role);
+
+    const stack = Stack.of(this);
+    const sesArn = (resource: string) => stack.formatArn({ service: 'ses', resource });
+    const identities = access.sesIdentity ? [...new Set([access.sesIdentity, domainOf(access.sesIdentity)])] : ['*'];
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'SendReports',
+        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+        resources: [...identities.map((identity) => sesArn(`identity/${identity}`)), sesArn(`configuration-set/${access.configurationSet.configurationSetName}`)],
+        ...(access.sesFromAddress ? { conditions: { StringEquals: { 'ses:FromAddress': access.sesFromAddress } } } : {}),
+      }),
+    );
+
+    acknowledge(
+      role,
+      wildcardResource(this, access.bucket.arnForObjects('*')),
+      'The functions write and read back every object of a bundle (daily/…, adhoc/…, keys/…): the object ARN must be the archive bucket with /*.',
+    );
+    acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray PutTraceSegments/PutTelemetryRecords (tracing is active) support no resource-level permissions.');
+    acknowledge(
+      role,
+      wildcardAction('kms:GenerateDataKey*'),
+      "kms:GenerateDataKey* is how CDK grants publishing to the alert topic's KMS key; the statement names that one key.",
+    );
+    if (!access.sesIdentity) {
+      acknowledge(
+        role,
+        wildcardResource(this, sesArn('identity/*')),
+        'No sesIdentity was given in context, so the functions may send from any verified SES identity of the account; set sesIdentity to narrow it.',
+      );
+    }
+  }
+}
+
+function domainOf(identity: string): string {
+  return identity.includes('@') ? identity.slice(identity.indexOf('@') + 1) : identity;
+}

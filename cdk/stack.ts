@@ -1,0 +1,166 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as ses from 'aws-cdk-lib/aws-ses';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { DEFAULT_SERVICE_NAME } from '../functions/handlers/observability.js';
+import { ENV } from '../functions/handlers/environment.js';
+import { AlertTopic, ReportAlarms } from './alerts.js';
+import { ArchiveBucket } from './archive-bucket.js';
+import { AuditorRole } from './auditor-role.js';
+import { DailySchedule } from './daily-schedule.js';
+import { deadLetterQueue } from './dead-letter-queue.js';
+import { acknowledge } from './nag.js';
+import { natsNetwork } from './nats-network.js';
+import { OperatorPolicy } from './operator-policy.js';
+import { reportEmail } from './report-email.js';
+import { ReportFunction } from './report-function.js';
+import { ReportRole } from './report-role.js';
+import { RunInputs } from './run-inputs.js';
+import type { StackSettings } from './settings.js';
+import { SigningKey } from './signing-key.js';
+
+/** Powertools' `service` of each function: the deadline alarm counts the scheduled run's bundles only. */
+export const SERVICE_NAMES = { scheduled: DEFAULT_SERVICE_NAME, onDemand: `${DEFAULT_SERVICE_NAME}-on-demand` } as const;
+
+export interface SoxReportsStackProps extends StackProps {
+  settings: StackSettings;
+  /** The repository root: the handlers, templates/ and node_modules/ are bundled from it. */
+  projectRoot: string;
+}
+
+export class SoxReportsStack extends Stack {
+  readonly archive: ArchiveBucket;
+  readonly signing: SigningKey;
+  readonly inputs: RunInputs;
+  readonly alerts: AlertTopic;
+  readonly reportRole: ReportRole;
+  readonly scheduled: ReportFunction;
+  readonly onDemand: ReportFunction;
+  readonly daily: DailySchedule;
+  readonly auditor: AuditorRole;
+  readonly operator: OperatorPolicy;
+  readonly failedRuns: sqs.Queue;
+  readonly scheduleDeadLetters: sqs.Queue;
+  readonly configurationSet: ses.ConfigurationSet;
+
+  constructor(scope: Construct, id: string, props: SoxReportsStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+
+    const archive = (this.archive = new ArchiveBucket(this, 'Archive', { retentionYears: settings.retentionYears }));
+    const inputs = (this.inputs = new RunInputs(this, 'Inputs', {
+      configParameterName: settings.configParameterName,
+      certificateParameterName: settings.certificateParameterName,
+    }));
+    const alerts = (this.alerts = new AlertTopic(this, 'Alerts', { email: settings.alarmEmail }));
+    const configurationSet = (this.configurationSet = reportEmail(this, { name: settings.sesConfigurationSetName, problemsTopic: alerts.topic }));
+
+    const reportRole = (this.reportRole = new ReportRole(this, 'ReportRole'));
+    reportRole.grant({
+      bucket: archive.bucket,
+      bucketKey: archive.key,
+      config: inputs.config,
+      certificate: inputs.certificate,
+      natsCredentials: inputs.natsCredentials,
+      topic: alerts.topic,
+      configurationSet,
+      sesIdentity: settings.sesIdentity,
+      sesFromAddress: settings.sesFromAddress,
+    });
+    const signing = (this.signing = new SigningKey(this, 'Signing', { signer: reportRole.role, certificateIssuer: settings.certificateIssuer }));
+
+    const failedRuns = (this.failedRuns = deadLetterQueue(this, 'FailedRuns'));
+    const scheduleDeadLetters = (this.scheduleDeadLetters = deadLetterQueue(this, 'ScheduleDeadLetters'));
+    const network = settings.nats ? natsNetwork(this, settings.nats, reportRole.role) : null;
+
+    const archiveLocation = `s3://${archive.bucket.bucketName}${settings.archivePrefix ? `/${settings.archivePrefix}` : ''}`;
+    const environment: Record<string, string> = {
+      [ENV.configParameter]: inputs.config.parameterName,
+      [ENV.natsSecretArn]: inputs.natsCredentials.secretArn,
+      [ENV.archive]: archiveLocation,
+      [ENV.kmsKeyId]: signing.key.keyArn,
+      [ENV.certificateParameter]: inputs.certificate.parameterName,
+      [ENV.sesConfigurationSet]: configurationSet.configurationSetName,
+      [ENV.alertTopicArn]: alerts.topic.topicArn,
+      // Set only when chosen here: otherwise the configuration's own values apply.
+      ...(settings.maxPeriodDays !== null ? { [ENV.maxPeriodDays]: String(settings.maxPeriodDays) } : {}),
+      ...(settings.emailMaxBytes !== null ? { [ENV.emailMaxBytes]: String(settings.emailMaxBytes) } : {}),
+    };
+    const common = {
+      projectRoot: props.projectRoot,
+      role: reportRole.role,
+      failedRuns,
+      logRetentionDays: settings.logRetentionDays,
+      network,
+      operatorFilesDir: settings.operatorFilesDir,
+    };
+    const scheduled = (this.scheduled = new ReportFunction(this, 'Scheduled', {
+      ...common,
+      entry: 'functions/handlers/scheduled.ts',
+      description: 'Daily SOX control report: the previous calendar day in the configured time zone',
+      environment: { ...environment, POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.scheduled },
+      reservedConcurrency: 1,
+    }));
+    const onDemand = (this.onDemand = new ReportFunction(this, 'OnDemand', {
+      ...common,
+      entry: 'functions/handlers/on-demand.ts',
+      description: 'SOX control report of any period on demand: {"date"} or {"from","to"}, optional "recipients"',
+      environment: { ...environment, POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.onDemand },
+    }));
+
+    const schedule = (this.daily = new DailySchedule(this, 'Daily', {
+      target: scheduled.function,
+      timezone: settings.timezone,
+      cron: settings.schedule,
+      deadLetterQueue: scheduleDeadLetters,
+    }));
+    new ReportAlarms(this, 'Alarms', {
+      topic: alerts.topic,
+      functions: [
+        { label: 'Scheduled', function: scheduled.function },
+        { label: 'OnDemand', function: onDemand.function },
+      ],
+      deadLetterQueues: [
+        { label: 'FailedRuns', queue: failedRuns },
+        { label: 'ScheduleDeadLetters', queue: scheduleDeadLetters },
+      ],
+      scheduledService: SERVICE_NAMES.scheduled,
+      missingBundleHours: settings.missingBundleAlarmHours,
+    });
+    const auditor = (this.auditor = new AuditorRole(this, 'Auditor', {
+      bucket: archive.bucket,
+      bucketKey: archive.key,
+      signingKey: signing.key,
+      assumedBy: settings.auditorPrincipalArn,
+    }));
+    const operator = (this.operator = new OperatorPolicy(this, 'Operator', { onDemand: onDemand.function }));
+
+    for (const fn of [scheduled.function, onDemand.function]) {
+      acknowledge(fn, 'AwsSolutions-L1', 'nodejs22.x is the runtime this code is built and tested for (esbuild target node22); a newer one is adopted deliberately, with the suite run on it.');
+    }
+
+    const outputs: Record<string, [string, string]> = {
+      ArchiveBucketName: [archive.bucket.bucketName, 'S3 bucket of the report archive (Object Lock, COMPLIANCE)'],
+      ArchiveLocation: [archiveLocation, 'Archive location for sox-report verify'],
+      ArchiveKeyArn: [archive.key.keyArn, 'KMS key encrypting the archive'],
+      AccessLogBucketName: [archive.accessLogs.bucketName, 'Server access logs of the archive'],
+      SigningKeyArn: [signing.key.keyArn, 'KMS key signing the bundles (ECC_NIST_P256)'],
+      NatsSecretArn: [inputs.natsCredentials.secretArn, 'Secrets Manager secret with the NATS credentials by source name'],
+      ConfigParameterName: [inputs.config.parameterName, 'SSM parameter with the configuration document'],
+      SigningCertificateParameterName: [inputs.certificate.parameterName, 'SSM parameter with the PEM certificate of the signing key'],
+      ScheduledFunctionName: [scheduled.function.functionName, 'Lambda function run by the daily schedule'],
+      OnDemandFunctionName: [onDemand.function.functionName, 'Lambda function to invoke for any period'],
+      OnDemandFunctionArn: [onDemand.function.functionArn, 'ARN of the on-demand function'],
+      ScheduleArn: [schedule.schedule.scheduleArn, 'EventBridge Scheduler schedule of the daily run'],
+      ScheduleName: [schedule.schedule.scheduleName, 'Name of the daily schedule'],
+      FailedRunsQueueUrl: [failedRuns.queueUrl, 'Asynchronous runs that failed after their retries'],
+      ScheduleDeadLettersQueueUrl: [scheduleDeadLetters.queueUrl, 'Schedule events Scheduler could not deliver'],
+      AlertTopicArn: [alerts.topic.topicArn, 'SNS topic of alarms, incidents and SES delivery problems'],
+      AuditorRoleArn: [auditor.role.roleArn, 'Read-only role for auditors'],
+      OperatorPolicyArn: [operator.policy.managedPolicyArn, 'Managed policy to attach to operators: invoke the on-demand function'],
+      ReportRoleArn: [reportRole.role.roleArn, 'Execution role of both report functions (the only signer)'],
+      SesConfigurationSetName: [configurationSet.configurationSetName, 'SES configuration set of the report emails'],
+    };
+    for (const [id, [value, description]] of Object.entries(outputs)) new CfnOutput(this, id, { value, description });
+  }
+}
