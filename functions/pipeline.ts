@@ -14,6 +14,8 @@ import { renderReportPdf } from './render/pdf.js';
 import type { Templates } from './render/templates.js';
 import { buildViewModel, type Branding, type ViewModel } from './render/view-model.js';
 import { replayAndAggregate } from './replay-aggregate.js';
+import { evaluateControls } from './analysis/controls/catalogue.js';
+import { archiveLockState, previousDaily } from './control-inputs.js';
 import { findPreviousManifest } from './seal/chain.js';
 import { keyFile, keyPathOf, manifestBytes, MANIFEST_SIG, sha256 } from './seal/manifest.js';
 import { addSignaturePlaceholder, signPdf } from './seal/pdf-signature.js';
@@ -82,8 +84,21 @@ export async function runReport(config: Config, period: Period, ports: Ports, op
     reportJson = stored.json;
     report = JSON.parse(new TextDecoder().decode(reportJson)) as ReportV1;
   } else {
-    const { state, streams } = await replayAndAggregate(config, period, ports);
+    const { state, streams, streamPlans } = await replayAndAggregate(config, period, ports);
     report = buildReport(period, streams, state, ports.now(), { topN: config.report.topN });
+    const { previous, previousBundle } = await previousDaily(ports.archive, period);
+    report.controls = evaluateControls({
+      report,
+      streams: config.sources.flatMap((s) => s.streams.map((r) => ({ source: s.name, stream: r.stream, kind: r.kind, quiet: r.quiet }))),
+      previous,
+      streamPlans,
+      previousBundle,
+      archiveLock: await archiveLockState(ports.archive, period, new Date(millisFromNanos(ports.now()))),
+      mirrors: null,
+      // The incident record arrives with the detection rules; until then the controls that read it say so.
+      incidents: null,
+      incidentDeadlineDays: 7,
+    });
     reportJson = new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`);
   }
 

@@ -4,6 +4,9 @@ import type { Period } from './config/period.js';
 import type { Config } from './config/schema.js';
 import type { RawMessage } from './events/types.js';
 import type { Ports } from './pipeline.js';
+import type { StreamPlanSummary } from './analysis/controls/inputs.js';
+import { errorMessage } from './errors.js';
+import { provisionSource } from './source/provision.js';
 import { replayStream } from './source/replay.js';
 
 /** Replays every configured stream for the period into one aggregate, with each stream's completeness. */
@@ -12,10 +15,11 @@ export async function replayAndAggregate(
   period: Period,
   ports: Pick<Ports, 'connect' | 'log'>,
   onMessage?: (raw: RawMessage) => void,
-): Promise<{ state: AggregateState; streams: StreamCompleteness[] }> {
+): Promise<{ state: AggregateState; streams: StreamCompleteness[]; streamPlans: StreamPlanSummary[] | null }> {
   const state = emptyAggregate({ ...DEFAULT_LIMITS, maxListed: config.report.maxListed });
   const parseOptions = { ownConsumerPrefix: `${config.report.consumerPrefix}_` };
   const streams: StreamCompleteness[] = [];
+  let streamPlans: StreamPlanSummary[] | null = [];
   for (const source of config.sources) {
     const nc = await ports.connect(source);
     try {
@@ -34,10 +38,26 @@ export async function replayAndAggregate(
         ports.log(`${source.name}/${ref.stream}: ${completeness.messages} messages, ${completeness.missing} missing`);
         streams.push(completeness);
       }
+      // The capture streams as they are now, against their tamper-resistant spec; nothing is changed (dry run).
+      try {
+        const plans = await provisionSource(config, source, nc, true);
+        streamPlans?.push(
+          ...plans.map(({ plan }, i) => ({
+            source: source.name,
+            stream: plan.spec.name,
+            kind: source.streams[i]!.kind,
+            action: plan.action,
+            findings: plan.action === 'drift' ? plan.findings : [],
+          })),
+        );
+      } catch (err) {
+        ports.log(`${source.name}: the capture streams could not be inspected (${errorMessage(err)})`);
+        streamPlans = null;
+      }
     } finally {
       await nc.close().catch(() => undefined);
     }
   }
 
-  return { state, streams };
+  return { state, streams, streamPlans };
 }

@@ -39,7 +39,8 @@ describe('sox-report demo: the whole flow from an empty folder', () => {
   it('reports the activity it generated', () => {
     expect(stdout).toContain('auth failures: 2 (app: 1, mallory: 1)');
     expect(stdout).toMatch(/AUDIT\/audit msg\.delete SYS_EVENTS REFUSED/);
-    expect(stdout).toMatch(/control completeness: FAIL .*TRANSACTIONS: 2 messages missing/);
+    expect(stdout).toContain('control financial-records-complete: FAIL financial records were deleted: TRANSACTIONS: 2 records missing (seq 2, 12)');
+    expect(stdout).toMatch(/control no-tampering-attempts: FAIL 2 attempts against the audit record/);
   });
 
   it('ends by verifying the archive, every bundle OK', () => {

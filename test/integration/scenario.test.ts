@@ -13,6 +13,7 @@ import { generateActivity, type ActivityLedger } from '../../functions/local/act
 import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
 import { runReport, type Ports, type RunResult } from '../../functions/pipeline.js';
 import { verifyArchive } from '../../functions/archive/verify.js';
+import { CONTROLS } from '../../functions/analysis/controls/catalogue.js';
 import { localArchive } from '../../functions/archive/local.js';
 import { connectSource } from '../../functions/source/connect.js';
 import { provisionSource } from '../../functions/source/provision.js';
@@ -63,9 +64,29 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
       expect(s.firstSeq).toBe(1);
       expect(s.messages).toBe(s.lastSeq);
     }
-    const completeness = report.controls.find((c) => c.id === 'completeness')!;
-    expect(completeness.status).toBe('fail');
-    expect(completeness.detail).toContain('TRANSACTIONS: 2 messages missing (seq 2, 6)');
+    const control = (id: string) => report.controls.find((c) => c.id === id)!;
+    expect(control('financial-records-complete')).toMatchObject({
+      status: 'fail',
+      detail: 'financial records were deleted: TRANSACTIONS: 2 records missing (seq 2, 6)',
+    });
+    expect(control('audit-completeness').status).toBe('pass');
+  });
+
+  it('evaluates the whole control catalogue on what the server holds', () => {
+    const byId = Object.fromEntries(report.controls.map((c) => [c.id, c]));
+    expect(report.controls.map((c) => c.id)).toEqual(CONTROLS.map((c) => c.id));
+    expect(byId['capture-configured']).toMatchObject({ status: 'pass', detail: '4 streams capture every required subject' });
+    // The application's TRANSACTIONS stream was made by the application, without deny_delete/deny_purge.
+    expect(byId['capture-tamper-resistant']).toMatchObject({
+      status: 'fail',
+      detail: 'TRANSACTIONS: deny_delete is off (messages can be deleted), deny_purge is off (the stream can be purged)',
+    });
+    expect(byId['no-tampering-attempts']!.status).toBe('fail');
+    expect(byId['no-tampering-attempts']!.detail).toMatch(/^2 attempts against the audit record: msg\.delete SYS_EVENTS .*\(refused\); stream\.purge SYS_EVENTS .*\(refused\)$/);
+    expect(byId['changes-attributed']!.status).toBe(attributed ? 'pass' : 'warn');
+    expect(byId['events-understood']).toMatchObject({ status: 'warn' }); // two malformed transactions, none forged
+    expect(byId['previous-report-in-chain']!.status).toBe('not-applicable');
+    expect(byId['archive-lock']!.status).toBe('not-applicable');
   });
 
   it('counts logins by account and user with the client names and hosts they used', () => {

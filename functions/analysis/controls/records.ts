@@ -13,12 +13,14 @@ export function auditCompleteness({ report, previous }: ControlInputs): Verdict 
   if (audit.length === 0) return { status: 'not-applicable', detail: 'no audit stream is configured' };
   const problems: string[] = [];
   const notes: string[] = [];
+  let continued = 0;
   for (const s of audit) {
     if (s.gaps.length) problems.push(`${s.stream}: ${plural(s.missing, 'message')} missing (seq ${ranges(s.gaps)})`);
     const before = previous?.streams.find((p) => p.source === s.source && p.stream === s.stream);
     const start = Math.min(s.firstSeq ?? Infinity, ...s.gaps.map(([from]) => from));
     if (before?.lastSeq != null && Number.isFinite(start)) {
       const expected = before.lastSeq + 1;
+      continued += 1;
       if (start > expected) problems.push(`${s.stream}: seq ${expected}-${start - 1} were removed between the previous report (ended at ${before.lastSeq}) and this one`);
       if (start < expected) notes.push(`${s.stream}: starts at seq ${start}, before the previous report's last (${before.lastSeq}): the periods overlap`);
     }
@@ -26,8 +28,8 @@ export function auditCompleteness({ report, previous }: ControlInputs): Verdict 
   if (problems.length) return { status: 'fail', detail: `messages were removed from the audit record: ${problems.join('; ')}` };
   const read = audit.map((s) => `${s.stream} ${plural(s.messages, 'message')}${s.firstSeq !== null ? ` (seq ${s.firstSeq}-${s.lastSeq})` : ''}`);
   if (notes.length) return { status: 'warn', detail: `no sequence is missing, but ${notes.join('; ')}. ${read.join('; ')}` };
-  const continued = previous ? ', and each stream continues where the previous report ended' : '';
-  return { status: 'pass', detail: `no sequence is missing${continued}. ${read.join('; ')}` };
+  const continuation = continued ? `, and ${continued === audit.length ? 'each stream' : `${plural(continued, 'stream')} of ${audit.length}`} continues where the previous report ended` : '';
+  return { status: 'pass', detail: `no sequence is missing${continuation}. ${read.join('; ')}` };
 }
 
 /** Financial records complete: a gap in a transactions stream fails and names the sequences. */
