@@ -5,6 +5,7 @@ import { provisionCommand } from './provision.js';
 import { demoCommand } from './demo.js';
 import { verifyCommand } from './verify.js';
 import { certificateCommand } from './certificate.js';
+import { registerIncidentsCommand } from './incidents.js';
 
 /** Runs the sox-report CLI and returns its exit code: 0 done, 1 failed, 2 bad input, 3 drift found. */
 export async function main(argv: string[]): Promise<number> {
@@ -68,6 +69,10 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (opts) => {
       exitCode = await demoCommand(opts);
     });
+
+  registerIncidentsCommand(program, (code) => {
+    exitCode = code;
+  });
 
   try {
     await program.parseAsync(argv);

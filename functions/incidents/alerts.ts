@@ -1,0 +1,49 @@
+/**
+ * The alert port: told once about each newly opened incident (record.ts decides "newly", adapters only deliver).
+ * NATS and stderr here; the AWS issue adds SNS behind the same port.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { printable } from './format.js';
+import type { IncidentState, Severity } from './model.js';
+
+export interface AlertPort {
+  incidentOpened(incident: IncidentState): Promise<void>;
+}
+
+/** What an alert carries: enough to triage, no evidence payloads. */
+export interface IncidentAlert {
+  type: 'incident.opened';
+  id: string;
+  rule: string;
+  severity: Severity;
+  subject: string;
+  summary: string;
+  day: string;
+  openedAt: string;
+}
+
+export function incidentAlert(incident: IncidentState): IncidentAlert {
+  const { id, rule, severity, subject, summary, day, openedAt } = incident;
+  return { type: 'incident.opened', id, rule, severity, subject, summary, day, openedAt };
+}
+
+/** Publishes each alert as JSON on `subject`; waits for the server to have it before returning. */
+export function natsAlerts(nc: NatsConnection, subject: string): AlertPort {
+  return {
+    async incidentOpened(incident) {
+      nc.publish(subject, JSON.stringify(incidentAlert(incident)));
+      // A plain publish is buffered: flushing makes a lost connection fail here rather than lose the alert silently.
+      await nc.flush();
+    },
+  };
+}
+
+/** For the laptop: one line per alert on stderr. */
+export function stderrAlerts(write: (line: string) => void = (line) => process.stderr.write(line)): AlertPort {
+  return {
+    async incidentOpened(incident) {
+      const a = incidentAlert(incident);
+      write(`ALERT ${a.severity.toUpperCase()} ${a.id}: ${printable(a.summary)} (rule ${printable(a.rule)}, subject ${printable(a.subject)})\n`);
+    },
+  };
+}

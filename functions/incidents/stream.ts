@@ -1,0 +1,333 @@
+/**
+ * The incident record on NATS: an append-only JetStream stream in the reading account. This adapter only
+ * stores and reads events; what they mean is model.ts's business.
+ */
+import {
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StoredMsg,
+  type StreamConfig as JsStreamConfig,
+} from '@nats-io/jetstream';
+import { nuid, type NatsConnection } from '@nats-io/transport-node';
+import { InputError, RunError, errorMessage } from '../errors.js';
+import { formatInstant, nanosFromMillis, parseInstant } from '../time/nanos.js';
+import { planStream, type CaptureStreamSpec, type ExistingStreamConfig, type StreamPlan } from '../source/stream-spec.js';
+import { decodeIncidentMessage, eventSubject, isAnomaly } from './codec.js';
+import {
+  deriveIncidents,
+  incidentEventSchema,
+  isIncidentId,
+  openedEvent,
+  type AcknowledgedEvent,
+  type Actor,
+  type Detection,
+  type DerivedIncidents,
+  type IncidentAnomaly,
+  type IncidentEventType,
+  type IncidentState,
+  type ResolvedEvent,
+  type StoredIncidentEvent,
+} from './model.js';
+
+export const DEFAULT_INCIDENT_STREAM = 'INCIDENTS';
+export const DEFAULT_INCIDENT_PREFIX = 'sox.incidents';
+export const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
+
+export interface IncidentStreamOptions {
+  stream?: string;
+  /** Subjects are `<prefix>.<id>.<opened|acknowledged|resolved>`. */
+  subjectPrefix?: string;
+  duplicateWindowMs?: number;
+  replicas?: number;
+  /** Names the reader's ordered consumers, so the report recognises its own reads in the advisories. */
+  consumerPrefix?: string;
+}
+
+export interface IncidentStreamSpec extends CaptureStreamSpec {
+  /** Nanoseconds in which a second publish with the same Nats-Msg-Id is dropped by the server. */
+  duplicate_window: number;
+}
+
+const STREAM_NAME = /^[A-Za-z0-9_-]+$/;
+const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+const MS_NS = 1_000_000;
+
+export function incidentStreamSpec(options: IncidentStreamOptions = {}): IncidentStreamSpec {
+  const name = options.stream ?? DEFAULT_INCIDENT_STREAM;
+  const prefix = options.subjectPrefix ?? DEFAULT_INCIDENT_PREFIX;
+  if (!STREAM_NAME.test(name)) throw new InputError(`incident stream name "${name}" must be letters, digits, - or _`);
+  if (!SUBJECT_PREFIX.test(prefix)) throw new InputError(`incident subject prefix "${prefix}" must be dot-separated tokens without wildcards`);
+  return {
+    name,
+    subjects: [`${prefix}.>`],
+    storage: 'file',
+    retention: 'limits',
+    discard: 'old',
+    deny_delete: true,
+    deny_purge: true,
+    allow_rollup_hdrs: false,
+    // The record of how incidents were handled is evidence: it never expires.
+    max_age: 0,
+    min_age: 0,
+    num_replicas: options.replicas ?? 1,
+    no_ack: false,
+    duplicate_window: (options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS) * MS_NS,
+  };
+}
+
+/** planStream's tamper checks, plus the one it leaves to retention settings: any max_age loses incidents. */
+export function planIncidentStream(spec: IncidentStreamSpec, existing: ExistingStreamConfig | null): StreamPlan {
+  const plan = planStream(spec, existing);
+  if (existing === null || (existing.max_age ?? 0) <= 0) return plan;
+  const finding = `max_age is ${Math.round(existing.max_age! / 86_400e9)} days (incidents would expire from the record)`;
+  return { action: 'drift', spec, findings: [...(plan.action === 'drift' ? plan.findings : []), finding] };
+}
+
+export interface EnsureResult {
+  plan: StreamPlan;
+  created: boolean;
+}
+
+function isApiError(err: unknown, code: number): boolean {
+  return err instanceof JetStreamApiError && err.code === code;
+}
+
+/** Creates the incident stream when it is missing; an existing one is never changed, only judged. */
+export async function ensureIncidentStream(jsm: JetStreamManager, options: IncidentStreamOptions = {}): Promise<EnsureResult> {
+  const spec = incidentStreamSpec(options);
+  let existing: ExistingStreamConfig | null = null;
+  try {
+    existing = (await jsm.streams.info(spec.name)).config as ExistingStreamConfig;
+  } catch (err) {
+    if (!isApiError(err, JetStreamApiCodes.StreamNotFound)) throw new RunError(`cannot read incident stream ${spec.name}: ${errorMessage(err)}`);
+  }
+  const plan = planIncidentStream(spec, existing);
+  if (plan.action !== 'create') return { plan, created: false };
+  const { min_age: _minAge, ...settings } = spec;
+  try {
+    await jsm.streams.add(settings as Partial<JsStreamConfig> as JsStreamConfig);
+  } catch (err) {
+    throw new RunError(`cannot create incident stream ${spec.name}: ${errorMessage(err)}`);
+  }
+  return { plan, created: true };
+}
+
+export function describeIncidentStreamPlan({ plan, created }: EnsureResult): string {
+  const name = plan.spec.name;
+  switch (plan.action) {
+    case 'create':
+      return `${created ? 'created' : 'would create'} incident stream ${name}: subjects ${plan.spec.subjects.join(' ')}; file storage, deny_delete, deny_purge, no roll-ups, discard old, no max_age`;
+    case 'ok':
+      return `ok incident stream ${name}: already tamper-resistant`;
+    case 'drift':
+      return `DRIFT incident stream ${name}: ${plan.findings.join('; ')} (left unchanged: fix it deliberately)`;
+    case 'absent':
+      return `MISSING incident stream ${name}`;
+  }
+}
+
+/** The incident stream of one connection. */
+export interface IncidentLog {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  stream: string;
+  prefix: string;
+  consumerPrefix: string;
+}
+
+export async function incidentLog(nc: NatsConnection, options: IncidentStreamOptions = {}): Promise<IncidentLog> {
+  const spec = incidentStreamSpec(options);
+  return {
+    js: jetstream(nc),
+    jsm: await jetstreamManager(nc),
+    stream: spec.name,
+    prefix: options.subjectPrefix ?? DEFAULT_INCIDENT_PREFIX,
+    consumerPrefix: options.consumerPrefix ?? 'sox-report',
+  };
+}
+
+/** The incident stream is not there: nothing has been recorded in this account yet. */
+export class IncidentStreamMissingError extends RunError {
+  override name = 'IncidentStreamMissingError';
+}
+
+export class IncidentNotFoundError extends InputError {
+  override name = 'IncidentNotFoundError';
+}
+
+export class IncidentAlreadyResolvedError extends InputError {
+  override name = 'IncidentAlreadyResolvedError';
+}
+
+async function lastOn(log: IncidentLog, id: string, type: IncidentEventType): Promise<StoredMsg | null> {
+  try {
+    return await log.jsm.streams.getMessage(log.stream, { last_by_subj: eventSubject(log.prefix, id, type) });
+  } catch (err) {
+    if (isApiError(err, JetStreamApiCodes.StreamNotFound)) {
+      throw new IncidentStreamMissingError(`incident stream ${log.stream} does not exist: no incident has been recorded`);
+    }
+    throw new RunError(`cannot read incident stream ${log.stream}: ${errorMessage(err)}`);
+  }
+}
+
+/** The server's stored time in the product's one RFC 3339 form (nine fractional digits, UTC). */
+function serverTime(message: StoredMsg | null): string {
+  const ns = message ? parseInstant(message.timestamp) : null;
+  return formatInstant(ns ?? nanosFromMillis(Date.now()));
+}
+
+function storedEvent(log: IncidentLog, message: StoredMsg): StoredIncidentEvent | IncidentAnomaly {
+  return decodeIncidentMessage({ seq: message.seq, subject: message.subject, storedAt: serverTime(message), data: message.data }, log.prefix);
+}
+
+export type OpenResult = { id: string; newly: true; incident: IncidentState } | { id: string; newly: false };
+
+/**
+ * Records a detection as an incident unless that incident is already recorded. Three guards, so the same rule
+ * on the same subject and day opens one incident however often and however concurrently it fires: a look at
+ * the incident's opened subject, the expected-last-subject-sequence 0 the server enforces at append, and the
+ * Nats-Msg-Id the server deduplicates within its window.
+ */
+export async function openIncident(log: IncidentLog, detection: Detection): Promise<OpenResult> {
+  const event = openedEvent(detection);
+  const { id } = event;
+  if (await lastOn(log, id, 'opened')) return { id, newly: false };
+  let seq: number;
+  try {
+    const ack = await log.js.publish(eventSubject(log.prefix, id, 'opened'), JSON.stringify(event), {
+      msgID: `${id}:opened`,
+      expect: { lastSubjectSequence: 0, streamName: log.stream },
+    });
+    if (ack.duplicate) return { id, newly: false };
+    seq = ack.seq;
+  } catch (err) {
+    if (isApiError(err, JetStreamApiCodes.StreamWrongLastSequence)) return { id, newly: false };
+    throw new RunError(`cannot record incident ${id} in stream ${log.stream}: ${errorMessage(err)}`);
+  }
+  // Read it back for the server's stored time: the record, not this machine's clock, says when.
+  const stored = await log.jsm.streams.getMessage(log.stream, { seq }).catch(() => null);
+  const incident = deriveIncidents([{ seq, storedAt: serverTime(stored), event }]).incidents.get(id)!;
+  return { id, newly: true, incident };
+}
+
+function checkId(id: string): void {
+  if (!isIncidentId(id)) throw new InputError(`"${id}" is not an incident id (they look like INC-20261124-brute-force-1a2b3c4d)`);
+}
+
+async function requireOpen(log: IncidentLog, id: string): Promise<void> {
+  checkId(id);
+  let opened: StoredMsg | null;
+  try {
+    opened = await lastOn(log, id, 'opened');
+  } catch (err) {
+    if (err instanceof IncidentStreamMissingError) throw new IncidentNotFoundError(`no incident ${id}: no incident has been recorded`);
+    throw err;
+  }
+  if (!opened) throw new IncidentNotFoundError(`no incident ${id} in stream ${log.stream}`);
+  const resolved = await lastOn(log, id, 'resolved');
+  if (resolved) throw new IncidentAlreadyResolvedError(alreadyResolved(log, id, resolved));
+}
+
+function alreadyResolved(log: IncidentLog, id: string, message: StoredMsg): string {
+  const stored = storedEvent(log, message);
+  if (isAnomaly(stored) || stored.event.type !== 'resolved') return `incident ${id} already has a resolution (stream ${log.stream} seq ${message.seq})`;
+  const { by, at, note } = stored.event;
+  const who = by.name ? `${by.name} (${by.identity})` : by.identity;
+  return `incident ${id} was already resolved by ${who} at ${at}: ${JSON.stringify(note)}`;
+}
+
+async function append(log: IncidentLog, event: AcknowledgedEvent | ResolvedEvent, options: { once: boolean }): Promise<StoredIncidentEvent> {
+  // What cannot be read back would be an anomaly forever: refuse it before it is written.
+  const checked = incidentEventSchema.safeParse(event);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new InputError(`cannot record ${event.type} of ${event.id}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
+  }
+  const subject = eventSubject(log.prefix, event.id, event.type);
+  try {
+    const ack = await log.js.publish(subject, JSON.stringify(event), {
+      expect: { streamName: log.stream, ...(options.once ? { lastSubjectSequence: 0 } : {}) },
+      ...(options.once ? { msgID: `${event.id}:${event.type}` } : {}),
+    });
+    if (ack.duplicate) throw new IncidentAlreadyResolvedError(`incident ${event.id} was resolved a moment ago (duplicate of stream ${log.stream} seq ${ack.seq})`);
+    const stored = await log.jsm.streams.getMessage(log.stream, { seq: ack.seq }).catch(() => null);
+    return { seq: ack.seq, storedAt: serverTime(stored), event };
+  } catch (err) {
+    if (isApiError(err, JetStreamApiCodes.StreamWrongLastSequence)) {
+      const resolved = await lastOn(log, event.id, 'resolved');
+      throw new IncidentAlreadyResolvedError(resolved ? alreadyResolved(log, event.id, resolved) : `incident ${event.id} was resolved concurrently`);
+    }
+    if (err instanceof InputError) throw err;
+    throw new RunError(`cannot record ${event.type} of incident ${event.id} in stream ${log.stream}: ${errorMessage(err)}`);
+  }
+}
+
+function cleanNote(note: string | null): string | null {
+  const trimmed = note?.trim() ?? '';
+  return trimmed ? trimmed : null;
+}
+
+/** Records that someone has taken the incident up. Refused for an unknown or already resolved incident. */
+export async function acknowledge(log: IncidentLog, id: string, by: Actor, note: string | null, now = new Date()): Promise<StoredIncidentEvent> {
+  await requireOpen(log, id);
+  return append(log, { type: 'acknowledged', id, at: now.toISOString(), by, note: cleanNote(note) }, { once: false });
+}
+
+/** Records how the incident was resolved. The note is required; an incident is resolved once. */
+export async function resolve(log: IncidentLog, id: string, by: Actor, note: string, now = new Date()): Promise<StoredIncidentEvent> {
+  const text = cleanNote(note);
+  if (text === null) throw new InputError(`resolving ${id} needs a note saying how the incident was resolved`);
+  await requireOpen(log, id);
+  return append(log, { type: 'resolved', id, at: now.toISOString(), by, note: text }, { once: true });
+}
+
+/**
+ * Every incident as its events say, or null when the stream does not exist (nothing recorded yet). Sequence
+ * gaps, unreadable and misfiled messages come back as anomalies: in an append-only record each is a finding.
+ */
+export async function readIncidents(log: IncidentLog): Promise<DerivedIncidents | null> {
+  let state: { first_seq: number; last_seq: number; messages: number };
+  try {
+    state = (await log.jsm.streams.info(log.stream)).state;
+  } catch (err) {
+    if (isApiError(err, JetStreamApiCodes.StreamNotFound)) return null;
+    throw new RunError(`cannot read incident stream ${log.stream}: ${errorMessage(err)}`);
+  }
+  const events: StoredIncidentEvent[] = [];
+  const anomalies: IncidentAnomaly[] = [];
+  const gap = (from: number, to: number) =>
+    anomalies.push({ seq: from, id: null, kind: 'gap', detail: `messages ${from === to ? from : `${from}-${to}`} of the incident record are missing` });
+  let next = 1;
+  if (state.messages > 0) {
+    const consumer = await log.js.consumers.get(log.stream, {
+      name_prefix: `${log.consumerPrefix}_incidents_${nuid.next()}`,
+      deliver_policy: DeliverPolicy.All,
+    });
+    try {
+      reading: for (;;) {
+        let received = 0;
+        for await (const m of await consumer.fetch({ max_messages: 256, expires: 2_000 })) {
+          received++;
+          if (m.seq > next) gap(next, m.seq - 1);
+          next = m.seq + 1;
+          const decoded = decodeIncidentMessage({ seq: m.seq, subject: m.subject, storedAt: formatInstant(m.timestampNanos), data: m.data }, log.prefix);
+          if (isAnomaly(decoded)) anomalies.push(decoded);
+          else events.push(decoded);
+          if (m.seq >= state.last_seq) break reading;
+        }
+        // Nothing more arrives though the stream said there was: the rest is gone, reported as a gap below.
+        if (received === 0) break;
+      }
+    } catch (err) {
+      throw new RunError(`cannot read incident stream ${log.stream}: ${errorMessage(err)}`);
+    }
+  }
+  if (next <= state.last_seq) gap(next, state.last_seq);
+  const derived = deriveIncidents(events);
+  return { incidents: derived.incidents, anomalies: [...anomalies, ...derived.anomalies].sort((a, b) => a.seq - b.seq) };
+}
