@@ -55,8 +55,15 @@ export interface ReportV1 {
     /** The period's first records in stored-time order (bounded by report.maxListed; `total` is exact). */
     listed: { time: string; stream: string; seq: number; subject: string }[];
   };
+  /**
+   * The period's first failed logins in stored-time order (bounded by report.maxListed; authFailures.total is
+   * exact), so that brute-force windows can be evaluated. Absent in reports written before detection existed.
+   */
+  authFailureEvents?: AuthFailureEvent[];
+  /** Who has logged in successfully, and from where, carried from report to report (absent in older reports). */
+  baseline?: Baseline;
   controls: ControlResult[];
-  incidents: { id: string; rule: string; severity: string; status: string; summary: string }[];
+  incidents: ReportIncident[];
   unparseable: number;
   unparseableEvents: UnparseableEvent[];
 }
@@ -98,4 +105,59 @@ export interface ControlResult {
   title: string;
   status: ControlStatus;
   detail: string;
+}
+
+export interface AuthFailureEvent {
+  time: string;
+  /** The name that was tried; null when none was given. */
+  user: string | null;
+  host: string | null;
+  stream: string;
+  seq: number;
+}
+
+/**
+ * The previous report's baseline together with this period's successful logins. Bounded (functions/analysis/
+ * detection/baseline.ts): users and hosts already in the baseline are kept first, and `truncated` says so.
+ */
+export interface Baseline {
+  /** "ACCOUNT/user" of everyone seen logging in successfully, sorted. */
+  users: string[];
+  /** The hosts each user logged in from, sorted by user ("ACCOUNT/user"). */
+  userHosts: { user: string; hosts: string[]; hostsTruncated: boolean }[];
+  /** Some users or hosts were left out to keep the baseline bounded (now or in an earlier report). */
+  truncated: boolean;
+  /**
+   * This period's first login of each user from each host the previous baseline did not hold for that user,
+   * in stored-time order (bounded by report.maxListed): the new hosts, with the event that shows each.
+   */
+  newHosts: BaselineLogin[];
+}
+
+export interface BaselineLogin {
+  time: string;
+  /** "ACCOUNT/user". */
+  user: string;
+  host: string;
+  stream: string;
+  seq: number;
+}
+
+/**
+ * An incident as a report shows it: opened in the period (its evidence is), resolved in the period, or still open.
+ * The first five keys are ARCHITECTURE.md's; the rest say who mitigated it, how, and how long it has been open.
+ */
+export interface ReportIncident {
+  id: string;
+  rule: string;
+  severity: string;
+  status: string;
+  summary: string;
+  subject?: string;
+  openedAt?: string;
+  ageDays?: number;
+  openedInPeriod?: boolean;
+  resolvedInPeriod?: boolean;
+  acknowledged?: { at: string; by: string; note: string | null } | null;
+  resolved?: { at: string; by: string; note: string | null } | null;
 }

@@ -390,18 +390,40 @@ function safeguardsSection(r: ReportV1, table: TableBuilder): Section {
 }
 
 function incidentsSection(r: ReportV1, table: TableBuilder): Section {
+  const opened = r.incidents.filter((i) => i.openedInPeriod ?? true);
+  const resolved = r.incidents.filter((i) => i.resolvedInPeriod && i.resolved);
+  const open = r.incidents.filter((i) => i.status !== 'resolved');
   return {
     id: 'incidents',
     title: 'Security incidents',
     objective: CHECKLIST.incidents,
-    paragraphs: [],
+    paragraphs: [
+      `${count(opened.length, 'incident')} detected in this period; ${formatNumber(resolved.length)} resolved in it; ${formatNumber(open.length)} still open.`,
+    ],
     tables: [
       table({
         id: 'incident-list',
-        caption: 'Incidents',
+        caption: 'Incidents detected in this period',
         columns: [col('Incident', 1.1), col('Rule', 1), col('Severity', 0.8), col('Status', 0.8), col('Summary', 3)],
-        rows: r.incidents.map(incidentRow),
-        emptyText: 'No security incident is recorded for this period.',
+        rows: opened.map(incidentRow),
+        emptyText: 'No security incident was detected in this period.',
+      }),
+      table({
+        id: 'incidents-resolved',
+        caption: 'Incidents resolved in this period (mitigated)',
+        columns: [col('Incident', 1.1), col('Rule', 1), col('Resolved at', 1.3), col('By', 1), col('Note', 2.4)],
+        rows: resolved.map((i) => [code(i.id), text(i.rule), time(i.resolved!.at), text(i.resolved!.by), text(i.resolved!.note)]),
+        emptyText: 'No incident was resolved in this period.',
+      }),
+      table({
+        id: 'incidents-open',
+        caption: 'Incidents still open (not mitigated)',
+        columns: [col('Incident', 1.1), col('Rule', 1), col('Severity', 0.8), col('Status', 0.8), numCol('Age (days)'), col('Acknowledged by', 1.4)],
+        rows: open.map((i) => [
+          code(i.id), text(i.rule), text(i.severity), status(i.status === 'acknowledged' ? 'warn' : 'open'),
+          num(i.ageDays ?? 0), text(i.acknowledged ? `${i.acknowledged.by}${i.acknowledged.note ? `: ${i.acknowledged.note}` : ''}` : null),
+        ]),
+        emptyText: 'No incident is open.',
       }),
     ],
   };

@@ -110,7 +110,8 @@ describe('buildViewModel', () => {
     report.incidents = [];
     const vm = view(report);
     expect(table('incident-list', vm).rows).toEqual([]);
-    expect(table('incident-list', vm).emptyText).toBe('No security incident is recorded for this period.');
+    expect(table('incident-list', vm).emptyText).toBe('No security incident was detected in this period.');
+    expect(table('incidents-open', vm).emptyText).toBe('No incident is open.');
   });
 
   it('writes sentences with the shared number format and plurals', () => {
@@ -122,5 +123,26 @@ describe('buildViewModel', () => {
     expect(access!.paragraphs[0]).toBe(
       "3 JetStream changes (msg.delete 1, stream.create 1, stream.purge 1), 1 refused. 120 read-only API calls; 8 of them this report's own reads, not counted as activity.",
     );
+  });
+});
+
+describe('incidents in the documents', () => {
+  it('separates those detected in the period, those resolved in it (who, note) and those still open (age)', () => {
+    const report = sampleReport();
+    report.incidents = [
+      { id: 'INC-A', rule: 'brute-force-user', severity: 'high', status: 'open', summary: 'mallory', openedInPeriod: true, resolvedInPeriod: false, ageDays: 0, acknowledged: null, resolved: null },
+      { id: 'INC-B', rule: 'message-deleted', severity: 'medium', status: 'resolved', summary: 'seq 2', openedInPeriod: false, resolvedInPeriod: true, ageDays: 3,
+        acknowledged: null, resolved: { at: '2026-11-24T15:00:00.000000000Z', by: 'Jane Roe (AUDIT/audit)', note: 'restored from the ledger' } },
+      { id: 'INC-C', rule: 'stream-purged', severity: 'high', status: 'acknowledged', summary: 'purge', openedInPeriod: false, resolvedInPeriod: false, ageDays: 12,
+        acknowledged: { at: '2026-11-20T10:00:00.000000000Z', by: 'ops (APP/ops)', note: 'looking' }, resolved: null },
+    ];
+    const vm = view(report);
+    expect(texts(table('incident-list', vm)).map((r) => r[0])).toEqual(['INC-A']);
+    expect(texts(table('incidents-resolved', vm))).toEqual([['INC-B', 'message-deleted', '2026-11-24 10:00:00.000000000 -05:00', 'Jane Roe (AUDIT/audit)', 'restored from the ledger']]);
+    expect(texts(table('incidents-open', vm))).toEqual([
+      ['INC-A', 'brute-force-user', 'high', 'OPEN', '0', '—'],
+      ['INC-C', 'stream-purged', 'high', 'WARNING', '12', 'ops (APP/ops): looking'],
+    ]);
+    expect(vm.sections.find((s) => s.id === 'incidents')!.paragraphs).toEqual(['1 incident detected in this period; 1 resolved in it; 2 still open.']);
   });
 });
