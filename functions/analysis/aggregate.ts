@@ -1,7 +1,8 @@
 import { parseMessage, type ParseOptions } from '../events/parse.js';
-import type { JsOperation, ParsedEvent, RawMessage, UnparseableEvent } from '../events/types.js';
+import type { Envelope, JsOperation, ParsedEvent, RawMessage, UnparseableEvent } from '../events/types.js';
 import type { Nanos } from '../time/nanos.js';
 import {
+  MAX_DISTINCT_KEYS,
   count,
   emptyCounts,
   emptySample,
@@ -26,7 +27,9 @@ export interface AggregateState {
   connects: number;
   disconnects: number;
   leafnodes: { connects: number; disconnects: number; remotes: Map<string, LeafRemote> };
-  authFailures: { total: number; byUser: CountTable; byHost: CountTable };
+  authFailures: { total: number; byUser: CountTable; byHost: CountTable; listed: AuthFailureRecord[] };
+  /** The first successful login of each user from each host: the detection baseline and its new hosts. */
+  logins: LoginTable;
   jetstream: {
     /** Changes that happened, whether or not paired yet, counted once each. */
     byOperation: Map<JsOperation, number>;
@@ -51,6 +54,32 @@ export interface TransactionRecord {
   stream: string;
   seq: number;
   subject: string;
+}
+
+/** One failed login: brute-force windows are evaluated over the period's first ones in stored-time order. */
+export interface AuthFailureRecord {
+  ts: Nanos;
+  stream: string;
+  seq: number;
+  user: string | null;
+  host: string | null;
+}
+
+/** The earliest event that shows `user` of `account` logged in from `host` (null when the server did not say). */
+export interface LoginRecord {
+  ts: Nanos;
+  stream: string;
+  seq: number;
+  account: string;
+  user: string;
+  host: string | null;
+}
+
+/** Keyed by account, user and host; capped like a CountTable so that hostile data cannot grow memory. */
+export interface LoginTable {
+  first: Map<string, LoginRecord>;
+  /** Pairs seen after the cap was reached were not kept. */
+  truncated: boolean;
 }
 
 export interface AggregateLimits {
@@ -116,7 +145,8 @@ export function emptyAggregate(limits: AggregateLimits = DEFAULT_LIMITS): Aggreg
     connects: 0,
     disconnects: 0,
     leafnodes: { connects: 0, disconnects: 0, remotes: new Map() },
-    authFailures: { total: 0, byUser: emptyCounts(), byHost: emptyCounts() },
+    authFailures: { total: 0, byUser: emptyCounts(), byHost: emptyCounts(), listed: [] },
+    logins: { first: new Map(), truncated: false },
     jetstream: {
       byOperation: new Map(),
       refused: 0,
@@ -145,6 +175,16 @@ export function compareChanges(a: ChangeRecord, b: ChangeRecord): number {
   return a.seq - b.seq;
 }
 
+/** Stored-time order, ties by stream and sequence: the same order whatever the slices or the merge order. */
+function compareStored(a: { ts: Nanos; stream: string; seq: number }, b: { ts: Nanos; stream: string; seq: number }): number {
+  if (a.ts !== b.ts) return a.ts < b.ts ? -1 : 1;
+  if (a.stream !== b.stream) return a.stream < b.stream ? -1 : 1;
+  return a.seq - b.seq;
+}
+
+export const compareAuthFailures: (a: AuthFailureRecord, b: AuthFailureRecord) => number = compareStored;
+export const compareLogins: (a: LoginRecord, b: LoginRecord) => number = compareStored;
+
 export function compareUnparseable(a: UnparseableEvent, b: UnparseableEvent): number {
   if (a.stream !== b.stream) return a.stream < b.stream ? -1 : 1;
   return a.seq - b.seq;
@@ -172,6 +212,8 @@ export function addEvent(state: AggregateState, event: ParsedEvent): void {
     case 'disconnect': {
       const { client } = event;
       const connect = event.type === 'connect';
+      // A disconnect proves a login too (one that began before the period): both feed the baseline.
+      if (client.user !== null) recordLogin(state.logins, event, client.account, client.user, client.host);
       if (client.kind === 'Leafnode') {
         const key = [client.account, client.user ?? '', client.name ?? ''].join(SEP);
         let remote = state.leafnodes.remotes.get(key);
@@ -209,6 +251,7 @@ export function addEvent(state: AggregateState, event: ParsedEvent): void {
       state.authFailures.total += 1;
       count(state.authFailures.byUser, event.user ?? '');
       count(state.authFailures.byHost, event.host ?? '');
+      listAuthFailure(state, event);
       return;
     case 'leafnode-connect':
       // Only sent where gateways exist, alongside the ordinary CONNECT that is already counted.
@@ -261,6 +304,33 @@ export function addEvent(state: AggregateState, event: ParsedEvent): void {
       return;
     }
   }
+}
+
+function listAuthFailure(state: AggregateState, event: Envelope & { user: string | null; host: string | null }): void {
+  const listed = state.authFailures.listed;
+  // Most failures of a busy day come after the list is full: compare before building a record (a tie in time
+  // is left to insertBounded, which orders it by stream and sequence).
+  if (listed.length >= state.limits.maxListed && event.ts > listed[listed.length - 1]!.ts) return;
+  const record = { ts: event.ts, stream: event.stream, seq: event.seq, user: event.user, host: event.host };
+  insertBounded(listed, record, state.limits.maxListed, compareAuthFailures);
+}
+
+function recordLogin(table: LoginTable, at: { ts: Nanos; stream: string; seq: number }, account: string, user: string, host: string | null): void {
+  const key = [account, user, host ?? ''].join(SEP);
+  const known = table.first.get(key);
+  const record = { ts: at.ts, stream: at.stream, seq: at.seq, account, user, host };
+  if (known === undefined) {
+    if (table.first.size < MAX_DISTINCT_KEYS) table.first.set(key, record);
+    else table.truncated = true;
+  } else if (compareLogins(record, known) < 0) {
+    table.first.set(key, record);
+  }
+}
+
+function mergeLogins(a: LoginTable, b: LoginTable): LoginTable {
+  const merged: LoginTable = { first: new Map(a.first), truncated: a.truncated || b.truncated };
+  for (const record of b.first.values()) recordLogin(merged, record, record.account, record.user, record.host);
+  return merged;
 }
 
 function userActivity(state: AggregateState, account: string, user: string | null): UserActivity {
@@ -374,7 +444,9 @@ export function mergeAggregates(a: AggregateState, b: AggregateState): Aggregate
     total: a.authFailures.total + b.authFailures.total,
     byUser: mergeCounts(a.authFailures.byUser, b.authFailures.byUser),
     byHost: mergeCounts(a.authFailures.byHost, b.authFailures.byHost),
+    listed: mergeBounded(a.authFailures.listed, b.authFailures.listed, limits.maxListed, compareAuthFailures),
   };
+  merged.logins = mergeLogins(a.logins, b.logins);
   const js = merged.jetstream;
   for (const source of [a, b]) {
     for (const [op, n] of source.jetstream.byOperation) js.byOperation.set(op, (js.byOperation.get(op) ?? 0) + n);

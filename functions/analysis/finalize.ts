@@ -3,6 +3,7 @@ import { formatInstant, type Nanos } from '../time/nanos.js';
 import { settlePending, type AggregateState, type ChangeRecord } from './aggregate.js';
 import { topCounts } from './bounded.js';
 import { completenessControl } from './controls.js';
+import { BASELINE_MAX_HOSTS_PER_USER, BASELINE_MAX_USERS, buildBaseline } from './detection/baseline.js';
 import type { JetStreamChange, ReportV1, StreamCompleteness } from './report-model.js';
 
 export interface ReportOptions {
@@ -12,13 +13,18 @@ export interface ReportOptions {
 
 const seconds = (ns: Nanos) => Number(ns / 1_000_000n) / 1000;
 
-/** Turns a period's state into report.json. Settles pending pairs, so call it once, on the final state. */
+/**
+ * Turns a period's state into report.json. Settles pending pairs, so call it once, on the final state.
+ * `previousReport` is the report of the period before (null on the first day, or when it cannot be read): its
+ * baseline of who logged in from where is carried into this one.
+ */
 export function buildReport(
   period: Period,
   streams: StreamCompleteness[],
   state: AggregateState,
   generatedAt: Nanos,
   options: ReportOptions,
+  previousReport: ReportV1 | null = null,
 ): ReportV1 {
   settlePending(state);
   const { topN } = options;
@@ -65,6 +71,12 @@ export function buildReport(
       byUser: topCounts(state.authFailures.byUser, topN).map(([user, count]) => ({ user: user || null, count })),
       byHost: topCounts(state.authFailures.byHost, topN).map(([host, count]) => ({ host: host || null, count })),
     },
+    authFailureEvents: state.authFailures.listed.map((f) => ({ time: formatInstant(f.ts), user: f.user, host: f.host, stream: f.stream, seq: f.seq })),
+    baseline: buildBaseline(previousReport?.baseline ?? null, state.logins.first.values(), state.logins.truncated, {
+      maxUsers: BASELINE_MAX_USERS,
+      maxHostsPerUser: BASELINE_MAX_HOSTS_PER_USER,
+      maxListed: state.limits.maxListed,
+    }),
     jetstreamChanges: js.changes.map(toChange),
     jetstreamSummary: {
       changes: [...js.byOperation.values()].reduce((a, b) => a + b, 0),

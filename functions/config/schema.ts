@@ -54,6 +54,48 @@ const source = z.strictObject({
   streams: z.array(streamRef).min(1, 'must list at least one stream'),
 });
 
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** A wall-clock time of day; "24:00" only makes sense as the end of a business day. */
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a time of day such as "08:00" (24-hour HH:MM)');
+const isClockTime = (hhmm: string) => clockTime.safeParse(hhmm).success;
+const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+// Functions, so no two configurations share (and could alter) one default object.
+const defaultBruteForce = () => ({ failures: 5, windowMinutes: 10 });
+const defaultWorkdays = (): Weekday[] => ['mon', 'tue', 'wed', 'thu', 'fri'];
+const defaultBusinessHours = () => ({ start: '07:00', end: '19:00', days: defaultWorkdays() });
+
+/** Thresholds of the detection rules (functions/analysis/detection). */
+const detection = z
+  .strictObject({
+    /** So many failed logins of one user (or from one host) within the window is a brute-force attempt. */
+    bruteForce: z
+      .strictObject({
+        failures: z.number().int().min(2, 'must be at least 2 (one failed login is a typo)').max(100_000).default(5),
+        windowMinutes: z.number().positive().max(1440, 'must be at most 1440 (one day)').default(10),
+      })
+      .default(defaultBruteForce),
+    /** JetStream changes outside these hours, in the configured time zone, are reported. */
+    businessHours: z
+      .strictObject({
+        start: clockTime.refine((t) => t !== '24:00', 'must be a time of day such as "08:00" (24-hour HH:MM)').default('07:00'),
+        end: clockTime.default('19:00'),
+        days: z
+          .array(z.enum(WEEKDAYS, { error: `must be one of ${WEEKDAYS.join(', ')}` }))
+          .min(1, 'must name at least one day (to treat no hour as off-hours, name every day from "00:00" to "24:00")')
+          .refine((d) => new Set(d).size === d.length, 'must not name a day twice')
+          .default(defaultWorkdays),
+      })
+      .refine((h) => !isClockTime(h.start) || h.start === '24:00' || !isClockTime(h.end) || minutesOf(h.start) < minutesOf(h.end), {
+        message: 'must be before end: business hours lie within one day',
+        path: ['start'],
+      })
+      .default(defaultBusinessHours),
+  })
+  .default(() => ({ bruteForce: defaultBruteForce(), businessHours: defaultBusinessHours() }));
+
 export const configSchema = z
   .strictObject({
   timezone: z.string().refine((tz) => IANAZone.isValidZone(tz), {
@@ -125,6 +167,7 @@ export const configSchema = z
       maxPeriodDays: z.number().int().min(1).max(3660).default(31),
     })
     .default({ topN: 50, maxListed: 1000, consumerPrefix: 'sox-report', maxPeriodDays: 31 }),
+  detection,
   })
   .superRefine((c, ctx) => {
   const names = new Set<string>();
@@ -138,3 +181,4 @@ export type Config = z.output<typeof configSchema>;
 export type SourceConfig = Config['sources'][number];
 export type StreamConfig = SourceConfig['streams'][number];
 export type NatsConnectionConfig = SourceConfig['nats'];
+export type DetectionConfig = Config['detection'];

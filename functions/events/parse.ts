@@ -12,7 +12,7 @@ import {
   streamActionSchema,
 } from './schemas.js';
 import { isApiAuditShape, isApiResponseShape, isConnectShape, isDisconnectShape } from './shape-guards.js';
-import type { ClientIdentity, JsOperation, ParsedEvent, ParseResult, RawMessage } from './types.js';
+import type { ClientIdentity, JsOperation, ParsedEvent, ParseResult, RawMessage, UnparseableKind } from './types.js';
 
 export interface ParseOptions {
   /** Consumers whose names start with this are the report's own reads. */
@@ -24,6 +24,19 @@ const ADVISORY = '$JS.EVENT.ADVISORY.';
 const AUTH_FAILURE_REASON = 'Authentication Failure';
 
 class Unparseable extends Error {}
+
+/**
+ * Every reason that says a payload contradicts the subject or stream the server stored it under holds this
+ * phrase. The server never writes such an event: someone else published it there (forged).
+ */
+export const CONTRADICTS_SUBJECT = 'but the payload names';
+
+/** Whether an unparseable message is merely broken or claims to come from where it cannot. */
+export function unparseableKind(reason: string): UnparseableKind {
+  // Anchored on how those reasons begin: a JSON error quotes the payload, which must not be able to claim forgery.
+  const contradicts = /^(subject is for account|subject names|recorded for account) /.test(reason) && reason.includes(` ${CONTRADICTS_SUBJECT} `);
+  return contradicts || /^forged\b/.test(reason) ? 'forged' : 'malformed';
+}
 
 /** Classifies one stored message; never throws: what it cannot understand comes back as unparseable. */
 export function parseMessage(raw: RawMessage, options: ParseOptions): ParseResult {
@@ -128,7 +141,7 @@ function systemEvent(raw: RawMessage): ParsedEvent {
 /** An event published for one account that names another was not written by the server. */
 function assertSameAccount(fromSubject: string, fromPayload: string): void {
   if (fromSubject !== fromPayload) {
-    throw new Unparseable(`subject is for account ${fromSubject} but the payload names account ${fromPayload}`);
+    throw new Unparseable(`subject is for account ${fromSubject} ${CONTRADICTS_SUBJECT} account ${fromPayload}`);
   }
 }
 
@@ -145,14 +158,14 @@ function advisory(raw: RawMessage, options: ParseOptions): ParsedEvent {
 
   if (tokens[0] === 'STREAM' && tokens.length === 3 && ['CREATED', 'UPDATED', 'DELETED'].includes(tokens[1]!)) {
     const e = shaped(streamActionSchema, json(raw), 'stream action advisory');
-    if (e.stream !== tokens[2]) throw new Unparseable(`subject names stream ${tokens[2]} but the payload names ${e.stream}`);
+    if (e.stream !== tokens[2]) throw new Unparseable(`subject names stream ${tokens[2]} ${CONTRADICTS_SUBJECT} ${e.stream}`);
     const operation: JsOperation = e.action === 'create' ? 'stream.create' : e.action === 'modify' ? 'stream.update' : 'stream.delete';
     return { stream: raw.stream, seq: raw.seq, ts: raw.ts, type: 'js-action', account, operation, target: e.stream, own: false };
   }
   if (tokens[0] === 'CONSUMER' && tokens.length === 4 && (tokens[1] === 'CREATED' || tokens[1] === 'DELETED')) {
     const e = shaped(consumerActionSchema, json(raw), 'consumer action advisory');
     if (e.stream !== tokens[2] || e.consumer !== tokens[3]) {
-      throw new Unparseable(`subject names ${tokens[2]}/${tokens[3]} but the payload names ${e.stream}/${e.consumer}`);
+      throw new Unparseable(`subject names ${tokens[2]}/${tokens[3]} ${CONTRADICTS_SUBJECT} ${e.stream}/${e.consumer}`);
     }
     const operation: JsOperation = e.action === 'create' ? 'consumer.create' : 'consumer.delete';
     return {
@@ -170,7 +183,7 @@ function advisory(raw: RawMessage, options: ParseOptions): ParsedEvent {
 function apiAudit(raw: RawMessage, account: string, isOwn: (consumer: string | null) => boolean): ParsedEvent {
   const e = shaped(apiAuditSchema, json(raw), 'JetStream API audit record', isApiAuditShape);
   if (e.client.acc !== undefined && e.client.acc !== account && account !== 'unknown') {
-    throw new Unparseable(`recorded for account ${account} but the payload names account ${e.client.acc}`);
+    throw new Unparseable(`recorded for account ${account} ${CONTRADICTS_SUBJECT} account ${e.client.acc}`);
   }
   const call = classifyApiSubject(e.subject);
   const who = e.client;

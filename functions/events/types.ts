@@ -70,4 +70,7 @@ export interface UnparseableEvent {
   reason: string;
 }
 
+/** malformed: broken or of an unexpected shape; forged: contradicts where the server stored it (parse.ts unparseableKind). */
+export type UnparseableKind = 'malformed' | 'forged';
+
 export type ParseResult = { ok: true; event: ParsedEvent } | { ok: false; unparseable: UnparseableEvent };

@@ -21,6 +21,7 @@ import {
   sample,
   topCounts,
 } from '../../functions/analysis/bounded.js';
+import { buildBaseline } from '../../functions/analysis/detection/baseline.js';
 import { buildReport } from '../../functions/analysis/finalize.js';
 import type { ReportV1, StreamCompleteness } from '../../functions/analysis/report-model.js';
 import { dailyPeriod } from '../../functions/config/period.js';
@@ -48,8 +49,8 @@ function aggregate(messages: RawMessage[], limits: AggregateLimits = DEFAULT_LIM
   return state;
 }
 
-function report(state: AggregateState, streams: StreamCompleteness[] = [], topN = 50): ReportV1 {
-  return buildReport(PERIOD, streams, state, GENERATED, { topN });
+function report(state: AggregateState, streams: StreamCompleteness[] = [], topN = 50, previous: ReportV1 | null = null): ReportV1 {
+  return buildReport(PERIOD, streams, state, GENERATED, { topN }, previous);
 }
 
 function tsOf(version: FixtureVersion, stream: string, seq: number): string {
@@ -133,6 +134,30 @@ describe.each(FIXTURE_VERSIONS)('report of the capture of nats-server %s', (vers
       ],
       byHost: [{ host: '127.0.0.1', count: 2 }],
     });
+  });
+
+  it('lists the failed logins in stored-time order, for brute-force windows', () => {
+    expect(r.authFailureEvents).toEqual([
+      { time: tsOf(version, 'SYS_EVENTS', 6), user: 'app', host: '127.0.0.1', stream: 'SYS_EVENTS', seq: 6 },
+      { time: tsOf(version, 'SYS_EVENTS', 7), user: 'mallory', host: '127.0.0.1', stream: 'SYS_EVENTS', seq: 7 },
+    ]);
+  });
+
+  it('starts a baseline of who logged in from where, leaf nodes included', () => {
+    const firstLogin = (user: string) => {
+      // A disconnect proves a login too: the capture begins with one of a connection opened before it.
+      const m = capturedMessages(version, 'SYS_EVENTS').find((x) => x.subject.startsWith('$SYS.ACCOUNT.') && new TextDecoder().decode(x.data).includes(`"user":"${user}"`))!;
+      return { time: formatInstant(m.ts), user: `${m.subject.split('.')[2]}/${user}`, host: '127.0.0.1', stream: 'SYS_EVENTS', seq: m.seq };
+    };
+    expect(r.baseline).toEqual({
+      users: ['APP/app', 'APP/leaf', 'AUDIT/audit'],
+      userHosts: ['APP/app', 'APP/leaf', 'AUDIT/audit'].map((user) => ({ user, hosts: ['127.0.0.1'], hostsTruncated: false })),
+      truncated: false,
+      // With no previous report every host is new: the rules know not to call that suspicious.
+      newHosts: [firstLogin('audit'), firstLogin('app'), firstLogin('leaf')].sort((a, b) => (a.time < b.time ? -1 : 1)),
+    });
+    const next = report(aggregate(messages), [], 50, r);
+    expect(next.baseline).toEqual({ ...r.baseline, newHosts: [] });
   });
 
   it('summarises JetStream activity', () => {
@@ -283,6 +308,22 @@ describe.each(FIXTURE_VERSIONS)('mergeability on the capture of nats-server %s',
   const splits = Array.from({ length: messages.length + 1 }, (_, k) => ({ k, at: label(k) }));
   const good = splits.filter((s) => !BROKEN_SPLITS[version].includes(s.at));
   const broken = splits.filter((s) => BROKEN_SPLITS[version].includes(s.at));
+
+  it('tests the merge of the failed-login list and the baseline on data that has them', () => {
+    expect(whole.authFailureEvents).toHaveLength(2);
+    expect(whole.baseline!.users).toHaveLength(3);
+    expect(whole.baseline!.newHosts).toHaveLength(3);
+  });
+
+  it('merges into the same baseline when a previous report is carried in', () => {
+    const previous = report(aggregate(messages.slice(0, 5)));
+    previous.baseline!.userHosts = [{ user: 'APP/app', hosts: ['10.9.9.9'], hostsTruncated: false }];
+    const expected = report(aggregate(messages), [], 50, previous);
+    expect(expected.baseline!.userHosts[0]).toEqual({ user: 'APP/app', hosts: ['10.9.9.9', '127.0.0.1'], hostsTruncated: false });
+    for (const k of [7, 20, 40]) {
+      expect(report(mergeAggregates(aggregate(messages.slice(k)), aggregate(messages.slice(0, k))), [], 50, previous)).toEqual(expected);
+    }
+  });
 
   it('knows every split point it tests', () => {
     expect(splits).toHaveLength(56);
@@ -482,6 +523,72 @@ describe('bounds', () => {
       addEvent(i % 2 ? a : b, audit(T0 + BigInt(i) * SECOND, 'msg.delete', 'TX', i + 1, { success: i % 100 !== 0, detail: `seq ${i}` }));
     }
     expect(report(mergeAggregates(a, b))).toEqual(r);
+  });
+
+  it('lists only the maxListed earliest failed logins while the count stays exact, whatever the slices', () => {
+    const limits: AggregateLimits = { ...DEFAULT_LIMITS, maxListed: 4 };
+    const failure = (i: number) => ev('SYS', T0 + BigInt(i % 7) * SECOND, { type: 'auth-failure', user: `u${i}`, host: null, name: null, reason: 'Authentication Failure' }, i + 1);
+    const s = emptyAggregate(limits);
+    for (let i = 99; i >= 0; i--) addEvent(s, failure(i));
+    const r = report(s);
+    expect(r.authFailures.total).toBe(100);
+    // Ties in time are ordered by stream and sequence.
+    expect(r.authFailureEvents!.map((f) => [f.time, f.user, f.seq])).toEqual(
+      [0, 7, 14, 21].map((i) => [formatInstant(T0), `u${i}`, i + 1]),
+    );
+    const a = emptyAggregate(limits);
+    const b = emptyAggregate(limits);
+    for (let i = 0; i < 100; i++) addEvent(i % 3 ? a : b, failure(i));
+    expect(report(mergeAggregates(a, b))).toEqual(r);
+    expect(report(mergeAggregates(b, a))).toEqual(r);
+  });
+
+  it('keeps the earliest login of each user from each host, across slices', () => {
+    const login = (seq: number, at: bigint, host: string | null, type: 'connect' | 'disconnect' = 'connect') =>
+      ev('SYS', at, type === 'connect'
+        ? { type, client: { account: 'APP', user: 'app', name: 'c', host, kind: 'Client' } }
+        : { type, client: { account: 'APP', user: 'app', name: 'c', host, kind: 'Client' }, durationNs: null, reason: 'Client Closed' }, seq);
+    const a = emptyAggregate();
+    addEvent(a, login(5, T0 + 5n * SECOND, '10.0.0.1'));
+    addEvent(a, login(6, T0 + 6n * SECOND, '10.0.0.2', 'disconnect'));
+    const b = emptyAggregate();
+    addEvent(b, login(1, T0 + SECOND, '10.0.0.1'));
+    addEvent(b, login(2, T0 + 2n * SECOND, null));
+    const merged = report(mergeAggregates(a, b));
+    expect(merged.baseline).toEqual({
+      users: ['APP/app'],
+      userHosts: [{ user: 'APP/app', hosts: ['10.0.0.1', '10.0.0.2'], hostsTruncated: false }],
+      truncated: false,
+      newHosts: [
+        { time: formatInstant(T0 + SECOND), user: 'APP/app', host: '10.0.0.1', stream: 'SYS', seq: 1 },
+        { time: formatInstant(T0 + 6n * SECOND), user: 'APP/app', host: '10.0.0.2', stream: 'SYS', seq: 6 },
+      ],
+    });
+    expect(report(mergeAggregates(b, a))).toEqual(merged);
+  });
+
+  it('bounds the baseline, keeping what it knew first, and says so', () => {
+    const limits = { maxUsers: 3, maxHostsPerUser: 2, maxListed: 2 };
+    const previous = {
+      users: ['APP/zed', 'APP/yan'],
+      userHosts: [{ user: 'APP/zed', hosts: ['10.0.0.9', '10.0.0.8'], hostsTruncated: false }],
+      truncated: false,
+      newHosts: [],
+    };
+    const logins = ['a', 'b', 'zed'].flatMap((user, i) =>
+      ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((host, j) => ({ ts: T0 + BigInt(i * 3 + j), stream: 'SYS', seq: i * 3 + j + 1, account: 'APP', user, host })),
+    );
+    const baseline = buildBaseline(previous, logins, false, limits);
+    expect(baseline.users).toEqual(['APP/a', 'APP/yan', 'APP/zed']);
+    expect(baseline.userHosts).toEqual([
+      { user: 'APP/a', hosts: ['10.0.0.1', '10.0.0.2'], hostsTruncated: true },
+      { user: 'APP/zed', hosts: ['10.0.0.8', '10.0.0.9'], hostsTruncated: true },
+    ]);
+    expect(baseline.truncated).toBe(true);
+    expect(baseline.newHosts.map((l) => `${l.user}@${l.host}`)).toEqual(['APP/a@10.0.0.1', 'APP/a@10.0.0.2']);
+    // Once cut, the baseline says so in every later report.
+    expect(buildBaseline(baseline, [], false, { ...limits, maxUsers: 100, maxHostsPerUser: 100 }).truncated).toBe(true);
+    expect(buildBaseline(null, [], false, limits)).toEqual({ users: [], userHosts: [], truncated: false, newHosts: [] });
   });
 
   it('keeps the unparseable list bounded and sorted, the count exact', () => {

@@ -88,6 +88,10 @@ describe('parseConfig', () => {
       signing: { kind: 'local', dir: './signing' },
       retentionYears: 7,
       report: { topN: 50, maxListed: 1000, consumerPrefix: 'sox-report', maxPeriodDays: 31 },
+      detection: {
+        bruteForce: { failures: 5, windowMinutes: 10 },
+        businessHours: { start: '07:00', end: '19:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] },
+      },
     });
   });
 
@@ -277,6 +281,41 @@ describe('parseConfig', () => {
       expect(err.message).not.toContain('hunter2');
       expect(String(err.stack)).not.toContain(SECRET);
     });
+  });
+});
+
+describe('the detection block', () => {
+  const withDetection = (detection: unknown) => ({ ...valid(), detection });
+
+  it('takes thresholds and business hours, filling in what is left out', () => {
+    const config = parseConfig(withDetection({ bruteForce: { failures: 3 }, businessHours: { start: '08:30', days: ['sat', 'sun'] } }));
+    expect(config.detection).toEqual({
+      bruteForce: { failures: 3, windowMinutes: 10 },
+      businessHours: { start: '08:30', end: '19:00', days: ['sat', 'sun'] },
+    });
+    expect(parseConfig(withDetection({ businessHours: { start: '00:00', end: '24:00' } })).detection.businessHours.end).toBe('24:00');
+  });
+
+  it('gives every configuration its own defaults', () => {
+    const a = parseConfig(valid());
+    a.detection.businessHours.days.push('sun');
+    expect(parseConfig(valid()).detection.businessHours.days).toEqual(['mon', 'tue', 'wed', 'thu', 'fri']);
+  });
+
+  it.each([
+    [{ businessHours: { start: '8:00' } }, 'detection.businessHours.start: must be a time of day such as "08:00" (24-hour HH:MM)'],
+    [{ businessHours: { end: '19:60' } }, 'detection.businessHours.end: must be a time of day such as "08:00" (24-hour HH:MM)'],
+    [{ businessHours: { start: '24:00' } }, 'detection.businessHours.start: must be a time of day such as "08:00" (24-hour HH:MM)'],
+    [{ businessHours: { start: '19:00', end: '07:00' } }, 'detection.businessHours.start: must be before end: business hours lie within one day'],
+    [{ businessHours: { days: ['monday'] } }, 'detection.businessHours.days[0]: must be one of mon, tue, wed, thu, fri, sat, sun'],
+    [{ businessHours: { days: ['mon', 'mon'] } }, 'detection.businessHours.days: must not name a day twice'],
+    [{ businessHours: { days: [] } }, 'detection.businessHours.days: must name at least one day (to treat no hour as off-hours, name every day from "00:00" to "24:00")'],
+    [{ bruteForce: { failures: 1 } }, 'detection.bruteForce.failures: must be at least 2 (one failed login is a typo)'],
+    [{ bruteForce: { windowMinutes: 0 } }, expect.stringMatching(/^detection\.bruteForce\.windowMinutes: /)],
+    [{ bruteForce: { windowMinutes: 2000 } }, 'detection.bruteForce.windowMinutes: must be at most 1440 (one day)'],
+    [{ rules: [] }, expect.stringMatching(/^detection: .*"rules"/)],
+  ])('refuses %j with a message naming the key', (detection, message) => {
+    expect(issues(parseError(withDetection(detection)))).toEqual([message]);
   });
 });
 

@@ -1,0 +1,97 @@
+import { DateTime } from 'luxon';
+import type { Detection, EvidenceRef, Severity } from '../../incidents/model.js';
+import { formatTime } from '../../render/format.js';
+import { parseInstant } from '../../time/nanos.js';
+import type { ReportV1 } from '../report-model.js';
+
+/** A detection carries the first evidence references; the report lists the rest. */
+export const MAX_DETECTION_EVIDENCE = 20;
+
+/** How a failed login without a user name is named, in subjects and summaries. */
+export const NO_USER_NAME = '(no user name)';
+
+/** The report's calendar day in its time zone: the day an incident belongs to. */
+export function reportDay(report: ReportV1): string {
+  if (report.period.kind === 'daily' && report.period.date) return report.period.date;
+  const from = parseInstant(report.period.from);
+  const local = DateTime.fromMillis(from === null ? Date.parse(report.period.from) : Number(from / 1_000_000n), { zone: report.period.timezone });
+  return local.toISODate() ?? report.period.from.slice(0, 10);
+}
+
+/** An instant as the documents show it, in the report's time zone. */
+export function shownTime(report: ReportV1, iso: string): string {
+  return formatTime(iso, report.period.timezone);
+}
+
+/**
+ * A name chosen by whoever connected, made safe for a one-line summary and an incident subject: control
+ * characters (a header injection, a line break) are shown escaped, and a very long name is cut.
+ */
+export function shownName(name: string, max = 120): string {
+  const escaped = name.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const trimmed = escaped.trim() === '' ? JSON.stringify(name) : escaped;
+  return trimmed.length > max ? `${trimmed.slice(0, max - 1)}…` : trimmed;
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** The first items of a list in a sentence, saying how many more there are. */
+export function someOf(items: string[], shown = 5): string {
+  const head = items.slice(0, shown).join(', ');
+  return items.length > shown ? `${head} and ${items.length - shown} more` : head;
+}
+
+/** Evidence references without duplicates, in the order given, at most MAX_DETECTION_EVIDENCE. */
+export function boundedEvidence(refs: Iterable<EvidenceRef>): EvidenceRef[] {
+  const seen = new Set<string>();
+  const out: EvidenceRef[] = [];
+  for (const ref of refs) {
+    const key = `${ref.stream}\u0000${ref.seq}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ stream: ref.stream, seq: ref.seq });
+    if (out.length === MAX_DETECTION_EVIDENCE) break;
+  }
+  return out;
+}
+
+/** Builds a detection dated to the report's day, its subject and summary safe for the incident record. */
+export function detection(
+  report: ReportV1,
+  fields: { rule: string; severity: Severity; subject: string; summary: string; at: string; evidence: Iterable<EvidenceRef> },
+): Detection {
+  return {
+    rule: fields.rule,
+    severity: fields.severity,
+    subject: shownName(fields.subject, 500),
+    summary: fields.summary.length > 2000 ? `${fields.summary.slice(0, 1999)}…` : fields.summary,
+    day: reportDay(report),
+    at: fields.at,
+    evidence: boundedEvidence(fields.evidence),
+  };
+}
+
+/** The stream a JetStream change is about: targets are "STREAM" or "STREAM/CONSUMER". */
+export function targetStream(target: string): string {
+  const slash = target.indexOf('/');
+  return slash < 0 ? target : target.slice(0, slash);
+}
+
+/** Who made a change, as far as the server says: nats-server before 2.10.10 names only the account. */
+export function actorOf(change: { account: string; user: string | null }): string {
+  return change.user === null ? `${change.account} (user not recorded)` : `${change.account}/${change.user}`;
+}
+
+/** Groups items by key, keeping the order of first appearance. */
+export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}

@@ -1,0 +1,33 @@
+import type { Config, DetectionConfig } from '../../config/schema.js';
+import type { Detection } from '../../incidents/model.js';
+import type { ReportV1 } from '../report-model.js';
+
+/** What the rules read besides the report itself; everything is gathered by the pipeline, the rules stay pure. */
+export interface DetectionContext {
+  /** The report of the period before (null on the first day): its baseline says who and which hosts are known. */
+  previous: ReportV1 | null;
+  /** The configuration's `detection` block. */
+  thresholds: DetectionConfig;
+  /** The configured streams of kind system-events and advisories: the audit record itself. */
+  auditStreams: string[];
+  /** The configured IANA time zone: business hours are wall-clock hours there. */
+  timezone: string;
+  /** Capture streams whose current settings are weaker than provision's spec (planStream's drift findings). */
+  driftFindings?: { stream: string; findings: string[] }[];
+}
+
+/** One detection rule: a pure function of the report and its context. */
+export interface DetectionRule {
+  id: string;
+  detect(report: ReportV1, context: DetectionContext): Detection[];
+}
+
+/** The context the configuration gives: its time zone, thresholds and audit streams. */
+export function detectionContext(
+  config: Pick<Config, 'timezone' | 'detection' | 'sources'>,
+  previous: ReportV1 | null,
+  driftFindings?: { stream: string; findings: string[] }[],
+): DetectionContext {
+  const auditStreams = config.sources.flatMap((s) => s.streams.filter((r) => r.kind === 'system-events' || r.kind === 'advisories').map((r) => r.stream));
+  return { previous, thresholds: config.detection, auditStreams, timezone: config.timezone, ...(driftFindings ? { driftFindings } : {}) };
+}
