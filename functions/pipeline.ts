@@ -16,6 +16,10 @@ import { buildViewModel, type Branding, type ViewModel } from './render/view-mod
 import { replayAndAggregate } from './replay-aggregate.js';
 import { evaluateControls } from './analysis/controls/catalogue.js';
 import { archiveLockState, previousDaily } from './control-inputs.js';
+import { detect } from './analysis/detection/detect.js';
+import { detectionContext } from './analysis/detection/context.js';
+import type { AlertPort } from './incidents/alerts.js';
+import { recordIncidents } from './incidents/run-incidents.js';
 import { findPreviousManifest } from './seal/chain.js';
 import { keyFile, keyPathOf, manifestBytes, MANIFEST_SIG, sha256 } from './seal/manifest.js';
 import { addSignaturePlaceholder, signPdf } from './seal/pdf-signature.js';
@@ -33,6 +37,8 @@ export interface Ports {
   branding: Branding;
   /** Where the email goes; null when the configuration asks for none. */
   mailer: Mailer | null;
+  /** Where newly opened incidents are announced besides the configured NATS subject (stderr, SNS); null: nowhere else. */
+  alerts?: AlertPort | null;
   /** A mailer with a size limit (SES): larger emails carry a time-limited link to the archived PDF instead. */
   mailLimit?: { maxBytes: number; pdfLink(pdfPath: string): Promise<PdfLink> };
   now(): Nanos;
@@ -85,19 +91,23 @@ export async function runReport(config: Config, period: Period, ports: Ports, op
     report = JSON.parse(new TextDecoder().decode(reportJson)) as ReportV1;
   } else {
     const { state, streams, streamPlans } = await replayAndAggregate(config, period, ports);
-    report = buildReport(period, streams, state, ports.now(), { topN: config.report.topN });
     const { previous, previousBundle } = await previousDaily(ports.archive, period);
+    report = buildReport(period, streams, state, ports.now(), { topN: config.report.topN }, previous);
+    const now = new Date(millisFromNanos(ports.now()));
+    const driftFindings = (streamPlans ?? []).filter((p) => p.action === 'drift').map((p) => ({ stream: p.stream, findings: p.findings }));
+    const detections = detect(report, detectionContext(config, previous, driftFindings));
+    const incidents = await recordIncidents(config, ports, detections, period, now);
+    report.incidents = incidents.report;
     report.controls = evaluateControls({
       report,
       streams: config.sources.flatMap((s) => s.streams.map((r) => ({ source: s.name, stream: r.stream, kind: r.kind, quiet: r.quiet }))),
       previous,
       streamPlans,
       previousBundle,
-      archiveLock: await archiveLockState(ports.archive, period, new Date(millisFromNanos(ports.now()))),
+      archiveLock: await archiveLockState(ports.archive, period, now),
       mirrors: null,
-      // The incident record arrives with the detection rules; until then the controls that read it say so.
-      incidents: null,
-      incidentDeadlineDays: 7,
+      incidents: incidents.states,
+      incidentDeadlineDays: config.incidents.deadlineDays,
     });
     reportJson = new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`);
   }

@@ -3,6 +3,7 @@ import { openArchive } from '../archive/index.js';
 import type { Config } from '../config/schema.js';
 import { outboxMailer } from '../deliver/outbox.js';
 import { InputError } from '../errors.js';
+import { stderrAlerts } from '../incidents/alerts.js';
 import type { Ports } from '../pipeline.js';
 import { loadTemplates } from '../render/templates.js';
 import type { Branding } from '../render/view-model.js';
@@ -46,6 +47,7 @@ export async function terminalPorts(
     templates: await loadTemplates({ operatorDir: config.templates ?? null }),
     branding: await loadBranding(config),
     mailer: outbox ? outboxMailer(outbox) : null,
+    alerts: stderrAlerts(),
     now: nowNanos,
     log: options.log,
   };

@@ -151,6 +151,14 @@ export const configSchema = z
       }),
     ])
     .default({ kind: 'local', dir: './signing' }),
+  incidents: z
+    .strictObject({
+      /** NATS subject each newly opened incident is published to, once (in the first source's account). */
+      alertSubject: z.string().regex(/^[^\s*>]+$/, 'must be a NATS subject without wildcards').optional(),
+      /** An incident must be resolved within this many days, or the incident-deadline control fails. */
+      deadlineDays: z.number().int().min(1).max(365).default(7),
+    })
+    .default({ deadlineDays: 7 }),
   /** Years an archived bundle stays locked after its period ends (S3 Object Lock, COMPLIANCE). */
   retentionYears: z.number().int().min(1).max(100).default(7),
   /** A folder of Handlebars templates that replace the built-in ones of the same name. */

@@ -2,6 +2,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 
@@ -12,6 +13,7 @@ export interface AwsClients {
   ssm: SSMClient;
   secrets: SecretsManagerClient;
   ses: SESv2Client;
+  sns: SNSClient;
 }
 
 let shared: AwsClients | undefined;
@@ -27,6 +29,7 @@ export function sharedAwsClients(tracer: Tracer): AwsClients {
     ssm: tracer.captureAWSv3Client(new SSMClient({})),
     secrets: tracer.captureAWSv3Client(new SecretsManagerClient({})),
     ses: tracer.captureAWSv3Client(new SESv2Client({})),
+    sns: tracer.captureAWSv3Client(new SNSClient({})),
   };
   return shared;
 }

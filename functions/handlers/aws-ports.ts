@@ -3,6 +3,7 @@ import { openArchive, parseS3Location } from '../archive/index.js';
 import { loadBranding } from '../cli/ports.js';
 import type { Config } from '../config/schema.js';
 import { sesMailer } from '../deliver/ses.js';
+import { snsAlerts } from '../incidents/sns-alerts.js';
 import { archivedPdfLink, checkMaxBytes, MAX_PDF_LINK_SECONDS, SES_V2_MAX_BYTES, type PdfLink } from '../deliver/size-limit.js';
 import { InputError } from '../errors.js';
 import type { Ports } from '../pipeline.js';
@@ -38,6 +39,7 @@ export async function awsPorts(env: Environment, clients: AwsClients, log: Handl
   const inTask = (file: string) => path.resolve(taskRoot, file);
   const logo = config.branding.logo;
   const configurationSet = nonEmpty(env[ENV.sesConfigurationSet]);
+  const topicArn = nonEmpty(env[ENV.alertTopicArn]);
   const now = options.now ?? Date.now;
   return {
     archive,
@@ -48,6 +50,7 @@ export async function awsPorts(env: Environment, clients: AwsClients, log: Handl
     mailer: config.email
       ? sesMailer({ client: clients.ses, ...(configurationSet ? { configurationSet } : {}), ...(options.emailTags ? { tags: options.emailTags } : {}) })
       : null,
+    alerts: topicArn ? snsAlerts(clients.sns, topicArn) : null,
     mailLimit: {
       maxBytes: emailMaxBytes(env),
       pdfLink: (pdfPath) => pdfLinkFor(clients, archiveLocation(env, config), pdfPath, new Date(now())),

@@ -14,7 +14,7 @@ export const METRIC = {
   eventsReplayed: 'EventsReplayed',
   /** Controls whose status is `fail`. */
   controlsFailed: 'ControlsFailed',
-  /** Incidents of the report with status `open`. */
+  /** Incidents whose evidence lies in the report's period (detected by this run or an earlier one of it). */
   incidentsOpened: 'IncidentsOpened',
   /** Wall time of the invocation, from its start to its result or failure. */
   durationSeconds: 'DurationSeconds',
@@ -42,7 +42,7 @@ export function recordReport(metrics: Metrics, report: ReportV1 | undefined, arc
   // A run that found its bundle archived read nothing: zero events, and its findings were counted when it was made.
   const events = report ? report.streams.reduce((sum, s) => sum + s.messages, 0) : 0;
   const failed = report ? report.controls.filter((c) => c.status === 'fail').length : 0;
-  const opened = report ? report.incidents.filter((i) => i.status === 'open').length : 0;
+  const opened = report ? report.incidents.filter((i) => i.openedInPeriod).length : 0;
   metrics.addMetric(METRIC.eventsReplayed, MetricUnit.Count, events);
   metrics.addMetric(METRIC.controlsFailed, MetricUnit.Count, failed);
   metrics.addMetric(METRIC.incidentsOpened, MetricUnit.Count, opened);

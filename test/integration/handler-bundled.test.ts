@@ -181,7 +181,10 @@ describe('the bundled handlers, each from an empty folder', () => {
     const metrics = lines.filter((l) => '_aws' in l);
     expect(metrics.map((m) => m.BundlesArchived)).toEqual([1, 0]);
     const report = JSON.parse(bundle('report.json').toString('utf8')) as ReportV1;
-    expect(metrics[0]).toMatchObject({ EventsReplayed: report.streams.reduce((n, s) => n + s.messages, 0), ControlsFailed: report.controls.filter((c) => c.status === 'fail').length, IncidentsOpened: 0 });
+    expect(metrics[0]).toMatchObject({ EventsReplayed: report.streams.reduce((n, s) => n + s.messages, 0), ControlsFailed: report.controls.filter((c) => c.status === 'fail').length, IncidentsOpened: report.incidents.filter((i) => i.openedInPeriod).length });
+    expect(report.incidents.filter((i) => i.openedInPeriod).map((i) => i.rule)).toEqual(expect.arrayContaining(['message-deleted', 'stream-purged', 'audit-stream-attempt']));
+    // Each newly opened incident (all of them, on this fresh server) was announced once on the alert topic, the retry announced none.
+    expect(output.calls.filter((c) => c.command === 'Publish')).toHaveLength(report.incidents.length);
     for (const secret of [bed.hub.passwords.audit, bed.hub.passwords.app]) expect(output.stdout + output.stderr).not.toContain(secret);
   }, 60_000);
 

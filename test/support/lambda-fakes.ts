@@ -5,6 +5,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
@@ -44,7 +45,7 @@ export function testObservability(): Observability {
 
 export interface MockedClients {
   clients: AwsClients;
-  mocks: { s3: AwsStub<any, any, any>; kms: AwsStub<any, any, any>; ssm: AwsStub<any, any, any>; secrets: AwsStub<any, any, any>; ses: AwsStub<any, any, any> };
+  mocks: { s3: AwsStub<any, any, any>; kms: AwsStub<any, any, any>; ssm: AwsStub<any, any, any>; secrets: AwsStub<any, any, any>; ses: AwsStub<any, any, any>; sns: AwsStub<any, any, any> };
   /** Every command any client was sent. */
   calls(): number;
   restore(): void;
@@ -58,6 +59,7 @@ export function mockedClients(): MockedClients {
     ssm: new SSMClient(REGION),
     secrets: new SecretsManagerClient(REGION),
     ses: new SESv2Client(REGION),
+    sns: new SNSClient(REGION),
   };
   const mocks = {
     s3: mockClient(clients.s3),
@@ -65,6 +67,7 @@ export function mockedClients(): MockedClients {
     ssm: mockClient(clients.ssm),
     secrets: mockClient(clients.secrets),
     ses: mockClient(clients.ses),
+    sns: mockClient(clients.sns),
   };
   return {
     clients,

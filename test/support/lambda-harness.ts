@@ -156,6 +156,14 @@ const secretsmanager: Operations = {
   },
 };
 
+let published = 0;
+const sns: Operations = {
+  async Publish() {
+    published += 1;
+    return { MessageId: `alert-${published}` };
+  },
+};
+
 /** `PutObjectCommand` → `PutObject`; esbuild may have suffixed a class name with a number to keep it unique. */
 function operationOf(command: object): string {
   return command.constructor.name.replace(/Command\d*$/, '');
@@ -186,6 +194,7 @@ mockService('s3', clients.s3, s3);
 mockService('kms', clients.kms, kms);
 mockService('ssm', clients.ssm, ssm);
 mockService('secretsmanager', clients.secrets, secretsmanager);
+mockService('sns', clients.sns, sns);
 // clients.ses stays real: AWS_ENDPOINT_URL_SESV2 points it at the emulator.
 
 const outcomes: InvocationOutcome[] = [];

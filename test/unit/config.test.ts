@@ -87,6 +87,7 @@ describe('parseConfig', () => {
       branding: { title: 'NATS SOX control report', accent: '#1f5f8b' },
       signing: { kind: 'local', dir: './signing' },
       retentionYears: 7,
+      incidents: { deadlineDays: 7 },
       report: { topN: 50, maxListed: 1000, consumerPrefix: 'sox-report', maxPeriodDays: 31 },
       detection: {
         bruteForce: { failures: 5, windowMinutes: 10 },

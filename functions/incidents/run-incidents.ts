@@ -1,0 +1,81 @@
+import type { ControlInputs } from '../analysis/controls/inputs.js';
+import type { ReportIncident } from '../analysis/report-model.js';
+import type { Period } from '../config/period.js';
+import type { Config } from '../config/schema.js';
+import { errorMessage } from '../errors.js';
+import type { Ports } from '../pipeline.js';
+import { natsAlerts, type AlertPort } from './alerts.js';
+import { incidentsForReport } from './in-report.js';
+import { ageDays, type Detection } from './model.js';
+import { recordDetections } from './record.js';
+import { describeIncidentStreamPlan, ensureIncidentStream, incidentLog, readIncidents } from './stream.js';
+
+export interface IncidentOutcome {
+  /** What report.json shows. */
+  report: ReportIncident[];
+  /** What the controls read; null when the record could not be read (they say so). */
+  states: ControlInputs['incidents'];
+}
+
+/**
+ * Records the period's detections in the incident stream of the first (audit) source, alerts each newly opened
+ * incident once, and reads the record back. A record that cannot be reached does not stop the report: the
+ * controls that read it warn that it could not be read, and the log says why.
+ */
+export async function recordIncidents(
+  config: Config,
+  ports: Pick<Ports, 'connect' | 'log' | 'alerts'>,
+  detections: Detection[],
+  period: Period,
+  now: Date,
+): Promise<IncidentOutcome> {
+  const source = config.sources[0]!;
+  let nc;
+  try {
+    nc = await ports.connect(source);
+  } catch (err) {
+    ports.log(`incident record: cannot connect (${errorMessage(err)}); ${detections.length} detections not recorded`);
+    return { report: [], states: null };
+  }
+  try {
+    const log = await incidentLog(nc, { consumerPrefix: config.report.consumerPrefix });
+    const ensured = await ensureIncidentStream(log.jsm);
+    if (ensured.created || ensured.plan.action !== 'ok') ports.log(`incident record: ${describeIncidentStreamPlan(ensured)}`);
+    const alerts = combined([
+      ...(config.incidents.alertSubject ? [natsAlerts(nc, config.incidents.alertSubject)] : []),
+      ...(ports.alerts ? [ports.alerts] : []),
+    ]);
+    const recorded = await recordDetections(log, detections, alerts);
+    ports.log(`incidents: ${recorded.opened.length} opened, ${recorded.alreadyOpen.length} already recorded`);
+    for (const failure of recorded.alertFailures) ports.log(`ALERT NOT DELIVERED for ${failure.id}: ${failure.error}`);
+    const derived = await readIncidents(log);
+    if (derived === null) return { report: [], states: null };
+    for (const anomaly of derived.anomalies) ports.log(`incident record anomaly at seq ${anomaly.seq}: ${anomaly.detail}`);
+    return {
+      report: incidentsForReport(derived, period, now),
+      states: [...derived.incidents.values()].map((s) => ({ id: s.id, rule: s.rule, status: s.status, ageDays: ageDays(s, now) })),
+    };
+  } catch (err) {
+    ports.log(`incident record: ${errorMessage(err)}; the controls that read it will say so`);
+    return { report: [], states: null };
+  } finally {
+    await nc.close().catch(() => undefined);
+  }
+}
+
+/** Every adapter hears every alert; one that fails does not keep the others from it. */
+function combined(ports: AlertPort[]): AlertPort {
+  return {
+    async incidentOpened(incident) {
+      const failures: string[] = [];
+      for (const port of ports) {
+        try {
+          await port.incidentOpened(incident);
+        } catch (err) {
+          failures.push(errorMessage(err));
+        }
+      }
+      if (failures.length) throw new Error(failures.join('; '));
+    },
+  };
+}
