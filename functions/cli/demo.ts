@@ -17,6 +17,10 @@ import { verifyArchive } from '../archive/verify.js';
 import { dailyPeriod } from '../config/period.js';
 import { LOCAL_CERT_FILE } from '../seal/local-signer.js';
 import { keyPathOf } from '../seal/manifest.js';
+import { connectionIdentity } from '../incidents/identity.js';
+import { incidentLog, resolve } from '../incidents/stream.js';
+import type { Config } from '../config/schema.js';
+import type { Ports } from '../pipeline.js';
 import { reportError } from './exit.js';
 import { formatVerifyReport } from './verify.js';
 import { terminalPorts } from './ports.js';
@@ -96,6 +100,8 @@ export async function demoCommand(opts: { dir: string }): Promise<number> {
     out(`manifest:    ${result.manifest}`);
     out(`email:       ${result.email ?? '(none)'}`);
 
+    await showIncidentFlow(config, configFile, period, result.report!, ports, out);
+
     // Two nightly reports of the days before (nothing happened on them: the server is new) start the daily chain.
     out('\ndaily reports of the two days before (empty days still get a bundle, so the chain has no holes):');
     const today = DateTime.now().setZone(config.timezone);
@@ -119,6 +125,36 @@ export async function demoCommand(opts: { dir: string }): Promise<number> {
   } finally {
     await stopHub?.();
   }
+}
+
+/** The incidents the report opened, one resolved as a security officer would, and the next report showing it. */
+async function showIncidentFlow(config: Config, configFile: string, period: Period, report: ReportV1, ports: Ports, out: (line?: string) => void): Promise<void> {
+  out('\nincidents opened (each was alerted once, on stderr here; on AWS through SNS):');
+  for (const i of report.incidents) out(`  ${i.id}  ${i.severity.toUpperCase()}  ${i.rule}: ${i.subject ?? ''}`);
+  const incident = report.incidents.find((i) => i.rule === 'unknown-user') ?? report.incidents[0];
+  if (!incident) return;
+  const audit = config.sources[0]!;
+  const note = 'mallory is the penetration-test account; the test was scheduled (ticket SEC-123)';
+  const nc = await connectSource(audit.name, audit.nats);
+  try {
+    const log = await incidentLog(nc, { consumerPrefix: config.report.consumerPrefix });
+    const identity = await connectionIdentity(nc, { source: audit.name, account: audit.account, user: audit.nats.user });
+    await resolve(log, incident.id, { identity, name: 'Demo Security Officer' }, note);
+  } finally {
+    await nc.close();
+  }
+  out(`\nresolved ${incident.id}, as a security officer does with:`);
+  out(`  npx sox-report incidents list --open --config ${configFile}`);
+  out(`  npx sox-report incidents resolve ${incident.id} --config ${configFile} --by "Demo Security Officer" --note "${note}"`);
+  // Whole milliseconds: end one later, and wait it out, so the resolution just stored lies inside the period.
+  const next: Period = { from: period.to, to: nowNanos() + 1_000_000n, timezone: config.timezone, kind: 'adhoc' };
+  await new Promise((r) => setTimeout(r, 5));
+  const followUp = await runReport(config, next, ports);
+  out('the report of the period after it shows the resolution:');
+  for (const i of followUp.report!.incidents.filter((x) => x.resolvedInPeriod)) {
+    out(`  ${i.id} resolved by ${i.resolved?.by}: ${i.resolved?.note}`);
+  }
+  out(`  ${followUp.reportPdf}`);
 }
 
 function secret(): string {

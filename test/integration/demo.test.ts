@@ -33,7 +33,7 @@ describe('sox-report demo: the whole flow from an empty folder', () => {
       expect((await readFile(printed(label))).length).toBeGreaterThan(100);
     }
     expect(printed('report.pdf').startsWith(path.join(dir, 'demo', 'reports', 'adhoc'))).toBe(true);
-    expect(await readdir(path.join(dir, 'demo', 'outbox'))).toHaveLength(3);
+    expect(await readdir(path.join(dir, 'demo', 'outbox'))).toHaveLength(4);
   });
 
   it('reports the activity it generated', () => {
@@ -43,9 +43,17 @@ describe('sox-report demo: the whole flow from an empty folder', () => {
     expect(stdout).toMatch(/control no-tampering-attempts: FAIL 2 attempts against the audit record/);
   });
 
+  it('shows the incidents the activity opened, resolves one, and the next report shows who resolved it and why', () => {
+    for (const rule of ['unknown-user: mallory', 'message-deleted: TRANSACTIONS', 'stream-purged: TRANSACTIONS', 'audit-stream-attempt: SYS_EVENTS', 'gap: TRANSACTIONS']) {
+      expect(stdout).toMatch(new RegExp(`^ {2}INC-\\d{8}-[a-z-]+-[0-9a-f]{8} {2}[A-Z]+ {2}${rule}$`, 'm'));
+    }
+    expect(stdout).toMatch(/npx sox-report incidents resolve INC-\d{8}-unknown-user-[0-9a-f]{8} --config .* --by "Demo Security Officer" --note/);
+    expect(stdout).toMatch(/^ {2}INC-\d{8}-unknown-user-[0-9a-f]{8} resolved by Demo Security Officer \(AUDIT\/audit\): mallory is the penetration-test account/m);
+  });
+
   it('ends by verifying the archive, every bundle OK', () => {
     expect(stdout).toMatch(/^ {2}\d{4}-\d{2}-\d{2} {2}OK$/m);
-    expect(stdout).toContain('3 bundles, 2 days verified, 1 ad-hoc verified, 0 failed, 0 missing');
+    expect(stdout).toContain('4 bundles, 2 days verified, 2 ad-hoc verified, 0 failed, 0 missing');
   });
 
   it('prints openssl and pdfsig commands that verify it without this software', async () => {

@@ -14,6 +14,8 @@ import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
 import { runReport, type Ports, type RunResult } from '../../functions/pipeline.js';
 import { verifyArchive } from '../../functions/archive/verify.js';
 import { CONTROLS } from '../../functions/analysis/controls/catalogue.js';
+import { connectionIdentity } from '../../functions/incidents/identity.js';
+import { incidentLog, resolve } from '../../functions/incidents/stream.js';
 import { localArchive } from '../../functions/archive/local.js';
 import { connectSource } from '../../functions/source/connect.js';
 import { provisionSource } from '../../functions/source/provision.js';
@@ -168,6 +170,34 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
     // The eleven of the scenario, and the incident stream the first report created in the audit account.
     expect(again.report!.jetstreamSummary.changes).toBe(12);
     expect(again.report!.jetstreamChanges.filter((c) => c.target === 'INCIDENTS').map((c) => c.operation)).toEqual(['stream.create']);
+  });
+
+  it('records the incidents it detects, and the next report shows one resolved with who and why', async () => {
+    const unknown = report.incidents.find((i) => i.rule === 'unknown-user')!;
+    expect(unknown).toMatchObject({ status: 'open', subject: 'mallory', openedInPeriod: true, resolved: null });
+    expect(report.incidents.map((i) => i.rule)).toEqual(expect.arrayContaining(['message-deleted', 'stream-purged', 'audit-stream-attempt', 'gap']));
+
+    const audit = bed.config.sources[0]!;
+    const nc = await connectSource(audit.name, audit.nats);
+    const log = await incidentLog(nc, { consumerPrefix: bed.config.report.consumerPrefix });
+    const identity = await connectionIdentity(nc, { source: audit.name, account: audit.account, user: audit.nats.user });
+    await resolve(log, unknown.id, { identity, name: 'Jane Roe' }, 'mallory is the penetration-test account');
+    await nc.close();
+
+    // nowNanos() is whole milliseconds: end a millisecond later (and wait it out) so the resolution, stored just now, is inside.
+    const next: Period = { from: period.to, to: nowNanos() + 1_000_000n, timezone: 'UTC', kind: 'adhoc' };
+    await new Promise((r) => setTimeout(r, 5));
+    const after = (await runReport(bed.config, next, await ports(bed, path.join(bed.dir, 'reports-next')))).report!;
+    expect(after.incidents.find((i) => i.id === unknown.id)).toMatchObject({
+      status: 'resolved',
+      openedInPeriod: false,
+      resolvedInPeriod: true,
+      resolved: { by: `Jane Roe (AUDIT/audit${attributed ? '' : ' (from configuration)'})`, note: 'mallory is the penetration-test account' },
+    });
+    // The others stay open, listed with their age, until someone resolves them; nothing was opened twice.
+    const stillOpen = after.incidents.filter((i) => i.status === 'open').map((i) => i.id);
+    expect(stillOpen).toEqual(expect.arrayContaining(report.incidents.filter((i) => i.id !== unknown.id).map((i) => i.id)));
+    expect(after.controls.find((c) => c.id === 'incident-deadline')!.status).toBe('pass');
   });
 
   it('seals a bundle that verify accepts, with a PDF signature pdfsig calls valid', async () => {
