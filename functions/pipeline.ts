@@ -15,6 +15,7 @@ import type { Templates } from './render/templates.js';
 import { buildViewModel, type Branding, type ViewModel } from './render/view-model.js';
 import { replayAndAggregate } from './replay-aggregate.js';
 import { evaluateControls } from './analysis/controls/catalogue.js';
+import { withoutCarriedGaps } from './analysis/carried-gaps.js';
 import { archiveLockState, previousDaily } from './control-inputs.js';
 import { detect } from './analysis/detection/detect.js';
 import { detectionContext } from './analysis/detection/context.js';
@@ -90,8 +91,10 @@ export async function runReport(config: Config, period: Period, ports: Ports, op
     reportJson = stored.json;
     report = JSON.parse(new TextDecoder().decode(reportJson)) as ReportV1;
   } else {
-    const { state, streams, streamPlans } = await replayAndAggregate(config, period, ports);
+    const replayed = await replayAndAggregate(config, period, ports);
+    const { state, streamPlans } = replayed;
     const { previous, previousBundle } = await previousDaily(ports.archive, period);
+    const streams = withoutCarriedGaps(replayed.streams, previous);
     report = buildReport(period, streams, state, ports.now(), { topN: config.report.topN }, previous);
     const now = new Date(millisFromNanos(ports.now()));
     const driftFindings = (streamPlans ?? []).filter((p) => p.action === 'drift').map((p) => ({ stream: p.stream, findings: p.findings }));

@@ -1,3 +1,4 @@
+import { accountedThrough } from '../carried-gaps.js';
 import type { ControlInputs } from './inputs.js';
 import type { Verdict } from './verdict.js';
 import { plural, ranges } from './verdict.js';
@@ -18,11 +19,12 @@ export function auditCompleteness({ report, previous }: ControlInputs): Verdict 
     if (s.gaps.length) problems.push(`${s.stream}: ${plural(s.missing, 'message')} missing (seq ${ranges(s.gaps)})`);
     const before = previous?.streams.find((p) => p.source === s.source && p.stream === s.stream);
     const start = Math.min(s.firstSeq ?? Infinity, ...s.gaps.map(([from]) => from));
-    if (before?.lastSeq != null && Number.isFinite(start)) {
-      const expected = before.lastSeq + 1;
+    const through = before ? accountedThrough(before) : null;
+    if (through !== null && Number.isFinite(start)) {
+      const expected = through + 1;
       continued += 1;
-      if (start > expected) problems.push(`${s.stream}: seq ${expected}-${start - 1} were removed between the previous report (ended at ${before.lastSeq}) and this one`);
-      if (start < expected) notes.push(`${s.stream}: starts at seq ${start}, before the previous report's last (${before.lastSeq}): the periods overlap`);
+      if (start > expected) problems.push(`${s.stream}: seq ${expected}-${start - 1} were removed between the previous report (ended at ${through}) and this one`);
+      if (start < expected) notes.push(`${s.stream}: starts at seq ${start}, before the previous report's last (${through}): the periods overlap`);
     }
   }
   if (problems.length) return { status: 'fail', detail: `messages were removed from the audit record: ${problems.join('; ')}` };
