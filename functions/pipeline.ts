@@ -15,7 +15,7 @@ import type { Templates } from './render/templates.js';
 import { buildViewModel, type Branding, type ViewModel } from './render/view-model.js';
 import { replayAndAggregate } from './replay-aggregate.js';
 import { evaluateControls } from './analysis/controls/catalogue.js';
-import { withoutCarriedGaps } from './analysis/carried-gaps.js';
+import { accountedThrough, withoutCarriedGaps } from './analysis/carried-gaps.js';
 import { archiveLockState, previousDaily } from './control-inputs.js';
 import { detect } from './analysis/detection/detect.js';
 import { detectionContext } from './analysis/detection/context.js';
@@ -108,7 +108,13 @@ export async function runReport(config: Config, period: Period, ports: Ports, op
       streamPlans,
       previousBundle,
       archiveLock: await archiveLockState(ports.archive, period, now),
-      mirrors: null,
+      // A mirror is in sync when it holds everything up to the period's last message (later traffic may still be in flight).
+      mirrors: config.mirrors.length
+        ? replayed.mirrors.map((m) => {
+            const through = Math.max(0, ...streams.filter((s) => s.stream === m.stream).map((s) => accountedThrough(s) ?? 0));
+            return { ...m, lag: m.lastSeq === null ? null : Math.max(0, through - m.lastSeq) };
+          })
+        : null,
       incidents: incidents.states,
       incidentDeadlineDays: config.incidents.deadlineDays,
     });

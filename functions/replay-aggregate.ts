@@ -5,6 +5,7 @@ import type { Config } from './config/schema.js';
 import type { RawMessage } from './events/types.js';
 import type { Ports } from './pipeline.js';
 import type { StreamPlanSummary } from './analysis/controls/inputs.js';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { errorMessage } from './errors.js';
 import { provisionSource } from './source/provision.js';
 import { replayStream } from './source/replay.js';
@@ -15,11 +16,13 @@ export async function replayAndAggregate(
   period: Period,
   ports: Pick<Ports, 'connect' | 'log'>,
   onMessage?: (raw: RawMessage) => void,
-): Promise<{ state: AggregateState; streams: StreamCompleteness[]; streamPlans: StreamPlanSummary[] | null }> {
+): Promise<{ state: AggregateState; streams: StreamCompleteness[]; streamPlans: StreamPlanSummary[] | null; mirrors: MirrorState[] }> {
   const state = emptyAggregate({ ...DEFAULT_LIMITS, maxListed: config.report.maxListed });
   const parseOptions = { ownConsumerPrefix: `${config.report.consumerPrefix}_` };
   const streams: StreamCompleteness[] = [];
   let streamPlans: StreamPlanSummary[] | null = [];
+  const originalLastSeq = new Map<string, number | null>();
+  const mirrorLastSeq = new Map<string, number | null>();
   for (const source of config.sources) {
     const nc = await ports.connect(source);
     try {
@@ -37,6 +40,14 @@ export async function replayAndAggregate(
         );
         ports.log(`${source.name}/${ref.stream}: ${completeness.messages} messages, ${completeness.missing} missing`);
         streams.push(completeness);
+      }
+      // Mirrors are compared with what their originals hold right after the replay: both read within moments.
+      const jsm = config.mirrors.length ? await jetstreamManager(nc) : null;
+      for (const ref of source.streams) {
+        if (jsm && config.mirrors.some((m) => m.of === ref.stream)) originalLastSeq.set(ref.stream, await lastSeq(jsm, ref.stream));
+      }
+      for (const mirror of config.mirrors.filter((m) => m.source === source.name)) {
+        mirrorLastSeq.set(mirror.stream, jsm ? await lastSeq(jsm, mirror.stream) : null);
       }
       // The capture streams as they are now, against their tamper-resistant spec; nothing is changed (dry run).
       try {
@@ -59,5 +70,27 @@ export async function replayAndAggregate(
     }
   }
 
-  return { state, streams, streamPlans };
+  const mirrors = config.mirrors.map((m) => {
+    const copy = mirrorLastSeq.get(m.stream) ?? null;
+    const original = originalLastSeq.get(m.of) ?? null;
+    // Lag against the original right now; the pipeline judges the mirror against the period's last message.
+    return { stream: m.of, mirror: m.stream, lastSeq: copy, lag: copy === null || original === null ? null : Math.max(0, original - copy) };
+  });
+  return { state, streams, streamPlans, mirrors };
+}
+
+export interface MirrorState {
+  stream: string;
+  mirror: string;
+  /** null when the mirror does not exist (or cannot be read). */
+  lastSeq: number | null;
+  lag: number | null;
+}
+
+async function lastSeq(jsm: JetStreamManager, stream: string): Promise<number | null> {
+  try {
+    return (await jsm.streams.info(stream)).state.last_seq;
+  } catch {
+    return null;
+  }
 }

@@ -151,6 +151,19 @@ export const configSchema = z
       }),
     ])
     .default({ kind: 'local', dir: './signing' }),
+  /** Copies of capture streams kept elsewhere (a disaster-recovery cluster): the remote-mirror control checks them. */
+  mirrors: z
+    .array(
+      z.strictObject({
+        /** The configured source whose connection reaches the mirror. */
+        source: nonEmpty,
+        /** The mirror stream. */
+        stream: z.string().regex(/^[^\s.*>/\\]+$/, 'must be a JetStream stream name'),
+        /** The configured stream it mirrors. */
+        of: nonEmpty,
+      }),
+    )
+    .default([]),
   incidents: z
     .strictObject({
       /** NATS subject each newly opened incident is published to, once (in the first source's account). */
@@ -178,6 +191,10 @@ export const configSchema = z
   detection,
   })
   .superRefine((c, ctx) => {
+  c.mirrors.forEach((m, i) => {
+    if (!c.sources.some((s) => s.name === m.source)) ctx.addIssue({ code: 'custom', path: ['mirrors', i, 'source'], message: `"${m.source}" is not a configured source` });
+    if (!c.sources.some((s) => s.streams.some((r) => r.stream === m.of))) ctx.addIssue({ code: 'custom', path: ['mirrors', i, 'of'], message: `"${m.of}" is not a configured stream` });
+  });
   const names = new Set<string>();
   c.sources.forEach((s, i) => {
     if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `"${s.name}" is used twice` });

@@ -88,6 +88,7 @@ describe('parseConfig', () => {
       signing: { kind: 'local', dir: './signing' },
       retentionYears: 7,
       incidents: { deadlineDays: 7 },
+      mirrors: [],
       report: { topN: 50, maxListed: 1000, consumerPrefix: 'sox-report', maxPeriodDays: 31 },
       detection: {
         bruteForce: { failures: 5, windowMinutes: 10 },
