@@ -1,22 +1,29 @@
 import { loadConfigFile } from '../config/load.js';
 import { connectSource } from '../source/connect.js';
 import { describePlan, provisionSource, type ProvisionResult } from '../source/provision.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { describeIncidentStreamPlan, ensureIncidentStream, type EnsureResult } from '../incidents/stream.js';
 import { reportError } from './exit.js';
 
 export async function provisionCommand(opts: { config: string; dryRun?: boolean }): Promise<number> {
   try {
     const config = await loadConfigFile(opts.config);
     const results: ProvisionResult[] = [];
-    for (const source of config.sources) {
+    let incidents: EnsureResult | null = null;
+    for (const [i, source] of config.sources.entries()) {
       const nc = await connectSource(source.name, source.nats);
       try {
         results.push(...(await provisionSource(config, source, nc, opts.dryRun ?? false)));
+        // The incident record lives beside the audit streams, in the first source's account.
+        if (i === 0) incidents = await ensureIncidentStream(await jetstreamManager(nc), { dryRun: opts.dryRun ?? false });
       } finally {
         await nc.close().catch(() => undefined);
       }
     }
     for (const line of describePlan(results, opts.dryRun ?? false)) process.stdout.write(`${line}\n`);
-    return results.some((r) => r.plan.action === 'drift' || r.plan.action === 'absent') ? 3 : 0;
+    if (incidents) process.stdout.write(`${describeIncidentStreamPlan(incidents)}\n`);
+    const drift = results.some((r) => r.plan.action === 'drift' || r.plan.action === 'absent') || incidents?.plan.action === 'drift';
+    return drift ? 3 : 0;
   } catch (err) {
     return reportError(err);
   }

@@ -98,7 +98,7 @@ function isApiError(err: unknown, code: number): boolean {
 }
 
 /** Creates the incident stream when it is missing; an existing one is never changed, only judged. */
-export async function ensureIncidentStream(jsm: JetStreamManager, options: IncidentStreamOptions = {}): Promise<EnsureResult> {
+export async function ensureIncidentStream(jsm: JetStreamManager, options: IncidentStreamOptions & { dryRun?: boolean } = {}): Promise<EnsureResult> {
   const spec = incidentStreamSpec(options);
   let existing: ExistingStreamConfig | null = null;
   try {
@@ -107,7 +107,7 @@ export async function ensureIncidentStream(jsm: JetStreamManager, options: Incid
     if (!isApiError(err, JetStreamApiCodes.StreamNotFound)) throw new RunError(`cannot read incident stream ${spec.name}: ${errorMessage(err)}`);
   }
   const plan = planIncidentStream(spec, existing);
-  if (plan.action !== 'create') return { plan, created: false };
+  if (plan.action !== 'create' || options.dryRun) return { plan, created: false };
   const { min_age: _minAge, ...settings } = spec;
   try {
     await jsm.streams.add(settings as Partial<JsStreamConfig> as JsStreamConfig);

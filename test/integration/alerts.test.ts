@@ -29,7 +29,7 @@ describe('alerts on the configured NATS subject: once per newly opened incident'
   it('publishes each new incident once, and nothing when the same period runs again', async () => {
     const listener = await connect({ servers: bed.hub.url, user: 'audit', pass: bed.hub.passwords.audit });
     const alerts: { id: string; rule: string; severity: string }[] = [];
-    const sub = listener.subscribe('sox.alerts', { callback: (_err, m) => alerts.push(m.json()) });
+    const sub = listener.subscribe('sox.alerts', { callback: (_err, m) => void alerts.push(m.json()) });
     await listener.flush();
     const ports = async (archive: string) => ({ ...(await terminalPorts(config, { archive: path.join(bed.dir, archive), log: () => undefined })), alerts: null });
 

@@ -46,10 +46,12 @@ describe('sox-report CLI against nats-server 2.10.27', () => {
     expect(dry.stdout).toContain('would create audit/SYS_EVENTS');
     // The application's own stream is not there yet and has no subjects in the configuration to create it with.
     expect(dry.stdout).toContain('MISSING app/TRANSACTIONS');
+    expect(dry.stdout).toMatch(/^would create incident stream INCIDENTS: subjects sox\.incidents\.>; .*deny_delete, deny_purge/m);
     expect(dry.code).toBe(3);
     const nc = await connect({ servers: bed.hub.url, user: 'audit', pass: bed.hub.passwords.audit });
     const jsm = await jetstreamManager(nc);
     await expect(jsm.streams.info('SYS_EVENTS')).rejects.toThrow(/not found/);
+    await expect(jsm.streams.info('INCIDENTS')).rejects.toThrow(/not found/);
 
     const real = await soxReport(['provision', '--config', configFile]);
     expect(real.stdout).toMatch(/^created audit\/SYS_EVENTS: .*no_ack$/m);
@@ -57,6 +59,8 @@ describe('sox-report CLI against nats-server 2.10.27', () => {
     expect(sys.config).toMatchObject({ storage: 'file', deny_delete: true, deny_purge: true, allow_rollup_hdrs: false, discard: 'old', no_ack: true });
     expect((await jsm.streams.info('APP_JS_ADVISORIES')).config.subjects).toEqual(['APP.$JS.EVENT.ADVISORY.>']);
     expect((await jsm.streams.info('AUDIT_JS_ADVISORIES')).config.subjects).toEqual(['$JS.EVENT.ADVISORY.>']);
+    expect(real.stdout).toMatch(/^created incident stream INCIDENTS/m);
+    expect((await jsm.streams.info('INCIDENTS')).config).toMatchObject({ subjects: ['sox.incidents.>'], deny_delete: true, deny_purge: true });
 
     const app = await connect({ servers: bed.hub.url, user: 'app', pass: bed.hub.passwords.app });
     const appJsm = await jetstreamManager(app);
