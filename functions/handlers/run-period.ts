@@ -30,20 +30,11 @@ export interface PeriodSummary {
   date: string | null;
 }
 
-/** A produced (or already archived) report: where it is, and whether this run sent its email. */
-export interface ReportProduced {
-  ok: true;
-  period: PeriodSummary;
-  reportDir: string;
-  reportJson: string;
-  reportPdf: string;
-  reportHtml: string;
-  manifest: string;
-  /** True when the bundle was archived before this run: nothing was read or written. */
-  existed: boolean;
+/** A produced (or already archived) report: where it is (RunResult's paths), and whether this run sent its email. */
+export type ReportProduced = { ok: true; period: PeriodSummary } & Omit<RunResult, 'report' | 'email'> & {
   /** The SES message id when this run sent the email; null when a receipt says it went already, or none is configured. */
   email: string | null;
-}
+};
 
 /** One invocation in progress: how long it has run, and the period once it is known (for its failure message). */
 export interface Invocation {

@@ -4,23 +4,14 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { printable } from './format.js';
-import type { IncidentState, Severity } from './model.js';
+import type { IncidentState } from './model.js';
 
 export interface AlertPort {
   incidentOpened(incident: IncidentState): Promise<void>;
 }
 
 /** What an alert carries: enough to triage, no evidence payloads. */
-export interface IncidentAlert {
-  type: 'incident.opened';
-  id: string;
-  rule: string;
-  severity: Severity;
-  subject: string;
-  summary: string;
-  day: string;
-  openedAt: string;
-}
+export type IncidentAlert = { type: 'incident.opened' } & Pick<IncidentState, 'id' | 'rule' | 'severity' | 'subject' | 'summary' | 'day' | 'openedAt'>;
 
 export function incidentAlert(incident: IncidentState): IncidentAlert {
   const { id, rule, severity, subject, summary, day, openedAt } = incident;

@@ -16,7 +16,7 @@ import {
 import { nuid, type NatsConnection } from '@nats-io/transport-node';
 import { InputError, RunError, errorMessage } from '../errors.js';
 import { formatInstant, nanosFromMillis, parseInstant } from '../time/nanos.js';
-import { planStream, type CaptureStreamSpec, type ExistingStreamConfig, type StreamPlan } from '../source/stream-spec.js';
+import { planStream, TAMPER_RESISTANT, type CaptureStreamSpec, type ExistingStreamConfig, type StreamPlan } from '../source/stream-spec.js';
 import { decodeIncidentMessage, eventSubject, isAnomaly } from './codec.js';
 import {
   deriveIncidents,
@@ -65,12 +65,7 @@ export function incidentStreamSpec(options: IncidentStreamOptions = {}): Inciden
   return {
     name,
     subjects: [`${prefix}.>`],
-    storage: 'file',
-    retention: 'limits',
-    discard: 'old',
-    deny_delete: true,
-    deny_purge: true,
-    allow_rollup_hdrs: false,
+    ...TAMPER_RESISTANT,
     // The record of how incidents were handled is evidence: it never expires.
     max_age: 0,
     min_age: 0,

@@ -55,17 +55,22 @@ export function captureSubjects(source: SourceConfig, ref: StreamConfig, reading
   }
 }
 
+/** What makes a stream a record nobody can rewrite from the API: the settings every record stream shares. */
+export const TAMPER_RESISTANT = {
+  storage: 'file',
+  retention: 'limits',
+  discard: 'old',
+  deny_delete: true,
+  deny_purge: true,
+  allow_rollup_hdrs: false,
+} as const;
+
 export function captureSpec(config: Config, source: SourceConfig, ref: StreamConfig, readingAccount: string | null): CaptureStreamSpec {
   const subjects = captureSubjects(source, ref, readingAccount);
   return {
     name: ref.stream,
     subjects,
-    storage: 'file',
-    retention: 'limits',
-    discard: 'old',
-    deny_delete: true,
-    deny_purge: true,
-    allow_rollup_hdrs: false,
+    ...TAMPER_RESISTANT,
     max_age: config.capture.maxAgeDays * DAY_NS,
     min_age: config.capture.retentionDays * DAY_NS,
     num_replicas: config.capture.replicas,
