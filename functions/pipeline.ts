@@ -98,6 +98,7 @@ export async function runReport(config: Config, period: Period, ports: Ports, op
     report = buildReport(period, streams, state, ports.now(), { topN: config.report.topN }, previous);
     const now = new Date(millisFromNanos(ports.now()));
     const driftFindings = (streamPlans ?? []).filter((p) => p.action === 'drift').map((p) => ({ stream: p.stream, findings: p.findings }));
+    if (streamPlans) report.streamSettings = streamPlans.map((p) => ({ source: p.source, stream: p.stream, findings: p.findings }));
     const detections = detect(report, detectionContext(config, previous, driftFindings));
     const incidents = await recordIncidents(config, ports, detections, period, now);
     report.incidents = incidents.report;

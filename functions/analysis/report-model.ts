@@ -64,6 +64,11 @@ export interface ReportV1 {
   baseline?: Baseline;
   controls: ControlResult[];
   incidents: ReportIncident[];
+  /**
+   * Each capture stream's settings found weaker than the tamper-resistant spec when the report ran (empty findings:
+   * intact). The next report compares with it, so a weakening raises an incident once, not every day.
+   */
+  streamSettings?: { source: string; stream: string; findings: string[] }[];
   unparseable: number;
   unparseableEvents: UnparseableEvent[];
 }

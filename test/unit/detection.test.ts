@@ -582,6 +582,15 @@ describe('stream-settings-weakened', () => {
     });
     expect(detect(ordinary(), context())).toEqual([]);
   });
+
+  it('fires on what weakened since the previous report, not again on a stream that stayed as weak', () => {
+    const previous = { ...ordinary(), streamSettings: [{ source: 'app', stream: 'TRANSACTIONS', findings: ['deny_purge is off (the stream can be purged)'] }] };
+    const same = [{ stream: 'TRANSACTIONS', findings: ['deny_purge is off (the stream can be purged)'] }];
+    expect(detect(ordinary(), context({ previous, driftFindings: same }))).toEqual([]);
+    const worse = [{ stream: 'TRANSACTIONS', findings: ['deny_purge is off (the stream can be purged)', 'deny_delete is off (messages can be deleted)'] }];
+    const found = detect(ordinary(), context({ previous, driftFindings: worse }));
+    expect(found.map((d) => d.summary)).toEqual(['stream TRANSACTIONS is weaker than its tamper-resistant settings: deny_delete is off (messages can be deleted)']);
+  });
 });
 
 describe('detections as the incident record takes them', () => {

@@ -7,12 +7,15 @@ export const STREAM_SETTINGS_WEAKENED = 'stream-settings-weakened';
 
 /**
  * A stream whose current settings are weaker than provision's tamper-resistant spec (deny_delete off, limits
- * that drop events, …). Observed when the report ran, so dated then; the stream's info is the evidence, not a
- * message.
+ * that drop events, …) in a way the previous report did not already find: a weakening opens one incident, and a
+ * stream that stays weak is the capture-tamper-resistant control's daily finding, not a new incident each day.
+ * Observed when the report ran, so dated then; the stream's info is the evidence, not a message.
  */
 export function streamSettingsWeakened(report: ReportV1, context: DetectionContext): Detection[] {
   const audit = new Set(context.auditStreams);
+  const known = (stream: string) => new Set(context.previous?.streamSettings?.find((s) => s.stream === stream)?.findings ?? []);
   return (context.driftFindings ?? [])
+    .map((d) => ({ ...d, findings: d.findings.filter((f) => !known(d.stream).has(f)) }))
     .filter((d) => d.findings.length > 0)
     .map((d) =>
       detection(report, {
