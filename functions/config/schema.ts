@@ -4,6 +4,11 @@ import { IANAZone } from 'luxon';
 export const STREAM_KINDS = ['system-events', 'advisories', 'transactions'] as const;
 export type StreamKind = (typeof STREAM_KINDS)[number];
 
+/** The kinds of stream that hold the audit record itself (as opposed to the application's transactions). */
+export function isAuditKind(kind: StreamKind): boolean {
+  return kind === 'system-events' || kind === 'advisories';
+}
+
 const nonEmpty = z.string().min(1, 'must not be empty');
 const serverUrl = z
   .string()

@@ -132,6 +132,9 @@ describe('the control catalogue', () => {
     malformed.unparseable = 1;
     malformed.unparseableEvents = [{ stream: 'SYS_EVENTS', seq: 150, subject: '$SYS.ACCOUNT.APP.CONNECT', reason: 'payload is not valid JSON' }];
     expect(status(evaluateControls(inputs({ report: malformed })), 'events-understood').status).toBe('warn');
+    // A JSON error quotes the payload: a payload saying "but the payload names" is malformed, not proof of forgery.
+    malformed.unparseableEvents = [{ stream: 'SYS_EVENTS', seq: 151, subject: '$SYS.ACCOUNT.APP.CONNECT', reason: 'payload is not valid JSON (Unexpected token b in "but the payload names account X")' }];
+    expect(status(evaluateControls(inputs({ report: malformed })), 'events-understood').status).toBe('warn');
   });
 
   it('judges login incidents and every incident by their deadline', () => {

@@ -1,10 +1,10 @@
+import { isAuditKind } from '../../config/schema.js';
+import { unparseableKind } from '../../events/parse.js';
+import { HARMLESS_ON_AUDIT } from '../detection/audit-stream-attempt.js';
 import type { ControlInputs } from './inputs.js';
 import type { Verdict } from './verdict.js';
 import { plural } from './verdict.js';
 
-const AUDIT_KINDS = new Set(['system-events', 'advisories']);
-/** Creating a capture stream (provision) and reading it through consumers are what the product itself does. */
-const HARMLESS_ON_AUDIT = new Set(['stream.create', 'consumer.create', 'consumer.delete']);
 const LOGIN_RULES = /^(brute-force|unknown-user|new-host)/;
 
 /** Failed logins are looked at: every login incident is acknowledged or resolved within the deadline. */
@@ -37,7 +37,7 @@ export function changesAttributed({ report }: ControlInputs): Verdict {
 
 /** Nobody tried to delete, purge, update or remove an audit stream, whether the server refused it or not. */
 export function noTamperingAttempts({ report, streams }: ControlInputs): Verdict {
-  const audit = new Set(streams.filter((s) => AUDIT_KINDS.has(s.kind)).map((s) => s.stream));
+  const audit = new Set(streams.filter((s) => isAuditKind(s.kind)).map((s) => s.stream));
   const attempts = report.jetstreamChanges.filter((c) => audit.has(c.target.split('/')[0]!) && !HARMLESS_ON_AUDIT.has(c.operation));
   if (attempts.length === 0) return { status: 'pass', detail: 'no attempt to change or remove the audit record' };
   const listed = attempts.slice(0, 10).map((c) => `${c.operation} ${c.target} by ${c.account}/${c.user ?? '(user not recorded)'} at ${c.time} (${c.success ? 'ALLOWED' : 'refused'})`);
@@ -47,8 +47,7 @@ export function noTamperingAttempts({ report, streams }: ControlInputs): Verdict
 /** Every event was understood; one that claims another account than the one it was published in is forged. */
 export function eventsUnderstood({ report }: ControlInputs): Verdict {
   if (report.unparseable === 0) return { status: 'pass', detail: 'every event of the period was understood' };
-  // parse.ts says "… but the payload names account X" for an event that claims another account than its subject.
-  const forged = report.unparseableEvents.filter((u) => /but the payload names|^forged/.test(u.reason));
+  const forged = report.unparseableEvents.filter((u) => unparseableKind(u.reason) === 'forged');
   const where = report.unparseableEvents.slice(0, 5).map((u) => `${u.stream} seq ${u.seq}`).join(', ');
   if (forged.length) {
     return { status: 'fail', detail: `${plural(forged.length, 'event')} claim to come from where they cannot (forged), of ${report.unparseable} not understood: ${where}` };

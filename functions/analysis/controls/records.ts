@@ -1,16 +1,15 @@
+import { isAuditKind } from '../../config/schema.js';
 import { accountedThrough } from '../carried-gaps.js';
 import type { ControlInputs } from './inputs.js';
 import type { Verdict } from './verdict.js';
 import { plural, ranges } from './verdict.js';
-
-const AUDIT_KINDS = new Set(['system-events', 'advisories']);
 
 /**
  * No sequence of an audit stream is missing in the period, and the period starts where the previous report ended:
  * messages removed between two reports (a purge the night before) show up as a broken continuation.
  */
 export function auditCompleteness({ report, previous }: ControlInputs): Verdict {
-  const audit = report.streams.filter((s) => AUDIT_KINDS.has(s.kind));
+  const audit = report.streams.filter((s) => isAuditKind(s.kind));
   if (audit.length === 0) return { status: 'not-applicable', detail: 'no audit stream is configured' };
   const problems: string[] = [];
   const notes: string[] = [];

@@ -10,7 +10,7 @@ export const AUDIT_STREAM_ATTEMPT = 'audit-stream-attempt';
  * What the product itself does to the audit streams: provision creates them, and reading them goes through
  * consumers. The catalogue's "no tampering attempts" control leaves out the same operations.
  */
-const HARMLESS_ON_AUDIT = new Set<JsOperation>(['stream.create', 'consumer.create', 'consumer.delete']);
+export const HARMLESS_ON_AUDIT: ReadonlySet<JsOperation> = new Set<JsOperation>(['stream.create', 'consumer.create', 'consumer.delete']);
 
 /** The audit stream a change is aimed at, if any. "other" calls (snapshot, restore, …) name it as a subject token. */
 function auditStreamOf(change: JetStreamChange, audit: Set<string>): string | null {

@@ -1,4 +1,4 @@
-import type { Config, DetectionConfig } from '../../config/schema.js';
+import { isAuditKind, type Config, type DetectionConfig } from '../../config/schema.js';
 import type { Detection } from '../../incidents/model.js';
 import type { ReportV1 } from '../report-model.js';
 
@@ -28,6 +28,6 @@ export function detectionContext(
   previous: ReportV1 | null,
   driftFindings?: { stream: string; findings: string[] }[],
 ): DetectionContext {
-  const auditStreams = config.sources.flatMap((s) => s.streams.filter((r) => r.kind === 'system-events' || r.kind === 'advisories').map((r) => r.stream));
+  const auditStreams = config.sources.flatMap((s) => s.streams.filter((r) => isAuditKind(r.kind)).map((r) => r.stream));
   return { previous, thresholds: config.detection, auditStreams, timezone: config.timezone, ...(driftFindings ? { driftFindings } : {}) };
 }
