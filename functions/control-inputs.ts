@@ -5,7 +5,7 @@ import type { ArchivePort } from './archive/port.js';
 import type { Period } from './config/period.js';
 import { errorMessage } from './errors.js';
 import { dailyBundlePath, dayBefore, findPreviousManifest } from './seal/chain.js';
-import { keyPathOf, parseManifest } from './seal/manifest.js';
+import { keyPathOf, parseManifest, type PreviousManifest } from './seal/manifest.js';
 
 /**
  * What the archive says about the days before this one: the previous report (for continuity and the baseline)
@@ -15,7 +15,7 @@ import { keyPathOf, parseManifest } from './seal/manifest.js';
 export async function previousDaily(
   archive: ArchivePort,
   period: Period,
-): Promise<{ previous: ReportV1 | null; previousBundle: ControlInputs['previousBundle'] }> {
+): Promise<PreviousDaily> {
   if (period.kind !== 'daily' || !period.date) {
     return { previous: null, previousBundle: { state: 'not-applicable', detail: 'an ad-hoc report is not part of the daily chain' } };
   }
@@ -26,26 +26,34 @@ export async function previousDaily(
   } catch (err) {
     return { previous: null, previousBundle: { state: 'invalid', detail: errorMessage(err) } };
   }
-  if (link === null) return { previous: null, previousBundle: { state: 'first', detail: 'no earlier daily report is archived' } };
+  if (link === null) return { previous: null, link, previousBundle: { state: 'first', detail: 'no earlier daily report is archived' } };
   if (link.path !== `${yesterday}/manifest.json`) {
     return {
       previous: null,
+      link,
       previousBundle: { state: 'missing', detail: `${yesterday} is not in the archive (the latest earlier daily report is ${link.path.replace(/\/manifest\.json$/, '')})` },
     };
   }
   try {
     const manifest = parseManifest(link.manifest);
     const keyFile = await archive.read(keyPathOf(manifest.signer.publicKeySha256));
-    if (keyFile === null) return { previous: null, previousBundle: { state: 'invalid', detail: `${yesterday}: the key that signed it is not in the archive` } };
+    if (keyFile === null) return { previous: null, link, previousBundle: { state: 'invalid', detail: `${yesterday}: the key that signed it is not in the archive` } };
     if (!verify('sha256', link.manifest, createPublicKey(Buffer.from(keyFile).toString('utf8')), link.signature)) {
-      return { previous: null, previousBundle: { state: 'invalid', detail: `${yesterday}: its manifest signature does not verify (run sox-report verify)` } };
+      return { previous: null, link, previousBundle: { state: 'invalid', detail: `${yesterday}: its manifest signature does not verify (run sox-report verify)` } };
     }
     const json = await archive.read(`${yesterday}/report.json`);
     const previous = json === null ? null : (JSON.parse(new TextDecoder().decode(json)) as ReportV1);
-    return { previous, previousBundle: { state: 'ok', detail: `${yesterday} is archived and its manifest signature verifies` } };
+    return { previous, link, previousBundle: { state: 'ok', detail: `${yesterday} is archived and its manifest signature verifies` } };
   } catch (err) {
-    return { previous: null, previousBundle: { state: 'invalid', detail: `${yesterday}: ${errorMessage(err)}` } };
+    return { previous: null, link, previousBundle: { state: 'invalid', detail: `${yesterday}: ${errorMessage(err)}` } };
   }
+}
+
+export interface PreviousDaily {
+  previous: ReportV1 | null;
+  previousBundle: ControlInputs['previousBundle'];
+  /** The manifest the new bundle links to, when it could be read (sealing reuses it rather than reading it again). */
+  link?: PreviousManifest | null;
 }
 
 /** Object Lock of the archive, read off the previous bundle's manifest (this run's objects are checked as written). */

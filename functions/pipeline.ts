@@ -22,7 +22,7 @@ import { detectionContext } from './analysis/detection/context.js';
 import type { AlertPort } from './incidents/alerts.js';
 import { recordIncidents } from './incidents/run-incidents.js';
 import { findPreviousManifest } from './seal/chain.js';
-import { keyFile, keyPathOf, manifestBytes, MANIFEST_SIG, sha256 } from './seal/manifest.js';
+import { keyFile, keyPathOf, manifestBytes, MANIFEST_SIG, sha256, type PreviousManifest } from './seal/manifest.js';
 import { addSignaturePlaceholder, signPdf } from './seal/pdf-signature.js';
 import { sealBundle } from './seal/seal-bundle.js';
 import type { Signer } from './seal/signer.js';
@@ -86,6 +86,8 @@ export async function runReport(config: Config, period: Period, ports: Ports, op
   const stored = await storedArtifacts(ports.archive, where);
   let report: ReportV1;
   let reportJson: Uint8Array;
+  // The manifest this bundle links to, once read for the controls; undefined until then.
+  let chainLink: PreviousManifest | null | undefined;
   if (stored.json) {
     ports.log(`completing the bundle an earlier run left unfinished at ${located.reportDir}`);
     reportJson = stored.json;
@@ -93,7 +95,8 @@ export async function runReport(config: Config, period: Period, ports: Ports, op
   } else {
     const replayed = await replayAndAggregate(config, period, ports);
     const { state, streamPlans } = replayed;
-    const { previous, previousBundle } = await previousDaily(ports.archive, period);
+    const { previous, previousBundle, link } = await previousDaily(ports.archive, period);
+    chainLink = link;
     const streams = withoutCarriedGaps(replayed.streams, previous);
     report = buildReport(period, streams, state, ports.now(), { topN: config.report.topN }, previous);
     const now = new Date(millisFromNanos(ports.now()));
@@ -131,7 +134,8 @@ export async function runReport(config: Config, period: Period, ports: Ports, op
   const html = stored.html ?? new TextEncoder().encode(renderReportHtml(vm, ports.templates));
   const pdf = stored.pdf ?? (await signedPdf(vm, ports.signer));
 
-  const previous = period.kind === 'daily' && period.date ? await findPreviousManifest(ports.archive, period.date) : null;
+  const previous =
+    period.kind === 'daily' && period.date ? (chainLink !== undefined ? chainLink : await findPreviousManifest(ports.archive, period.date)) : null;
   const sealed = await sealBundle({
     bundle: where,
     report,

@@ -30,10 +30,13 @@ describe('previousDaily', () => {
   });
 
   it('says the day before is missing, and which is the latest earlier one', async () => {
-    expect(await previousDaily(archive, day('2026-11-26'))).toEqual({
+    const { link, ...found } = await previousDaily(archive, day('2026-11-26'));
+    expect(found).toEqual({
       previous: null,
       previousBundle: { state: 'missing', detail: 'daily/2026/11/25 is not in the archive (the latest earlier daily report is daily/2026/11/24)' },
     });
+    // The new bundle still links to the latest earlier manifest: sealing takes this one rather than reading it again.
+    expect(link?.path).toBe('daily/2026/11/24/manifest.json');
   });
 
   it('knows the first day of a series, and that ad-hoc reports are not in it', async () => {
@@ -47,10 +50,12 @@ describe('previousDaily', () => {
     const file = path.join(dayFolder(root, '2026-11-22'), 'manifest.json');
     chmodSync(file, 0o644);
     writeFileSync(file, readFileSync(file, 'utf8').replace('"daily"', '"daily" '));
-    expect(await previousDaily(localArchive(root), day('2026-11-23'))).toEqual({
+    const { link, ...found } = await previousDaily(localArchive(root), day('2026-11-23'));
+    expect(found).toEqual({
       previous: null,
       previousBundle: { state: 'invalid', detail: 'daily/2026/11/22: its manifest signature does not verify (run sox-report verify)' },
     });
+    expect(link?.path).toBe('daily/2026/11/22/manifest.json');
   });
 });
 
