@@ -6,6 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import { InputError, errorMessage } from '../errors.js';
 import { dailyBundlePath } from '../seal/chain.js';
 import { MANIFEST, sha256 } from '../seal/manifest.js';
+import { plural } from '../analysis/wording.js';
 import type { ArchivePort } from './port.js';
 import {
   loadChainLink,
@@ -294,10 +295,6 @@ function summarize(entries: VerifyEntry[], firstDay: string | null, lastDay: str
   if (entries.some((e) => e.kind === 'adhoc')) parts.push(`${adhocVerified} ad-hoc verified`);
   parts.push(`${failed} failed`, `${missing} missing`);
   return { bundles, daysVerified, adhocVerified, failed, missing, firstDay, lastDay, text: parts.join(', ') };
-}
-
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function archiveNotes(archive: ArchivePort, trusted: boolean, firstDay: string | null, lastDay: string | null): string[] {

@@ -5,9 +5,7 @@ export interface Verdict {
   detail: string;
 }
 
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
+export { plural } from '../wording.js';
 
 export function ranges(gaps: [number, number][]): string {
   const shown = gaps.slice(0, 10).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`));

@@ -33,9 +33,7 @@ export function shownName(name: string, max = 120): string {
   return trimmed.length > max ? `${trimmed.slice(0, max - 1)}…` : trimmed;
 }
 
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
+export { plural } from '../wording.js';
 
 /** The first items of a list in a sentence, saying how many more there are. */
 export function someOf(items: string[], shown = 5): string {
