@@ -1,29 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoConfig } from '../../functions/cli/demo.js';
 import { freePort } from '../../functions/local/hub.js';
+import { soxReport } from '../support/cli.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const run = promisify(execFile);
 
-/** Runs the CLI from source as a user would run it, returning exit code and output. */
-async function soxReport(args: string[], cwd = repo) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(repo, 'functions/cli/entry.ts'), ...args], { cwd });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('sox-report CLI against nats-server 2.10.27', () => {
   let bed: TestBed;

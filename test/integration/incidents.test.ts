@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,20 +22,10 @@ import {
 } from '../../functions/incidents/stream.js';
 import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
 import { connectSource } from '../../functions/source/connect.js';
+import { soxReport } from '../support/cli.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const run = promisify(execFile);
 
-async function soxReport(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(repo, 'functions/cli/entry.ts'), ...args], { cwd: repo });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

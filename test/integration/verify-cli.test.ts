@@ -1,28 +1,14 @@
-import { execFile } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateLocalSigner } from '../../functions/seal/local-signer.js';
 import type { Signer } from '../../functions/seal/signer.js';
+import { soxReport } from '../support/cli.js';
 import { buildDailyArchive, dayFolder, writableCopy } from '../support/verify-archive.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const run = promisify(execFile);
 
-/** Runs the CLI from source as a user would run it, returning exit code and output. */
-async function soxReport(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(repo, 'functions/cli/entry.ts'), ...args], { cwd: repo });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('sox-report verify', () => {
   let dir: string;
