@@ -1,7 +1,17 @@
 import { InputError, errorMessage } from '../errors.js';
+import { redactCredentials } from '../text/redact.js';
+import { visibleLines } from '../text/visible.js';
+
+/**
+ * Text as it may reach a person's terminal: no password of a server URL, and no character that acts on the
+ * screen (escape sequences, bidi overrides). Line breaks stay: callers print several lines of their own at once.
+ */
+export function shown(text: string): string {
+  return visibleLines(redactCredentials(text));
+}
 
 /** Prints an error for a person and returns the exit code: 2 for input they can fix, 1 otherwise. */
 export function reportError(err: unknown): number {
-  process.stderr.write(`sox-report: ${errorMessage(err)}\n`);
+  process.stderr.write(`sox-report: ${shown(errorMessage(err))}\n`);
   return err instanceof InputError ? 2 : 1;
 }

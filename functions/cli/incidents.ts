@@ -8,11 +8,12 @@ import { loadConfigFile } from '../config/load.js';
 import type { Config, SourceConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { connectSource } from '../source/connect.js';
-import { anomalyLine, incidentDetail, incidentSummary, incidentTable, printable, sortIncidents } from '../incidents/format.js';
+import { anomalyLine, incidentDetail, incidentSummary, incidentTable, sortIncidents } from '../incidents/format.js';
 import { connectionIdentity } from '../incidents/identity.js';
 import { isIncidentId, type Actor, type StoredIncidentEvent } from '../incidents/model.js';
 import { acknowledge, incidentLog, readIncidents, resolve, type IncidentLog } from '../incidents/stream.js';
-import { reportError } from './exit.js';
+import { terminalJson, visible } from '../text/visible.js';
+import { reportError, shown } from './exit.js';
 
 const NO_RECORD = 'no incident has been recorded';
 
@@ -20,7 +21,10 @@ interface CommonOptions {
   config: string;
 }
 
-const out = (line = '') => process.stdout.write(`${line}\n`);
+// Every line is shown, never raw: names and notes come from whoever wrote to the incident record.
+const out = (line = '') => process.stdout.write(`${shown(line)}\n`);
+// The same document JSON.parse reads, with the characters JSON leaves raw written as \u escapes.
+const outJson = (value: unknown) => process.stdout.write(`${terminalJson(value)}\n`);
 
 async function withIncidentLog<T>(configFile: string, use: (log: IncidentLog, nc: NatsConnection, source: SourceConfig, config: Config) => Promise<T>): Promise<T> {
   const config = await loadConfigFile(configFile);
@@ -34,7 +38,7 @@ async function withIncidentLog<T>(configFile: string, use: (log: IncidentLog, nc
 }
 
 function checkId(id: string): void {
-  if (!isIncidentId(id)) throw new InputError(`"${printable(id)}" is not an incident id (they look like INC-20261124-brute-force-1a2b3c4d)`);
+  if (!isIncidentId(id)) throw new InputError(`"${visible(id)}" is not an incident id (they look like INC-20261124-brute-force-1a2b3c4d)`);
 }
 
 function requireText(value: string | undefined, message: string): string {
@@ -50,8 +54,8 @@ async function actor(nc: NatsConnection, source: SourceConfig, name: string): Pr
 function describeRecorded(stored: StoredIncidentEvent): string {
   const { event } = stored;
   if (event.type === 'opened') return `${event.id} opened`;
-  const by = `${printable(event.by.name ?? '')} [${printable(event.by.identity)}]`.trim();
-  return `${event.type} ${event.id} by ${by} (stream seq ${stored.seq}, stored ${stored.storedAt})${event.note ? `: ${printable(event.note)}` : ''}`;
+  const by = `${visible(event.by.name ?? '')} [${visible(event.by.identity)}]`.trim();
+  return `${event.type} ${event.id} by ${by} (stream seq ${stored.seq}, stored ${stored.storedAt})${event.note ? `: ${visible(event.note)}` : ''}`;
 }
 
 export async function listIncidentsCommand(opts: CommonOptions & { open?: boolean; json?: boolean }): Promise<number> {
@@ -62,14 +66,14 @@ export async function listIncidentsCommand(opts: CommonOptions & { open?: boolea
       const incidents = sortIncidents(derived?.incidents.values() ?? []).filter((i) => !opts.open || i.status !== 'resolved');
       const anomalies = derived?.anomalies ?? [];
       if (opts.json) {
-        out(JSON.stringify({ recorded: derived !== null, incidents: incidents.map((i) => incidentSummary(i, now)), anomalies }));
+        outJson({ recorded: derived !== null, incidents: incidents.map((i) => incidentSummary(i, now)), anomalies });
         return 0;
       }
       if (derived === null) out(NO_RECORD);
       else if (incidents.length === 0) out(opts.open ? 'no open incident' : 'no incident');
       else for (const line of incidentTable(incidents, now)) out(line);
       if (anomalies.length) {
-        process.stderr.write(`warning: ${anomalies.length} event(s) of the incident record were not applied:\n${anomalies.map(anomalyLine).join('\n')}\n`);
+        process.stderr.write(`${shown(`warning: ${anomalies.length} event(s) of the incident record were not applied:\n${anomalies.map(anomalyLine).join('\n')}`)}\n`);
       }
       return 0;
     });
@@ -87,7 +91,7 @@ export async function showIncidentCommand(id: string, opts: CommonOptions & { js
       const incident = derived.incidents.get(id);
       if (!incident) throw new InputError(`no incident ${id} in stream ${log.stream}`);
       const anomalies = derived.anomalies.filter((a) => a.id === id);
-      if (opts.json) out(JSON.stringify({ incident, anomalies }));
+      if (opts.json) outJson({ incident, anomalies });
       else for (const line of incidentDetail(incident, anomalies, new Date())) out(line);
       return 0;
     });

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { openArchive } from '../archive/index.js';
+import { preflightRun } from '../config/preflight.js';
 import type { Config } from '../config/schema.js';
 import { outboxMailer } from '../deliver/outbox.js';
 import { InputError } from '../errors.js';
 import { stderrAlerts } from '../incidents/alerts.js';
-import type { Ports } from '../pipeline.js';
+import type { Ports } from '../pipeline/run-report.js';
 import { loadTemplates } from '../render/templates.js';
 import type { Branding } from '../render/view-model.js';
 import { signerFromConfig } from '../seal/signer-from-config.js';
@@ -30,18 +31,24 @@ export async function loadBranding(config: Config): Promise<Branding> {
   return { company: company ?? null, title, accent, logoPng };
 }
 
-/** The ports of a run on this machine (or any host with a terminal): the archive and outbox the options name. */
+/**
+ * The ports of a run on this machine (or any host with a terminal): the archive and outbox the options name.
+ * The local paths are checked first, before the signer makes a key or anything connects.
+ */
 export async function terminalPorts(
   config: Config,
   options: { archive?: string; outbox?: string; log: (line: string) => void },
 ): Promise<Ports> {
+  const location = options.archive ?? config.archive;
+  const archive = openArchive(location);
+  await preflightRun(config, { archive: location, archiveKey: options.archive !== undefined ? '--archive' : 'archive' });
   const outbox = options.outbox ?? config.email?.outbox;
   if (outbox && !config.email) {
     throw new InputError('--outbox needs "email" (from, to) in the configuration: the email has no sender or recipients');
   }
   if (config.email && !outbox) options.log('email: no outbox configured, so no email is written (SES delivery runs on AWS)');
   return {
-    archive: openArchive(options.archive ?? config.archive),
+    archive,
     connect: (source) => connectSource(source.name, source.nats),
     signer: await signerFromConfig(config),
     templates: await loadTemplates({ operatorDir: config.templates ?? null }),

@@ -2,9 +2,9 @@ import { loadConfigFile } from '../config/load.js';
 import { adhocPeriod, assertReportable, dailyPeriod, previousDay, type Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { runReport } from '../pipeline.js';
+import { runReport } from '../pipeline/run-report.js';
 import { formatInstant, nowNanos } from '../time/nanos.js';
-import { reportError } from './exit.js';
+import { reportError, shown } from './exit.js';
 import { terminalPorts } from './ports.js';
 
 export interface RunOptions {
@@ -34,7 +34,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const config = await loadConfigFile(opts.config);
     const period = periodFromOptions(opts, config, Date.now());
     assertReportable(period, nowNanos(), config.report.maxPeriodDays);
-    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const log = (line: string) => process.stderr.write(`${shown(line)}\n`);
     log(`report for [${formatInstant(period.from)}, ${formatInstant(period.to)}) (${period.kind}, ${period.timezone})`);
     const ports = await terminalPorts(config, { ...(opts.archive ? { archive: opts.archive } : {}), ...(opts.outbox ? { outbox: opts.outbox } : {}), log });
     const result = await runReport(config, period, ports);

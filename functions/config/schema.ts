@@ -40,6 +40,11 @@ const natsConnection = z
 
 const subjectToken = /^[^\s]+$/;
 
+/** An address (`auditor@example.com`) or a whole domain (`@example.com`) that on-demand reports may be sent to. */
+const allowedRecipient = z.union([z.email(), z.string().regex(/^@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/i)], {
+  error: 'must be an email address or "@domain" (for example "@example.com")',
+});
+
 const streamRef = z.strictObject({
   stream: z.string().regex(/^[^\s.*>/\\]+$/, 'must be a JetStream stream name (no spaces, dots, * or >)'),
   kind: z.enum(STREAM_KINDS),
@@ -73,7 +78,7 @@ const defaultWorkdays = (): Weekday[] => ['mon', 'tue', 'wed', 'thu', 'fri'];
 const defaultBusinessHours = () => ({ start: '07:00', end: '19:00', days: defaultWorkdays() });
 
 /** Thresholds of the detection rules (functions/analysis/detection). */
-const detection = z
+export const detectionSchema = z
   .strictObject({
     /** So many failed logins of one user (or from one host) within the window is a brute-force attempt. */
     bruteForce: z
@@ -113,6 +118,8 @@ export const configSchema = z
       from: z.email('must be an email address'),
       to: z.array(z.email('must be an email address')).min(1, 'must name at least one recipient'),
       outbox: nonEmpty.optional(),
+      /** Who an on-demand run may send the report to; without it, only the `to` addresses. */
+      allowedRecipients: z.array(allowedRecipient).min(1, 'must name at least one address or "@domain" (leave it out to allow only "to")').optional(),
     })
     .optional(),
   capture: z
@@ -193,7 +200,7 @@ export const configSchema = z
       maxPeriodDays: z.number().int().min(1).max(3660).default(31),
     })
     .default({ topN: 50, maxListed: 1000, consumerPrefix: 'sox-report', maxPeriodDays: 31 }),
-  detection,
+  detection: detectionSchema,
   })
   .superRefine((c, ctx) => {
   c.mirrors.forEach((m, i) => {

@@ -6,9 +6,10 @@ import { sesMailer } from '../deliver/ses.js';
 import { snsAlerts } from '../incidents/sns-alerts.js';
 import { archivedPdfLink, checkMaxBytes, MAX_PDF_LINK_SECONDS, SES_V2_MAX_BYTES, type PdfLink } from '../deliver/size-limit.js';
 import { InputError } from '../errors.js';
-import type { Ports } from '../pipeline.js';
+import type { Ports } from '../pipeline/run-report.js';
 import { loadTemplates } from '../render/templates.js';
 import { connectSource } from '../source/connect.js';
+import { redactCredentials } from '../text/redact.js';
 import { nanosFromMillis } from '../time/nanos.js';
 import type { AwsClients } from './aws-clients.js';
 import { ENV } from './environment.js';
@@ -56,7 +57,7 @@ export async function awsPorts(env: Environment, clients: AwsClients, log: Handl
       pdfLink: (pdfPath) => pdfLinkFor(clients, archiveLocation(env, config), pdfPath, new Date(now())),
     },
     now: () => nanosFromMillis(now()),
-    log: (message) => log.info(message),
+    log: (message) => log.info(redactCredentials(message)),
   };
 }
 

@@ -59,6 +59,28 @@ export function periodOfPayload(payload: OnDemandPayload, config: Config, nowMs:
   }
 }
 
+/**
+ * The first of `recipients` that the configuration does not allow, or null when all are allowed. An entry
+ * `@example.com` allows every address at that domain (not its subdomains); any other entry allows that one
+ * address. Domains compare without regard to case, as DNS does; the part before the `@` compares exactly, since a
+ * mail server may tell `Ann@` from `ann@`. Without `allowedRecipients`, only the configured `to` addresses are
+ * allowed: an on-demand run must not be a way to mail the evidence anywhere.
+ */
+export function recipientNotAllowed(recipients: readonly string[], email: { to: readonly string[]; allowedRecipients?: readonly string[] | undefined }): string | null {
+  const allowed = (email.allowedRecipients ?? email.to).map(splitAddress);
+  const isAllowed = (recipient: string) => {
+    const { local, domain } = splitAddress(recipient);
+    return allowed.some((entry) => entry.domain === domain && (entry.local === '' || entry.local === local));
+  };
+  return recipients.find((recipient) => !isAllowed(recipient)) ?? null;
+}
+
+/** `Ann@Example.com` → `{ local: 'Ann', domain: 'example.com' }`; `@example.com` has an empty local part. */
+function splitAddress(address: string): { local: string; domain: string } {
+  const at = address.lastIndexOf('@');
+  return { local: address.slice(0, at), domain: address.slice(at + 1).toLowerCase() };
+}
+
 /** "use either --date or --from/--to, not both" → "use either "date" or "from"/"to", not both". */
 export function payloadWording(cliMessage: string): string {
   return cliMessage.replace(/--(date|from|to)\b/g, '"$1"');

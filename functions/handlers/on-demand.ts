@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { InputError } from '../errors.js';
 import { loadLambdaConfig, maxPeriodDays } from './lambda-config.js';
-import { parseOnDemandPayload, periodOfPayload } from './on-demand-payload.js';
+import { parseOnDemandPayload, periodOfPayload, recipientNotAllowed } from './on-demand-payload.js';
 import { instrumented, lambdaDeps, reportPeriod, type HandlerDeps, type ReportProduced } from './run-period.js';
 
 /** A payload the caller can fix: returned, not thrown, so it is neither retried nor sent to a failure destination. */
@@ -14,7 +14,7 @@ export type OnDemandResult = ReportProduced | BadInput;
 
 /**
  * An operator's run of any finished period: `{ date }`, `{ from, to }` or `{}` (yesterday), optionally to other
- * `recipients`. Bad input comes back as `{ ok: false, error: { code: 'bad-input', message } }`, checked before
+ * `recipients`, each of which `email.allowedRecipients` (else `email.to`) must allow. Bad input comes back as `{ ok: false, error: { code: 'bad-input', message } }`, checked before
  * anything but the configuration is read. A failure to produce the report is thrown (the caller sees a
  * FunctionError with the message), exactly as the scheduled run fails.
  */
@@ -32,8 +32,16 @@ export function createOnDemandHandler(deps: HandlerDeps) {
       const config = await loadLambdaConfig(deps.env, deps.clients().ssm);
       // The deployment's limit is not the caller's input: a bad SOX_MAX_PERIOD_DAYS fails the invocation.
       const maxDays = maxPeriodDays(deps.env, config);
-      if (payload.value.recipients && !config.email) {
+      const { recipients } = payload.value;
+      if (recipients && !config.email) {
         return badInput('recipients: the configuration has no "email" (sender), so this deployment sends no email');
+      }
+      const refused = recipients && config.email ? recipientNotAllowed(recipients, config.email) : null;
+      if (refused !== null) {
+        const rule = config.email?.allowedRecipients
+          ? 'email.allowedRecipients names neither it nor its "@domain"'
+          : 'without email.allowedRecipients only the configured email.to addresses may receive reports';
+        return badInput(`recipients: ${refused} is not allowed (${rule})`);
       }
       let period;
       try {
@@ -42,7 +50,7 @@ export function createOnDemandHandler(deps: HandlerDeps) {
         if (err instanceof InputError) return badInput(err.message);
         throw err;
       }
-      return reportPeriod(deps, run, config, period, payload.value.recipients ? { recipients: payload.value.recipients } : {});
+      return reportPeriod(deps, run, config, period, recipients ? { recipients } : {});
     });
 }
 

@@ -2,7 +2,8 @@ import type { Context } from 'aws-lambda';
 import type { Config } from '../config/schema.js';
 import type { Period } from '../config/period.js';
 import { RunError, errorMessage } from '../errors.js';
-import { runReport, type RunResult } from '../pipeline.js';
+import { redactCredentials } from '../text/redact.js';
+import { runReport, type RunResult } from '../pipeline/run-report.js';
 import { formatInstant } from '../time/nanos.js';
 import { sharedAwsClients, type AwsClients } from './aws-clients.js';
 import { awsPorts } from './aws-ports.js';
@@ -72,7 +73,8 @@ export async function instrumented<T>(deps: HandlerDeps, context: Context, trigg
     return await work(run);
   } catch (err) {
     recordFailure(metrics, run.seconds());
-    const failure = new RunError(`${trigger} report${run.periodLabel ? ` for ${run.periodLabel}` : ''} failed: ${errorMessage(err)}`, { cause: err });
+    // The message goes to the log and back to the caller: a server URL in it keeps no password.
+    const failure = new RunError(redactCredentials(`${trigger} report${run.periodLabel ? ` for ${run.periodLabel}` : ''} failed: ${errorMessage(err)}`), { cause: err });
     logger.error(failure.message, { errorName: err instanceof Error ? err.name : typeof err });
     if (segment) tracer.addErrorAsMetadata(failure);
     throw failure;

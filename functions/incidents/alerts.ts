@@ -3,7 +3,7 @@
  * NATS and stderr here; the AWS issue adds SNS behind the same port.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { printable } from './format.js';
+import { visible } from '../text/visible.js';
 import type { IncidentState } from './model.js';
 
 export interface AlertPort {
@@ -34,7 +34,7 @@ export function stderrAlerts(write: (line: string) => void = (line) => process.s
   return {
     async incidentOpened(incident) {
       const a = incidentAlert(incident);
-      write(`ALERT ${a.severity.toUpperCase()} ${a.id}: ${printable(a.summary)} (rule ${printable(a.rule)}, subject ${printable(a.subject)})\n`);
+      write(`ALERT ${a.severity.toUpperCase()} ${a.id}: ${visible(a.summary)} (rule ${visible(a.rule)}, subject ${visible(a.subject)})\n`);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { ComposedEmail } from '../deliver/mailer.js';
+import { visible } from '../text/visible.js';
 import { parseInstant } from '../time/nanos.js';
 import { statusLabel } from './format.js';
 import { templateContext } from './html.js';
@@ -30,9 +31,10 @@ export interface ReportEmailOptions {
 export async function composeReportEmail(vm: ViewModel, templates: Templates, options: ReportEmailOptions): Promise<ComposedEmail> {
   const link = options.pdf === null ? (options.pdfLink ?? null) : null;
   if (options.pdf === null && !link) throw new Error('an email without the PDF needs a link to it');
+  // templateContext shows every value of the view model through `visible`; what is added here gets the same.
   const context = {
     ...templateContext(vm),
-    archiveLocation: options.archiveLocation,
+    archiveLocation: options.archiveLocation === null ? null : visible(options.archiveLocation),
     pdfLink: link
       ? { url: link.url, expiresUtc: link.expiresAt.toISOString(), expiresLocal: DateTime.fromJSDate(link.expiresAt, { zone: vm.timezone }).toFormat('yyyy-MM-dd HH:mm ZZZZ') }
       : null,
@@ -42,7 +44,7 @@ export async function composeReportEmail(vm: ViewModel, templates: Templates, op
   const subject = reportSubject(vm);
 
   const composer = new MailComposer({
-    from: { name: oneLine(vm.branding.company ?? vm.branding.title), address: from },
+    from: { name: oneLine(visible(vm.branding.company ?? vm.branding.title)), address: from },
     to,
     subject,
     date: options.date ?? new Date(),
@@ -71,7 +73,8 @@ export function reportSubject(vm: ViewModel): string {
       : `ad hoc ${shortLocal(p.fromUtc, vm.timezone)} to ${shortLocal(p.toUtc, vm.timezone)} (${vm.timezone})`;
   const parts = [`[${statusLabel(vm.status)}] ${vm.branding.title}`, when];
   if (vm.branding.company) parts.push(vm.branding.company);
-  return oneLine(parts.join(' — '));
+  // Escaped like every other value the email shows; oneLine then only guards the header itself.
+  return oneLine(visible(parts.join(' — ')));
 }
 
 /** Control characters (CR, LF, NUL, …) and Unicode line separators become spaces: a header value stays one line. */

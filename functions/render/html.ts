@@ -1,3 +1,4 @@
+import { visibleDeep } from '../text/visible.js';
 import type { Templates } from './templates.js';
 import type { ViewModel } from './view-model.js';
 
@@ -6,7 +7,11 @@ export const DEFAULT_ACCENT = '#1f5f8b';
 const HEX_COLOUR = /^#[0-9a-f]{6}$/i;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-/** What templates see: the view model, with branding reduced to values that are safe where templates put them. */
+/**
+ * What templates see: the view model, with branding reduced to values that are safe where templates put them, and
+ * every text shown through `visible`. Handlebars escapes markup but passes a bidi override, which would let a user
+ * named "\u202Enimda" read as "admin"; doing it here covers every field of every template, the operator's too.
+ */
 export interface TemplateContext extends Omit<ViewModel, 'branding'> {
   branding: {
     company: string | null;
@@ -20,7 +25,7 @@ export interface TemplateContext extends Omit<ViewModel, 'branding'> {
 
 export function templateContext(vm: ViewModel): TemplateContext {
   const { branding, ...rest } = vm;
-  return {
+  return visibleDeep({
     ...rest,
     branding: {
       company: branding.company,
@@ -28,7 +33,7 @@ export function templateContext(vm: ViewModel): TemplateContext {
       accent: HEX_COLOUR.test(branding.accent) ? branding.accent : DEFAULT_ACCENT,
       logoDataUrl: logoDataUrl(branding.logoPng),
     },
-  };
+  });
 }
 
 /** The self-contained report page (report.html): inline CSS, no script, nothing fetched. */

@@ -1,6 +1,7 @@
 /// <reference types="pdfkit" />
 import type { GlyphCoverage } from './pdf-fonts.js';
-import { printable, type Align } from './pdf-text.js';
+import { visible } from '../text/visible.js';
+import type { Align } from './pdf-text.js';
 import type { TextStyle } from './pdf-theme.js';
 
 /** The parts of pdfkit's current (embedded) font that a direct text line uses. */
@@ -59,9 +60,12 @@ export class Canvas {
     readonly painting: boolean,
   ) {}
 
-  /** What will be drawn for `text` in `style`'s font. Measure and draw this string, not the raw one. */
+  /**
+   * What will be drawn for `text` in `style`'s font: invisible characters and characters the font lacks as
+   * escapes (`\u202E`), so a bidi override cannot reverse what an auditor reads. Measure and draw this string.
+   */
   prepare(text: string, style: TextStyle): string {
-    return printable(text, (cp) => this.coverage.covers(style.font, cp));
+    return visible(text, (cp) => this.coverage.covers(style.font, cp));
   }
 
   lineHeight(style: TextStyle): number {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { connect, credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import type { NatsConnectionConfig } from '../config/schema.js';
 import { InputError, RunError, errorMessage } from '../errors.js';
+import { redactCredentials } from '../text/redact.js';
 
 export const CLIENT_NAME = 'sox-report';
 
@@ -63,14 +64,20 @@ export async function connectionOptions(name: string, nats: NatsConnectionConfig
   return options;
 }
 
+/** The servers of a source as they may be shown: credentials in a URL become `***`. */
+export function describeServers(servers: readonly string[]): string {
+  return servers.map(redactCredentials).join(', ');
+}
+
 /** Connects for a source, failing with a message that names the source and servers but no secret. */
 export async function connectSource(name: string, nats: NatsConnectionConfig, secret?: SourceSecret): Promise<NatsConnection> {
   const options = await connectionOptions(name, nats, secret);
   try {
     return await connect(options);
   } catch (err) {
-    const reason = errorMessage(err);
+    // The client's own text is redacted too: a future version may quote the URL it was given.
+    const reason = redactCredentials(errorMessage(err));
     const hint = /authoriz|authentic/i.test(reason) ? ' (check the user, password, token or creds of this source)' : '';
-    throw new RunError(`cannot connect to NATS for source "${name}" at ${nats.servers.join(', ')}: ${reason}${hint}`);
+    throw new RunError(`cannot connect to NATS for source "${name}" at ${describeServers(nats.servers)}: ${reason}${hint}`);
   }
 }

@@ -10,6 +10,8 @@ import { HOSTILE, NON_LATIN, SAMPLE_BRANDING, sampleReport } from '../support/sa
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 /** A 1×1 PNG, so the logo's data: URL is exercised too. */
+/** A user name that reads "admin" when its right-to-left override is passed to the page raw. */
+const REVERSED_ADMIN = '\u202Enimda';
 const TINY_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 
 /** The few browser globals the checks read; the project compiles without the DOM library. */
@@ -23,7 +25,9 @@ const dialogs: string[] = [];
 
 beforeAll(async () => {
   const templates = await loadTemplates();
-  const vm = buildViewModel(sampleReport(), {
+  const report = sampleReport();
+  report.connections.byUser[2]!.user = REVERSED_ADMIN;
+  const vm = buildViewModel(report, {
     branding: { ...SAMPLE_BRANDING, logoPng: TINY_PNG },
     maxRows: 100,
     signed: true,
@@ -82,6 +86,13 @@ describe('report.html in Chromium', () => {
     expect(await page.getByText(HOSTILE.template).count()).toBeGreaterThan(0);
     expect(await page.getByText(HOSTILE.script, { exact: true }).count()).toBeGreaterThan(0);
     expect(await page.locator('img:not(.logo)').count()).toBe(0);
+  });
+
+  it('shows a bidi override as its escape: the user "\\u202Enimda" does not read as "admin"', async () => {
+    const cell = page.locator('td', { hasText: 'nimda' });
+    expect(await cell.count()).toBe(1);
+    expect(await cell.innerText()).toBe('\\u202Enimda');
+    expect(await page.locator('td', { hasText: /^admin$/ }).count()).toBe(0);
   });
 
   it('keeps every table within the page width (long tokens wrap)', async () => {

@@ -219,6 +219,20 @@ describe('parseConfig', () => {
     expect(issues(parseError(doc))).toEqual(['email.from: must be an email address', 'email.to[1]: must be an email address']);
   });
 
+  it('takes email.allowedRecipients: addresses and "@domain" entries, and nothing else', () => {
+    const doc = valid();
+    doc.email.allowedRecipients = ['auditor@audit-firm.example', '@Example.com'];
+    expect(parseConfig(doc).email?.allowedRecipients).toEqual(['auditor@audit-firm.example', '@Example.com']);
+    expect(parseConfig(valid()).email?.allowedRecipients).toBeUndefined();
+    const bad = valid();
+    bad.email.allowedRecipients = ['example.com', '@', '@-bad-.example', 'ok@example.com'];
+    const entry = 'must be an email address or "@domain" (for example "@example.com")';
+    expect(issues(parseError(bad))).toEqual([0, 1, 2].map((i) => `email.allowedRecipients[${i}]: ${entry}`));
+    const empty = valid();
+    empty.email.allowedRecipients = [];
+    expect(issues(parseError(empty))).toEqual(['email.allowedRecipients: must name at least one address or "@domain" (leave it out to allow only "to")']);
+  });
+
   it('names what a signing configuration lacks, and a bad accent colour', () => {
     const kms = valid();
     kms.signing = { kind: 'kms' };

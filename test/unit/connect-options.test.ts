@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { connectionOptions } from '../../functions/source/connect.js';
+import { freePort } from '../../functions/local/hub.js';
+import { connectSource, connectionOptions, describeServers } from '../../functions/source/connect.js';
 
 const base = { servers: ['nats://127.0.0.1:4222'], connectTimeoutSeconds: 10 };
 
@@ -36,5 +37,24 @@ describe('connectionOptions', () => {
     await expect(connectionOptions('app', { ...base, creds: '/nonexistent/app.creds' })).rejects.toThrow(
       /^sources "app": nats.creds: cannot read \/nonexistent\/app.creds/,
     );
+  });
+});
+
+describe('server URLs as they are shown', () => {
+  it('hide the credentials a URL carries', () => {
+    expect(describeServers(['nats://alice:s3cret@10.0.0.1:4222', 'nats://t0ken@10.0.0.2', 'nats://10.0.0.3:4222'])).toBe(
+      'nats://***@10.0.0.1:4222, nats://***@10.0.0.2, nats://10.0.0.3:4222',
+    );
+  });
+
+  it('in the error of a server that is not there', async () => {
+    const port = await freePort();
+    const failure = await connectSource('audit', { servers: [`nats://alice:s3cret@127.0.0.1:${port}`], connectTimeoutSeconds: 2 }).then(
+      () => new Error('connected to a port nothing listens on'),
+      (err: unknown) => err as Error,
+    );
+    expect(failure.message).toMatch(new RegExp(`^cannot connect to NATS for source "audit" at nats://\\*\\*\\*@127\\.0\\.0\\.1:${port}: `));
+    expect(failure.message).not.toContain('s3cret');
+    expect(failure.message).not.toContain('alice');
   });
 });

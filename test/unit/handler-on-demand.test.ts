@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/config/load.js';
 import { ENV } from '../../functions/handlers/environment.js';
 import { createOnDemandHandler, type OnDemandResult } from '../../functions/handlers/on-demand.js';
-import { parseOnDemandPayload, payloadWording, periodOfPayload } from '../../functions/handlers/on-demand-payload.js';
+import { parseOnDemandPayload, payloadWording, periodOfPayload, recipientNotAllowed } from '../../functions/handlers/on-demand-payload.js';
 import { formatInstant } from '../../functions/time/nanos.js';
 import { captureOutput, handlerDeps, lambdaConfigDocument, lambdaContext, mockedClients, type MockedClients } from '../support/lambda-fakes.js';
 
@@ -67,6 +67,17 @@ describe('the on-demand payload', () => {
     }
   });
 
+  it('allows recipients by exact address or by "@domain" (the domain without regard to case), else only email.to', () => {
+    const email = { to: ['cfo@example.com'], allowedRecipients: ['auditor@audit-firm.example', '@Example.COM'] };
+    expect(recipientNotAllowed(['anyone@example.com', 'Someone@EXAMPLE.com', 'auditor@Audit-Firm.example'], email)).toBeNull();
+    expect(recipientNotAllowed(['anyone@example.com', 'x@sub.example.com'], email)).toBe('x@sub.example.com');
+    expect(recipientNotAllowed(['Auditor@audit-firm.example'], email)).toBe('Auditor@audit-firm.example');
+    expect(recipientNotAllowed(['other@audit-firm.example'], email)).toBe('other@audit-firm.example');
+    // Without allowedRecipients only the configured addresses: not their domain.
+    expect(recipientNotAllowed(['cfo@EXAMPLE.com'], { to: ['cfo@example.com'] })).toBeNull();
+    expect(recipientNotAllowed(['ceo@example.com'], { to: ['cfo@example.com'] })).toBe('ceo@example.com');
+  });
+
   it('says what the CLI says, with the payload keys in place of its options', () => {
     expect(payloadWording('use either --date or --from/--to, not both')).toBe('use either "date" or "from"/"to", not both');
     expect(payloadWording('--to needs --from')).toBe('"to" needs "from"');
@@ -129,6 +140,20 @@ describe('the on-demand handler returns bad input, touching no AWS service', () 
     await expectBadInput({ date: '2026-11-20', recipients: ['ops@example.com'] }, /^recipients: the configuration has no "email"/, {}, withoutEmail);
   });
 
+  it('a recipient the configuration does not allow: without allowedRecipients, anyone but the configured addresses', async () => {
+    await expectBadInput(
+      { date: '2026-11-20', recipients: ['cfo@example.com', 'attacker@evil.example'] },
+      'recipients: attacker@evil.example is not allowed (without email.allowedRecipients only the configured email.to addresses may receive reports)',
+    );
+    const document = lambdaConfigDocument({ email: { from: 'reports@example.com', to: ['cfo@example.com'], allowedRecipients: ['@audit-firm.example'] } });
+    await expectBadInput(
+      { date: '2026-11-20', recipients: ['partner@Audit-Firm.example', 'cfo@example.com'] },
+      'recipients: cfo@example.com is not allowed (email.allowedRecipients names neither it nor its "@domain")',
+      {},
+      document,
+    );
+  });
+
   it('logs the bad input as a warning with the run id', async () => {
     await invoke({ date: '2026-11-20', extra: 1 });
     const line = output.text().split('\n').find((l) => l.includes('"bad input"'));
@@ -137,6 +162,14 @@ describe('the on-demand handler returns bad input, touching no AWS service', () 
 });
 
 describe('the on-demand handler with good input', () => {
+  it('goes on with recipients the configuration allows', async () => {
+    const document = lambdaConfigDocument({ email: { from: 'reports@example.com', to: ['cfo@example.com'], allowedRecipients: ['@audit-firm.example'] } });
+    aws.mocks.ssm.rejects(new Error('SSM is down'));
+    const env = { [ENV.kmsKeyId]: 'alias/sox', [ENV.certificateParameter]: '/sox/cert' };
+    // Past every check it builds the ports and meets the failing SSM: the recipients were accepted.
+    await expect(invoke({ date: '2026-11-20', recipients: ['partner@audit-firm.example'] }, env, document)).rejects.toThrow(/^on-demand report for 2026-11-20 failed: SSM GetParameter/);
+  });
+
   it('goes on to build the ports (here it meets a KMS that fails) and throws the failure, naming the period', async () => {
     aws.mocks.ssm.rejects(new Error('SSM is down'));
     const env = { [ENV.kmsKeyId]: 'alias/sox', [ENV.certificateParameter]: '/sox/cert' };

@@ -6,6 +6,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ACCENT, renderReportHtml } from '../../functions/render/html.js';
 import { findBuiltinTemplatesDir, loadTemplates, type Templates } from '../../functions/render/templates.js';
 import { buildViewModel, type Branding, type ViewModel } from '../../functions/render/view-model.js';
+import { visible } from '../../functions/text/visible.js';
 import { HOSTILE, NON_LATIN, SAMPLE_BRANDING, heavyReport, sampleReport } from '../support/sample-report.js';
 
 /** A 1×1 PNG. */
@@ -21,8 +22,6 @@ function visibleText(html: string): string {
     .replace(/&(lt|gt|amp|quot|#x27|#x60|#x3D);/g, (_, e: string) => ENTITIES[e] ?? '')
     .replace(/\s+/g, ' ');
 }
-
-const oneLine = (s: string) => s.replace(/\s+/g, ' ');
 
 function viewModel(branding: Partial<Branding> = {}, report = sampleReport(), maxRows = 100): ViewModel {
   return buildViewModel(report, {
@@ -91,7 +90,8 @@ describe('the HTML report', () => {
     const html = renderReportHtml(viewModel(), builtin);
     const text = visibleText(html);
     for (const [name, value] of Object.entries(HOSTILE)) {
-      expect(text, name).toContain(oneLine(value));
+      // Line breaks inside a value are shown as \r\n, like every control character.
+      expect(text, name).toContain(visible(value));
       if (/[<>"'=`&]/.test(value)) expect(html, name).not.toContain(value);
     }
     expect(html).not.toMatch(/<script/i);
@@ -99,6 +99,23 @@ describe('the HTML report', () => {
     expect(html).not.toMatch(/onerror=/i);
     expect(html).toContain(Handlebars.escapeExpression(HOSTILE.template));
     expect(text).toContain('{{constructor.constructor "alert(1)"}}');
+  });
+
+  it('shows bidi overrides, isolates, marks and control characters as escapes: "\\u202Enimda" never reads as "admin"', () => {
+    const report = sampleReport();
+    report.connections.byUser[0]!.user = '\u202Enimda';
+    report.jetstreamChanges[0]!.user = 'ops\u2066-admin\u2069\u200F\u001b[2J\u0085';
+    report.controls[0]!.detail = 'see \u202Dhere\u202C';
+    const html = renderReportHtml(viewModel({ company: 'Acme\u202Egnp.exe' }, report), builtin);
+    // The page keeps its own line breaks; no other control or bidi character reaches it.
+    expect(html).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+    const text = visibleText(html);
+    expect(text).toContain('\\u202Enimda');
+    expect(text).toContain('ops\\u2066-admin\\u2069\\u200F\\u001B[2J\\u0085');
+    expect(text).toContain('see \\u202Dhere\\u202C');
+    expect(text).toContain('Acme\\u202Egnp.exe');
+    // The report itself keeps the values as they were: only their display is escaped.
+    expect(report.connections.byUser[0]!.user).toBe('\u202Enimda');
   });
 
   it('writes non-Latin names as UTF-8 characters', () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatNumber } from '../../functions/render/format.js';
 import { renderReportPdf } from '../../functions/render/pdf.js';
 import { displayText } from '../../functions/render/pdf-table.js';
-import { printable } from '../../functions/render/pdf-text.js';
+import { visible } from '../../functions/text/visible.js';
 import { buildViewModel, type ViewModel } from '../../functions/render/view-model.js';
 import { HOSTILE, heavyReport, NON_LATIN, sampleReport, SAMPLE_BRANDING } from '../support/sample-report.js';
 
@@ -272,6 +272,18 @@ describe('PDF report: edge cases', () => {
     expect(pageCount(file)).toBeLessThan(12);
   });
 
+  it('draws bidi overrides, isolates and marks as escapes: a user named "\\u202Enimda" never reads as "admin"', async () => {
+    const report = sampleReport();
+    report.connections.byUser[0]!.user = '\u202Enimda';
+    report.jetstreamChanges[0]!.user = 'ops\u2066-admin\u2069\u200F';
+    const file = await renderTo('bidi.pdf', buildViewModel(report, { branding: SAMPLE_BRANDING, maxRows: 1000, signed: true }));
+    const extracted = text(file, '-raw');
+    expect(extracted).not.toMatch(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+    expect(extracted).toContain('\\u202Enimda');
+    // A narrow column wraps the name at its hyphen.
+    expect(extracted.replace(/\s+/g, '')).toContain('ops\\u2066-admin\\u2069\\u200F');
+  });
+
   it('draws a PNG logo, and does without a company name', async () => {
     const branding = { ...SAMPLE_BRANDING, company: null, accent: 'not-a-colour', logoPng: tinyPng() };
     const file = await renderTo('logo.pdf', buildViewModel(sampleReport(), { branding, maxRows: 1000, signed: true }));
@@ -316,19 +328,20 @@ describe('PDF text helpers', () => {
   const everything = () => true;
 
   it('leaves printable text alone', () => {
-    expect(printable('payments-svc <script> & "x"', everything)).toBe('payments-svc <script> & "x"');
-    expect(printable(NON_LATIN.greek, everything)).toBe(NON_LATIN.greek);
+    expect(visible('payments-svc <script> & "x"', everything)).toBe('payments-svc <script> & "x"');
+    expect(visible(NON_LATIN.greek, everything)).toBe(NON_LATIN.greek);
   });
 
   it('shows line breaks, bidi overrides and zero-width characters as escapes', () => {
-    expect(printable(HOSTILE.header, everything)).toBe('evil\\r\\nBcc: attacker@example.com');
-    expect(printable('admin\u202Egnp.exe', everything)).toBe('admin\\u202Egnp.exe');
-    expect(printable('a\u200Bb\tc\u0000', everything)).toBe('a\\u200Bb\\tc\\u0000');
+    expect(visible(HOSTILE.header, everything)).toBe('evil\\r\\nBcc: attacker@example.com');
+    expect(visible('admin\u202Egnp.exe', everything)).toBe('admin\\u202Egnp.exe');
+    expect(visible('a\u200Bb\tc\u0000', everything)).toBe('a\\u200Bb\\tc\\u0000');
+    expect(visible('\u2066x\u2069\u200E\u007F\u0085', everything)).toBe('\\u2066x\\u2069\\u200E\\u007F\\u0085');
   });
 
   it('shows characters the font lacks as escapes, astral ones too', () => {
     const latinOnly = (cp: number) => cp < 0x250;
-    expect(printable('王 ok 😀', latinOnly)).toBe('\\u738B ok \\u{1F600}');
+    expect(visible('王 ok 😀', latinOnly)).toBe('\\u738B ok \\u{1F600}');
   });
 
   it('formats numbers exactly as format.ts does', () => {
