@@ -11,18 +11,29 @@ export interface ArchiveBucketProps {
 
 /**
  * What keeps a report from being changed or removed, strongest first:
- * 1. every object version is written with Object Lock COMPLIANCE and a retain-until date (the pipeline does this on
- *    each PutObject; the policy below refuses a PutObject without it): until that date no one, the account root
- *    included, can delete or overwrite that version or shorten its retention;
+ * 1. every object version is written with Object Lock COMPLIANCE and a retain-until date (the pipeline sends them
+ *    on each PutObject and CreateMultipartUpload): until that date no one, the account root included, can delete or
+ *    overwrite that version or shorten its retention;
  * 2. versioning, which Object Lock makes impossible to suspend, so a second write under a key is a new version and
- *    never replaces the first (the pipeline also writes with If-None-Match);
- * 3. this bucket policy, which denies deleting objects and versions (also after retention ends) and installing
- *    lifecycle rules, which S3 runs as itself, past any policy, and could hide every report behind delete markers;
+ *    never replaces the first; `verify` fails any key with more than one version or a delete marker, and reads
+ *    the version it listed;
+ * 3. this bucket policy, which denies to everyone:
+ *    - deleting objects and versions (also after retention ends), and installing lifecycle rules, which S3 runs as
+ *      itself, past any policy, and could hide every report behind delete markers;
+ *    - creating an object without If-None-Match (AWS's conditional-write enforcement: s3:if-none-match must be
+ *      there on PutObject and CompleteMultipartUpload; CreateMultipartUpload, UploadPart and UploadPartCopy take
+ *      no conditional header, and s3:ObjectCreationOperation is false for exactly those), so no one can add a
+ *      version over an existing key;
+ *    - a lock mode other than COMPLIANCE wherever a request names one (PutObject, CreateMultipartUpload);
+ *    - copies (CopyObject, UploadPartCopy): what is archived is written, never copied from elsewhere;
  * 4. the encryption key, whose deletion would make every report unreadable however locked: its policy denies
  *    scheduling that deletion.
- * Changing the bucket's default retention (s3:PutBucketObjectLockConfiguration) is not denied: the default applies
- * only to objects written without a retention of their own, which the policy already refuses, so denying it would
- * protect nothing and would stop this stack from ever raising retentionYears.
+ * What the policy cannot do is demand the lock headers themselves: UploadPart and CompleteMultipartUpload carry
+ * none, and no condition key tells them from a PutObject or a CreateMultipartUpload that leaves them out. An
+ * object created without them gets the bucket's default retention below, COMPLIANCE for retentionYears, so it is
+ * locked all the same (and `verify` checks every object's lock). Changing that default
+ * (s3:PutBucketObjectLockConfiguration) is therefore not denied here either: denying it to everyone would stop
+ * this stack from ever raising retentionYears; keep it to the deploying role.
  */
 export class ArchiveBucket extends Construct {
   readonly bucket: s3.Bucket;
@@ -94,17 +105,23 @@ export class ArchiveBucket extends Construct {
         resources: [this.bucket.bucketArn],
       }),
     );
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyWritesWithoutComplianceLock',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['s3:PutObject'],
-        resources: [this.bucket.arnForObjects('*')],
-        // An absent header makes StringNotEquals true as well: a write without a lock of its own is refused. This
-        // also refuses CopyObject and multipart uploads without lock headers; the pipeline uses neither.
-        conditions: { StringNotEquals: { 's3:object-lock-mode': 'COMPLIANCE' } },
-      }),
-    );
+    for (const statement of conditionalWriteStatements(this.bucket.arnForObjects('*'))) this.bucket.addToResourcePolicy(statement);
   }
+}
+
+/**
+ * The write rules of the bucket policy (see ArchiveBucket): If-None-Match on every request that creates an object,
+ * COMPLIANCE wherever a lock mode is named, and no copies. Every statement denies s3:PutObject, the one IAM action
+ * of PutObject, CopyObject and each step of a multipart upload.
+ */
+export function conditionalWriteStatements(objects: string): iam.PolicyStatement[] {
+  const deny = (sid: string, conditions: Record<string, Record<string, string>>) =>
+    new iam.PolicyStatement({ sid, effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], actions: ['s3:PutObject'], resources: [objects], conditions });
+  return [
+    // As AWS documents it: the header absent (Null true) on an operation that creates the object.
+    deny('DenyWritesWithoutIfNoneMatch', { Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } }),
+    // Null false: only where a mode is named; UploadPart and CompleteMultipartUpload name none (see the class).
+    deny('DenyLockModesOtherThanCompliance', { StringNotEquals: { 's3:object-lock-mode': 'COMPLIANCE' }, Null: { 's3:object-lock-mode': 'false' } }),
+    deny('DenyCopies', { Null: { 's3:x-amz-copy-source': 'false' } }),
+  ];
 }

@@ -12,10 +12,16 @@ import { acknowledge, wildcardAction, wildcardResource } from './nag.js';
 /**
  * Writing a bundle once, under lock, and reading it back: PutObject with the lock headers needs
  * s3:PutObjectRetention, and HeadObject reports the lock it set only with s3:GetObjectRetention/GetObjectLegalHold.
+ * The read-back asks for the exact version the write created, which is s3:GetObjectVersion (not s3:GetObject).
+ * s3:PutObject also covers each step of a multipart upload (the evidence file); s3:AbortMultipartUpload lets a run
+ * that failed half-way drop its parts, which nothing else would (the bucket refuses lifecycle rules). Aborting
+ * an upload never touches an object that was completed.
  */
 export const REPORT_OBJECT_ACTIONS = [
   's3:GetObject',
+  's3:GetObjectVersion',
   's3:PutObject',
+  's3:AbortMultipartUpload',
   's3:PutObjectRetention',
   's3:GetObjectRetention',
   's3:GetObjectLegalHold',
@@ -55,8 +61,12 @@ export class ReportRole extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'WriteBundlesOnce', actions: [...REPORT_OBJECT_ACTIONS], resources: [access.bucket.arnForObjects('*')] }),
     );
-    // Without ListBucket a missing key answers 403 instead of 404, and "is this day archived?" cannot be told.
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ListBundles', actions: ['s3:ListBucket'], resources: [access.bucket.bucketArn] }));
+    // Without ListBucket a missing key answers 403 instead of 404, and "is this day archived?" cannot be told;
+    // the versions show what is really under a bundle's path before a run writes there (a newer version written
+    // over an archived object included).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'ListBundles', actions: ['s3:ListBucket', 's3:ListBucketVersions'], resources: [access.bucket.bucketArn] }),
+    );
     access.bucketKey.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
     access.config.grantRead(role);
     access.certificate.grantRead(role);

@@ -1,10 +1,37 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, link, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import {
+  chmod,
+  link,
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
 import path from 'node:path';
-import { BundleExistsError, type ArchivePort, type BundleFile } from './port.js';
+import { LocalStagedFile, STAGING_PREFIX } from './local-staged.js';
+import {
+  BundleExistsError,
+  describeEntry,
+  NotRegularFileError,
+  TooLargeError,
+  type ArchiveEntry,
+  type ArchivePort,
+  type BundleFile,
+  type SpecialKind,
+} from './port.js';
 
-/** Prefix of the hidden temporary entries a write makes before the real name appears; never listed. */
-export const STAGING_PREFIX = '.partial-';
+/** Prefix of the hidden temporary entries a write makes before the real name appears; listed as `staging`. */
+export { STAGING_PREFIX };
 
 /**
  * Checks a path given to an archive (relative, `/`-separated, no `.`/`..` segments, no empty segments) and
@@ -46,7 +73,8 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * A local directory archive: bundles appear by rename of a staging folder, files are 0444 and folders 0555,
  * nothing is overwritten. There are no locks here (no `lockState`): read-only modes stop mistakes, not an
- * administrator; S3 Object Lock is the tamper-proof store.
+ * administrator; S3 Object Lock is the tamper-proof store. Reads open regular files only, never through a
+ * symbolic link and never blocking on a FIFO or device, since whoever can write the folder decides what is in it.
  */
 export function localArchive(root: string): ArchivePort {
   const absoluteRoot = path.resolve(root);
@@ -59,6 +87,12 @@ export function localArchive(root: string): ArchivePort {
       throw new Error(`archive ${what} ${JSON.stringify(value)}: escapes the archive root`);
     }
     return resolved;
+  };
+  let realRoot: Promise<string> | undefined;
+  const files: RegularFiles = {
+    root: absoluteRoot,
+    realRoot: () => (realRoot ??= realpath(absoluteRoot)),
+    resolve: (where) => resolve(where, 'path'),
   };
 
   return {
@@ -74,21 +108,29 @@ export function localArchive(root: string): ArchivePort {
       }
     },
 
-    async writeBundle(bundlePath, files) {
+    async writeBundle(bundlePath, bundleFiles) {
       const target = resolve(bundlePath, 'bundle path');
-      const names = checkBundleFiles(files);
+      const names = checkBundleFiles(bundleFiles);
       // Checked before anything is created so that a rerun changes nothing at all (not even a parent mtime).
       if (await pathExists(target)) throw new BundleExistsError(`a bundle already exists at ${target}; it was left unchanged`);
 
       await mkdir(path.dirname(target), { recursive: true });
-      // A crash leaves a hidden staging folder, never a half bundle under the real name.
-      const staging = await mkdtemp(path.join(path.dirname(target), `${STAGING_PREFIX}${path.basename(target)}-`));
+      // A crash leaves a hidden staging folder, never a half bundle under the real name. A file staged while it
+      // was produced is already in one: that folder becomes the bundle.
+      const staged = bundleFiles.flatMap((file) => ('staged' in file ? [file.staged] : []));
+      if (staged.some((file) => !(file instanceof LocalStagedFile) || file.folder !== (staged[0] as LocalStagedFile).folder)) {
+        throw new Error(`archive bundle ${bundlePath}: its staged files must be staged by this archive, in one folder`);
+      }
+      const stored = bundleFiles.find((file) => 'stored' in file);
+      if (stored) throw new Error(`archive bundle ${bundlePath}: ${stored.name} cannot be kept from an earlier run: a local archive writes a bundle whole`);
+      const staging = staged.length > 0 ? (staged[0] as LocalStagedFile).folder : await mkdtemp(path.join(path.dirname(target), `${STAGING_PREFIX}${path.basename(target)}-`));
       const folders = new Set<string>();
       try {
-        for (const [i, file] of files.entries()) {
+        for (const [i, file] of bundleFiles.entries()) {
           const segments = names[i]!.split('/');
-          const where = path.join(staging, ...segments);
           for (let depth = 1; depth < segments.length; depth++) folders.add(path.join(...segments.slice(0, depth)));
+          if (!('data' in file)) continue;
+          const where = path.join(staging, ...segments);
           await mkdir(path.dirname(where), { recursive: true });
           await writeFile(where, file.data, { flag: 'wx', mode: 0o444 });
           await chmod(where, 0o444); // the umask may have left it different
@@ -112,11 +154,20 @@ export function localArchive(root: string): ArchivePort {
       await chmod(target, 0o555);
     },
 
+    async stageFile(bundlePath, name) {
+      const target = resolve(bundlePath, 'bundle path');
+      const [checked] = checkBundleFiles([{ name, data: '' }]);
+      if (checked!.includes('/')) throw new Error(`archive bundle ${bundlePath}: a staged file must be at the bundle's top level, not ${checked}`);
+      return LocalStagedFile.create(target, checked!);
+    },
+
+    resumable: false,
+
     async writeOnce(where, data) {
       const target = resolve(where, 'path');
       const bytes = toBytes(data);
       // The usual rerun finds the file already there: answer without touching the folder at all.
-      if (await sameAsExisting(target, bytes)) return;
+      if (await sameAsExisting(files, where, bytes)) return;
       await mkdir(path.dirname(target), { recursive: true });
       // Written under a temporary name and then hard-linked: link() never replaces, and the real name only
       // ever holds complete bytes, so a crash cannot leave a truncated key file that would fail every rerun.
@@ -127,58 +178,234 @@ export function localArchive(root: string): ArchivePort {
         await link(temporary, target);
       } catch (err) {
         // Another writer linked the same name between our check and our link.
-        if (!isCode(err, 'EEXIST') || !(await sameAsExisting(target, bytes))) throw err;
+        if (!isCode(err, 'EEXIST') || !(await sameAsExisting(files, where, bytes))) throw err;
       } finally {
         await unlink(temporary).catch(() => undefined);
       }
     },
 
-    async read(where) {
-      const target = resolve(where, 'path');
+    async read(where, options = {}) {
+      const opened = await openRegularFile(files, where);
+      if (opened === null) return null;
       try {
-        const bytes = await readFile(target);
-        return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      } catch (err) {
-        if (isCode(err, 'ENOENT', 'ENOTDIR')) return null;
-        throw err;
+        if (options.maxBytes !== undefined && opened.size > options.maxBytes) {
+          throw new TooLargeError(`${opened.target}: ${opened.size} bytes, more than the ${options.maxBytes} this read may hold`);
+        }
+        return await readWhole(opened.handle, opened.size, opened.target);
+      } finally {
+        await opened.handle.close();
       }
     },
 
-    async list(prefix) {
-      const checked = checkArchivePath(prefix, 'prefix', { allowRoot: true });
-      const found: string[] = [];
-      await collectFiles(resolve(checked, 'prefix', true), checked, found);
-      return found.sort();
-    },
+    readStream: (where) => streamRegularFile(files, where),
+
+    // One walk for both: list is the regular files of entries.
+    list: async (prefix) => (await entries(prefix)).filter((entry) => entry.kind === 'file').map((entry) => entry.path),
+
+    entries,
   };
+
+  async function entries(prefix: string): Promise<ArchiveEntry[]> {
+    const checked = checkArchivePath(prefix, 'prefix', { allowRoot: true });
+    const start = await prefixFolder(absoluteRoot, checked);
+    if (start === null) return [];
+    if ('kind' in start) return [start];
+    const found: ArchiveEntry[] = [];
+    await collectEntries(start.folder, checked, found);
+    return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
 }
 
-async function collectFiles(dir: string, relative: string, into: string[]): Promise<void> {
-  let entries;
+/**
+ * The folder a prefix names, walked one segment at a time without following links: null when there is none (or
+ * it is a file: a prefix names a folder), the entry itself when a segment is a link, a device or a staging leftover.
+ */
+async function prefixFolder(root: string, prefix: string): Promise<ArchiveEntry | null | { folder: string }> {
+  let current = root;
+  const segments = prefix === '' ? [] : prefix.split('/');
+  for (const [i, segment] of segments.entries()) {
+    current = path.join(current, segment);
+    const relative = segments.slice(0, i + 1).join('/');
+    const stats = await lstatOrNull(current);
+    if (stats === null) return null;
+    const entry = entryOf(relative, segment, stats);
+    if (entry.kind === 'file') return null;
+    if (entry.kind !== 'folder') return entry;
+  }
+  return { folder: current };
+}
+
+async function collectEntries(dir: string, relative: string, into: ArchiveEntry[]): Promise<void> {
+  let names: string[];
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    names = await readdir(dir);
   } catch (err) {
     if (isCode(err, 'ENOENT', 'ENOTDIR')) return;
     throw err;
   }
-  for (const entry of entries) {
-    if (entry.name.startsWith(STAGING_PREFIX)) continue;
-    const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
-    if (entry.isDirectory()) await collectFiles(path.join(dir, entry.name), child, into);
-    else if (entry.isFile()) into.push(child);
+  for (const name of names) {
+    const child = relative === '' ? name : `${relative}/${name}`;
+    const stats = await lstatOrNull(path.join(dir, name));
+    if (stats === null) continue; // removed while we listed
+    const entry = entryOf(child, name, stats);
+    if (entry.kind === 'folder') await collectEntries(path.join(dir, name), child, into);
+    else into.push(entry);
   }
 }
 
-/** False when nothing is at `target`; true when identical bytes are; throws, naming it, when different ones are. */
-async function sameAsExisting(target: string, bytes: Uint8Array): Promise<boolean> {
-  let existing: Buffer;
+/** What lstat says an entry is; a staging leftover is one entry, whatever it holds. */
+function entryOf(relative: string, name: string, stats: Stats): ArchiveEntry | { kind: 'folder' } {
+  if (name.startsWith(STAGING_PREFIX)) return { path: relative, kind: 'staging' };
+  if (stats.isDirectory()) return { kind: 'folder' };
+  if (stats.isFile()) return { path: relative, kind: 'file', bytes: stats.size };
+  if (stats.isSymbolicLink()) return { path: relative, kind: 'symlink' };
+  return { path: relative, kind: 'special', special: specialKindOf(stats) };
+}
+
+function specialKindOf(stats: Stats): SpecialKind {
+  if (stats.isFIFO()) return 'fifo';
+  if (stats.isSocket()) return 'socket';
+  if (stats.isCharacterDevice()) return 'character device';
+  if (stats.isBlockDevice()) return 'block device';
+  return 'unknown';
+}
+
+interface RegularFiles {
+  root: string;
+  /** The root with every link resolved, to compare what was opened with. */
+  realRoot(): Promise<string>;
+  resolve(where: string): string;
+}
+
+interface OpenedFile {
+  target: string;
+  handle: FileHandle;
+  size: number;
+}
+
+// O_NONBLOCK: opening a FIFO for reading returns at once instead of waiting for a writer (and a device is never
+// opened at all: lstat refuses it first). Both are 0 where the platform has no such flag.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * Opens a regular file of the archive, or answers null when nothing is there. Every folder on the way is
+ * checked not to be a link (O_NOFOLLOW covers only the last segment), the file is checked before it is opened
+ * (opening a device can have effects of its own) and again through the open handle, so what is read is what
+ * was checked even if the entry was swapped in between.
+ */
+async function openRegularFile(files: RegularFiles, where: string): Promise<OpenedFile | null> {
+  const target = files.resolve(where);
+  const segments = path.relative(files.root, target).split(path.sep);
+  for (let depth = 1; depth < segments.length; depth++) {
+    const folder = segments.slice(0, depth).join('/');
+    const stats = await lstatOrNull(path.join(files.root, ...segments.slice(0, depth)));
+    if (stats === null || !stats.isDirectory()) {
+      if (stats?.isSymbolicLink()) throw new NotRegularFileError(`${target}: the folder ${folder} is a symbolic link; nothing is read through one`);
+      return null;
+    }
+  }
+  const before = await lstatOrNull(target);
+  if (before === null) return null;
+  const found = entryOf(where, path.basename(target), before);
+  if (found.kind !== 'file') {
+    throw new NotRegularFileError(`${target}: ${found.kind === 'folder' ? 'is a folder, not a regular file' : describeEntry(found)}`);
+  }
+  let handle: FileHandle;
   try {
-    existing = await readFile(target);
+    handle = await open(target, OPEN_FLAGS);
   } catch (err) {
-    if (isCode(err, 'ENOENT')) return false;
+    if (isCode(err, 'ENOENT', 'ENOTDIR')) return null;
+    if (isCode(err, 'ELOOP')) throw new NotRegularFileError(`${target}: is a symbolic link, not a regular file`, { cause: err });
     throw err;
   }
-  if (!sameBytes(existing, bytes)) throw new Error(`${target} already exists with different content; it was left unchanged`);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile() || stats.ino !== before.ino || stats.dev !== before.dev) {
+      throw new NotRegularFileError(`${target}: was replaced while it was opened; it is read only as a regular file`);
+    }
+    await confirmOpenedPath(files, handle, segments);
+    return { target, handle, size: stats.size };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/**
+ * Where the kernel says the handle is (Linux /proc): a folder swapped for a link between the checks and the open
+ * shows up here. Skipped where /proc is not there.
+ */
+async function confirmOpenedPath(files: RegularFiles, handle: FileHandle, segments: string[]): Promise<void> {
+  let actual: string;
+  try {
+    actual = await readlink(`/proc/self/fd/${handle.fd}`);
+  } catch {
+    return;
+  }
+  const expected = path.join(await files.realRoot(), ...segments);
+  if (actual !== expected) {
+    throw new NotRegularFileError(`${path.join(files.root, ...segments)}: is reached through a symbolic link (it opens ${actual}); nothing is read through one`);
+  }
+}
+
+/** Exactly `size` bytes (what fstat said): a file that grows or shrinks while it is read is an error, not a guess. */
+async function readWhole(handle: FileHandle, size: number, target: string): Promise<Uint8Array> {
+  const buffer = Buffer.alloc(size);
+  let filled = 0;
+  while (filled < size) {
+    const { bytesRead } = await handle.read(buffer, filled, size - filled, filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  const { bytesRead: beyond } = await handle.read(Buffer.alloc(1), 0, 1, size);
+  if (filled !== size || beyond !== 0) throw new Error(`${target}: changed size while it was read (${size} bytes when opened)`);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, size);
+}
+
+const STREAM_CHUNK_BYTES = 1 << 20;
+
+async function* streamRegularFile(files: RegularFiles, where: string): AsyncGenerator<Uint8Array> {
+  const opened = await openRegularFile(files, where);
+  if (opened === null) throw new Error(`${files.resolve(where)}: does not exist`);
+  try {
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(STREAM_CHUNK_BYTES);
+      const { bytesRead } = await opened.handle.read(buffer, 0, STREAM_CHUNK_BYTES, null);
+      if (bytesRead === 0) return;
+      yield new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead);
+    }
+  } finally {
+    await opened.handle.close();
+  }
+}
+
+async function lstatOrNull(target: string): Promise<Stats | null> {
+  try {
+    return await lstat(target);
+  } catch (err) {
+    if (isCode(err, 'ENOENT', 'ENOTDIR')) return null;
+    throw err;
+  }
+}
+
+/**
+ * False when nothing is at `where`; true when identical bytes are; throws, naming it, when different ones are (or
+ * when something other than a regular file is there: a link or a FIFO is never taken for the file).
+ */
+async function sameAsExisting(files: RegularFiles, where: string, bytes: Uint8Array): Promise<boolean> {
+  const opened = await openRegularFile(files, where);
+  if (opened === null) return false;
+  let existing: Uint8Array;
+  try {
+    // More than we would write cannot be the same bytes: no need to hold it.
+    if (opened.size !== bytes.length) existing = new Uint8Array();
+    else existing = await readWhole(opened.handle, opened.size, opened.target);
+  } finally {
+    await opened.handle.close();
+  }
+  if (opened.size !== bytes.length || !sameBytes(existing, bytes)) {
+    throw new Error(`${opened.target} already exists with different content; it was left unchanged`);
+  }
   return true;
 }
 

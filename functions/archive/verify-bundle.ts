@@ -2,14 +2,17 @@
  * The checks of one bundle on its own: the manifest, its signature and key, the documents it lists, the PDF's
  * signature and, on S3, the locks. The chain between bundles is verify-chain.ts.
  */
-import { verify as verifySignature, type KeyObject } from 'node:crypto';
+import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { plural } from '../analysis/wording.js';
 import { bundlePath, dailyPeriod } from '../config/period.js';
 import { errorMessage } from '../errors.js';
-import { ARTIFACTS, keyPathOf, MANIFEST, MANIFEST_SIG, parseManifest, sha256, type Manifest } from '../seal/manifest.js';
+import { ARTIFACTS, keyPathOfManifest, MANIFEST, MANIFEST_SCHEMA_V1, MANIFEST_SIG, parseManifest, sha256, type Manifest } from '../seal/manifest.js';
 import { formatInstant, parseInstant } from '../time/nanos.js';
-import type { ArchivePort, LockState } from './port.js';
+import { describeEntry, type ArchiveEntry, type ArchivePort, type LockState, type VersionOptions } from './port.js';
 import { algorithmMismatch, shortKey, spkiSha256, type KeyFileCheck } from './verify-keys.js';
+import { readLimitOf, tooLargeProblem } from './verify-limits.js';
 import { checkPdfSignature } from './verify-pdf.js';
+import { recomputeBundle } from './verify-recompute.js';
 
 export interface BundleLocation {
   /** Folder of the bundle, relative to the archive root. */
@@ -17,8 +20,12 @@ export interface BundleLocation {
   kind: 'daily' | 'adhoc';
   /** The calendar day of a daily bundle, from its folder; null for ad-hoc bundles. */
   date: string | null;
-  /** Names of the files in the folder, relative to it, as the archive lists them. */
+  /** Names of the files in the folder that can be read (regular files with a version), relative to it. */
   files: string[];
+  /** Every entry in the folder by name, whatever it is: what `files` were chosen from, and what is reported. */
+  entries: ReadonlyMap<string, ArchiveEntry>;
+  /** The bundle's own path, when it is not a folder (a symbolic link, a device): nothing in it is read. */
+  folder?: ArchiveEntry;
 }
 
 /** What the chain check needs of a bundle: kept after the bundle's documents are let go. */
@@ -40,6 +47,8 @@ export interface VerifyContext {
   /** Pinned keys by SPKI SHA-256; null when the archive's own keys are all there is. */
   trusted: Map<string, KeyObject> | null;
   now: Date;
+  /** Re-perform each report from its evidence file (verify --recompute). */
+  recompute: boolean;
   /** The check of a key file, made once however many bundles it signed. */
   keyFile(path: string): Promise<KeyFileState>;
 }
@@ -50,20 +59,60 @@ export interface BundleCheck {
   link: ChainLink;
 }
 
+/** Only a regular file with a version to read is ever read: the listing decides, not the path. */
+export function isReadable(entry: ArchiveEntry): boolean {
+  return entry.kind === 'file' && entry.versions !== 0;
+}
+
+/** The exact version the listing found (S3), for a read or a lock check of that object and no other. */
+export function versionOf(entry: ArchiveEntry | undefined): VersionOptions {
+  return entry?.versionId ? { versionId: entry.versionId } : {};
+}
+
+/**
+ * What is wrong with an entry as stored, whatever its content: not a regular file, or (S3) more than the one
+ * version the archive wrote, or a delete marker. `name` starts every message.
+ */
+export function storageProblems(name: string, entry: ArchiveEntry): string[] {
+  if (entry.kind !== 'file') return [`${name}: ${describeEntry(entry)}`];
+  const problems: string[] = [];
+  const { versions, deleteMarkers } = entry;
+  if (versions === 0) problems.push(`${name}: no version left in the bucket, only delete markers`);
+  if (versions !== undefined && versions > 1) {
+    problems.push(`${name}: ${versions} versions in the bucket (a newer one was written over the archived object)`);
+  }
+  if (deleteMarkers) {
+    problems.push(`${name}: ${plural(deleteMarkers, 'delete marker')} in the bucket (someone deleted the object; its versions remain)`);
+  }
+  return problems;
+}
+
+/**
+ * Reads a file of a bundle that the listing found, the version it found, within its cap: a problem (never an
+ * exception, never an unbounded read) when it cannot be. Null when there is nothing to read.
+ */
+async function readBundleFile(archive: ArchivePort, location: BundleLocation, name: string, limit: number, problems: string[]) {
+  const entry = location.entries.get(name);
+  if (!entry || !isReadable(entry)) return null;
+  if (entry.bytes !== undefined && entry.bytes > limit) {
+    problems.push(tooLargeProblem(name, entry.bytes, limit));
+    return null;
+  }
+  try {
+    const bytes = await archive.read(`${location.bundle}/${name}`, { maxBytes: limit, ...versionOf(entry) });
+    if (bytes === null) problems.push(`${name}: listed in the folder, then gone when it was read`);
+    return bytes;
+  } catch (err) {
+    problems.push(`${name}: cannot be read (${errorMessage(err)})`);
+    return null;
+  }
+}
+
 /** Reads a bundle's manifest and signature, the two files the next bundle's link names. */
 export async function loadChainLink(archive: ArchivePort, location: BundleLocation): Promise<ChainLink & { problems: string[] }> {
   const problems: string[] = [];
-  const listed = new Set(location.files);
-  const readListed = async (name: string) => {
-    if (!listed.has(name)) return null;
-    try {
-      return await archive.read(`${location.bundle}/${name}`);
-    } catch (err) {
-      problems.push(`${name}: cannot be read (${errorMessage(err)})`);
-      return null;
-    }
-  };
-  const [manifestBytes, signature] = await Promise.all([readListed(MANIFEST), readListed(MANIFEST_SIG)]);
+  const readCapped = (name: string) => readBundleFile(archive, location, name, readLimitOf(name)!, problems);
+  const [manifestBytes, signature] = await Promise.all([readCapped(MANIFEST), readCapped(MANIFEST_SIG)]);
   let manifest: Manifest | null = null;
   if (manifestBytes !== null) {
     try {
@@ -78,8 +127,14 @@ export async function loadChainLink(archive: ArchivePort, location: BundleLocati
 export async function verifyBundle(context: VerifyContext, location: BundleLocation): Promise<BundleCheck> {
   const { archive } = context;
   const { bundle, files } = location;
+  if (location.folder) {
+    const link = { bundle, date: location.date, manifestBytes: null, signature: null, manifest: null };
+    return { problems: [`the bundle folder ${describeEntry(location.folder, 'folder')}; nothing in it was read`], notes: [], link };
+  }
+  const stored = [...location.entries].flatMap(([name, entry]) => storageProblems(name, entry));
   const loaded = await loadChainLink(archive, location);
-  const { problems, ...link } = loaded;
+  const { problems: readProblems, ...link } = loaded;
+  const problems = [...stored, ...readProblems];
   const notes: string[] = [];
   // The hash of every file read, so an S3 checksum can be compared without reading anything twice.
   const readHashes = new Map<string, string>();
@@ -87,17 +142,26 @@ export async function verifyBundle(context: VerifyContext, location: BundleLocat
   if (link.signature) readHashes.set(MANIFEST_SIG, sha256(link.signature));
 
   const { manifest } = link;
-  if (link.manifestBytes === null) problems.push(`${MANIFEST}: missing, so nothing in the bundle can be checked`);
+  if (link.manifestBytes === null) {
+    // A manifest that is there but not readable is already named, with why.
+    const why = location.entries.has(MANIFEST) ? 'cannot be used' : 'missing';
+    problems.push(`${MANIFEST}: ${why}, so nothing in the bundle can be checked`);
+  }
   if (manifest && link.manifestBytes) {
     problems.push(...checkPlacement(manifest, location));
-    problems.push(...(await checkManifestSignature(context, manifest, link.manifestBytes, link.signature)));
+    problems.push(...(await checkManifestSignature(context, manifest, link.manifestBytes, link.signature, location.entries.has(MANIFEST_SIG))));
     const documents = await checkArtifacts(archive, manifest, location, readHashes);
     problems.push(...documents.problems);
     if (documents.report) problems.push(...checkReportJson(documents.report, manifest));
     if (documents.pdf) problems.push(...checkPdfSignature('report.pdf', documents.pdf, manifest.signer.publicKeySha256));
+    if (context.recompute) {
+      const recomputed = await recomputeBundle(archive, bundle, manifest, documents.report, (name) => location.entries.get(name)?.versionId);
+      problems.push(...recomputed.problems);
+      notes.push(...recomputed.notes);
+    }
     if (manifest.series === 'daily' && manifest.firstOfSeries) notes.push('first bundle of the daily series');
   }
-  if (archive.lockState) problems.push(...(await checkLocks(context, bundle, files, readHashes)));
+  if (archive.lockState) problems.push(...(await checkLocks(context, location, files, readHashes)));
   return { problems, notes, link };
 }
 
@@ -152,23 +216,26 @@ async function checkManifestSignature(
   manifest: Manifest,
   manifestBytes: Uint8Array,
   signature: Uint8Array | null,
+  signatureListed: boolean,
 ): Promise<string[]> {
   const problems: string[] = [];
-  const { publicKeySha256, algorithm } = manifest.signer;
-  // Only ever keys/<hex>.pem: the manifest's own `key` field is a claim to compare, not a path to follow.
-  const keyPath = keyPathOf(publicKeySha256);
+  const { publicKeySha256, certificateSha256, algorithm } = manifest.signer;
+  // Only ever keys/<key hex>-<certificate hex>.pem: the manifest's own `key` field is a claim to compare, not a
+  // path to follow. The key file's check then ties its content to both names.
+  const keyPath = keyPathOfManifest(manifest);
   if (manifest.signer.key !== keyPath) {
-    problems.push(`${MANIFEST}: signer.key is ${manifest.signer.key}, but the key with SHA-256 ${publicKeySha256} is ${keyPath}`);
+    problems.push(
+      `${MANIFEST}: signer.key is ${manifest.signer.key}, but the key with SHA-256 ${publicKeySha256} and certificate ${certificateSha256} is ${keyPath}`,
+    );
   }
   if (manifest.signer.keyId.startsWith('local:') && manifest.signer.keyId !== `local:${publicKeySha256}`) {
     problems.push(`${MANIFEST}: signer.keyId ${manifest.signer.keyId} does not name the key ${publicKeySha256}`);
   }
   const keyFile = await context.keyFile(keyPath);
   problems.push(...keyFile.problems, ...keyFile.lockProblems);
-  if (keyFile.certificateSha256 !== null && keyFile.certificateSha256 !== manifest.signer.certificateSha256) {
-    problems.push(
-      `${keyPath}: holds certificate ${shortKey(keyFile.certificateSha256)}, but the manifest was sealed with certificate ${shortKey(manifest.signer.certificateSha256)}`,
-    );
+  // A v1 key file's name does not say which certificate it holds: the manifest does.
+  if (manifest.schema === MANIFEST_SCHEMA_V1 && keyFile.certificateSha256 && keyFile.certificateSha256 !== certificateSha256) {
+    problems.push(`${keyPath}: holds certificate ${shortKey(keyFile.certificateSha256)}, but the manifest was sealed with certificate ${shortKey(certificateSha256)}`);
   }
   // A key file whose content is another key must not vouch for anything; a pinned key with the same hash may.
   const fileKey = keyFile.key && spkiSha256(keyFile.key) === publicKeySha256 ? keyFile.key : null;
@@ -178,7 +245,8 @@ async function checkManifestSignature(
     problems.push(`signed by a key that is not trusted (${keyPath})`);
   }
   if (signature === null) {
-    problems.push(`${MANIFEST_SIG}: missing, so the manifest is not signed`);
+    // One that is there but unreadable is already named, with why.
+    if (!signatureListed) problems.push(`${MANIFEST_SIG}: missing, so the manifest is not signed`);
   } else if (key) {
     const wrongAlgorithm = algorithmMismatch(algorithm, key);
     if (wrongAlgorithm) problems.push(`${MANIFEST}: ${wrongAlgorithm}`);
@@ -215,7 +283,6 @@ async function checkArtifacts(
   readHashes: Map<string, string>,
 ): Promise<Documents> {
   const problems: string[] = [];
-  const present = new Set(location.files);
   const listed = new Set<string>();
   const documents: Documents = { problems, report: null, pdf: null };
 
@@ -234,35 +301,58 @@ async function checkArtifacts(
       continue;
     }
     // Only names the archive listed in this folder are read, so no manifest can point the check elsewhere.
-    if (!present.has(name)) {
+    const entry = location.entries.get(name);
+    if (!entry) {
       problems.push(`${name}: missing (the manifest lists it with ${artifact.bytes} bytes)`);
       continue;
     }
-    let bytes: Uint8Array | null;
-    try {
-      bytes = await archive.read(`${location.bundle}/${name}`);
-    } catch (err) {
-      problems.push(`${name}: cannot be read (${errorMessage(err)})`);
-      continue;
+    if (!isReadable(entry)) continue; // named by its storage problems
+    const limit = readLimitOf(name);
+    const found = limit === null ? await hashStreamed(archive, location, name, entry, problems) : await readWhole(archive, location, name, limit, problems);
+    if (found === null) continue;
+    readHashes.set(name, found.sha256);
+    if (found.bytes !== artifact.bytes) {
+      problems.push(`${name}: ${found.bytes} bytes with SHA-256 ${found.sha256}, the manifest says ${artifact.bytes} bytes with SHA-256 ${artifact.sha256}`);
+    } else if (found.sha256 !== artifact.sha256) {
+      problems.push(`${name}: SHA-256 is ${found.sha256}, the manifest says ${artifact.sha256}`);
     }
-    if (bytes === null) {
-      problems.push(`${name}: missing (the manifest lists it with ${artifact.bytes} bytes)`);
-      continue;
-    }
-    const actual = sha256(bytes);
-    readHashes.set(name, actual);
-    if (bytes.length !== artifact.bytes) {
-      problems.push(`${name}: ${bytes.length} bytes with SHA-256 ${actual}, the manifest says ${artifact.bytes} bytes with SHA-256 ${artifact.sha256}`);
-    } else if (actual !== artifact.sha256) {
-      problems.push(`${name}: SHA-256 is ${actual}, the manifest says ${artifact.sha256}`);
-    }
-    if (name === 'report.json') documents.report = bytes;
-    if (name === 'report.pdf') documents.pdf = bytes;
+    if (name === 'report.json') documents.report = found.content;
+    if (name === 'report.pdf') documents.pdf = found.content;
   }
-  for (const name of location.files) {
-    if (!listed.has(name) && name !== MANIFEST && name !== MANIFEST_SIG) problems.push(`${name}: not listed in the manifest`);
+  for (const [name, entry] of location.entries) {
+    const isSeal = name === MANIFEST || name === MANIFEST_SIG;
+    if (!listed.has(name) && !isSeal && entry.kind === 'file') problems.push(`${name}: not listed in the manifest`);
   }
   return documents;
+}
+
+interface ReadDocument {
+  bytes: number;
+  sha256: string;
+  /** The bytes, when they were held (never for a streamed file). */
+  content: Uint8Array | null;
+}
+
+async function readWhole(archive: ArchivePort, location: BundleLocation, name: string, limit: number, problems: string[]): Promise<ReadDocument | null> {
+  const bytes = await readBundleFile(archive, location, name, limit, problems);
+  if (bytes === null) return null;
+  return { bytes: bytes.length, sha256: sha256(bytes), content: bytes };
+}
+
+/** The size and SHA-256 of a file too large to hold (gigabytes of evidence), a chunk at a time. */
+async function hashStreamed(archive: ArchivePort, location: BundleLocation, name: string, entry: ArchiveEntry, problems: string[]): Promise<ReadDocument | null> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    for await (const chunk of archive.readStream(`${location.bundle}/${name}`, versionOf(entry))) {
+      hash.update(chunk);
+      bytes += chunk.length;
+    }
+  } catch (err) {
+    problems.push(`${name}: cannot be read (${errorMessage(err)})`);
+    return null;
+  }
+  return { bytes, sha256: hash.digest('hex'), content: null };
 }
 
 const PERIOD_FIELDS = ['from', 'to', 'timezone', 'kind', 'date'] as const;
@@ -288,15 +378,15 @@ function checkReportJson(bytes: Uint8Array, manifest: Manifest): string[] {
   return problems;
 }
 
-async function checkLocks(context: VerifyContext, bundle: string, files: string[], readHashes: Map<string, string>): Promise<string[]> {
-  const states = await Promise.all(files.map((name) => lockStateOf(context, `${bundle}/${name}`)));
+async function checkLocks(context: VerifyContext, location: BundleLocation, files: string[], readHashes: Map<string, string>): Promise<string[]> {
+  const states = await Promise.all(files.map((name) => lockStateOf(context, `${location.bundle}/${name}`, location.entries.get(name))));
   return files.flatMap((name, i) => lockProblems(name, states[i]!, context.now, readHashes.get(name)));
 }
 
-/** A lock state, or the reason there is none, for an archive that has locks. */
-export async function lockStateOf(context: VerifyContext, path: string): Promise<LockState | Error> {
+/** A lock state (of the version the listing found), or the reason there is none, for an archive that has locks. */
+export async function lockStateOf(context: VerifyContext, path: string, entry: ArchiveEntry | undefined): Promise<LockState | Error> {
   try {
-    return await context.archive.lockState!(path);
+    return await context.archive.lockState!(path, versionOf(entry));
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }

@@ -2,14 +2,12 @@
  * The daily series as a chain, after CloudTrail's digest files: each manifest names the previous one by path,
  * hash and signature, so a deleted, replaced, moved or edited day shows up at the day after it too.
  */
-import { dateOfDailyBundle } from '../seal/chain.js';
+import { dateOfDailyBundle, dayBefore } from '../seal/chain.js';
 import { MANIFEST, MANIFEST_SIG, sha256 } from '../seal/manifest.js';
 import type { ChainLink } from './verify-bundle.js';
-import { shortKey } from './verify-keys.js';
 
+/** Which keys signed the series is an archive-wide rule (verify-signers.ts), not a link's. */
 export interface ChainOptions {
-  /** With pinned keys a change of key is a rotation the pins vouch for, not a finding of its own. */
-  trusted: boolean;
   /** Every daily bundle with a manifest: the links of the chain. */
   present: ReadonlySet<string>;
   /** Every daily folder, with a manifest or not, so a broken link can say whether the day it names is gone. */
@@ -51,15 +49,6 @@ export function checkChainLink(current: ChainLink, previous: ChainLink | null, o
       problems.push(...compareWithPrevious(link, previous));
     }
   }
-
-  const previousKey = previous.manifest?.signer.publicKeySha256;
-  const key = manifest.signer.publicKeySha256;
-  if (!options.trusted && previousKey && previousKey !== key) {
-    problems.push(
-      `signed by key ${shortKey(key)}, the previous day (${previous.date ?? previous.bundle}) by key ${shortKey(previousKey)}: ` +
-        'if the key was rotated, verify with --trust',
-    );
-  }
   return problems;
 }
 
@@ -94,18 +83,48 @@ function whyBroken(linkPath: string, current: ChainLink, previous: ChainLink | n
   return '';
 }
 
-/** The days with no bundle between the first and the last daily bundle of the archive, within [from, to]. */
-export function missingDays(presentDates: string[], from?: string, to?: string): string[] {
+/** Consecutive days without a bundle: `days` of them, from `first` to `last` inclusive. */
+export interface MissingRun {
+  first: string;
+  last: string;
+  days: number;
+}
+
+/**
+ * The runs of days with no bundle between the first and the last daily bundle of the archive, within [from, to].
+ * Counted, not enumerated: a stray folder centuries away is one run, not a million days held in memory.
+ */
+export function missingRuns(presentDates: string[], from?: string, to?: string): MissingRun[] {
   const sorted = [...new Set(presentDates)].sort();
-  const missing: string[] = [];
+  const runs: MissingRun[] = [];
   for (let i = 1; i < sorted.length; i++) {
-    for (let day = nextDay(sorted[i - 1]!); day < sorted[i]!; day = nextDay(day)) {
-      if ((from === undefined || day >= from) && (to === undefined || day <= to)) missing.push(day);
-    }
+    const after = nextDay(sorted[i - 1]!);
+    const before = dayBefore(sorted[i]!);
+    const first = from !== undefined && from > after ? from : after;
+    const last = to !== undefined && to < before ? to : before;
+    if (first <= last) runs.push({ first, last, days: daysFrom(first, last) + 1 });
   }
-  return missing;
+  return runs;
+}
+
+/** The days of a run, one by one (for runs short enough to list). */
+export function daysOf(run: MissingRun): string[] {
+  const days: string[] = [];
+  for (let day = run.first; day <= run.last; day = nextDay(day)) days.push(day);
+  return days;
+}
+
+const DAY_MS = 86_400_000;
+
+function utcMidnight(date: string): number {
+  return Date.parse(`${date}T00:00:00Z`);
+}
+
+function daysFrom(first: string, last: string): number {
+  return Math.round((utcMidnight(last) - utcMidnight(first)) / DAY_MS);
 }
 
 export function nextDay(date: string): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  return new Date(utcMidnight(date) + DAY_MS).toISOString().slice(0, 10);
 }
+

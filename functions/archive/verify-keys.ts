@@ -1,6 +1,6 @@
 /**
- * The keys `verify` checks signatures with: the archive's own key files (`keys/<sha256>.pem`, a public key then
- * its certificate) and the keys a person pins with `--trust`.
+ * The keys `verify` checks signatures with: the archive's own key files (`keys/<key sha256>-<certificate
+ * sha256>.pem`, a public key then its certificate, one file per certificate) and the keys a person pins with `--trust`.
  */
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { InputError, errorMessage } from '../errors.js';
@@ -51,30 +51,39 @@ export function readTrustPem(pem: string, source: string): Map<string, KeyObject
 export interface KeyFileCheck {
   /** The key to verify signatures with; null when the file is missing or unreadable. */
   key: KeyObject | null;
-  /** SHA-256 of the certificate's DER, when the file holds a readable one. */
-  certificateSha256: string | null;
+  /** SHA-256 of the certificate in it, when it holds a readable one. */
+  certificateSha256?: string | null;
   problems: string[];
 }
 
 /**
- * Checks one `keys/<sha256>.pem`: its public key hashes to the name of the file, and the certificate after it
- * certifies that same key (PDF tools read the certificate, `openssl dgst` the key: both must be one key).
+ * What a key file's name says it holds: `keys/<public key SHA-256>-<certificate SHA-256>.pem`, or, for bundles
+ * sealed before one file per certificate (manifest v1), `keys/<public key SHA-256>.pem` (certificate not named).
+ */
+export function keyFileName(path: string): { publicKeySha256: string; certificateSha256: string | null } | null {
+  const m = /^keys\/([0-9a-f]{64})(?:-([0-9a-f]{64}))?\.pem$/.exec(path);
+  return m ? { publicKeySha256: m[1]!, certificateSha256: m[2] ?? null } : null;
+}
+
+/**
+ * Checks one key file: its public key and its certificate hash to the two names in the file's name, and the
+ * certificate certifies that same key (PDF tools read the certificate, `openssl dgst` the key: both must be one key).
  */
 export function checkKeyFile(path: string, bytes: Uint8Array | null): KeyFileCheck {
-  if (bytes === null) return { key: null, certificateSha256: null, problems: [`${path}: missing from the archive`] };
+  if (bytes === null) return { key: null, problems: [`${path}: missing from the archive`] };
   const blocks = pemBlocks(Buffer.from(bytes).toString('utf8'));
   const problems: string[] = [];
   const publicKeyBlock = blocks.find((b) => b.label === 'PUBLIC KEY');
-  if (!publicKeyBlock) return { key: null, certificateSha256: null, problems: [`${path}: holds no PEM public key`] };
+  if (!publicKeyBlock) return { key: null, problems: [`${path}: holds no PEM public key`] };
   let key: KeyObject;
   try {
     key = createPublicKey(publicKeyBlock.text);
   } catch (err) {
-    return { key: null, certificateSha256: null, problems: [`${path}: the public key is unreadable (${errorMessage(err)})`] };
+    return { key: null, problems: [`${path}: the public key is unreadable (${errorMessage(err)})`] };
   }
   const actual = spkiSha256(key);
-  const named = /([0-9a-f]{64})\.pem$/.exec(path)?.[1];
-  if (actual !== named) {
+  const named = keyFileName(path);
+  if (actual !== named?.publicKeySha256) {
     problems.push(`${path}: the public key in it has SHA-256 ${actual}, not the one its name says`);
   }
   const certificateBlock = blocks.find((b) => b.label === 'CERTIFICATE');
@@ -85,6 +94,9 @@ export function checkKeyFile(path: string, bytes: Uint8Array | null): KeyFileChe
     try {
       const certificate = new X509Certificate(certificateBlock.text);
       certificateSha256 = createHash('sha256').update(certificate.raw).digest('hex');
+      if (named?.certificateSha256 !== null && certificateSha256 !== named?.certificateSha256) {
+        problems.push(`${path}: the certificate in it has SHA-256 ${certificateSha256}, not the one its name says`);
+      }
       const certified = spkiSha256(certificate.publicKey);
       if (certified !== actual) {
         problems.push(`${path}: the certificate is for key ${shortKey(certified)}, not for the public key in the file (${shortKey(actual)})`);

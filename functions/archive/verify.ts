@@ -7,20 +7,25 @@ import { InputError, errorMessage } from '../errors.js';
 import { dailyBundlePath } from '../seal/chain.js';
 import { MANIFEST, sha256 } from '../seal/manifest.js';
 import { plural } from '../analysis/wording.js';
-import type { ArchivePort } from './port.js';
+import { describeEntry, type ArchiveEntry, type ArchivePort } from './port.js';
 import {
+  isReadable,
   loadChainLink,
   lockProblems,
   lockStateOf,
+  storageProblems,
   verifyBundle,
+  versionOf,
   type BundleCheck,
   type BundleLocation,
   type ChainLink,
   type KeyFileState,
   type VerifyContext,
 } from './verify-bundle.js';
-import { checkChainLink, missingDays } from './verify-chain.js';
+import { checkChainLink, daysOf, missingRuns } from './verify-chain.js';
 import { checkKeyFile, readTrustPem } from './verify-keys.js';
+import { byteBudget, KEY_FILE_LIMIT, MEMORY_BUDGET, readLimitOf, tooLargeProblem } from './verify-limits.js';
+import { signerProblems, type SignedBundle } from './verify-signers.js';
 
 export interface VerifyOptions {
   /** First daily bundle to verify (YYYY-MM-DD, inclusive). */
@@ -33,6 +38,8 @@ export interface VerifyOptions {
   now?: Date;
   /** Bundles checked at once (S3 round trips dominate); 8 unless given. */
   concurrency?: number;
+  /** Also re-perform every report from its evidence file and name each figure that differs. */
+  recompute?: boolean;
 }
 
 export type EntryStatus = 'ok' | 'fail' | 'missing';
@@ -40,7 +47,11 @@ export type EntryStatus = 'ok' | 'fail' | 'missing';
 export interface VerifyEntry {
   /** Folder of the bundle (or of the missing day, or of files that belong to no bundle). */
   bundle: string;
+  /** The day of a daily bundle; of a run of missing days, the first. */
   date: string | null;
+  /** A run of missing days too long to list day by day: its last day and how many days it holds. */
+  lastDate?: string;
+  days?: number;
   kind: 'daily' | 'adhoc' | 'unexpected';
   status: EntryStatus;
   ok: boolean;
@@ -54,6 +65,7 @@ export interface VerifySummary {
   daysVerified: number;
   adhocVerified: number;
   failed: number;
+  /** Days without a bundle, each counted once however the entries group them (a long run is one entry). */
   missing: number;
   /** First and last daily bundle of the archive (whatever from/to say). */
   firstDay: string | null;
@@ -75,6 +87,8 @@ export interface VerifyReport {
 }
 
 export const MISSING_DAY = 'no bundle: the day is missing from the archive';
+/** Missing days are listed one by one up to a month; a longer run (a stray folder years away) is one entry. */
+export const LONGEST_LISTED_RUN = 31;
 const DEFAULT_CONCURRENCY = 8;
 
 export async function verifyArchive(archive: ArchivePort, options: VerifyOptions = {}): Promise<VerifyReport> {
@@ -83,9 +97,10 @@ export async function verifyArchive(archive: ArchivePort, options: VerifyOptions
   if (from !== undefined && to !== undefined && from > to) throw new InputError(`--from ${from} is after --to ${to}`);
   const trusted = options.trust ? trustedKeys(options.trust.pems) : null;
   const now = options.now ?? new Date();
-  const context = verifyContext(archive, trusted, now);
-
-  const layout = groupArchive([...(await archive.list('daily')), ...(await archive.list('adhoc'))]);
+  // One listing of each part of the archive: every read after it is of an entry it found, at the version it found.
+  const [dailyEntries, adhocEntries, keyEntries] = await Promise.all(['daily', 'adhoc', 'keys'].map((prefix) => archive.entries(prefix)));
+  const context = verifyContext(archive, trusted, now, new Map(keyEntries!.map((e) => [e.path, e])), options.recompute ?? false);
+  const layout = groupArchive([...dailyEntries!, ...adhocEntries!]);
   const inRange = (date: string) => (from === undefined || date >= from) && (to === undefined || date <= to);
   const daily = layout.daily.filter((b) => inRange(b.date!));
   const adhoc = layout.adhoc.filter((b) => {
@@ -94,15 +109,15 @@ export async function verifyArchive(archive: ArchivePort, options: VerifyOptions
   });
 
   const limit = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
-  const dailyChecks = await mapConcurrently(daily, limit, (b) => verifyBundle(context, b));
-  const adhocChecks = await mapConcurrently(adhoc, limit, (b) => verifyBundle(context, b));
+  const withinBudget = byteBudget(MEMORY_BUDGET);
+  const check = (b: BundleLocation) => withinBudget(bytesHeld(b), () => verifyBundle(context, b));
+  const dailyChecks = await mapConcurrently(daily, limit, check);
+  const adhocChecks = await mapConcurrently(adhoc, limit, check);
 
-  await checkDailyChain(archive, layout.daily, daily, dailyChecks, trusted !== null);
+  await checkDailyChain(archive, layout.daily, daily, dailyChecks);
 
   const dayEntries: VerifyEntry[] = daily.map((b, i) => entry(b, dailyChecks[i]!.problems, dailyChecks[i]!.notes));
-  for (const date of missingDays(layout.daily.map((b) => b.date!), from, to)) {
-    dayEntries.push({ bundle: dailyBundlePath(date), date, kind: 'daily', status: 'missing', ok: false, problems: [MISSING_DAY], notes: [] });
-  }
+  dayEntries.push(...missingEntries(layout.daily.map((b) => b.date!), from, to));
   dayEntries.sort((a, b) => (a.date! < b.date! ? -1 : a.date! > b.date! ? 1 : 0));
   const entries = [
     ...dayEntries,
@@ -114,6 +129,12 @@ export async function verifyArchive(archive: ArchivePort, options: VerifyOptions
   if (layout.daily.length + layout.adhoc.length === 0) problems.push(`no bundles found in ${archive.locate('')}`);
   else if (from !== undefined || to !== undefined) {
     if (daily.length === 0) problems.push(`no daily bundle from ${from ?? 'the first'} to ${to ?? 'the last'} in ${archive.locate('')}`);
+  }
+  problems.push(...signerProblems(signedBundles([...daily, ...adhoc], [...dailyChecks, ...adhocChecks]), keyEntries!.map((e) => e.path), trusted !== null));
+  // Key files no bundle named are not checked one by one, but a link or a FIFO in keys/ is still not a key file.
+  for (const key of keyEntries!) {
+    if (key.path === 'keys') problems.push(`keys: ${describeEntry(key, 'folder')}`);
+    else if (!context.keyFilesLoaded.has(key.path)) problems.push(...storageProblems(key.path, key));
   }
   const firstDay = layout.daily[0]?.date ?? null;
   const lastDay = layout.daily[layout.daily.length - 1]?.date ?? null;
@@ -136,10 +157,9 @@ async function checkDailyChain(
   allDays: BundleLocation[],
   days: BundleLocation[],
   checks: BundleCheck[],
-  trusted: boolean,
 ): Promise<void> {
   const sealed = allDays.filter((b) => b.files.includes(MANIFEST));
-  const options = { trusted, present: new Set(sealed.map((b) => b.bundle)), folders: new Set(allDays.map((b) => b.bundle)) };
+  const options = { present: new Set(sealed.map((b) => b.bundle)), folders: new Set(allDays.map((b) => b.bundle)) };
   // Earlier links, in date order. Those before the range are read (not verified) as far back as a link needs.
   const earlier: ChainLink[] = [];
   const first = days[0];
@@ -186,79 +206,135 @@ function trustedKeys(pems: string[]): Map<string, KeyObject> {
   return keys;
 }
 
-function verifyContext(archive: ArchivePort, trusted: Map<string, KeyObject> | null, now: Date): VerifyContext {
+/** What checking a bundle holds in memory at most: the files it reads whole, each within its cap. */
+function bytesHeld(location: BundleLocation): number {
+  let bytes = 0;
+  for (const [name, found] of location.entries) {
+    const limit = readLimitOf(name);
+    if (limit !== null && isReadable(found)) bytes += Math.min(found.bytes ?? limit, limit);
+  }
+  return bytes;
+}
+
+/** Who signed each bundle verified, as its manifest says (a bundle whose manifest could not be read signed nothing). */
+function signedBundles(locations: BundleLocation[], checks: BundleCheck[]): SignedBundle[] {
+  return locations.flatMap((location, i) => {
+    const manifest = checks[i]!.link.manifest;
+    return manifest ? [{ bundle: location.bundle, date: location.date, publicKeySha256: manifest.signer.publicKeySha256 }] : [];
+  });
+}
+
+function verifyContext(
+  archive: ArchivePort,
+  trusted: Map<string, KeyObject> | null,
+  now: Date,
+  keyEntries: ReadonlyMap<string, ArchiveEntry>,
+  recompute: boolean,
+): VerifyContext & { keyFilesLoaded: ReadonlySet<string> } {
   const keyFiles = new Map<string, Promise<KeyFileState>>();
-  const context: VerifyContext = {
+  const context = {
     archive,
     trusted,
     now,
-    keyFile(path) {
+    recompute,
+    keyFilesLoaded: new Set<string>(),
+    keyFile(path: string) {
       let state = keyFiles.get(path);
       if (!state) {
         state = loadKeyFile(path);
         keyFiles.set(path, state);
+        context.keyFilesLoaded.add(path);
       }
       return state;
     },
   };
+  const failed = (problems: string[]): KeyFileState => ({ key: null, problems, lockProblems: [] });
   async function loadKeyFile(path: string): Promise<KeyFileState> {
+    // Only what the listing of keys/ found is read, at the version it found.
+    const entry = keyEntries.get(path);
+    if (!entry) return { ...checkKeyFile(path, null), lockProblems: [] };
+    const stored = storageProblems(path, entry);
+    if (!isReadable(entry)) return failed(stored);
+    if (entry.bytes !== undefined && entry.bytes > KEY_FILE_LIMIT) return failed([...stored, tooLargeProblem(path, entry.bytes, KEY_FILE_LIMIT)]);
     let bytes: Uint8Array | null;
     try {
-      bytes = await archive.read(path);
+      bytes = await archive.read(path, { maxBytes: KEY_FILE_LIMIT, ...versionOf(entry) });
     } catch (err) {
-      return { key: null, certificateSha256: null, problems: [`${path}: cannot be read (${errorMessage(err)})`], lockProblems: [] };
+      return failed([...stored, `${path}: cannot be read (${errorMessage(err)})`]);
     }
     const checked = checkKeyFile(path, bytes);
-    const locks = archive.lockState && bytes !== null ? lockProblems(path, await lockStateOf(context, path), now, sha256(bytes)) : [];
-    return { ...checked, lockProblems: locks };
+    const locks = archive.lockState && bytes !== null ? lockProblems(path, await lockStateOf(context, path, entry), now, sha256(bytes)) : [];
+    return { ...checked, problems: [...stored, ...checked.problems], lockProblems: locks };
   }
   return context;
+}
+
+/** The missing days within [from, to], one entry a day, or one entry for a run longer than LONGEST_LISTED_RUN. */
+function missingEntries(presentDates: string[], from: string | undefined, to: string | undefined): VerifyEntry[] {
+  return missingRuns(presentDates, from, to).flatMap<VerifyEntry>((run) => {
+    const missing = { kind: 'daily', status: 'missing', ok: false, notes: [] } as const;
+    if (run.days <= LONGEST_LISTED_RUN) {
+      return daysOf(run).map((date) => ({ ...missing, bundle: dailyBundlePath(date), date, problems: [MISSING_DAY], notes: [] }));
+    }
+    const problem = `${run.first} … ${run.last}: ${run.days.toLocaleString('en-US')} days missing`;
+    return [{ ...missing, bundle: dailyBundlePath(run.first), date: run.first, lastDate: run.last, days: run.days, problems: [problem], notes: [] }];
+  });
 }
 
 interface ArchiveLayout {
   /** In date order. */
   daily: BundleLocation[];
   adhoc: BundleLocation[];
-  /** Files under daily/ or adhoc/ that are in no bundle folder, by folder. */
+  /** Entries under daily/ or adhoc/ that are in no bundle folder, by folder. */
   unexpected: { bundle: string; date: null; problems: string[] }[];
 }
 
-const DAILY_FILE = /^daily\/(\d{4})\/(\d{2})\/(\d{2})\/(.+)$/;
-const ADHOC_FILE = /^adhoc\/([^/]+)\/(.+)$/;
+const DAILY_ENTRY = /^daily\/(\d{4})\/(\d{2})\/(\d{2})(?:\/(.+))?$/;
+const ADHOC_ENTRY = /^adhoc\/([^/]+)(?:\/(.+))?$/;
+/** Where the layout has folders: an entry there that is not one is named as such. */
+const LAYOUT_FOLDER = /^(daily(\/\d{4}(\/\d{2})?)?|adhoc|keys)$/;
 
-function groupArchive(paths: string[]): ArchiveLayout {
+function groupArchive(entries: ArchiveEntry[]): ArchiveLayout {
   const bundles = new Map<string, BundleLocation>();
   const unexpected = new Map<string, string[]>();
-  const strayFile = (path: string, why: string) => {
-    const cut = path.lastIndexOf('/');
-    const folder = cut === -1 ? '' : path.slice(0, cut);
+  const stray = (found: ArchiveEntry, why: string) => {
+    const cut = found.path.lastIndexOf('/');
+    // A top-level entry (daily itself, a link) is reported under its own name.
+    const folder = cut === -1 ? found.path : found.path.slice(0, cut);
     const list = unexpected.get(folder) ?? [];
-    list.push(`${path.slice(cut + 1)}: ${why}`);
+    list.push(`${found.path.slice(cut + 1)}: ${why}`);
     unexpected.set(folder, list);
   };
-  for (const path of paths) {
-    const day = DAILY_FILE.exec(path);
-    const adhoc = day ? null : ADHOC_FILE.exec(path);
-    let location: Omit<BundleLocation, 'files'>;
-    let name: string;
+  const notAFile = (found: ArchiveEntry) => describeEntry(found, LAYOUT_FOLDER.test(found.path) ? 'folder' : 'regular file');
+  for (const found of entries) {
+    const day = DAILY_ENTRY.exec(found.path);
+    const adhoc = day ? null : ADHOC_ENTRY.exec(found.path);
+    let location: Omit<BundleLocation, 'files' | 'entries'>;
+    let name: string | undefined;
     if (day) {
       const date = `${day[1]}-${day[2]}-${day[3]}`;
       if (!isCalendarDate(date)) {
-        strayFile(path, `in a folder that names no calendar day (${date})`);
+        stray(found, found.kind === 'file' ? `in a folder that names no calendar day (${date})` : notAFile(found));
         continue;
       }
       location = { bundle: dailyBundlePath(date), kind: 'daily', date };
-      name = day[4]!;
+      name = day[4];
     } else if (adhoc) {
       location = { bundle: `adhoc/${adhoc[1]}`, kind: 'adhoc', date: null };
-      name = adhoc[2]!;
+      name = adhoc[2];
     } else {
-      strayFile(path, path.startsWith('daily/') ? 'not inside a daily bundle folder (daily/YYYY/MM/DD)' : 'not inside an ad-hoc bundle folder');
+      const why = found.path.startsWith('daily/') ? 'not inside a daily bundle folder (daily/YYYY/MM/DD)' : 'not inside an ad-hoc bundle folder';
+      stray(found, found.kind === 'file' ? why : notAFile(found));
       continue;
     }
-    const found = bundles.get(location.bundle) ?? { ...location, files: [] };
-    found.files.push(name);
-    bundles.set(location.bundle, found);
+    const bundle = bundles.get(location.bundle) ?? { ...location, files: [], entries: new Map<string, ArchiveEntry>() };
+    bundles.set(location.bundle, bundle);
+    // The bundle's own path listed as an entry: it is no folder (a link to one, a file, a device).
+    if (name === undefined) bundle.folder = found;
+    else {
+      (bundle.entries as Map<string, ArchiveEntry>).set(name, found);
+      if (isReadable(found)) bundle.files.push(name);
+    }
   }
   const sorted = [...bundles.values()].sort((a, b) => (a.bundle < b.bundle ? -1 : 1));
   return {
@@ -290,10 +366,10 @@ function summarize(entries: VerifyEntry[], firstDay: string | null, lastDay: str
   const daysVerified = count((e) => e.kind === 'daily' && e.ok);
   const adhocVerified = count((e) => e.kind === 'adhoc' && e.ok);
   const failed = count((e) => e.status === 'fail');
-  const missing = count((e) => e.status === 'missing');
+  const missing = entries.reduce((days, e) => days + (e.status === 'missing' ? (e.days ?? 1) : 0), 0);
   const parts = [plural(bundles, 'bundle'), `${plural(daysVerified, 'day')} verified`];
   if (entries.some((e) => e.kind === 'adhoc')) parts.push(`${adhocVerified} ad-hoc verified`);
-  parts.push(`${failed} failed`, `${missing} missing`);
+  parts.push(`${failed} failed`, `${missing.toLocaleString('en-US')} missing`);
   return { bundles, daysVerified, adhocVerified, failed, missing, firstDay, lastDay, text: parts.join(', ') };
 }
 

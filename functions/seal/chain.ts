@@ -1,4 +1,5 @@
 import type { ArchivePort } from '../archive/port.js';
+import { READ_LIMITS } from '../archive/verify-limits.js';
 import { MANIFEST, MANIFEST_SIG, type PreviousManifest } from './manifest.js';
 
 const DAILY_BUNDLE = /^daily\/(\d{4})\/(\d{2})\/(\d{2})$/;
@@ -45,10 +46,11 @@ export async function findPreviousManifest(archive: ArchivePort, date: string): 
   return latest ? readLink(archive, latest) : null;
 }
 
+/** Read within the caps verify applies: the archive may hold anything under these names (a run fails, naming it). */
 async function readLink(archive: ArchivePort, bundle: string): Promise<PreviousManifest | null> {
-  const manifest = await archive.read(`${bundle}/${MANIFEST}`);
+  const manifest = await archive.read(`${bundle}/${MANIFEST}`, { maxBytes: READ_LIMITS[MANIFEST]! });
   if (manifest === null) return null;
-  const signature = await archive.read(`${bundle}/${MANIFEST_SIG}`);
+  const signature = await archive.read(`${bundle}/${MANIFEST_SIG}`, { maxBytes: READ_LIMITS[MANIFEST_SIG]! });
   if (signature === null) {
     throw new Error(`the previous daily bundle ${bundle} has a ${MANIFEST} but no ${MANIFEST_SIG}: the archive needs attention (run verify)`);
   }

@@ -87,17 +87,68 @@ describe('archive bucket', () => {
     });
   });
 
-  it('denies plain HTTP, deletes of objects and versions, lifecycle rules and unlocked writes to everyone', () => {
+  it('denies to everyone plain HTTP and old TLS, deletes, lifecycle rules, writes without If-None-Match, lock modes but COMPLIANCE, and copies', () => {
     const policy = template.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: ref(stack.archive.bucket) } });
-    const statements = statementsOf(Object.keys(policy)[0]!);
-    const denied = (action: string) => statements.filter((s) => s.Effect === 'Deny' && s.Principal && JSON.stringify(s.Principal) === '{"AWS":"*"}' && actionsOf(s).includes(action));
-    expect(denied('s3:*').some((s) => JSON.stringify(s.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}')).toBe(true);
-    expect(denied('s3:DeleteObjectVersion')).toHaveLength(1);
-    expect(denied('s3:DeleteObjectVersion')[0]!.Condition).toBeUndefined();
-    expect(denied('s3:DeleteObject')).toHaveLength(1);
-    expect(denied('s3:PutLifecycleConfiguration')).toHaveLength(1);
-    expect(denied('s3:PutObject')[0]!.Condition).toEqual({ StringNotEquals: { 's3:object-lock-mode': 'COMPLIANCE' } });
-    expect(statements.filter((s) => s.Effect === 'Allow')).toEqual([]);
+    const bucket = arnOf(stack.archive.bucket);
+    const objects = { 'Fn::Join': ['', [bucket, '/*']] };
+    const everyone = { AWS: '*' };
+    expect(statementsOf(Object.keys(policy)[0]!)).toEqual([
+      { Effect: 'Deny', Principal: everyone, Action: 's3:*', Resource: [bucket, objects], Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+      { Effect: 'Deny', Principal: everyone, Action: 's3:*', Resource: [bucket, objects], Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } },
+      { Sid: 'DenyDeletingReports', Effect: 'Deny', Principal: everyone, Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'], Resource: objects },
+      { Sid: 'DenyLifecycleRules', Effect: 'Deny', Principal: everyone, Action: 's3:PutLifecycleConfiguration', Resource: bucket },
+      // AWS's conditional-write enforcement: CreateMultipartUpload, UploadPart and UploadPartCopy (ObjectCreationOperation
+      // false) take no conditional header; PutObject and CompleteMultipartUpload must carry If-None-Match.
+      {
+        Sid: 'DenyWritesWithoutIfNoneMatch',
+        Effect: 'Deny',
+        Principal: everyone,
+        Action: 's3:PutObject',
+        Resource: objects,
+        Condition: { Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } },
+      },
+      // Only where a mode is named, so UploadPart and CompleteMultipartUpload (which name none) go through.
+      {
+        Sid: 'DenyLockModesOtherThanCompliance',
+        Effect: 'Deny',
+        Principal: everyone,
+        Action: 's3:PutObject',
+        Resource: objects,
+        Condition: { StringNotEquals: { 's3:object-lock-mode': 'COMPLIANCE' }, Null: { 's3:object-lock-mode': 'false' } },
+      },
+      { Sid: 'DenyCopies', Effect: 'Deny', Principal: everyone, Action: 's3:PutObject', Resource: objects, Condition: { Null: { 's3:x-amz-copy-source': 'false' } } },
+    ]);
+  });
+
+  it('lets through, by those conditions, exactly the requests of a locked, conditional write and of a multipart upload', () => {
+    // Each request as IAM sees it: the condition keys S3 sets for it. A Deny applies when all its conditions hold.
+    type Request = { 's3:if-none-match'?: string; 's3:ObjectCreationOperation': boolean; 's3:object-lock-mode'?: string; 's3:x-amz-copy-source'?: string };
+    const holds = (condition: Record<string, Record<string, string>>, request: Request) =>
+      Object.entries(condition).every(([operator, keys]) =>
+        Object.entries(keys).every(([key, value]) => {
+          const present = (request as Record<string, unknown>)[key];
+          if (operator === 'Null') return (present === undefined) === (value === 'true');
+          if (operator === 'Bool') return present !== undefined && String(present) === value;
+          if (operator === 'StringNotEquals') return present !== value;
+          throw new Error(`no model for ${operator}`);
+        }),
+      );
+    const policy = template.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: ref(stack.archive.bucket) } });
+    const writeRules = statementsOf(Object.keys(policy)[0]!).filter((s) => actionsOf(s).includes('s3:PutObject'));
+    const denied = (request: Request) => writeRules.some((s) => holds(s.Condition as Record<string, Record<string, string>>, request));
+    const locked = { 's3:object-lock-mode': 'COMPLIANCE' };
+
+    expect(denied({ 's3:ObjectCreationOperation': true, 's3:if-none-match': '*', ...locked })).toBe(false); // PutObject
+    expect(denied({ 's3:ObjectCreationOperation': false, ...locked })).toBe(false); // CreateMultipartUpload
+    expect(denied({ 's3:ObjectCreationOperation': false })).toBe(false); // UploadPart
+    expect(denied({ 's3:ObjectCreationOperation': true, 's3:if-none-match': '*' })).toBe(false); // CompleteMultipartUpload
+
+    expect(denied({ 's3:ObjectCreationOperation': true, ...locked })).toBe(true); // PutObject over an existing key
+    expect(denied({ 's3:ObjectCreationOperation': true })).toBe(true); // CompleteMultipartUpload without If-None-Match
+    expect(denied({ 's3:ObjectCreationOperation': true, 's3:if-none-match': '*', 's3:object-lock-mode': 'GOVERNANCE' })).toBe(true);
+    expect(denied({ 's3:ObjectCreationOperation': false, 's3:object-lock-mode': 'GOVERNANCE' })).toBe(true); // CreateMultipartUpload
+    expect(denied({ 's3:ObjectCreationOperation': true, 's3:if-none-match': '*', 's3:x-amz-copy-source': 'other/key', ...locked })).toBe(true);
+    expect(denied({ 's3:ObjectCreationOperation': false, 's3:x-amz-copy-source': 'other/key' })).toBe(true); // UploadPartCopy
   });
 
   it('keeps its KMS key: rotated, retained, and nobody may schedule its deletion', () => {
@@ -223,7 +274,17 @@ describe('report functions', () => {
 
   it('may write bundles with their lock and read them back, but neither delete nor bypass anything', () => {
     const s3Actions = roleStatements(id(stack.reportRole.role)).flatMap(actionsOf).filter((a) => a.startsWith('s3:'));
-    expect(s3Actions.sort()).toEqual(['s3:GetObject', 's3:GetObjectLegalHold', 's3:GetObjectRetention', 's3:ListBucket', 's3:PutObject', 's3:PutObjectRetention']);
+    expect(s3Actions.sort()).toEqual([
+      's3:AbortMultipartUpload',
+      's3:GetObject',
+      's3:GetObjectLegalHold',
+      's3:GetObjectRetention',
+      's3:GetObjectVersion',
+      's3:ListBucket',
+      's3:ListBucketVersions',
+      's3:PutObject',
+      's3:PutObjectRetention',
+    ]);
   });
 });
 
@@ -238,6 +299,8 @@ describe('the bundle of a report function', () => {
   it('holds the ESM handler, the templates, the four fonts and pdfkit with its dependencies, unbundled', () => {
     const has = (file: string) => existsSync(path.join(assetDir, file));
     expect(has('index.mjs')).toBe(true);
+    // The evidence worker is a bundle of its own beside the handler (functions/evidence/recorder.ts looks there).
+    expect(has('evidence-worker.mjs')).toBe(true);
     expect(has('templates/report.hbs')).toBe(true);
     expect(has('templates/email.html.hbs')).toBe(true);
     expect(has('templates/partials/header.hbs')).toBe(true);
@@ -382,6 +445,16 @@ describe('auditor role', () => {
     expect(role.Properties['ManagedPolicyArns']).toBeUndefined();
     const actions = new Set(roleStatements(id(stack.auditor.role)).flatMap(actionsOf));
     for (const action of [...AUDITOR_OBJECT_ACTIONS, ...AUDITOR_BUCKET_ACTIONS, 'kms:Decrypt', 'kms:GetPublicKey', 'kms:Verify']) expect(actions).toContain(action);
+  });
+
+  it('may do what verify s3://… does: list every version, read and head an exact version with its lock', () => {
+    const statements = roleStatements(id(stack.auditor.role));
+    const on = (resource: unknown) => statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(resource)).flatMap(actionsOf);
+    // ListObjectVersions; GetObject and HeadObject with a VersionId; the lock HeadObject reports.
+    expect(on(arnOf(stack.archive.bucket))).toEqual(expect.arrayContaining(['s3:ListBucket', 's3:ListBucketVersions']));
+    expect(on({ 'Fn::Join': ['', [arnOf(stack.archive.bucket), '/*']] })).toEqual(
+      expect.arrayContaining(['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectRetention', 's3:GetObjectLegalHold']),
+    );
   });
 
   it('provably cannot write, delete, sign, decrypt other keys or use wildcards', () => {

@@ -1,9 +1,11 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateLocalSigner } from '../../functions/seal/local-signer.js';
+import { certificateSha256, keyPathOf } from '../../functions/seal/manifest.js';
 import type { Signer } from '../../functions/seal/signer.js';
 import { soxReport } from '../support/cli.js';
 import { buildDailyArchive, dayFolder, writableCopy } from '../support/verify-archive.js';
@@ -56,6 +58,32 @@ describe('sox-report verify', () => {
     expect(stdout).toMatch(/^2026-11-23 {2}FAIL {2}report\.html: \d+ bytes with SHA-256 [0-9a-f]{64}, the manifest says \d+ bytes/m);
     expect(stdout).toContain('2026-11-22  OK');
     expect(stdout).toContain('4 bundles, 3 days verified, 1 failed, 0 missing');
+  });
+
+  it('prints a stray folder centuries back as one line for the missing run, and exits 1', async () => {
+    const stray = await writableCopy(good, path.join(dir, 'stray'));
+    mkdirSync(path.join(stray, 'daily/0001/01/01'), { recursive: true });
+    writeFileSync(path.join(stray, 'daily/0001/01/01/report.json'), '{}');
+    const { code, stdout } = await soxReport(['verify', stray]);
+    expect(code).toBe(1);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines.length).toBeLessThan(15);
+    expect(lines.slice(0, 2)).toEqual([
+      '0001-01-01  FAIL  manifest.json: missing, so nothing in the bundle can be checked',
+      '0001-01-02  MISSING  0001-01-02 … 2026-11-20: 739,939 days missing',
+    ]);
+    expect(stdout).toContain('5 bundles, 4 days verified, 1 failed, 739,939 missing');
+  });
+
+  it('fails, without hanging, on a key file that is a FIFO', { timeout: 30_000 }, async () => {
+    const fifo = await writableCopy(good, path.join(dir, 'fifo'));
+    const keyFile = path.join(fifo, keyPathOf(signer.publicKeySha256, certificateSha256(signer.certificatePem)));
+    rmSync(keyFile);
+    execFileSync('mkfifo', [keyFile]);
+    const { code, stdout } = await soxReport(['verify', fifo]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^2026-11-21 {2}FAIL {2}keys\/[0-9a-f]{64}-[0-9a-f]{64}\.pem: is a FIFO \(named pipe\), not a regular file$/m);
+    expect(stdout).toContain('4 bundles, 0 days verified, 4 failed, 0 missing');
   });
 
   it('prints the whole result as JSON with --json', async () => {

@@ -1,10 +1,12 @@
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openArchive, parseS3Location } from '../../functions/archive/index.js';
 import { localArchive } from '../../functions/archive/local.js';
-import { BundleExistsError, type BundleFile } from '../../functions/archive/port.js';
+import { BundleExistsError, NotRegularFileError, TooLargeError, type BundleFile } from '../../functions/archive/port.js';
 
 const BUNDLE = 'daily/2026/03/08';
 const files: BundleFile[] = [
@@ -31,7 +33,7 @@ async function makeWritable(dir: string): Promise<void> {
   for (const entry of entries) {
     const child = path.join(dir, entry.name);
     if (entry.isDirectory()) await makeWritable(child);
-    else await chmod(child, 0o644);
+    else if (entry.isFile()) await chmod(child, 0o644);
   }
 }
 
@@ -232,3 +234,152 @@ describe('openArchive', () => {
     expect(() => openArchive('')).toThrow(/empty/);
   });
 });
+
+/** Everything a folder may hold besides regular files, made for real: a link, a FIFO, a socket, a staging leftover. */
+async function hostileFolder(): Promise<{ close: () => Promise<void> }> {
+  const archive = localArchive(root);
+  await archive.writeBundle(BUNDLE, files);
+  const dir = path.join(root, BUNDLE);
+  await chmod(dir, 0o755);
+  await writeFile(path.join(root, 'outside.pdf'), 'bytes from elsewhere');
+  await symlink(path.join(root, 'outside.pdf'), path.join(dir, 'linked.pdf'));
+  execFileSync('mkfifo', [path.join(dir, 'pipe.json')]);
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(path.join(dir, 'ctl.sock'), resolve));
+  await writeFile(path.join(dir, '.partial-report.json-1a2b'), '{}');
+  return { close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+// Reading a FIFO without O_NONBLOCK waits for a writer forever: far more than the checks need, far less than that.
+const HANG = 10_000;
+
+describe('localArchive.entries', () => {
+  it('reports every entry with its kind, and the size of each regular file; list keeps only the regular files', async () => {
+    const hostile = await hostileFolder();
+    try {
+      const archive = localArchive(root);
+      expect(await archive.entries('daily')).toEqual([
+        { path: `${BUNDLE}/.partial-report.json-1a2b`, kind: 'staging' },
+        { path: `${BUNDLE}/ctl.sock`, kind: 'special', special: 'socket' },
+        { path: `${BUNDLE}/linked.pdf`, kind: 'symlink' },
+        { path: `${BUNDLE}/manifest.json`, kind: 'file', bytes: 17 },
+        { path: `${BUNDLE}/pipe.json`, kind: 'special', special: 'fifo' },
+        { path: `${BUNDLE}/report.json`, kind: 'file', bytes: 27 },
+        { path: `${BUNDLE}/report.pdf`, kind: 'file', bytes: 6 },
+      ]);
+      expect(await archive.list('daily')).toEqual([`${BUNDLE}/manifest.json`, `${BUNDLE}/report.json`, `${BUNDLE}/report.pdf`]);
+    } finally {
+      await hostile.close();
+    }
+  });
+
+  it('reports a staging folder as one entry, and a linked folder without following it', async () => {
+    const archive = localArchive(root);
+    await mkdir(path.join(root, 'daily', '2026', '03', '.partial-08-abc'), { recursive: true });
+    await writeFile(path.join(root, 'daily', '2026', '03', '.partial-08-abc', 'report.json'), '{}');
+    await mkdir(path.join(root, 'elsewhere'));
+    await writeFile(path.join(root, 'elsewhere', 'manifest.json'), '{}');
+    await symlink(path.join(root, 'elsewhere'), path.join(root, 'daily', '2026', '03', '09'));
+    expect(await archive.entries('daily')).toEqual([
+      { path: 'daily/2026/03/.partial-08-abc', kind: 'staging' },
+      { path: 'daily/2026/03/09', kind: 'symlink' },
+    ]);
+    // A prefix that is itself a link is reported, not listed through.
+    await symlink(path.join(root, 'elsewhere'), path.join(root, 'keys'));
+    expect(await archive.entries('keys')).toEqual([{ path: 'keys', kind: 'symlink' }]);
+    expect(await archive.list('keys')).toEqual([]);
+  });
+});
+
+describe('localArchive.read refuses anything but a regular file', () => {
+  it('a symbolic link, naming the path and what it is', async () => {
+    const hostile = await hostileFolder();
+    try {
+      const read = localArchive(root).read(`${BUNDLE}/linked.pdf`);
+      await expect(read).rejects.toBeInstanceOf(NotRegularFileError);
+      await expect(read).rejects.toThrow(`${path.join(root, BUNDLE, 'linked.pdf')}: is a symbolic link, not a regular file`);
+    } finally {
+      await hostile.close();
+    }
+  });
+
+  it('a FIFO and a socket, without blocking', { timeout: HANG }, async () => {
+    const hostile = await hostileFolder();
+    try {
+      const archive = localArchive(root);
+      await expect(archive.read(`${BUNDLE}/pipe.json`)).rejects.toThrow(`${path.join(root, BUNDLE, 'pipe.json')}: is a FIFO (named pipe), not a regular file`);
+      await expect(archive.read(`${BUNDLE}/ctl.sock`)).rejects.toThrow('ctl.sock: is a socket, not a regular file');
+      await expect(archive.read(`${BUNDLE}/.partial-report.json-1a2b`)).rejects.toThrow('a staging leftover of an interrupted run');
+    } finally {
+      await hostile.close();
+    }
+  });
+
+  it('a file reached through a linked folder, even though the file itself is regular', async () => {
+    const archive = localArchive(root);
+    await archive.writeBundle(BUNDLE, files);
+    await rename(path.join(root, 'daily'), path.join(root, 'moved'));
+    await symlink(path.join(root, 'moved'), path.join(root, 'daily'));
+    await expect(archive.read(`${BUNDLE}/report.json`)).rejects.toThrow(
+      `${path.join(root, BUNDLE, 'report.json')}: the folder daily is a symbolic link; nothing is read through one`,
+    );
+    await expect(drain(archive.readStream(`${BUNDLE}/report.json`))).rejects.toBeInstanceOf(NotRegularFileError);
+  });
+
+  it('but reads through a link to the archive root itself: the root is wherever the caller says it is', async () => {
+    await localArchive(root).writeBundle(BUNDLE, files);
+    const linkedRoot = `${root}-link`;
+    await symlink(root, linkedRoot);
+    try {
+      expect(text(await localArchive(linkedRoot).read(`${BUNDLE}/report.json`))).toBe('{"schema":"sox-report/v1"}\n');
+    } finally {
+      await rm(linkedRoot);
+    }
+  });
+
+  it('a file larger than maxBytes, without reading it', async () => {
+    const archive = localArchive(root);
+    await archive.writeBundle(BUNDLE, files);
+    const pdf = `${BUNDLE}/report.pdf`;
+    expect([...(await archive.read(pdf, { maxBytes: 6 }))!]).toEqual([0x25, 0x50, 0x44, 0x46, 0x00, 0xff]);
+    const tooLarge = archive.read(pdf, { maxBytes: 5 });
+    await expect(tooLarge).rejects.toBeInstanceOf(TooLargeError);
+    await expect(tooLarge).rejects.toThrow(`${path.join(root, pdf)}: 6 bytes, more than the 5 this read may hold`);
+  });
+
+  it('writeOnce does not take a FIFO at its path for the file, and does not block on it', { timeout: HANG }, async () => {
+    await mkdir(path.join(root, 'keys'));
+    execFileSync('mkfifo', [path.join(root, 'keys', 'abc.pem')]);
+    await expect(localArchive(root).writeOnce('keys/abc.pem', 'PEM')).rejects.toThrow('keys/abc.pem: is a FIFO (named pipe), not a regular file');
+  });
+});
+
+describe('localArchive.readStream', () => {
+  it('yields a large file in chunks of at most 1 MiB, the same bytes as read', async () => {
+    const archive = localArchive(root);
+    const big = Buffer.alloc(2.5 * 1024 * 1024 + 7);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+    await archive.writeBundle(BUNDLE, [{ name: 'evidence.jsonl.gz', data: big }]);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of archive.readStream(`${BUNDLE}/evidence.jsonl.gz`)) chunks.push(chunk);
+    expect(chunks.map((c) => c.length)).toEqual([1024 * 1024, 1024 * 1024, 0.5 * 1024 * 1024 + 7]);
+    expect(Buffer.concat(chunks).equals(big)).toBe(true);
+  });
+
+  it('refuses a FIFO without blocking, and a missing file by name', { timeout: HANG }, async () => {
+    const hostile = await hostileFolder();
+    try {
+      const archive = localArchive(root);
+      await expect(drain(archive.readStream(`${BUNDLE}/pipe.json`))).rejects.toThrow('is a FIFO (named pipe), not a regular file');
+      await expect(drain(archive.readStream(`${BUNDLE}/gone.json`))).rejects.toThrow(`${path.join(root, BUNDLE, 'gone.json')}: does not exist`);
+    } finally {
+      await hostile.close();
+    }
+  });
+});
+
+async function drain(chunks: AsyncIterable<Uint8Array>): Promise<number> {
+  let total = 0;
+  for await (const chunk of chunks) total += chunk.length;
+  return total;
+}

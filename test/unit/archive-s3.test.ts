@@ -1,17 +1,28 @@
 import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
 import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { BundleExistsError, type BundleFile } from '../../functions/archive/port.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { localArchive } from '../../functions/archive/local.js';
+import { BundleExistsError, TooLargeError, type BundleFile } from '../../functions/archive/port.js';
 import { s3Archive } from '../../functions/archive/s3.js';
+import { verifyArchive, type VerifyReport } from '../../functions/archive/verify.js';
+import { loadOrCreateLocalSigner } from '../../functions/seal/local-signer.js';
+import { certificateSha256, keyPathOf } from '../../functions/seal/manifest.js';
+import type { Signer } from '../../functions/seal/signer.js';
+import { buildDailyArchive } from '../support/verify-archive.js';
 
 const s3 = mockClient(S3Client);
 const client = new S3Client({ region: 'us-east-1' });
@@ -21,7 +32,8 @@ const RETAIN = new Date('2033-03-09T05:00:00.000Z');
 const BUNDLE = 'daily/2026/03/08';
 const PDF = new Uint8Array([0x25, 0x50, 0x44, 0x46, 0x2d, 0x00, 0xff]);
 
-const files: BundleFile[] = [
+/** Files given by their bytes (a BundleFile may also be staged or already stored). */
+const files: (BundleFile & { data: Uint8Array | string })[] = [
   { name: 'report.pdf', data: PDF },
   { name: 'report.html', data: '<!doctype html><p>é</p>' },
   { name: 'report.json', data: '{"schema":"sox-report/v1"}\n' },
@@ -405,5 +417,206 @@ describe('keys and locations', () => {
     await expect(archive().writeOnce(bad, 'x')).rejects.toThrow(/archive path/);
     expect(() => archive().locate(bad)).toThrow(/archive path/);
     expect(s3.calls()).toHaveLength(0);
+  });
+});
+
+describe('s3Archive.entries', () => {
+  it('lists every version and delete marker, page by page, and names the first version written of each key', async () => {
+    s3.on(ListObjectVersionsCommand, { KeyMarker: undefined }).resolves({
+      IsTruncated: true,
+      NextKeyMarker: `sox/prod/${BUNDLE}/report.pdf`,
+      NextVersionIdMarker: 'pdf-v2',
+      // Newest first, as S3 lists the versions of a key.
+      Versions: [
+        { Key: `sox/prod/${BUNDLE}/manifest.json`, VersionId: 'manifest-v1', IsLatest: true, Size: 17 },
+        { Key: `sox/prod/${BUNDLE}/report.pdf`, VersionId: 'pdf-v2', IsLatest: true, Size: 9 },
+      ],
+      DeleteMarkers: [],
+    });
+    s3.on(ListObjectVersionsCommand, { KeyMarker: `sox/prod/${BUNDLE}/report.pdf` }).resolves({
+      IsTruncated: false,
+      Versions: [
+        { Key: `sox/prod/${BUNDLE}/report.pdf`, VersionId: 'pdf-v1', IsLatest: false, Size: 7 },
+        { Key: 'sox/prod/daily/2026/03/', VersionId: 'folder', IsLatest: true, Size: 0 },
+        { Key: `sox/prod/${BUNDLE}/report.json`, VersionId: 'json-v1', IsLatest: false, Size: 27 },
+      ],
+      DeleteMarkers: [{ Key: `sox/prod/${BUNDLE}/report.json`, VersionId: 'json-dm', IsLatest: true }],
+    });
+
+    expect(await archive().entries('daily')).toEqual([
+      { path: `${BUNDLE}/manifest.json`, kind: 'file', versions: 1, deleteMarkers: 0, versionId: 'manifest-v1', bytes: 17 },
+      { path: `${BUNDLE}/report.json`, kind: 'file', versions: 1, deleteMarkers: 1, versionId: 'json-v1', bytes: 27 },
+      { path: `${BUNDLE}/report.pdf`, kind: 'file', versions: 2, deleteMarkers: 0, versionId: 'pdf-v1', bytes: 7 },
+    ]);
+    expect(s3.commandCalls(ListObjectVersionsCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: 'reports-bucket', Prefix: 'sox/prod/daily/', KeyMarker: undefined, VersionIdMarker: undefined },
+      { Bucket: 'reports-bucket', Prefix: 'sox/prod/daily/', KeyMarker: `sox/prod/${BUNDLE}/report.pdf`, VersionIdMarker: 'pdf-v2' },
+    ]);
+  });
+
+  it('reports a key that has only delete markers left, with no version to read', async () => {
+    s3.on(ListObjectVersionsCommand).resolves({ DeleteMarkers: [{ Key: 'sox/prod/keys/abc.pem', VersionId: 'dm', IsLatest: true }] });
+    expect(await archive().entries('keys')).toEqual([{ path: 'keys/abc.pem', kind: 'file', versions: 0, deleteMarkers: 1 }]);
+  });
+
+  it('fails on a truncated page without a key marker rather than stop half-way', async () => {
+    s3.on(ListObjectVersionsCommand).resolves({ IsTruncated: true, Versions: [] });
+    await expect(archive().entries('daily')).rejects.toThrow('S3 ListObjectVersions s3://reports-bucket/sox/prod/daily/: truncated page without a key marker');
+  });
+});
+
+describe('s3Archive reads of an exact version', () => {
+  const key = `sox/prod/${BUNDLE}/report.pdf`;
+
+  it('reads and checks the lock of the version it is given, and of the newest without one', async () => {
+    s3.on(GetObjectCommand).resolves({ Body: body(PDF), ContentLength: PDF.length });
+    s3.on(HeadObjectCommand).resolves({ ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: RETAIN, ChecksumSHA256: sha256(PDF) });
+    await archive().read(`${BUNDLE}/report.pdf`, { versionId: 'pdf-v1' });
+    await archive().read(`${BUNDLE}/report.pdf`);
+    await archive().lockState!(`${BUNDLE}/report.pdf`, { versionId: 'pdf-v1' });
+    expect(s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: 'reports-bucket', Key: key, VersionId: 'pdf-v1' },
+      { Bucket: 'reports-bucket', Key: key },
+    ]);
+    expect(s3.commandCalls(HeadObjectCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: 'reports-bucket', Key: key, ChecksumMode: 'ENABLED', VersionId: 'pdf-v1' },
+    ]);
+  });
+
+  it('refuses an object over maxBytes on its announced length, without reading the body', async () => {
+    let bodyRead = false;
+    let destroyed = false;
+    const bigBody = { transformToByteArray: async () => ((bodyRead = true), new Uint8Array(10)), destroy: () => (destroyed = true) };
+    s3.on(GetObjectCommand).resolves({ Body: bigBody as never, ContentLength: 10 });
+    const read = archive().read(`${BUNDLE}/report.pdf`, { maxBytes: 9, versionId: 'pdf-v1' });
+    await expect(read).rejects.toBeInstanceOf(TooLargeError);
+    await expect(read).rejects.toThrow(`s3://reports-bucket/${key}: 10 bytes, more than the 9 this read may hold`);
+    expect([bodyRead, destroyed]).toEqual([false, true]);
+  });
+
+  it('streams the body of the version it is given, chunk by chunk', async () => {
+    const chunks = [Buffer.from('first '), Buffer.from('second '), Buffer.from('third')];
+    s3.on(GetObjectCommand).resolves({ Body: Readable.from(chunks) as never });
+    const received: string[] = [];
+    for await (const chunk of archive().readStream(`${BUNDLE}/evidence.jsonl.gz`, { versionId: 'ev-v1' })) received.push(Buffer.from(chunk).toString());
+    expect(received).toEqual(['first ', 'second ', 'third']);
+    expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'reports-bucket', Key: `sox/prod/${BUNDLE}/evidence.jsonl.gz`, VersionId: 'ev-v1' });
+  });
+
+  it('says which version of which key is missing when a stream finds nothing', async () => {
+    s3.on(GetObjectCommand).rejects(noSuchKey());
+    const stream = archive().readStream(`${BUNDLE}/evidence.jsonl.gz`, { versionId: 'ev-v1' });
+    await expect((async () => { for await (const _ of stream) void _; })()).rejects.toThrow(
+      `s3://reports-bucket/sox/prod/${BUNDLE}/evidence.jsonl.gz (version ev-v1): does not exist`,
+    );
+  });
+});
+
+/**
+ * A versioned bucket behind the mock, filled from a real sealed archive: each key has its versions (newest first) and
+ * delete markers; GetObject and HeadObject answer for the exact version asked (the newest without one), with the
+ * COMPLIANCE lock and checksum a correctly written object has.
+ */
+class MockBucket {
+  readonly versions = new Map<string, { id: string; bytes: Uint8Array }[]>();
+  readonly deleteMarkers = new Map<string, string[]>();
+
+  static async from(root: string, prefix: string): Promise<MockBucket> {
+    const bucket = new MockBucket();
+    for (const file of await localArchive(root).list('')) {
+      bucket.versions.set(`${prefix}/${file}`, [{ id: `v1:${file}`, bytes: new Uint8Array(await readFile(path.join(root, file))) }]);
+    }
+    return bucket;
+  }
+
+  /** What someone with PutObject can do to a versioned bucket: a new version over the archived one. */
+  writeOver(key: string, bytes: Uint8Array): void {
+    this.versions.get(key)!.unshift({ id: `v2:${key}`, bytes });
+  }
+
+  install(): void {
+    s3.on(ListObjectVersionsCommand).callsFake((input: { Prefix?: string }) => {
+      const under = (key: string) => key.startsWith(input.Prefix ?? '');
+      return {
+        IsTruncated: false,
+        Versions: [...this.versions].filter(([key]) => under(key)).flatMap(([key, versions]) =>
+          versions.map((v, i) => ({ Key: key, VersionId: v.id, IsLatest: i === 0 && !this.deleteMarkers.has(key), Size: v.bytes.length })),
+        ),
+        DeleteMarkers: [...this.deleteMarkers].filter(([key]) => under(key)).flatMap(([key, ids]) => ids.map((id) => ({ Key: key, VersionId: id }))),
+      };
+    });
+    const version = (input: { Key: string; VersionId?: string }) => {
+      const versions = this.versions.get(input.Key) ?? [];
+      const found = input.VersionId ? versions.find((v) => v.id === input.VersionId) : versions[0];
+      if (!found) throw noSuchKey();
+      return found;
+    };
+    s3.on(GetObjectCommand).callsFake((input: { Key: string; VersionId?: string }) => {
+      const found = version(input);
+      return { Body: body(found.bytes), ContentLength: found.bytes.length, VersionId: found.id };
+    });
+    s3.on(HeadObjectCommand).callsFake((input: { Key: string; VersionId?: string }) => {
+      const found = version(input);
+      return { ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: RETAIN, ChecksumSHA256: sha256(found.bytes), VersionId: found.id };
+    });
+  }
+}
+
+describe('verify of an S3 archive reads the versions it listed, and fails any key written over or deleted', () => {
+  const DAYS = ['2026-03-07', '2026-03-08'];
+  let scratch: string;
+  let root: string;
+  let signer: Signer;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(path.join(tmpdir(), 'sox-s3-verify-'));
+    signer = await loadOrCreateLocalSigner({ dir: path.join(scratch, 'signer') });
+    root = path.join(scratch, 'archive');
+    await buildDailyArchive(root, DAYS, signer);
+  });
+  afterAll(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  const verifyBucket = async (bucket: MockBucket): Promise<VerifyReport> => {
+    bucket.install();
+    return verifyArchive(archive(), { now: NOW, trust: { pems: [signer.certificatePem] } });
+  };
+  const problemsOf = (report: VerifyReport, date: string) => report.entries.find((e) => e.date === date)!.problems;
+  const keyPath = () => keyPathOf(signer.publicKeySha256, certificateSha256(signer.certificatePem));
+
+  it('passes a bucket where every key has its one version, each read and lock-checked by that version', async () => {
+    const report = await verifyBucket(await MockBucket.from(root, 'sox/prod'));
+    expect(report.entries.map((e) => [e.date, e.problems])).toEqual(DAYS.map((d) => [d, []]));
+    expect(report.ok).toBe(true);
+    const gets = s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input);
+    const heads = s3.commandCalls(HeadObjectCommand).map((call) => call.args[0].input);
+    expect(gets.length).toBe(DAYS.length * 5 + 1);
+    expect(heads.length).toBe(DAYS.length * 5 + 1);
+    for (const input of [...gets, ...heads]) expect(input.VersionId).toBe(`v1:${input.Key!.slice('sox/prod/'.length)}`);
+  });
+
+  it('fails the day of a report.pdf with a newer version written over it, and still reads the archived one', async () => {
+    const bucket = await MockBucket.from(root, 'sox/prod');
+    const key = 'sox/prod/daily/2026/03/08/report.pdf';
+    bucket.writeOver(key, new TextEncoder().encode('%PDF-1.7 a replacement'));
+    const report = await verifyBucket(bucket);
+    expect(problemsOf(report, '2026-03-08')).toEqual(['report.pdf: 2 versions in the bucket (a newer one was written over the archived object)']);
+    expect(problemsOf(report, '2026-03-07')).toEqual([]);
+    expect(report.ok).toBe(false);
+    const versionsRead = s3.commandCalls(GetObjectCommand).filter((call) => call.args[0].input.Key === key).map((call) => call.args[0].input.VersionId);
+    expect(versionsRead).toEqual(['v1:daily/2026/03/08/report.pdf']);
+  });
+
+  it('fails the day of a manifest with a delete marker, and every day a key file written over signed', async () => {
+    const bucket = await MockBucket.from(root, 'sox/prod');
+    bucket.deleteMarkers.set('sox/prod/daily/2026/03/07/manifest.json', ['dm-1']);
+    bucket.writeOver(`sox/prod/${keyPath()}`, new TextEncoder().encode('-----BEGIN PUBLIC KEY-----\nforged\n'));
+    const report = await verifyBucket(bucket);
+    expect(problemsOf(report, '2026-03-07')).toEqual([
+      'manifest.json: 1 delete marker in the bucket (someone deleted the object; its versions remain)',
+      `${keyPath()}: 2 versions in the bucket (a newer one was written over the archived object)`,
+    ]);
+    expect(problemsOf(report, '2026-03-08')).toEqual([`${keyPath()}: 2 versions in the bucket (a newer one was written over the archived object)`]);
   });
 });
