@@ -22,7 +22,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -39,12 +39,13 @@ import { DEFAULT_HUB_PASSWORDS, startHub, type HubUsers, type RunningHub } from 
 import { newestNatsServerBinary } from '../functions/local/nats-binaries.js';
 import { connectSource } from '../functions/source/connect.js';
 import { provisionSource } from '../functions/source/provision.js';
-import { replayAndAggregate } from '../functions/replay-aggregate.js';
+import { replayAndAggregate } from '../functions/pipeline/replay-aggregate.js';
+import { startEvidence } from '../functions/evidence/recorder.js';
 import { formatInstant, nowNanos, type Nanos } from '../functions/time/nanos.js';
 import { EventGenerator, type Target } from './events.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
-const TARGETS = { ratio: 0.8, rssGrowth: 1.25 } as const;
+const TARGETS = { ratio: 0.8, evidenceRatio: 0.9, rssGrowth: 1.25 } as const;
 const AIM = { ratio: 0.9 } as const;
 const MB = 1024 * 1024;
 
@@ -162,19 +163,33 @@ interface PipelineResult extends ReadResult {
   streams: StreamCompleteness[];
 }
 
-/** (b) The production path of functions/pipeline.ts: replay, parse, aggregate, then the report model. */
-async function readPipeline(config: Config, period: Period): Promise<PipelineResult> {
+/**
+ * (b) The production path of functions/pipeline.ts: replay, parse, aggregate, then the report model; (c) the same
+ * with every message written to the evidence file as the pipeline does (here into a temporary file).
+ */
+async function readPipeline(config: Config, period: Period, evidenceFile: string | null = null): Promise<PipelineResult> {
   const start = performance.now();
   const cpu = process.cpuUsage();
   let bytes = 0;
+  const file = evidenceFile ? await open(evidenceFile, 'w') : null;
+  const evidence = file
+    ? startEvidence({ bundle: 'bench', period: { from: formatInstant(period.from), to: formatInstant(period.to), timezone: period.timezone, kind: period.kind } }, {
+        write: async (chunk) => void (await file.write(chunk)),
+      })
+    : undefined;
   const { state, streams } = await replayAndAggregate(
     config,
     period,
     { connect: (source) => connectSource(source.name, source.nats), log: () => undefined },
-    (raw) => {
-      bytes += raw.data.length;
+    {
+      ...(evidence ? { evidence } : {}),
+      onMessage: (raw) => {
+        bytes += raw.data.length;
+      },
     },
   );
+  if (evidence) await evidence.finish();
+  await file?.close();
   const report = buildReport(period, streams, state, nowNanos(), { topN: config.report.topN });
   const json = `${JSON.stringify(report, null, 2)}\n`; // what the pipeline hands the archive
   if (json.length === 0) throw new Error('empty report');
@@ -229,7 +244,7 @@ async function childMain(): Promise<void> {
     if (m.rss > peakRss) peakRss = m.rss;
     if (m.heapUsed > peakHeap) peakHeap = m.heapUsed;
   }, 10);
-  const result = await readPipeline(config, period);
+  const result = await readPipeline(config, period, path.join(params.dir, `evidence-child-${process.pid}.jsonl.gz`));
   clearInterval(sampler);
   const end = process.memoryUsage();
   peakRss = Math.max(peakRss, end.rss);
@@ -393,18 +408,22 @@ async function main(): Promise<void> {
 
     // Warm-up (two passes each: the raw reader is still speeding up after one): JIT, server caches; and a
     // check that both readers see the same messages.
+    const evidenceFile = path.join(dir, 'evidence.jsonl.gz');
     await readRaw(config, small);
     await readPipeline(config, small);
+    await readPipeline(config, small, evidenceFile);
     const warmRaw = await readRaw(config, small);
     const warmPipe = await readPipeline(config, small);
-    if (warmRaw.messages !== warmPipe.messages) {
-      throw new Error(`raw read ${warmRaw.messages} messages but the pipeline ${warmPipe.messages}`);
+    const warmEvidence = await readPipeline(config, small, evidenceFile);
+    if (warmRaw.messages !== warmPipe.messages || warmEvidence.messages !== warmPipe.messages) {
+      throw new Error(`raw read ${warmRaw.messages} messages, the pipeline ${warmPipe.messages}, with evidence ${warmEvidence.messages}`);
     }
     describeReport(warmPipe);
     log(`warm-up: raw ${warmRaw.seconds.toFixed(3)} s, pipeline ${warmPipe.seconds.toFixed(3)} s for ${warmPipe.messages} messages (${(warmPipe.bytes / MB).toFixed(1)} MB)`);
 
     const raw: number[] = [];
     const pipe: number[] = [];
+    const withEvidence: number[] = [];
     const rawCpu: number[] = [];
     const pipeCpu: number[] = [];
     const pipeReaderCpu: number[] = [];
@@ -413,9 +432,16 @@ async function main(): Promise<void> {
     const pid = serverPid(path.join(hub.dir, 'hub.conf'));
     if (pid === null) log('(nats-server pid not found: no server CPU figures)');
     for (let i = 0; i < rounds; i++) {
-      // Alternate which goes first, so neither always runs on a cooler or warmer machine.
-      const order = i % 2 === 0 ? (['raw', 'pipeline'] as const) : (['pipeline', 'raw'] as const);
+      // Rotate which goes first, so none always runs on a cooler or warmer machine.
+      const readers = ['raw', 'pipeline', 'evidence'] as const;
+      const order = [0, 1, 2].map((k) => readers[(k + i) % 3]!);
       for (const which of order) {
+        if (which === 'evidence') {
+          const r = await readPipeline(config, small, evidenceFile);
+          if (r.messages !== warmPipe.messages) throw new Error(`pipeline with evidence read ${r.messages} messages, expected ${warmPipe.messages}`);
+          withEvidence.push(r.seconds);
+          continue;
+        }
         const server0 = pid === null ? null : taskCpuSeconds(pid);
         const reader0 = taskCpuSeconds('self', 'thread-self');
         const r = which === 'raw' ? await readRaw(config, small) : await readPipeline(config, small);
@@ -427,7 +453,10 @@ async function main(): Promise<void> {
         if (server0 !== null && server1 !== null) (which === 'raw' ? rawServerCpu : pipeServerCpu).push(server1 - server0);
         if (which === 'pipeline' && reader0 !== null && reader1 !== null) pipeReaderCpu.push(reader1 - reader0);
       }
-      log(`round ${i + 1}: raw ${raw[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / raw[i]!)}/s), pipeline ${pipe[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / pipe[i]!)}/s)`);
+      log(
+        `round ${i + 1}: raw ${raw[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / raw[i]!)}/s), pipeline ${pipe[i]!.toFixed(3)} s ` +
+          `(${Math.round(warmPipe.messages / pipe[i]!)}/s), with evidence ${withEvidence[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / withEvidence[i]!)}/s)`,
+      );
     }
     const events = warmPipe.messages;
     const rawSeconds = median(raw);
@@ -435,6 +464,8 @@ async function main(): Promise<void> {
     const rawMsgsPerSec = events / rawSeconds;
     const pipelineMsgsPerSec = events / pipelineSeconds;
     const ratio = pipelineMsgsPerSec / rawMsgsPerSec;
+    const evidenceMsgsPerSec = events / median(withEvidence);
+    const evidenceRatio = evidenceMsgsPerSec / pipelineMsgsPerSec;
     // Client CPU per message: what the pipeline adds on top of receiving (the server runs on the same cores).
     const rawCpuUsPerMsg = (median(rawCpu) * 1e6) / events;
     const pipelineCpuUsPerMsg = (median(pipeCpu) * 1e6) / events;
@@ -463,6 +494,9 @@ async function main(): Promise<void> {
       rawMsgsPerSec: Math.round(rawMsgsPerSec),
       pipelineMsgsPerSec: Math.round(pipelineMsgsPerSec),
       ratio: round(ratio),
+      evidenceMsgsPerSec: Math.round(evidenceMsgsPerSec),
+      evidenceRatio: round(evidenceRatio),
+      evidenceRunsSeconds: withEvidence.map((x) => round(x)),
       rawSeconds: round(rawSeconds),
       pipelineSeconds: round(pipelineSeconds),
       rawCpuUsPerMsg: round(rawCpuUsPerMsg, 2),
@@ -489,14 +523,15 @@ async function main(): Promise<void> {
       renderPages: render.pages,
       renderSeconds: render.renderSeconds,
       renderPeakRssMB: render.peakRssMB,
-      targets: { ratio: TARGETS.ratio, rssGrowth: TARGETS.rssGrowth, aimRatio: AIM.ratio, renderSeconds: RENDER_TARGETS.seconds, renderPeakRssMB: RENDER_TARGETS.peakRssMB },
+      targets: { ratio: TARGETS.ratio, evidenceRatio: TARGETS.evidenceRatio, rssGrowth: TARGETS.rssGrowth, aimRatio: AIM.ratio, renderSeconds: RENDER_TARGETS.seconds, renderPeakRssMB: RENDER_TARGETS.peakRssMB },
       pass: {
         ratio: ratio >= TARGETS.ratio,
+        evidenceRatio: evidenceRatio >= TARGETS.evidenceRatio,
         rssGrowth: rssGrowth <= TARGETS.rssGrowth,
         render: render.renderSeconds <= RENDER_TARGETS.seconds && render.peakRssMB <= RENDER_TARGETS.peakRssMB,
       },
     };
-    log(`ratio ${result.ratio} (target >= ${TARGETS.ratio}): ${result.pass.ratio ? 'ok' : 'MISSED'}; rssGrowth ${result.rssGrowth} (target <= ${TARGETS.rssGrowth}): ${result.pass.rssGrowth ? 'ok' : 'MISSED'}; render ${render.renderSeconds} s / ${render.peakRssMB} MB (targets <= ${RENDER_TARGETS.seconds} s, <= ${RENDER_TARGETS.peakRssMB} MB): ${result.pass.render ? 'ok' : 'MISSED'}`);
+    log(`ratio ${result.ratio} (target >= ${TARGETS.ratio}): ${result.pass.ratio ? 'ok' : 'MISSED'}; evidenceRatio ${result.evidenceRatio} (target >= ${TARGETS.evidenceRatio}): ${result.pass.evidenceRatio ? 'ok' : 'MISSED'}; rssGrowth ${result.rssGrowth} (target <= ${TARGETS.rssGrowth}): ${result.pass.rssGrowth ? 'ok' : 'MISSED'}; render ${render.renderSeconds} s / ${render.peakRssMB} MB (targets <= ${RENDER_TARGETS.seconds} s, <= ${RENDER_TARGETS.peakRssMB} MB): ${result.pass.render ? 'ok' : 'MISSED'}`);
     await cleanup();
     log(JSON.stringify(result));
   } catch (err) {

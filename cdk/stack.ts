@@ -4,6 +4,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEFAULT_SERVICE_NAME } from '../functions/handlers/observability.js';
 import { ENV } from '../functions/handlers/environment.js';
+import { SOFTWARE_ENV, softwareIdentity } from '../functions/seal/producer.js';
 import { AlertTopic, ReportAlarms } from './alerts.js';
 import { ArchiveBucket } from './archive-bucket.js';
 import { AuditorRole } from './auditor-role.js';
@@ -85,6 +86,8 @@ export class SoxReportsStack extends Stack {
       // Set only when chosen here: otherwise the configuration's own values apply.
       ...(settings.maxPeriodDays !== null ? { [ENV.maxPeriodDays]: String(settings.maxPeriodDays) } : {}),
       ...(settings.emailMaxBytes !== null ? { [ENV.emailMaxBytes]: String(settings.emailMaxBytes) } : {}),
+      // What produced a bundle goes into its manifest; the bundle has no package.json or checkout to read it from.
+      ...softwareEnvironment(),
     };
     const common = {
       projectRoot: props.projectRoot,
@@ -163,4 +166,9 @@ export class SoxReportsStack extends Stack {
     };
     for (const [id, [value, description]] of Object.entries(outputs)) new CfnOutput(this, id, { value, description });
   }
+}
+
+function softwareEnvironment(): Record<string, string> {
+  const { version, commit } = softwareIdentity();
+  return { [SOFTWARE_ENV.version]: version, ...(commit ? { [SOFTWARE_ENV.commit]: commit } : {}) };
 }

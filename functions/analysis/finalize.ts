@@ -3,7 +3,7 @@ import { formatInstant, type Nanos } from '../time/nanos.js';
 import { settlePending, type AggregateState, type ChangeRecord } from './aggregate.js';
 import { topCounts } from './bounded.js';
 import { BASELINE_MAX_HOSTS_PER_USER, BASELINE_MAX_USERS, buildBaseline } from './detection/baseline.js';
-import type { JetStreamChange, ReportV1, StreamCompleteness } from './report-model.js';
+import type { JetStreamChange, PreviousReport, ReportV1, StreamCompleteness } from './report-model.js';
 
 export interface ReportOptions {
   /** Rows kept in each ranked table. */
@@ -23,7 +23,7 @@ export function buildReport(
   state: AggregateState,
   generatedAt: Nanos,
   options: ReportOptions,
-  previousReport: ReportV1 | null = null,
+  previousReport: PreviousReport | null = null,
 ): ReportV1 {
   settlePending(state);
   const { topN } = options;

@@ -1,6 +1,8 @@
 import type { PeriodKind } from '../config/period.js';
 import type { StreamKind } from '../config/schema.js';
 import type { JsOperation, UnparseableEvent } from '../events/types.js';
+import type { Detection } from '../incidents/model.js';
+import type { ControlInputs, StreamPlanSummary } from './controls/inputs.js';
 
 /** report.json, schema sox-report/v1 (ARCHITECTURE.md). Instants are RFC 3339 UTC with nanoseconds. */
 export interface ReportV1 {
@@ -71,6 +73,28 @@ export interface ReportV1 {
   streamSettings?: { source: string; stream: string; findings: string[] }[];
   unparseable: number;
   unparseableEvents: UnparseableEvent[];
+  /** What the detection rules found in the period (each becomes an incident, once); absent in older reports. */
+  detections?: Detection[];
+  /**
+   * Everything the report read besides the period's events, as it read it: `verify --recompute` takes these as
+   * recorded and re-performs the rest from the evidence file. Absent in reports written before the evidence file.
+   */
+  inputs?: RecordedInputs;
+}
+
+/** What a report carries over from the report of the period before it. */
+export type PreviousReport = Pick<ReportV1, 'streams' | 'baseline' | 'streamSettings' | 'controls'>;
+
+export interface RecordedInputs {
+  /** The previous daily report, when it was archived and verified (its manifest signature and its SHA-256). */
+  previous: { bundle: string; reportSha256: string; report: PreviousReport } | null;
+  previousBundle: ControlInputs['previousBundle'];
+  streamPlans: StreamPlanSummary[] | null;
+  archiveLock: ControlInputs['archiveLock'];
+  /** Each configured mirror's last sequence when the run read it (null: missing); null when none is configured. */
+  mirrors: { stream: string; mirror: string; lastSeq: number | null }[] | null;
+  /** The incident record's state after this run's detections were recorded; null when it could not be read. */
+  incidents: ControlInputs['incidents'];
 }
 
 export interface StreamCompleteness {

@@ -3,12 +3,15 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
+  type GetObjectCommandOutput,
   type HeadObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { checkArchivePath, checkBundleFiles, sameBytes, toBytes } from './local.js';
-import { BundleExistsError, type ArchivePort, type LockState, type WriteOptions } from './port.js';
+import { MAX_PART_BYTES, MIN_PART_BYTES, PART_BYTES, S3StagedFile } from './s3-staged.js';
+import { BundleExistsError, TooLargeError, type ArchiveEntry, type ArchivePort, type LockState, type WriteOptions } from './port.js';
 
 export interface S3ArchiveOptions {
   client: S3Client;
@@ -18,6 +21,13 @@ export interface S3ArchiveOptions {
   /** Retain-until date of what is written under a path when the caller gives none (default: seven years on). */
   retainUntil?: (path: string) => Date;
   now?: () => Date;
+  /**
+   * Size of the parts of a staged file (the evidence) that outgrows one part: 16 MiB unless given. S3 refuses
+   * parts below 5 MiB but the last, so a smaller size only works against a test double; `allowSmallParts` says
+   * that is meant.
+   */
+  multipartBytes?: number;
+  allowSmallParts?: boolean;
 }
 
 /** ARCHITECTURE.md: "a retain-until date (default seven years after the period ends)". */
@@ -29,12 +39,21 @@ const MANIFEST = 'manifest.json';
  * An S3 archive under Object Lock (COMPLIANCE): every object is created once (`If-None-Match: *`) with a
  * SHA-256 checksum we compute, and read back to confirm that S3 stored the lock and the checksum we asked for.
  * The bucket must have Object Lock enabled; this adapter does not configure buckets.
+ *
+ * The bucket is versioned, so whoever may PutObject can add a newer version over a locked object without touching
+ * it: `entries` lists every version and delete marker of each key, and reads and lock checks given the version it
+ * found read exactly that version.
  */
 export function s3Archive(options: S3ArchiveOptions): ArchivePort {
   const { client, bucket } = options;
   if (!bucket || bucket.includes('/')) throw new Error(`s3 archive: invalid bucket name ${JSON.stringify(bucket)}`);
   const rootPrefix = (options.prefix ?? '').split('/').filter(Boolean).join('/');
   const now = options.now ?? (() => new Date());
+  const partBytes = options.multipartBytes ?? PART_BYTES;
+  const smallestPart = options.allowSmallParts ? 1 : MIN_PART_BYTES;
+  if (!Number.isSafeInteger(partBytes) || partBytes < smallestPart || partBytes > MAX_PART_BYTES) {
+    throw new Error(`s3 archive: multipartBytes must be a whole number of bytes from ${smallestPart} to ${MAX_PART_BYTES} (S3 takes parts of 5 MiB to 5 GiB), not ${partBytes}`);
+  }
 
   const keyOf = (checkedPath: string) => [rootPrefix, checkedPath].filter(Boolean).join('/');
   const urlOf = (key: string) => (key ? `s3://${bucket}/${key}` : `s3://${bucket}`);
@@ -104,14 +123,119 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
     }
   }
 
-  async function getBytes(key: string): Promise<Uint8Array | null> {
+  /** GetObject of the newest version, or of `versionId`; null when the key (or that version) does not exist. */
+  async function getObject(key: string, versionId: string | undefined): Promise<GetObjectCommandOutput | null> {
     try {
-      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+      return await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
     } catch (err) {
       if (isNotFound(err)) return null;
       throw s3Failure('GetObject', urlOf(key), err);
     }
+  }
+
+  async function getBytes(key: string, versionId?: string, maxBytes?: number): Promise<Uint8Array | null> {
+    const out = await getObject(key, versionId);
+    if (out === null) return null;
+    const tooLarge = (bytes: number) => new TooLargeError(`${urlOf(key)}: ${bytes} bytes, more than the ${maxBytes} this read may hold`);
+    // Refused on the announced length, before a byte of the body is held.
+    if (maxBytes !== undefined && out.ContentLength !== undefined && out.ContentLength > maxBytes) {
+      (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      throw tooLarge(out.ContentLength);
+    }
+    const bytes = out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+    if (maxBytes !== undefined && bytes.length > maxBytes) throw tooLarge(bytes.length);
+    return bytes;
+  }
+
+  async function* streamObject(key: string, versionId: string | undefined): AsyncGenerator<Uint8Array> {
+    const out = await getObject(key, versionId);
+    if (out === null) throw new Error(`${urlOf(key)}${versionId ? ` (version ${versionId})` : ''}: does not exist`);
+    const body: unknown = out.Body;
+    if (isAsyncIterable(body)) {
+      // In Node the body is the response stream: chunks as they arrive, never the whole object.
+      for await (const chunk of body) yield chunk;
+    } else if (out.Body) {
+      yield await out.Body.transformToByteArray();
+    }
+  }
+
+  /** Every version and delete marker under a key prefix, grouped by key, in key order. */
+  async function listVersions(listPrefix: string | undefined): Promise<ArchiveEntry[]> {
+    const strip = rootPrefix ? rootPrefix.length + 1 : 0;
+    const byKey = new Map<string, ArchiveEntry>();
+    const entryOf = (key: string) => {
+      let entry = byKey.get(key);
+      if (!entry) {
+        entry = { path: key.slice(strip), kind: 'file', versions: 0, deleteMarkers: 0 };
+        byKey.set(key, entry);
+      }
+      return entry;
+    };
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await client.send(
+          new ListObjectVersionsCommand({ Bucket: bucket, Prefix: listPrefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }),
+        );
+      } catch (err) {
+        throw s3Failure('ListObjectVersions', urlOf(listPrefix ?? ''), err);
+      }
+      for (const version of page.Versions ?? []) {
+        // Keys ending in "/" are folder placeholders made by the console, not files.
+        if (!version.Key || version.Key.endsWith('/')) continue;
+        const entry = entryOf(version.Key);
+        entry.versions! += 1;
+        // S3 lists the versions of a key newest first: the last one seen is the first one written, which
+        // If-None-Match made the archived object.
+        if (version.VersionId) entry.versionId = version.VersionId;
+        if (version.Size !== undefined) entry.bytes = version.Size;
+      }
+      for (const marker of page.DeleteMarkers ?? []) {
+        if (!marker.Key || marker.Key.endsWith('/')) continue;
+        entryOf(marker.Key).deleteMarkers! += 1;
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      versionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+      if (page.IsTruncated && !keyMarker) {
+        throw new Error(`S3 ListObjectVersions ${urlOf(listPrefix ?? '')}: truncated page without a key marker`);
+      }
+    } while (keyMarker);
+    return [...byKey.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /** A prefix names a folder: "daily/2026/01" must not also match "daily/2026/011". */
+  const folderPrefix = (prefix: string) => {
+    const under = keyOf(checkArchivePath(prefix, 'prefix', { allowRoot: true }));
+    return under ? `${under}/` : undefined;
+  };
+
+  /** A multipart object becomes one on completion, with If-None-Match like every write; then it is read back. */
+  async function completeStaged(key: string, staged: S3StagedFile, retainUntil: Date): Promise<void> {
+    let versionId: string | undefined;
+    try {
+      versionId = await staged.complete();
+    } catch (err) {
+      await staged.discard();
+      if (isPreconditionFailed(err)) {
+        throw new BundleExistsError(`${urlOf(key)}: the object already exists and was left unchanged (another run may be writing this bundle)`, { cause: err });
+      }
+      throw s3Failure('CompleteMultipartUpload', urlOf(key), err);
+    }
+    await confirmStored(key, versionId, staged.compositeChecksum, retainUntil);
+  }
+
+  /** An object an interrupted run stored, which this bundle keeps: it must still be there, locked, with its bytes. */
+  async function confirmKept(key: string, kept: { bytes: number; sha256: string }): Promise<void> {
+    const head = await headObject(key);
+    if (!head) throw new Error(`${urlOf(key)}: an interrupted run's object this bundle keeps is gone`);
+    const wrong: string[] = [];
+    if (head.ContentLength !== undefined && head.ContentLength !== kept.bytes) wrong.push(`${head.ContentLength} bytes, not ${kept.bytes}`);
+    const sha = hexOfChecksum(head.ChecksumSHA256);
+    if (sha !== null && sha !== kept.sha256) wrong.push(`SHA-256 ${sha}, not ${kept.sha256}`);
+    if (head.ObjectLockMode !== 'COMPLIANCE') wrong.push(`Object Lock mode ${head.ObjectLockMode ?? 'none'}`);
+    if (wrong.length > 0) throw new Error(`${urlOf(key)}: an interrupted run's object this bundle keeps has changed: ${wrong.join('; ')}`);
   }
 
   async function bundleExists(checkedBundle: string): Promise<boolean> {
@@ -138,7 +262,19 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
       for (const [i, file] of files.entries()) {
         const name = names[i]!;
         const key = keyOf(`${bundle}/${name}`);
-        const bytes = toBytes(file.data);
+        if ('stored' in file) {
+          await confirmKept(key, file.stored);
+          continue;
+        }
+        if ('staged' in file && !(file.staged instanceof S3StagedFile && file.staged.target.key === key)) {
+          throw new Error(`s3 archive: ${name} was not staged by this archive for ${urlOf(key)}`);
+        }
+        const whole = 'staged' in file ? (file.staged as S3StagedFile).wholeBytes : null;
+        if ('staged' in file && whole === null) {
+          await completeStaged(key, file.staged as S3StagedFile, retainUntil);
+          continue;
+        }
+        const bytes = whole ?? toBytes((file as { data: Uint8Array | string }).data);
         try {
           await putLocked(key, bytes, retainUntil);
         } catch (err) {
@@ -153,6 +289,23 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
         }
       }
     },
+
+    async stageFile(bundlePath, name, write) {
+      const bundle = checkArchivePath(bundlePath, 'bundle path');
+      const [checked] = checkBundleFiles([{ name, data: '' }]);
+      const key = keyOf(`${bundle}/${checked!}`);
+      return new S3StagedFile({
+        client,
+        bucket,
+        key,
+        retainUntil: retention(bundle, write),
+        contentType: contentTypeOf(key),
+        partBytes,
+        failure: (operation, err) => s3Failure(operation, urlOf(key), err),
+      });
+    },
+
+    resumable: true,
 
     async writeOnce(where, data, write) {
       const checked = checkArchivePath(where, 'path');
@@ -170,12 +323,15 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
       }
     },
 
-    read: async (where) => getBytes(keyOf(checkArchivePath(where, 'path'))),
+    read: async (where, options = {}) => getBytes(keyOf(checkArchivePath(where, 'path')), options.versionId, options.maxBytes),
 
+    readStream: (where, options = {}) => streamObject(keyOf(checkArchivePath(where, 'path')), options.versionId),
+
+    entries: async (prefix) => listVersions(folderPrefix(prefix)),
+
+    // The current objects only, which is what a run needs (and all s3:ListBucket shows); `entries` is the audit view.
     async list(prefix) {
-      const under = keyOf(checkArchivePath(prefix, 'prefix', { allowRoot: true }));
-      // A prefix names a folder: "daily/2026/01" must not also match "daily/2026/011".
-      const listPrefix = under ? `${under}/` : undefined;
+      const listPrefix = folderPrefix(prefix);
       const strip = rootPrefix ? rootPrefix.length + 1 : 0;
       const found: string[] = [];
       let token: string | undefined;
@@ -196,10 +352,10 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
       return found.sort();
     },
 
-    async lockState(where): Promise<LockState> {
+    async lockState(where, options = {}): Promise<LockState> {
       const key = keyOf(checkArchivePath(where, 'path'));
-      const head = await headObject(key);
-      if (!head) throw new Error(`${urlOf(key)} does not exist`);
+      const head = await headObject(key, options.versionId);
+      if (!head) throw new Error(`${urlOf(key)}${options.versionId ? ` (version ${options.versionId})` : ''} does not exist`);
       return {
         mode: head.ObjectLockMode ?? null,
         retainUntil: head.ObjectLockRetainUntilDate ?? null,
@@ -207,6 +363,10 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
       };
     },
   };
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 export function sha256Base64(bytes: Uint8Array): string {

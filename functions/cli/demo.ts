@@ -8,7 +8,7 @@ import { InputError } from '../errors.js';
 import { generateActivity } from '../local/activity.js';
 import { startHub, type HubUsers } from '../local/hub.js';
 import { newestNatsServerBinary } from '../local/nats-binaries.js';
-import { runReport } from '../pipeline.js';
+import { runReport } from '../pipeline/run-report.js';
 import { connectSource } from '../source/connect.js';
 import { describePlan, provisionSource } from '../source/provision.js';
 import { formatInstant, nowNanos } from '../time/nanos.js';
@@ -16,12 +16,12 @@ import { DateTime } from 'luxon';
 import { verifyArchive } from '../archive/verify.js';
 import { dailyPeriod } from '../config/period.js';
 import { LOCAL_CERT_FILE } from '../seal/local-signer.js';
-import { keyPathOf } from '../seal/manifest.js';
+import { certificateSha256, keyPathOf } from '../seal/manifest.js';
 import { connectionIdentity } from '../incidents/identity.js';
 import { incidentLog, resolve } from '../incidents/stream.js';
 import type { Config } from '../config/schema.js';
-import type { Ports } from '../pipeline.js';
-import { reportError } from './exit.js';
+import type { Ports } from '../pipeline/run-report.js';
+import { reportError, shown } from './exit.js';
 import { formatVerifyReport } from './verify.js';
 import { terminalPorts } from './ports.js';
 
@@ -60,7 +60,8 @@ export function demoConfig(url: string, passwords: HubUsers, archive: string): u
 
 export async function demoCommand(opts: { dir: string }): Promise<number> {
   const dir = path.resolve(opts.dir);
-  const out = (line = '') => process.stdout.write(`${line}\n`);
+  // Names from the activity (users, clients, notes) reach the terminal: shown, never raw.
+  const out = (line = '') => process.stdout.write(`${shown(line)}\n`);
   let stopHub: (() => Promise<void>) | null = null;
   try {
     await mkdir(dir, { recursive: true });
@@ -115,7 +116,7 @@ export async function demoCommand(opts: { dir: string }): Promise<number> {
     out(`\nsox-report verify ${config.archive} --trust ${certificate}`);
     const verified = await verifyArchive(ports.archive, { trust: { pems: [ports.signer.certificatePem] } });
     for (const line of formatVerifyReport(verified).trimEnd().split('\n')) out(`  ${line}`);
-    const keyPath = path.join(config.archive, keyPathOf(ports.signer.publicKeySha256));
+    const keyPath = path.join(config.archive, keyPathOf(ports.signer.publicKeySha256, certificateSha256(ports.signer.certificatePem)));
     out('\nwithout this software, with openssl:');
     out(`  openssl dgst -sha256 -verify ${keyPath} -signature ${result.manifest}.sig ${result.manifest}`);
     out(`  pdfsig ${result.reportPdf}`);

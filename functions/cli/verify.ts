@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { openArchive } from '../archive/index.js';
 import { checkDay, verifyArchive, type VerifyEntry, type VerifyReport } from '../archive/verify.js';
 import { readTrustPem } from '../archive/verify-keys.js';
+import { checkArchiveFolder, isS3Location } from '../config/preflight.js';
 import { InputError, errorMessage } from '../errors.js';
-import { reportError } from './exit.js';
+import { terminalJson } from '../text/visible.js';
+import { reportError, shown } from './exit.js';
 
 export interface VerifyCommandOptions {
   from?: string;
@@ -11,6 +13,8 @@ export interface VerifyCommandOptions {
   /** PEM files (certificate or public key), repeatable. */
   trust?: string[];
   json?: boolean;
+  /** Re-perform every report from its evidence file. */
+  recompute?: boolean;
 }
 
 /** `sox-report verify <archive>`: 0 when every bundle and the chain hold, 1 when anything fails, 2 for bad input. */
@@ -19,14 +23,18 @@ export async function verifyCommand(location: string, opts: VerifyCommandOptions
     // Everything the user typed is checked before the archive is touched.
     if (opts.from !== undefined) checkDay(opts.from, '--from');
     if (opts.to !== undefined) checkDay(opts.to, '--to');
+    // A folder that is not there is a typo, not an archive without bundles.
+    if (!isS3Location(location)) await checkArchiveFolder(location, 'archive', { mustExist: true });
     const pems = await readTrustFiles(opts.trust ?? []);
     const archive = openArchive(location);
     const report = await verifyArchive(archive, {
       ...(opts.from !== undefined ? { from: opts.from } : {}),
       ...(opts.to !== undefined ? { to: opts.to } : {}),
       ...(pems.length > 0 ? { trust: { pems } } : {}),
+      recompute: opts.recompute ?? false,
     });
-    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyReport(report));
+    // Names of files and folders in an archive are anyone's: shown escaped, as every other value a person reads.
+    process.stdout.write(opts.json ? `${terminalJson(report, 2)}\n` : shown(formatVerifyReport(report)));
     return report.ok ? 0 : 1;
   } catch (err) {
     return reportError(err);

@@ -12,6 +12,8 @@ export interface RawMessage {
   /** JetStream stored time. */
   ts: Nanos;
   data: Uint8Array;
+  /** The message's NATS headers, when it has any (kept in the evidence; no figure reads them). */
+  headers?: Record<string, string[]>;
 }
 
 export interface Envelope {

@@ -1,11 +1,12 @@
 import { createPublicKey, verify } from 'node:crypto';
-import type { ControlInputs } from './analysis/controls/inputs.js';
-import type { ReportV1 } from './analysis/report-model.js';
-import type { ArchivePort } from './archive/port.js';
-import type { Period } from './config/period.js';
-import { errorMessage } from './errors.js';
-import { dailyBundlePath, dayBefore, findPreviousManifest } from './seal/chain.js';
-import { keyPathOf, parseManifest, type PreviousManifest } from './seal/manifest.js';
+import type { ControlInputs } from '../analysis/controls/inputs.js';
+import { carriedOver } from '../analysis/previous-report.js';
+import type { RecordedInputs, ReportV1 } from '../analysis/report-model.js';
+import type { ArchivePort } from '../archive/port.js';
+import type { Period } from '../config/period.js';
+import { errorMessage } from '../errors.js';
+import { dailyBundlePath, dayBefore, findPreviousManifest } from '../seal/chain.js';
+import { keyPathOfManifest, parseManifest, sha256, type PreviousManifest } from '../seal/manifest.js';
 
 /**
  * What the archive says about the days before this one: the previous report (for continuity and the baseline)
@@ -36,21 +37,42 @@ export async function previousDaily(
   }
   try {
     const manifest = parseManifest(link.manifest);
-    const keyFile = await archive.read(keyPathOf(manifest.signer.publicKeySha256));
+    const keyFile = await archive.read(keyPathOfManifest(manifest), { maxBytes: 64 * 1024 });
     if (keyFile === null) return { previous: null, link, previousBundle: { state: 'invalid', detail: `${yesterday}: the key that signed it is not in the archive` } };
     if (!verify('sha256', link.manifest, createPublicKey(Buffer.from(keyFile).toString('utf8')), link.signature)) {
       return { previous: null, link, previousBundle: { state: 'invalid', detail: `${yesterday}: its manifest signature does not verify (run sox-report verify)` } };
     }
-    const json = await archive.read(`${yesterday}/report.json`);
-    const previous = json === null ? null : (JSON.parse(new TextDecoder().decode(json)) as ReportV1);
-    return { previous, link, previousBundle: { state: 'ok', detail: `${yesterday} is archived and its manifest signature verifies` } };
+    // The signature covers the manifest; the report is only as good as its SHA-256 against it. Nothing (baseline,
+    // carried gaps, last sequences) is taken from a report.json that is not the one the manifest sealed.
+    const listed = manifest.artifacts.find((a) => a.path === 'report.json');
+    const json = await archive.read(`${yesterday}/report.json`, { maxBytes: 256 * 1024 * 1024 });
+    if (!listed || json === null) {
+      return { previous: null, link, previousBundle: { state: 'invalid', detail: `${yesterday}/report.json: ${json === null ? 'missing' : 'not listed in its manifest'}` } };
+    }
+    const actual = sha256(json);
+    if (actual !== listed.sha256) {
+      return {
+        previous: null,
+        link,
+        previousBundle: {
+          state: 'invalid',
+          detail: `${yesterday}/report.json: SHA-256 is ${actual}, but its signed manifest says ${listed.sha256}: the file was changed after it was sealed, so nothing was taken from it`,
+        },
+      };
+    }
+    const report = JSON.parse(new TextDecoder().decode(json)) as ReportV1;
+    return {
+      previous: { bundle: yesterday, reportSha256: actual, report: carriedOver(report) },
+      link,
+      previousBundle: { state: 'ok', detail: `${yesterday} is archived, its manifest signature verifies and its report.json is the one the manifest sealed` },
+    };
   } catch (err) {
     return { previous: null, link, previousBundle: { state: 'invalid', detail: `${yesterday}: ${errorMessage(err)}` } };
   }
 }
 
 export interface PreviousDaily {
-  previous: ReportV1 | null;
+  previous: RecordedInputs['previous'];
   previousBundle: ControlInputs['previousBundle'];
   /** The manifest the new bundle links to, when it could be read (sealing reuses it rather than reading it again). */
   link?: PreviousManifest | null;
@@ -60,7 +82,7 @@ export interface PreviousDaily {
 export async function archiveLockState(archive: ArchivePort, period: Period, now: Date): Promise<ControlInputs['archiveLock']> {
   if (!archive.lockState) return { state: 'none', detail: 'a local archive has no Object Lock: read-only files stop mistakes, not someone with write access' };
   const yesterday = period.kind === 'daily' && period.date ? `${dailyBundlePath(dayBefore(period.date))}/manifest.json` : null;
-  if (yesterday && (await archive.read(yesterday)) !== null) {
+  if (yesterday && (await archive.read(yesterday, { maxBytes: 4 * 1024 * 1024 })) !== null) {
     const lock = await archive.lockState(yesterday);
     const future = lock.retainUntil !== null && lock.retainUntil.getTime() > now.getTime();
     if (lock.mode === 'COMPLIANCE' && future) {

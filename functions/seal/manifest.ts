@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import type { ReportV1 } from '../analysis/report-model.js';
+import { producerSchema, type Producer } from './producer.js';
 import type { Signer } from './signer.js';
 
 /**
@@ -8,7 +9,9 @@ import type { Signer } from './signer.js';
  * before it, after CloudTrail's digest files. Nothing in it depends on the clock of the run that seals it, so an
  * interrupted run that is resumed writes the same bytes again.
  */
-export const MANIFEST_SCHEMA = 'sox-report-manifest/v1';
+export const MANIFEST_SCHEMA = 'sox-report-manifest/v2';
+/** Manifests sealed before the evidence file and the producer were added: still verified, never written. */
+export const MANIFEST_SCHEMA_V1 = 'sox-report-manifest/v1';
 export const MANIFEST = 'manifest.json';
 export const MANIFEST_SIG = 'manifest.json.sig';
 /** The documents of a bundle, in the order they are written (the signature, then the manifest, come last). */
@@ -17,8 +20,8 @@ export const ARTIFACTS = ['report.json', 'report.html', 'report.pdf'] as const;
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256');
 const rangeSchema = z.tuple([z.number().int(), z.number().int()]);
 
-export const manifestSchema = z.strictObject({
-  schema: z.literal(MANIFEST_SCHEMA),
+const manifestV1Schema = z.strictObject({
+  schema: z.literal(MANIFEST_SCHEMA_V1),
   /** Where the bundle belongs in the archive; a bundle found anywhere else has been moved. */
   bundle: z.string().min(1),
   series: z.enum(['daily', 'adhoc']),
@@ -60,7 +63,27 @@ export const manifestSchema = z.strictObject({
   firstOfSeries: z.boolean(),
 });
 
+export const manifestSchema = z.discriminatedUnion('schema', [
+  manifestV1Schema,
+  manifestV1Schema.extend({
+    schema: z.literal(MANIFEST_SCHEMA),
+    /** What produced the bundle: software, Node, nats-server, configuration and the parameters of the figures. */
+    producer: producerSchema,
+  }),
+]);
+
 export type Manifest = z.output<typeof manifestSchema>;
+
+/** A document of a bundle as the manifest lists it. */
+export interface ArtifactDigest {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+export function digestOf(path: string, data: Uint8Array): ArtifactDigest {
+  return { path, bytes: data.length, sha256: sha256(data) };
+}
 
 export interface PreviousManifest {
   /** Archive path of the previous manifest.json. */
@@ -72,9 +95,10 @@ export interface PreviousManifest {
 export interface ManifestInput {
   bundle: string;
   report: ReportV1;
-  artifacts: { path: string; data: Uint8Array }[];
+  artifacts: ArtifactDigest[];
   signer: Pick<Signer, 'algorithm' | 'keyId' | 'publicKeySha256' | 'certificatePem'>;
   previous: PreviousManifest | null;
+  producer: Producer;
 }
 
 export function sha256(data: Uint8Array | string): string {
@@ -85,8 +109,18 @@ export function certificateSha256(pem: string): string {
   return sha256(new X509Certificate(pem).raw);
 }
 
-export function keyPathOf(publicKeySha256: string): string {
-  return `keys/${publicKeySha256}.pem`;
+/**
+ * One file per certificate, named by the key and the certificate: a renewed certificate for the same key is a new
+ * file beside the old one, never a different content under an existing (locked) name.
+ */
+export function keyPathOf(publicKeySha256: string, certificateSha256: string): string {
+  return `keys/${publicKeySha256}-${certificateSha256}.pem`;
+}
+
+/** The key file a manifest names: one per certificate, or for a v1 manifest the one file of its key. */
+export function keyPathOfManifest(manifest: Pick<Manifest, 'schema' | 'signer'>): string {
+  const { publicKeySha256, certificateSha256 } = manifest.signer;
+  return manifest.schema === MANIFEST_SCHEMA_V1 ? `keys/${publicKeySha256}.pem` : keyPathOf(publicKeySha256, certificateSha256);
 }
 
 export function buildManifest(input: ManifestInput): Manifest {
@@ -108,19 +142,20 @@ export function buildManifest(input: ManifestInput): Manifest {
       messages: s.messages,
       gaps: s.gaps,
     })),
-    artifacts: input.artifacts.map((a) => ({ path: a.path, bytes: a.data.length, sha256: sha256(a.data) })),
+    artifacts: input.artifacts.map(({ path, bytes, sha256 }) => ({ path, bytes, sha256 })),
     signer: {
       algorithm: input.signer.algorithm,
       keyId: input.signer.keyId,
       publicKeySha256: input.signer.publicKeySha256,
       certificateSha256: certificateSha256(input.signer.certificatePem),
-      key: keyPathOf(input.signer.publicKeySha256),
+      key: keyPathOf(input.signer.publicKeySha256, certificateSha256(input.signer.certificatePem)),
     },
     previous:
       series === 'daily' && previous
         ? { path: previous.path, sha256: sha256(previous.manifest), signature: Buffer.from(previous.signature).toString('base64') }
         : null,
     firstOfSeries: series === 'daily' && previous === null,
+    producer: input.producer,
   };
 }
 

@@ -1,44 +1,43 @@
 import { createHash, createPublicKey, verify, X509Certificate } from 'node:crypto';
 import type { ReportV1 } from '../analysis/report-model.js';
-import type { BundleFile } from '../archive/port.js';
-import { buildManifest, manifestBytes, MANIFEST, MANIFEST_SIG, sha256, type Manifest, type PreviousManifest } from './manifest.js';
+import { buildManifest, manifestBytes, sha256, type ArtifactDigest, type Manifest, type PreviousManifest } from './manifest.js';
+import type { Producer } from './producer.js';
 import type { Signer } from './signer.js';
 
 export interface SealInput {
   bundle: string;
   report: ReportV1;
-  /** The documents, in ARTIFACTS order; the PDF already carries its own signature. */
-  artifacts: { path: string; data: Uint8Array }[];
+  /** Every document of the bundle, in the order they are written; the PDF already carries its own signature. */
+  artifacts: ArtifactDigest[];
   signer: Signer;
   previous: PreviousManifest | null;
+  producer: Producer;
 }
 
-export interface SealedBundle {
+export interface SealedManifest {
   manifest: Manifest;
-  /** What the archive writes, in order: the documents, the manifest's signature, the manifest last. */
-  files: BundleFile[];
+  /** The exact bytes that are signed and archived. */
+  bytes: Uint8Array;
+  /** The raw signature over `bytes` (manifest.json.sig). */
+  signature: Uint8Array;
 }
 
 /** Seals a bundle: the manifest over the documents, and a raw signature over the manifest's exact bytes. */
-export async function sealBundle(input: SealInput): Promise<SealedBundle> {
-  const manifest = buildManifest({
-    bundle: input.bundle,
-    report: input.report,
-    artifacts: input.artifacts,
-    signer: input.signer,
-    previous: input.previous,
-  });
+export async function sealBundle(input: SealInput): Promise<SealedManifest> {
+  const manifest = buildManifest(input);
   const bytes = manifestBytes(manifest);
   const signature = await input.signer.signDigest(Buffer.from(sha256(bytes), 'hex'));
   assertVerifiable(input.signer, bytes, signature);
-  return {
-    manifest,
-    files: [
-      ...input.artifacts.map((a) => ({ name: a.path, data: a.data })),
-      { name: MANIFEST_SIG, data: signature },
-      { name: MANIFEST, data: bytes },
-    ],
-  };
+  return { manifest, bytes, signature };
+}
+
+/** Whether `signature` is the signer's signature over `data` (an interrupted run's, which the archive keeps). */
+export function signedBy(signer: Pick<Signer, 'publicKeyPem'>, data: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return verify('sha256', data, createPublicKey(signer.publicKeyPem), signature);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -54,7 +53,7 @@ function assertVerifiable(signer: Signer, bytes: Uint8Array, signature: Uint8Arr
   }
   const certified = createHash('sha256').update(new X509Certificate(signer.certificatePem).publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
   if (certified !== spki) throw new Error(`signer ${signer.keyId}: its certificate is for another key`);
-  if (!verify('sha256', bytes, key, signature)) {
+  if (!signedBy(signer, bytes, signature)) {
     throw new Error(`signer ${signer.keyId}: the manifest signature does not verify with its own public key; nothing was archived`);
   }
 }

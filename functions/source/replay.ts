@@ -1,5 +1,5 @@
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type StreamInfo } from '@nats-io/jetstream';
-import { nuid, type NatsConnection } from '@nats-io/transport-node';
+import { nuid, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { Period } from '../config/period.js';
 import type { StreamConfig } from '../config/schema.js';
 import { RunError, errorMessage } from '../errors.js';
@@ -187,6 +187,7 @@ function storedTime(m: JsMsg): Nanos {
 }
 
 function toRaw(m: JsMsg, ref: StreamConfig, ts: Nanos): RawMessage {
+  const headers = m.headers;
   return {
     stream: ref.stream,
     kind: ref.kind,
@@ -195,7 +196,15 @@ function toRaw(m: JsMsg, ref: StreamConfig, ts: Nanos): RawMessage {
     subject: m.subject,
     ts,
     data: m.data,
+    // Always present, so every message has one shape on the hot path.
+    headers: headers ? headerRecord(headers) : undefined,
   };
+}
+
+function headerRecord(headers: MsgHdrs): Record<string, string[]> {
+  const record: Record<string, string[]> = {};
+  for (const key of headers.keys()) record[key] = headers.values(key);
+  return record;
 }
 
 /**

@@ -7,7 +7,7 @@ import { parseConfig } from '../../functions/config/load.js';
 import type { Config } from '../../functions/config/schema.js';
 import type { Period } from '../../functions/config/period.js';
 import { generateActivity } from '../../functions/local/activity.js';
-import { runReport } from '../../functions/pipeline.js';
+import { runReport } from '../../functions/pipeline/run-report.js';
 import { nowNanos } from '../../functions/time/nanos.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 

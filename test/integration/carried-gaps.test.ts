@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withoutCarriedGaps } from '../../functions/analysis/carried-gaps.js';
 import type { ReportV1, StreamCompleteness } from '../../functions/analysis/report-model.js';
 import type { Period } from '../../functions/config/period.js';
-import { replayAndAggregate } from '../../functions/replay-aggregate.js';
+import { replayAndAggregate } from '../../functions/pipeline/replay-aggregate.js';
 import { connectSource } from '../../functions/source/connect.js';
 import { nowNanos } from '../../functions/time/nanos.js';
 import { startTestBed, type TestBed } from '../support/hub.js';

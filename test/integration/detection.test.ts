@@ -12,7 +12,8 @@ import type { Detection } from '../../functions/incidents/model.js';
 import { openedEvent } from '../../functions/incidents/model.js';
 import { generateActivity, type ActivityLedger } from '../../functions/local/activity.js';
 import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
-import { replayAndAggregate } from '../../functions/replay-aggregate.js';
+import { reportParameters } from '../../functions/analysis/parameters.js';
+import { replayAndAggregate } from '../../functions/pipeline/replay-aggregate.js';
 import { connectSource } from '../../functions/source/connect.js';
 import { provisionSource } from '../../functions/source/provision.js';
 import { nowNanos, parseInstant, type Nanos } from '../../functions/time/nanos.js';
@@ -86,7 +87,7 @@ describe.each(NATS_VERSIONS)('detection rules on nats-server %s', (version) => {
 
   function detections(report: ReportV1, detection: DetectionConfig = ALWAYS_OPEN, drift?: { stream: string; findings: string[] }[]): Detection[] {
     const previous = reports[reports.indexOf(report) - 1] ?? null;
-    const found = detect(report, detectionContext({ ...bed.config, timezone: 'UTC', detection }, previous, drift));
+    const found = detect(report, detectionContext(reportParameters({ ...bed.config, timezone: 'UTC', detection }), previous, drift));
     for (const d of found) expect(() => openedEvent(d)).not.toThrow();
     return found;
   }

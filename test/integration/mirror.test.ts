@@ -6,7 +6,7 @@ import { demoConfig } from '../../functions/cli/demo.js';
 import { terminalPorts } from '../../functions/cli/ports.js';
 import { parseConfig } from '../../functions/config/load.js';
 import type { Period } from '../../functions/config/period.js';
-import { runReport } from '../../functions/pipeline.js';
+import { runReport } from '../../functions/pipeline/run-report.js';
 import { connectSource } from '../../functions/source/connect.js';
 import { nowNanos } from '../../functions/time/nanos.js';
 import { startTestBed, type TestBed } from '../support/hub.js';

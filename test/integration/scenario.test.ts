@@ -11,7 +11,7 @@ import { terminalPorts } from '../../functions/cli/ports.js';
 import type { Period } from '../../functions/config/period.js';
 import { generateActivity, type ActivityLedger } from '../../functions/local/activity.js';
 import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
-import { runReport, type Ports, type RunResult } from '../../functions/pipeline.js';
+import { runReport, type Ports, type RunResult } from '../../functions/pipeline/run-report.js';
 import { verifyArchive } from '../../functions/archive/verify.js';
 import { CONTROLS } from '../../functions/analysis/controls/catalogue.js';
 import { connectionIdentity } from '../../functions/incidents/identity.js';

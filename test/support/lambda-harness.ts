@@ -98,7 +98,7 @@ const s3: Operations = {
   },
   async GetObject(get) {
     const stored = objects.get(objectId(get.Bucket, get.Key));
-    if (!stored) throw awsError('NoSuchKey', 404, 'The specified key does not exist.');
+    if (!stored || (get.VersionId && get.VersionId !== stored.versionId)) throw awsError('NoSuchKey', 404, 'The specified key does not exist.');
     const body = stored.body;
     return {
       ContentLength: body.length,
@@ -112,6 +112,19 @@ const s3: Operations = {
       .map(([, key]) => key)
       .sort();
     return { Contents: keys.map((Key) => ({ Key, Size: objects.get(objectId(list.Bucket, Key))!.body.length })), IsTruncated: false, KeyCount: keys.length };
+  },
+  // One version per key: every object here was written once.
+  async ListObjectVersions(list) {
+    const keys = [...objects.keys()]
+      .map((id) => id.split('\u0000') as [string, string])
+      .filter(([bucket, key]) => bucket === list.Bucket && key.startsWith(list.Prefix ?? ''))
+      .map(([, key]) => key)
+      .sort();
+    const versionsOf = keys.map((Key) => {
+      const stored = objects.get(objectId(list.Bucket, Key))!;
+      return { Key, VersionId: stored.versionId, IsLatest: true, Size: stored.body.length };
+    });
+    return { Versions: versionsOf, DeleteMarkers: [], IsTruncated: false };
   },
 };
 

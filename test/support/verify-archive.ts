@@ -10,7 +10,10 @@ import { localArchive } from '../../functions/archive/local.js';
 import type { ArchivePort } from '../../functions/archive/port.js';
 import { adhocPeriod, bundlePath, dailyPeriod, type Period } from '../../functions/config/period.js';
 import { dailyBundlePath, findPreviousManifest } from '../../functions/seal/chain.js';
-import { keyFile, keyPathOf } from '../../functions/seal/manifest.js';
+import { certificateSha256, digestOf, keyFile, keyPathOf, MANIFEST, MANIFEST_SIG } from '../../functions/seal/manifest.js';
+import { reportParameters } from '../../functions/analysis/parameters.js';
+import { parseConfig } from '../../functions/config/load.js';
+import type { Producer } from '../../functions/seal/producer.js';
 import { addSignaturePlaceholder, signPdf } from '../../functions/seal/pdf-signature.js';
 import { sealBundle } from '../../functions/seal/seal-bundle.js';
 import type { Signer } from '../../functions/seal/signer.js';
@@ -20,6 +23,20 @@ import { sampleReport } from './sample-report.js';
 export const TIMEZONE = 'America/New_York';
 /** Written into the PDF's signature dictionary, after /Contents: inside the signed range, and plain text. */
 export const PDF_REASON = 'Daily SOX control report';
+
+/** What a test bundle says produced it. */
+export const TEST_PRODUCER: Producer = {
+  software: { name: 'nats-sox-reports', version: '0.0.0-test', commit: null },
+  node: 'v20.0.0',
+  natsServers: [{ source: 'audit', version: '2.10.27', name: 'hub1' }],
+  configSha256: '0'.repeat(64),
+  parameters: reportParameters(
+    parseConfig(
+      { timezone: TIMEZONE, sources: [{ name: 'audit', nats: { servers: ['nats://127.0.0.1:4222'] }, streams: [{ stream: 'SYS_EVENTS', kind: 'system-events' }] }] },
+      'test configuration',
+    ),
+  ),
+};
 
 export function reportFor(period: Period, generatedAt?: string): ReportV1 {
   const report = sampleReport();
@@ -46,23 +63,40 @@ export async function signedPdf(title: string, signer: Signer): Promise<Uint8Arr
   return signPdf(new Uint8Array(Buffer.concat(chunks)), signer);
 }
 
-/** Seals and archives the bundle of a period, linked to the latest earlier daily bundle as the pipeline does. */
-export async function archivePeriod(archive: ArchivePort, period: Period, signer: Signer, generatedAt?: string): Promise<string> {
+/**
+ * Seals and archives the bundle of a period, linked to the latest earlier daily bundle as the pipeline does;
+ * `extraArtifacts` are listed in the manifest after the three documents (such as an evidence file).
+ */
+export async function archivePeriod(
+  archive: ArchivePort,
+  period: Period,
+  signer: Signer,
+  generatedAt?: string,
+  extraArtifacts: { path: string; data: Uint8Array }[] = [],
+): Promise<string> {
   const bundle = bundlePath(period);
   const report = reportFor(period, generatedAt);
   const label = period.date ?? `${report.period.from} to ${report.period.to}`;
-  const { files } = await sealBundle({
+  const documents = [
+    { path: 'report.json', data: new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`) },
+    { path: 'report.html', data: new TextEncoder().encode(`<!doctype html><title>SOX report ${label}</title><p>All controls passed.</p>\n`) },
+    { path: 'report.pdf', data: await signedPdf(`SOX report ${label}`, signer) },
+    ...extraArtifacts,
+  ];
+  const sealed = await sealBundle({
     bundle,
     report,
-    artifacts: [
-      { path: 'report.json', data: new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`) },
-      { path: 'report.html', data: new TextEncoder().encode(`<!doctype html><title>SOX report ${label}</title><p>All controls passed.</p>\n`) },
-      { path: 'report.pdf', data: await signedPdf(`SOX report ${label}`, signer) },
-    ],
+    artifacts: documents.map((d) => digestOf(d.path, d.data)),
     signer,
     previous: period.date ? await findPreviousManifest(archive, period.date) : null,
+    producer: TEST_PRODUCER,
   });
-  await archive.writeOnce(keyPathOf(signer.publicKeySha256), keyFile(signer));
+  const files = [
+    ...documents.map((d) => ({ name: d.path, data: d.data })),
+    { name: MANIFEST_SIG, data: sealed.signature },
+    { name: MANIFEST, data: sealed.bytes },
+  ];
+  await archive.writeOnce(keyPathOf(signer.publicKeySha256, certificateSha256(signer.certificatePem)), keyFile(signer));
   await archive.writeBundle(bundle, files);
   return bundle;
 }

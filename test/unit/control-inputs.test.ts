@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,8 +6,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localArchive } from '../../functions/archive/local.js';
 import type { ArchivePort, LockState } from '../../functions/archive/port.js';
+import type { ReportV1 } from '../../functions/analysis/report-model.js';
 import { dailyPeriod } from '../../functions/config/period.js';
-import { archiveLockState, previousDaily } from '../../functions/control-inputs.js';
+import { archiveLockState, previousDaily } from '../../functions/pipeline/previous-daily.js';
 import { loadOrCreateLocalSigner } from '../../functions/seal/local-signer.js';
 import { buildDailyArchive, dayFolder, TIMEZONE, writableCopy } from '../support/verify-archive.js';
 
@@ -25,8 +27,33 @@ const day = (date: string) => dailyPeriod(date, TIMEZONE);
 describe('previousDaily', () => {
   it('reads the day before when it is archived and its manifest signature verifies', async () => {
     const { previous, previousBundle } = await previousDaily(archive, day('2026-11-23'));
-    expect(previousBundle).toEqual({ state: 'ok', detail: 'daily/2026/11/22 is archived and its manifest signature verifies' });
-    expect(previous?.period.date).toBe('2026-11-22');
+    expect(previousBundle).toEqual({
+      state: 'ok',
+      detail: 'daily/2026/11/22 is archived, its manifest signature verifies and its report.json is the one the manifest sealed',
+    });
+    const json = readFileSync(path.join(dayFolder(path.join(scratch, 'archive'), '2026-11-22'), 'report.json'));
+    expect(previous?.bundle).toBe('daily/2026/11/22');
+    expect(previous?.reportSha256).toBe(createHash('sha256').update(json).digest('hex'));
+    // Only what the next report carries over is taken (and recorded in its inputs).
+    const report = JSON.parse(json.toString('utf8')) as ReportV1;
+    expect(previous?.report).toEqual({ streams: report.streams, baseline: report.baseline, controls: report.controls, ...(report.streamSettings ? { streamSettings: report.streamSettings } : {}) });
+  });
+
+  it('takes nothing from a previous report.json that is not the one its signed manifest sealed, and says which file', async () => {
+    const root = await writableCopy(path.join(scratch, 'archive'), path.join(scratch, 'edited-report'));
+    const file = path.join(dayFolder(root, '2026-11-22'), 'report.json');
+    chmodSync(file, 0o644);
+    const edited = JSON.parse(readFileSync(file, 'utf8')) as ReportV1;
+    edited.baseline = { users: ['APP/mallory'], userHosts: [{ user: 'APP/mallory', hosts: ['10.9.9.9'], hostsTruncated: false }], truncated: false, newHosts: [] };
+    writeFileSync(file, `${JSON.stringify(edited, null, 2)}\n`);
+    const actual = createHash('sha256').update(readFileSync(file)).digest('hex');
+    const { link, ...found } = await previousDaily(localArchive(root), day('2026-11-23'));
+    expect(found.previous).toBeNull();
+    expect(found.previousBundle.state).toBe('invalid');
+    expect(found.previousBundle.detail).toMatch(
+      new RegExp(`^daily/2026/11/22/report\\.json: SHA-256 is ${actual}, but its signed manifest says [0-9a-f]{64}: the file was changed after it was sealed, so nothing was taken from it$`),
+    );
+    expect(link?.path).toBe('daily/2026/11/22/manifest.json');
   });
 
   it('says the day before is missing, and which is the latest earlier one', async () => {

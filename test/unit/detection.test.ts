@@ -5,6 +5,7 @@ import { withinBusinessHours } from '../../functions/analysis/detection/business
 import { detect, detectionContext, DETECTION_RULES, type DetectionContext } from '../../functions/analysis/detection/detect.js';
 import { MAX_DETECTION_EVIDENCE, reportDay } from '../../functions/analysis/detection/common.js';
 import { buildReport } from '../../functions/analysis/finalize.js';
+import { reportParameters } from '../../functions/analysis/parameters.js';
 import type { AuthFailureEvent, JetStreamChange, ReportV1 } from '../../functions/analysis/report-model.js';
 import { adhocPeriod, dailyPeriod } from '../../functions/config/period.js';
 import { parseConfig } from '../../functions/config/load.js';
@@ -163,10 +164,10 @@ describe('detect', () => {
   it('builds its context from the configuration', () => {
     const previous = previousDay();
     const drift = [{ stream: 'SYS_EVENTS', findings: ['deny_delete is off (messages can be deleted)'] }];
-    expect(detectionContext(config(), previous, drift)).toEqual({
+    expect(detectionContext(reportParameters(config()), previous, drift)).toEqual({
       previous, thresholds: DEFAULTS, auditStreams: AUDIT_STREAMS, timezone: TZ, driftFindings: drift,
     });
-    expect(detectionContext(config(), null)).not.toHaveProperty('driftFindings');
+    expect(detectionContext(reportParameters(config()), null)).not.toHaveProperty('driftFindings');
   });
 });
 

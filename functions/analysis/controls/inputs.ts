@@ -1,5 +1,5 @@
 import type { StreamKind } from '../../config/schema.js';
-import type { ReportV1 } from '../report-model.js';
+import type { PreviousReport, ReportV1 } from '../report-model.js';
 
 /**
  * Everything the control catalogue reads, gathered by the pipeline before it evaluates (pure from here on).
@@ -11,7 +11,7 @@ export interface ControlInputs {
   /** The configured streams, with whether a silent day is normal for them. */
   streams: { source: string; stream: string; kind: StreamKind; quiet: boolean }[];
   /** The report of the period just before (the day before for a daily report), when archived. */
-  previous: ReportV1 | null;
+  previous: PreviousReport | null;
   /** Each configured stream compared with its tamper-resistant spec (provision's plan, without changing anything). */
   streamPlans: StreamPlanSummary[] | null;
   /** The previous daily bundle as the chain sees it. */

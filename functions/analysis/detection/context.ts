@@ -1,11 +1,11 @@
-import { isAuditKind, type Config, type DetectionConfig } from '../../config/schema.js';
+import { isAuditKind, type DetectionConfig, type StreamKind } from '../../config/schema.js';
 import type { Detection } from '../../incidents/model.js';
-import type { ReportV1 } from '../report-model.js';
+import type { PreviousReport, ReportV1 } from '../report-model.js';
 
 /** What the rules read besides the report itself; everything is gathered by the pipeline, the rules stay pure. */
 export interface DetectionContext {
   /** The report of the period before (null on the first day): its baseline says who and which hosts are known. */
-  previous: ReportV1 | null;
+  previous: PreviousReport | null;
   /** The configuration's `detection` block. */
   thresholds: DetectionConfig;
   /** The configured streams of kind system-events and advisories: the audit record itself. */
@@ -22,12 +22,12 @@ export interface DetectionRule {
   detect(report: ReportV1, context: DetectionContext): Detection[];
 }
 
-/** The context the configuration gives: its time zone, thresholds and audit streams. */
+/** The context the report's parameters give: its time zone, thresholds and audit streams. */
 export function detectionContext(
-  config: Pick<Config, 'timezone' | 'detection' | 'sources'>,
-  previous: ReportV1 | null,
+  parameters: { timezone: string; detection: DetectionConfig; streams: { stream: string; kind: StreamKind }[] },
+  previous: PreviousReport | null,
   driftFindings?: { stream: string; findings: string[] }[],
 ): DetectionContext {
-  const auditStreams = config.sources.flatMap((s) => s.streams.filter((r) => isAuditKind(r.kind)).map((r) => r.stream));
-  return { previous, thresholds: config.detection, auditStreams, timezone: config.timezone, ...(driftFindings ? { driftFindings } : {}) };
+  const auditStreams = parameters.streams.filter((r) => isAuditKind(r.kind)).map((r) => r.stream);
+  return { previous, thresholds: parameters.detection, auditStreams, timezone: parameters.timezone, ...(driftFindings ? { driftFindings } : {}) };
 }

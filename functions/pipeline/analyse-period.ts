@@ -1,0 +1,82 @@
+/**
+ * The first stage of a run: read the period from NATS into the evidence file and the aggregate, then turn them
+ * into report.json with the pure stages (analysis/analyse.ts), gathering on the way what the controls read
+ * besides the events (the previous report, stream settings, mirrors, the archive lock, the incident record).
+ */
+import { analyseEvents, completeReport } from '../analysis/analyse.js';
+import { reportParameters } from '../analysis/parameters.js';
+import type { RecordedInputs, ReportV1 } from '../analysis/report-model.js';
+import type { StagedFile } from '../archive/port.js';
+import type { Period } from '../config/period.js';
+import type { Config } from '../config/schema.js';
+import { EVIDENCE_FILE } from '../evidence/format.js';
+import { startEvidence, type EvidenceDigest } from '../evidence/recorder.js';
+import { recordIncidents } from '../incidents/run-incidents.js';
+import type { PreviousManifest } from '../seal/manifest.js';
+import { producerOf, type Producer } from '../seal/producer.js';
+import { formatInstant, millisFromNanos } from '../time/nanos.js';
+import type { Ports } from './contracts.js';
+import { archiveLockState, previousDaily } from './previous-daily.js';
+import { replayAndAggregate } from './replay-aggregate.js';
+
+export interface AnalysedPeriod {
+  report: ReportV1;
+  /** The staged evidence file, closed, with its size and SHA-256. */
+  evidence: { file: StagedFile; digest: EvidenceDigest };
+  producer: Producer;
+  /** The manifest the bundle links to, as read for the controls (undefined: not read). */
+  chainLink: PreviousManifest | null | undefined;
+}
+
+export async function analysePeriod(config: Config, period: Period, ports: Ports, bundle: string, retainUntil: Date): Promise<AnalysedPeriod> {
+  const parameters = reportParameters(config);
+  const file = await ports.archive.stageFile(bundle, EVIDENCE_FILE, { retainUntil });
+  let replayed;
+  let digest: EvidenceDigest;
+  const evidence = startEvidence(
+    {
+      bundle,
+      period: { from: formatInstant(period.from), to: formatInstant(period.to), timezone: period.timezone, kind: period.kind, ...(period.date ? { date: period.date } : {}) },
+    },
+    file,
+  );
+  try {
+    replayed = await replayAndAggregate(config, period, ports, { evidence });
+    digest = await evidence.finish();
+    const closed = await file.close();
+    if (closed.sha256 !== digest.sha256 || closed.bytes !== digest.bytes) {
+      throw new Error(`the archive holds ${closed.bytes} bytes of ${EVIDENCE_FILE} with SHA-256 ${closed.sha256}, but ${digest.bytes} bytes with SHA-256 ${digest.sha256} were written`);
+    }
+  } catch (err) {
+    await evidence.abort();
+    await file.discard();
+    throw err;
+  }
+  try {
+    const { previous, previousBundle, link } = await previousDaily(ports.archive, period);
+    const { report, detections } = analyseEvents({
+      period,
+      streams: replayed.streams,
+      state: replayed.state,
+      generatedAt: ports.now(),
+      parameters,
+      previous,
+      streamPlans: replayed.streamPlans,
+    });
+    const now = new Date(millisFromNanos(ports.now()));
+    const incidents = await recordIncidents(config, ports, detections, period, now);
+    const inputs: RecordedInputs = {
+      previous,
+      previousBundle,
+      streamPlans: replayed.streamPlans,
+      archiveLock: await archiveLockState(ports.archive, period, now),
+      mirrors: config.mirrors.length ? replayed.mirrors.map(({ stream, mirror, lastSeq }) => ({ stream, mirror, lastSeq })) : null,
+      incidents: incidents.states,
+    };
+    completeReport(report, detections, inputs, incidents.report, parameters);
+    return { report, evidence: { file, digest }, producer: producerOf(config, replayed.servers, parameters), chainLink: link };
+  } catch (err) {
+    await file.discard();
+    throw err;
+  }
+}

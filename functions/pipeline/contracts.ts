@@ -1,0 +1,52 @@
+/**
+ * The contracts of the one flow (run-report.ts): the ports it is given and what it returns. A leaf module: the
+ * stages import these types, the CLI and the Lambda handlers implement the ports.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { ReportV1 } from '../analysis/report-model.js';
+import type { ArchivePort } from '../archive/port.js';
+import type { SourceConfig } from '../config/schema.js';
+import type { Mailer } from '../deliver/mailer.js';
+import type { PdfLink } from '../deliver/size-limit.js';
+import type { AlertPort } from '../incidents/alerts.js';
+import type { Templates } from '../render/templates.js';
+import type { Branding } from '../render/view-model.js';
+import type { Signer } from '../seal/signer.js';
+import type { Nanos } from '../time/nanos.js';
+
+export interface Ports {
+  archive: ArchivePort;
+  /** Opens the NATS connection of a source; the pipeline closes it. */
+  connect(source: SourceConfig): Promise<NatsConnection>;
+  signer: Signer;
+  templates: Templates;
+  /** Branding with the logo already read. */
+  branding: Branding;
+  /** Where the email goes; null when the configuration asks for none. */
+  mailer: Mailer | null;
+  /** Where newly opened incidents are announced besides the configured NATS subject (stderr, SNS); null: nowhere else. */
+  alerts?: AlertPort | null;
+  /** A mailer with a size limit (SES): larger emails carry a time-limited link to the archived PDF instead. */
+  mailLimit?: { maxBytes: number; pdfLink(pdfPath: string): Promise<PdfLink> };
+  now(): Nanos;
+  log(message: string): void;
+}
+
+export interface RunOptions {
+  /** Send to these addresses instead of the configured ones (on-demand runs). */
+  recipients?: string[];
+}
+
+export interface RunResult {
+  /** Where the bundle lives in the archive. */
+  reportDir: string;
+  reportJson: string;
+  reportPdf: string;
+  reportHtml: string;
+  manifest: string;
+  /** True when the period was already archived: nothing was read, written or sent. */
+  existed: boolean;
+  report?: ReportV1;
+  /** Where the email went (an outbox file, a provider message id), when this run sent it. */
+  email?: string;
+}

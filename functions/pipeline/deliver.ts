@@ -1,0 +1,71 @@
+/** The email of an archived bundle, sent at most once per recipient list (a delivery receipt says it went). */
+import type { ReportV1 } from '../analysis/report-model.js';
+import type { Config } from '../config/schema.js';
+import { receiptBytes, receiptPath } from '../deliver/receipt.js';
+import { composeWithinLimit } from '../deliver/size-limit.js';
+import { composeReportEmail } from '../render/email.js';
+import { buildViewModel, type ViewModel } from '../render/view-model.js';
+import { millisFromNanos } from '../time/nanos.js';
+import type { Ports, RunOptions } from './contracts.js';
+
+/**
+ * Sends the email of a bundle unless a receipt says it went to these recipients already, then archives the
+ * receipt. A crash between the two sends it once more on the next run: officers may get it twice, never not.
+ */
+export async function deliver(
+  config: Config,
+  ports: Ports,
+  where: string,
+  vm: ViewModel,
+  pdf: Uint8Array,
+  archiveLocation: string,
+  options: RunOptions,
+): Promise<string | undefined> {
+  if (!ports.mailer || !config.email) return undefined;
+  const recipients = options.recipients ?? config.email.to;
+  const receiptAt = receiptPath(where, recipients);
+  if ((await ports.archive.read(receiptAt, { maxBytes: 1024 * 1024 })) !== null) {
+    ports.log(`email already sent to these recipients (receipt ${ports.archive.locate(receiptAt)})`);
+    return undefined;
+  }
+  const base = { from: config.email.from, to: recipients, archiveLocation };
+  const limit = ports.mailLimit;
+  const composed = limit
+    ? (
+        await composeWithinLimit({
+          maxBytes: limit.maxBytes,
+          compose: (d) =>
+            composeReportEmail(vm, ports.templates, d.kind === 'attached' ? { ...base, pdf } : { ...base, pdf: null, pdfLink: d.link }),
+          link: () => limit.pdfLink(`${where}/report.pdf`),
+        })
+      ).email
+    : await composeReportEmail(vm, ports.templates, { ...base, pdf });
+  const { location } = await ports.mailer.send(composed);
+  ports.log(`email to ${recipients.length} recipient(s): ${location}`);
+  const receipt = {
+    schema: 'sox-report-delivery/v1' as const,
+    bundle: where,
+    recipients,
+    subject: composed.subject,
+    location,
+    sentAt: new Date(millisFromNanos(ports.now())).toISOString(),
+  };
+  await ports.archive.writeOnce(receiptAt, receiptBytes(receipt));
+  return location;
+}
+
+/** The email of a bundle archived earlier, from what the archive holds (the report is not run again). */
+export async function deliverArchived(config: Config, ports: Ports, where: string, reportDir: string, options: RunOptions): Promise<string | undefined> {
+  if (!ports.mailer || !config.email) return undefined;
+  if ((await ports.archive.read(receiptPath(where, options.recipients ?? config.email.to), { maxBytes: 1024 * 1024 })) !== null) return undefined;
+  const json = await ports.archive.read(`${where}/report.json`, { maxBytes: 256 * 1024 * 1024 });
+  const pdf = await ports.archive.read(`${where}/report.pdf`, { maxBytes: 1024 * 1024 * 1024 });
+  if (json === null || pdf === null) {
+    ports.log(`the archived bundle has no report.json or report.pdf to send; run verify on ${reportDir}`);
+    return undefined;
+  }
+  ports.log('no delivery receipt for the archived bundle: sending its email now');
+  const report = JSON.parse(new TextDecoder().decode(json)) as ReportV1;
+  const vm = buildViewModel(report, { branding: ports.branding, maxRows: config.report.maxListed, archiveLocation: reportDir, signed: true });
+  return deliver(config, ports, where, vm, pdf, reportDir, options);
+}
