@@ -14,6 +14,7 @@ import { describePlan, provisionSource } from '../source/provision.js';
 import { formatInstant, nowNanos } from '../time/nanos.js';
 import { DateTime } from 'luxon';
 import { verifyArchive } from '../archive/verify.js';
+import { EVIDENCE_FILE } from '../evidence/format.js';
 import { dailyPeriod } from '../config/period.js';
 import { LOCAL_CERT_FILE } from '../seal/local-signer.js';
 import { certificateSha256, keyPathOf } from '../seal/manifest.js';
@@ -113,13 +114,15 @@ export async function demoCommand(opts: { dir: string }): Promise<number> {
     }
 
     const certificate = path.join(path.dirname(config.archive), 'signing', LOCAL_CERT_FILE);
-    out(`\nsox-report verify ${config.archive} --trust ${certificate}`);
-    const verified = await verifyArchive(ports.archive, { trust: { pems: [ports.signer.certificatePem] } });
+    out(`\nsox-report verify ${config.archive} --trust ${certificate} --recompute`);
+    const verified = await verifyArchive(ports.archive, { trust: { pems: [ports.signer.certificatePem] }, recompute: true });
     for (const line of formatVerifyReport(verified).trimEnd().split('\n')) out(`  ${line}`);
     const keyPath = path.join(config.archive, keyPathOf(ports.signer.publicKeySha256, certificateSha256(ports.signer.certificatePem)));
     out('\nwithout this software, with openssl:');
     out(`  openssl dgst -sha256 -verify ${keyPath} -signature ${result.manifest}.sig ${result.manifest}`);
     out(`  pdfsig ${result.reportPdf}`);
+    out('every message the report rests on, in its evidence file (SHA-256 in the manifest):');
+    out(`  zcat ${path.join(result.reportDir, EVIDENCE_FILE)} | jq -c 'select(.type == "message") | {stream, seq, time, subject}'`);
     return verified.ok ? 0 : 1;
   } catch (err) {
     return reportError(err);

@@ -6,16 +6,6 @@
  */
 import type { Nanos } from '../time/nanos.js';
 
-export interface PackedMessage {
-  seq: number;
-  ts: Nanos;
-  /** UTF-8. */
-  subject: Uint8Array;
-  /** JSON text; null for none. */
-  headersJson: string | null;
-  data: Uint8Array;
-}
-
 const FIXED = 8 + 8 + 2 + 4 + 4;
 const MAX_SUBJECT_BYTES = 0xffff;
 
@@ -83,26 +73,35 @@ export class BatchWriter {
   }
 }
 
-/** The messages of a packed batch, in the order they were added. */
-export function* unpackBatch(batch: ArrayBuffer, length = batch.byteLength): Generator<PackedMessage> {
+/** Each message of a packed batch, in the order they were added, as ranges of the batch's bytes. */
+export function forEachPacked(
+  batch: ArrayBuffer,
+  length: number,
+  visit: (
+    seq: number,
+    ts: Nanos,
+    subject: Uint8Array,
+    subjectStart: number,
+    subjectEnd: number,
+    headersJson: string | null,
+    data: Uint8Array,
+    dataStart: number,
+    dataEnd: number,
+  ) => void,
+): void {
   const bytes = Buffer.from(batch, 0, length);
   const view = new DataView(batch, 0, length);
   let at = 0;
   while (at < length) {
     const seq = view.getFloat64(at, true);
     const ts = view.getBigInt64(at + 8, true);
-    const subjectBytes = view.getUint16(at + 16, true);
-    at += 18;
-    const subject = new Uint8Array(batch, at, subjectBytes);
-    at += subjectBytes;
-    const headerBytes = view.getUint32(at, true);
-    at += 4;
-    const headersJson = headerBytes ? bytes.toString('utf8', at, at + headerBytes) : null;
-    at += headerBytes;
-    const dataBytes = view.getUint32(at, true);
-    at += 4;
-    const data = new Uint8Array(batch, at, dataBytes);
-    at += dataBytes;
-    yield { seq, ts, subject, headersJson, data };
+    const subjectStart = at + 18;
+    const subjectEnd = subjectStart + view.getUint16(at + 16, true);
+    const headerBytes = view.getUint32(subjectEnd, true);
+    const headersJson = headerBytes ? bytes.toString('utf8', subjectEnd + 4, subjectEnd + 4 + headerBytes) : null;
+    const dataStart = subjectEnd + 4 + headerBytes + 4;
+    const dataEnd = dataStart + view.getUint32(dataStart - 4, true);
+    visit(seq, ts, bytes, subjectStart, subjectEnd, headersJson, bytes, dataStart, dataEnd);
+    at = dataEnd;
   }
 }

@@ -1,12 +1,15 @@
 /**
  * Turns the evidence records of one run into the bytes of `evidence.jsonl.gz`. The same code runs on the reading
- * thread or in the evidence worker (recorder.ts decides), so both give the same bytes: deflate's output does not
- * depend on how its input was split, and nothing here flushes before the end.
+ * thread or in the evidence worker (recorder.ts decides), so both give the same bytes. Lines are compressed in
+ * blocks of about WRITE_BYTES, each a gzip member of its own (a .gz file may hold several one after another; gunzip,
+ * zcat and every gzip reader read them as one stream): compressing a block at once, on the thread that built it,
+ * costs far less than streaming each write through zlib's machinery and a thread of its own. Where a block ends
+ * depends only on the lines, so the bytes never depend on how the work was split.
  */
-import type { TransformOptions } from 'node:stream';
-import { createGzip, type Gzip, type ZlibOptions } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import type { Nanos } from '../time/nanos.js';
 import { headerLine, MessageLineEncoder, streamLine, type EvidenceHeader, type EvidenceStream } from './format.js';
+import { forEachPacked } from './batch.js';
 import { LineBuffer } from './line-buffer.js';
 
 /**
@@ -14,72 +17,72 @@ import { LineBuffer } from './line-buffer.js';
  * CPU on a machine whose other core reads the streams. Fixed, because the bytes must not depend on the machine.
  */
 export const EVIDENCE_GZIP_LEVEL = 1;
-/** Lines are handed to the compressor in writes of about this size: one write per message costs more in stream bookkeeping than the line. */
-const WRITE_BYTES = 256 * 1024;
+/** Lines are compressed in blocks of at least this many bytes (the last one may be smaller). */
+export const WRITE_BYTES = 256 * 1024;
 
 export class EvidenceEncoder {
-  private readonly gzip: Gzip;
   private readonly out = new LineBuffer(WRITE_BYTES * 2);
   private stream: MessageLineEncoder | null = null;
-  private readonly done: Promise<void>;
 
-  /** `onChunk` receives the compressed bytes in order; `end()` resolves once the last of them was handed over. */
-  constructor(onChunk: (chunk: Buffer) => void) {
-    // Room for several writes: the compressor works on another thread while the next lines are built, rather
-    // than the reader waiting on every write.
-    const buffering: TransformOptions = { writableHighWaterMark: 8 * WRITE_BYTES, readableHighWaterMark: 1024 * 1024 };
-    this.gzip = createGzip({ level: EVIDENCE_GZIP_LEVEL, chunkSize: 256 * 1024, ...buffering } as ZlibOptions);
-    this.gzip.on('data', onChunk);
-    this.done = new Promise((resolve, reject) => {
-      this.gzip.once('end', resolve);
-      this.gzip.once('error', reject);
-    });
-  }
+  /** `onChunk` receives the compressed bytes in order, as they are made. */
+  constructor(private readonly onChunk: (chunk: Buffer) => void) {}
 
   header(header: Omit<EvidenceHeader, 'type' | 'schema'>): void {
-    this.out.raw(Buffer.from(headerLine(header)));
+    this.text(headerLine(header));
   }
 
   startStream(source: string, stream: string): void {
     this.stream = new MessageLineEncoder(source, stream);
   }
 
-  /** `subject` as UTF-8 bytes, headers as JSON text (null for none). */
+  /** One message: `subject` as UTF-8 bytes, headers as JSON text (null for none). */
   message(seq: number, ts: Nanos, subject: Uint8Array, data: Uint8Array, headersJson: string | null): void {
-    if (!this.stream) throw new Error('evidence: a message before its stream');
-    this.stream.line(this.out, seq, ts, subject, data, headersJson);
-    if (this.out.length >= WRITE_BYTES) this.flush();
+    this.line(seq, ts, subject, 0, subject.length, headersJson, data, 0, data.length);
   }
 
+  /** Every message of a packed batch (batch.ts), in order. */
+  batch(buffer: ArrayBuffer, length: number): void {
+    forEachPacked(buffer, length, this.line);
+  }
+
+  private readonly line = (
+    seq: number,
+    ts: Nanos,
+    subject: Uint8Array,
+    subjectStart: number,
+    subjectEnd: number,
+    headersJson: string | null,
+    data: Uint8Array,
+    dataStart: number,
+    dataEnd: number,
+  ): void => {
+    if (!this.stream) throw new Error('evidence: a message before its stream');
+    this.stream.line(this.out, seq, ts, subject, subjectStart, subjectEnd, headersJson, data, dataStart, dataEnd);
+    if (this.out.length >= WRITE_BYTES) this.flush();
+  };
+
   endStream(record: Omit<EvidenceStream, 'type'>): void {
-    this.out.raw(Buffer.from(streamLine(record)));
+    this.text(streamLine(record));
     this.stream = null;
   }
 
-  /** Hands what is built to the compressor. */
-  flush(): void {
-    if (this.out.length === 0) return;
-    const lines = this.out.take();
-    this.gzip.write(lines, () => this.out.giveBack(lines));
-  }
-
-  /** The compressor holds more than it wants: wait for `drained()` before giving it more. */
-  get backedUp(): boolean {
-    return this.gzip.writableNeedDrain;
-  }
-
-  /** Resolves when the compressor has room again. */
-  drained(): Promise<void> {
-    return this.gzip.writableNeedDrain ? new Promise((resolve) => this.gzip.once('drain', resolve)) : Promise.resolve();
-  }
-
-  async end(): Promise<void> {
+  /** Compresses what is left and hands it over: the file is complete. */
+  end(): void {
     this.flush();
-    this.gzip.end();
-    await this.done;
   }
 
-  destroy(): void {
-    this.gzip.destroy();
+  private text(line: string): void {
+    const bytes = Buffer.from(line);
+    this.out.reserve(bytes.length);
+    this.out.raw(bytes);
+    if (this.out.length >= WRITE_BYTES) this.flush();
+  }
+
+  private flush(): void {
+    if (this.out.length === 0) return;
+    const lines = this.out.view();
+    const member = gzipSync(lines, { level: EVIDENCE_GZIP_LEVEL });
+    this.out.clear();
+    this.onChunk(member);
   }
 }

@@ -2,7 +2,7 @@
  * Builds evidence lines as bytes. Escaping a payload straight from its bytes into the output is what makes the
  * evidence file cheap to write: decoding every payload to a string and JSON.stringify-ing it cost more CPU than
  * parsing it. The escaping is JSON's: `"` and `\` get a backslash, bytes below 0x20 become `\u00XX`, everything
- * else (valid UTF-8: the caller checks) is copied as it is.
+ * else (valid UTF-8, checked on the way) is copied as it is.
  */
 const BACKSLASH = 0x5c;
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
@@ -15,10 +15,7 @@ ESCAPED[BACKSLASH] = 1;
 export class LineBuffer {
   buf: Buffer;
   length = 0;
-  /** Buffers handed out by `take` and given back by their reader, to be filled again. */
-  private readonly spare: Buffer[] = [];
-
-  constructor(private readonly size = 512 * 1024) {
+  constructor(size = 512 * 1024) {
     this.buf = Buffer.allocUnsafe(size);
   }
 
@@ -41,40 +38,62 @@ export class LineBuffer {
     this.length += bytes.length;
   }
 
-  /** The bytes of valid UTF-8 text, escaped for a JSON string (without the quotes around it); room for 6 per byte reserved. */
-  escaped(bytes: Uint8Array): void {
+  /**
+   * `src[start, end)` escaped for a JSON string (without the quotes around it), if it is valid UTF-8: true. If it
+   * is not, false, and nothing is written. One pass: ASCII by a table, anything above by UTF-8's rules. The caller
+   * reserved room for 6 bytes per byte.
+   */
+  escapedUtf8(src: Uint8Array, start: number, end: number): boolean {
     const out = this.buf;
     let at = this.length;
-    const n = bytes.length;
-    for (let i = 0; i < n; i++) {
-      const b = bytes[i]!;
-      if (ESCAPED[b] === 0) {
-        out[at++] = b;
+    for (let i = start; i < end; i++) {
+      const b = src[i]!;
+      if (b < 0x80) {
+        if (ESCAPED[b] === 0) {
+          out[at++] = b;
+          continue;
+        }
+        out[at++] = BACKSLASH;
+        if (b >= 0x20) {
+          out[at++] = b; // `"` or `\`
+        } else {
+          out[at++] = 0x75; // u
+          out[at++] = 0x30;
+          out[at++] = 0x30;
+          out[at++] = HEX[b >> 4]!;
+          out[at++] = HEX[b & 15]!;
+        }
         continue;
       }
-      out[at++] = BACKSLASH;
-      if (b >= 0x20) {
-        out[at++] = b; // `"` or `\`
-      } else {
-        out[at++] = 0x75; // u
-        out[at++] = 0x30;
-        out[at++] = 0x30;
-        out[at++] = HEX[b >> 4]!;
-        out[at++] = HEX[b & 15]!;
-      }
+      const length = utf8SequenceLength(src, i, end);
+      if (length === 0) return false;
+      for (let k = 0; k < length; k++) out[at++] = src[i + k]!;
+      i += length - 1;
     }
     this.length = at;
+    return true;
   }
 
-  /** Hands out what was built (no copy) and goes on in a spare buffer; `giveBack` returns it once it is read. */
-  take(): Buffer {
-    const filled = this.buf.subarray(0, this.length);
-    this.buf = this.spare.pop() ?? Buffer.allocUnsafe(this.size);
+  /** What was built, until `clear`. */
+  view(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+
+  clear(): void {
     this.length = 0;
-    return filled;
   }
+}
 
-  giveBack(taken: Buffer): void {
-    if (taken.byteOffset === 0 && taken.buffer.byteLength === this.size && this.spare.length < 16) this.spare.push(Buffer.from(taken.buffer, 0, this.size));
-  }
+/** The length of the valid UTF-8 sequence that starts with the byte at `i` (not ASCII), or 0 if it is not one. */
+function utf8SequenceLength(src: Uint8Array, i: number, end: number): number {
+  const b = src[i]!;
+  const cont = (k: number, low = 0x80, high = 0xbf) => i + k < end && src[i + k]! >= low && src[i + k]! <= high;
+  if (b >= 0xc2 && b <= 0xdf) return cont(1) ? 2 : 0;
+  if (b === 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
+  if ((b >= 0xe1 && b <= 0xec) || b === 0xee || b === 0xef) return cont(1) && cont(2) ? 3 : 0;
+  if (b === 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
+  if (b === 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (b >= 0xf1 && b <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (b === 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
 }

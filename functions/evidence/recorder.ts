@@ -45,7 +45,7 @@ export type EvidenceMode = 'auto' | 'worker' | 'inline';
 const SINK_BACKLOG_BYTES = 16 * 1024 * 1024;
 const BATCH_BYTES = 256 * 1024;
 /** Batches in flight to the worker beyond which the replay waits. */
-const BATCHES_IN_FLIGHT = 4;
+const BATCHES_IN_FLIGHT = 8;
 
 export function startEvidence(header: Omit<EvidenceHeader, 'type' | 'schema'>, sink: ByteSink, mode: EvidenceMode = 'auto'): EvidenceRecorder {
   const entry = mode === 'inline' || (mode === 'auto' && availableParallelism() < 2) ? null : workerEntry();
@@ -149,7 +149,7 @@ class InlineRecorder implements EvidenceRecorder {
 
   message(raw: RawMessage): void | Promise<void> {
     this.encoder.message(raw.seq, raw.ts, Buffer.from(raw.subject), raw.data, raw.headers ? JSON.stringify(raw.headers) : null);
-    if (this.encoder.backedUp || this.output.full) return this.catchUp();
+    if (this.output.full) return this.catchUp();
   }
 
   endStream(record: Omit<EvidenceStream, 'type'>): void {
@@ -157,17 +157,16 @@ class InlineRecorder implements EvidenceRecorder {
   }
 
   async finish(): Promise<EvidenceDigest> {
-    await this.encoder.end();
+    this.encoder.end();
     return this.output.settle();
   }
 
   async abort(): Promise<void> {
-    this.encoder.destroy();
+    // Nothing runs in the background: what was compressed is dropped with the sink.
   }
 
   private async catchUp(): Promise<void> {
     this.output.throwIfFailed();
-    await this.encoder.drained();
     await this.output.roomAvailable();
   }
 }

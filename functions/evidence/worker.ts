@@ -2,10 +2,18 @@
  * The evidence worker: builds and compresses the evidence lines of the batches the reading thread sends, so that
  * escaping every payload as JSON text costs the reading thread nothing (recorder.ts is the other side).
  */
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { unpackBatch } from './batch.js';
 import { EvidenceEncoder } from './encoder.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
+
+// The evidence can wait; reading the streams cannot: on Linux this lowers this thread only, so the replay and the
+// server keep the cores and the worker takes what they leave (the batches in flight absorb the difference).
+try {
+  setPriority(10);
+} catch {
+  // not allowed here: the worker runs at the reader's priority
+}
 
 const port = parentPort;
 if (!port) throw new Error('evidence worker: not started as a worker thread');
@@ -40,19 +48,15 @@ async function handle(message: ToWorker): Promise<void> {
     case 'start':
       current().startStream(message.source, message.stream);
       return;
-    case 'batch': {
-      const e = current();
-      for (const m of unpackBatch(message.buffer, message.length)) e.message(m.seq, m.ts, m.subject, m.data, m.headersJson);
-      e.flush();
-      if (e.backedUp) await e.drained();
+    case 'batch':
+      current().batch(message.buffer, message.length);
       post({ t: 'ack', buffer: message.buffer }, [message.buffer]);
       return;
-    }
     case 'end-stream':
       current().endStream(message.record);
       return;
     case 'end':
-      await current().end();
+      current().end();
       encoder = null;
       post({ t: 'done' });
       return;

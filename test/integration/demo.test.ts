@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -51,9 +52,47 @@ describe('sox-report demo: the whole flow from an empty folder', () => {
     expect(stdout).toMatch(/^ {2}INC-\d{8}-unknown-user-[0-9a-f]{8} resolved by Demo Security Officer \(AUDIT\/audit\): mallory is the penetration-test account/m);
   });
 
-  it('ends by verifying the archive, every bundle OK', () => {
+  it('ends by verifying the archive and re-performing every report from its evidence, every bundle OK', () => {
+    expect(stdout).toMatch(/^sox-report verify \S+ --trust \S+ --recompute$/m);
     expect(stdout).toMatch(/^ {2}\d{4}-\d{2}-\d{2} {2}OK$/m);
     expect(stdout).toContain('4 bundles, 2 days verified, 2 ad-hoc verified, 0 failed, 0 missing');
+  });
+
+  it('prints how to read the evidence with zcat and jq, and that command works', async () => {
+    const line = stdout.split('\n').map((l) => l.trim()).find((l) => l.startsWith('zcat '))!;
+    const { stdout: rows } = await run('bash', ['-c', line], { maxBuffer: 64 * 1024 * 1024 });
+    const first = JSON.parse(rows.split('\n')[0]!) as Record<string, unknown>;
+    expect(Object.keys(first)).toEqual(['stream', 'seq', 'time', 'subject']);
+    const report = JSON.parse(await readFile(printed('report.json'), 'utf8')) as { streams: { messages: number }[] };
+    expect(rows.trim().split('\n')).toHaveLength(report.streams.reduce((n, s) => n + s.messages, 0));
+  });
+
+  it('fails verify --recompute once a figure is edited and the manifest re-signed with the real key', async () => {
+    const forged = path.join(dir, 'forged');
+    await run('cp', ['-a', path.join(dir, 'demo', 'reports'), forged]);
+    await run('chmod', ['-R', 'u+w', forged]);
+    const bundle = path.join(forged, path.relative(path.join(dir, 'demo', 'reports'), path.dirname(printed('report.json'))));
+    const report = JSON.parse(await readFile(path.join(bundle, 'report.json'), 'utf8')) as { transactions: { total: number } };
+    const real = report.transactions.total;
+    report.transactions.total = real - 1;
+    const json = Buffer.from(`${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(path.join(bundle, 'report.json'), json);
+    const manifest = JSON.parse(await readFile(path.join(bundle, 'manifest.json'), 'utf8')) as { artifacts: { path: string; bytes: number; sha256: string }[] };
+    for (const a of manifest.artifacts) if (a.path === 'report.json') Object.assign(a, { bytes: json.length, sha256: createHash('sha256').update(json).digest('hex') });
+    const bytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+    await writeFile(path.join(bundle, 'manifest.json'), bytes);
+    // Re-signed with the demo's own key, as its holder could.
+    const key = path.join(dir, 'demo', 'signing', 'signing-key.pem');
+    await run('bash', ['-c', `openssl dgst -sha256 -sign ${key} -out ${path.join(bundle, 'manifest.json.sig')} ${path.join(bundle, 'manifest.json')}`]);
+    const cli = (args: string[]) => run('node', ['--import', 'tsx', 'functions/cli/entry.ts', 'verify', forged, ...args], { cwd: repo }).then(
+      (r) => ({ code: 0, stdout: r.stdout }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+    );
+    const plain = await cli([]);
+    expect(plain.stdout).not.toMatch(/FAIL/);
+    const recomputed = await cli(['--recompute']);
+    expect(recomputed.code).toBe(1);
+    expect(recomputed.stdout).toContain(`recompute: transactions.total: report ${real - 1}, evidence ${real}`);
   });
 
   it('prints openssl and pdfsig commands that verify it without this software', async () => {
