@@ -30,27 +30,25 @@ export class BatchWriter {
 
   /** Adds a message; false when it does not fit (the caller sends this batch and starts another). */
   add(seq: number, ts: Nanos, subject: string, data: Uint8Array, headers: Record<string, string[]> | undefined): boolean {
-    const subjectBytes = Buffer.byteLength(subject, 'utf8');
-    if (subjectBytes > MAX_SUBJECT_BYTES) throw new Error(`subject of seq ${seq} is longer than ${MAX_SUBJECT_BYTES} bytes`);
     const headerText = headers ? JSON.stringify(headers) : '';
-    const headerBytes = headerText ? Buffer.byteLength(headerText, 'utf8') : 0;
-    const size = FIXED + subjectBytes + headerBytes + data.byteLength;
-    if (this.used + size > this.buffer.byteLength) {
+    // Room for the worst case (three bytes per UTF-16 unit), so the subject is written without measuring it first.
+    const room = FIXED + subject.length * 3 + headerText.length * 3 + data.byteLength;
+    if (this.used + room > this.buffer.byteLength) {
       if (this.count > 0) return false;
-      this.use(new ArrayBuffer(size)); // one message larger than a batch travels alone, in a buffer of its own
+      this.use(new ArrayBuffer(room)); // one message larger than a batch travels alone, in a buffer of its own
     }
+    const view = this.view;
     let at = this.used;
-    this.view.setFloat64(at, seq, true);
-    this.view.setBigInt64(at + 8, ts, true);
-    this.view.setUint16(at + 16, subjectBytes, true);
-    at += 18;
-    this.buffer.write(subject, at, 'utf8');
-    at += subjectBytes;
-    this.view.setUint32(at, headerBytes, true);
-    at += 4;
-    if (headerBytes) this.buffer.write(headerText, at, 'utf8');
-    at += headerBytes;
-    this.view.setUint32(at, data.byteLength, true);
+    view.setFloat64(at, seq, true);
+    view.setBigInt64(at + 8, ts, true);
+    const subjectBytes = this.buffer.write(subject, at + 18);
+    if (subjectBytes > MAX_SUBJECT_BYTES) throw new Error(`subject of seq ${seq} is longer than ${MAX_SUBJECT_BYTES} bytes`);
+    view.setUint16(at + 16, subjectBytes, true);
+    at += 18 + subjectBytes;
+    const headerBytes = headerText ? this.buffer.write(headerText, at + 4) : 0;
+    view.setUint32(at, headerBytes, true);
+    at += 4 + headerBytes;
+    view.setUint32(at, data.byteLength, true);
     at += 4;
     this.buffer.set(data, at);
     this.used = at + data.byteLength;

@@ -4,7 +4,6 @@
  * Where the machine has a spare core the lines are built in a worker thread; otherwise on the reading thread.
  * Both give the same bytes.
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -23,18 +22,13 @@ export interface ByteSink {
   write(chunk: Uint8Array): Promise<void>;
 }
 
-export interface EvidenceDigest {
-  bytes: number;
-  sha256: string;
-}
-
 export interface EvidenceRecorder {
   startStream(source: string, stream: string): void;
   /** Records one message; returns a promise only when the caller must wait (the writer is behind). */
   message(raw: RawMessage): void | Promise<void>;
   endStream(record: Omit<EvidenceStream, 'type'>): void;
-  /** Ends the file: every byte has reached the sink when it resolves. */
-  finish(): Promise<EvidenceDigest>;
+  /** Ends the file: every byte has reached the sink when it resolves (the sink knows their size and SHA-256). */
+  finish(): Promise<void>;
   /** Stops without finishing (the run failed); the sink's owner discards what it holds. */
   abort(): Promise<void>;
 }
@@ -43,7 +37,7 @@ export type EvidenceMode = 'auto' | 'worker' | 'inline';
 
 /** Compressed bytes handed to the sink but not yet taken by it, beyond which the replay waits. */
 const SINK_BACKLOG_BYTES = 16 * 1024 * 1024;
-const BATCH_BYTES = 256 * 1024;
+const BATCH_BYTES = 1024 * 1024;
 /** Batches in flight to the worker beyond which the replay waits. */
 const BATCHES_IN_FLIGHT = 8;
 
@@ -75,22 +69,18 @@ function returnWorker(worker: Worker): void {
   idleWorkers.push(worker);
 }
 
-/** Writes chunks to the sink one after another, hashing them, and remembers the first failure. */
+/** Writes chunks to the sink one after another and remembers the first failure. */
 class SinkWriter {
-  private readonly hash = createHash('sha256');
   private chain: Promise<void> = Promise.resolve();
   /** Chunks not yet handed to the sink: written together once the write before them is done. */
   private pending: Uint8Array[] = [];
   private backlog = 0;
   private waiters: (() => void)[] = [];
-  bytes = 0;
   failure: unknown = null;
 
   constructor(private readonly sink: ByteSink) {}
 
   push(chunk: Uint8Array): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.byteLength;
     this.backlog += chunk.byteLength;
     this.pending.push(chunk);
     if (this.pending.length > 1) return; // a write is already queued; it takes this chunk too
@@ -118,10 +108,9 @@ class SinkWriter {
     return this.full ? new Promise((resolve) => this.waiters.push(resolve)) : Promise.resolve();
   }
 
-  async settle(): Promise<EvidenceDigest> {
+  async settle(): Promise<void> {
     await this.chain;
     this.throwIfFailed();
-    return { bytes: this.bytes, sha256: this.hash.digest('hex') };
   }
 
   throwIfFailed(): void {
@@ -156,7 +145,7 @@ class InlineRecorder implements EvidenceRecorder {
     this.encoder.endStream(record);
   }
 
-  async finish(): Promise<EvidenceDigest> {
+  async finish(): Promise<void> {
     this.encoder.end();
     return this.output.settle();
   }
@@ -228,7 +217,7 @@ class WorkerRecorder implements EvidenceRecorder {
     this.send({ t: 'end-stream', record });
   }
 
-  async finish(): Promise<EvidenceDigest> {
+  async finish(): Promise<void> {
     this.sendBatch();
     this.send({ t: 'end' });
     try {
