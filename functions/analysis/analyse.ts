@@ -6,15 +6,15 @@
 import type { Period } from '../config/period.js';
 import type { Detection } from '../incidents/model.js';
 import type { Nanos } from '../time/nanos.js';
-import type { AggregateState } from './aggregate.js';
+import type { AggregateState } from './aggregate-state.js';
 import { accountedThrough, withoutCarriedGaps } from './carried-gaps.js';
 import { evaluateControls } from './controls/catalogue.js';
-import type { ControlInputs, StreamPlanSummary } from './controls/inputs.js';
+import type { ControlInputs } from './controls/inputs.js';
 import { detectionContext } from './detection/context.js';
 import { detect } from './detection/detect.js';
 import { buildReport } from './finalize.js';
 import type { ReportParameters } from './parameters.js';
-import type { RecordedInputs, ReportIncident, ReportV1, StreamCompleteness } from './report-model.js';
+import type { RecordedInputs, ReportIncident, ReportV1, StreamCompleteness, StreamPlanSummary } from './report-model.js';
 
 export interface EventFacts {
   period: Period;

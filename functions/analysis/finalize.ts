@@ -1,6 +1,7 @@
 import type { Period } from '../config/period.js';
 import { formatInstant, type Nanos } from '../time/nanos.js';
-import { settlePending, type AggregateState, type ChangeRecord } from './aggregate.js';
+import type { AggregateState, ChangeRecord } from './aggregate-state.js';
+import { settlePending } from './change-pairing.js';
 import { topCounts } from './bounded.js';
 import { BASELINE_MAX_HOSTS_PER_USER, BASELINE_MAX_USERS, buildBaseline } from './detection/baseline.js';
 import type { JetStreamChange, PreviousReport, ReportV1, StreamCompleteness } from './report-model.js';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { detectionSchema, STREAM_KINDS, type Config } from '../config/schema.js';
-import { DEFAULT_LIMITS, type AggregateLimits } from './aggregate.js';
+import { DEFAULT_LIMITS, type AggregateLimits } from './aggregate-state.js';
 
 export const reportParametersSchema = z.strictObject({
   timezone: z.string(),

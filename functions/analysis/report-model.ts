@@ -2,7 +2,6 @@ import type { PeriodKind } from '../config/period.js';
 import type { StreamKind } from '../config/schema.js';
 import type { JsOperation, UnparseableEvent } from '../events/types.js';
 import type { Detection } from '../incidents/model.js';
-import type { ControlInputs, StreamPlanSummary } from './controls/inputs.js';
 
 /** report.json, schema sox-report/v1 (ARCHITECTURE.md). Instants are RFC 3339 UTC with nanoseconds. */
 export interface ReportV1 {
@@ -88,13 +87,42 @@ export type PreviousReport = Pick<ReportV1, 'streams' | 'baseline' | 'streamSett
 export interface RecordedInputs {
   /** The previous daily report, when it was archived and verified (its manifest signature and its SHA-256). */
   previous: { bundle: string; reportSha256: string; report: PreviousReport } | null;
-  previousBundle: ControlInputs['previousBundle'];
+  previousBundle: PreviousBundleState;
   streamPlans: StreamPlanSummary[] | null;
-  archiveLock: ControlInputs['archiveLock'];
+  archiveLock: ArchiveLockState;
   /** Each configured mirror's last sequence when the run read it (null: missing); null when none is configured. */
   mirrors: { stream: string; mirror: string; lastSeq: number | null }[] | null;
   /** The incident record's state after this run's detections were recorded; null when it could not be read. */
-  incidents: ControlInputs['incidents'];
+  incidents: IncidentState[] | null;
+}
+
+/** The previous daily bundle as the chain sees it. */
+export interface PreviousBundleState {
+  state: 'ok' | 'missing' | 'invalid' | 'first' | 'not-applicable';
+  detail: string;
+}
+
+/** Object Lock of what the archive holds: none on a local archive. */
+export interface ArchiveLockState {
+  state: 'locked' | 'unlocked' | 'none';
+  detail: string;
+}
+
+/** One incident of the record as the controls judge it. */
+export interface IncidentState {
+  id: string;
+  rule: string;
+  status: 'open' | 'acknowledged' | 'resolved';
+  ageDays: number;
+}
+
+/** A configured stream against its tamper-resistant spec (provision's plan, without changing anything). */
+export interface StreamPlanSummary {
+  source: string;
+  stream: string;
+  kind: StreamKind;
+  action: 'ok' | 'drift' | 'absent' | 'create';
+  findings: string[];
 }
 
 export interface StreamCompleteness {

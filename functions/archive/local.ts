@@ -18,17 +18,9 @@ import {
   type FileHandle,
 } from 'node:fs/promises';
 import path from 'node:path';
+import { BundleExistsError, NotRegularFileError, TooLargeError } from '../errors.js';
 import { LocalStagedFile, STAGING_PREFIX } from './local-staged.js';
-import {
-  BundleExistsError,
-  describeEntry,
-  NotRegularFileError,
-  TooLargeError,
-  type ArchiveEntry,
-  type ArchivePort,
-  type BundleFile,
-  type SpecialKind,
-} from './port.js';
+import { describeEntry, type ArchiveEntry, type ArchivePort, type BundleFile, type SpecialKind } from './port.js';
 
 /** Prefix of the hidden temporary entries a write makes before the real name appears; listed as `staging`. */
 export { STAGING_PREFIX };

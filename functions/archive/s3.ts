@@ -9,9 +9,11 @@ import {
   type HeadObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { BundleExistsError, TooLargeError } from '../errors.js';
+import { MANIFEST } from './layout.js';
 import { checkArchivePath, checkBundleFiles, sameBytes, toBytes } from './local.js';
 import { MAX_PART_BYTES, MIN_PART_BYTES, PART_BYTES, S3StagedFile } from './s3-staged.js';
-import { BundleExistsError, TooLargeError, type ArchiveEntry, type ArchivePort, type LockState, type WriteOptions } from './port.js';
+import type { ArchiveEntry, ArchivePort, LockState, WriteOptions } from './port.js';
 
 export interface S3ArchiveOptions {
   client: S3Client;
@@ -32,8 +34,6 @@ export interface S3ArchiveOptions {
 
 /** ARCHITECTURE.md: "a retain-until date (default seven years after the period ends)". */
 export const DEFAULT_RETENTION_YEARS = 7;
-
-const MANIFEST = 'manifest.json';
 
 /**
  * An S3 archive under Object Lock (COMPLIANCE): every object is created once (`If-None-Match: *`) with a

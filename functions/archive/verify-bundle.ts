@@ -2,12 +2,14 @@
  * The checks of one bundle on its own: the manifest, its signature and key, the documents it lists, the PDF's
  * signature and, on S3, the locks. The chain between bundles is verify-chain.ts.
  */
-import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { plural } from '../analysis/wording.js';
-import { bundlePath, dailyPeriod } from '../config/period.js';
+import { dailyPeriod } from '../config/period.js';
 import { errorMessage } from '../errors.js';
-import { ARTIFACTS, keyPathOfManifest, MANIFEST, MANIFEST_SCHEMA_V1, MANIFEST_SIG, parseManifest, sha256, type Manifest } from '../seal/manifest.js';
+import { parseManifest, sha256, type Manifest } from '../seal/manifest.js';
+import { verifies } from '../seal/signature.js';
 import { formatInstant, parseInstant } from '../time/nanos.js';
+import { adhocBundlePath, ARTIFACTS, keyPathOfManifest, MANIFEST, MANIFEST_SCHEMA_V1, MANIFEST_SIG, REPORT_JSON, REPORT_PDF } from './layout.js';
 import { describeEntry, type ArchiveEntry, type ArchivePort, type LockState, type VersionOptions } from './port.js';
 import { algorithmMismatch, shortKey, spkiSha256, type KeyFileCheck } from './verify-keys.js';
 import { readLimitOf, tooLargeProblem } from './verify-limits.js';
@@ -153,7 +155,7 @@ export async function verifyBundle(context: VerifyContext, location: BundleLocat
     const documents = await checkArtifacts(archive, manifest, location, readHashes);
     problems.push(...documents.problems);
     if (documents.report) problems.push(...checkReportJson(documents.report, manifest));
-    if (documents.pdf) problems.push(...checkPdfSignature('report.pdf', documents.pdf, manifest.signer.publicKeySha256));
+    if (documents.pdf) problems.push(...checkPdfSignature(REPORT_PDF, documents.pdf, manifest.signer.publicKeySha256));
     if (context.recompute) {
       const recomputed = await recomputeBundle(archive, bundle, manifest, documents.report, (name) => location.entries.get(name)?.versionId);
       problems.push(...recomputed.problems);
@@ -202,7 +204,7 @@ function checkPlacement(manifest: Manifest, location: BundleLocation): string[] 
       );
     }
   } else {
-    const expected = bundlePath({ from, to, timezone: period.timezone, kind: 'adhoc' });
+    const expected = adhocBundlePath(from, to);
     if (expected !== bundle) problems.push(`${MANIFEST}: the period [${period.from}, ${period.to}) belongs at ${expected}, not at ${bundle}`);
     if (manifest.previous !== null || manifest.firstOfSeries) {
       problems.push(`${MANIFEST}: an ad-hoc manifest must have previous null and firstOfSeries false`);
@@ -260,15 +262,6 @@ async function checkManifestSignature(
   return problems;
 }
 
-function verifies(message: Uint8Array, key: KeyObject, signature: Uint8Array): boolean {
-  try {
-    // ECDSA signatures are DER (node's default encoding), RSA ones PKCS#1 v1.5 (node's default padding).
-    return verifySignature('sha256', message, key, signature);
-  } catch {
-    return false;
-  }
-}
-
 interface Documents {
   problems: string[];
   report: Uint8Array | null;
@@ -316,8 +309,8 @@ async function checkArtifacts(
     } else if (found.sha256 !== artifact.sha256) {
       problems.push(`${name}: SHA-256 is ${found.sha256}, the manifest says ${artifact.sha256}`);
     }
-    if (name === 'report.json') documents.report = found.content;
-    if (name === 'report.pdf') documents.pdf = found.content;
+    if (name === REPORT_JSON) documents.report = found.content;
+    if (name === REPORT_PDF) documents.pdf = found.content;
   }
   for (const [name, entry] of location.entries) {
     const isSeal = name === MANIFEST || name === MANIFEST_SIG;

@@ -2,8 +2,8 @@
  * The daily series as a chain, after CloudTrail's digest files: each manifest names the previous one by path,
  * hash and signature, so a deleted, replaced, moved or edited day shows up at the day after it too.
  */
-import { dateOfDailyBundle, dayBefore } from '../seal/chain.js';
-import { MANIFEST, MANIFEST_SIG, sha256 } from '../seal/manifest.js';
+import { sha256 } from '../seal/manifest.js';
+import { dateOfDailyBundle, dayBefore, MANIFEST, MANIFEST_SIG } from './layout.js';
 import type { ChainLink } from './verify-bundle.js';
 
 /** Which keys signed the series is an archive-wide rule (verify-signers.ts), not a link's. */

@@ -5,6 +5,7 @@
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { InputError, errorMessage } from '../errors.js';
 import type { SigningAlgorithm } from '../seal/signer.js';
+import { keyOfKeyPath } from './layout.js';
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 
@@ -40,11 +41,11 @@ export function readTrustPem(pem: string, source: string): Map<string, KeyObject
       else if (block.label === 'PUBLIC KEY') key = createPublicKey(block.text);
       else continue;
     } catch (err) {
-      throw new InputError(`--trust: ${source} holds an unreadable ${block.label} (${errorMessage(err)})`);
+      throw new InputError({ field: 'trust', problem: `${source} holds an unreadable ${block.label} (${errorMessage(err)})` });
     }
     keys.set(spkiSha256(key), key);
   }
-  if (keys.size === 0) throw new InputError(`--trust: ${source} holds no PEM certificate or public key`);
+  if (keys.size === 0) throw new InputError({ field: 'trust', problem: `${source} holds no PEM certificate or public key` });
   return keys;
 }
 
@@ -54,15 +55,6 @@ export interface KeyFileCheck {
   /** SHA-256 of the certificate in it, when it holds a readable one. */
   certificateSha256?: string | null;
   problems: string[];
-}
-
-/**
- * What a key file's name says it holds: `keys/<public key SHA-256>-<certificate SHA-256>.pem`, or, for bundles
- * sealed before one file per certificate (manifest v1), `keys/<public key SHA-256>.pem` (certificate not named).
- */
-export function keyFileName(path: string): { publicKeySha256: string; certificateSha256: string | null } | null {
-  const m = /^keys\/([0-9a-f]{64})(?:-([0-9a-f]{64}))?\.pem$/.exec(path);
-  return m ? { publicKeySha256: m[1]!, certificateSha256: m[2] ?? null } : null;
 }
 
 /**
@@ -82,7 +74,7 @@ export function checkKeyFile(path: string, bytes: Uint8Array | null): KeyFileChe
     return { key: null, problems: [`${path}: the public key is unreadable (${errorMessage(err)})`] };
   }
   const actual = spkiSha256(key);
-  const named = keyFileName(path);
+  const named = keyOfKeyPath(path);
   if (actual !== named?.publicKeySha256) {
     problems.push(`${path}: the public key in it has SHA-256 ${actual}, not the one its name says`);
   }

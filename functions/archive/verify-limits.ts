@@ -4,7 +4,7 @@
  * out-of-memory. What verify needs only the hash of, and has no cap for here (the evidence `.jsonl.gz`, any other
  * document a manifest lists), is hashed as it streams and never held whole.
  */
-import { MANIFEST, MANIFEST_SIG } from '../seal/manifest.js';
+import { MANIFEST, MANIFEST_SIG, REPORT_HTML, REPORT_JSON, REPORT_PDF } from './layout.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -14,9 +14,9 @@ const GiB = 1024 * MiB;
 export const READ_LIMITS: Readonly<Record<string, number>> = {
   [MANIFEST]: 4 * MiB,
   [MANIFEST_SIG]: 64 * KiB,
-  'report.json': 256 * MiB,
-  'report.html': 256 * MiB,
-  'report.pdf': 1 * GiB,
+  [REPORT_JSON]: 256 * MiB,
+  [REPORT_HTML]: 256 * MiB,
+  [REPORT_PDF]: 1 * GiB,
 };
 
 /** A key file is a public key and one certificate: a few kilobytes. */

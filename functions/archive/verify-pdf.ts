@@ -2,11 +2,12 @@
  * The PDF's own signature, checked the way a PDF reader would but without one: the CMS is read with pkijs and
  * the signature checked with node:crypto, so `verify` needs nothing installed besides Node.
  */
-import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { errorMessage } from '../errors.js';
 import { coversWholeFile, extractPdfSignature } from '../seal/pdf-signature.js';
+import { verifies } from '../seal/signature.js';
 import { shortKey, spkiSha256 } from './verify-keys.js';
 
 const OID = {
@@ -63,13 +64,7 @@ export function checkPdfSignature(name: string, pdf: Uint8Array, signerKeySha256
   // What is signed is the attributes as a universal SET (RFC 5652 §5.4), not as the [0] field they are stored in.
   const signedAttributes = new Uint8Array(signedAttrs.encodedValue.slice(0));
   signedAttributes[0] = 0x31;
-  let valid = false;
-  try {
-    valid = verifySignature('sha256', signedAttributes, certificateKey, signerInfo.signature.valueBlock.valueHexView);
-  } catch {
-    valid = false;
-  }
-  if (!valid) problems.push(`${name}: the signature does not verify with the key of the certificate it carries`);
+  if (!verifies(signedAttributes, certificateKey, signerInfo.signature.valueBlock.valueHexView)) problems.push(`${name}: the signature does not verify with the key of the certificate it carries`);
 
   const certifiedSha256 = spkiSha256(certificateKey);
   if (certifiedSha256 !== signerKeySha256) {

@@ -12,10 +12,11 @@ import { carriedOver } from '../analysis/previous-report.js';
 import type { PreviousReport, ReportV1 } from '../analysis/report-model.js';
 import type { Period } from '../config/period.js';
 import { errorMessage } from '../errors.js';
-import { isEvidenceFile } from '../evidence/format.js';
 import { replayEvidence } from '../evidence/replay-evidence.js';
 import { sha256, type Manifest } from '../seal/manifest.js';
+import { firstIssueText } from '../text/zod-issue.js';
 import { parseInstant } from '../time/nanos.js';
+import { isEvidenceFile, REPORT_JSON } from './layout.js';
 import type { ArchivePort } from './port.js';
 
 /** At most this many differing fields are named for one bundle; the count says how many more there are. */
@@ -39,7 +40,7 @@ export async function recomputeBundle(
   if (evidence.length !== 1) return fail(evidence.length === 0 ? 'the manifest lists no evidence file' : `the manifest lists ${evidence.length} evidence files`);
   if (reportBytes === null) return fail('report.json could not be read');
   const parameters = reportParametersSchema.safeParse(manifest.producer.parameters);
-  if (!parameters.success) return fail(`the manifest's producer.parameters are not usable (${parameters.error.issues[0]!.path.join('.')}: ${parameters.error.issues[0]!.message})`);
+  if (!parameters.success) return fail(`the manifest's producer.parameters are not usable (${firstIssueText(parameters.error)})`);
 
   let archived: ReportV1;
   try {
@@ -91,7 +92,7 @@ async function checkPreviousInputs(archive: ArchivePort, previous: { bundle: str
   if (!previous) return [];
   let bytes: Uint8Array | null;
   try {
-    bytes = await archive.read(`${previous.bundle}/report.json`, { maxBytes: 256 * 1024 * 1024 });
+    bytes = await archive.read(`${previous.bundle}/${REPORT_JSON}`, { maxBytes: 256 * 1024 * 1024 });
   } catch (err) {
     return [`recompute: ${previous.bundle}/report.json cannot be read (${errorMessage(err)})`];
   }

@@ -3,6 +3,7 @@
  * vouches only for itself, so a second key is exactly what a forger re-signing bundles would bring. One key
  * throughout passes on its own; more than one must each be pinned (which verify-bundle.ts checks per bundle).
  */
+import { keyOfKeyPath } from './layout.js';
 import { shortKey } from './verify-keys.js';
 
 export interface SignedBundle {
@@ -11,11 +12,6 @@ export interface SignedBundle {
   /** The day of a daily bundle; null for an ad-hoc one. */
   date: string | null;
   publicKeySha256: string;
-}
-
-/** The key a key file's name says it holds: `keys/<key>-<certificate>.pem` (or an older `keys/<key>.pem`). */
-export function keyOfKeyFile(path: string): string | null {
-  return /^keys\/([0-9a-f]{64})(?:-[0-9a-f]{64})?\.pem$/.exec(path)?.[1] ?? null;
 }
 
 /**
@@ -27,7 +23,7 @@ export function signerProblems(signed: SignedBundle[], keyFiles: string[], trust
   const byKey = new Map<string, SignedBundle[]>();
   for (const bundle of signed) byKey.set(bundle.publicKeySha256, [...(byKey.get(bundle.publicKeySha256) ?? []), bundle]);
   for (const path of keyFiles) {
-    const key = keyOfKeyFile(path);
+    const key = keyOfKeyPath(path)?.publicKeySha256 ?? null;
     if (key !== null && !byKey.has(key)) byKey.set(key, []);
   }
   if (byKey.size <= 1) return [];

@@ -4,9 +4,9 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { InputError, errorMessage } from '../errors.js';
-import { dailyBundlePath } from '../seal/chain.js';
-import { MANIFEST, sha256 } from '../seal/manifest.js';
+import { sha256 } from '../seal/manifest.js';
 import { plural } from '../analysis/wording.js';
+import { adhocStartDay, dailyBundlePath, FOLDERS, isLayoutFolder, MANIFEST, placeOfEntry } from './layout.js';
 import { describeEntry, type ArchiveEntry, type ArchivePort } from './port.js';
 import {
   isReadable,
@@ -92,13 +92,13 @@ export const LONGEST_LISTED_RUN = 31;
 const DEFAULT_CONCURRENCY = 8;
 
 export async function verifyArchive(archive: ArchivePort, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const from = options.from === undefined ? undefined : checkDay(options.from, '--from');
-  const to = options.to === undefined ? undefined : checkDay(options.to, '--to');
-  if (from !== undefined && to !== undefined && from > to) throw new InputError(`--from ${from} is after --to ${to}`);
+  const from = options.from === undefined ? undefined : checkDay(options.from, 'from');
+  const to = options.to === undefined ? undefined : checkDay(options.to, 'to');
+  if (from !== undefined && to !== undefined && from > to) throw new InputError({ field: 'from', value: from, isAfter: { field: 'to', value: to } });
   const trusted = options.trust ? trustedKeys(options.trust.pems) : null;
   const now = options.now ?? new Date();
   // One listing of each part of the archive: every read after it is of an entry it found, at the version it found.
-  const [dailyEntries, adhocEntries, keyEntries] = await Promise.all(['daily', 'adhoc', 'keys'].map((prefix) => archive.entries(prefix)));
+  const [dailyEntries, adhocEntries, keyEntries] = await Promise.all([FOLDERS.daily, FOLDERS.adhoc, FOLDERS.keys].map((prefix) => archive.entries(prefix)));
   const context = verifyContext(archive, trusted, now, new Map(keyEntries!.map((e) => [e.path, e])), options.recompute ?? false);
   const layout = groupArchive([...dailyEntries!, ...adhocEntries!]);
   const inRange = (date: string) => (from === undefined || date >= from) && (to === undefined || date <= to);
@@ -133,7 +133,7 @@ export async function verifyArchive(archive: ArchivePort, options: VerifyOptions
   problems.push(...signerProblems(signedBundles([...daily, ...adhoc], [...dailyChecks, ...adhocChecks]), keyEntries!.map((e) => e.path), trusted !== null));
   // Key files no bundle named are not checked one by one, but a link or a FIFO in keys/ is still not a key file.
   for (const key of keyEntries!) {
-    if (key.path === 'keys') problems.push(`keys: ${describeEntry(key, 'folder')}`);
+    if (key.path === FOLDERS.keys) problems.push(`${FOLDERS.keys}: ${describeEntry(key, 'folder')}`);
     else if (!context.keyFilesLoaded.has(key.path)) problems.push(...storageProblems(key.path, key));
   }
   const firstDay = layout.daily[0]?.date ?? null;
@@ -192,9 +192,11 @@ async function checkDailyChain(
   }
 }
 
-/** A YYYY-MM-DD calendar date, or an InputError naming the option. */
-export function checkDay(value: string, option: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || !isCalendarDate(value)) throw new InputError(`${option}: "${value}" is not a calendar date of the form YYYY-MM-DD`);
+/** A YYYY-MM-DD calendar date, or an InputError about `field`. */
+export function checkDay(value: string, field: 'from' | 'to'): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || !isCalendarDate(value)) {
+    throw new InputError({ field, problem: `"${value}" is not a calendar date of the form YYYY-MM-DD` });
+  }
   return value;
 }
 
@@ -289,11 +291,6 @@ interface ArchiveLayout {
   unexpected: { bundle: string; date: null; problems: string[] }[];
 }
 
-const DAILY_ENTRY = /^daily\/(\d{4})\/(\d{2})\/(\d{2})(?:\/(.+))?$/;
-const ADHOC_ENTRY = /^adhoc\/([^/]+)(?:\/(.+))?$/;
-/** Where the layout has folders: an entry there that is not one is named as such. */
-const LAYOUT_FOLDER = /^(daily(\/\d{4}(\/\d{2})?)?|adhoc|keys)$/;
-
 function groupArchive(entries: ArchiveEntry[]): ArchiveLayout {
   const bundles = new Map<string, BundleLocation>();
   const unexpected = new Map<string, string[]>();
@@ -305,28 +302,20 @@ function groupArchive(entries: ArchiveEntry[]): ArchiveLayout {
     list.push(`${found.path.slice(cut + 1)}: ${why}`);
     unexpected.set(folder, list);
   };
-  const notAFile = (found: ArchiveEntry) => describeEntry(found, LAYOUT_FOLDER.test(found.path) ? 'folder' : 'regular file');
+  // Where the layout has folders, an entry that is not one is named as such.
+  const notAFile = (found: ArchiveEntry) => describeEntry(found, isLayoutFolder(found.path) ? 'folder' : 'regular file');
   for (const found of entries) {
-    const day = DAILY_ENTRY.exec(found.path);
-    const adhoc = day ? null : ADHOC_ENTRY.exec(found.path);
-    let location: Omit<BundleLocation, 'files' | 'entries'>;
-    let name: string | undefined;
-    if (day) {
-      const date = `${day[1]}-${day[2]}-${day[3]}`;
-      if (!isCalendarDate(date)) {
-        stray(found, found.kind === 'file' ? `in a folder that names no calendar day (${date})` : notAFile(found));
-        continue;
-      }
-      location = { bundle: dailyBundlePath(date), kind: 'daily', date };
-      name = day[4];
-    } else if (adhoc) {
-      location = { bundle: `adhoc/${adhoc[1]}`, kind: 'adhoc', date: null };
-      name = adhoc[2];
-    } else {
-      const why = found.path.startsWith('daily/') ? 'not inside a daily bundle folder (daily/YYYY/MM/DD)' : 'not inside an ad-hoc bundle folder';
+    const place = placeOfEntry(found.path);
+    if (place === null) {
+      const why = found.path.startsWith(`${FOLDERS.daily}/`) ? 'not inside a daily bundle folder (daily/YYYY/MM/DD)' : 'not inside an ad-hoc bundle folder';
       stray(found, found.kind === 'file' ? why : notAFile(found));
       continue;
     }
+    if (place.date !== null && !isCalendarDate(place.date)) {
+      stray(found, found.kind === 'file' ? `in a folder that names no calendar day (${place.date})` : notAFile(found));
+      continue;
+    }
+    const { name, ...location } = place;
     const bundle = bundles.get(location.bundle) ?? { ...location, files: [], entries: new Map<string, ArchiveEntry>() };
     bundles.set(location.bundle, bundle);
     // The bundle's own path listed as an entry: it is no folder (a link to one, a file, a device).
@@ -347,12 +336,6 @@ function groupArchive(entries: ArchiveEntry[]): ArchiveLayout {
 function isCalendarDate(date: string): boolean {
   const t = Date.parse(`${date}T00:00:00Z`);
   return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === date;
-}
-
-/** The UTC day an ad-hoc folder's period starts (`adhoc/20261126T050000Z_…`), for --from/--to; null if unnamed. */
-function adhocStartDay(bundle: string): string | null {
-  const m = /^adhoc\/(\d{4})(\d{2})(\d{2})T/.exec(bundle);
-  return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
 }
 
 function entry(location: BundleLocation, problems: string[], notes: string[]): VerifyEntry {

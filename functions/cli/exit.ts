@@ -1,4 +1,4 @@
-import { InputError, errorMessage } from '../errors.js';
+import { InputError, errorMessage, type InputNamer } from '../errors.js';
 import { redactCredentials } from '../text/redact.js';
 import { visibleLines } from '../text/visible.js';
 
@@ -10,8 +10,12 @@ export function shown(text: string): string {
   return visibleLines(redactCredentials(text));
 }
 
+/** The command line's word for an input the core names: its option. */
+export const optionName: InputNamer = (field) => `--${field}`;
+
 /** Prints an error for a person and returns the exit code: 2 for input they can fix, 1 otherwise. */
 export function reportError(err: unknown): number {
-  process.stderr.write(`sox-report: ${shown(errorMessage(err))}\n`);
+  const message = err instanceof InputError ? err.worded(optionName) : errorMessage(err);
+  process.stderr.write(`sox-report: ${shown(message)}\n`);
   return err instanceof InputError ? 2 : 1;
 }

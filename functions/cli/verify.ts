@@ -21,8 +21,8 @@ export interface VerifyCommandOptions {
 export async function verifyCommand(location: string, opts: VerifyCommandOptions): Promise<number> {
   try {
     // Everything the user typed is checked before the archive is touched.
-    if (opts.from !== undefined) checkDay(opts.from, '--from');
-    if (opts.to !== undefined) checkDay(opts.to, '--to');
+    if (opts.from !== undefined) checkDay(opts.from, 'from');
+    if (opts.to !== undefined) checkDay(opts.to, 'to');
     // A folder that is not there is a typo, not an archive without bundles.
     if (!isS3Location(location)) await checkArchiveFolder(location, 'archive', { mustExist: true });
     const pems = await readTrustFiles(opts.trust ?? []);
@@ -49,7 +49,7 @@ async function readTrustFiles(files: string[]): Promise<string[]> {
         pem = await readFile(file, 'utf8');
       } catch (err) {
         const code = (err as { code?: unknown }).code;
-        throw new InputError(`--trust: cannot read ${file} (${typeof code === 'string' ? code : errorMessage(err)})`);
+        throw new InputError({ field: 'trust', problem: `cannot read ${file} (${typeof code === 'string' ? code : errorMessage(err)})` });
       }
       readTrustPem(pem, file); // names the file when it holds no key, before the archive is read
       return pem;

@@ -1,26 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { InputError, errorMessage } from '../errors.js';
+import { issueText } from '../text/zod-issue.js';
 import { configSchema, type Config } from './schema.js';
 
-/** Formats a zod path as the key a person would look for: sources[0].nats.servers[1]. */
-export function keyPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
-    .join('') || '(top level)';
-}
-
 function describeIssues(error: z.ZodError, where: string): string {
-  const lines = error.issues.map((issue) => {
-    // Never echo a received value: it may be a password or token.
-    const key = keyPath(issue.path);
-    const message =
-      issue.code === 'unrecognized_keys'
-        ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-        : issue.message;
-    return `  ${key}: ${message}`;
-  });
-  return `invalid configuration in ${where}:\n${lines.join('\n')}`;
+  return `invalid configuration in ${where}:\n${error.issues.map((issue) => `  ${issueText(issue)}`).join('\n')}`;
 }
 
 export function parseConfig(document: unknown, where = 'configuration'): Config {

@@ -25,10 +25,10 @@ export function assertTimeZone(timezone: string, where = 'timezone'): void {
 /** The calendar day `date` in `timezone`: 23 or 25 hours long on the days clocks change. */
 export function dailyPeriod(date: string, timezone: string): Period {
   assertTimeZone(timezone);
-  if (!DATE.test(date)) throw new InputError(`--date: "${date}" is not a date of the form YYYY-MM-DD`);
+  if (!DATE.test(date)) throw new InputError({ field: 'date', problem: `"${date}" is not a date of the form YYYY-MM-DD` });
   const start = DateTime.fromISO(date, { zone: timezone });
   if (!start.isValid || start.toISODate() !== date) {
-    throw new InputError(`--date: "${date}" is not a calendar date`);
+    throw new InputError({ field: 'date', problem: `"${date}" is not a calendar date` });
   }
   const end = start.plus({ days: 1 });
   return {
@@ -38,6 +38,26 @@ export function dailyPeriod(date: string, timezone: string): Period {
     kind: 'daily',
     date,
   };
+}
+
+/** What a person asks a period by: a day, or from and to; neither means yesterday. */
+export interface PeriodRequest {
+  date?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+/** The period a request names, in `timezone`; without date, from or to, the day before `now` (ms since the epoch). */
+export function requestedPeriod(request: PeriodRequest, timezone: string, now: number): Period {
+  if (request.date !== undefined && (request.from !== undefined || request.to !== undefined)) {
+    throw new InputError({ field: 'date', notWith: ['from', 'to'] });
+  }
+  if ((request.from === undefined) !== (request.to === undefined)) {
+    throw new InputError(request.from === undefined ? { field: 'to', needs: 'from' } : { field: 'from', needs: 'to' });
+  }
+  if (request.date !== undefined) return dailyPeriod(request.date, timezone);
+  if (request.from !== undefined) return adhocPeriod(request.from, request.to!, timezone);
+  return previousDay(timezone, now);
 }
 
 /** Yesterday in `timezone`, as seen at `now` (ms since the epoch). */
@@ -50,9 +70,11 @@ export function previousDay(timezone: string, now: number): Period {
 export function adhocPeriod(fromText: string, toText: string, timezone: string): Period {
   assertTimeZone(timezone);
   const from = parseInstant(fromText);
-  if (from === null) throw new InputError(`--from: "${fromText}" is not an ISO 8601 instant with a zone (for example 2026-11-26T05:00:00Z)`);
+  if (from === null) {
+    throw new InputError({ field: 'from', problem: `"${fromText}" is not an ISO 8601 instant with a zone (for example 2026-11-26T05:00:00Z)` });
+  }
   const to = parseInstant(toText);
-  if (to === null) throw new InputError(`--to: "${toText}" is not an ISO 8601 instant with a zone (for example 2026-11-27T05:00:00Z)`);
+  if (to === null) throw new InputError({ field: 'to', problem: `"${toText}" is not an ISO 8601 instant with a zone (for example 2026-11-27T05:00:00Z)` });
   return { from, to, timezone, kind: 'adhoc' };
 }
 
@@ -70,21 +92,4 @@ export function assertReportable(period: Period, now: Nanos, maxDays?: number): 
   if (maxDays !== undefined && period.to - period.from > BigInt(maxDays) * 86_400_000_000_000n) {
     throw new InputError(`period: it is longer than the maximum of ${maxDays} days`);
   }
-}
-
-/** Where a period's bundle lives inside an archive (ARCHITECTURE.md, "The bundle"). */
-export function bundlePath(period: Period): string {
-  if (period.kind === 'daily' && period.date) {
-    const [y, m, d] = period.date.split('-');
-    return `daily/${y}/${m}/${d}`;
-  }
-  return `adhoc/${compactInstant(period.from)}_${compactInstant(period.to)}`;
-}
-
-function compactInstant(ns: Nanos): string {
-  const iso = formatInstant(ns); // 2026-11-26T05:00:00.000000000Z
-  const [whole, frac] = iso.slice(0, -1).split('.');
-  const basic = whole!.replaceAll('-', '').replaceAll(':', '');
-  const trimmed = frac!.replace(/0+$/, '');
-  return `${basic}${trimmed ? `.${trimmed}` : ''}Z`;
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -16,12 +15,6 @@ export const receiptSchema = z.strictObject({
 });
 
 export type DeliveryReceipt = z.output<typeof receiptSchema>;
-
-/** One receipt per bundle and set of recipients: an on-demand run to other people sends again, to the same not. */
-export function receiptPath(bundle: string, recipients: string[]): string {
-  const who = createHash('sha256').update([...recipients].map((r) => r.toLowerCase()).sort().join('\n')).digest('hex').slice(0, 16);
-  return `receipts/${bundle}/email-${who}.json`;
-}
 
 export function receiptBytes(receipt: DeliveryReceipt): Uint8Array {
   return new TextEncoder().encode(`${JSON.stringify(receipt, null, 2)}\n`);

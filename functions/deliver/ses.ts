@@ -1,5 +1,5 @@
 import { SendEmailCommand, type MessageTag, type SESv2Client } from '@aws-sdk/client-sesv2';
-import { RunError, errorMessage } from '../errors.js';
+import { SesSendError, errorMessage } from '../errors.js';
 import type { ComposedEmail, Mailer } from './mailer.js';
 
 export interface SesMailerOptions {
@@ -20,19 +20,6 @@ export interface SesMailerOptions {
 /** What SES allows in a tag name or value, and how long either may be (API_MessageTag). */
 const TAG_TEXT_NOT_ALLOWED = /[^A-Za-z0-9_-]+/g;
 const TAG_TEXT_MAX = 256;
-
-/** A send that SES refused or that never reached it; says what and to how many, never what the message held. */
-export class SesSendError extends RunError {
-  override name = 'SesSendError';
-  constructor(
-    message: string,
-    /** The SES exception name (`MessageRejected`, `TooManyRequestsException`, …), for callers that tell them apart. */
-    readonly sesError: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
 
 /**
  * The mailer for Amazon SES v2: the composed MIME goes out unchanged as raw content, so what an officer receives

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { keyPath } from '../config/load.js';
+import { keyPath } from '../text/zod-issue.js';
 import { parseInstant } from '../time/nanos.js';
 import { classifyApiSubject, jsTarget } from './api-subject.js';
 import {
@@ -23,20 +23,26 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 const ADVISORY = '$JS.EVENT.ADVISORY.';
 const AUTH_FAILURE_REASON = 'Authentication Failure';
 
-class Unparseable extends Error {}
+/** What the parser could not accept, and whether the message is merely broken or claims to come from where it cannot. */
+class Unparseable extends Error {
+  constructor(
+    reason: string,
+    readonly kind: UnparseableKind = 'malformed',
+  ) {
+    super(reason);
+  }
+}
 
 /**
- * Every reason that says a payload contradicts the subject or stream the server stored it under holds this
- * phrase. The server never writes such an event: someone else published it there (forged).
+ * A payload that contradicts the subject or stream the server stored it under: the server never writes such an
+ * event, so someone else published it there.
  */
-export const CONTRADICTS_SUBJECT = 'but the payload names';
-
-/** Whether an unparseable message is merely broken or claims to come from where it cannot. */
-export function unparseableKind(reason: string): UnparseableKind {
-  // Anchored on how those reasons begin: a JSON error quotes the payload, which must not be able to claim forgery.
-  const contradicts = /^(subject is for account|subject names|recorded for account) /.test(reason) && reason.includes(` ${CONTRADICTS_SUBJECT} `);
-  return contradicts || /^forged\b/.test(reason) ? 'forged' : 'malformed';
+function forged(reason: string): Unparseable {
+  return new Unparseable(reason, 'forged');
 }
+
+/** The phrase every forged event's reason holds, so that they read alike. */
+const CONTRADICTS_SUBJECT = 'but the payload names';
 
 /** Classifies one stored message; never throws: what it cannot understand comes back as unparseable. */
 export function parseMessage(raw: RawMessage, options: ParseOptions): ParseResult {
@@ -44,7 +50,8 @@ export function parseMessage(raw: RawMessage, options: ParseOptions): ParseResul
     return { ok: true, event: classify(raw, options) };
   } catch (err) {
     const reason = err instanceof Unparseable ? err.message : `unexpected error: ${String(err)}`;
-    return { ok: false, unparseable: { stream: raw.stream, seq: raw.seq, subject: raw.subject, reason } };
+    const kind = err instanceof Unparseable ? err.kind : 'malformed';
+    return { ok: false, unparseable: { stream: raw.stream, seq: raw.seq, subject: raw.subject, reason, kind } };
   }
 }
 
@@ -141,7 +148,7 @@ function systemEvent(raw: RawMessage): ParsedEvent {
 /** An event published for one account that names another was not written by the server. */
 function assertSameAccount(fromSubject: string, fromPayload: string): void {
   if (fromSubject !== fromPayload) {
-    throw new Unparseable(`subject is for account ${fromSubject} ${CONTRADICTS_SUBJECT} account ${fromPayload}`);
+    throw forged(`subject is for account ${fromSubject} ${CONTRADICTS_SUBJECT} account ${fromPayload}`);
   }
 }
 
@@ -158,14 +165,14 @@ function advisory(raw: RawMessage, options: ParseOptions): ParsedEvent {
 
   if (tokens[0] === 'STREAM' && tokens.length === 3 && ['CREATED', 'UPDATED', 'DELETED'].includes(tokens[1]!)) {
     const e = shaped(streamActionSchema, json(raw), 'stream action advisory');
-    if (e.stream !== tokens[2]) throw new Unparseable(`subject names stream ${tokens[2]} ${CONTRADICTS_SUBJECT} ${e.stream}`);
+    if (e.stream !== tokens[2]) throw forged(`subject names stream ${tokens[2]} ${CONTRADICTS_SUBJECT} ${e.stream}`);
     const operation: JsOperation = e.action === 'create' ? 'stream.create' : e.action === 'modify' ? 'stream.update' : 'stream.delete';
     return { stream: raw.stream, seq: raw.seq, ts: raw.ts, type: 'js-action', account, operation, target: e.stream, own: false };
   }
   if (tokens[0] === 'CONSUMER' && tokens.length === 4 && (tokens[1] === 'CREATED' || tokens[1] === 'DELETED')) {
     const e = shaped(consumerActionSchema, json(raw), 'consumer action advisory');
     if (e.stream !== tokens[2] || e.consumer !== tokens[3]) {
-      throw new Unparseable(`subject names ${tokens[2]}/${tokens[3]} ${CONTRADICTS_SUBJECT} ${e.stream}/${e.consumer}`);
+      throw forged(`subject names ${tokens[2]}/${tokens[3]} ${CONTRADICTS_SUBJECT} ${e.stream}/${e.consumer}`);
     }
     const operation: JsOperation = e.action === 'create' ? 'consumer.create' : 'consumer.delete';
     return {
@@ -183,7 +190,7 @@ function advisory(raw: RawMessage, options: ParseOptions): ParsedEvent {
 function apiAudit(raw: RawMessage, account: string, isOwn: (consumer: string | null) => boolean): ParsedEvent {
   const e = shaped(apiAuditSchema, json(raw), 'JetStream API audit record', isApiAuditShape);
   if (e.client.acc !== undefined && e.client.acc !== account && account !== 'unknown') {
-    throw new Unparseable(`recorded for account ${account} ${CONTRADICTS_SUBJECT} account ${e.client.acc}`);
+    throw forged(`recorded for account ${account} ${CONTRADICTS_SUBJECT} account ${e.client.acc}`);
   }
   const call = classifyApiSubject(e.subject);
   const who = e.client;

@@ -70,9 +70,11 @@ export interface UnparseableEvent {
   seq: number;
   subject: string;
   reason: string;
+  /** Decided by the parser where it finds the fault; reports written before it existed have no kind. */
+  kind: UnparseableKind;
 }
 
-/** malformed: broken or of an unexpected shape; forged: contradicts where the server stored it (parse.ts unparseableKind). */
+/** malformed: broken or of an unexpected shape; forged: contradicts where the server stored it. */
 export type UnparseableKind = 'malformed' | 'forged';
 
 export type ParseResult = { ok: true; event: ParsedEvent } | { ok: false; unparseable: UnparseableEvent };

@@ -13,12 +13,6 @@ import { formatInstant, type Nanos } from '../time/nanos.js';
 import type { LineBuffer } from './line-buffer.js';
 
 export const EVIDENCE_SCHEMA = 'sox-report-evidence/v1';
-/** The evidence file's name in a bundle. */
-export const EVIDENCE_FILE = 'evidence.jsonl.gz';
-/** What makes an archived file an evidence file: a manifest may name one of several such files. */
-export function isEvidenceFile(name: string): boolean {
-  return /(^|\/)[^/]*evidence[^/]*\.jsonl\.gz$/.test(name);
-}
 
 export interface EvidenceHeader {
   type: 'evidence';

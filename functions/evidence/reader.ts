@@ -7,16 +7,14 @@ import { createGunzip } from 'node:zlib';
 import { Readable, pipeline } from 'node:stream';
 import { z } from 'zod';
 import { STREAM_KINDS } from '../config/schema.js';
+import { EvidenceFormatError } from '../errors.js';
 import type { RawMessage } from '../events/types.js';
+import { firstIssueText } from '../text/zod-issue.js';
 import { parseInstant } from '../time/nanos.js';
 import { EVIDENCE_SCHEMA, type EvidenceHeader, type EvidenceMessage, type EvidenceRecord, type EvidenceStream } from './format.js';
 
 /** NATS allows payloads up to 64 MiB; as base64 inside a line that is under 90 MiB. */
 export const MAX_EVIDENCE_LINE_BYTES = 96 * 1024 * 1024;
-
-export class EvidenceFormatError extends Error {
-  override name = 'EvidenceFormatError';
-}
 
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const instant = z.string().refine((s) => parseInstant(s) !== null, 'must be an RFC 3339 instant');
@@ -94,8 +92,7 @@ function parseLine(bytes: Buffer, lineNumber: number): EvidenceRecord {
   if (!schema) throw new EvidenceFormatError(`line ${lineNumber}: unknown record type ${JSON.stringify(type) ?? 'undefined'}`);
   const result = schema.safeParse(value);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new EvidenceFormatError(`line ${lineNumber}: ${type} record: ${issue.path.join('.') || '(record)'}: ${issue.message}`);
+    throw new EvidenceFormatError(`line ${lineNumber}: ${type} record: ${firstIssueText(result.error)}`);
   }
   return result.data as EvidenceHeader | EvidenceMessage | EvidenceStream;
 }

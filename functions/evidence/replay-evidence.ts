@@ -4,7 +4,8 @@
  * does not match its messages, a message of a stream the parameters do not name, sequences out of order) is a
  * problem named with the stream, never silently repaired.
  */
-import { addMessage, emptyAggregate, type AggregateState } from '../analysis/aggregate.js';
+import { addMessage } from '../analysis/add-event.js';
+import { emptyAggregate, type AggregateState } from '../analysis/aggregate-state.js';
 import { aggregateLimits, parseOptionsOf, type ReportParameters } from '../analysis/parameters.js';
 import type { StreamCompleteness } from '../analysis/report-model.js';
 import type { EvidenceHeader } from './format.js';

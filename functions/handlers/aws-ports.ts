@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { openArchive, parseS3Location } from '../archive/index.js';
-import { loadBranding } from '../cli/ports.js';
 import type { Config } from '../config/schema.js';
 import { sesMailer } from '../deliver/ses.js';
 import { snsAlerts } from '../incidents/sns-alerts.js';
 import { archivedPdfLink, checkMaxBytes, MAX_PDF_LINK_SECONDS, SES_V2_MAX_BYTES, type PdfLink } from '../deliver/size-limit.js';
 import { InputError } from '../errors.js';
-import type { Ports } from '../pipeline/run-report.js';
+import type { Ports } from '../pipeline/contracts.js';
+import { loadBranding } from '../render/branding-file.js';
 import { loadTemplates } from '../render/templates.js';
 import { connectSource } from '../source/connect.js';
 import { redactCredentials } from '../text/redact.js';
@@ -38,7 +38,6 @@ export async function awsPorts(env: Environment, clients: AwsClients, log: Handl
   const [secrets, signer] = await Promise.all([loadNatsSecrets(env, clients.secrets, config), lambdaSigner(env, clients.kms, clients.ssm)]);
   const taskRoot = nonEmpty(env.LAMBDA_TASK_ROOT) ?? process.cwd();
   const inTask = (file: string) => path.resolve(taskRoot, file);
-  const logo = config.branding.logo;
   const configurationSet = nonEmpty(env[ENV.sesConfigurationSet]);
   const topicArn = nonEmpty(env[ENV.alertTopicArn]);
   const now = options.now ?? Date.now;
@@ -47,7 +46,7 @@ export async function awsPorts(env: Environment, clients: AwsClients, log: Handl
     connect: (source) => connectSource(source.name, source.nats, secrets.get(source.name)),
     signer,
     templates: await loadTemplates({ operatorDir: config.templates ? inTask(config.templates) : null }),
-    branding: await loadBranding(logo ? { ...config, branding: { ...config.branding, logo: inTask(logo) } } : config),
+    branding: await loadBranding(config.branding, inTask),
     mailer: config.email
       ? sesMailer({ client: clients.ses, ...(configurationSet ? { configurationSet } : {}), ...(options.emailTags ? { tags: options.emailTags } : {}) })
       : null,

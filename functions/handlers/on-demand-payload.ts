@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { periodFromOptions } from '../cli/run.js';
-import { keyPath } from '../config/load.js';
-import { assertReportable, type Period } from '../config/period.js';
+import { assertReportable, requestedPeriod, type Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
-import { InputError } from '../errors.js';
+import type { InputNamer } from '../errors.js';
+import { issueText } from '../text/zod-issue.js';
 import { nanosFromMillis } from '../time/nanos.js';
 
 /** SES sends one message to at most 50 recipients. */
@@ -11,7 +10,7 @@ export const MAX_RECIPIENTS = 50;
 
 /**
  * The on-demand payload. Without `date`, `from` and `to` it reports the previous day, as the CLI does.
- * The values are checked by the CLI's own rules (periodFromOptions, assertReportable), so both say the same.
+ * The values are checked by the CLI's own rules (requestedPeriod, assertReportable), so both say the same.
  */
 export const onDemandPayload = z.strictObject({
   /** A calendar day in the configured time zone. */
@@ -35,28 +34,20 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 export function parseOnDemandPayload(event: unknown): Parsed<OnDemandPayload> {
   const parsed = onDemandPayload.safeParse(event ?? {});
   if (parsed.success) return { ok: true, value: parsed.data };
-  const lines = parsed.error.issues.map((issue) => {
-    const message =
-      issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
-    return issue.path.length === 0 ? message : `${keyPath(issue.path)}: ${message}`;
-  });
+  // An issue of the payload as a whole (an unknown key) is said without a key of its own.
+  const lines = parsed.error.issues.map((issue) => issueText(issue, ''));
   const allowed = Object.keys(onDemandPayload.shape).join(', ');
   return { ok: false, message: `invalid payload (allowed keys: ${allowed}): ${lines.join('; ')}` };
 }
 
-/**
- * The period the payload asks for, by the CLI's rules and messages with the payload's key names in place of
- * the CLI's options (`"date"` for `--date`), and no longer than `maxDays`. Throws InputError.
- */
+/** The payload's word for an input the core names: its key, as JSON (`"date"` where the CLI says `--date`). */
+export const payloadKeyName: InputNamer = (field) => JSON.stringify(field);
+
+/** The period the payload asks for, by the CLI's rules, and no longer than `maxDays`. Throws InputError. */
 export function periodOfPayload(payload: OnDemandPayload, config: Config, nowMs: number, maxDays: number): Period {
-  try {
-    const period = periodFromOptions(payload, config, nowMs);
-    assertReportable(period, nanosFromMillis(nowMs), maxDays);
-    return period;
-  } catch (err) {
-    if (err instanceof InputError) throw new InputError(payloadWording(err.message), { cause: err });
-    throw err;
-  }
+  const period = requestedPeriod(payload, config.timezone, nowMs);
+  assertReportable(period, nanosFromMillis(nowMs), maxDays);
+  return period;
 }
 
 /**
@@ -79,9 +70,4 @@ export function recipientNotAllowed(recipients: readonly string[], email: { to: 
 function splitAddress(address: string): { local: string; domain: string } {
   const at = address.lastIndexOf('@');
   return { local: address.slice(0, at), domain: address.slice(at + 1).toLowerCase() };
-}
-
-/** "use either --date or --from/--to, not both" → "use either "date" or "from"/"to", not both". */
-export function payloadWording(cliMessage: string): string {
-  return cliMessage.replace(/--(date|from|to)\b/g, '"$1"');
 }

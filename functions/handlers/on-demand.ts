@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { InputError } from '../errors.js';
 import { loadLambdaConfig, maxPeriodDays } from './lambda-config.js';
-import { parseOnDemandPayload, periodOfPayload, recipientNotAllowed } from './on-demand-payload.js';
+import { parseOnDemandPayload, payloadKeyName, periodOfPayload, recipientNotAllowed } from './on-demand-payload.js';
 import { instrumented, lambdaDeps, reportPeriod, type HandlerDeps, type ReportProduced } from './run-period.js';
 
 /** A payload the caller can fix: returned, not thrown, so it is neither retried nor sent to a failure destination. */
@@ -47,7 +47,7 @@ export function createOnDemandHandler(deps: HandlerDeps) {
       try {
         period = periodOfPayload(payload.value, config, deps.now(), maxDays);
       } catch (err) {
-        if (err instanceof InputError) return badInput(err.message);
+        if (err instanceof InputError) return badInput(err.worded(payloadKeyName));
         throw err;
       }
       return reportPeriod(deps, run, config, period, recipients ? { recipients } : {});

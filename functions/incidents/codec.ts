@@ -2,6 +2,7 @@
  * How incident events travel: one subject per incident and event type, JSON bodies checked against the
  * schema when read back. Pure, so a forged or garbled message is judged the same way everywhere.
  */
+import { firstIssueText } from '../text/zod-issue.js';
 import { incidentEventSchema, type IncidentAnomaly, type IncidentEventType, type StoredIncidentEvent } from './model.js';
 
 /** `<prefix>.<id>.<type>`: the last message on it answers "was this incident opened / resolved?". */
@@ -29,8 +30,7 @@ export function decodeIncidentMessage(message: RawIncidentMessage, prefix: strin
   }
   const parsed = incidentEventSchema.safeParse(document);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return unreadable(`message on ${message.subject} is not an incident event: ${issue?.path.join('.') || '(top level)'} ${issue?.message ?? ''}`.trim());
+    return unreadable(`message on ${message.subject} is not an incident event: ${firstIssueText(parsed.error)}`);
   }
   const event = parsed.data;
   const expected = eventSubject(prefix, event.id, event.type);

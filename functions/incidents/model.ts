@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { firstIssueText } from '../text/zod-issue.js';
 import { millisFromNanos, parseInstant } from '../time/nanos.js';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
@@ -179,8 +180,7 @@ export function openedEvent(detection: Detection): OpenedEvent {
   };
   const parsed = openedSchema.safeParse(event);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`detection of rule "${detection.rule}" cannot open an incident: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
+    throw new Error(`detection of rule "${detection.rule}" cannot open an incident: ${firstIssueText(parsed.error)}`);
   }
   return parsed.data;
 }

@@ -3,7 +3,7 @@ import type { ReportIncident } from '../analysis/report-model.js';
 import type { Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
-import type { Ports } from '../pipeline/run-report.js';
+import type { Ports } from '../pipeline/contracts.js';
 import { natsAlerts, type AlertPort } from './alerts.js';
 import { incidentsForReport } from './in-report.js';
 import { ageDays, type Detection } from './model.js';

@@ -5,7 +5,6 @@
 import {
   DeliverPolicy,
   JetStreamApiCodes,
-  JetStreamApiError,
   jetstream,
   jetstreamManager,
   type JetStreamClient,
@@ -14,8 +13,10 @@ import {
   type StreamConfig as JsStreamConfig,
 } from '@nats-io/jetstream';
 import { nuid, type NatsConnection } from '@nats-io/transport-node';
-import { InputError, RunError, errorMessage } from '../errors.js';
+import { IncidentAlreadyResolvedError, IncidentNotFoundError, IncidentStreamMissingError, InputError, RunError, errorMessage } from '../errors.js';
+import { isJetStreamApiError } from '../source/api-error.js';
 import { formatInstant, nanosFromMillis, parseInstant } from '../time/nanos.js';
+import { firstIssueText } from '../text/zod-issue.js';
 import { planStream, TAMPER_RESISTANT, type CaptureStreamSpec, type ExistingStreamConfig, type StreamPlan } from '../source/stream-spec.js';
 import { decodeIncidentMessage, eventSubject, isAnomaly } from './codec.js';
 import {
@@ -88,10 +89,6 @@ export interface EnsureResult {
   created: boolean;
 }
 
-function isApiError(err: unknown, code: number): boolean {
-  return err instanceof JetStreamApiError && err.code === code;
-}
-
 /** Creates the incident stream when it is missing; an existing one is never changed, only judged. */
 export async function ensureIncidentStream(jsm: JetStreamManager, options: IncidentStreamOptions & { dryRun?: boolean } = {}): Promise<EnsureResult> {
   const spec = incidentStreamSpec(options);
@@ -99,7 +96,7 @@ export async function ensureIncidentStream(jsm: JetStreamManager, options: Incid
   try {
     existing = (await jsm.streams.info(spec.name)).config as ExistingStreamConfig;
   } catch (err) {
-    if (!isApiError(err, JetStreamApiCodes.StreamNotFound)) throw new RunError(`cannot read incident stream ${spec.name}: ${errorMessage(err)}`);
+    if (!isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) throw new RunError(`cannot read incident stream ${spec.name}: ${errorMessage(err)}`);
   }
   const plan = planIncidentStream(spec, existing);
   if (plan.action !== 'create' || options.dryRun) return { plan, created: false };
@@ -146,24 +143,11 @@ export async function incidentLog(nc: NatsConnection, options: IncidentStreamOpt
   };
 }
 
-/** The incident stream is not there: nothing has been recorded in this account yet. */
-export class IncidentStreamMissingError extends RunError {
-  override name = 'IncidentStreamMissingError';
-}
-
-export class IncidentNotFoundError extends InputError {
-  override name = 'IncidentNotFoundError';
-}
-
-export class IncidentAlreadyResolvedError extends InputError {
-  override name = 'IncidentAlreadyResolvedError';
-}
-
 async function lastOn(log: IncidentLog, id: string, type: IncidentEventType): Promise<StoredMsg | null> {
   try {
     return await log.jsm.streams.getMessage(log.stream, { last_by_subj: eventSubject(log.prefix, id, type) });
   } catch (err) {
-    if (isApiError(err, JetStreamApiCodes.StreamNotFound)) {
+    if (isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) {
       throw new IncidentStreamMissingError(`incident stream ${log.stream} does not exist: no incident has been recorded`);
     }
     throw new RunError(`cannot read incident stream ${log.stream}: ${errorMessage(err)}`);
@@ -201,7 +185,7 @@ export async function openIncident(log: IncidentLog, detection: Detection): Prom
     if (ack.duplicate) return { id, newly: false };
     seq = ack.seq;
   } catch (err) {
-    if (isApiError(err, JetStreamApiCodes.StreamWrongLastSequence)) return { id, newly: false };
+    if (isJetStreamApiError(err, JetStreamApiCodes.StreamWrongLastSequence)) return { id, newly: false };
     throw new RunError(`cannot record incident ${id} in stream ${log.stream}: ${errorMessage(err)}`);
   }
   // Read it back for the server's stored time: the record, not this machine's clock, says when.
@@ -240,8 +224,7 @@ async function append(log: IncidentLog, event: AcknowledgedEvent | ResolvedEvent
   // What cannot be read back would be an anomaly forever: refuse it before it is written.
   const checked = incidentEventSchema.safeParse(event);
   if (!checked.success) {
-    const issue = checked.error.issues[0];
-    throw new InputError(`cannot record ${event.type} of ${event.id}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
+    throw new InputError(`cannot record ${event.type} of ${event.id}: ${firstIssueText(checked.error)}`);
   }
   const subject = eventSubject(log.prefix, event.id, event.type);
   try {
@@ -253,7 +236,7 @@ async function append(log: IncidentLog, event: AcknowledgedEvent | ResolvedEvent
     const stored = await log.jsm.streams.getMessage(log.stream, { seq: ack.seq }).catch(() => null);
     return { seq: ack.seq, storedAt: serverTime(stored), event };
   } catch (err) {
-    if (isApiError(err, JetStreamApiCodes.StreamWrongLastSequence)) {
+    if (isJetStreamApiError(err, JetStreamApiCodes.StreamWrongLastSequence)) {
       const resolved = await lastOn(log, event.id, 'resolved');
       throw new IncidentAlreadyResolvedError(resolved ? alreadyResolved(log, event.id, resolved) : `incident ${event.id} was resolved concurrently`);
     }
@@ -290,7 +273,7 @@ export async function readIncidents(log: IncidentLog): Promise<DerivedIncidents 
   try {
     state = (await log.jsm.streams.info(log.stream)).state;
   } catch (err) {
-    if (isApiError(err, JetStreamApiCodes.StreamNotFound)) return null;
+    if (isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) return null;
     throw new RunError(`cannot read incident stream ${log.stream}: ${errorMessage(err)}`);
   }
   const events: StoredIncidentEvent[] = [];

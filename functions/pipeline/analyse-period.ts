@@ -6,10 +6,10 @@
 import { analyseEvents, completeReport } from '../analysis/analyse.js';
 import { reportParameters } from '../analysis/parameters.js';
 import type { RecordedInputs, ReportV1 } from '../analysis/report-model.js';
+import { EVIDENCE_FILE } from '../archive/layout.js';
 import type { StagedFile } from '../archive/port.js';
 import type { Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
-import { EVIDENCE_FILE } from '../evidence/format.js';
 import { startEvidence } from '../evidence/recorder.js';
 import { recordIncidents } from '../incidents/run-incidents.js';
 import type { PreviousManifest } from '../seal/manifest.js';

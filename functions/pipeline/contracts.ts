@@ -10,7 +10,7 @@ import type { Mailer } from '../deliver/mailer.js';
 import type { PdfLink } from '../deliver/size-limit.js';
 import type { AlertPort } from '../incidents/alerts.js';
 import type { Templates } from '../render/templates.js';
-import type { Branding } from '../render/view-model.js';
+import type { Branding } from '../render/view-model-types.js';
 import type { Signer } from '../seal/signer.js';
 import type { Nanos } from '../time/nanos.js';
 

@@ -1,10 +1,12 @@
 /** The email of an archived bundle, sent at most once per recipient list (a delivery receipt says it went). */
 import type { ReportV1 } from '../analysis/report-model.js';
+import { receiptPath, REPORT_JSON, REPORT_PDF } from '../archive/layout.js';
 import type { Config } from '../config/schema.js';
-import { receiptBytes, receiptPath } from '../deliver/receipt.js';
+import { receiptBytes } from '../deliver/receipt.js';
 import { composeWithinLimit } from '../deliver/size-limit.js';
 import { composeReportEmail } from '../render/email.js';
-import { buildViewModel, type ViewModel } from '../render/view-model.js';
+import { buildViewModel } from '../render/view-model.js';
+import type { ViewModel } from '../render/view-model-types.js';
 import { millisFromNanos } from '../time/nanos.js';
 import type { Ports, RunOptions } from './contracts.js';
 
@@ -58,8 +60,8 @@ export async function deliver(
 export async function deliverArchived(config: Config, ports: Ports, where: string, reportDir: string, options: RunOptions): Promise<string | undefined> {
   if (!ports.mailer || !config.email) return undefined;
   if ((await ports.archive.read(receiptPath(where, options.recipients ?? config.email.to), { maxBytes: 1024 * 1024 })) !== null) return undefined;
-  const json = await ports.archive.read(`${where}/report.json`, { maxBytes: 256 * 1024 * 1024 });
-  const pdf = await ports.archive.read(`${where}/report.pdf`, { maxBytes: 1024 * 1024 * 1024 });
+  const json = await ports.archive.read(`${where}/${REPORT_JSON}`, { maxBytes: 256 * 1024 * 1024 });
+  const pdf = await ports.archive.read(`${where}/${REPORT_PDF}`, { maxBytes: 1024 * 1024 * 1024 });
   if (json === null || pdf === null) {
     ports.log(`the archived bundle has no report.json or report.pdf to send; run verify on ${reportDir}`);
     return undefined;

@@ -1,12 +1,14 @@
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import type { ControlInputs } from '../analysis/controls/inputs.js';
 import { carriedOver } from '../analysis/previous-report.js';
 import type { RecordedInputs, ReportV1 } from '../analysis/report-model.js';
+import { dailyBundlePath, dayBefore, keyPathOfManifest, MANIFEST, REPORT_JSON } from '../archive/layout.js';
 import type { ArchivePort } from '../archive/port.js';
 import type { Period } from '../config/period.js';
 import { errorMessage } from '../errors.js';
-import { dailyBundlePath, dayBefore, findPreviousManifest } from '../seal/chain.js';
-import { keyPathOfManifest, parseManifest, sha256, type PreviousManifest } from '../seal/manifest.js';
+import { findPreviousManifest } from '../seal/chain.js';
+import { parseManifest, sha256, type PreviousManifest } from '../seal/manifest.js';
+import { verifies } from '../seal/signature.js';
 
 /**
  * What the archive says about the days before this one: the previous report (for continuity and the baseline)
@@ -28,24 +30,26 @@ export async function previousDaily(
     return { previous: null, previousBundle: { state: 'invalid', detail: errorMessage(err) } };
   }
   if (link === null) return { previous: null, link, previousBundle: { state: 'first', detail: 'no earlier daily report is archived' } };
-  if (link.path !== `${yesterday}/manifest.json`) {
+  if (link.path !== `${yesterday}/${MANIFEST}`) {
     return {
       previous: null,
       link,
-      previousBundle: { state: 'missing', detail: `${yesterday} is not in the archive (the latest earlier daily report is ${link.path.replace(/\/manifest\.json$/, '')})` },
+      previousBundle: { state: 'missing', detail: `${yesterday} is not in the archive (the latest earlier daily report is ${link.path.slice(0, -`/${MANIFEST}`.length)})` },
     };
   }
   try {
     const manifest = parseManifest(link.manifest);
     const keyFile = await archive.read(keyPathOfManifest(manifest), { maxBytes: 64 * 1024 });
     if (keyFile === null) return { previous: null, link, previousBundle: { state: 'invalid', detail: `${yesterday}: the key that signed it is not in the archive` } };
-    if (!verify('sha256', link.manifest, createPublicKey(Buffer.from(keyFile).toString('utf8')), link.signature)) {
+    // An unreadable key file is its own finding (thrown, named below), not a signature that does not verify.
+    const key = createPublicKey(Buffer.from(keyFile).toString('utf8'));
+    if (!verifies(link.manifest, key, link.signature)) {
       return { previous: null, link, previousBundle: { state: 'invalid', detail: `${yesterday}: its manifest signature does not verify (run sox-report verify)` } };
     }
     // The signature covers the manifest; the report is only as good as its SHA-256 against it. Nothing (baseline,
     // carried gaps, last sequences) is taken from a report.json that is not the one the manifest sealed.
-    const listed = manifest.artifacts.find((a) => a.path === 'report.json');
-    const json = await archive.read(`${yesterday}/report.json`, { maxBytes: 256 * 1024 * 1024 });
+    const listed = manifest.artifacts.find((a) => a.path === REPORT_JSON);
+    const json = await archive.read(`${yesterday}/${REPORT_JSON}`, { maxBytes: 256 * 1024 * 1024 });
     if (!listed || json === null) {
       return { previous: null, link, previousBundle: { state: 'invalid', detail: `${yesterday}/report.json: ${json === null ? 'missing' : 'not listed in its manifest'}` } };
     }
@@ -81,7 +85,7 @@ export interface PreviousDaily {
 /** Object Lock of the archive, read off the previous bundle's manifest (this run's objects are checked as written). */
 export async function archiveLockState(archive: ArchivePort, period: Period, now: Date): Promise<ControlInputs['archiveLock']> {
   if (!archive.lockState) return { state: 'none', detail: 'a local archive has no Object Lock: read-only files stop mistakes, not someone with write access' };
-  const yesterday = period.kind === 'daily' && period.date ? `${dailyBundlePath(dayBefore(period.date))}/manifest.json` : null;
+  const yesterday = period.kind === 'daily' && period.date ? `${dailyBundlePath(dayBefore(period.date))}/${MANIFEST}` : null;
   if (yesterday && (await archive.read(yesterday, { maxBytes: 4 * 1024 * 1024 })) !== null) {
     const lock = await archive.lockState(yesterday);
     const future = lock.retainUntil !== null && lock.retainUntil.getTime() > now.getTime();

@@ -1,10 +1,11 @@
-import { addMessage, emptyAggregate, DEFAULT_LIMITS, type AggregateState } from '../analysis/aggregate.js';
+import { addMessage } from '../analysis/add-event.js';
+import { emptyAggregate, DEFAULT_LIMITS, type AggregateState } from '../analysis/aggregate-state.js';
 import type { StreamCompleteness } from '../analysis/report-model.js';
 import type { Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
 import type { RawMessage } from '../events/types.js';
-import type { Ports } from './run-report.js';
-import type { StreamPlanSummary } from '../analysis/controls/inputs.js';
+import type { Ports } from './contracts.js';
+import type { StreamPlanSummary } from '../analysis/report-model.js';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { errorMessage } from '../errors.js';
 import { provisionSource } from '../source/provision.js';

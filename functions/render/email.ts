@@ -6,7 +6,7 @@ import { parseInstant } from '../time/nanos.js';
 import { statusLabel } from './format.js';
 import { templateContext } from './html.js';
 import type { Templates } from './templates.js';
-import type { ViewModel } from './view-model.js';
+import type { ViewModel } from './view-model-types.js';
 
 export interface ReportEmailOptions {
   from: string;

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { parseInstant } from '../time/nanos.js';
-import type { Cell, Status } from './view-model.js';
+import type { Cell, Status } from './view-model-types.js';
 
 /**
  * How values read in every document (HTML, PDF, email). One place, so the PDF an auditor files and the page

@@ -1,6 +1,6 @@
 import { visibleDeep } from '../text/visible.js';
 import type { Templates } from './templates.js';
-import type { ViewModel } from './view-model.js';
+import type { ViewModel } from './view-model-types.js';
 
 export const DEFAULT_ACCENT = '#1f5f8b';
 

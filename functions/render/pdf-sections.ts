@@ -1,7 +1,7 @@
 import type { PageFlow } from './pdf-flow.js';
 import { drawTable, tableLeadHeight, type TableContext } from './pdf-table.js';
 import { STYLE, type TextStyle } from './pdf-theme.js';
-import type { Section } from './view-model.js';
+import type { Section } from './view-model-types.js';
 
 /** Room kept above a paragraph for its section's heading, so that a page holds both. */
 const PARAGRAPH_HEADING_ROOM = 70;

@@ -4,7 +4,7 @@ import type { PageFlow } from './pdf-flow.js';
 import { FONT } from './pdf-fonts.js';
 import type { Align } from './pdf-text.js';
 import { INK, STATUS_COLOR, STYLE, type TextStyle } from './pdf-theme.js';
-import type { Cell, Status, Table } from './view-model.js';
+import type { Cell, Status, Table } from './view-model-types.js';
 
 const PAD_X = 3;
 const PAD_Y = 2.5;

@@ -1,5 +1,5 @@
 import { FONT, type FontName } from './pdf-fonts.js';
-import type { Status } from './view-model.js';
+import type { Status } from './view-model-types.js';
 
 /** A4 in points, with the page furniture the layout reserves. */
 export const PAGE = {

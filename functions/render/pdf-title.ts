@@ -2,7 +2,7 @@ import { cellText, statusLabel } from './format.js';
 import type { PageFlow } from './pdf-flow.js';
 import { drawTable, type TableContext } from './pdf-table.js';
 import { INK, STATUS_COLOR, STYLE, type TextStyle } from './pdf-theme.js';
-import type { Cell, Table, ViewModel } from './view-model.js';
+import type { Cell, Table, ViewModel } from './view-model-types.js';
 
 const STATUS_BOX = { width: 120, height: 56 } as const;
 const LOGO_BOX = { width: 140, height: 44 } as const;

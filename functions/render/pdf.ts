@@ -9,7 +9,7 @@ import { drawSections } from './pdf-sections.js';
 import type { TableContext } from './pdf-table.js';
 import { PAGE, safeAccent } from './pdf-theme.js';
 import { drawTitleBlock } from './pdf-title.js';
-import type { ViewModel } from './view-model.js';
+import type { ViewModel } from './view-model-types.js';
 
 export interface RenderPdfOptions {
   /** Called in the real pass just before `doc.end()` (the sealing code adds its signature placeholder here). */

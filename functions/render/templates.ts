@@ -3,9 +3,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { InputError, errorMessage } from '../errors.js';
+import { InputError, TemplateRenderError, errorMessage } from '../errors.js';
 import { NOT_RECORDED, cellText, formatDuration, formatNumber, formatTime, statusLabel } from './format.js';
-import type { Cell, Status } from './view-model.js';
+import type { Cell, Status } from './view-model-types.js';
 
 /**
  * The Handlebars templates of every document: the built-in folder, overlaid by the operator's folder (a file of
@@ -193,11 +193,6 @@ function compile(env: Env, file: SourceFile, mode: Mode): Handlebars.TemplateDel
     }
   };
   return named;
-}
-
-/** Raised while rendering; carries the innermost template or partial that failed. */
-export class TemplateRenderError extends Error {
-  override name = 'TemplateRenderError';
 }
 
 // ---- helpers ------------------------------------------------------------------------------------------------

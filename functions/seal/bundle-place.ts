@@ -5,10 +5,10 @@
  * not make or prove.
  */
 import { createHash } from 'node:crypto';
+import { ARTIFACTS, isIntentFile, MANIFEST, MANIFEST_SIG } from '../archive/layout.js';
 import { describeEntry, type ArchiveEntry, type ArchivePort } from '../archive/port.js';
-import { RunError, errorMessage } from '../errors.js';
-import { isIntentFile, readIntent, type Intent } from './intent.js';
-import { MANIFEST, MANIFEST_SIG } from './manifest.js';
+import { ForeignObjectsError, errorMessage } from '../errors.js';
+import { readIntent, type Intent } from './intent.js';
 import type { Signer } from './signer.js';
 
 export type BundlePlace =
@@ -26,13 +26,8 @@ export interface StoredObjects {
 }
 
 /** Files an interrupted run may have left whose bytes the run reuses (the rest are hashed by streaming). */
-const REUSED = new Set(['report.json', 'report.html', 'report.pdf']);
+const REUSED = new Set<string>(ARTIFACTS);
 const MAX_SMALL = 256 * 1024 * 1024;
-
-/** Objects under a bundle's path that this software did not leave there: the run stops and names them. */
-export class ForeignObjectsError extends RunError {
-  override name = 'ForeignObjectsError';
-}
 
 export async function inspectBundlePlace(archive: ArchivePort, bundle: string, signer: Signer): Promise<BundlePlace> {
   const entries = await archive.entries(bundle);

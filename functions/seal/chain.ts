@@ -1,33 +1,15 @@
+import { dailyBundlePath, dateOfDailyBundle, dayBefore, FOLDERS, MANIFEST, MANIFEST_SIG } from '../archive/layout.js';
 import type { ArchivePort } from '../archive/port.js';
 import { READ_LIMITS } from '../archive/verify-limits.js';
-import { MANIFEST, MANIFEST_SIG, type PreviousManifest } from './manifest.js';
-
-const DAILY_BUNDLE = /^daily\/(\d{4})\/(\d{2})\/(\d{2})$/;
-
-/** `daily/YYYY/MM/DD` of a calendar date. */
-export function dailyBundlePath(date: string): string {
-  const [y, m, d] = date.split('-');
-  return `daily/${y}/${m}/${d}`;
-}
-
-/** The calendar date (YYYY-MM-DD) a daily bundle path names, or null. */
-export function dateOfDailyBundle(bundle: string): string | null {
-  const m = DAILY_BUNDLE.exec(bundle);
-  return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
-}
-
-export function dayBefore(date: string): string {
-  const t = Date.parse(`${date}T00:00:00Z`) - 86_400_000;
-  return new Date(t).toISOString().slice(0, 10);
-}
+import type { PreviousManifest } from './manifest.js';
 
 /** Every daily bundle that holds a manifest, in date order. */
 export async function dailyBundles(archive: ArchivePort): Promise<string[]> {
   const suffix = `/${MANIFEST}`;
-  return (await archive.list('daily'))
+  return (await archive.list(FOLDERS.daily))
     .filter((p) => p.endsWith(suffix))
     .map((p) => p.slice(0, -suffix.length))
-    .filter((b) => DAILY_BUNDLE.test(b))
+    .filter((b) => dateOfDailyBundle(b) !== null)
     .sort();
 }
 

@@ -5,24 +5,17 @@
  * intent signed with the run's own key names them with those exact bytes. Anything else in the bundle's place
  * was not written by this software, and nothing is signed over it.
  */
-import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { errorMessage } from '../errors.js';
+import { firstIssueText } from '../text/zod-issue.js';
 import { formatInstant, type Nanos } from '../time/nanos.js';
 import { sha256 } from './manifest.js';
 import { producerSchema } from './producer.js';
+import { verifies } from './signature.js';
 import type { Signer } from './signer.js';
 
 export const INTENT_SCHEMA = 'sox-report-intent/v1';
-const INTENT_NAME = /^intent-[0-9A-Za-z-]{1,64}\.json$/;
-
-export function isIntentFile(name: string): boolean {
-  return INTENT_NAME.test(name);
-}
-
-export function intentFileName(run: string): string {
-  return `intent-${run}.json`;
-}
 
 /** A run's id: when it started and a random part, so two runs of one period never share one. */
 export function newRunId(startedAt: Nanos): string {
@@ -62,16 +55,11 @@ export function readIntent(bytes: Uint8Array, publicKeyPem: string): { intent: I
     return { problem: `not a JSON intent (${errorMessage(err)})` };
   }
   const parsed = intentSchema.safeParse(value);
-  if (!parsed.success) return { problem: `not a ${INTENT_SCHEMA} intent (${parsed.error.issues[0]!.path.join('.') || 'top'}: ${parsed.error.issues[0]!.message})` };
+  if (!parsed.success) return { problem: `not a ${INTENT_SCHEMA} intent (${firstIssueText(parsed.error)})` };
   const { signature, ...statement } = parsed.data;
   // Verified over the statement as the file holds it (its own key order), so nothing depends on how it is parsed.
   const { signature: _signature, ...asWritten } = value as Record<string, unknown>;
-  let signed = false;
-  try {
-    signed = verify('sha256', statementBytes(asWritten), createPublicKey(publicKeyPem), Buffer.from(signature, 'base64'));
-  } catch {
-    signed = false;
-  }
+  const signed = verifies(statementBytes(asWritten), publicKeyPem, Buffer.from(signature, 'base64'));
   return signed ? { intent: statement } : { problem: "its signature does not verify with this run's signing key" };
 }
 

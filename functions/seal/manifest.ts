@@ -1,21 +1,15 @@
-import { createHash, X509Certificate } from 'node:crypto';
-import { z } from 'zod';
-import type { ReportV1 } from '../analysis/report-model.js';
-import { producerSchema, type Producer } from './producer.js';
-import type { Signer } from './signer.js';
-
 /**
  * manifest.json (ARCHITECTURE.md, "The bundle"): what a bundle holds, byte for byte, and which manifest came
  * before it, after CloudTrail's digest files. Nothing in it depends on the clock of the run that seals it, so an
  * interrupted run that is resumed writes the same bytes again.
  */
-export const MANIFEST_SCHEMA = 'sox-report-manifest/v2';
-/** Manifests sealed before the evidence file and the producer were added: still verified, never written. */
-export const MANIFEST_SCHEMA_V1 = 'sox-report-manifest/v1';
-export const MANIFEST = 'manifest.json';
-export const MANIFEST_SIG = 'manifest.json.sig';
-/** The documents of a bundle, in the order they are written (the signature, then the manifest, come last). */
-export const ARTIFACTS = ['report.json', 'report.html', 'report.pdf'] as const;
+import { createHash, X509Certificate } from 'node:crypto';
+import { z } from 'zod';
+import type { ReportV1 } from '../analysis/report-model.js';
+import { keyPathOf, MANIFEST_SCHEMA, MANIFEST_SCHEMA_V1 } from '../archive/layout.js';
+import { firstIssueText } from '../text/zod-issue.js';
+import { producerSchema, type Producer } from './producer.js';
+import type { Signer } from './signer.js';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256');
 const rangeSchema = z.tuple([z.number().int(), z.number().int()]);
@@ -109,20 +103,6 @@ export function certificateSha256(pem: string): string {
   return sha256(new X509Certificate(pem).raw);
 }
 
-/**
- * One file per certificate, named by the key and the certificate: a renewed certificate for the same key is a new
- * file beside the old one, never a different content under an existing (locked) name.
- */
-export function keyPathOf(publicKeySha256: string, certificateSha256: string): string {
-  return `keys/${publicKeySha256}-${certificateSha256}.pem`;
-}
-
-/** The key file a manifest names: one per certificate, or for a v1 manifest the one file of its key. */
-export function keyPathOfManifest(manifest: Pick<Manifest, 'schema' | 'signer'>): string {
-  const { publicKeySha256, certificateSha256 } = manifest.signer;
-  return manifest.schema === MANIFEST_SCHEMA_V1 ? `keys/${publicKeySha256}.pem` : keyPathOf(publicKeySha256, certificateSha256);
-}
-
 export function buildManifest(input: ManifestInput): Manifest {
   const { report, previous } = input;
   const series = report.period.kind;
@@ -174,8 +154,7 @@ export function parseManifest(bytes: Uint8Array): Manifest {
   }
   const result = manifestSchema.safeParse(value);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new Error(`manifest.json is not a ${MANIFEST_SCHEMA} manifest: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    throw new Error(`manifest.json is not a ${MANIFEST_SCHEMA} manifest: ${firstIssueText(result.error)}`);
   }
   return result.data;
 }

@@ -1,7 +1,8 @@
-import { createHash, createPublicKey, verify, X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import type { ReportV1 } from '../analysis/report-model.js';
 import { buildManifest, manifestBytes, sha256, type ArtifactDigest, type Manifest, type PreviousManifest } from './manifest.js';
 import type { Producer } from './producer.js';
+import { verifies } from './signature.js';
 import type { Signer } from './signer.js';
 
 export interface SealInput {
@@ -31,15 +32,6 @@ export async function sealBundle(input: SealInput): Promise<SealedManifest> {
   return { manifest, bytes, signature };
 }
 
-/** Whether `signature` is the signer's signature over `data` (an interrupted run's, which the archive keeps). */
-export function signedBy(signer: Pick<Signer, 'publicKeyPem'>, data: Uint8Array, signature: Uint8Array): boolean {
-  try {
-    return verify('sha256', data, createPublicKey(signer.publicKeyPem), signature);
-  } catch {
-    return false;
-  }
-}
-
 /**
  * What is sealed is locked for years: a signer that signs with another key than it names, or whose certificate
  * is for another key (a KMS key set up for RAW messages, a swapped certificate), must fail before anything is
@@ -53,7 +45,7 @@ function assertVerifiable(signer: Signer, bytes: Uint8Array, signature: Uint8Arr
   }
   const certified = createHash('sha256').update(new X509Certificate(signer.certificatePem).publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
   if (certified !== spki) throw new Error(`signer ${signer.keyId}: its certificate is for another key`);
-  if (!signedBy(signer, bytes, signature)) {
+  if (!verifies(bytes, key, signature)) {
     throw new Error(`signer ${signer.keyId}: the manifest signature does not verify with its own public key; nothing was archived`);
   }
 }

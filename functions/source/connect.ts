@@ -1,5 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { connect, credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import {
+  AuthorizationError,
+  connect,
+  credsAuthenticator,
+  UserAuthenticationExpiredError,
+  type NatsConnection,
+  type NodeConnectionOptions,
+} from '@nats-io/transport-node';
 import type { NatsConnectionConfig } from '../config/schema.js';
 import { InputError, RunError, errorMessage } from '../errors.js';
 import { redactCredentials } from '../text/redact.js';
@@ -77,7 +84,8 @@ export async function connectSource(name: string, nats: NatsConnectionConfig, se
   } catch (err) {
     // The client's own text is redacted too: a future version may quote the URL it was given.
     const reason = redactCredentials(errorMessage(err));
-    const hint = /authoriz|authentic/i.test(reason) ? ' (check the user, password, token or creds of this source)' : '';
+    const refused = err instanceof AuthorizationError || err instanceof UserAuthenticationExpiredError;
+    const hint = refused ? ' (check the user, password, token or creds of this source)' : '';
     throw new RunError(`cannot connect to NATS for source "${name}" at ${describeServers(nats.servers)}: ${reason}${hint}`);
   }
 }

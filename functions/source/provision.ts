@@ -1,7 +1,8 @@
-import { jetstreamManager, type StreamConfig as JsStreamConfig } from '@nats-io/jetstream';
+import { JetStreamApiCodes, jetstreamManager, type StreamConfig as JsStreamConfig } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config, SourceConfig } from '../config/schema.js';
 import { RunError, errorMessage } from '../errors.js';
+import { isJetStreamApiError } from './api-error.js';
 import { captureSpec, planStream, type ExistingStreamConfig, type StreamPlan } from './stream-spec.js';
 
 export interface ProvisionResult {
@@ -31,7 +32,7 @@ export async function provisionSource(config: Config, source: SourceConfig, nc: 
     try {
       existing = (await jsm.streams.info(ref.stream)).config as ExistingStreamConfig;
     } catch (err) {
-      if (!/not found/i.test(errorMessage(err))) {
+      if (!isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) {
         throw new RunError(`source "${source.name}": cannot read stream ${ref.stream}: ${errorMessage(err)}`);
       }
     }

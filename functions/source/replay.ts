@@ -1,4 +1,4 @@
-import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type StreamInfo } from '@nats-io/jetstream';
+import { DeliverPolicy, JetStreamApiCodes, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type StreamInfo } from '@nats-io/jetstream';
 import { nuid, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { Period } from '../config/period.js';
 import type { StreamConfig } from '../config/schema.js';
@@ -6,6 +6,7 @@ import { RunError, errorMessage } from '../errors.js';
 import type { StreamCompleteness } from '../analysis/report-model.js';
 import type { RawMessage } from '../events/types.js';
 import { formatInstant, parseInstant, type Nanos } from '../time/nanos.js';
+import { isJetStreamApiError } from './api-error.js';
 import { SequenceTracker, deletedRunBefore } from './sequence-tracker.js';
 
 export interface ReplayOptions {
@@ -30,11 +31,10 @@ async function streamInfo(jsm: JetStreamManager, stream: string, source: string,
   try {
     return await jsm.streams.info(stream, deletedDetails ? { deleted_details: true } : undefined);
   } catch (err) {
-    const reason = errorMessage(err);
-    if (/not found/i.test(reason)) {
+    if (isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) {
       throw new RunError(`source "${source}": stream ${stream} does not exist (run "sox-report provision" to create it)`);
     }
-    throw new RunError(`source "${source}": cannot read stream ${stream}: ${reason}`);
+    throw new RunError(`source "${source}": cannot read stream ${stream}: ${errorMessage(err)}`);
   }
 }
 

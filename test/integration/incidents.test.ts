@@ -9,9 +9,8 @@ import { natsAlerts } from '../../functions/incidents/alerts.js';
 import { connectionIdentity } from '../../functions/incidents/identity.js';
 import { incidentId, type Actor, type Detection } from '../../functions/incidents/model.js';
 import { recordDetections } from '../../functions/incidents/record.js';
+import { IncidentAlreadyResolvedError, IncidentNotFoundError } from '../../functions/errors.js';
 import {
-  IncidentAlreadyResolvedError,
-  IncidentNotFoundError,
   acknowledge,
   ensureIncidentStream,
   incidentLog,

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { addMessage, emptyAggregate, mergeAggregates, type AggregateState } from '../../functions/analysis/aggregate.js';
+import { addMessage } from '../../functions/analysis/add-event.js';
+import { emptyAggregate, type AggregateState } from '../../functions/analysis/aggregate-state.js';
+import { mergeAggregates } from '../../functions/analysis/merge-aggregates.js';
 import { buildReport } from '../../functions/analysis/finalize.js';
 import type { Period } from '../../functions/config/period.js';
 import type { StreamConfig } from '../../functions/config/schema.js';

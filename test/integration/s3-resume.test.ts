@@ -14,18 +14,21 @@ import {
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { bundlePath, intentFileName, keyPathOf } from '../../functions/archive/layout.js';
 import { s3Archive, type S3ArchiveOptions } from '../../functions/archive/s3.js';
 import type { ArchivePort } from '../../functions/archive/port.js';
 import { verifyArchive } from '../../functions/archive/verify.js';
 import { terminalPorts } from '../../functions/cli/ports.js';
-import { bundlePath, type Period } from '../../functions/config/period.js';
+import type { Period } from '../../functions/config/period.js';
+import { ForeignObjectsError } from '../../functions/errors.js';
 import { generateActivity } from '../../functions/local/activity.js';
 import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
-import { retainUntilOf, runReport, type Ports } from '../../functions/pipeline/run-report.js';
-import { ForeignObjectsError } from '../../functions/seal/bundle-place.js';
-import { intentFileName, newRunId, readIntent, signIntent } from '../../functions/seal/intent.js';
+import type { Ports } from '../../functions/pipeline/contracts.js';
+import { runReport } from '../../functions/pipeline/run-report.js';
+import { retainUntilOf } from '../../functions/pipeline/seal-archive.js';
+import { newRunId, readIntent, signIntent } from '../../functions/seal/intent.js';
 import { loadOrCreateLocalSigner } from '../../functions/seal/local-signer.js';
-import { certificateSha256, keyPathOf, parseManifest, sha256 } from '../../functions/seal/manifest.js';
+import { certificateSha256, parseManifest, sha256 } from '../../functions/seal/manifest.js';
 import { nowNanos } from '../../functions/time/nanos.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 import { FakeBucket } from '../support/s3-fake.js';

@@ -11,7 +11,8 @@ import { terminalPorts } from '../../functions/cli/ports.js';
 import type { Period } from '../../functions/config/period.js';
 import { generateActivity, type ActivityLedger } from '../../functions/local/activity.js';
 import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
-import { runReport, type Ports, type RunResult } from '../../functions/pipeline/run-report.js';
+import type { Ports, RunResult } from '../../functions/pipeline/contracts.js';
+import { runReport } from '../../functions/pipeline/run-report.js';
 import { verifyArchive } from '../../functions/archive/verify.js';
 import { CONTROLS } from '../../functions/analysis/controls/catalogue.js';
 import { connectionIdentity } from '../../functions/incidents/identity.js';
@@ -156,8 +157,8 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
     expect(report.transactions).toMatchObject({ total: 4, bySubject: [{ subject: 'tx.created', count: 3 }, { subject: 'tx.settled', count: 1 }] });
     expect(report.unparseable).toBe(2);
     expect(report.unparseableEvents).toEqual([
-      { stream: 'TRANSACTIONS', seq: 7, subject: 'tx.created', reason: expect.stringContaining('not valid JSON') },
-      { stream: 'TRANSACTIONS', seq: 8, subject: 'tx.created', reason: 'a transaction must be a JSON object' },
+      { stream: 'TRANSACTIONS', seq: 7, subject: 'tx.created', reason: expect.stringContaining('not valid JSON'), kind: 'malformed' },
+      { stream: 'TRANSACTIONS', seq: 8, subject: 'tx.created', reason: 'a transaction must be a JSON object', kind: 'malformed' },
     ]);
   });
 

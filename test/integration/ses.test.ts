@@ -9,9 +9,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { simpleParser } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError, RunError } from '../../functions/errors.js';
+import { InputError, RunError, SesSendError } from '../../functions/errors.js';
 import type { ComposedEmail } from '../../functions/deliver/mailer.js';
-import { SesSendError, sesEmailTags, sesMailer } from '../../functions/deliver/ses.js';
+import { sesEmailTags, sesMailer } from '../../functions/deliver/ses.js';
 import {
   MAX_PDF_LINK_SECONDS,
   SES_V2_MAX_BYTES,
@@ -25,7 +25,8 @@ import {
 import { composeReportEmail, oneLine, reportSubject } from '../../functions/render/email.js';
 import { renderReportPdf } from '../../functions/render/pdf.js';
 import { loadTemplates, type Templates } from '../../functions/render/templates.js';
-import { buildViewModel, type ViewModel } from '../../functions/render/view-model.js';
+import { buildViewModel } from '../../functions/render/view-model.js';
+import type { ViewModel } from '../../functions/render/view-model-types.js';
 import { SAMPLE_BRANDING, sampleReport } from '../support/sample-report.js';
 
 const FROM = 'reports@example.com';

@@ -1,5 +1,5 @@
 import type { ReportV1 } from '../../functions/analysis/report-model.js';
-import type { Branding } from '../../functions/render/view-model.js';
+import type { Branding } from '../../functions/render/view-model-types.js';
 
 /**
  * Names that whoever connects to NATS can choose: markup, template syntax, header injection, scripts the
@@ -80,8 +80,8 @@ export function sampleReport(): ReportV1 {
     ],
     unparseable: 2,
     unparseableEvents: [
-      { stream: 'SYS_EVENTS', seq: 150, subject: '$SYS.ACCOUNT.APP.CONNECT', reason: `not valid JSON: ${HOSTILE.script}` },
-      { stream: 'SYS_EVENTS', seq: 151, subject: `$SYS.ACCOUNT.${HOSTILE.attribute}.CONNECT`, reason: 'forged: claims account APP but was published by account AUDIT' },
+      { stream: 'SYS_EVENTS', seq: 150, subject: '$SYS.ACCOUNT.APP.CONNECT', reason: `not valid JSON: ${HOSTILE.script}`, kind: 'malformed' },
+      { stream: 'SYS_EVENTS', seq: 151, subject: `$SYS.ACCOUNT.${HOSTILE.attribute}.CONNECT`, reason: 'forged: claims account APP but was published by account AUDIT', kind: 'forged' },
     ],
   };
 }
@@ -105,7 +105,7 @@ export function heavyReport(rows: number): ReportV1 {
       listed: Array.from({ length: rows }, (_, i) => ({ time: at(i), stream: 'TRANSACTIONS', seq: i + 1, subject: i % 2 ? 'tx.created' : 'tx.settled' })),
     },
     unparseable: rows,
-    unparseableEvents: Array.from({ length: rows }, (_, i) => ({ stream: 'SYS_EVENTS', seq: i + 1, subject: '$SYS.ACCOUNT.APP.CONNECT', reason: 'not valid JSON' })),
+    unparseableEvents: Array.from({ length: rows }, (_, i) => ({ stream: 'SYS_EVENTS', seq: i + 1, subject: '$SYS.ACCOUNT.APP.CONNECT', reason: 'not valid JSON', kind: 'malformed' as const })),
   };
 }
 

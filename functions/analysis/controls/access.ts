@@ -1,11 +1,9 @@
 import { isAuditKind } from '../../config/schema.js';
-import { unparseableKind } from '../../events/parse.js';
 import { HARMLESS_ON_AUDIT } from '../detection/audit-stream-attempt.js';
+import { ruleCategory } from '../detection/detect.js';
 import type { ControlInputs } from './inputs.js';
 import type { Verdict } from './verdict.js';
 import { plural } from './verdict.js';
-
-const LOGIN_RULES = /^(brute-force|unknown-user|new-host)/;
 
 /** Failed logins are looked at: every login incident is acknowledged or resolved within the deadline. */
 export function authFailuresInvestigated({ report, incidents, incidentDeadlineDays }: ControlInputs): Verdict {
@@ -15,7 +13,7 @@ export function authFailuresInvestigated({ report, incidents, incidentDeadlineDa
       ? { status: 'pass', detail: 'no login failed in the period' }
       : { status: 'warn', detail: `${plural(failures, 'login')} failed and the incident record could not be read to see whether they were investigated` };
   }
-  const login = incidents.filter((i) => LOGIN_RULES.test(i.rule));
+  const login = incidents.filter((i) => ruleCategory(i.rule) === 'login');
   const untouched = login.filter((i) => i.status === 'open');
   const late = untouched.filter((i) => i.ageDays > incidentDeadlineDays);
   if (late.length) return { status: 'fail', detail: `login incidents nobody acknowledged within ${incidentDeadlineDays} days: ${late.map((i) => i.id).join(', ')}` };
@@ -47,7 +45,7 @@ export function noTamperingAttempts({ report, streams }: ControlInputs): Verdict
 /** Every event was understood; one that claims another account than the one it was published in is forged. */
 export function eventsUnderstood({ report }: ControlInputs): Verdict {
   if (report.unparseable === 0) return { status: 'pass', detail: 'every event of the period was understood' };
-  const forged = report.unparseableEvents.filter((u) => unparseableKind(u.reason) === 'forged');
+  const forged = report.unparseableEvents.filter((u) => u.kind === 'forged');
   const where = report.unparseableEvents.slice(0, 5).map((u) => `${u.stream} seq ${u.seq}`).join(', ');
   if (forged.length) {
     return { status: 'fail', detail: `${plural(forged.length, 'event')} claim to come from where they cannot (forged), of ${report.unparseable} not understood: ${where}` };

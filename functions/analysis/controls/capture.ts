@@ -1,4 +1,5 @@
-import type { ControlInputs, StreamPlanSummary } from './inputs.js';
+import type { StreamPlanSummary } from '../report-model.js';
+import type { ControlInputs } from './inputs.js';
 import type { Verdict } from './verdict.js';
 
 const NOT_CAPTURED = /^does not capture /;

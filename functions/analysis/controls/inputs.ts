@@ -1,5 +1,5 @@
 import type { StreamKind } from '../../config/schema.js';
-import type { PreviousReport, ReportV1 } from '../report-model.js';
+import type { ArchiveLockState, IncidentState, PreviousBundleState, PreviousReport, ReportV1, StreamPlanSummary } from '../report-model.js';
 
 /**
  * Everything the control catalogue reads, gathered by the pipeline before it evaluates (pure from here on).
@@ -15,21 +15,13 @@ export interface ControlInputs {
   /** Each configured stream compared with its tamper-resistant spec (provision's plan, without changing anything). */
   streamPlans: StreamPlanSummary[] | null;
   /** The previous daily bundle as the chain sees it. */
-  previousBundle: { state: 'ok' | 'missing' | 'invalid' | 'first' | 'not-applicable'; detail: string };
+  previousBundle: PreviousBundleState;
   /** Object Lock of what this archive holds: none on a local archive. */
-  archiveLock: { state: 'locked' | 'unlocked' | 'none'; detail: string };
+  archiveLock: ArchiveLockState;
   /** Remote mirrors of the audit streams, when the configuration names any. */
   mirrors: { stream: string; mirror: string; lastSeq: number | null; lag: number | null }[] | null;
   /** The incident record's current state. */
-  incidents: { id: string; rule: string; status: 'open' | 'acknowledged' | 'resolved'; ageDays: number }[] | null;
+  incidents: IncidentState[] | null;
   /** An incident must be resolved within this many days. */
   incidentDeadlineDays: number;
-}
-
-export interface StreamPlanSummary {
-  source: string;
-  stream: string;
-  kind: StreamKind;
-  action: 'ok' | 'drift' | 'absent' | 'create';
-  findings: string[];
 }

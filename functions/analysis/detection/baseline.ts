@@ -1,5 +1,6 @@
 import { formatInstant } from '../../time/nanos.js';
-import { compareLogins, type LoginRecord } from '../aggregate.js';
+import type { LoginRecord } from '../aggregate-state.js';
+import { compareStored } from '../stored-order.js';
 import type { Baseline } from '../report-model.js';
 
 /** Bounds of the baseline carried in every report.json; what is already in it is kept first. */
@@ -40,7 +41,7 @@ export function buildBaseline(
   for (const entry of previous?.userHosts ?? []) knownHosts.set(entry.user, { hosts: entry.hosts, hostsTruncated: entry.hostsTruncated ?? false });
 
   const periodHosts = new Map<string, Set<string>>();
-  const sorted = [...logins].sort(compareLogins);
+  const sorted = [...logins].sort(compareStored);
   for (const login of sorted) {
     const user = baselineUser(login.account, login.user);
     let hosts = periodHosts.get(user);

@@ -16,9 +16,16 @@ export interface DetectionContext {
   driftFindings?: { stream: string; findings: string[] }[];
 }
 
+/**
+ * What a rule watches, for the documents and controls to pick incidents by: logins (suspicious logins, login
+ * incidents), JetStream changes, removals of records, and the integrity of the record itself.
+ */
+export type DetectionCategory = 'login' | 'change' | 'removal' | 'integrity';
+
 /** One detection rule: a pure function of the report and its context. */
 export interface DetectionRule {
   id: string;
+  category: DetectionCategory;
   detect(report: ReportV1, context: DetectionContext): Detection[];
 }
 

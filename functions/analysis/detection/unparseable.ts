@@ -1,5 +1,4 @@
 import type { Detection, Severity } from '../../incidents/model.js';
-import { unparseableKind } from '../../events/parse.js';
 import type { UnparseableKind } from '../../events/types.js';
 import type { ReportV1 } from '../report-model.js';
 import { detection, groupBy, plural, shownName, someOf } from './common.js';
@@ -9,7 +8,7 @@ import { detection, groupBy, plural, shownName, someOf } from './common.js';
  * stored time for them, so a detection is dated by the start of the period; the evidence says where they are.
  */
 export function unparseableOfKind(report: ReportV1, rule: string, kind: UnparseableKind, severity: Severity, what: string): Detection[] {
-  const events = report.unparseableEvents.filter((u) => unparseableKind(u.reason) === kind);
+  const events = report.unparseableEvents.filter((u) => u.kind === kind);
   const unlisted = report.unparseable - report.unparseableEvents.length;
   const detections: Detection[] = [];
   for (const [stream, group] of groupBy(events, (u) => u.stream)) {

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_LIMITS,
-  addEvent,
-  addUnparseable,
-  emptyAggregate,
-  mergeAggregates,
-  settlePending,
-  type AggregateLimits,
-  type AggregateState,
-} from '../../../functions/analysis/aggregate.js';
+import { addEvent, addUnparseable } from '../../../functions/analysis/add-event.js';
+import { DEFAULT_LIMITS, emptyAggregate, type AggregateLimits, type AggregateState } from '../../../functions/analysis/aggregate-state.js';
+import { settlePending } from '../../../functions/analysis/change-pairing.js';
+import { mergeAggregates } from '../../../functions/analysis/merge-aggregates.js';
 import {
   MAX_DISTINCT_KEYS,
   count,
@@ -579,7 +573,7 @@ describe('bounds', () => {
   it('keeps the unparseable list bounded and sorted, the count exact', () => {
     const limits: AggregateLimits = { ...DEFAULT_LIMITS, maxListed: 5 };
     const s = emptyAggregate(limits);
-    for (let i = 50; i >= 1; i--) addUnparseable(s, { stream: i % 2 ? 'B' : 'A', seq: i, subject: 'x', reason: 'payload is empty' });
+    for (let i = 50; i >= 1; i--) addUnparseable(s, { stream: i % 2 ? 'B' : 'A', seq: i, subject: 'x', reason: 'payload is empty', kind: 'malformed' });
     const r = report(s);
     expect(r.unparseable).toBe(50);
     expect(r.unparseableEvents.map((u) => `${u.stream}#${u.seq}`)).toEqual(['A#2', 'A#4', 'A#6', 'A#8', 'A#10']);

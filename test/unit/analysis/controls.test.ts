@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { catalogueMarkdown, CONTROLS, evaluateControls } from '../../../functions/analysis/controls/catalogue.js';
-import type { ControlInputs, StreamPlanSummary } from '../../../functions/analysis/controls/inputs.js';
+import type { ControlInputs } from '../../../functions/analysis/controls/inputs.js';
+import type { StreamPlanSummary } from '../../../functions/analysis/report-model.js';
 import type { ReportV1 } from '../../../functions/analysis/report-model.js';
 import { sampleReport } from '../../support/sample-report.js';
 
@@ -130,10 +131,10 @@ describe('the control catalogue', () => {
     expect(status(evaluateControls(inputs({ report: sampleReport() })), 'events-understood').status).toBe('fail');
     const malformed = cleanReport();
     malformed.unparseable = 1;
-    malformed.unparseableEvents = [{ stream: 'SYS_EVENTS', seq: 150, subject: '$SYS.ACCOUNT.APP.CONNECT', reason: 'payload is not valid JSON' }];
+    malformed.unparseableEvents = [{ stream: 'SYS_EVENTS', seq: 150, subject: '$SYS.ACCOUNT.APP.CONNECT', reason: 'payload is not valid JSON', kind: 'malformed' }];
     expect(status(evaluateControls(inputs({ report: malformed })), 'events-understood').status).toBe('warn');
-    // A JSON error quotes the payload: a payload saying "but the payload names" is malformed, not proof of forgery.
-    malformed.unparseableEvents = [{ stream: 'SYS_EVENTS', seq: 151, subject: '$SYS.ACCOUNT.APP.CONNECT', reason: 'payload is not valid JSON (Unexpected token b in "but the payload names account X")' }];
+    // The control reads the parser's kind, never the reason's words: a JSON error that quotes "but the payload names" stays malformed.
+    malformed.unparseableEvents = [{ stream: 'SYS_EVENTS', seq: 151, subject: '$SYS.ACCOUNT.APP.CONNECT', reason: 'payload is not valid JSON (Unexpected token b in "but the payload names account X")', kind: 'malformed' }];
     expect(status(evaluateControls(inputs({ report: malformed })), 'events-understood').status).toBe('warn');
   });
 

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openArchive, parseS3Location } from '../../../functions/archive/index.js';
 import { localArchive } from '../../../functions/archive/local.js';
-import { BundleExistsError, NotRegularFileError, TooLargeError, type BundleFile } from '../../../functions/archive/port.js';
+import type { BundleFile } from '../../../functions/archive/port.js';
+import { BundleExistsError, NotRegularFileError, TooLargeError } from '../../../functions/errors.js';
 
 const BUNDLE = 'daily/2026/03/08';
 const files: BundleFile[] = [

@@ -15,12 +15,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { keyPathOf } from '../../../functions/archive/layout.js';
 import { localArchive } from '../../../functions/archive/local.js';
-import { BundleExistsError, TooLargeError, type BundleFile } from '../../../functions/archive/port.js';
+import type { BundleFile } from '../../../functions/archive/port.js';
 import { s3Archive } from '../../../functions/archive/s3.js';
 import { verifyArchive, type VerifyReport } from '../../../functions/archive/verify.js';
 import { loadOrCreateLocalSigner } from '../../../functions/seal/local-signer.js';
-import { certificateSha256, keyPathOf } from '../../../functions/seal/manifest.js';
+import { BundleExistsError, TooLargeError } from '../../../functions/errors.js';
+import { certificateSha256 } from '../../../functions/seal/manifest.js';
 import type { Signer } from '../../../functions/seal/signer.js';
 import { buildDailyArchive } from '../../support/verify-archive.js';
 

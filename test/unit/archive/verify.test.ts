@@ -5,12 +5,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyPathOf } from '../../../functions/archive/layout.js';
 import { localArchive } from '../../../functions/archive/local.js';
 import { dailyPeriod } from '../../../functions/config/period.js';
 import type { ArchivePort, LockState } from '../../../functions/archive/port.js';
 import { verifyArchive, MISSING_DAY, type VerifyEntry, type VerifyOptions, type VerifyReport } from '../../../functions/archive/verify.js';
 import { loadOrCreateLocalSigner, selfSignedCertificate } from '../../../functions/seal/local-signer.js';
-import { certificateSha256, keyFile, keyPathOf, manifestBytes, parseManifest, sha256 } from '../../../functions/seal/manifest.js';
+import { certificateSha256, keyFile, manifestBytes, parseManifest, sha256 } from '../../../functions/seal/manifest.js';
 import { findPreviousManifest } from '../../../functions/seal/chain.js';
 import { extractPdfSignature } from '../../../functions/seal/pdf-signature.js';
 import type { Signer } from '../../../functions/seal/signer.js';
@@ -120,9 +121,18 @@ describe('verifyArchive on an untouched archive', () => {
   });
 
   it('rejects a bad date range as input', async () => {
-    await expect(verifyDir(pristine, { from: '2026-13-01' })).rejects.toMatchObject({ name: 'InputError', message: expect.stringContaining('--from') });
-    await expect(verifyDir(pristine, { from: '2026-11-24', to: '2026-11-21' })).rejects.toMatchObject({ name: 'InputError' });
-    await expect(verifyDir(pristine, { trust: { pems: ['not a pem'] } })).rejects.toMatchObject({ name: 'InputError' });
+    await expect(verifyDir(pristine, { from: '2026-13-01' })).rejects.toMatchObject({
+      name: 'InputError',
+      issue: { field: 'from', problem: '"2026-13-01" is not a calendar date of the form YYYY-MM-DD' },
+    });
+    await expect(verifyDir(pristine, { from: '2026-11-24', to: '2026-11-21' })).rejects.toMatchObject({
+      name: 'InputError',
+      issue: { field: 'from', value: '2026-11-24', isAfter: { field: 'to', value: '2026-11-21' } },
+    });
+    await expect(verifyDir(pristine, { trust: { pems: ['not a pem'] } })).rejects.toMatchObject({
+      name: 'InputError',
+      issue: { field: 'trust', problem: 'PEM #1 holds no PEM certificate or public key' },
+    });
   });
 
   it('verifies an archive signed with an RSA key (PKCS#1 v1.5) as well', async () => {

@@ -3,9 +3,9 @@ import {
   adhocPeriod,
   assertReportable,
   assertTimeZone,
-  bundlePath,
   dailyPeriod,
   previousDay,
+  requestedPeriod,
   type Period,
 } from '../../../functions/config/period.js';
 import { InputError } from '../../../functions/errors.js';
@@ -22,6 +22,13 @@ function thrown(fn: () => unknown): Error {
     return err as Error;
   }
   throw new Error('expected a throw');
+}
+
+/** What an InputError says is wrong with which input, as data (the shells word it). */
+function issueOf(fn: () => unknown): InputError['issue'] {
+  const err = thrown(fn);
+  expect(err).toBeInstanceOf(InputError);
+  return (err as InputError).issue;
 }
 
 describe('dailyPeriod', () => {
@@ -73,24 +80,18 @@ describe('dailyPeriod', () => {
 
   it('accepts 29 February only in a leap year', () => {
     expect(formatInstant(dailyPeriod('2028-02-29', 'UTC').from)).toBe('2028-02-29T00:00:00.000000000Z');
-    const err = thrown(() => dailyPeriod('2027-02-29', 'UTC'));
-    expect(err).toBeInstanceOf(InputError);
-    expect(err.message).toBe('--date: "2027-02-29" is not a calendar date');
+    expect(issueOf(() => dailyPeriod('2027-02-29', 'UTC'))).toEqual({ field: 'date', problem: '"2027-02-29" is not a calendar date' });
   });
 
   it('refuses a date that does not exist', () => {
-    const err = thrown(() => dailyPeriod('2026-02-30', 'America/New_York'));
-    expect(err).toBeInstanceOf(InputError);
-    expect(err.message).toBe('--date: "2026-02-30" is not a calendar date');
-    expect(thrown(() => dailyPeriod('2026-13-01', 'UTC')).message).toBe('--date: "2026-13-01" is not a calendar date');
-    expect(thrown(() => dailyPeriod('2026-00-10', 'UTC')).message).toBe('--date: "2026-00-10" is not a calendar date');
+    expect(issueOf(() => dailyPeriod('2026-02-30', 'America/New_York'))).toEqual({ field: 'date', problem: '"2026-02-30" is not a calendar date' });
+    expect(issueOf(() => dailyPeriod('2026-13-01', 'UTC'))).toEqual({ field: 'date', problem: '"2026-13-01" is not a calendar date' });
+    expect(issueOf(() => dailyPeriod('2026-00-10', 'UTC'))).toEqual({ field: 'date', problem: '"2026-00-10" is not a calendar date' });
   });
 
   it('refuses text that is not of the form YYYY-MM-DD', () => {
     for (const bad of ['2026-2-3', 'x', '', '2026-11-26T00:00:00Z', ' 2026-11-26', '20261126']) {
-      const err = thrown(() => dailyPeriod(bad, 'UTC'));
-      expect(err).toBeInstanceOf(InputError);
-      expect(err.message).toBe(`--date: "${bad}" is not a date of the form YYYY-MM-DD`);
+      expect(issueOf(() => dailyPeriod(bad, 'UTC'))).toEqual({ field: 'date', problem: `"${bad}" is not a date of the form YYYY-MM-DD` });
     }
   });
 
@@ -159,15 +160,15 @@ describe('adhocPeriod', () => {
     expect(p.from).toBe(1795669200000000000n);
   });
 
-  it('refuses an instant without a zone or a non-instant, naming the option', () => {
-    const from = thrown(() => adhocPeriod('2026-11-26T05:00:00', '2026-11-27T05:00:00Z', 'UTC'));
-    expect(from).toBeInstanceOf(InputError);
-    expect(from.message).toBe(
-      '--from: "2026-11-26T05:00:00" is not an ISO 8601 instant with a zone (for example 2026-11-26T05:00:00Z)',
-    );
-    const to = thrown(() => adhocPeriod('2026-11-26T05:00:00Z', 'x', 'UTC'));
-    expect(to).toBeInstanceOf(InputError);
-    expect(to.message).toBe('--to: "x" is not an ISO 8601 instant with a zone (for example 2026-11-27T05:00:00Z)');
+  it('refuses an instant without a zone or a non-instant, naming the input', () => {
+    expect(issueOf(() => adhocPeriod('2026-11-26T05:00:00', '2026-11-27T05:00:00Z', 'UTC'))).toEqual({
+      field: 'from',
+      problem: '"2026-11-26T05:00:00" is not an ISO 8601 instant with a zone (for example 2026-11-26T05:00:00Z)',
+    });
+    expect(issueOf(() => adhocPeriod('2026-11-26T05:00:00Z', 'x', 'UTC'))).toEqual({
+      field: 'to',
+      problem: '"x" is not an ISO 8601 instant with a zone (for example 2026-11-27T05:00:00Z)',
+    });
   });
 
   it('checks the zone first', () => {
@@ -220,27 +221,21 @@ describe('assertReportable', () => {
   });
 });
 
-describe('bundlePath', () => {
-  it('places a daily bundle under daily/YYYY/MM/DD', () => {
-    expect(bundlePath(dailyPeriod('2026-11-26', 'America/New_York'))).toBe('daily/2026/11/26');
-    expect(bundlePath(dailyPeriod('2026-03-08', 'UTC'))).toBe('daily/2026/03/08');
+describe('requestedPeriod', () => {
+  const now = Date.UTC(2026, 10, 27, 3, 0, 0);
+
+  it('is the day asked for, the span asked for, or else yesterday in the zone', () => {
+    expect(requestedPeriod({ date: '2026-11-20' }, 'America/New_York', now)).toEqual(dailyPeriod('2026-11-20', 'America/New_York'));
+    expect(requestedPeriod({ from: '2026-11-20T00:00:00Z', to: '2026-11-21T00:00:00Z' }, 'UTC', now)).toEqual(
+      adhocPeriod('2026-11-20T00:00:00Z', '2026-11-21T00:00:00Z', 'UTC'),
+    );
+    expect(requestedPeriod({}, 'America/New_York', now).date).toBe('2026-11-25');
   });
 
-  it('places an ad-hoc bundle under adhoc/<from>_<to> in compact UTC, trimming trailing zeros', () => {
-    expect(bundlePath(adhocPeriod('2026-11-26T05:00:00Z', '2026-11-27T05:00:00Z', 'UTC'))).toBe(
-      'adhoc/20261126T050000Z_20261127T050000Z',
-    );
-    expect(bundlePath(adhocPeriod('2026-11-26T05:00:00.123456789Z', '2026-11-27T07:00:00.5+02:00', 'UTC'))).toBe(
-      'adhoc/20261126T050000.123456789Z_20261127T050000.5Z',
-    );
-    expect(bundlePath(adhocPeriod('2026-11-26T05:00:00.000000100Z', '2026-11-26T06:00:00Z', 'UTC'))).toBe(
-      'adhoc/20261126T050000.0000001Z_20261126T060000Z',
-    );
-  });
-
-  it('treats a daily period without a date as ad-hoc', () => {
-    const { date: _date, ...rest } = dailyPeriod('2026-11-26', 'UTC');
-    expect(bundlePath(rest)).toBe('adhoc/20261126T000000Z_20261127T000000Z');
+  it('refuses a date with from/to, and from or to alone, naming the inputs as data', () => {
+    expect(issueOf(() => requestedPeriod({ date: '2026-11-20', to: '2026-11-21T00:00:00Z' }, 'UTC', now))).toEqual({ field: 'date', notWith: ['from', 'to'] });
+    expect(issueOf(() => requestedPeriod({ from: '2026-11-20T00:00:00Z' }, 'UTC', now))).toEqual({ field: 'from', needs: 'to' });
+    expect(issueOf(() => requestedPeriod({ to: '2026-11-20T00:00:00Z' }, 'UTC', now))).toEqual({ field: 'to', needs: 'from' });
   });
 });
 

@@ -2,8 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyPath, loadConfigFile, parseConfig } from '../../../functions/config/load.js';
+import { loadConfigFile, parseConfig } from '../../../functions/config/load.js';
 import { InputError } from '../../../functions/errors.js';
+import { keyPath } from '../../../functions/text/zod-issue.js';
 
 /** A distinctive value that must never reach an error message. */
 const SECRET = 'hunter2-S3CRET-xyzzy-42';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyApiSubject, jsTarget } from '../../../functions/events/api-subject.js';
 import { parseMessage, type ParseOptions } from '../../../functions/events/parse.js';
-import type { NatsEvent, ParsedEvent, ParseResult, RawMessage } from '../../../functions/events/types.js';
+import type { NatsEvent, ParsedEvent, ParseResult, RawMessage, UnparseableKind } from '../../../functions/events/types.js';
 import { FIXTURE_VERSIONS, allCapturedMessages, capturedMessages } from '../../support/fixtures.js';
 
 const OPTIONS: ParseOptions = { ownConsumerPrefix: 'sox-report_' };
@@ -52,8 +52,8 @@ function apiAudit(subject: string, extra: Record<string, unknown> = {}, client: 
   return { type: API_AUDIT, client, subject, ...extra };
 }
 
-/** The result must be unparseable, with the message's coordinates and this reason. */
-function expectUnparseable(message: RawMessage, reason: string | RegExp): void {
+/** The result must be unparseable, with the message's coordinates, this reason and this kind. */
+function expectUnparseable(message: RawMessage, reason: string | RegExp, kind: UnparseableKind = 'malformed'): void {
   let result: ParseResult | undefined;
   expect(() => {
     result = parseMessage(message, OPTIONS);
@@ -64,9 +64,10 @@ function expectUnparseable(message: RawMessage, reason: string | RegExp): void {
   expect(unparseable.stream).toBe(message.stream);
   expect(unparseable.seq).toBe(message.seq);
   expect(unparseable.subject).toBe(message.subject);
-  expect(Object.keys(unparseable).sort()).toEqual(['reason', 'seq', 'stream', 'subject']);
+  expect(Object.keys(unparseable).sort()).toEqual(['kind', 'reason', 'seq', 'stream', 'subject']);
   if (typeof reason === 'string') expect(unparseable.reason).toBe(reason);
   else expect(unparseable.reason).toMatch(reason);
+  expect(unparseable.kind).toBe(kind);
 }
 
 describe.each(FIXTURE_VERSIONS)('captured events of nats-server %s', (version) => {
@@ -285,14 +286,17 @@ describe('hostile or malformed messages are unparseable, never a throw', () => {
     expectUnparseable(
       raw({ subject: '$SYS.ACCOUNT.APP.CONNECT', body: { type: CONNECT, client: { acc: 'AUDIT', user: 'audit' } } }),
       'subject is for account APP but the payload names account AUDIT',
+      'forged',
     );
     expectUnparseable(
       raw({ subject: '$SYS.ACCOUNT.AUDIT.DISCONNECT', body: { type: DISCONNECT, client: { acc: 'APP' } } }),
       'subject is for account AUDIT but the payload names account APP',
+      'forged',
     );
     expectUnparseable(
       raw({ subject: '$SYS.ACCOUNT.APP.LEAFNODE.CONNECT', body: { account: 'AUDIT' } }),
       'subject is for account APP but the payload names account AUDIT',
+      'forged',
     );
   });
 
@@ -320,10 +324,12 @@ describe('hostile or malformed messages are unparseable, never a throw', () => {
     expectUnparseable(
       advisoryMsg('APP.$JS.EVENT.ADVISORY.STREAM.DELETED.TEMP', { type: STREAM_ACTION, stream: 'TRANSACTIONS', action: 'delete' }),
       'subject names stream TEMP but the payload names TRANSACTIONS',
+      'forged',
     );
     expectUnparseable(
       advisoryMsg('APP.$JS.EVENT.ADVISORY.CONSUMER.CREATED.TEMP.C1', { type: CONSUMER_ACTION, stream: 'TEMP', consumer: 'C2', action: 'create' }),
       'subject names TEMP/C1 but the payload names TEMP/C2',
+      'forged',
     );
     expectUnparseable(
       advisoryMsg('APP.$JS.EVENT.ADVISORY.STREAM.CREATED.TEMP', { type: STREAM_ACTION, stream: 'TEMP', action: 'explode' }),
@@ -368,6 +374,7 @@ describe('hostile or malformed messages are unparseable, never a throw', () => {
     expectUnparseable(
       advisoryMsg('APP.$JS.EVENT.ADVISORY.API', apiAudit('$JS.API.INFO', {}, { acc: 'AUDIT' })),
       'recorded for account APP but the payload names account AUDIT',
+      'forged',
     );
     expectUnparseable(
       advisoryMsg('APP.$JS.EVENT.ADVISORY.API', apiAudit('STREAM.DELETE.X')),

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { RawMessage } from '../../../functions/events/types.js';
 import { startEvidence, type EvidenceMode } from '../../../functions/evidence/recorder.js';
-import { EvidenceFormatError, payloadBytes, readEvidence } from '../../../functions/evidence/reader.js';
+import { EvidenceFormatError } from '../../../functions/errors.js';
+import { payloadBytes, readEvidence } from '../../../functions/evidence/reader.js';
 import type { EvidenceMessage, EvidenceRecord } from '../../../functions/evidence/format.js';
 
 const header = { bundle: 'daily/2026/11/24', period: { from: '2026-11-24T05:00:00.000000000Z', to: '2026-11-25T05:00:00.000000000Z', timezone: 'America/New_York', kind: 'daily', date: '2026-11-24' } };

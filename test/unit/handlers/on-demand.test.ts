@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../functions/config/load.js';
 import { ENV } from '../../../functions/handlers/environment.js';
 import { createOnDemandHandler, type OnDemandResult } from '../../../functions/handlers/on-demand.js';
-import { parseOnDemandPayload, payloadWording, periodOfPayload, recipientNotAllowed } from '../../../functions/handlers/on-demand-payload.js';
+import { InputError } from '../../../functions/errors.js';
+import { parseOnDemandPayload, payloadKeyName, periodOfPayload, recipientNotAllowed } from '../../../functions/handlers/on-demand-payload.js';
 import { formatInstant } from '../../../functions/time/nanos.js';
 import { captureOutput, handlerDeps, lambdaConfigDocument, lambdaContext, mockedClients, type MockedClients } from '../../support/lambda-fakes.js';
 
@@ -79,8 +80,9 @@ describe('the on-demand payload', () => {
   });
 
   it('says what the CLI says, with the payload keys in place of its options', () => {
-    expect(payloadWording('use either --date or --from/--to, not both')).toBe('use either "date" or "from"/"to", not both');
-    expect(payloadWording('--to needs --from')).toBe('"to" needs "from"');
+    expect(new InputError({ field: 'date', notWith: ['from', 'to'] }).worded(payloadKeyName)).toBe('use either "date" or "from"/"to", not both');
+    expect(new InputError({ field: 'to', needs: 'from' }).worded(payloadKeyName)).toBe('"to" needs "from"');
+    expect(new InputError({ field: 'date', problem: '"x" is not a calendar date' }).worded(payloadKeyName)).toBe('"date": "x" is not a calendar date');
   });
 });
 

@@ -6,7 +6,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { outboxMailer } from '../../../functions/deliver/outbox.js';
 import { composeReportEmail, reportSubject } from '../../../functions/render/email.js';
 import { loadTemplates, type Templates } from '../../../functions/render/templates.js';
-import { buildViewModel, type Branding, type ViewModel } from '../../../functions/render/view-model.js';
+import { buildViewModel } from '../../../functions/render/view-model.js';
+import type { Branding, ViewModel } from '../../../functions/render/view-model-types.js';
 import { HOSTILE, NON_LATIN, SAMPLE_BRANDING, sampleReport } from '../../support/sample-report.js';
 
 /** Every byte value, behind a PDF header: the attachment must survive MIME encoding unchanged. */

@@ -5,7 +5,8 @@ import Handlebars from 'handlebars';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ACCENT, renderReportHtml } from '../../../functions/render/html.js';
 import { findBuiltinTemplatesDir, loadTemplates, type Templates } from '../../../functions/render/templates.js';
-import { buildViewModel, type Branding, type ViewModel } from '../../../functions/render/view-model.js';
+import { buildViewModel } from '../../../functions/render/view-model.js';
+import type { Branding, ViewModel } from '../../../functions/render/view-model-types.js';
 import { visible } from '../../../functions/text/visible.js';
 import { HOSTILE, NON_LATIN, SAMPLE_BRANDING, heavyReport, sampleReport } from '../../support/sample-report.js';
 

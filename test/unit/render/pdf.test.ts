@@ -9,7 +9,8 @@ import { formatNumber } from '../../../functions/render/format.js';
 import { renderReportPdf } from '../../../functions/render/pdf.js';
 import { displayText } from '../../../functions/render/pdf-table.js';
 import { visible } from '../../../functions/text/visible.js';
-import { buildViewModel, type ViewModel } from '../../../functions/render/view-model.js';
+import { buildViewModel } from '../../../functions/render/view-model.js';
+import type { ViewModel } from '../../../functions/render/view-model-types.js';
 import { HOSTILE, heavyReport, NON_LATIN, sampleReport, SAMPLE_BRANDING } from '../../support/sample-report.js';
 
 const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');

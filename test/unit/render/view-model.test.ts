@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cellText, formatBoundary, formatDuration, formatTime } from '../../../functions/render/format.js';
-import { buildViewModel, overallStatus, type Table } from '../../../functions/render/view-model.js';
+import { buildViewModel, overallStatus } from '../../../functions/render/view-model.js';
+import type { Table } from '../../../functions/render/view-model-types.js';
 import { heavyReport, HOSTILE, NON_LATIN, SAMPLE_BRANDING, sampleReport } from '../../support/sample-report.js';
 
 const TZ = 'America/New_York';

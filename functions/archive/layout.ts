@@ -1,0 +1,165 @@
+/**
+ * Where everything lives in an archive (docs/architecture.md, "The bundle"), both ways: the path of what is to be
+ * written, and what a path that was found names. A leaf: the writers, `verify` and the tests all read the layout
+ * from here, so a path that one side writes is the path the other side looks for.
+ */
+import { createHash } from 'node:crypto';
+import { formatInstant, type Nanos } from '../time/nanos.js';
+
+/** The folders at the archive's root. */
+export const FOLDERS = { daily: 'daily', adhoc: 'adhoc', keys: 'keys', receipts: 'receipts' } as const;
+
+export const MANIFEST = 'manifest.json';
+export const MANIFEST_SIG = 'manifest.json.sig';
+/** The manifest's schema names, here because the key file a manifest names depends on them (keyPathOfManifest). */
+export const MANIFEST_SCHEMA = 'sox-report-manifest/v2';
+/** Manifests sealed before the evidence file and the producer were added: still verified, never written. */
+export const MANIFEST_SCHEMA_V1 = 'sox-report-manifest/v1';
+export const REPORT_JSON = 'report.json';
+export const REPORT_HTML = 'report.html';
+export const REPORT_PDF = 'report.pdf';
+/** The documents of a bundle, in the order they are written (the signature, then the manifest, come last). */
+export const ARTIFACTS = [REPORT_JSON, REPORT_HTML, REPORT_PDF] as const;
+export const EVIDENCE_FILE = 'evidence.jsonl.gz';
+
+/** What makes an archived file an evidence file: a manifest may name one of several such files. */
+export function isEvidenceFile(name: string): boolean {
+  return /(^|\/)[^/]*evidence[^/]*\.jsonl\.gz$/.test(name);
+}
+
+const INTENT_NAME = /^intent-[0-9A-Za-z-]{1,64}\.json$/;
+
+export function intentFileName(run: string): string {
+  return `intent-${run}.json`;
+}
+
+export function isIntentFile(name: string): boolean {
+  return INTENT_NAME.test(name);
+}
+
+/** What bundlePath needs of a period (config/period.ts `Period`). */
+export interface PeriodPlace {
+  kind: 'daily' | 'adhoc';
+  /** The calendar day of a daily period. */
+  date?: string | undefined;
+  from: Nanos;
+  to: Nanos;
+}
+
+/** Where a period's bundle lives: `daily/YYYY/MM/DD`, or `adhoc/<from>_<to>` in compact UTC. */
+export function bundlePath(period: PeriodPlace): string {
+  return period.kind === 'daily' && period.date
+    ? dailyBundlePath(period.date)
+    : adhocBundlePath(period.from, period.to);
+}
+
+/** `daily/YYYY/MM/DD` of a calendar date (YYYY-MM-DD). */
+export function dailyBundlePath(date: string): string {
+  const [y, m, d] = date.split('-');
+  return `${FOLDERS.daily}/${y}/${m}/${d}`;
+}
+
+/** `adhoc/20261126T05Z_20261127T05Z`: the instants in basic ISO 8601, fractions without trailing zeros. */
+export function adhocBundlePath(from: Nanos, to: Nanos): string {
+  return `${FOLDERS.adhoc}/${compactInstant(from)}_${compactInstant(to)}`;
+}
+
+function compactInstant(ns: Nanos): string {
+  const iso = formatInstant(ns); // 2026-11-26T05:00:00.000000000Z
+  const [whole, frac] = iso.slice(0, -1).split('.');
+  const basic = whole!.replaceAll('-', '').replaceAll(':', '');
+  const trimmed = frac!.replace(/0+$/, '');
+  return `${basic}${trimmed ? `.${trimmed}` : ''}Z`;
+}
+
+const DAILY_BUNDLE = /^daily\/(\d{4})\/(\d{2})\/(\d{2})$/;
+
+/** The date (YYYY-MM-DD) a daily bundle path spells, or null for any other path. Calendar days are not checked. */
+export function dateOfDailyBundle(bundle: string): string | null {
+  const m = DAILY_BUNDLE.exec(bundle);
+  return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
+}
+
+/** The UTC day an ad-hoc bundle's period starts (`adhoc/20261126T050000Z_…` → 2026-11-26); null if it names none. */
+export function adhocStartDay(bundle: string): string | null {
+  const m = /^adhoc\/(\d{4})(\d{2})(\d{2})T/.exec(bundle);
+  return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
+}
+
+/** The calendar day before `date` (both YYYY-MM-DD): the daily bundle a day's manifest links to first. */
+export function dayBefore(date: string): string {
+  const t = Date.parse(`${date}T00:00:00Z`) - 86_400_000;
+  return new Date(t).toISOString().slice(0, 10);
+}
+
+/** Where an entry under daily/ or adhoc/ sits: its bundle folder and, unless it is that folder, its name there. */
+export type EntryPlace =
+  | {
+      kind: 'daily';
+      bundle: string;
+      /** As the path spells it: not necessarily a calendar day. */
+      date: string;
+      name: string | undefined;
+    }
+  | { kind: 'adhoc'; bundle: string; date: null; name: string | undefined };
+
+const DAILY_ENTRY = /^daily\/(\d{4})\/(\d{2})\/(\d{2})(?:\/(.+))?$/;
+const ADHOC_ENTRY = /^adhoc\/([^/]+)(?:\/(.+))?$/;
+
+/** The bundle an archive path is in, or null when it is in no bundle folder (`daily/2026`, `adhoc`, `keys/…`). */
+export function placeOfEntry(path: string): EntryPlace | null {
+  const day = DAILY_ENTRY.exec(path);
+  if (day) {
+    const date = `${day[1]}-${day[2]}-${day[3]}`;
+    return { kind: 'daily', bundle: dailyBundlePath(date), date, name: day[4] };
+  }
+  const adhoc = ADHOC_ENTRY.exec(path);
+  return adhoc ? { kind: 'adhoc', bundle: `${FOLDERS.adhoc}/${adhoc[1]}`, date: null, name: adhoc[2] } : null;
+}
+
+/** Where the layout has folders above the bundles (daily, its years and months, adhoc, keys). */
+export function isLayoutFolder(path: string): boolean {
+  return /^(daily(\/\d{4}(\/\d{2})?)?|adhoc|keys)$/.test(path);
+}
+
+/**
+ * One file per certificate, named by the key and the certificate: a renewed certificate for the same key is a new
+ * file beside the old one, never a different content under an existing (locked) name.
+ */
+export function keyPathOf(publicKeySha256: string, certificateSha256: string): string {
+  return `${FOLDERS.keys}/${publicKeySha256}-${certificateSha256}.pem`;
+}
+
+/** The key file a manifest names: one per certificate, or for a v1 manifest the one file of its key. */
+export function keyPathOfManifest(manifest: {
+  schema: string;
+  signer: { publicKeySha256: string; certificateSha256: string };
+}): string {
+  const { publicKeySha256, certificateSha256 } = manifest.signer;
+  return manifest.schema === MANIFEST_SCHEMA_V1
+    ? `${FOLDERS.keys}/${publicKeySha256}.pem`
+    : keyPathOf(publicKeySha256, certificateSha256);
+}
+
+/**
+ * What a key file's name says it holds: `keys/<public key SHA-256>-<certificate SHA-256>.pem`, or, for bundles
+ * sealed before one file per certificate (manifest v1), `keys/<public key SHA-256>.pem` (certificate not named).
+ */
+export function keyOfKeyPath(path: string): { publicKeySha256: string; certificateSha256: string | null } | null {
+  const m = /^keys\/([0-9a-f]{64})(?:-([0-9a-f]{64}))?\.pem$/.exec(path);
+  return m ? { publicKeySha256: m[1]!, certificateSha256: m[2] ?? null } : null;
+}
+
+/** One receipt per bundle and set of recipients: an on-demand run to other people sends again, to the same not. */
+export function receiptPath(bundle: string, recipients: readonly string[]): string {
+  const who = createHash('sha256')
+    .update(
+      [...recipients]
+        .map((r) => r.toLowerCase())
+        .sort()
+        .join('\n'),
+    )
+    .digest('hex')
+    .slice(0, 16);
+  return `${FOLDERS.receipts}/${bundle}/email-${who}.json`;
+}
