@@ -28,15 +28,32 @@ export function rng(seed: number): () => number {
 }
 
 const SERVICES = [
-  'payments-svc', 'ledger-svc', 'orders-api', 'billing-worker', 'settlement-batch', 'fx-rates', 'risk-engine',
-  'reporting-etl', 'notifications', 'kyc-check', 'gl-posting', 'invoice-svc', 'refunds-svc', 'treasury-sync',
+  'payments-svc',
+  'ledger-svc',
+  'orders-api',
+  'billing-worker',
+  'settlement-batch',
+  'fx-rates',
+  'risk-engine',
+  'reporting-etl',
+  'notifications',
+  'kyc-check',
+  'gl-posting',
+  'invoice-svc',
+  'refunds-svc',
+  'treasury-sync',
 ];
 const USERS = ['app', 'payments', 'ledger', 'orders', 'billing', 'settlement', 'risk', 'etl'];
 const BAD_USERS = ['app', 'mallory', 'admin', 'root', 'test', 'payments', 'guest'];
 const OPERATORS = ['ops-admin', 'deploy-bot', 'dba-jane', 'sre-oncall'];
 const APP_STREAMS = ['TRANSACTIONS', 'ORDERS', 'LEDGER', 'INVOICES', 'FX_RATES', 'REFUNDS', 'KV_config', 'EVENTS'];
 const TX_SUBJECTS: [string, number][] = [
-  ['tx.created', 40], ['tx.authorized', 25], ['tx.settled', 25], ['tx.refunded', 6], ['tx.chargeback', 2], ['tx.reversed', 2],
+  ['tx.created', 40],
+  ['tx.authorized', 25],
+  ['tx.settled', 25],
+  ['tx.refunded', 6],
+  ['tx.chargeback', 2],
+  ['tx.reversed', 2],
 ];
 const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY', 'CHF'];
 const SERVER_ID = TEMPLATES.authError.subject.split('.')[2]!;
@@ -90,7 +107,12 @@ export class EventGenerator {
   private idCounter = 0;
   private txId = 0;
   private consumerSerial = 0;
-  readonly produced: Record<Target, number> = { SYS_EVENTS: 0, APP_JS_ADVISORIES: 0, AUDIT_JS_ADVISORIES: 0, TRANSACTIONS: 0 };
+  readonly produced: Record<Target, number> = {
+    SYS_EVENTS: 0,
+    APP_JS_ADVISORIES: 0,
+    AUDIT_JS_ADVISORIES: 0,
+    TRANSACTIONS: 0,
+  };
   private readonly unitWeights: number[];
 
   constructor(seed = 20261127) {
@@ -138,7 +160,10 @@ export class EventGenerator {
   private unit(out: BenchMessage[]): void {
     const now = Date.now();
     const sub = Math.floor(this.random() * 1e6);
-    const kind = this.weighted(UNITS.map((u, i) => ({ ...u, w: this.unitWeights[i]! })), (u) => u.w).kind;
+    const kind = this.weighted(
+      UNITS.map((u, i) => ({ ...u, w: this.unitWeights[i]! })),
+      (u) => u.w,
+    ).kind;
     switch (kind) {
       case 'connect':
       case 'disconnect': {
@@ -149,10 +174,22 @@ export class EventGenerator {
           e.timestamp = instant(now, sub);
           e.server.time = instant(now, sub);
           e.server.seq = this.idCounter;
-          Object.assign(e.client, { start: instant(s.startMs, 0), stop: instant(now, sub), host: s.host, id: s.id, acc: s.account, user: s.user, name: s.name, rtt: 200_000 + Math.floor(this.random() * 5e6) });
+          Object.assign(e.client, {
+            start: instant(s.startMs, 0),
+            stop: instant(now, sub),
+            host: s.host,
+            id: s.id,
+            acc: s.account,
+            user: s.user,
+            name: s.name,
+            rtt: 200_000 + Math.floor(this.random() * 5e6),
+          });
           e.sent = { msgs: Math.floor(this.random() * 5000), bytes: Math.floor(this.random() * 5e6) };
           e.received = { msgs: Math.floor(this.random() * 5000), bytes: Math.floor(this.random() * 5e6) };
-          e.reason = this.random() < 0.9 ? 'Client Closed' : this.pick(['Stale Connection', 'Slow Consumer (Write Deadline)', 'Read Error']);
+          e.reason =
+            this.random() < 0.9
+              ? 'Client Closed'
+              : this.pick(['Stale Connection', 'Slow Consumer (Write Deadline)', 'Read Error']);
           out.push(this.message('SYS_EVENTS', `$SYS.ACCOUNT.${s.account}.DISCONNECT`, e));
           return;
         }
@@ -171,7 +208,14 @@ export class EventGenerator {
         e.timestamp = instant(now, sub);
         e.server.time = instant(now, sub);
         e.server.seq = this.idCounter;
-        Object.assign(e.client, { start: instant(now, sub), host: s.host, id: s.id, acc: s.account, user: s.user, name: s.name });
+        Object.assign(e.client, {
+          start: instant(now, sub),
+          host: s.host,
+          id: s.id,
+          acc: s.account,
+          user: s.user,
+          name: s.name,
+        });
         if (s.name === 'branch-leaf') e.client.kind = 'Leafnode';
         this.open.push(s);
         if (this.open.length > 2000) this.open.shift();
@@ -183,20 +227,35 @@ export class EventGenerator {
         e.id = this.eventId();
         e.timestamp = instant(now, sub);
         e.server.time = instant(now, sub);
-        Object.assign(e.client, { start: instant(now - 2, sub), stop: instant(now, sub), host: this.host(), id: ++this.clientId, user: this.pick(BAD_USERS), name: this.pick(['bad-login', '', 'nats-cli', 'payments-svc']) });
+        Object.assign(e.client, {
+          start: instant(now - 2, sub),
+          stop: instant(now, sub),
+          host: this.host(),
+          id: ++this.clientId,
+          user: this.pick(BAD_USERS),
+          name: this.pick(['bad-login', '', 'nats-cli', 'payments-svc']),
+        });
         out.push(this.message('SYS_EVENTS', `$SYS.SERVER.${SERVER_ID}.CLIENT.AUTH.ERR`, e));
         return;
       }
       case 'read': {
         const audit = this.random() < 0.15;
         const info = this.random() < 0.35;
-        const template = audit ? (info ? TEMPLATES.auditApiInfo : TEMPLATES.auditApiStreamInfo) : info ? TEMPLATES.apiInfo : TEMPLATES.apiStreamInfo;
+        const template = audit
+          ? info
+            ? TEMPLATES.auditApiInfo
+            : TEMPLATES.auditApiStreamInfo
+          : info
+            ? TEMPLATES.apiInfo
+            : TEMPLATES.apiStreamInfo;
         const e = clone(template.data) as Json;
         e.id = this.eventId();
         e.timestamp = instant(now, sub);
         this.client(e, audit);
         if (!info) {
-          const stream = audit ? this.pick(['SYS_EVENTS', 'APP_JS_ADVISORIES', 'AUDIT_JS_ADVISORIES']) : this.pick(APP_STREAMS);
+          const stream = audit
+            ? this.pick(['SYS_EVENTS', 'APP_JS_ADVISORIES', 'AUDIT_JS_ADVISORIES'])
+            : this.pick(APP_STREAMS);
           const was = (e.subject as string).slice('$JS.API.STREAM.INFO.'.length);
           e.subject = `$JS.API.STREAM.INFO.${stream}`;
           e.response = (e.response as string).split(`"${was}"`).join(JSON.stringify(stream));
@@ -208,14 +267,22 @@ export class EventGenerator {
         const change = this.weighted(CHANGES, (c) => c.weight);
         const audit = change.audit === 'auditApiMsgDeleteRefused';
         const target: Target = audit ? 'AUDIT_JS_ADVISORIES' : 'APP_JS_ADVISORIES';
-        const stream = audit ? 'SYS_EVENTS' : change.audit === 'apiMsgDelete' || change.audit === 'apiPurge' ? this.pick(APP_STREAMS) : `TEMP_${Math.floor(this.random() * 50)}`;
+        const stream = audit
+          ? 'SYS_EVENTS'
+          : change.audit === 'apiMsgDelete' || change.audit === 'apiPurge'
+            ? this.pick(APP_STREAMS)
+            : `TEMP_${Math.floor(this.random() * 50)}`;
         const consumer = `C${++this.consumerSerial % 500}`;
         const e = clone(TEMPLATES[change.audit].data) as Json;
         e.id = this.eventId();
         e.timestamp = instant(now, sub);
         this.client(e, audit, true);
-        const rename = (text: string) => text.split('"TEMP"').join(JSON.stringify(stream)).split('"C1"').join(JSON.stringify(consumer));
-        e.subject = (e.subject as string).replace(/\.TEMP(\.C1)?$|\.TRANSACTIONS$/, (_m, c?: string) => `.${stream}${c ? `.${consumer}` : ''}`);
+        const rename = (text: string) =>
+          text.split('"TEMP"').join(JSON.stringify(stream)).split('"C1"').join(JSON.stringify(consumer));
+        e.subject = (e.subject as string).replace(
+          /\.TEMP(\.C1)?$|\.TRANSACTIONS$/,
+          (_m, c?: string) => `.${stream}${c ? `.${consumer}` : ''}`,
+        );
         if (typeof e.request === 'string') e.request = rename(e.request);
         if (typeof e.response === 'string') e.response = rename(e.response);
         if (change.audit === 'apiMsgDelete') e.request = JSON.stringify({ seq: 1 + Math.floor(this.random() * 1e6) });
@@ -229,7 +296,9 @@ export class EventGenerator {
           const kindTokens = TEMPLATES[change.advisory].subject.split('.').slice(0, 6).join('.');
           out.push(this.message(target, `${kindTokens}.${stream}${'consumer' in a ? `.${consumer}` : ''}`, a));
         }
-        out.push(this.message(target, audit ? TEMPLATES.auditApiMsgDeleteRefused.subject : TEMPLATES.apiInfo.subject, e));
+        out.push(
+          this.message(target, audit ? TEMPLATES.auditApiMsgDeleteRefused.subject : TEMPLATES.apiInfo.subject, e),
+        );
         return;
       }
       case 'tx': {
@@ -258,7 +327,11 @@ export class EventGenerator {
       id: ++this.clientId,
       acc: audit ? 'AUDIT' : 'APP',
       user: audit ? 'audit' : this.pick(USERS),
-      name: audit ? this.pick(['audit-dump', 'nats-cli', 'tamper-test']) : operator ? this.pick(OPERATORS) : this.pick(SERVICES),
+      name: audit
+        ? this.pick(['audit-dump', 'nats-cli', 'tamper-test'])
+        : operator
+          ? this.pick(OPERATORS)
+          : this.pick(SERVICES),
     });
   }
 }

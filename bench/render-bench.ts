@@ -46,7 +46,9 @@ function startRssSampler(intervalMs: number): { stop: () => Promise<number> } {
 }
 
 function pageCount(pdf: Uint8Array): number {
-  const match = /\/Type \/Pages\s*\/Count (\d+)/.exec(Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength).toString('latin1'));
+  const match = /\/Type \/Pages\s*\/Count (\d+)/.exec(
+    Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength).toString('latin1'),
+  );
   if (!match) throw new Error('no page tree in the rendered PDF');
   return Number(match[1]);
 }

@@ -167,15 +167,30 @@ interface PipelineResult extends ReadResult {
  * (b) The production path of functions/pipeline.ts: replay, parse, aggregate, then the report model; (c) the same
  * with every message written to the evidence file as the pipeline does (here into a temporary file).
  */
-async function readPipeline(config: Config, period: Period, evidenceFile: string | null = null): Promise<PipelineResult> {
+async function readPipeline(
+  config: Config,
+  period: Period,
+  evidenceFile: string | null = null,
+): Promise<PipelineResult> {
   const start = performance.now();
   const cpu = process.cpuUsage();
   let bytes = 0;
   const file = evidenceFile ? await open(evidenceFile, 'w') : null;
   const evidence = file
-    ? startEvidence({ bundle: 'bench', period: { from: formatInstant(period.from), to: formatInstant(period.to), timezone: period.timezone, kind: period.kind } }, {
-        write: async (chunk) => void (await file.write(chunk)),
-      })
+    ? startEvidence(
+        {
+          bundle: 'bench',
+          period: {
+            from: formatInstant(period.from),
+            to: formatInstant(period.to),
+            timezone: period.timezone,
+            kind: period.kind,
+          },
+        },
+        {
+          write: async (chunk) => void (await file.write(chunk)),
+        },
+      )
     : undefined;
   const { state, streams } = await replayAndAggregate(
     config,
@@ -288,7 +303,8 @@ async function runChild(params: ChildParams, label: string): Promise<ChildResult
   const last = lines.pop() ?? '';
   // Whatever else the child printed (--trace-gc and the like) goes to stderr, out of the way of the result.
   if (lines.length) process.stderr.write(`${lines.map((l) => `[${label}] ${l}`).join('\n')}\n`);
-  if (code !== 0 || !last.startsWith('{')) throw new Error(`pipeline child (${label}) exited with ${code}:\n${stdout.slice(-2000)}`);
+  if (code !== 0 || !last.startsWith('{'))
+    throw new Error(`pipeline child (${label}) exited with ${code}:\n${stdout.slice(-2000)}`);
   return JSON.parse(last) as ChildResult;
 }
 
@@ -343,10 +359,14 @@ async function load(generator: EventGenerator, total: number, clients: Clients):
   const deadline = Date.now() + 60_000;
   for (;;) {
     const now = await messageCounts(clients);
-    const short = (Object.keys(now) as Target[]).filter((t) => now[t] - before[t] < generator.produced[t] - producedBefore[t]);
+    const short = (Object.keys(now) as Target[]).filter(
+      (t) => now[t] - before[t] < generator.produced[t] - producedBefore[t],
+    );
     if (short.length === 0) break;
     if (Date.now() > deadline) {
-      throw new Error(`streams did not take every message: ${short.map((t) => `${t} ${now[t] - before[t]}/${generator.produced[t] - producedBefore[t]}`).join(', ')}`);
+      throw new Error(
+        `streams did not take every message: ${short.map((t) => `${t} ${now[t] - before[t]}/${generator.produced[t] - producedBefore[t]}`).join(', ')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -395,15 +415,24 @@ async function main(): Promise<void> {
     const config = benchConfig(hub.url, hub.passwords, dir);
     const auditSource = config.sources.find((s) => s.name === 'audit')!;
     const appSource = config.sources.find((s) => s.name === 'app')!;
-    clients = { audit: await connectSource('audit', auditSource.nats), app: await connectSource('app', appSource.nats) };
+    clients = {
+      audit: await connectSource('audit', auditSource.nats),
+      app: await connectSource('app', appSource.nats),
+    };
     await provisionSource(config, auditSource, clients.audit, false);
-    await (await jetstreamManager(clients.app)).streams.add({ name: 'TRANSACTIONS', subjects: ['tx.>'], storage: 'file' as never });
+    await (await jetstreamManager(clients.app)).streams.add({
+      name: 'TRANSACTIONS',
+      subjects: ['tx.>'],
+      storage: 'file' as never,
+    });
 
     const generator = new EventGenerator();
     const from = await cut();
     const loadSmall = await load(generator, n, clients);
     const toSmall = await cut();
-    log(`loaded ${n} events in ${loadSmall.toFixed(1)} s (${Math.round(n / loadSmall)}/s): ${JSON.stringify(generator.produced)}`);
+    log(
+      `loaded ${n} events in ${loadSmall.toFixed(1)} s (${Math.round(n / loadSmall)}/s): ${JSON.stringify(generator.produced)}`,
+    );
     const small: Period = { from, to: toSmall, timezone: config.timezone, kind: 'adhoc' };
 
     // Warm-up (two passes each: the raw reader is still speeding up after one): JIT, server caches; and a
@@ -416,10 +445,14 @@ async function main(): Promise<void> {
     const warmPipe = await readPipeline(config, small);
     const warmEvidence = await readPipeline(config, small, evidenceFile);
     if (warmRaw.messages !== warmPipe.messages || warmEvidence.messages !== warmPipe.messages) {
-      throw new Error(`raw read ${warmRaw.messages} messages, the pipeline ${warmPipe.messages}, with evidence ${warmEvidence.messages}`);
+      throw new Error(
+        `raw read ${warmRaw.messages} messages, the pipeline ${warmPipe.messages}, with evidence ${warmEvidence.messages}`,
+      );
     }
     describeReport(warmPipe);
-    log(`warm-up: raw ${warmRaw.seconds.toFixed(3)} s, pipeline ${warmPipe.seconds.toFixed(3)} s for ${warmPipe.messages} messages (${(warmPipe.bytes / MB).toFixed(1)} MB)`);
+    log(
+      `warm-up: raw ${warmRaw.seconds.toFixed(3)} s, pipeline ${warmPipe.seconds.toFixed(3)} s for ${warmPipe.messages} messages (${(warmPipe.bytes / MB).toFixed(1)} MB)`,
+    );
 
     const raw: number[] = [];
     const pipe: number[] = [];
@@ -438,7 +471,8 @@ async function main(): Promise<void> {
       for (const which of order) {
         if (which === 'evidence') {
           const r = await readPipeline(config, small, evidenceFile);
-          if (r.messages !== warmPipe.messages) throw new Error(`pipeline with evidence read ${r.messages} messages, expected ${warmPipe.messages}`);
+          if (r.messages !== warmPipe.messages)
+            throw new Error(`pipeline with evidence read ${r.messages} messages, expected ${warmPipe.messages}`);
           withEvidence.push(r.seconds);
           continue;
         }
@@ -447,10 +481,12 @@ async function main(): Promise<void> {
         const r = which === 'raw' ? await readRaw(config, small) : await readPipeline(config, small);
         const reader1 = taskCpuSeconds('self', 'thread-self');
         const server1 = pid === null ? null : taskCpuSeconds(pid);
-        if (r.messages !== warmPipe.messages) throw new Error(`${which} read ${r.messages} messages, expected ${warmPipe.messages}`);
+        if (r.messages !== warmPipe.messages)
+          throw new Error(`${which} read ${r.messages} messages, expected ${warmPipe.messages}`);
         (which === 'raw' ? raw : pipe).push(r.seconds);
         (which === 'raw' ? rawCpu : pipeCpu).push(r.cpuSeconds);
-        if (server0 !== null && server1 !== null) (which === 'raw' ? rawServerCpu : pipeServerCpu).push(server1 - server0);
+        if (server0 !== null && server1 !== null)
+          (which === 'raw' ? rawServerCpu : pipeServerCpu).push(server1 - server0);
         if (which === 'pipeline' && reader0 !== null && reader1 !== null) pipeReaderCpu.push(reader1 - reader0);
       }
       log(
@@ -473,19 +509,35 @@ async function main(): Promise<void> {
     const pipelineReaderCpuUsPerMsg = perMsg(pipeReaderCpu);
     const serverCpuUsPerMsg = perMsg(rawServerCpu);
     const pipelineServerCpuUsPerMsg = perMsg(pipeServerCpu);
-    log(`median: raw ${Math.round(rawMsgsPerSec)} msg/s, pipeline ${Math.round(pipelineMsgsPerSec)} msg/s, ratio ${ratio.toFixed(3)}; client CPU raw ${rawCpuUsPerMsg.toFixed(2)} µs/msg, pipeline ${pipelineCpuUsPerMsg.toFixed(2)} µs/msg (reading thread ${pipelineReaderCpuUsPerMsg ?? '?'}); nats-server CPU raw ${serverCpuUsPerMsg ?? '?'} µs/msg, pipeline ${pipelineServerCpuUsPerMsg ?? '?'} µs/msg`);
+    log(
+      `median: raw ${Math.round(rawMsgsPerSec)} msg/s, pipeline ${Math.round(pipelineMsgsPerSec)} msg/s, ratio ${ratio.toFixed(3)}; client CPU raw ${rawCpuUsPerMsg.toFixed(2)} µs/msg, pipeline ${pipelineCpuUsPerMsg.toFixed(2)} µs/msg (reading thread ${pipelineReaderCpuUsPerMsg ?? '?'}); nats-server CPU raw ${serverCpuUsPerMsg ?? '?'} µs/msg, pipeline ${pipelineServerCpuUsPerMsg ?? '?'} µs/msg`,
+    );
 
     const loadLarge = await load(generator, n * (factor - 1), clients);
     const toLarge = await cut();
-    log(`loaded ${n * (factor - 1)} more events in ${loadLarge.toFixed(1)} s (${Math.round((n * (factor - 1)) / loadLarge)}/s)`);
-    const childParams = (to: Nanos): ChildParams => ({ url: hub!.url, passwords: hub!.passwords, dir, from: from.toString(), to: to.toString() });
+    log(
+      `loaded ${n * (factor - 1)} more events in ${loadLarge.toFixed(1)} s (${Math.round((n * (factor - 1)) / loadLarge)}/s)`,
+    );
+    const childParams = (to: Nanos): ChildParams => ({
+      url: hub!.url,
+      passwords: hub!.passwords,
+      dir,
+      from: from.toString(),
+      to: to.toString(),
+    });
     const rssSmall = await runChild(childParams(toSmall), 'small');
-    log(`pipeline child, N: ${rssSmall.messages} messages in ${rssSmall.seconds.toFixed(2)} s; peak RSS ${rssSmall.peakRssMB} MB (baseline ${rssSmall.baselineRssMB} MB, heap peak ${rssSmall.peakHeapUsedMB} MB, live after ${rssSmall.liveHeapAfterMB} MB)`);
+    log(
+      `pipeline child, N: ${rssSmall.messages} messages in ${rssSmall.seconds.toFixed(2)} s; peak RSS ${rssSmall.peakRssMB} MB (baseline ${rssSmall.baselineRssMB} MB, heap peak ${rssSmall.peakHeapUsedMB} MB, live after ${rssSmall.liveHeapAfterMB} MB)`,
+    );
     const rssLarge = await runChild(childParams(toLarge), 'large');
-    log(`pipeline child, ${factor}N: ${rssLarge.messages} messages in ${rssLarge.seconds.toFixed(2)} s; peak RSS ${rssLarge.peakRssMB} MB (baseline ${rssLarge.baselineRssMB} MB, heap peak ${rssLarge.peakHeapUsedMB} MB, live after ${rssLarge.liveHeapAfterMB} MB)`);
+    log(
+      `pipeline child, ${factor}N: ${rssLarge.messages} messages in ${rssLarge.seconds.toFixed(2)} s; peak RSS ${rssLarge.peakRssMB} MB (baseline ${rssLarge.baselineRssMB} MB, heap peak ${rssLarge.peakHeapUsedMB} MB, live after ${rssLarge.liveHeapAfterMB} MB)`,
+    );
     const rssGrowth = rssLarge.peakRssMB / rssSmall.peakRssMB;
     const render = await runRenderBench();
-    log(`render: ${render.rows} detail rows (${render.tableRows} table rows, ${render.pages} pages) in ${render.renderSeconds} s, peak RSS ${render.peakRssMB} MB`);
+    log(
+      `render: ${render.rows} detail rows (${render.tableRows} table rows, ${render.pages} pages) in ${render.renderSeconds} s, peak RSS ${render.peakRssMB} MB`,
+    );
 
     const result = {
       events,
@@ -523,7 +575,14 @@ async function main(): Promise<void> {
       renderPages: render.pages,
       renderSeconds: render.renderSeconds,
       renderPeakRssMB: render.peakRssMB,
-      targets: { ratio: TARGETS.ratio, evidenceRatio: TARGETS.evidenceRatio, rssGrowth: TARGETS.rssGrowth, aimRatio: AIM.ratio, renderSeconds: RENDER_TARGETS.seconds, renderPeakRssMB: RENDER_TARGETS.peakRssMB },
+      targets: {
+        ratio: TARGETS.ratio,
+        evidenceRatio: TARGETS.evidenceRatio,
+        rssGrowth: TARGETS.rssGrowth,
+        aimRatio: AIM.ratio,
+        renderSeconds: RENDER_TARGETS.seconds,
+        renderPeakRssMB: RENDER_TARGETS.peakRssMB,
+      },
       pass: {
         ratio: ratio >= TARGETS.ratio,
         evidenceRatio: evidenceRatio >= TARGETS.evidenceRatio,
@@ -531,7 +590,9 @@ async function main(): Promise<void> {
         render: render.renderSeconds <= RENDER_TARGETS.seconds && render.peakRssMB <= RENDER_TARGETS.peakRssMB,
       },
     };
-    log(`ratio ${result.ratio} (target >= ${TARGETS.ratio}): ${result.pass.ratio ? 'ok' : 'MISSED'}; evidenceRatio ${result.evidenceRatio} (target >= ${TARGETS.evidenceRatio}): ${result.pass.evidenceRatio ? 'ok' : 'MISSED'}; rssGrowth ${result.rssGrowth} (target <= ${TARGETS.rssGrowth}): ${result.pass.rssGrowth ? 'ok' : 'MISSED'}; render ${render.renderSeconds} s / ${render.peakRssMB} MB (targets <= ${RENDER_TARGETS.seconds} s, <= ${RENDER_TARGETS.peakRssMB} MB): ${result.pass.render ? 'ok' : 'MISSED'}`);
+    log(
+      `ratio ${result.ratio} (target >= ${TARGETS.ratio}): ${result.pass.ratio ? 'ok' : 'MISSED'}; evidenceRatio ${result.evidenceRatio} (target >= ${TARGETS.evidenceRatio}): ${result.pass.evidenceRatio ? 'ok' : 'MISSED'}; rssGrowth ${result.rssGrowth} (target <= ${TARGETS.rssGrowth}): ${result.pass.rssGrowth ? 'ok' : 'MISSED'}; render ${render.renderSeconds} s / ${render.peakRssMB} MB (targets <= ${RENDER_TARGETS.seconds} s, <= ${RENDER_TARGETS.peakRssMB} MB): ${result.pass.render ? 'ok' : 'MISSED'}`,
+    );
     await cleanup();
     log(JSON.stringify(result));
   } catch (err) {
@@ -593,7 +654,8 @@ function describeReport(r: PipelineResult): void {
       `${rep.jetstreamSummary.changes} JetStream changes (${rep.jetstreamSummary.reads} reads), ${rep.transactions.total} transactions, ` +
       `${rep.unparseable} unparseable; streams ${r.streams.map((s) => `${s.stream}=${s.messages}`).join(' ')}`,
   );
-  for (const u of rep.unparseableEvents.slice(0, 5)) log(`  unparseable ${u.stream}#${u.seq} ${u.subject}: ${u.reason}`);
+  for (const u of rep.unparseableEvents.slice(0, 5))
+    log(`  unparseable ${u.stream}#${u.seq} ${u.subject}: ${u.reason}`);
 }
 
 if (process.argv.includes('--child')) {

@@ -15,7 +15,11 @@ import { METRIC, METRICS_NAMESPACE } from '../functions/handlers/observability.j
  * silently orphan the alarm: 1 per newly archived bundle, 0 for a run that found it archived or failed; its only
  * dimension is `service` (POWERTOOLS_SERVICE_NAME).
  */
-export const BUNDLES_ARCHIVED = { namespace: METRICS_NAMESPACE, metricName: METRIC.bundlesArchived, dimension: 'service' } as const;
+export const BUNDLES_ARCHIVED = {
+  namespace: METRICS_NAMESPACE,
+  metricName: METRIC.bundlesArchived,
+  dimension: 'service',
+} as const;
 
 /** The alert topic: the functions publish incidents to it, the alarms and SES delivery problems land in it. */
 export class AlertTopic extends Construct {
@@ -24,20 +28,30 @@ export class AlertTopic extends Construct {
 
   constructor(scope: Construct, id: string, props: { email: string | null }) {
     super(scope, id);
-    this.key = new kms.Key(this, 'Key', { description: 'Encrypts the SOX report alert topic', enableKeyRotation: true });
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Encrypts the SOX report alert topic',
+      enableKeyRotation: true,
+    });
     // CloudWatch and SES publish to an encrypted topic only if the key lets them; without this an alarm fires
     // into nothing, silently.
     const { account } = Stack.of(this);
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AlarmsAndSesPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('ses.amazonaws.com')],
+        principals: [
+          new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+          new iam.ServicePrincipal('ses.amazonaws.com'),
+        ],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
         conditions: { StringEquals: { 'aws:SourceAccount': account } },
       }),
     );
-    this.topic = new sns.Topic(this, 'Topic', { displayName: 'SOX reports: alerts', masterKey: this.key, enforceSSL: true });
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'SOX reports: alerts',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
     if (props.email) this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
   }
 }
@@ -81,7 +95,10 @@ export class ReportAlarms extends Construct {
       add(
         new cloudwatch.Alarm(this, `${label}Visible`, {
           alarmDescription: `A report run ended in ${label}: its event is in the queue, with the reason.`,
-          metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+          metric: queue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(5),
+            statistic: cloudwatch.Stats.MAXIMUM,
+          }),
           threshold: 1,
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

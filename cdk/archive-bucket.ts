@@ -105,7 +105,8 @@ export class ArchiveBucket extends Construct {
         resources: [this.bucket.bucketArn],
       }),
     );
-    for (const statement of conditionalWriteStatements(this.bucket.arnForObjects('*'))) this.bucket.addToResourcePolicy(statement);
+    for (const statement of conditionalWriteStatements(this.bucket.arnForObjects('*')))
+      this.bucket.addToResourcePolicy(statement);
   }
 }
 
@@ -116,12 +117,25 @@ export class ArchiveBucket extends Construct {
  */
 export function conditionalWriteStatements(objects: string): iam.PolicyStatement[] {
   const deny = (sid: string, conditions: Record<string, Record<string, string>>) =>
-    new iam.PolicyStatement({ sid, effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], actions: ['s3:PutObject'], resources: [objects], conditions });
+    new iam.PolicyStatement({
+      sid,
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:PutObject'],
+      resources: [objects],
+      conditions,
+    });
   return [
     // As AWS documents it: the header absent (Null true) on an operation that creates the object.
-    deny('DenyWritesWithoutIfNoneMatch', { Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } }),
+    deny('DenyWritesWithoutIfNoneMatch', {
+      Null: { 's3:if-none-match': 'true' },
+      Bool: { 's3:ObjectCreationOperation': 'true' },
+    }),
     // Null false: only where a mode is named; UploadPart and CompleteMultipartUpload name none (see the class).
-    deny('DenyLockModesOtherThanCompliance', { StringNotEquals: { 's3:object-lock-mode': 'COMPLIANCE' }, Null: { 's3:object-lock-mode': 'false' } }),
+    deny('DenyLockModesOtherThanCompliance', {
+      StringNotEquals: { 's3:object-lock-mode': 'COMPLIANCE' },
+      Null: { 's3:object-lock-mode': 'false' },
+    }),
     deny('DenyCopies', { Null: { 's3:x-amz-copy-source': 'false' } }),
   ];
 }

@@ -52,10 +52,26 @@ export class AuditorRole extends Construct {
     });
     const policy = new iam.Policy(this, 'ReadOnly', {
       statements: [
-        new iam.PolicyStatement({ sid: 'ReadReports', actions: [...AUDITOR_OBJECT_ACTIONS], resources: [props.bucket.arnForObjects('*')] }),
-        new iam.PolicyStatement({ sid: 'ListReports', actions: [...AUDITOR_BUCKET_ACTIONS], resources: [props.bucket.bucketArn] }),
-        new iam.PolicyStatement({ sid: 'DecryptReports', actions: ['kms:Decrypt'], resources: [props.bucketKey.keyArn] }),
-        new iam.PolicyStatement({ sid: 'VerifySignatures', actions: [...PUBLIC_KEY_ACTIONS], resources: [props.signingKey.keyArn] }),
+        new iam.PolicyStatement({
+          sid: 'ReadReports',
+          actions: [...AUDITOR_OBJECT_ACTIONS],
+          resources: [props.bucket.arnForObjects('*')],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ListReports',
+          actions: [...AUDITOR_BUCKET_ACTIONS],
+          resources: [props.bucket.bucketArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'DecryptReports',
+          actions: ['kms:Decrypt'],
+          resources: [props.bucketKey.keyArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'VerifySignatures',
+          actions: [...PUBLIC_KEY_ACTIONS],
+          resources: [props.signingKey.keyArn],
+        }),
       ],
     });
     policy.attachToRole(this.role);

@@ -29,8 +29,8 @@ export function addSoxReportsStack(app: App, projectRoot: string = PROJECT_ROOT)
     if (app.node.tryGetContext(flag) === undefined) app.node.setContext(flag, value);
   }
   const settings = readSettings(app.node);
-  const account = process.env['CDK_DEFAULT_ACCOUNT'];
-  const region = process.env['CDK_DEFAULT_REGION'];
+  const account = process.env.CDK_DEFAULT_ACCOUNT;
+  const region = process.env.CDK_DEFAULT_REGION;
   const stack = new SoxReportsStack(app, settings.stackName, {
     settings,
     projectRoot,

@@ -13,7 +13,12 @@ import { EVIDENCE_WORKER_BUNDLE } from '../functions/evidence/recorder.js';
  *   `import.meta.url` and loads its standard fonts through its package `imports` map (`#standard-fonts/*`), both of
  *   which stop resolving once esbuild has inlined it into index.mjs.
  */
-export const PDF_FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique.ttf', 'DejaVuSansMono.ttf'] as const;
+export const PDF_FONT_FILES = [
+  'DejaVuSans.ttf',
+  'DejaVuSans-Bold.ttf',
+  'DejaVuSans-Oblique.ttf',
+  'DejaVuSansMono.ttf',
+] as const;
 
 /** Imported at run time from the bundle's node_modules (installed by afterBundling), not inlined. */
 export const UNBUNDLED_PACKAGES = ['pdfkit'] as const;
@@ -37,7 +42,10 @@ export function bundleFileCommands(options: BundleFilesOptions, outputDir: strin
     `rm -f ${q(out('templates', 'README.md'))}`,
     `mkdir -p ${q(out('node_modules', 'dejavu-fonts-ttf', 'ttf'))}`,
     `cp ${q(path.join(fontsPackage, 'package.json'))} ${q(path.join(fontsPackage, 'LICENSE'))} ${q(out('node_modules', 'dejavu-fonts-ttf'))}/`,
-    ...PDF_FONT_FILES.map((font) => `cp ${q(path.join(fontsPackage, 'ttf', font))} ${q(out('node_modules', 'dejavu-fonts-ttf', 'ttf', font))}`),
+    ...PDF_FONT_FILES.map(
+      (font) =>
+        `cp ${q(path.join(fontsPackage, 'ttf', font))} ${q(out('node_modules', 'dejavu-fonts-ttf', 'ttf', font))}`,
+    ),
   ];
   for (const dir of topLevelPackageDirs(dependencyClosure(UNBUNDLED_PACKAGES, root), root)) {
     const target = out(path.relative(root, dir));
@@ -91,7 +99,10 @@ export function topLevelPackageDirs(dirs: readonly string[], projectRoot: string
 
 function resolvePackageDir(name: string, from: string): string {
   const dir = tryResolvePackageDir(name, from);
-  if (!dir) throw new Error(`The Lambda bundle needs the package ${name}, which is not installed (looked up from ${from}); run npm ci`);
+  if (!dir)
+    throw new Error(
+      `The Lambda bundle needs the package ${name}, which is not installed (looked up from ${from}); run npm ci`,
+    );
   return dir;
 }
 

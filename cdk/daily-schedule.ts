@@ -33,7 +33,9 @@ export class DailySchedule extends Construct {
         : scheduler.ScheduleExpression.cron({ ...props.cron, timeZone });
     // Our own role rather than the stack-wide one LambdaInvoke would make, so its one suppression sits on it.
     const role = new iam.Role(this, 'InvokeRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
       description: 'EventBridge Scheduler: start the daily SOX report',
     });
     const target = new targets.LambdaInvoke(props.target, {

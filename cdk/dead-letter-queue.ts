@@ -10,6 +10,10 @@ export function deadLetterQueue(scope: Construct, id: string): sqs.Queue {
     enforceSSL: true,
     retentionPeriod: Duration.days(14),
   });
-  acknowledge(queue, 'AwsSolutions-SQS3', 'This queue is itself a dead-letter destination (Lambda on-failure or Scheduler); a queue behind it would only move the same message again.');
+  acknowledge(
+    queue,
+    'AwsSolutions-SQS3',
+    'This queue is itself a dead-letter destination (Lambda on-failure or Scheduler); a queue behind it would only move the same message again.',
+  );
   return queue;
 }

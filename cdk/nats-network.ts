@@ -11,15 +11,28 @@ import type { NatsNetwork } from './settings.js';
  * SNS, X-Ray).
  */
 export function natsNetwork(scope: Construct, nats: NatsNetwork, role: iam.Role) {
-  const vpc = ec2.Vpc.fromVpcAttributes(scope, 'NatsVpc', { vpcId: nats.vpcId, availabilityZones: Stack.of(scope).availabilityZones });
+  const vpc = ec2.Vpc.fromVpcAttributes(scope, 'NatsVpc', {
+    vpcId: nats.vpcId,
+    availabilityZones: Stack.of(scope).availabilityZones,
+  });
   const subnets = nats.subnetIds.map((id) => {
     const subnet = ec2.Subnet.fromSubnetId(scope, `NatsSubnet-${id}`, id);
-    acknowledge(subnet, 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId', 'The functions only attach network interfaces to these subnets; nothing reads their route tables.');
+    acknowledge(
+      subnet,
+      'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+      'The functions only attach network interfaces to these subnets; nothing reads their route tables.',
+    );
     return subnet;
   });
   const securityGroups = nats.securityGroupId
     ? [ec2.SecurityGroup.fromSecurityGroupId(scope, 'NatsSecurityGroup', nats.securityGroupId)]
-    : [new ec2.SecurityGroup(scope, 'ReportSecurityGroup', { vpc, description: 'SOX report functions: outbound to NATS and the AWS APIs', allowAllOutbound: true })];
+    : [
+        new ec2.SecurityGroup(scope, 'ReportSecurityGroup', {
+          vpc,
+          description: 'SOX report functions: outbound to NATS and the AWS APIs',
+          allowAllOutbound: true,
+        }),
+      ];
   // The role is ours, so Lambda does not attach this itself; it lets Lambda create the functions' network interfaces.
   role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
   acknowledge(

@@ -18,7 +18,11 @@ export class OperatorPolicy extends Construct {
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description: 'Invoke the on-demand SOX report function (any period, optional recipients)',
       statements: [
-        new iam.PolicyStatement({ sid: 'RunReportsOnDemand', actions: ['lambda:InvokeFunction'], resources: [props.onDemand.functionArn] }),
+        new iam.PolicyStatement({
+          sid: 'RunReportsOnDemand',
+          actions: ['lambda:InvokeFunction'],
+          resources: [props.onDemand.functionArn],
+        }),
       ],
     });
   }

@@ -67,7 +67,11 @@ export class ReportFunction extends Construct {
       maxEventAge: Duration.hours(6),
       onFailure: new SqsDestination(props.failedRuns),
       ...(props.network
-        ? { vpc: props.network.vpc, vpcSubnets: { subnets: props.network.subnets }, securityGroups: props.network.securityGroups }
+        ? {
+            vpc: props.network.vpc,
+            vpcSubnets: { subnets: props.network.subnets },
+            securityGroups: props.network.securityGroups,
+          }
         : {}),
       bundling: {
         // The code is ESM and finds its templates and fonts through import.meta.url, which CJS output would erase.
@@ -75,7 +79,8 @@ export class ReportFunction extends Construct {
         target: 'node22',
         mainFields: ['module', 'main'],
         // Bundled CommonJS packages (handlebars, xray) still call require() for Node built-ins.
-        banner: "import { createRequire as __soxCreateRequire } from 'node:module'; const require = __soxCreateRequire(import.meta.url);",
+        banner:
+          "import { createRequire as __soxCreateRequire } from 'node:module'; const require = __soxCreateRequire(import.meta.url);",
         // Only pdfkit stays out (installed next to the bundle, bundle-files.ts). The AWS SDK is bundled rather than
         // taken from the runtime: the runtime's copy has its own version and package set (s3-request-presigner,
         // If-None-Match on PutObject), the SDK team advises shipping your own, and one bundled file imports faster
@@ -88,7 +93,10 @@ export class ReportFunction extends Construct {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (_inputDir: string, outputDir: string) =>
-            bundleFileCommands({ projectRoot: props.projectRoot, operatorFilesDir: props.operatorFilesDir ?? null }, outputDir),
+            bundleFileCommands(
+              { projectRoot: props.projectRoot, operatorFilesDir: props.operatorFilesDir ?? null },
+              outputDir,
+            ),
         },
       },
     });

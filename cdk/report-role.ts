@@ -52,20 +52,29 @@ export class ReportRole extends Construct {
     super(scope, id);
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'SOX report functions: replay NATS, seal with the signing key, archive under Object Lock, mail with SES',
+      description:
+        'SOX report functions: replay NATS, seal with the signing key, archive under Object Lock, mail with SES',
     });
   }
 
   grant(access: ReportAccess): void {
     const role = this.role;
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'WriteBundlesOnce', actions: [...REPORT_OBJECT_ACTIONS], resources: [access.bucket.arnForObjects('*')] }),
+      new iam.PolicyStatement({
+        sid: 'WriteBundlesOnce',
+        actions: [...REPORT_OBJECT_ACTIONS],
+        resources: [access.bucket.arnForObjects('*')],
+      }),
     );
     // Without ListBucket a missing key answers 403 instead of 404, and "is this day archived?" cannot be told;
     // the versions show what is really under a bundle's path before a run writes there (a newer version written
     // over an archived object included).
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'ListBundles', actions: ['s3:ListBucket', 's3:ListBucketVersions'], resources: [access.bucket.bucketArn] }),
+      new iam.PolicyStatement({
+        sid: 'ListBundles',
+        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+        resources: [access.bucket.bucketArn],
+      }),
     );
     access.bucketKey.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
     access.config.grantRead(role);
@@ -80,8 +89,13 @@ export class ReportRole extends Construct {
       new iam.PolicyStatement({
         sid: 'SendReports',
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-        resources: [...identities.map((identity) => sesArn(`identity/${identity}`)), sesArn(`configuration-set/${access.configurationSet.configurationSetName}`)],
-        ...(access.sesFromAddress ? { conditions: { StringEquals: { 'ses:FromAddress': access.sesFromAddress } } } : {}),
+        resources: [
+          ...identities.map((identity) => sesArn(`identity/${identity}`)),
+          sesArn(`configuration-set/${access.configurationSet.configurationSetName}`),
+        ],
+        ...(access.sesFromAddress
+          ? { conditions: { StringEquals: { 'ses:FromAddress': access.sesFromAddress } } }
+          : {}),
       }),
     );
 
@@ -90,7 +104,11 @@ export class ReportRole extends Construct {
       wildcardResource(this, access.bucket.arnForObjects('*')),
       'The functions write and read back every object of a bundle (daily/…, adhoc/…, keys/…): the object ARN must be the archive bucket with /*.',
     );
-    acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray PutTraceSegments/PutTelemetryRecords (tracing is active) support no resource-level permissions.');
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray PutTraceSegments/PutTelemetryRecords (tracing is active) support no resource-level permissions.',
+    );
     acknowledge(
       role,
       wildcardAction('kms:GenerateDataKey*'),

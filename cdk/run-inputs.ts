@@ -39,7 +39,8 @@ export class RunInputs extends Construct {
       tier: ssm.ParameterTier.STANDARD,
     });
     this.natsCredentials = new secretsmanager.Secret(this, 'NatsCredentials', {
-      description: 'SOX reports: NATS credentials by source name, {"<source>": {"creds": "…"} | {"user": "…", "pass": "…"} | {"token": "…"}}',
+      description:
+        'SOX reports: NATS credentials by source name, {"<source>": {"creds": "…"} | {"user": "…", "pass": "…"} | {"token": "…"}}',
       // No source has credentials until the operator stores them; sources then connect as the configuration says.
       secretObjectValue: {},
     });

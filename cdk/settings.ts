@@ -68,7 +68,9 @@ export const DEFAULTS = {
 
 const CRON_FIELDS = ['minute', 'hour', 'day', 'month', 'weekDay', 'year'] as const;
 // CloudWatch Logs accepts only these retention periods (days).
-const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 export class SettingsError extends Error {
   override name = 'SettingsError';
@@ -84,20 +86,27 @@ export function readSettings(node: Node): StackSettings {
   const parameterName = (key: string, fallback: string) => {
     const name = text(key) ?? fallback;
     if (!/^\/[A-Za-z0-9_.\-/]+$/.test(name) || name.includes('//')) {
-      throw new SettingsError(`context ${key}: ${JSON.stringify(name)} is not an SSM parameter path such as /nats-sox-reports/config`);
+      throw new SettingsError(
+        `context ${key}: ${JSON.stringify(name)} is not an SSM parameter path such as /nats-sox-reports/config`,
+      );
     }
     return name;
   };
   const logRetentionDays = number('logRetentionDays', 1, 3653) ?? DEFAULTS.logRetentionDays;
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
-    throw new SettingsError(`context logRetentionDays: CloudWatch Logs keeps logs for one of ${LOG_RETENTION_DAYS.join(', ')} days, not ${logRetentionDays}`);
+    throw new SettingsError(
+      `context logRetentionDays: CloudWatch Logs keeps logs for one of ${LOG_RETENTION_DAYS.join(', ')} days, not ${logRetentionDays}`,
+    );
   }
   const archivePrefix = (text('archivePrefix') ?? '').split('/').filter(Boolean).join('/');
   if (/[^A-Za-z0-9!\-_.*'()/]/.test(archivePrefix)) {
-    throw new SettingsError(`context archivePrefix: ${JSON.stringify(archivePrefix)} may use only letters, digits, / and !-_.*'()`);
+    throw new SettingsError(
+      `context archivePrefix: ${JSON.stringify(archivePrefix)} may use only letters, digits, / and !-_.*'()`,
+    );
   }
   const stackName = text('stackName') ?? DEFAULTS.stackName;
-  if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) throw new SettingsError(`context stackName: ${JSON.stringify(stackName)} is not a CloudFormation stack name`);
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName))
+    throw new SettingsError(`context stackName: ${JSON.stringify(stackName)} is not a CloudFormation stack name`);
 
   return {
     stackName,
@@ -132,9 +141,16 @@ function optionalText(key: string, value: unknown): string | null {
 
 function optionalInteger(key: string, value: unknown, min: number, max: number): number | null {
   if (value === undefined || value === null || value === '') return null;
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\s*\d+\s*$/.test(value)
+        ? Number(value)
+        : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new SettingsError(`context ${key}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    throw new SettingsError(
+      `context ${key}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
   }
   return n;
 }
@@ -143,7 +159,9 @@ function checkTimeZone(timezone: string): void {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
   } catch {
-    throw new SettingsError(`context timezone: ${JSON.stringify(timezone)} is not an IANA time zone such as America/New_York`);
+    throw new SettingsError(
+      `context timezone: ${JSON.stringify(timezone)} is not an IANA time zone such as America/New_York`,
+    );
   }
 }
 
@@ -154,14 +172,18 @@ function readSchedule(value: unknown): string | CronFields {
     try {
       parsed = JSON.parse(value) as unknown;
     } catch {
-      throw new SettingsError(`context scheduleCron: ${JSON.stringify(value)} is neither cron(…) nor a JSON object of cron fields`);
+      throw new SettingsError(
+        `context scheduleCron: ${JSON.stringify(value)} is neither cron(…) nor a JSON object of cron fields`,
+      );
     }
   }
   if (typeof parsed === 'string') {
     const cron = parsed.trim();
     // Scheduler's cron has six fields: minutes hours day-of-month month day-of-week year.
     if (!/^cron\(\s*\S+(\s+\S+){5}\s*\)$/.test(cron)) {
-      throw new SettingsError(`context scheduleCron: ${JSON.stringify(cron)} is not cron(minutes hours day-of-month month day-of-week year), e.g. cron(0 6 * * ? *)`);
+      throw new SettingsError(
+        `context scheduleCron: ${JSON.stringify(cron)} is not cron(minutes hours day-of-month month day-of-week year), e.g. cron(0 6 * * ? *)`,
+      );
     }
     return cron;
   }
@@ -170,8 +192,10 @@ function readSchedule(value: unknown): string | CronFields {
   }
   const fields: CronFields = {};
   for (const [key, field] of Object.entries(parsed)) {
-    if (!(CRON_FIELDS as readonly string[]).includes(key)) throw new SettingsError(`context scheduleCron: unknown field ${key} (known: ${CRON_FIELDS.join(', ')})`);
-    if (typeof field !== 'string' && typeof field !== 'number') throw new SettingsError(`context scheduleCron.${key}: expected text such as "6"`);
+    if (!(CRON_FIELDS as readonly string[]).includes(key))
+      throw new SettingsError(`context scheduleCron: unknown field ${key} (known: ${CRON_FIELDS.join(', ')})`);
+    if (typeof field !== 'string' && typeof field !== 'number')
+      throw new SettingsError(`context scheduleCron.${key}: expected text such as "6"`);
     fields[key as keyof CronFields] = String(field);
   }
   return fields;
@@ -180,14 +204,23 @@ function readSchedule(value: unknown): string | CronFields {
 function readNatsNetwork(vpcId: string | null, subnets: unknown, securityGroupId: string | null): NatsNetwork | null {
   const subnetIds = readList('natsSubnetIds', subnets);
   if (vpcId === null) {
-    if (subnetIds.length > 0 || securityGroupId !== null) throw new SettingsError('context natsSubnetIds and natsSecurityGroupId need natsVpcId as well');
+    if (subnetIds.length > 0 || securityGroupId !== null)
+      throw new SettingsError('context natsSubnetIds and natsSecurityGroupId need natsVpcId as well');
     return null;
   }
-  if (!/^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/.test(vpcId)) throw new SettingsError(`context natsVpcId: ${JSON.stringify(vpcId)} is not a VPC id (vpc-…)`);
-  if (subnetIds.length === 0) throw new SettingsError('context natsVpcId needs natsSubnetIds: the private subnets (subnet-…) the function runs in');
-  for (const id of subnetIds) if (!/^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/.test(id)) throw new SettingsError(`context natsSubnetIds: ${JSON.stringify(id)} is not a subnet id (subnet-…)`);
+  if (!/^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/.test(vpcId))
+    throw new SettingsError(`context natsVpcId: ${JSON.stringify(vpcId)} is not a VPC id (vpc-…)`);
+  if (subnetIds.length === 0)
+    throw new SettingsError(
+      'context natsVpcId needs natsSubnetIds: the private subnets (subnet-…) the function runs in',
+    );
+  for (const id of subnetIds)
+    if (!/^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/.test(id))
+      throw new SettingsError(`context natsSubnetIds: ${JSON.stringify(id)} is not a subnet id (subnet-…)`);
   if (securityGroupId !== null && !/^sg-([0-9a-f]{8}|[0-9a-f]{17})$/.test(securityGroupId)) {
-    throw new SettingsError(`context natsSecurityGroupId: ${JSON.stringify(securityGroupId)} is not a security group id (sg-…)`);
+    throw new SettingsError(
+      `context natsSecurityGroupId: ${JSON.stringify(securityGroupId)} is not a security group id (sg-…)`,
+    );
   }
   return { vpcId, subnetIds, securityGroupId };
 }
@@ -197,7 +230,8 @@ function readList(key: string, value: unknown): string[] {
   if (value === undefined || value === null) return [];
   let list: unknown = value;
   if (typeof value === 'string') list = value.trim().startsWith('[') ? safeJson(key, value) : value.split(',');
-  if (!Array.isArray(list) || list.some((item) => typeof item !== 'string')) throw new SettingsError(`context ${key}: expected a list of ids`);
+  if (!Array.isArray(list) || list.some((item) => typeof item !== 'string'))
+    throw new SettingsError(`context ${key}: expected a list of ids`);
   return (list as string[]).map((item) => item.trim()).filter(Boolean);
 }
 
@@ -210,20 +244,25 @@ function safeJson(key: string, value: string): unknown {
 }
 
 function email(key: string, value: string | null): string | null {
-  if (value !== null && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) throw new SettingsError(`context ${key}: ${JSON.stringify(value)} is not an email address`);
+  if (value !== null && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value))
+    throw new SettingsError(`context ${key}: ${JSON.stringify(value)} is not an email address`);
   return value;
 }
 
 function sesIdentity(value: string | null): string | null {
   if (value !== null && !/^[^\s*/@]+(@[^\s*/@]+)?\.[^\s*/@.]+$/.test(value)) {
-    throw new SettingsError(`context sesIdentity: ${JSON.stringify(value)} is not a domain (example.com) or an email address verified in SES`);
+    throw new SettingsError(
+      `context sesIdentity: ${JSON.stringify(value)} is not a domain (example.com) or an email address verified in SES`,
+    );
   }
   return value;
 }
 
 function configurationSetName(value: string | null): string | null {
   if (value !== null && !/^[A-Za-z0-9_-]{1,64}$/.test(value)) {
-    throw new SettingsError(`context sesConfigurationSetName: ${JSON.stringify(value)} may use only letters, digits, - and _ (at most 64)`);
+    throw new SettingsError(
+      `context sesConfigurationSetName: ${JSON.stringify(value)} may use only letters, digits, - and _ (at most 64)`,
+    );
   }
   return value;
 }
@@ -237,11 +276,16 @@ function principalArn(key: string, value: string | null): string | null {
 
 function readCertificateIssuer(arn: string | null, until: string | null): StackSettings['certificateIssuer'] {
   if (arn === null && until === null) return null;
-  if (arn === null || until === null) throw new SettingsError('context certificateIssuerArn and certificateIssuerUntil go together: who may sign once, and until when');
+  if (arn === null || until === null)
+    throw new SettingsError(
+      'context certificateIssuerArn and certificateIssuerUntil go together: who may sign once, and until when',
+    );
   const principalArnValue = principalArn('certificateIssuerArn', arn) ?? arn;
   // A whole UTC instant, as IAM's aws:CurrentTime compares it.
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(until) || Number.isNaN(Date.parse(until))) {
-    throw new SettingsError(`context certificateIssuerUntil: ${JSON.stringify(until)} is not a UTC time such as 2025-01-31T18:00:00Z`);
+    throw new SettingsError(
+      `context certificateIssuerUntil: ${JSON.stringify(until)} is not a UTC time such as 2025-01-31T18:00:00Z`,
+    );
   }
   return { principalArn: principalArnValue, until };
 }

@@ -51,8 +51,18 @@ export class SigningKey extends Construct {
     super(scope, id);
     const account = new iam.AccountRootPrincipal();
     const statements = [
-      new iam.PolicyStatement({ sid: 'KeyAdministration', principals: [account], actions: [...KEY_ADMIN_ACTIONS], resources: ['*'] }),
-      new iam.PolicyStatement({ sid: 'ReadPublicKey', principals: [account], actions: [...PUBLIC_KEY_ACTIONS], resources: ['*'] }),
+      new iam.PolicyStatement({
+        sid: 'KeyAdministration',
+        principals: [account],
+        actions: [...KEY_ADMIN_ACTIONS],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadPublicKey',
+        principals: [account],
+        actions: [...PUBLIC_KEY_ACTIONS],
+        resources: ['*'],
+      }),
       new iam.PolicyStatement({
         sid: 'OnlyTheReportRoleSigns',
         principals: [new iam.ArnPrincipal(props.signer.roleArn)],

@@ -21,7 +21,10 @@ import type { StackSettings } from './settings.js';
 import { SigningKey } from './signing-key.js';
 
 /** Powertools' `service` of each function: the deadline alarm counts the scheduled run's bundles only. */
-export const SERVICE_NAMES = { scheduled: DEFAULT_SERVICE_NAME, onDemand: `${DEFAULT_SERVICE_NAME}-on-demand` } as const;
+export const SERVICE_NAMES = {
+  scheduled: DEFAULT_SERVICE_NAME,
+  onDemand: `${DEFAULT_SERVICE_NAME}-on-demand`,
+} as const;
 
 export interface SoxReportsStackProps extends StackProps {
   settings: StackSettings;
@@ -54,7 +57,10 @@ export class SoxReportsStack extends Stack {
       certificateParameterName: settings.certificateParameterName,
     }));
     const alerts = (this.alerts = new AlertTopic(this, 'Alerts', { email: settings.alarmEmail }));
-    const configurationSet = (this.configurationSet = reportEmail(this, { name: settings.sesConfigurationSetName, problemsTopic: alerts.topic }));
+    const configurationSet = (this.configurationSet = reportEmail(this, {
+      name: settings.sesConfigurationSetName,
+      problemsTopic: alerts.topic,
+    }));
 
     const reportRole = (this.reportRole = new ReportRole(this, 'ReportRole'));
     reportRole.grant({
@@ -68,7 +74,10 @@ export class SoxReportsStack extends Stack {
       sesIdentity: settings.sesIdentity,
       sesFromAddress: settings.sesFromAddress,
     });
-    const signing = (this.signing = new SigningKey(this, 'Signing', { signer: reportRole.role, certificateIssuer: settings.certificateIssuer }));
+    const signing = (this.signing = new SigningKey(this, 'Signing', {
+      signer: reportRole.role,
+      certificateIssuer: settings.certificateIssuer,
+    }));
 
     const failedRuns = (this.failedRuns = deadLetterQueue(this, 'FailedRuns'));
     const scheduleDeadLetters = (this.scheduleDeadLetters = deadLetterQueue(this, 'ScheduleDeadLetters'));
@@ -139,7 +148,11 @@ export class SoxReportsStack extends Stack {
     const operator = (this.operator = new OperatorPolicy(this, 'Operator', { onDemand: onDemand.function }));
 
     for (const fn of [scheduled.function, onDemand.function]) {
-      acknowledge(fn, 'AwsSolutions-L1', 'nodejs22.x is the runtime this code is built and tested for (esbuild target node22); a newer one is adopted deliberately, with the suite run on it.');
+      acknowledge(
+        fn,
+        'AwsSolutions-L1',
+        'nodejs22.x is the runtime this code is built and tested for (esbuild target node22); a newer one is adopted deliberately, with the suite run on it.',
+      );
     }
 
     const outputs: Record<string, [string, string]> = {
@@ -148,9 +161,15 @@ export class SoxReportsStack extends Stack {
       ArchiveKeyArn: [archive.key.keyArn, 'KMS key encrypting the archive'],
       AccessLogBucketName: [archive.accessLogs.bucketName, 'Server access logs of the archive'],
       SigningKeyArn: [signing.key.keyArn, 'KMS key signing the bundles (ECC_NIST_P256)'],
-      NatsSecretArn: [inputs.natsCredentials.secretArn, 'Secrets Manager secret with the NATS credentials by source name'],
+      NatsSecretArn: [
+        inputs.natsCredentials.secretArn,
+        'Secrets Manager secret with the NATS credentials by source name',
+      ],
       ConfigParameterName: [inputs.config.parameterName, 'SSM parameter with the configuration document'],
-      SigningCertificateParameterName: [inputs.certificate.parameterName, 'SSM parameter with the PEM certificate of the signing key'],
+      SigningCertificateParameterName: [
+        inputs.certificate.parameterName,
+        'SSM parameter with the PEM certificate of the signing key',
+      ],
       ScheduledFunctionName: [scheduled.function.functionName, 'Lambda function run by the daily schedule'],
       OnDemandFunctionName: [onDemand.function.functionName, 'Lambda function to invoke for any period'],
       OnDemandFunctionArn: [onDemand.function.functionArn, 'ARN of the on-demand function'],
@@ -160,7 +179,10 @@ export class SoxReportsStack extends Stack {
       ScheduleDeadLettersQueueUrl: [scheduleDeadLetters.queueUrl, 'Schedule events Scheduler could not deliver'],
       AlertTopicArn: [alerts.topic.topicArn, 'SNS topic of alarms, incidents and SES delivery problems'],
       AuditorRoleArn: [auditor.role.roleArn, 'Read-only role for auditors'],
-      OperatorPolicyArn: [operator.policy.managedPolicyArn, 'Managed policy to attach to operators: invoke the on-demand function'],
+      OperatorPolicyArn: [
+        operator.policy.managedPolicyArn,
+        'Managed policy to attach to operators: invoke the on-demand function',
+      ],
       ReportRoleArn: [reportRole.role.roleArn, 'Execution role of both report functions (the only signer)'],
       SesConfigurationSetName: [configurationSet.configurationSetName, 'SES configuration set of the report emails'],
     };

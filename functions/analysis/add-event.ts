@@ -32,7 +32,14 @@ export function addEvent(state: AggregateState, event: ParsedEvent): void {
         const key = [client.account, client.user ?? '', client.name ?? ''].join(KEY_SEPARATOR);
         let remote = state.leafnodes.remotes.get(key);
         if (!remote) {
-          remote = { account: client.account, user: client.user, name: client.name, connects: 0, disconnects: 0, hosts: emptySample() };
+          remote = {
+            account: client.account,
+            user: client.user,
+            name: client.name,
+            connects: 0,
+            disconnects: 0,
+            hosts: emptySample(),
+          };
           state.leafnodes.remotes.set(key, remote);
         }
         if (connect) {
@@ -76,8 +83,17 @@ export function addEvent(state: AggregateState, event: ParsedEvent): void {
         return;
       }
       const record: ChangeRecord = {
-        ts: event.ts, stream: event.stream, seq: event.seq, account: event.account, user: null, client: null, host: null,
-        operation: event.operation, target: event.target, success: true, detail: null,
+        ts: event.ts,
+        stream: event.stream,
+        seq: event.seq,
+        account: event.account,
+        user: null,
+        client: null,
+        host: null,
+        operation: event.operation,
+        target: event.target,
+        success: true,
+        detail: null,
         evidence: [{ stream: event.stream, seq: event.seq }],
       };
       pair(state, record, 'action');
@@ -93,8 +109,17 @@ export function addEvent(state: AggregateState, event: ParsedEvent): void {
         return;
       }
       const record: ChangeRecord = {
-        ts: event.ts, stream: event.stream, seq: event.seq, account: event.account, user: event.user, client: event.client,
-        host: event.host, operation: event.operation, target: event.target, success: event.success, detail: event.detail,
+        ts: event.ts,
+        stream: event.stream,
+        seq: event.seq,
+        account: event.account,
+        user: event.user,
+        client: event.client,
+        host: event.host,
+        operation: event.operation,
+        target: event.target,
+        success: event.success,
+        detail: event.detail,
         evidence: [{ stream: event.stream, seq: event.seq }],
       };
       if (event.success && ANNOUNCED.has(event.operation)) pair(state, record, 'audit');
@@ -134,8 +159,14 @@ function userActivity(state: AggregateState, account: string, user: string | nul
   let activity = state.users.get(key);
   if (!activity) {
     activity = {
-      account, user, connects: 0, disconnects: 0, totalDurationNs: 0n, maxDurationNs: 0n,
-      clients: emptySample(), hosts: emptySample(),
+      account,
+      user,
+      connects: 0,
+      disconnects: 0,
+      totalDurationNs: 0n,
+      maxDurationNs: 0n,
+      clients: emptySample(),
+      hosts: emptySample(),
     };
     state.users.set(key, activity);
   }

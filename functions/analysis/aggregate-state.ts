@@ -31,7 +31,13 @@ export interface AggregateState {
     /** First stored time seen per stream: parts this close to a slice's start may pair with the slice before. */
     firstSeen: Map<string, Nanos>;
   };
-  transactions: { total: number; bySubject: CountTable; first: Nanos | null; last: Nanos | null; listed: TransactionRecord[] };
+  transactions: {
+    total: number;
+    bySubject: CountTable;
+    first: Nanos | null;
+    last: Nanos | null;
+    listed: TransactionRecord[];
+  };
   unparseable: { total: number; listed: UnparseableEvent[] };
 }
 

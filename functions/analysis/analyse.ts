@@ -14,7 +14,13 @@ import { detectionContext } from './detection/context.js';
 import { detect } from './detection/detect.js';
 import { buildReport } from './finalize.js';
 import type { ReportParameters } from './parameters.js';
-import type { RecordedInputs, ReportIncident, ReportV1, StreamCompleteness, StreamPlanSummary } from './report-model.js';
+import type {
+  RecordedInputs,
+  ReportIncident,
+  ReportV1,
+  StreamCompleteness,
+  StreamPlanSummary,
+} from './report-model.js';
 
 export interface EventFacts {
   period: Period;
@@ -31,9 +37,23 @@ export interface EventFacts {
 export function analyseEvents(facts: EventFacts): { report: ReportV1; detections: Detection[] } {
   const previous = facts.previous?.report ?? null;
   const streams = withoutCarriedGaps(facts.streams, previous);
-  const report = buildReport(facts.period, streams, facts.state, facts.generatedAt, { topN: facts.parameters.report.topN }, previous);
-  const drift = (facts.streamPlans ?? []).filter((p) => p.action === 'drift').map((p) => ({ stream: p.stream, findings: p.findings }));
-  if (facts.streamPlans) report.streamSettings = facts.streamPlans.map((p) => ({ source: p.source, stream: p.stream, findings: p.findings }));
+  const report = buildReport(
+    facts.period,
+    streams,
+    facts.state,
+    facts.generatedAt,
+    { topN: facts.parameters.report.topN },
+    previous,
+  );
+  const drift = (facts.streamPlans ?? [])
+    .filter((p) => p.action === 'drift')
+    .map((p) => ({ stream: p.stream, findings: p.findings }));
+  if (facts.streamPlans)
+    report.streamSettings = facts.streamPlans.map((p) => ({
+      source: p.source,
+      stream: p.stream,
+      findings: p.findings,
+    }));
   const detections = detect(report, detectionContext(facts.parameters, previous, drift));
   return { report, detections };
 }
@@ -62,7 +82,10 @@ export function completeReport(
     incidentDeadlineDays: parameters.incidents.deadlineDays,
   };
   report.controls = evaluateControls(controlInputs);
-  report.detections = detections.map((d) => ({ ...d, evidence: d.evidence.map(({ stream, seq }) => ({ stream, seq })) }));
+  report.detections = detections.map((d) => ({
+    ...d,
+    evidence: d.evidence.map(({ stream, seq }) => ({ stream, seq })),
+  }));
   report.inputs = inputs;
   return report;
 }
@@ -70,6 +93,9 @@ export function completeReport(
 /** A mirror is in sync when it holds everything up to the period's last message (later traffic may still be in flight). */
 function mirrorLag(mirror: { stream: string; lastSeq: number | null }, streams: StreamCompleteness[]): number | null {
   if (mirror.lastSeq === null) return null;
-  const through = Math.max(0, ...streams.filter((s) => s.stream === mirror.stream).map((s) => accountedThrough(s) ?? 0));
+  const through = Math.max(
+    0,
+    ...streams.filter((s) => s.stream === mirror.stream).map((s) => accountedThrough(s) ?? 0),
+  );
   return Math.max(0, through - mirror.lastSeq);
 }

@@ -5,7 +5,10 @@ import type { ReportV1, StreamCompleteness } from './report-model.js';
  * time; when a later message arrives, the next period's replay sees the same run before it. This drops from a
  * period what the previous report already listed past its last message, so a deleted message is counted once.
  */
-export function withoutCarriedGaps(streams: StreamCompleteness[], previous: Pick<ReportV1, 'streams'> | null): StreamCompleteness[] {
+export function withoutCarriedGaps(
+  streams: StreamCompleteness[],
+  previous: Pick<ReportV1, 'streams'> | null,
+): StreamCompleteness[] {
   if (!previous) return streams;
   return streams.map((s) => {
     const before = previous.streams.find((p) => p.source === s.source && p.stream === s.stream);

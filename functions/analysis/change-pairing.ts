@@ -5,7 +5,13 @@ import { KEY_SEPARATOR, type AggregateState, type ChangeRecord } from './aggrega
 import { comparePosition, compareStored } from './stored-order.js';
 
 /** Operations the server announces with an advisory of their own besides the audit record. */
-export const ANNOUNCED: ReadonlySet<JsOperation> = new Set<JsOperation>(['stream.create', 'stream.update', 'stream.delete', 'consumer.create', 'consumer.delete']);
+export const ANNOUNCED: ReadonlySet<JsOperation> = new Set<JsOperation>([
+  'stream.create',
+  'stream.update',
+  'stream.delete',
+  'consumer.create',
+  'consumer.delete',
+]);
 
 /** Counts and lists a change that waits for nothing more. */
 export function settle(state: AggregateState, record: ChangeRecord): void {
@@ -33,7 +39,9 @@ export function pair(state: AggregateState, record: ChangeRecord, part: 'action'
     settle(state, {
       ...audit,
       // The advisory is the server's statement that the change took effect: its time is the change's time.
-      ts: action.ts, stream: action.stream, seq: action.seq,
+      ts: action.ts,
+      stream: action.stream,
+      seq: action.seq,
       evidence: [...action.evidence, ...audit.evidence].sort(comparePosition),
     });
   } else {

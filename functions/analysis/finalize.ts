@@ -46,7 +46,14 @@ export function buildReport(
   const remotes = [...state.leafnodes.remotes.values()]
     .sort((a, b) => cmp(a.account, b.account) || cmp(a.user ?? '', b.user ?? '') || cmp(a.name ?? '', b.name ?? ''))
     .slice(0, topN)
-    .map((r) => ({ account: r.account, user: r.user, name: r.name, connects: r.connects, disconnects: r.disconnects, hosts: r.hosts.values }));
+    .map((r) => ({
+      account: r.account,
+      user: r.user,
+      name: r.name,
+      connects: r.connects,
+      disconnects: r.disconnects,
+      hosts: r.hosts.values,
+    }));
   const js = state.jetstream;
   return {
     schema: 'sox-report/v1',
@@ -71,7 +78,13 @@ export function buildReport(
       byUser: topCounts(state.authFailures.byUser, topN).map(([user, count]) => ({ user: user || null, count })),
       byHost: topCounts(state.authFailures.byHost, topN).map(([host, count]) => ({ host: host || null, count })),
     },
-    authFailureEvents: state.authFailures.listed.map((f) => ({ time: formatInstant(f.ts), user: f.user, host: f.host, stream: f.stream, seq: f.seq })),
+    authFailureEvents: state.authFailures.listed.map((f) => ({
+      time: formatInstant(f.ts),
+      user: f.user,
+      host: f.host,
+      stream: f.stream,
+      seq: f.seq,
+    })),
     baseline: buildBaseline(previousReport?.baseline ?? null, state.logins.first.values(), state.logins.truncated, {
       maxUsers: BASELINE_MAX_USERS,
       maxHostsPerUser: BASELINE_MAX_HOSTS_PER_USER,
@@ -92,7 +105,12 @@ export function buildReport(
       bySubject: topCounts(state.transactions.bySubject, topN).map(([subject, count]) => ({ subject, count })),
       first: state.transactions.first === null ? null : formatInstant(state.transactions.first),
       last: state.transactions.last === null ? null : formatInstant(state.transactions.last),
-      listed: state.transactions.listed.map((t) => ({ time: formatInstant(t.ts), stream: t.stream, seq: t.seq, subject: t.subject })),
+      listed: state.transactions.listed.map((t) => ({
+        time: formatInstant(t.ts),
+        stream: t.stream,
+        seq: t.seq,
+        subject: t.subject,
+      })),
     },
     // Filled in by the pipeline from the control catalogue, which reads more than the aggregate.
     controls: [],

@@ -4,7 +4,13 @@ import { KEY_SEPARATOR, type LoginTable } from './aggregate-state.js';
 import { compareStored } from './stored-order.js';
 
 /** Keeps the earliest proof that `user` of `account` logged in from `host`. */
-export function recordLogin(table: LoginTable, at: { ts: Nanos; stream: string; seq: number }, account: string, user: string, host: string | null): void {
+export function recordLogin(
+  table: LoginTable,
+  at: { ts: Nanos; stream: string; seq: number },
+  account: string,
+  user: string,
+  host: string | null,
+): void {
   const key = [account, user, host ?? ''].join(KEY_SEPARATOR);
   const known = table.first.get(key);
   const record = { ts: at.ts, stream: at.stream, seq: at.seq, account, user, host };

@@ -15,7 +15,12 @@ export function mergeAggregates(a: AggregateState, b: AggregateState): Aggregate
   for (const source of [a, b]) {
     for (const [key, u] of source.users) {
       const m = merged.users.get(key);
-      if (!m) merged.users.set(key, { ...u, clients: { ...u.clients, values: [...u.clients.values] }, hosts: { ...u.hosts, values: [...u.hosts.values] } });
+      if (!m)
+        merged.users.set(key, {
+          ...u,
+          clients: { ...u.clients, values: [...u.clients.values] },
+          hosts: { ...u.hosts, values: [...u.hosts.values] },
+        });
       else {
         m.connects += u.connects;
         m.disconnects += u.disconnects;
@@ -61,8 +66,14 @@ export function mergeAggregates(a: AggregateState, b: AggregateState): Aggregate
   }
   // Parts left waiting at a slice's edge may find their partner in the other slice: pair them in time order.
   const waiting = [
-    ...[...a.jetstream.pendingActions, ...b.jetstream.pendingActions].map((p) => ({ part: 'action' as const, record: p.record })),
-    ...[...a.jetstream.pendingAudits, ...b.jetstream.pendingAudits].map((p) => ({ part: 'audit' as const, record: p.record })),
+    ...[...a.jetstream.pendingActions, ...b.jetstream.pendingActions].map((p) => ({
+      part: 'action' as const,
+      record: p.record,
+    })),
+    ...[...a.jetstream.pendingAudits, ...b.jetstream.pendingAudits].map((p) => ({
+      part: 'audit' as const,
+      record: p.record,
+    })),
   ].sort((x, y) => compareStored(x.record, y.record));
   for (const { part, record } of waiting) pair(merged, record, part);
   merged.transactions = {

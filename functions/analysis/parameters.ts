@@ -9,11 +9,21 @@ import { DEFAULT_LIMITS, type AggregateLimits } from './aggregate-state.js';
 
 export const reportParametersSchema = z.strictObject({
   timezone: z.string(),
-  report: z.strictObject({ topN: z.number().int().min(1), maxListed: z.number().int().min(1), consumerPrefix: z.string() }),
+  report: z.strictObject({
+    topN: z.number().int().min(1),
+    maxListed: z.number().int().min(1),
+    consumerPrefix: z.string(),
+  }),
   detection: detectionSchema,
   incidents: z.strictObject({ deadlineDays: z.number().int().min(1) }),
   streams: z.array(
-    z.strictObject({ source: z.string(), stream: z.string(), kind: z.enum(STREAM_KINDS), account: z.string().optional(), quiet: z.boolean() }),
+    z.strictObject({
+      source: z.string(),
+      stream: z.string(),
+      kind: z.enum(STREAM_KINDS),
+      account: z.string().optional(),
+      quiet: z.boolean(),
+    }),
   ),
   /** The aggregation's own bounds; pairWindowNs in nanoseconds, as text (it is a bigint). */
   limits: z.strictObject({ maxSamples: z.number().int().min(1), pairWindowNs: z.string().regex(/^\d+$/) }),
@@ -24,18 +34,32 @@ export type ReportParameters = z.output<typeof reportParametersSchema>;
 export function reportParameters(config: Config): ReportParameters {
   return {
     timezone: config.timezone,
-    report: { topN: config.report.topN, maxListed: config.report.maxListed, consumerPrefix: config.report.consumerPrefix },
+    report: {
+      topN: config.report.topN,
+      maxListed: config.report.maxListed,
+      consumerPrefix: config.report.consumerPrefix,
+    },
     detection: config.detection,
     incidents: { deadlineDays: config.incidents.deadlineDays },
     streams: config.sources.flatMap((s) =>
-      s.streams.map((r) => ({ source: s.name, stream: r.stream, kind: r.kind, ...(r.account ? { account: r.account } : {}), quiet: r.quiet })),
+      s.streams.map((r) => ({
+        source: s.name,
+        stream: r.stream,
+        kind: r.kind,
+        ...(r.account ? { account: r.account } : {}),
+        quiet: r.quiet,
+      })),
     ),
     limits: { maxSamples: DEFAULT_LIMITS.maxSamples, pairWindowNs: DEFAULT_LIMITS.pairWindowNs.toString() },
   };
 }
 
 export function aggregateLimits(parameters: ReportParameters): AggregateLimits {
-  return { maxListed: parameters.report.maxListed, maxSamples: parameters.limits.maxSamples, pairWindowNs: BigInt(parameters.limits.pairWindowNs) };
+  return {
+    maxListed: parameters.report.maxListed,
+    maxSamples: parameters.limits.maxSamples,
+    pairWindowNs: BigInt(parameters.limits.pairWindowNs),
+  };
 }
 
 /** The report's own consumers are recognised by this prefix and not counted as activity. */

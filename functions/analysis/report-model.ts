@@ -28,7 +28,14 @@ export interface ReportV1 {
     leafnodes: {
       connects: number;
       disconnects: number;
-      remotes: { account: string; user: string | null; name: string | null; connects: number; disconnects: number; hosts: string[] }[];
+      remotes: {
+        account: string;
+        user: string | null;
+        name: string | null;
+        connects: number;
+        disconnects: number;
+        hosts: string[];
+      }[];
     };
   };
   authFailures: {

@@ -39,7 +39,8 @@ export function parseS3Location(location: string): S3Location {
 
 /** The archive a configured location names: `s3://bucket/prefix` for S3, anything else a local directory. */
 export function openArchive(location: string, options: OpenArchiveOptions = {}): ArchivePort {
-  if (location.trim() === '') throw new InputError('archive: the location is empty; give a directory or s3://bucket/prefix');
+  if (location.trim() === '')
+    throw new InputError('archive: the location is empty; give a directory or s3://bucket/prefix');
   if (/^s3:/i.test(location)) {
     const { bucket, prefix } = parseS3Location(location);
     return s3Archive({
@@ -52,7 +53,9 @@ export function openArchive(location: string, options: OpenArchiveOptions = {}):
   }
   // A typo such as "https://…" or "file://…" would otherwise become a folder named "https:" in the working directory.
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
-    throw new InputError(`archive: ${JSON.stringify(location)}: only a directory or an s3://bucket/prefix location is supported`);
+    throw new InputError(
+      `archive: ${JSON.stringify(location)}: only a directory or an s3://bucket/prefix location is supported`,
+    );
   }
   return localArchive(location);
 }

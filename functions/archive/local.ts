@@ -104,18 +104,29 @@ export function localArchive(root: string): ArchivePort {
       const target = resolve(bundlePath, 'bundle path');
       const names = checkBundleFiles(bundleFiles);
       // Checked before anything is created so that a rerun changes nothing at all (not even a parent mtime).
-      if (await pathExists(target)) throw new BundleExistsError(`a bundle already exists at ${target}; it was left unchanged`);
+      if (await pathExists(target))
+        throw new BundleExistsError(`a bundle already exists at ${target}; it was left unchanged`);
 
       await mkdir(path.dirname(target), { recursive: true });
       // A crash leaves a hidden staging folder, never a half bundle under the real name. A file staged while it
       // was produced is already in one: that folder becomes the bundle.
       const staged = bundleFiles.flatMap((file) => ('staged' in file ? [file.staged] : []));
-      if (staged.some((file) => !(file instanceof LocalStagedFile) || file.folder !== (staged[0] as LocalStagedFile).folder)) {
+      if (
+        staged.some(
+          (file) => !(file instanceof LocalStagedFile) || file.folder !== (staged[0] as LocalStagedFile).folder,
+        )
+      ) {
         throw new Error(`archive bundle ${bundlePath}: its staged files must be staged by this archive, in one folder`);
       }
       const stored = bundleFiles.find((file) => 'stored' in file);
-      if (stored) throw new Error(`archive bundle ${bundlePath}: ${stored.name} cannot be kept from an earlier run: a local archive writes a bundle whole`);
-      const staging = staged.length > 0 ? (staged[0] as LocalStagedFile).folder : await mkdtemp(path.join(path.dirname(target), `${STAGING_PREFIX}${path.basename(target)}-`));
+      if (stored)
+        throw new Error(
+          `archive bundle ${bundlePath}: ${stored.name} cannot be kept from an earlier run: a local archive writes a bundle whole`,
+        );
+      const staging =
+        staged.length > 0
+          ? (staged[0] as LocalStagedFile).folder
+          : await mkdtemp(path.join(path.dirname(target), `${STAGING_PREFIX}${path.basename(target)}-`));
       const folders = new Set<string>();
       try {
         for (const [i, file] of bundleFiles.entries()) {
@@ -149,7 +160,10 @@ export function localArchive(root: string): ArchivePort {
     async stageFile(bundlePath, name) {
       const target = resolve(bundlePath, 'bundle path');
       const [checked] = checkBundleFiles([{ name, data: '' }]);
-      if (checked!.includes('/')) throw new Error(`archive bundle ${bundlePath}: a staged file must be at the bundle's top level, not ${checked}`);
+      if (checked!.includes('/'))
+        throw new Error(
+          `archive bundle ${bundlePath}: a staged file must be at the bundle's top level, not ${checked}`,
+        );
       return LocalStagedFile.create(target, checked!);
     },
 
@@ -181,7 +195,9 @@ export function localArchive(root: string): ArchivePort {
       if (opened === null) return null;
       try {
         if (options.maxBytes !== undefined && opened.size > options.maxBytes) {
-          throw new TooLargeError(`${opened.target}: ${opened.size} bytes, more than the ${options.maxBytes} this read may hold`);
+          throw new TooLargeError(
+            `${opened.target}: ${opened.size} bytes, more than the ${options.maxBytes} this read may hold`,
+          );
         }
         return await readWhole(opened.handle, opened.size, opened.target);
       } finally {
@@ -292,7 +308,10 @@ async function openRegularFile(files: RegularFiles, where: string): Promise<Open
     const folder = segments.slice(0, depth).join('/');
     const stats = await lstatOrNull(path.join(files.root, ...segments.slice(0, depth)));
     if (stats === null || !stats.isDirectory()) {
-      if (stats?.isSymbolicLink()) throw new NotRegularFileError(`${target}: the folder ${folder} is a symbolic link; nothing is read through one`);
+      if (stats?.isSymbolicLink())
+        throw new NotRegularFileError(
+          `${target}: the folder ${folder} is a symbolic link; nothing is read through one`,
+        );
       return null;
     }
   }
@@ -300,14 +319,17 @@ async function openRegularFile(files: RegularFiles, where: string): Promise<Open
   if (before === null) return null;
   const found = entryOf(where, path.basename(target), before);
   if (found.kind !== 'file') {
-    throw new NotRegularFileError(`${target}: ${found.kind === 'folder' ? 'is a folder, not a regular file' : describeEntry(found)}`);
+    throw new NotRegularFileError(
+      `${target}: ${found.kind === 'folder' ? 'is a folder, not a regular file' : describeEntry(found)}`,
+    );
   }
   let handle: FileHandle;
   try {
     handle = await open(target, OPEN_FLAGS);
   } catch (err) {
     if (isCode(err, 'ENOENT', 'ENOTDIR')) return null;
-    if (isCode(err, 'ELOOP')) throw new NotRegularFileError(`${target}: is a symbolic link, not a regular file`, { cause: err });
+    if (isCode(err, 'ELOOP'))
+      throw new NotRegularFileError(`${target}: is a symbolic link, not a regular file`, { cause: err });
     throw err;
   }
   try {
@@ -336,7 +358,9 @@ async function confirmOpenedPath(files: RegularFiles, handle: FileHandle, segmen
   }
   const expected = path.join(await files.realRoot(), ...segments);
   if (actual !== expected) {
-    throw new NotRegularFileError(`${path.join(files.root, ...segments)}: is reached through a symbolic link (it opens ${actual}); nothing is read through one`);
+    throw new NotRegularFileError(
+      `${path.join(files.root, ...segments)}: is reached through a symbolic link (it opens ${actual}); nothing is read through one`,
+    );
   }
 }
 
@@ -350,7 +374,8 @@ async function readWhole(handle: FileHandle, size: number, target: string): Prom
     filled += bytesRead;
   }
   const { bytesRead: beyond } = await handle.read(Buffer.alloc(1), 0, 1, size);
-  if (filled !== size || beyond !== 0) throw new Error(`${target}: changed size while it was read (${size} bytes when opened)`);
+  if (filled !== size || beyond !== 0)
+    throw new Error(`${target}: changed size while it was read (${size} bytes when opened)`);
   return new Uint8Array(buffer.buffer, buffer.byteOffset, size);
 }
 

@@ -132,7 +132,10 @@ export class TooLargeError extends Error {
  * What an entry is that is not what was expected of it, for a message that starts with its name: "is a symbolic
  * link, not a regular file", "a staging leftover of an interrupted run".
  */
-export function describeEntry(entry: Pick<ArchiveEntry, 'kind' | 'special'>, expected: 'regular file' | 'folder' = 'regular file'): string {
+export function describeEntry(
+  entry: Pick<ArchiveEntry, 'kind' | 'special'>,
+  expected: 'regular file' | 'folder' = 'regular file',
+): string {
   switch (entry.kind) {
     case 'file':
       return `is a regular file, not a ${expected}`;

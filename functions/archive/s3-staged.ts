@@ -100,7 +100,9 @@ export class S3StagedFile implements StagedFile {
     if (this.uploadId === null) return;
     const { client, bucket, key } = this.target;
     // An upload left behind costs storage but never becomes an object; a lifecycle rule would end it too.
-    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: this.uploadId })).catch(() => undefined);
+    await client
+      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: this.uploadId }))
+      .catch(() => undefined);
     this.uploadId = null;
   }
 
@@ -133,7 +135,14 @@ export class S3StagedFile implements StagedFile {
     const PartNumber = this.parts.length + 1;
     try {
       await client.send(
-        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: this.uploadId, PartNumber, Body: body, ChecksumSHA256: digest.toString('base64') }),
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: this.uploadId,
+          PartNumber,
+          Body: body,
+          ChecksumSHA256: digest.toString('base64'),
+        }),
       );
     } catch (err) {
       throw failure('UploadPart', err);

@@ -4,6 +4,8 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
+  type ListObjectsV2CommandOutput,
   PutObjectCommand,
   type GetObjectCommandOutput,
   type HeadObjectCommandOutput,
@@ -52,14 +54,17 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
   const partBytes = options.multipartBytes ?? PART_BYTES;
   const smallestPart = options.allowSmallParts ? 1 : MIN_PART_BYTES;
   if (!Number.isSafeInteger(partBytes) || partBytes < smallestPart || partBytes > MAX_PART_BYTES) {
-    throw new Error(`s3 archive: multipartBytes must be a whole number of bytes from ${smallestPart} to ${MAX_PART_BYTES} (S3 takes parts of 5 MiB to 5 GiB), not ${partBytes}`);
+    throw new Error(
+      `s3 archive: multipartBytes must be a whole number of bytes from ${smallestPart} to ${MAX_PART_BYTES} (S3 takes parts of 5 MiB to 5 GiB), not ${partBytes}`,
+    );
   }
 
   const keyOf = (checkedPath: string) => [rootPrefix, checkedPath].filter(Boolean).join('/');
   const urlOf = (key: string) => (key ? `s3://${bucket}/${key}` : `s3://${bucket}`);
 
   function retention(checkedPath: string, write: WriteOptions | undefined): Date {
-    const wanted = write?.retainUntil ?? options.retainUntil?.(checkedPath) ?? yearsAfter(now(), DEFAULT_RETENTION_YEARS);
+    const wanted =
+      write?.retainUntil ?? options.retainUntil?.(checkedPath) ?? yearsAfter(now(), DEFAULT_RETENTION_YEARS);
     if (Number.isNaN(wanted.getTime()) || wanted.getTime() <= now().getTime()) {
       throw new Error(`s3 archive: the retain-until date for ${urlOf(keyOf(checkedPath))} must be in the future`);
     }
@@ -103,10 +108,14 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
     }
     const stored = head.ObjectLockRetainUntilDate;
     if (!stored || wholeSeconds(stored) !== wholeSeconds(retainUntil)) {
-      wrong.push(`ObjectLockRetainUntilDate is ${stored ? stored.toISOString() : 'missing'}, expected ${retainUntil.toISOString()}`);
+      wrong.push(
+        `ObjectLockRetainUntilDate is ${stored ? stored.toISOString() : 'missing'}, expected ${retainUntil.toISOString()}`,
+      );
     }
     if (head.ChecksumSHA256 !== checksum) {
-      wrong.push(`ChecksumSHA256 is ${JSON.stringify(head.ChecksumSHA256 ?? null)}, expected ${JSON.stringify(checksum)}`);
+      wrong.push(
+        `ChecksumSHA256 is ${JSON.stringify(head.ChecksumSHA256 ?? null)}, expected ${JSON.stringify(checksum)}`,
+      );
     }
     if (wrong.length > 0) throw new Error(`${urlOf(key)} was written but S3 reports: ${wrong.join('; ')}`);
   }
@@ -115,7 +124,12 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
   async function headObject(key: string, versionId?: string): Promise<HeadObjectCommandOutput | null> {
     try {
       return await client.send(
-        new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED', ...(versionId ? { VersionId: versionId } : {}) }),
+        new HeadObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ChecksumMode: 'ENABLED',
+          ...(versionId ? { VersionId: versionId } : {}),
+        }),
       );
     } catch (err) {
       if (isNotFound(err)) return null;
@@ -126,7 +140,9 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
   /** GetObject of the newest version, or of `versionId`; null when the key (or that version) does not exist. */
   async function getObject(key: string, versionId: string | undefined): Promise<GetObjectCommandOutput | null> {
     try {
-      return await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
+      return await client.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+      );
     } catch (err) {
       if (isNotFound(err)) return null;
       throw s3Failure('GetObject', urlOf(key), err);
@@ -136,7 +152,8 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
   async function getBytes(key: string, versionId?: string, maxBytes?: number): Promise<Uint8Array | null> {
     const out = await getObject(key, versionId);
     if (out === null) return null;
-    const tooLarge = (bytes: number) => new TooLargeError(`${urlOf(key)}: ${bytes} bytes, more than the ${maxBytes} this read may hold`);
+    const tooLarge = (bytes: number) =>
+      new TooLargeError(`${urlOf(key)}: ${bytes} bytes, more than the ${maxBytes} this read may hold`);
     // Refused on the announced length, before a byte of the body is held.
     if (maxBytes !== undefined && out.ContentLength !== undefined && out.ContentLength > maxBytes) {
       (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
@@ -174,10 +191,15 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
     let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
     do {
-      let page;
+      let page: ListObjectVersionsCommandOutput;
       try {
         page = await client.send(
-          new ListObjectVersionsCommand({ Bucket: bucket, Prefix: listPrefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }),
+          new ListObjectVersionsCommand({
+            Bucket: bucket,
+            Prefix: listPrefix,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionIdMarker,
+          }),
         );
       } catch (err) {
         throw s3Failure('ListObjectVersions', urlOf(listPrefix ?? ''), err);
@@ -219,7 +241,10 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
     } catch (err) {
       await staged.discard();
       if (isPreconditionFailed(err)) {
-        throw new BundleExistsError(`${urlOf(key)}: the object already exists and was left unchanged (another run may be writing this bundle)`, { cause: err });
+        throw new BundleExistsError(
+          `${urlOf(key)}: the object already exists and was left unchanged (another run may be writing this bundle)`,
+          { cause: err },
+        );
       }
       throw s3Failure('CompleteMultipartUpload', urlOf(key), err);
     }
@@ -231,11 +256,13 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
     const head = await headObject(key);
     if (!head) throw new Error(`${urlOf(key)}: an interrupted run's object this bundle keeps is gone`);
     const wrong: string[] = [];
-    if (head.ContentLength !== undefined && head.ContentLength !== kept.bytes) wrong.push(`${head.ContentLength} bytes, not ${kept.bytes}`);
+    if (head.ContentLength !== undefined && head.ContentLength !== kept.bytes)
+      wrong.push(`${head.ContentLength} bytes, not ${kept.bytes}`);
     const sha = hexOfChecksum(head.ChecksumSHA256);
     if (sha !== null && sha !== kept.sha256) wrong.push(`SHA-256 ${sha}, not ${kept.sha256}`);
     if (head.ObjectLockMode !== 'COMPLIANCE') wrong.push(`Object Lock mode ${head.ObjectLockMode ?? 'none'}`);
-    if (wrong.length > 0) throw new Error(`${urlOf(key)}: an interrupted run's object this bundle keeps has changed: ${wrong.join('; ')}`);
+    if (wrong.length > 0)
+      throw new Error(`${urlOf(key)}: an interrupted run's object this bundle keeps has changed: ${wrong.join('; ')}`);
   }
 
   async function bundleExists(checkedBundle: string): Promise<boolean> {
@@ -257,7 +284,9 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
       }
       const retainUntil = retention(bundle, write);
       if (await bundleExists(bundle)) {
-        throw new BundleExistsError(`${urlOf(keyOf(bundle))} is already archived (it has a ${MANIFEST}); it was left unchanged`);
+        throw new BundleExistsError(
+          `${urlOf(keyOf(bundle))} is already archived (it has a ${MANIFEST}); it was left unchanged`,
+        );
       }
       for (const [i, file] of files.entries()) {
         const name = names[i]!;
@@ -284,8 +313,12 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
           const stored = name === MANIFEST ? null : await getBytes(key);
           if (stored !== null && sameBytes(stored, bytes)) continue;
           const partial =
-            name === MANIFEST ? '' : ` (the bundle has no ${MANIFEST} yet: another run may be writing it, or an earlier run stopped part-way with other content)`;
-          throw new BundleExistsError(`${urlOf(key)}: the object already exists and was left unchanged${partial}`, { cause: err });
+            name === MANIFEST
+              ? ''
+              : ` (the bundle has no ${MANIFEST} yet: another run may be writing it, or an earlier run stopped part-way with other content)`;
+          throw new BundleExistsError(`${urlOf(key)}: the object already exists and was left unchanged${partial}`, {
+            cause: err,
+          });
         }
       }
     },
@@ -323,7 +356,8 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
       }
     },
 
-    read: async (where, options = {}) => getBytes(keyOf(checkArchivePath(where, 'path')), options.versionId, options.maxBytes),
+    read: async (where, options = {}) =>
+      getBytes(keyOf(checkArchivePath(where, 'path')), options.versionId, options.maxBytes),
 
     readStream: (where, options = {}) => streamObject(keyOf(checkArchivePath(where, 'path')), options.versionId),
 
@@ -336,9 +370,11 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
       const found: string[] = [];
       let token: string | undefined;
       do {
-        let page;
+        let page: ListObjectsV2CommandOutput;
         try {
-          page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: listPrefix, ContinuationToken: token }));
+          page = await client.send(
+            new ListObjectsV2Command({ Bucket: bucket, Prefix: listPrefix, ContinuationToken: token }),
+          );
         } catch (err) {
           throw s3Failure('ListObjectsV2', urlOf(listPrefix ?? ''), err);
         }
@@ -347,7 +383,8 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
           if (object.Key && !object.Key.endsWith('/')) found.push(object.Key.slice(strip));
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        if (page.IsTruncated && !token) throw new Error(`S3 ListObjectsV2 ${urlOf(listPrefix ?? '')}: truncated page without a continuation token`);
+        if (page.IsTruncated && !token)
+          throw new Error(`S3 ListObjectsV2 ${urlOf(listPrefix ?? '')}: truncated page without a continuation token`);
       } while (token);
       return found.sort();
     },
@@ -355,7 +392,8 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
     async lockState(where, options = {}): Promise<LockState> {
       const key = keyOf(checkArchivePath(where, 'path'));
       const head = await headObject(key, options.versionId);
-      if (!head) throw new Error(`${urlOf(key)}${options.versionId ? ` (version ${options.versionId})` : ''} does not exist`);
+      if (!head)
+        throw new Error(`${urlOf(key)}${options.versionId ? ` (version ${options.versionId})` : ''} does not exist`);
       return {
         mode: head.ObjectLockMode ?? null,
         retainUntil: head.ObjectLockRetainUntilDate ?? null,
@@ -436,7 +474,10 @@ function s3Failure(operation: string, where: string, err: unknown): Error {
   };
   const what = [name, status ? `HTTP ${status}` : undefined].filter(Boolean).join(', ');
   const detail = message ?? String(err);
-  return new Error(`S3 ${operation} ${where} failed${what ? ` (${what})` : ''}: ${detail}${(status && hints[status]) || ''}`, {
-    cause: err,
-  });
+  return new Error(
+    `S3 ${operation} ${where} failed${what ? ` (${what})` : ''}: ${detail}${(status && hints[status]) || ''}`,
+    {
+      cause: err,
+    },
+  );
 }

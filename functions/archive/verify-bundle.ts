@@ -9,12 +9,22 @@ import { errorMessage } from '../errors.js';
 import { parseManifest, sha256, type Manifest } from '../seal/manifest.js';
 import { verifies } from '../seal/signature.js';
 import { formatInstant, parseInstant } from '../time/nanos.js';
-import { adhocBundlePath, ARTIFACTS, keyPathOfManifest, MANIFEST, MANIFEST_SCHEMA_V1, MANIFEST_SIG, REPORT_JSON, REPORT_PDF } from './layout.js';
+import {
+  adhocBundlePath,
+  ARTIFACTS,
+  keyPathOfManifest,
+  MANIFEST,
+  MANIFEST_SCHEMA_V1,
+  MANIFEST_SIG,
+  REPORT_JSON,
+  REPORT_PDF,
+} from './layout.js';
 import { describeEntry, type ArchiveEntry, type ArchivePort, type LockState, type VersionOptions } from './port.js';
 import { algorithmMismatch, shortKey, spkiSha256, type KeyFileCheck } from './verify-keys.js';
 import { readLimitOf, tooLargeProblem } from './verify-limits.js';
 import { checkPdfSignature } from './verify-pdf.js';
 import { recomputeBundle } from './verify-recompute.js';
+import type { Period } from '../config/period.js';
 
 export interface BundleLocation {
   /** Folder of the bundle, relative to the archive root. */
@@ -84,7 +94,9 @@ export function storageProblems(name: string, entry: ArchiveEntry): string[] {
     problems.push(`${name}: ${versions} versions in the bucket (a newer one was written over the archived object)`);
   }
   if (deleteMarkers) {
-    problems.push(`${name}: ${plural(deleteMarkers, 'delete marker')} in the bucket (someone deleted the object; its versions remain)`);
+    problems.push(
+      `${name}: ${plural(deleteMarkers, 'delete marker')} in the bucket (someone deleted the object; its versions remain)`,
+    );
   }
   return problems;
 }
@@ -93,7 +105,13 @@ export function storageProblems(name: string, entry: ArchiveEntry): string[] {
  * Reads a file of a bundle that the listing found, the version it found, within its cap: a problem (never an
  * exception, never an unbounded read) when it cannot be. Null when there is nothing to read.
  */
-async function readBundleFile(archive: ArchivePort, location: BundleLocation, name: string, limit: number, problems: string[]) {
+async function readBundleFile(
+  archive: ArchivePort,
+  location: BundleLocation,
+  name: string,
+  limit: number,
+  problems: string[],
+) {
   const entry = location.entries.get(name);
   if (!entry || !isReadable(entry)) return null;
   if (entry.bytes !== undefined && entry.bytes > limit) {
@@ -111,7 +129,10 @@ async function readBundleFile(archive: ArchivePort, location: BundleLocation, na
 }
 
 /** Reads a bundle's manifest and signature, the two files the next bundle's link names. */
-export async function loadChainLink(archive: ArchivePort, location: BundleLocation): Promise<ChainLink & { problems: string[] }> {
+export async function loadChainLink(
+  archive: ArchivePort,
+  location: BundleLocation,
+): Promise<ChainLink & { problems: string[] }> {
   const problems: string[] = [];
   const readCapped = (name: string) => readBundleFile(archive, location, name, readLimitOf(name)!, problems);
   const [manifestBytes, signature] = await Promise.all([readCapped(MANIFEST), readCapped(MANIFEST_SIG)]);
@@ -131,7 +152,11 @@ export async function verifyBundle(context: VerifyContext, location: BundleLocat
   const { bundle, files } = location;
   if (location.folder) {
     const link = { bundle, date: location.date, manifestBytes: null, signature: null, manifest: null };
-    return { problems: [`the bundle folder ${describeEntry(location.folder, 'folder')}; nothing in it was read`], notes: [], link };
+    return {
+      problems: [`the bundle folder ${describeEntry(location.folder, 'folder')}; nothing in it was read`],
+      notes: [],
+      link,
+    };
   }
   const stored = [...location.entries].flatMap(([name, entry]) => storageProblems(name, entry));
   const loaded = await loadChainLink(archive, location);
@@ -151,13 +176,27 @@ export async function verifyBundle(context: VerifyContext, location: BundleLocat
   }
   if (manifest && link.manifestBytes) {
     problems.push(...checkPlacement(manifest, location));
-    problems.push(...(await checkManifestSignature(context, manifest, link.manifestBytes, link.signature, location.entries.has(MANIFEST_SIG))));
+    problems.push(
+      ...(await checkManifestSignature(
+        context,
+        manifest,
+        link.manifestBytes,
+        link.signature,
+        location.entries.has(MANIFEST_SIG),
+      )),
+    );
     const documents = await checkArtifacts(archive, manifest, location, readHashes);
     problems.push(...documents.problems);
     if (documents.report) problems.push(...checkReportJson(documents.report, manifest));
     if (documents.pdf) problems.push(...checkPdfSignature(REPORT_PDF, documents.pdf, manifest.signer.publicKeySha256));
     if (context.recompute) {
-      const recomputed = await recomputeBundle(archive, bundle, manifest, documents.report, (name) => location.entries.get(name)?.versionId);
+      const recomputed = await recomputeBundle(
+        archive,
+        bundle,
+        manifest,
+        documents.report,
+        (name) => location.entries.get(name)?.versionId,
+      );
       problems.push(...recomputed.problems);
       notes.push(...recomputed.notes);
     }
@@ -172,11 +211,15 @@ function checkPlacement(manifest: Manifest, location: BundleLocation): string[] 
   const problems: string[] = [];
   const { bundle, kind, date } = location;
   if (manifest.bundle !== bundle) {
-    problems.push(`${MANIFEST}: says the bundle belongs at ${manifest.bundle}, but it is at ${bundle} (moved, or swapped with another)`);
+    problems.push(
+      `${MANIFEST}: says the bundle belongs at ${manifest.bundle}, but it is at ${bundle} (moved, or swapped with another)`,
+    );
   }
   const { period } = manifest;
   if (manifest.series !== kind || period.kind !== kind) {
-    problems.push(`${MANIFEST}: series ${manifest.series}, period kind ${period.kind}, in the ${kind} folder ${bundle}`);
+    problems.push(
+      `${MANIFEST}: series ${manifest.series}, period kind ${period.kind}, in the ${kind} folder ${bundle}`,
+    );
     return problems;
   }
   const from = parseInstant(period.from);
@@ -187,10 +230,12 @@ function checkPlacement(manifest: Manifest, location: BundleLocation): string[] 
   }
   if (kind === 'daily' && date !== null) {
     if (period.date !== date) {
-      problems.push(`${MANIFEST}: the period is the day ${period.date ?? '(none)'}, but the bundle is the folder of ${date}`);
+      problems.push(
+        `${MANIFEST}: the period is the day ${period.date ?? '(none)'}, but the bundle is the folder of ${date}`,
+      );
       return problems;
     }
-    let expected;
+    let expected: Period;
     try {
       expected = dailyPeriod(date, period.timezone);
     } catch (err) {
@@ -205,7 +250,8 @@ function checkPlacement(manifest: Manifest, location: BundleLocation): string[] 
     }
   } else {
     const expected = adhocBundlePath(from, to);
-    if (expected !== bundle) problems.push(`${MANIFEST}: the period [${period.from}, ${period.to}) belongs at ${expected}, not at ${bundle}`);
+    if (expected !== bundle)
+      problems.push(`${MANIFEST}: the period [${period.from}, ${period.to}) belongs at ${expected}, not at ${bundle}`);
     if (manifest.previous !== null || manifest.firstOfSeries) {
       problems.push(`${MANIFEST}: an ad-hoc manifest must have previous null and firstOfSeries false`);
     }
@@ -236,8 +282,14 @@ async function checkManifestSignature(
   const keyFile = await context.keyFile(keyPath);
   problems.push(...keyFile.problems, ...keyFile.lockProblems);
   // A v1 key file's name does not say which certificate it holds: the manifest does.
-  if (manifest.schema === MANIFEST_SCHEMA_V1 && keyFile.certificateSha256 && keyFile.certificateSha256 !== certificateSha256) {
-    problems.push(`${keyPath}: holds certificate ${shortKey(keyFile.certificateSha256)}, but the manifest was sealed with certificate ${shortKey(certificateSha256)}`);
+  if (
+    manifest.schema === MANIFEST_SCHEMA_V1 &&
+    keyFile.certificateSha256 &&
+    keyFile.certificateSha256 !== certificateSha256
+  ) {
+    problems.push(
+      `${keyPath}: holds certificate ${shortKey(keyFile.certificateSha256)}, but the manifest was sealed with certificate ${shortKey(certificateSha256)}`,
+    );
   }
   // A key file whose content is another key must not vouch for anything; a pinned key with the same hash may.
   const fileKey = keyFile.key && spkiSha256(keyFile.key) === publicKeySha256 ? keyFile.key : null;
@@ -301,11 +353,16 @@ async function checkArtifacts(
     }
     if (!isReadable(entry)) continue; // named by its storage problems
     const limit = readLimitOf(name);
-    const found = limit === null ? await hashStreamed(archive, location, name, entry, problems) : await readWhole(archive, location, name, limit, problems);
+    const found =
+      limit === null
+        ? await hashStreamed(archive, location, name, entry, problems)
+        : await readWhole(archive, location, name, limit, problems);
     if (found === null) continue;
     readHashes.set(name, found.sha256);
     if (found.bytes !== artifact.bytes) {
-      problems.push(`${name}: ${found.bytes} bytes with SHA-256 ${found.sha256}, the manifest says ${artifact.bytes} bytes with SHA-256 ${artifact.sha256}`);
+      problems.push(
+        `${name}: ${found.bytes} bytes with SHA-256 ${found.sha256}, the manifest says ${artifact.bytes} bytes with SHA-256 ${artifact.sha256}`,
+      );
     } else if (found.sha256 !== artifact.sha256) {
       problems.push(`${name}: SHA-256 is ${found.sha256}, the manifest says ${artifact.sha256}`);
     }
@@ -326,14 +383,26 @@ interface ReadDocument {
   content: Uint8Array | null;
 }
 
-async function readWhole(archive: ArchivePort, location: BundleLocation, name: string, limit: number, problems: string[]): Promise<ReadDocument | null> {
+async function readWhole(
+  archive: ArchivePort,
+  location: BundleLocation,
+  name: string,
+  limit: number,
+  problems: string[],
+): Promise<ReadDocument | null> {
   const bytes = await readBundleFile(archive, location, name, limit, problems);
   if (bytes === null) return null;
   return { bytes: bytes.length, sha256: sha256(bytes), content: bytes };
 }
 
 /** The size and SHA-256 of a file too large to hold (gigabytes of evidence), a chunk at a time. */
-async function hashStreamed(archive: ArchivePort, location: BundleLocation, name: string, entry: ArchiveEntry, problems: string[]): Promise<ReadDocument | null> {
+async function hashStreamed(
+  archive: ArchivePort,
+  location: BundleLocation,
+  name: string,
+  entry: ArchiveEntry,
+  problems: string[],
+): Promise<ReadDocument | null> {
   const hash = createHash('sha256');
   let bytes = 0;
   try {
@@ -360,24 +429,38 @@ function checkReportJson(bytes: Uint8Array, manifest: Manifest): string[] {
   const fields = report as { schema?: unknown; period?: Record<string, unknown> } | null;
   if (typeof fields !== 'object' || fields === null) return ['report.json: not a JSON object'];
   const problems: string[] = [];
-  if (fields.schema !== 'sox-report/v1') problems.push(`report.json: schema is ${JSON.stringify(fields.schema)}, not "sox-report/v1"`);
+  if (fields.schema !== 'sox-report/v1')
+    problems.push(`report.json: schema is ${JSON.stringify(fields.schema)}, not "sox-report/v1"`);
   const period = fields.period;
   if (typeof period !== 'object' || period === null) return [...problems, 'report.json: has no period'];
   for (const field of PERIOD_FIELDS) {
     if (period[field] !== manifest.period[field]) {
-      problems.push(`report.json: period.${field} is ${JSON.stringify(period[field])}, the manifest says ${JSON.stringify(manifest.period[field])}`);
+      problems.push(
+        `report.json: period.${field} is ${JSON.stringify(period[field])}, the manifest says ${JSON.stringify(manifest.period[field])}`,
+      );
     }
   }
   return problems;
 }
 
-async function checkLocks(context: VerifyContext, location: BundleLocation, files: string[], readHashes: Map<string, string>): Promise<string[]> {
-  const states = await Promise.all(files.map((name) => lockStateOf(context, `${location.bundle}/${name}`, location.entries.get(name))));
+async function checkLocks(
+  context: VerifyContext,
+  location: BundleLocation,
+  files: string[],
+  readHashes: Map<string, string>,
+): Promise<string[]> {
+  const states = await Promise.all(
+    files.map((name) => lockStateOf(context, `${location.bundle}/${name}`, location.entries.get(name))),
+  );
   return files.flatMap((name, i) => lockProblems(name, states[i]!, context.now, readHashes.get(name)));
 }
 
 /** A lock state (of the version the listing found), or the reason there is none, for an archive that has locks. */
-export async function lockStateOf(context: VerifyContext, path: string, entry: ArchiveEntry | undefined): Promise<LockState | Error> {
+export async function lockStateOf(
+  context: VerifyContext,
+  path: string,
+  entry: ArchiveEntry | undefined,
+): Promise<LockState | Error> {
   try {
     return await context.archive.lockState!(path, versionOf(entry));
   } catch (err) {
@@ -388,11 +471,14 @@ export async function lockStateOf(context: VerifyContext, path: string, entry: A
 export function lockProblems(name: string, state: LockState | Error, now: Date, readSha256?: string): string[] {
   if (state instanceof Error) return [`${name}: its Object Lock state cannot be read (${state.message})`];
   const problems: string[] = [];
-  if (state.mode !== 'COMPLIANCE') problems.push(`${name}: Object Lock mode is ${state.mode ?? 'none'}, not COMPLIANCE`);
+  if (state.mode !== 'COMPLIANCE')
+    problems.push(`${name}: Object Lock mode is ${state.mode ?? 'none'}, not COMPLIANCE`);
   if (state.retainUntil === null) {
     problems.push(`${name}: has no Object Lock retain-until date`);
   } else if (state.retainUntil.getTime() <= now.getTime()) {
-    problems.push(`${name}: retained only until ${state.retainUntil.toISOString()}, which has passed (it can be deleted)`);
+    problems.push(
+      `${name}: retained only until ${state.retainUntil.toISOString()}, which has passed (it can be deleted)`,
+    );
   }
   if (state.sha256 !== null && readSha256 !== undefined && state.sha256 !== readSha256) {
     problems.push(`${name}: the stored checksum is SHA-256 ${state.sha256}, but the bytes read have ${readSha256}`);

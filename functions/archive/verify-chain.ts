@@ -21,13 +21,15 @@ export interface ChainOptions {
 export function checkChainLink(current: ChainLink, previous: ChainLink | null, options: ChainOptions): string[] {
   const manifest = current.manifest;
   // An unreadable manifest, or one in the wrong series, is already reported by the bundle's own checks.
-  if (!manifest || manifest.series !== 'daily') return [];
+  if (manifest?.series !== 'daily') return [];
   const link = manifest.previous;
   const problems: string[] = [];
 
   if (previous === null) {
     if (link !== null) {
-      problems.push(`previous: links to ${link.path}, which is not in the archive (this is the earliest daily bundle)${whyBroken(link.path, current, null, options)}`);
+      problems.push(
+        `previous: links to ${link.path}, which is not in the archive (this is the earliest daily bundle)${whyBroken(link.path, current, null, options)}`,
+      );
     } else if (!manifest.firstOfSeries) {
       problems.push(`${MANIFEST}: has no previous link, yet does not say it is the first of the series`);
     }
@@ -42,9 +44,12 @@ export function checkChainLink(current: ChainLink, previous: ChainLink | null, o
         : `${MANIFEST}: has no link to the previous bundle, ${previous.bundle}`,
     );
   } else {
-    if (manifest.firstOfSeries) problems.push(`${MANIFEST}: says it is the first of the series, yet links to ${link.path}`);
+    if (manifest.firstOfSeries)
+      problems.push(`${MANIFEST}: says it is the first of the series, yet links to ${link.path}`);
     if (link.path !== expectedPath) {
-      problems.push(`previous: links to ${link.path}, but the nearest earlier bundle in the archive is ${previous.bundle}${whyBroken(link.path, current, previous, options)}`);
+      problems.push(
+        `previous: links to ${link.path}, but the nearest earlier bundle in the archive is ${previous.bundle}${whyBroken(link.path, current, previous, options)}`,
+      );
     } else {
       problems.push(...compareWithPrevious(link, previous));
     }
@@ -59,7 +64,9 @@ function compareWithPrevious(link: { path: string; sha256: string; signature: st
   } else {
     const actual = sha256(previous.manifestBytes);
     if (actual !== link.sha256) {
-      problems.push(`previous.sha256 is ${link.sha256}, but ${link.path} has SHA-256 ${actual}: that manifest was changed or replaced after this one was sealed`);
+      problems.push(
+        `previous.sha256 is ${link.sha256}, but ${link.path} has SHA-256 ${actual}: that manifest was changed or replaced after this one was sealed`,
+      );
     }
   }
   const signaturePath = `${previous.bundle}/${MANIFEST_SIG}`;
@@ -78,8 +85,10 @@ function whyBroken(linkPath: string, current: ChainLink, previous: ChainLink | n
   if (linked === null || date === null) return ': that is not a daily bundle';
   if (!options.folders.has(linked)) return `: ${date} is missing from the archive`;
   if (!options.present.has(linked)) return `: ${linked} has no ${MANIFEST}`;
-  if (current.date !== null && date >= current.date) return `: ${date} is not an earlier day, so this bundle is not where it was sealed`;
-  if (previous?.date && date < previous.date) return `: ${previous.bundle} was put between ${date} and this day after this bundle was sealed`;
+  if (current.date !== null && date >= current.date)
+    return `: ${date} is not an earlier day, so this bundle is not where it was sealed`;
+  if (previous?.date && date < previous.date)
+    return `: ${previous.bundle} was put between ${date} and this day after this bundle was sealed`;
   return '';
 }
 
@@ -127,4 +136,3 @@ function daysFrom(first: string, last: string): number {
 export function nextDay(date: string): string {
   return new Date(utcMidnight(date) + DAY_MS).toISOString().slice(0, 10);
 }
-

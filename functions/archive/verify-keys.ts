@@ -20,7 +20,9 @@ function pemBlocks(pem: string): PemBlock[] {
 
 /** Lower-case hex SHA-256 of the DER SubjectPublicKeyInfo: how the manifest and keys/ name a key. */
 export function spkiSha256(key: KeyObject): string {
-  return createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 /** The first 16 hex digits: enough to tell keys apart in a line a person reads. */
@@ -41,11 +43,15 @@ export function readTrustPem(pem: string, source: string): Map<string, KeyObject
       else if (block.label === 'PUBLIC KEY') key = createPublicKey(block.text);
       else continue;
     } catch (err) {
-      throw new InputError({ field: 'trust', problem: `${source} holds an unreadable ${block.label} (${errorMessage(err)})` });
+      throw new InputError({
+        field: 'trust',
+        problem: `${source} holds an unreadable ${block.label} (${errorMessage(err)})`,
+      });
     }
     keys.set(spkiSha256(key), key);
   }
-  if (keys.size === 0) throw new InputError({ field: 'trust', problem: `${source} holds no PEM certificate or public key` });
+  if (keys.size === 0)
+    throw new InputError({ field: 'trust', problem: `${source} holds no PEM certificate or public key` });
   return keys;
 }
 
@@ -91,7 +97,9 @@ export function checkKeyFile(path: string, bytes: Uint8Array | null): KeyFileChe
       }
       const certified = spkiSha256(certificate.publicKey);
       if (certified !== actual) {
-        problems.push(`${path}: the certificate is for key ${shortKey(certified)}, not for the public key in the file (${shortKey(actual)})`);
+        problems.push(
+          `${path}: the certificate is for key ${shortKey(certified)}, not for the public key in the file (${shortKey(actual)})`,
+        );
       }
     } catch (err) {
       problems.push(`${path}: the certificate is unreadable (${errorMessage(err)})`);

@@ -33,7 +33,11 @@ export function tooLargeProblem(name: string, bytes: number, limit: number): str
 }
 
 export function formatBytes(bytes: number): string {
-  for (const [unit, size] of [['GiB', GiB], ['MiB', MiB], ['KiB', KiB]] as const) {
+  for (const [unit, size] of [
+    ['GiB', GiB],
+    ['MiB', MiB],
+    ['KiB', KiB],
+  ] as const) {
     if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
   }
   return `${bytes.toLocaleString('en-US')} bytes`;

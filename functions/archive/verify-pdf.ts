@@ -35,7 +35,8 @@ export function checkPdfSignature(name: string, pdf: Uint8Array, signerKeySha256
   let signedData: pkijs.SignedData;
   try {
     const contentInfo = pkijs.ContentInfo.fromBER(signature.cms);
-    if (contentInfo.contentType !== OID.signedData) return [...problems, `${name}: the signature is not a CMS SignedData`];
+    if (contentInfo.contentType !== OID.signedData)
+      return [...problems, `${name}: the signature is not a CMS SignedData`];
     signedData = new pkijs.SignedData({ schema: contentInfo.content });
     if (signedData.signerInfos.length !== 1) {
       return [...problems, `${name}: the signature has ${signedData.signerInfos.length} signers, expected one`];
@@ -56,7 +57,9 @@ export function checkPdfSignature(name: string, pdf: Uint8Array, signerKeySha256
   if (claimed === null) {
     problems.push(`${name}: the signature has no messageDigest attribute`);
   } else if (claimed !== actual) {
-    problems.push(`${name}: changed after it was signed (the signed bytes have SHA-256 ${actual}, the signature was made over ${claimed})`);
+    problems.push(
+      `${name}: changed after it was signed (the signed bytes have SHA-256 ${actual}, the signature was made over ${claimed})`,
+    );
   }
 
   const certificateKey = signerCertificateKey(signedData, signerInfo);
@@ -64,11 +67,14 @@ export function checkPdfSignature(name: string, pdf: Uint8Array, signerKeySha256
   // What is signed is the attributes as a universal SET (RFC 5652 §5.4), not as the [0] field they are stored in.
   const signedAttributes = new Uint8Array(signedAttrs.encodedValue.slice(0));
   signedAttributes[0] = 0x31;
-  if (!verifies(signedAttributes, certificateKey, signerInfo.signature.valueBlock.valueHexView)) problems.push(`${name}: the signature does not verify with the key of the certificate it carries`);
+  if (!verifies(signedAttributes, certificateKey, signerInfo.signature.valueBlock.valueHexView))
+    problems.push(`${name}: the signature does not verify with the key of the certificate it carries`);
 
   const certifiedSha256 = spkiSha256(certificateKey);
   if (certifiedSha256 !== signerKeySha256) {
-    problems.push(`${name}: signed with key ${shortKey(certifiedSha256)}, but the manifest's signer is key ${shortKey(signerKeySha256)}`);
+    problems.push(
+      `${name}: signed with key ${shortKey(certifiedSha256)}, but the manifest's signer is key ${shortKey(signerKeySha256)}`,
+    );
   }
   return problems;
 }

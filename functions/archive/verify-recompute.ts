@@ -18,6 +18,7 @@ import { firstIssueText } from '../text/zod-issue.js';
 import { parseInstant } from '../time/nanos.js';
 import { isEvidenceFile, REPORT_JSON } from './layout.js';
 import type { ArchivePort } from './port.js';
+import type { ReplayedEvidence } from '../evidence/replay-evidence.js';
 
 /** At most this many differing fields are named for one bundle; the count says how many more there are. */
 const MAX_NAMED = 40;
@@ -35,12 +36,19 @@ export async function recomputeBundle(
   versionOf: (name: string) => string | undefined = () => undefined,
 ): Promise<RecomputeResult> {
   const fail = (why: string): RecomputeResult => ({ problems: [`recompute: ${why}`], notes: [] });
-  if (manifest.schema !== 'sox-report-manifest/v2') return fail('the bundle was sealed before evidence files existed (manifest v1): nothing to re-perform it from');
+  if (manifest.schema !== 'sox-report-manifest/v2')
+    return fail('the bundle was sealed before evidence files existed (manifest v1): nothing to re-perform it from');
   const evidence = manifest.artifacts.filter((a) => isEvidenceFile(a.path));
-  if (evidence.length !== 1) return fail(evidence.length === 0 ? 'the manifest lists no evidence file' : `the manifest lists ${evidence.length} evidence files`);
+  if (evidence.length !== 1)
+    return fail(
+      evidence.length === 0
+        ? 'the manifest lists no evidence file'
+        : `the manifest lists ${evidence.length} evidence files`,
+    );
   if (reportBytes === null) return fail('report.json could not be read');
   const parameters = reportParametersSchema.safeParse(manifest.producer.parameters);
-  if (!parameters.success) return fail(`the manifest's producer.parameters are not usable (${firstIssueText(parameters.error)})`);
+  if (!parameters.success)
+    return fail(`the manifest's producer.parameters are not usable (${firstIssueText(parameters.error)})`);
 
   let archived: ReportV1;
   try {
@@ -54,7 +62,7 @@ export async function recomputeBundle(
   if (!period || generatedAt === null) return fail('the period or generatedAt is not an instant');
 
   const path = `${bundle}/${evidence[0]!.path}`;
-  let replayed;
+  let replayed: ReplayedEvidence;
   try {
     const versionId = versionOf(evidence[0]!.path);
     replayed = await replayEvidence(archive.readStream(path, versionId ? { versionId } : {}), parameters.data);
@@ -63,9 +71,13 @@ export async function recomputeBundle(
   }
   const problems = replayed.problems.map((p) => `recompute: ${p}`);
   const header = replayed.header!;
-  if (header.bundle !== bundle) problems.push(`recompute: the evidence file belongs to ${header.bundle}, not to ${bundle}`);
+  if (header.bundle !== bundle)
+    problems.push(`recompute: the evidence file belongs to ${header.bundle}, not to ${bundle}`);
   for (const key of ['from', 'to', 'timezone', 'kind'] as const) {
-    if (header.period[key] !== manifest.period[key]) problems.push(`recompute: the evidence file's period.${key} is ${header.period[key]}, the manifest says ${manifest.period[key]}`);
+    if (header.period[key] !== manifest.period[key])
+      problems.push(
+        `recompute: the evidence file's period.${key} is ${header.period[key]}, the manifest says ${manifest.period[key]}`,
+      );
   }
 
   const { report, detections } = analyseEvents({
@@ -80,15 +92,24 @@ export async function recomputeBundle(
   completeReport(report, detections, archived.inputs, archived.incidents, parameters.data);
   const recomputed = JSON.parse(JSON.stringify(report)) as unknown;
   const differences = jsonDifferences(archived, recomputed);
-  problems.push(...differences.slice(0, MAX_NAMED).map((d) => `recompute: ${describeDifference(d, 'report', 'evidence')}`));
-  if (differences.length > MAX_NAMED) problems.push(`recompute: and ${differences.length - MAX_NAMED} more fields differ`);
+  problems.push(
+    ...differences.slice(0, MAX_NAMED).map((d) => `recompute: ${describeDifference(d, 'report', 'evidence')}`),
+  );
+  if (differences.length > MAX_NAMED)
+    problems.push(`recompute: and ${differences.length - MAX_NAMED} more fields differ`);
   problems.push(...(await checkPreviousInputs(archive, archived.inputs.previous)));
-  const notes = problems.length === 0 ? [`re-performed from ${evidence[0]!.path}: ${replayed.messages} messages, every figure agrees`] : [];
+  const notes =
+    problems.length === 0
+      ? [`re-performed from ${evidence[0]!.path}: ${replayed.messages} messages, every figure agrees`]
+      : [];
   return { problems, notes };
 }
 
 /** The previous report as recorded must be the one archived, when the archive holds it. */
-async function checkPreviousInputs(archive: ArchivePort, previous: { bundle: string; reportSha256: string; report: PreviousReport } | null): Promise<string[]> {
+async function checkPreviousInputs(
+  archive: ArchivePort,
+  previous: { bundle: string; reportSha256: string; report: PreviousReport } | null,
+): Promise<string[]> {
   if (!previous) return [];
   let bytes: Uint8Array | null;
   try {
@@ -99,7 +120,9 @@ async function checkPreviousInputs(archive: ArchivePort, previous: { bundle: str
   if (bytes === null) return [];
   const actual = sha256(bytes);
   if (actual !== previous.reportSha256) {
-    return [`recompute: inputs.previous.reportSha256 is ${previous.reportSha256}, but ${previous.bundle}/report.json has ${actual}`];
+    return [
+      `recompute: inputs.previous.reportSha256 is ${previous.reportSha256}, but ${previous.bundle}/report.json has ${actual}`,
+    ];
   }
   const carried = carriedOver(JSON.parse(new TextDecoder().decode(bytes)) as ReportV1);
   return jsonDifferences(previous.report, JSON.parse(JSON.stringify(carried)))
@@ -111,5 +134,11 @@ function periodOf(manifest: Manifest): Period | null {
   const from = parseInstant(manifest.period.from);
   const to = parseInstant(manifest.period.to);
   if (from === null || to === null) return null;
-  return { from, to, timezone: manifest.period.timezone, kind: manifest.period.kind, ...(manifest.period.date ? { date: manifest.period.date } : {}) };
+  return {
+    from,
+    to,
+    timezone: manifest.period.timezone,
+    kind: manifest.period.kind,
+    ...(manifest.period.date ? { date: manifest.period.date } : {}),
+  };
 }

@@ -21,7 +21,8 @@ export interface SignedBundle {
 export function signerProblems(signed: SignedBundle[], keyFiles: string[], trusted: boolean): string[] {
   if (trusted) return [];
   const byKey = new Map<string, SignedBundle[]>();
-  for (const bundle of signed) byKey.set(bundle.publicKeySha256, [...(byKey.get(bundle.publicKeySha256) ?? []), bundle]);
+  for (const bundle of signed)
+    byKey.set(bundle.publicKeySha256, [...(byKey.get(bundle.publicKeySha256) ?? []), bundle]);
   for (const path of keyFiles) {
     const key = keyOfKeyPath(path)?.publicKeySha256 ?? null;
     if (key !== null && !byKey.has(key)) byKey.set(key, []);
@@ -32,7 +33,9 @@ export function signerProblems(signed: SignedBundle[], keyFiles: string[], trust
       ? `key ${shortKey(key)} signed no bundle verified (its key file is in keys/)`
       : `key ${shortKey(key)} signed ${describeBundles(bundles)}`,
   );
-  return [`the bundles are signed by ${byKey.size} different keys and none is pinned: ${keys.join('; ')}; if the key was rotated, verify with --trust for each`];
+  return [
+    `the bundles are signed by ${byKey.size} different keys and none is pinned: ${keys.join('; ')}; if the key was rotated, verify with --trust for each`,
+  ];
 }
 
 const MOST_LISTED = 6;

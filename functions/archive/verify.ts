@@ -94,12 +94,21 @@ const DEFAULT_CONCURRENCY = 8;
 export async function verifyArchive(archive: ArchivePort, options: VerifyOptions = {}): Promise<VerifyReport> {
   const from = options.from === undefined ? undefined : checkDay(options.from, 'from');
   const to = options.to === undefined ? undefined : checkDay(options.to, 'to');
-  if (from !== undefined && to !== undefined && from > to) throw new InputError({ field: 'from', value: from, isAfter: { field: 'to', value: to } });
+  if (from !== undefined && to !== undefined && from > to)
+    throw new InputError({ field: 'from', value: from, isAfter: { field: 'to', value: to } });
   const trusted = options.trust ? trustedKeys(options.trust.pems) : null;
   const now = options.now ?? new Date();
   // One listing of each part of the archive: every read after it is of an entry it found, at the version it found.
-  const [dailyEntries, adhocEntries, keyEntries] = await Promise.all([FOLDERS.daily, FOLDERS.adhoc, FOLDERS.keys].map((prefix) => archive.entries(prefix)));
-  const context = verifyContext(archive, trusted, now, new Map(keyEntries!.map((e) => [e.path, e])), options.recompute ?? false);
+  const [dailyEntries, adhocEntries, keyEntries] = await Promise.all(
+    [FOLDERS.daily, FOLDERS.adhoc, FOLDERS.keys].map((prefix) => archive.entries(prefix)),
+  );
+  const context = verifyContext(
+    archive,
+    trusted,
+    now,
+    new Map(keyEntries!.map((e) => [e.path, e])),
+    options.recompute ?? false,
+  );
   const layout = groupArchive([...dailyEntries!, ...adhocEntries!]);
   const inRange = (date: string) => (from === undefined || date >= from) && (to === undefined || date <= to);
   const daily = layout.daily.filter((b) => inRange(b.date!));
@@ -117,7 +126,13 @@ export async function verifyArchive(archive: ArchivePort, options: VerifyOptions
   await checkDailyChain(archive, layout.daily, daily, dailyChecks);
 
   const dayEntries: VerifyEntry[] = daily.map((b, i) => entry(b, dailyChecks[i]!.problems, dailyChecks[i]!.notes));
-  dayEntries.push(...missingEntries(layout.daily.map((b) => b.date!), from, to));
+  dayEntries.push(
+    ...missingEntries(
+      layout.daily.map((b) => b.date!),
+      from,
+      to,
+    ),
+  );
   dayEntries.sort((a, b) => (a.date! < b.date! ? -1 : a.date! > b.date! ? 1 : 0));
   const entries = [
     ...dayEntries,
@@ -128,9 +143,16 @@ export async function verifyArchive(archive: ArchivePort, options: VerifyOptions
   const problems: string[] = [];
   if (layout.daily.length + layout.adhoc.length === 0) problems.push(`no bundles found in ${archive.locate('')}`);
   else if (from !== undefined || to !== undefined) {
-    if (daily.length === 0) problems.push(`no daily bundle from ${from ?? 'the first'} to ${to ?? 'the last'} in ${archive.locate('')}`);
+    if (daily.length === 0)
+      problems.push(`no daily bundle from ${from ?? 'the first'} to ${to ?? 'the last'} in ${archive.locate('')}`);
   }
-  problems.push(...signerProblems(signedBundles([...daily, ...adhoc], [...dailyChecks, ...adhocChecks]), keyEntries!.map((e) => e.path), trusted !== null));
+  problems.push(
+    ...signerProblems(
+      signedBundles([...daily, ...adhoc], [...dailyChecks, ...adhocChecks]),
+      keyEntries!.map((e) => e.path),
+      trusted !== null,
+    ),
+  );
   // Key files no bundle named are not checked one by one, but a link or a FIFO in keys/ is still not a key file.
   for (const key of keyEntries!) {
     if (key.path === FOLDERS.keys) problems.push(`${FOLDERS.keys}: ${describeEntry(key, 'folder')}`);
@@ -185,7 +207,9 @@ async function checkDailyChain(
     const previous = await linkedFrom(check.link);
     const nearest = earlier.at(-1);
     if (nearest && previous !== nearest && nearest.date && sealedAt(check.link) !== '') {
-      check.notes.push(`the bundle of ${nearest.date} was sealed after this one (at ${sealedAt(nearest)}, a late run): this bundle links around it`);
+      check.notes.push(
+        `the bundle of ${nearest.date} was sealed after this one (at ${sealedAt(nearest)}, a late run): this bundle links around it`,
+      );
     }
     check.problems.push(...checkChainLink(check.link, previous, options));
     earlier.push(check.link);
@@ -222,7 +246,9 @@ function bytesHeld(location: BundleLocation): number {
 function signedBundles(locations: BundleLocation[], checks: BundleCheck[]): SignedBundle[] {
   return locations.flatMap((location, i) => {
     const manifest = checks[i]!.link.manifest;
-    return manifest ? [{ bundle: location.bundle, date: location.date, publicKeySha256: manifest.signer.publicKeySha256 }] : [];
+    return manifest
+      ? [{ bundle: location.bundle, date: location.date, publicKeySha256: manifest.signer.publicKeySha256 }]
+      : [];
   });
 }
 
@@ -257,7 +283,8 @@ function verifyContext(
     if (!entry) return { ...checkKeyFile(path, null), lockProblems: [] };
     const stored = storageProblems(path, entry);
     if (!isReadable(entry)) return failed(stored);
-    if (entry.bytes !== undefined && entry.bytes > KEY_FILE_LIMIT) return failed([...stored, tooLargeProblem(path, entry.bytes, KEY_FILE_LIMIT)]);
+    if (entry.bytes !== undefined && entry.bytes > KEY_FILE_LIMIT)
+      return failed([...stored, tooLargeProblem(path, entry.bytes, KEY_FILE_LIMIT)]);
     let bytes: Uint8Array | null;
     try {
       bytes = await archive.read(path, { maxBytes: KEY_FILE_LIMIT, ...versionOf(entry) });
@@ -265,7 +292,10 @@ function verifyContext(
       return failed([...stored, `${path}: cannot be read (${errorMessage(err)})`]);
     }
     const checked = checkKeyFile(path, bytes);
-    const locks = archive.lockState && bytes !== null ? lockProblems(path, await lockStateOf(context, path, entry), now, sha256(bytes)) : [];
+    const locks =
+      archive.lockState && bytes !== null
+        ? lockProblems(path, await lockStateOf(context, path, entry), now, sha256(bytes))
+        : [];
     return { ...checked, problems: [...stored, ...checked.problems], lockProblems: locks };
   }
   return context;
@@ -276,10 +306,26 @@ function missingEntries(presentDates: string[], from: string | undefined, to: st
   return missingRuns(presentDates, from, to).flatMap<VerifyEntry>((run) => {
     const missing = { kind: 'daily', status: 'missing', ok: false, notes: [] } as const;
     if (run.days <= LONGEST_LISTED_RUN) {
-      return daysOf(run).map((date) => ({ ...missing, bundle: dailyBundlePath(date), date, problems: [MISSING_DAY], notes: [] }));
+      return daysOf(run).map((date) => ({
+        ...missing,
+        bundle: dailyBundlePath(date),
+        date,
+        problems: [MISSING_DAY],
+        notes: [],
+      }));
     }
     const problem = `${run.first} … ${run.last}: ${run.days.toLocaleString('en-US')} days missing`;
-    return [{ ...missing, bundle: dailyBundlePath(run.first), date: run.first, lastDate: run.last, days: run.days, problems: [problem], notes: [] }];
+    return [
+      {
+        ...missing,
+        bundle: dailyBundlePath(run.first),
+        date: run.first,
+        lastDate: run.last,
+        days: run.days,
+        problems: [problem],
+        notes: [],
+      },
+    ];
   });
 }
 
@@ -303,11 +349,14 @@ function groupArchive(entries: ArchiveEntry[]): ArchiveLayout {
     unexpected.set(folder, list);
   };
   // Where the layout has folders, an entry that is not one is named as such.
-  const notAFile = (found: ArchiveEntry) => describeEntry(found, isLayoutFolder(found.path) ? 'folder' : 'regular file');
+  const notAFile = (found: ArchiveEntry) =>
+    describeEntry(found, isLayoutFolder(found.path) ? 'folder' : 'regular file');
   for (const found of entries) {
     const place = placeOfEntry(found.path);
     if (place === null) {
-      const why = found.path.startsWith(`${FOLDERS.daily}/`) ? 'not inside a daily bundle folder (daily/YYYY/MM/DD)' : 'not inside an ad-hoc bundle folder';
+      const why = found.path.startsWith(`${FOLDERS.daily}/`)
+        ? 'not inside a daily bundle folder (daily/YYYY/MM/DD)'
+        : 'not inside an ad-hoc bundle folder';
       stray(found, found.kind === 'file' ? why : notAFile(found));
       continue;
     }
@@ -340,7 +389,15 @@ function isCalendarDate(date: string): boolean {
 
 function entry(location: BundleLocation, problems: string[], notes: string[]): VerifyEntry {
   const ok = problems.length === 0;
-  return { bundle: location.bundle, date: location.date, kind: location.kind, status: ok ? 'ok' : 'fail', ok, problems, notes };
+  return {
+    bundle: location.bundle,
+    date: location.date,
+    kind: location.kind,
+    status: ok ? 'ok' : 'fail',
+    ok,
+    problems,
+    notes,
+  };
 }
 
 function summarize(entries: VerifyEntry[], firstDay: string | null, lastDay: string | null): VerifySummary {
@@ -356,7 +413,12 @@ function summarize(entries: VerifyEntry[], firstDay: string | null, lastDay: str
   return { bundles, daysVerified, adhocVerified, failed, missing, firstDay, lastDay, text: parts.join(', ') };
 }
 
-function archiveNotes(archive: ArchivePort, trusted: boolean, firstDay: string | null, lastDay: string | null): string[] {
+function archiveNotes(
+  archive: ArchivePort,
+  trusted: boolean,
+  firstDay: string | null,
+  lastDay: string | null,
+): string[] {
   const notes: string[] = [];
   if (!trusted) {
     notes.push(
@@ -364,9 +426,12 @@ function archiveNotes(archive: ArchivePort, trusted: boolean, firstDay: string |
         'one another, not who made them; pin the expected certificate with --trust',
     );
   }
-  if (!archive.lockState) notes.push('this archive has no Object Lock: read-only files stop mistakes, not someone with write access');
+  if (!archive.lockState)
+    notes.push('this archive has no Object Lock: read-only files stop mistakes, not someone with write access');
   if (firstDay && lastDay) {
-    notes.push(`the daily series runs from ${firstDay} to ${lastDay}: the chain cannot show days removed after the last one`);
+    notes.push(
+      `the daily series runs from ${firstDay} to ${lastDay}: the chain cannot show days removed after the last one`,
+    );
   }
   return notes;
 }

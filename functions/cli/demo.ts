@@ -55,7 +55,11 @@ export function demoConfig(url: string, passwords: HubUsers, archive: string): u
     archive,
     signing: { kind: 'local', dir: beside('signing') },
     branding: { company: 'Demo Payments Inc.', title: 'NATS SOX control report' },
-    email: { from: 'sox-reports@demo.example', to: ['cfo@demo.example', 'audit@demo.example'], outbox: beside('outbox') },
+    email: {
+      from: 'sox-reports@demo.example',
+      to: ['cfo@demo.example', 'audit@demo.example'],
+      outbox: beside('outbox'),
+    },
   };
 }
 
@@ -115,14 +119,22 @@ export async function demoCommand(opts: { dir: string }): Promise<number> {
 
     const certificate = path.join(path.dirname(config.archive), 'signing', LOCAL_CERT_FILE);
     out(`\nsox-report verify ${config.archive} --trust ${certificate} --recompute`);
-    const verified = await verifyArchive(ports.archive, { trust: { pems: [ports.signer.certificatePem] }, recompute: true });
+    const verified = await verifyArchive(ports.archive, {
+      trust: { pems: [ports.signer.certificatePem] },
+      recompute: true,
+    });
     for (const line of formatVerifyReport(verified).trimEnd().split('\n')) out(`  ${line}`);
-    const keyPath = path.join(config.archive, keyPathOf(ports.signer.publicKeySha256, certificateSha256(ports.signer.certificatePem)));
+    const keyPath = path.join(
+      config.archive,
+      keyPathOf(ports.signer.publicKeySha256, certificateSha256(ports.signer.certificatePem)),
+    );
     out('\nwithout this software, with openssl:');
     out(`  openssl dgst -sha256 -verify ${keyPath} -signature ${result.manifest}.sig ${result.manifest}`);
     out(`  pdfsig ${result.reportPdf}`);
     out('every message the report rests on, in its evidence file (SHA-256 in the manifest):');
-    out(`  zcat ${path.join(result.reportDir, EVIDENCE_FILE)} | jq -c 'select(.type == "message") | {stream, seq, time, subject}'`);
+    out(
+      `  zcat ${path.join(result.reportDir, EVIDENCE_FILE)} | jq -c 'select(.type == "message") | {stream, seq, time, subject}'`,
+    );
     return verified.ok ? 0 : 1;
   } catch (err) {
     return reportError(err);
@@ -132,7 +144,14 @@ export async function demoCommand(opts: { dir: string }): Promise<number> {
 }
 
 /** The incidents the report opened, one resolved as a security officer would, and the next report showing it. */
-async function showIncidentFlow(config: Config, configFile: string, period: Period, report: ReportV1, ports: Ports, out: (line?: string) => void): Promise<void> {
+async function showIncidentFlow(
+  config: Config,
+  configFile: string,
+  period: Period,
+  report: ReportV1,
+  ports: Ports,
+  out: (line?: string) => void,
+): Promise<void> {
   out('\nincidents opened (each was alerted once, on stderr here; on AWS through SNS):');
   for (const i of report.incidents) out(`  ${i.id}  ${i.severity.toUpperCase()}  ${i.rule}: ${i.subject ?? ''}`);
   const incident = report.incidents.find((i) => i.rule === 'unknown-user') ?? report.incidents[0];
@@ -142,14 +161,20 @@ async function showIncidentFlow(config: Config, configFile: string, period: Peri
   const nc = await connectSource(audit.name, audit.nats);
   try {
     const log = await incidentLog(nc, { consumerPrefix: config.report.consumerPrefix });
-    const identity = await connectionIdentity(nc, { source: audit.name, account: audit.account, user: audit.nats.user });
+    const identity = await connectionIdentity(nc, {
+      source: audit.name,
+      account: audit.account,
+      user: audit.nats.user,
+    });
     await resolve(log, incident.id, { identity, name: 'Demo Security Officer' }, note);
   } finally {
     await nc.close();
   }
   out(`\nresolved ${incident.id}, as a security officer does with:`);
   out(`  npx sox-report incidents list --open --config ${configFile}`);
-  out(`  npx sox-report incidents resolve ${incident.id} --config ${configFile} --by "Demo Security Officer" --note "${note}"`);
+  out(
+    `  npx sox-report incidents resolve ${incident.id} --config ${configFile} --by "Demo Security Officer" --note "${note}"`,
+  );
   // Whole milliseconds: end one later, and wait it out, so the resolution just stored lies inside the period.
   const next: Period = { from: period.to, to: nowNanos() + 1_000_000n, timezone: config.timezone, kind: 'adhoc' };
   await new Promise((r) => setTimeout(r, 5));
@@ -166,15 +191,23 @@ function secret(): string {
 }
 
 function summarize(report: ReportV1, out: (line?: string) => void): void {
-  out(`  connections: ${report.connections.connects} connects, ${report.connections.disconnects} disconnects, ${report.connections.users} users; leaf nodes: ${report.connections.leafnodes.connects}`);
-  out(`  auth failures: ${report.authFailures.total} (${report.authFailures.byUser.map((u) => `${u.user ?? '?'}: ${u.count}`).join(', ')})`);
+  out(
+    `  connections: ${report.connections.connects} connects, ${report.connections.disconnects} disconnects, ${report.connections.users} users; leaf nodes: ${report.connections.leafnodes.connects}`,
+  );
+  out(
+    `  auth failures: ${report.authFailures.total} (${report.authFailures.byUser.map((u) => `${u.user ?? '?'}: ${u.count}`).join(', ')})`,
+  );
   out(`  JetStream changes: ${report.jetstreamSummary.changes} (${report.jetstreamSummary.refused} refused)`);
   for (const c of report.jetstreamChanges) {
-    out(`    ${c.time} ${c.account}/${c.user ?? '(user not recorded)'} ${c.operation} ${c.target} ${c.success ? 'ok' : 'REFUSED'}${c.detail ? ` (${c.detail})` : ''}`);
+    out(
+      `    ${c.time} ${c.account}/${c.user ?? '(user not recorded)'} ${c.operation} ${c.target} ${c.success ? 'ok' : 'REFUSED'}${c.detail ? ` (${c.detail})` : ''}`,
+    );
   }
   out(`  transactions: ${report.transactions.total}`);
   for (const s of report.streams) {
-    out(`  stream ${s.stream}: ${s.messages} messages, seq ${s.firstSeq ?? '-'}..${s.lastSeq ?? '-'}, gaps ${JSON.stringify(s.gaps)}`);
+    out(
+      `  stream ${s.stream}: ${s.messages} messages, seq ${s.firstSeq ?? '-'}..${s.lastSeq ?? '-'}, gaps ${JSON.stringify(s.gaps)}`,
+    );
   }
   for (const c of report.controls) out(`  control ${c.id}: ${c.status.toUpperCase()} ${c.detail}`);
   out(`  unparseable: ${report.unparseable}`);

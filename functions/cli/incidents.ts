@@ -26,7 +26,10 @@ const out = (line = '') => process.stdout.write(`${shown(line)}\n`);
 // The same document JSON.parse reads, with the characters JSON leaves raw written as \u escapes.
 const outJson = (value: unknown) => process.stdout.write(`${terminalJson(value)}\n`);
 
-async function withIncidentLog<T>(configFile: string, use: (log: IncidentLog, nc: NatsConnection, source: SourceConfig, config: Config) => Promise<T>): Promise<T> {
+async function withIncidentLog<T>(
+  configFile: string,
+  use: (log: IncidentLog, nc: NatsConnection, source: SourceConfig, config: Config) => Promise<T>,
+): Promise<T> {
   const config = await loadConfigFile(configFile);
   const source = config.sources[0]!;
   const nc = await connectSource(source.name, source.nats);
@@ -38,7 +41,8 @@ async function withIncidentLog<T>(configFile: string, use: (log: IncidentLog, nc
 }
 
 function checkId(id: string): void {
-  if (!isIncidentId(id)) throw new InputError(`"${visible(id)}" is not an incident id (they look like INC-20261124-brute-force-1a2b3c4d)`);
+  if (!isIncidentId(id))
+    throw new InputError(`"${visible(id)}" is not an incident id (they look like INC-20261124-brute-force-1a2b3c4d)`);
 }
 
 function requireText(value: string | undefined, message: string): string {
@@ -48,7 +52,10 @@ function requireText(value: string | undefined, message: string): string {
 }
 
 async function actor(nc: NatsConnection, source: SourceConfig, name: string): Promise<Actor> {
-  return { identity: await connectionIdentity(nc, { source: source.name, account: source.account, user: source.nats.user }), name };
+  return {
+    identity: await connectionIdentity(nc, { source: source.name, account: source.account, user: source.nats.user }),
+    name,
+  };
 }
 
 function describeRecorded(stored: StoredIncidentEvent): string {
@@ -63,7 +70,9 @@ export async function listIncidentsCommand(opts: CommonOptions & { open?: boolea
     return await withIncidentLog(opts.config, async (log) => {
       const now = new Date();
       const derived = await readIncidents(log);
-      const incidents = sortIncidents(derived?.incidents.values() ?? []).filter((i) => !opts.open || i.status !== 'resolved');
+      const incidents = sortIncidents(derived?.incidents.values() ?? []).filter(
+        (i) => !opts.open || i.status !== 'resolved',
+      );
       const anomalies = derived?.anomalies ?? [];
       if (opts.json) {
         outJson({ recorded: derived !== null, incidents: incidents.map((i) => incidentSummary(i, now)), anomalies });
@@ -73,7 +82,9 @@ export async function listIncidentsCommand(opts: CommonOptions & { open?: boolea
       else if (incidents.length === 0) out(opts.open ? 'no open incident' : 'no incident');
       else for (const line of incidentTable(incidents, now)) out(line);
       if (anomalies.length) {
-        process.stderr.write(`${shown(`warning: ${anomalies.length} event(s) of the incident record were not applied:\n${anomalies.map(anomalyLine).join('\n')}`)}\n`);
+        process.stderr.write(
+          `${shown(`warning: ${anomalies.length} event(s) of the incident record were not applied:\n${anomalies.map(anomalyLine).join('\n')}`)}\n`,
+        );
       }
       return 0;
     });
@@ -100,10 +111,16 @@ export async function showIncidentCommand(id: string, opts: CommonOptions & { js
   }
 }
 
-export async function ackIncidentCommand(id: string, opts: CommonOptions & { note?: string; by?: string }): Promise<number> {
+export async function ackIncidentCommand(
+  id: string,
+  opts: CommonOptions & { note?: string; by?: string },
+): Promise<number> {
   try {
     checkId(id);
-    const name = requireText(opts.by, 'ack needs --by NAME: the person acknowledging (the connection\'s NATS identity is recorded too)');
+    const name = requireText(
+      opts.by,
+      "ack needs --by NAME: the person acknowledging (the connection's NATS identity is recorded too)",
+    );
     return await withIncidentLog(opts.config, async (log, nc, source) => {
       const stored = await acknowledge(log, id, await actor(nc, source, name), opts.note ?? null);
       out(describeRecorded(stored));
@@ -114,11 +131,17 @@ export async function ackIncidentCommand(id: string, opts: CommonOptions & { not
   }
 }
 
-export async function resolveIncidentCommand(id: string, opts: CommonOptions & { note?: string; by?: string }): Promise<number> {
+export async function resolveIncidentCommand(
+  id: string,
+  opts: CommonOptions & { note?: string; by?: string },
+): Promise<number> {
   try {
     checkId(id);
     const note = requireText(opts.note, 'resolve needs --note "…" saying how the incident was resolved');
-    const name = requireText(opts.by, 'resolve needs --by NAME: the person resolving (the connection\'s NATS identity is recorded too)');
+    const name = requireText(
+      opts.by,
+      "resolve needs --by NAME: the person resolving (the connection's NATS identity is recorded too)",
+    );
     return await withIncidentLog(opts.config, async (log, nc, source) => {
       const stored = await resolve(log, id, await actor(nc, source, name), note);
       out(describeRecorded(stored));
@@ -133,8 +156,14 @@ export async function resolveIncidentCommand(id: string, opts: CommonOptions & {
 export function registerIncidentsCommand(program: Command, setExitCode: (code: number) => void): void {
   const incidents = program
     .command('incidents')
-    .description('the incident record: list, show, acknowledge and resolve incidents (who acted: the NATS identity plus --by)');
-  const config = ['--config <file>', 'configuration file (its first source holds the incident stream)', 'sox-report.json'] as const;
+    .description(
+      'the incident record: list, show, acknowledge and resolve incidents (who acted: the NATS identity plus --by)',
+    );
+  const config = [
+    '--config <file>',
+    'configuration file (its first source holds the incident stream)',
+    'sox-report.json',
+  ] as const;
 
   incidents
     .command('list')

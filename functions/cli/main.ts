@@ -45,7 +45,11 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<archive>', 'archive directory or s3://bucket/prefix')
     .option('--from <YYYY-MM-DD>', 'first day to verify (inclusive)')
     .option('--to <YYYY-MM-DD>', 'last day to verify (inclusive)')
-    .option('--trust <pem>', 'certificate or public key the bundles must be signed with (repeatable)', (pem: string, pems: string[] | undefined) => [...(pems ?? []), pem])
+    .option(
+      '--trust <pem>',
+      'certificate or public key the bundles must be signed with (repeatable)',
+      (pem: string, pems: string[] | undefined) => [...(pems ?? []), pem],
+    )
     .option('--recompute', 'also re-perform every report from its evidence file and name each figure that differs')
     .option('--json', 'print the full result as JSON')
     .action(async (archive: string, opts) => {

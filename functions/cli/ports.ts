@@ -21,12 +21,18 @@ export async function terminalPorts(
 ): Promise<Ports> {
   const location = options.archive ?? config.archive;
   const archive = openArchive(location);
-  await preflightRun(config, { archive: location, archiveKey: options.archive !== undefined ? '--archive' : 'archive' });
+  await preflightRun(config, {
+    archive: location,
+    archiveKey: options.archive !== undefined ? '--archive' : 'archive',
+  });
   const outbox = options.outbox ?? config.email?.outbox;
   if (outbox && !config.email) {
-    throw new InputError('--outbox needs "email" (from, to) in the configuration: the email has no sender or recipients');
+    throw new InputError(
+      '--outbox needs "email" (from, to) in the configuration: the email has no sender or recipients',
+    );
   }
-  if (config.email && !outbox) options.log('email: no outbox configured, so no email is written (SES delivery runs on AWS)');
+  if (config.email && !outbox)
+    options.log('email: no outbox configured, so no email is written (SES delivery runs on AWS)');
   return {
     archive,
     connect: (source) => connectSource(source.name, source.nats),

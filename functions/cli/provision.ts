@@ -15,14 +15,17 @@ export async function provisionCommand(opts: { config: string; dryRun?: boolean 
       try {
         results.push(...(await provisionSource(config, source, nc, opts.dryRun ?? false)));
         // The incident record lives beside the audit streams, in the first source's account.
-        if (i === 0) incidents = await ensureIncidentStream(await jetstreamManager(nc), { dryRun: opts.dryRun ?? false });
+        if (i === 0)
+          incidents = await ensureIncidentStream(await jetstreamManager(nc), { dryRun: opts.dryRun ?? false });
       } finally {
         await nc.close().catch(() => undefined);
       }
     }
     for (const line of describePlan(results, opts.dryRun ?? false)) process.stdout.write(`${line}\n`);
     if (incidents) process.stdout.write(`${describeIncidentStreamPlan(incidents)}\n`);
-    const drift = results.some((r) => r.plan.action === 'drift' || r.plan.action === 'absent') || incidents?.plan.action === 'drift';
+    const drift =
+      results.some((r) => r.plan.action === 'drift' || r.plan.action === 'absent') ||
+      incidents?.plan.action === 'drift';
     return drift ? 3 : 0;
   } catch (err) {
     return reportError(err);

@@ -22,7 +22,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     assertReportable(period, nowNanos(), config.report.maxPeriodDays);
     const log = (line: string) => process.stderr.write(`${shown(line)}\n`);
     log(`report for [${formatInstant(period.from)}, ${formatInstant(period.to)}) (${period.kind}, ${period.timezone})`);
-    const ports = await terminalPorts(config, { ...(opts.archive ? { archive: opts.archive } : {}), ...(opts.outbox ? { outbox: opts.outbox } : {}), log });
+    const ports = await terminalPorts(config, {
+      ...(opts.archive ? { archive: opts.archive } : {}),
+      ...(opts.outbox ? { outbox: opts.outbox } : {}),
+      log,
+    });
     const result = await runReport(config, period, ports);
     const { report: _report, ...paths } = result;
     if (opts.json) {

@@ -49,7 +49,10 @@ async function readTrustFiles(files: string[]): Promise<string[]> {
         pem = await readFile(file, 'utf8');
       } catch (err) {
         const code = (err as { code?: unknown }).code;
-        throw new InputError({ field: 'trust', problem: `cannot read ${file} (${typeof code === 'string' ? code : errorMessage(err)})` });
+        throw new InputError({
+          field: 'trust',
+          problem: `cannot read ${file} (${typeof code === 'string' ? code : errorMessage(err)})`,
+        });
       }
       readTrustPem(pem, file); // names the file when it holds no key, before the archive is read
       return pem;

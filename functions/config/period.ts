@@ -18,14 +18,17 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 export function assertTimeZone(timezone: string, where = 'timezone'): void {
   if (!IANAZone.isValidZone(timezone)) {
-    throw new InputError(`${where}: "${timezone}" is not a known IANA time zone (for example "America/New_York" or "UTC")`);
+    throw new InputError(
+      `${where}: "${timezone}" is not a known IANA time zone (for example "America/New_York" or "UTC")`,
+    );
   }
 }
 
 /** The calendar day `date` in `timezone`: 23 or 25 hours long on the days clocks change. */
 export function dailyPeriod(date: string, timezone: string): Period {
   assertTimeZone(timezone);
-  if (!DATE.test(date)) throw new InputError({ field: 'date', problem: `"${date}" is not a date of the form YYYY-MM-DD` });
+  if (!DATE.test(date))
+    throw new InputError({ field: 'date', problem: `"${date}" is not a date of the form YYYY-MM-DD` });
   const start = DateTime.fromISO(date, { zone: timezone });
   if (!start.isValid || start.toISODate() !== date) {
     throw new InputError({ field: 'date', problem: `"${date}" is not a calendar date` });
@@ -71,17 +74,26 @@ export function adhocPeriod(fromText: string, toText: string, timezone: string):
   assertTimeZone(timezone);
   const from = parseInstant(fromText);
   if (from === null) {
-    throw new InputError({ field: 'from', problem: `"${fromText}" is not an ISO 8601 instant with a zone (for example 2026-11-26T05:00:00Z)` });
+    throw new InputError({
+      field: 'from',
+      problem: `"${fromText}" is not an ISO 8601 instant with a zone (for example 2026-11-26T05:00:00Z)`,
+    });
   }
   const to = parseInstant(toText);
-  if (to === null) throw new InputError({ field: 'to', problem: `"${toText}" is not an ISO 8601 instant with a zone (for example 2026-11-27T05:00:00Z)` });
+  if (to === null)
+    throw new InputError({
+      field: 'to',
+      problem: `"${toText}" is not an ISO 8601 instant with a zone (for example 2026-11-27T05:00:00Z)`,
+    });
   return { from, to, timezone, kind: 'adhoc' };
 }
 
 /** A report covers only finished, non-empty periods: the stream may still grow inside an unfinished one. */
 export function assertReportable(period: Period, now: Nanos, maxDays?: number): void {
   if (period.from >= period.to) {
-    throw new InputError(`period: from (${formatInstant(period.from)}) must be before to (${formatInstant(period.to)})`);
+    throw new InputError(
+      `period: from (${formatInstant(period.from)}) must be before to (${formatInstant(period.to)})`,
+    );
   }
   if (period.to > now) {
     throw new InputError(

@@ -29,7 +29,11 @@ export async function preflightRun(config: Config, where: { archive: string; arc
  * A local archive folder: a directory, or (unless it must exist, as for `verify`) a path whose nearest existing
  * ancestor is a directory it can be created in.
  */
-export async function checkArchiveFolder(location: string, key: string, { mustExist }: { mustExist: boolean }): Promise<void> {
+export async function checkArchiveFolder(
+  location: string,
+  key: string,
+  { mustExist }: { mustExist: boolean },
+): Promise<void> {
   const found = await statOrNull(location);
   if (found) {
     if (!found.isDirectory()) throw new InputError(`${key}: ${location} is ${kindOf(found)}, not a directory`);
@@ -38,7 +42,9 @@ export async function checkArchiveFolder(location: string, key: string, { mustEx
   if (mustExist) throw new InputError(`${key}: ${location} does not exist`);
   const ancestor = await nearestExisting(path.resolve(location));
   if (!ancestor.stats.isDirectory()) {
-    throw new InputError(`${key}: ${location} cannot be created: ${ancestor.path} is ${kindOf(ancestor.stats)}, not a directory`);
+    throw new InputError(
+      `${key}: ${location} cannot be created: ${ancestor.path} is ${kindOf(ancestor.stats)}, not a directory`,
+    );
   }
 }
 
@@ -56,7 +62,8 @@ async function checkSigning(signing: Signing, archive: { location: string; key: 
   switch (signing.kind) {
     case 'local': {
       const found = await statOrNull(signing.dir);
-      if (found && !found.isDirectory()) throw new InputError(`signing.dir: ${signing.dir} is ${kindOf(found)}, not a directory`);
+      if (found && !found.isDirectory())
+        throw new InputError(`signing.dir: ${signing.dir} is ${kindOf(found)}, not a directory`);
       await keepOut(signing.dir, 'signing.dir');
       return;
     }

@@ -22,20 +22,22 @@ const tls = z.strictObject({
 
 const natsConnection = z
   .strictObject({
-  servers: z.array(serverUrl).min(1, 'must name at least one server'),
-  user: nonEmpty.optional(),
-  pass: z.string().optional(),
-  token: nonEmpty.optional(),
-  creds: nonEmpty.optional(),
-  tls: tls.optional(),
-  /** Seconds to wait for a server before the run fails. */
-  connectTimeoutSeconds: z.number().positive().max(300).default(10),
+    servers: z.array(serverUrl).min(1, 'must name at least one server'),
+    user: nonEmpty.optional(),
+    pass: z.string().optional(),
+    token: nonEmpty.optional(),
+    creds: nonEmpty.optional(),
+    tls: tls.optional(),
+    /** Seconds to wait for a server before the run fails. */
+    connectTimeoutSeconds: z.number().positive().max(300).default(10),
   })
   .superRefine((n, ctx) => {
-  const ways = [n.user !== undefined, n.token !== undefined, n.creds !== undefined].filter(Boolean).length;
-  if (ways > 1) ctx.addIssue({ code: 'custom', message: 'use only one of user/pass, token or creds' });
-  if (n.user !== undefined && n.pass === undefined) ctx.addIssue({ code: 'custom', path: ['pass'], message: 'is required with user' });
-  if (n.pass !== undefined && n.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'is required with pass' });
+    const ways = [n.user !== undefined, n.token !== undefined, n.creds !== undefined].filter(Boolean).length;
+    if (ways > 1) ctx.addIssue({ code: 'custom', message: 'use only one of user/pass, token or creds' });
+    if (n.user !== undefined && n.pass === undefined)
+      ctx.addIssue({ code: 'custom', path: ['pass'], message: 'is required with user' });
+    if (n.pass !== undefined && n.user === undefined)
+      ctx.addIssue({ code: 'custom', path: ['user'], message: 'is required with pass' });
   });
 
 const subjectToken = /^[^\s]+$/;
@@ -68,7 +70,9 @@ export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as con
 export type Weekday = (typeof WEEKDAYS)[number];
 
 /** A wall-clock time of day; "24:00" only makes sense as the end of a business day. */
-const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a time of day such as "08:00" (24-hour HH:MM)');
+const clockTime = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a time of day such as "08:00" (24-hour HH:MM)');
 const isClockTime = (hhmm: string) => clockTime.safeParse(hhmm).success;
 const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
@@ -90,7 +94,9 @@ export const detectionSchema = z
     /** JetStream changes outside these hours, in the configured time zone, are reported. */
     businessHours: z
       .strictObject({
-        start: clockTime.refine((t) => t !== '24:00', 'must be a time of day such as "08:00" (24-hour HH:MM)').default('07:00'),
+        start: clockTime
+          .refine((t) => t !== '24:00', 'must be a time of day such as "08:00" (24-hour HH:MM)')
+          .default('07:00'),
         end: clockTime.default('19:00'),
         days: z
           .array(z.enum(WEEKDAYS, { error: `must be one of ${WEEKDAYS.join(', ')}` }))
@@ -98,120 +104,146 @@ export const detectionSchema = z
           .refine((d) => new Set(d).size === d.length, 'must not name a day twice')
           .default(defaultWorkdays),
       })
-      .refine((h) => !isClockTime(h.start) || h.start === '24:00' || !isClockTime(h.end) || minutesOf(h.start) < minutesOf(h.end), {
-        message: 'must be before end: business hours lie within one day',
-        path: ['start'],
-      })
+      .refine(
+        (h) =>
+          !isClockTime(h.start) || h.start === '24:00' || !isClockTime(h.end) || minutesOf(h.start) < minutesOf(h.end),
+        {
+          message: 'must be before end: business hours lie within one day',
+          path: ['start'],
+        },
+      )
       .default(defaultBusinessHours),
   })
   .default(() => ({ bruteForce: defaultBruteForce(), businessHours: defaultBusinessHours() }));
 
 export const configSchema = z
   .strictObject({
-  timezone: z.string().refine((tz) => IANAZone.isValidZone(tz), {
-    message: 'is not a known IANA time zone (for example "America/New_York" or "UTC")',
-  }).default('UTC'),
-  sources: z.array(source).min(1, 'must list at least one source'),
-  archive: nonEmpty.default('./reports'),
-  email: z
-    .strictObject({
-      from: z.email('must be an email address'),
-      to: z.array(z.email('must be an email address')).min(1, 'must name at least one recipient'),
-      outbox: nonEmpty.optional(),
-      /** Who an on-demand run may send the report to; without it, only the `to` addresses. */
-      allowedRecipients: z.array(allowedRecipient).min(1, 'must name at least one address or "@domain" (leave it out to allow only "to")').optional(),
-    })
-    .optional(),
-  capture: z
-    .strictObject({
-      /** How long capture streams must keep messages; provision sets max_age to at least this. */
-      retentionDays: z.number().int().positive().default(400),
-      /** max_age of created streams; 0 keeps messages until the retention limit of the account. */
-      maxAgeDays: z.number().int().min(0).default(0),
-      replicas: z.number().int().min(1).max(5).default(1),
-    })
-    .default({ retentionDays: 400, maxAgeDays: 0, replicas: 1 })
-    .refine((c) => c.maxAgeDays === 0 || c.maxAgeDays >= c.retentionDays, {
-      message: 'maxAgeDays must be 0 (no age limit) or at least retentionDays',
-      path: ['maxAgeDays'],
-    }),
-  branding: z
-    .strictObject({
-      company: nonEmpty.max(200).optional(),
-      title: nonEmpty.max(200).default('NATS SOX control report'),
-      /** A PNG file, shown on the documents' first page. */
-      logo: nonEmpty.optional(),
-      accent: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour such as "#1f5f8b"').default('#1f5f8b'),
-    })
-    .default({ title: 'NATS SOX control report', accent: '#1f5f8b' }),
-  /** How bundles are sealed. The embedded default is a P-256 key and self-signed certificate made on first run. */
-  signing: z
-    .discriminatedUnion('kind', [
-      z.strictObject({
-        kind: z.literal('local'),
-        /** Where the key (0600) and certificate are made on first run; keep it out of the archive. */
-        dir: nonEmpty.default('./signing'),
+    timezone: z
+      .string()
+      .refine((tz) => IANAZone.isValidZone(tz), {
+        message: 'is not a known IANA time zone (for example "America/New_York" or "UTC")',
+      })
+      .default('UTC'),
+    sources: z.array(source).min(1, 'must list at least one source'),
+    archive: nonEmpty.default('./reports'),
+    email: z
+      .strictObject({
+        from: z.email('must be an email address'),
+        to: z.array(z.email('must be an email address')).min(1, 'must name at least one recipient'),
+        outbox: nonEmpty.optional(),
+        /** Who an on-demand run may send the report to; without it, only the `to` addresses. */
+        allowedRecipients: z
+          .array(allowedRecipient)
+          .min(1, 'must name at least one address or "@domain" (leave it out to allow only "to")')
+          .optional(),
+      })
+      .optional(),
+    capture: z
+      .strictObject({
+        /** How long capture streams must keep messages; provision sets max_age to at least this. */
+        retentionDays: z.number().int().positive().default(400),
+        /** max_age of created streams; 0 keeps messages until the retention limit of the account. */
+        maxAgeDays: z.number().int().min(0).default(0),
+        replicas: z.number().int().min(1).max(5).default(1),
+      })
+      .default({ retentionDays: 400, maxAgeDays: 0, replicas: 1 })
+      .refine((c) => c.maxAgeDays === 0 || c.maxAgeDays >= c.retentionDays, {
+        message: 'maxAgeDays must be 0 (no age limit) or at least retentionDays',
+        path: ['maxAgeDays'],
       }),
-      z.strictObject({ kind: z.literal('local-files'), keyFile: nonEmpty, certFile: nonEmpty }),
-      z.strictObject({
-        kind: z.literal('kms'),
-        keyId: nonEmpty,
-        /** PEM file of the certificate issued for the KMS key (checked against the key at start). */
-        certFile: nonEmpty,
-        algorithm: z.enum(['ECDSA_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_256']).optional(),
-        region: nonEmpty.optional(),
-      }),
-    ])
-    .default({ kind: 'local', dir: './signing' }),
-  /** Copies of capture streams kept elsewhere (a disaster-recovery cluster): the remote-mirror control checks them. */
-  mirrors: z
-    .array(
-      z.strictObject({
-        /** The configured source whose connection reaches the mirror. */
-        source: nonEmpty,
-        /** The mirror stream. */
-        stream: z.string().regex(/^[^\s.*>/\\]+$/, 'must be a JetStream stream name'),
-        /** The configured stream it mirrors. */
-        of: nonEmpty,
-      }),
-    )
-    .default([]),
-  incidents: z
-    .strictObject({
-      /** NATS subject each newly opened incident is published to, once (in the first source's account). */
-      alertSubject: z.string().regex(/^[^\s*>]+$/, 'must be a NATS subject without wildcards').optional(),
-      /** An incident must be resolved within this many days, or the incident-deadline control fails. */
-      deadlineDays: z.number().int().min(1).max(365).default(7),
-    })
-    .default({ deadlineDays: 7 }),
-  /** Years an archived bundle stays locked after its period ends (S3 Object Lock, COMPLIANCE). */
-  retentionYears: z.number().int().min(1).max(100).default(7),
-  /** A folder of Handlebars templates that replace the built-in ones of the same name. */
-  templates: nonEmpty.optional(),
-  report: z
-    .strictObject({
-      /** Rows kept in each ranked table (by user, by host, by subject). */
-      topN: z.number().int().min(1).max(10_000).default(50),
-      /** Detail rows kept in lists (JetStream changes, unparseable events); counts stay exact. */
-      maxListed: z.number().int().min(1).max(100_000).default(1000),
-      /** Prefix of the report's own consumers, so its reads are recognised and not counted as activity. */
-      consumerPrefix: z.string().regex(/^[A-Za-z0-9_-]+$/).default('sox-report'),
-      /** Longest period one run may cover (ad-hoc and on-demand runs). */
-      maxPeriodDays: z.number().int().min(1).max(3660).default(31),
-    })
-    .default({ topN: 50, maxListed: 1000, consumerPrefix: 'sox-report', maxPeriodDays: 31 }),
-  detection: detectionSchema,
+    branding: z
+      .strictObject({
+        company: nonEmpty.max(200).optional(),
+        title: nonEmpty.max(200).default('NATS SOX control report'),
+        /** A PNG file, shown on the documents' first page. */
+        logo: nonEmpty.optional(),
+        accent: z
+          .string()
+          .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour such as "#1f5f8b"')
+          .default('#1f5f8b'),
+      })
+      .default({ title: 'NATS SOX control report', accent: '#1f5f8b' }),
+    /** How bundles are sealed. The embedded default is a P-256 key and self-signed certificate made on first run. */
+    signing: z
+      .discriminatedUnion('kind', [
+        z.strictObject({
+          kind: z.literal('local'),
+          /** Where the key (0600) and certificate are made on first run; keep it out of the archive. */
+          dir: nonEmpty.default('./signing'),
+        }),
+        z.strictObject({ kind: z.literal('local-files'), keyFile: nonEmpty, certFile: nonEmpty }),
+        z.strictObject({
+          kind: z.literal('kms'),
+          keyId: nonEmpty,
+          /** PEM file of the certificate issued for the KMS key (checked against the key at start). */
+          certFile: nonEmpty,
+          algorithm: z.enum(['ECDSA_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_256']).optional(),
+          region: nonEmpty.optional(),
+        }),
+      ])
+      .default({ kind: 'local', dir: './signing' }),
+    /** Copies of capture streams kept elsewhere (a disaster-recovery cluster): the remote-mirror control checks them. */
+    mirrors: z
+      .array(
+        z.strictObject({
+          /** The configured source whose connection reaches the mirror. */
+          source: nonEmpty,
+          /** The mirror stream. */
+          stream: z.string().regex(/^[^\s.*>/\\]+$/, 'must be a JetStream stream name'),
+          /** The configured stream it mirrors. */
+          of: nonEmpty,
+        }),
+      )
+      .default([]),
+    incidents: z
+      .strictObject({
+        /** NATS subject each newly opened incident is published to, once (in the first source's account). */
+        alertSubject: z
+          .string()
+          .regex(/^[^\s*>]+$/, 'must be a NATS subject without wildcards')
+          .optional(),
+        /** An incident must be resolved within this many days, or the incident-deadline control fails. */
+        deadlineDays: z.number().int().min(1).max(365).default(7),
+      })
+      .default({ deadlineDays: 7 }),
+    /** Years an archived bundle stays locked after its period ends (S3 Object Lock, COMPLIANCE). */
+    retentionYears: z.number().int().min(1).max(100).default(7),
+    /** A folder of Handlebars templates that replace the built-in ones of the same name. */
+    templates: nonEmpty.optional(),
+    report: z
+      .strictObject({
+        /** Rows kept in each ranked table (by user, by host, by subject). */
+        topN: z.number().int().min(1).max(10_000).default(50),
+        /** Detail rows kept in lists (JetStream changes, unparseable events); counts stay exact. */
+        maxListed: z.number().int().min(1).max(100_000).default(1000),
+        /** Prefix of the report's own consumers, so its reads are recognised and not counted as activity. */
+        consumerPrefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+$/)
+          .default('sox-report'),
+        /** Longest period one run may cover (ad-hoc and on-demand runs). */
+        maxPeriodDays: z.number().int().min(1).max(3660).default(31),
+      })
+      .default({ topN: 50, maxListed: 1000, consumerPrefix: 'sox-report', maxPeriodDays: 31 }),
+    detection: detectionSchema,
   })
   .superRefine((c, ctx) => {
-  c.mirrors.forEach((m, i) => {
-    if (!c.sources.some((s) => s.name === m.source)) ctx.addIssue({ code: 'custom', path: ['mirrors', i, 'source'], message: `"${m.source}" is not a configured source` });
-    if (!c.sources.some((s) => s.streams.some((r) => r.stream === m.of))) ctx.addIssue({ code: 'custom', path: ['mirrors', i, 'of'], message: `"${m.of}" is not a configured stream` });
-  });
-  const names = new Set<string>();
-  c.sources.forEach((s, i) => {
-    if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `"${s.name}" is used twice` });
-    names.add(s.name);
-  });
+    c.mirrors.forEach((m, i) => {
+      if (!c.sources.some((s) => s.name === m.source))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mirrors', i, 'source'],
+          message: `"${m.source}" is not a configured source`,
+        });
+      if (!c.sources.some((s) => s.streams.some((r) => r.stream === m.of)))
+        ctx.addIssue({ code: 'custom', path: ['mirrors', i, 'of'], message: `"${m.of}" is not a configured stream` });
+    });
+    const names = new Set<string>();
+    c.sources.forEach((s, i) => {
+      if (names.has(s.name))
+        ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `"${s.name}" is used twice` });
+      names.add(s.name);
+    });
   });
 
 export type Config = z.output<typeof configSchema>;

@@ -31,11 +31,17 @@ export function outboxMailer(dir: string, options: { now?: () => Date } = {}): M
 
 /** `20261125T060001Z`: sorts by time and holds no character a file system rejects. */
 function utcStamp(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 function slug(subject: string): string {
-  const ascii = subject.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  const ascii = subject
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase();
   const dashed = ascii.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
   return dashed.slice(0, 80).replace(/-+$/, '') || 'message';
 }

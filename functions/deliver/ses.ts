@@ -46,7 +46,9 @@ export function sesMailer(options: SesMailerOptions): Mailer {
       } catch (err) {
         const sesError = err instanceof Error ? err.name : 'Error';
         // The SDK error names the request id and SES's reason; the command (and the body in it) stays out.
-        throw new SesSendError(`SES SendEmail to ${recipients} failed: ${sesError}: ${errorMessage(err)}`, sesError, { cause: err });
+        throw new SesSendError(`SES SendEmail to ${recipients} failed: ${sesError}: ${errorMessage(err)}`, sesError, {
+          cause: err,
+        });
       }
       if (!messageId) throw new SesSendError(`SES SendEmail to ${recipients} returned no MessageId`, 'NoMessageId');
       return { location: messageId };

@@ -46,7 +46,9 @@ export interface WithinLimit {
 /** The limit a configuration asks for, checked: a whole number of bytes, at most SES's own. */
 export function checkMaxBytes(maxBytes: number): number {
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0 || maxBytes > SES_V2_MAX_BYTES) {
-    throw new InputError(`email maxBytes must be a whole number from 1 to ${SES_V2_MAX_BYTES} (SES v2's limit), not ${maxBytes}`);
+    throw new InputError(
+      `email maxBytes must be a whole number from 1 to ${SES_V2_MAX_BYTES} (SES v2's limit), not ${maxBytes}`,
+    );
   }
   return maxBytes;
 }
@@ -88,9 +90,14 @@ export async function presignedPdfLink(
   signingDate: Date = new Date(),
 ): Promise<string> {
   if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds <= 0 || expiresInSeconds > MAX_PDF_LINK_SECONDS) {
-    throw new InputError(`A presigned PDF link expires after 1 to ${MAX_PDF_LINK_SECONDS} seconds (seven days), not ${expiresInSeconds}`);
+    throw new InputError(
+      `A presigned PDF link expires after 1 to ${MAX_PDF_LINK_SECONDS} seconds (seven days), not ${expiresInSeconds}`,
+    );
   }
-  return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds, signingDate });
+  return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+    expiresIn: expiresInSeconds,
+    signingDate,
+  });
 }
 
 /** `presignedPdfLink` with the moment it expires, for `ComposeWithinLimitOptions.link` and the email's wording. */

@@ -10,7 +10,15 @@ export interface ApiCall {
 const API_PREFIX = '$JS.API.';
 
 const READS = new Set(['INFO', 'STREAM.NAMES', 'STREAM.LIST', 'CONSUMER.NAMES', 'CONSUMER.LIST']);
-const READ_PREFIXES = ['STREAM.INFO.', 'STREAM.MSG.GET.', 'DIRECT.GET.', 'CONSUMER.INFO.', 'CONSUMER.MSG.NEXT.', 'CONSUMER.NAMES.', 'CONSUMER.LIST.'];
+const READ_PREFIXES = [
+  'STREAM.INFO.',
+  'STREAM.MSG.GET.',
+  'DIRECT.GET.',
+  'CONSUMER.INFO.',
+  'CONSUMER.MSG.NEXT.',
+  'CONSUMER.NAMES.',
+  'CONSUMER.LIST.',
+];
 
 const STREAM_OPS: [string, JsOperation][] = [
   ['STREAM.CREATE.', 'stream.create'],
@@ -25,7 +33,8 @@ export function classifyApiSubject(subject: string): ApiCall {
   const rest = subject.startsWith(API_PREFIX) ? subject.slice(API_PREFIX.length) : subject;
   if (READS.has(rest)) return { operation: null, stream: null, consumer: null };
   const read = READ_PREFIXES.find((p) => rest.startsWith(p));
-  if (read !== undefined) return { operation: null, stream: rest.slice(read.length).split('.')[0] || null, consumer: null };
+  if (read !== undefined)
+    return { operation: null, stream: rest.slice(read.length).split('.')[0] || null, consumer: null };
   for (const [prefix, operation] of STREAM_OPS) {
     if (rest.startsWith(prefix)) return { operation, stream: rest.slice(prefix.length), consumer: null };
   }

@@ -83,7 +83,12 @@ function json(raw: RawMessage): unknown {
   }
 }
 
-function shaped<T extends z.ZodType>(schema: T, value: unknown, what: string, guard?: (v: unknown) => boolean): z.output<T> {
+function shaped<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  what: string,
+  guard?: (v: unknown) => boolean,
+): z.output<T> {
   if (guard?.(value)) return value as z.output<T>;
   const result = schema.safeParse(value);
   if (result.success) return result.data;
@@ -119,9 +124,24 @@ function systemEvent(raw: RawMessage): ParsedEvent {
     const start = e.client.start ? parseInstant(e.client.start) : null;
     const stop = e.client.stop ? parseInstant(e.client.stop) : null;
     const durationNs = start !== null && stop !== null && stop >= start ? stop - start : null;
-    return { stream: raw.stream, seq: raw.seq, ts: raw.ts, type: 'disconnect', client: identity(e.client), durationNs, reason: e.reason ?? '' };
+    return {
+      stream: raw.stream,
+      seq: raw.seq,
+      ts: raw.ts,
+      type: 'disconnect',
+      client: identity(e.client),
+      durationNs,
+      reason: e.reason ?? '',
+    };
   }
-  if (t[0] === '$SYS' && t[1] === 'SERVER' && t.length === 6 && t[3] === 'CLIENT' && t[4] === 'AUTH' && t[5] === 'ERR') {
+  if (
+    t[0] === '$SYS' &&
+    t[1] === 'SERVER' &&
+    t.length === 6 &&
+    t[3] === 'CLIENT' &&
+    t[4] === 'AUTH' &&
+    t[5] === 'ERR'
+  ) {
     const e = shaped(disconnectSchema, json(raw), 'authentication failure event', isDisconnectShape);
     return {
       stream: raw.stream,
@@ -138,8 +158,13 @@ function systemEvent(raw: RawMessage): ParsedEvent {
     const e = shaped(leafnodeConnectSchema, json(raw), 'leaf node connect event');
     if (e.account !== undefined) assertSameAccount(t[2]!, e.account);
     return {
-      stream: raw.stream, seq: raw.seq, ts: raw.ts,
-      type: 'leafnode-connect', account: t[2]!, name: orNull(e.server?.name), host: orNull(e.server?.host),
+      stream: raw.stream,
+      seq: raw.seq,
+      ts: raw.ts,
+      type: 'leafnode-connect',
+      account: t[2]!,
+      name: orNull(e.server?.name),
+      host: orNull(e.server?.host),
     };
   }
   throw new Unparseable('subject is not a system event this report reads');
@@ -159,15 +184,25 @@ function advisory(raw: RawMessage, options: ParseOptions): ParsedEvent {
   const account = raw.account ?? (prefix || 'unknown');
   const rest = raw.subject.slice(at + ADVISORY.length);
   const tokens = rest.split('.');
-  const isOwn = (consumer: string | null) => consumer !== null && consumer.startsWith(options.ownConsumerPrefix);
+  const isOwn = (consumer: string | null) => consumer?.startsWith(options.ownConsumerPrefix) === true;
 
   if (rest === 'API') return apiAudit(raw, account, isOwn);
 
   if (tokens[0] === 'STREAM' && tokens.length === 3 && ['CREATED', 'UPDATED', 'DELETED'].includes(tokens[1]!)) {
     const e = shaped(streamActionSchema, json(raw), 'stream action advisory');
     if (e.stream !== tokens[2]) throw forged(`subject names stream ${tokens[2]} ${CONTRADICTS_SUBJECT} ${e.stream}`);
-    const operation: JsOperation = e.action === 'create' ? 'stream.create' : e.action === 'modify' ? 'stream.update' : 'stream.delete';
-    return { stream: raw.stream, seq: raw.seq, ts: raw.ts, type: 'js-action', account, operation, target: e.stream, own: false };
+    const operation: JsOperation =
+      e.action === 'create' ? 'stream.create' : e.action === 'modify' ? 'stream.update' : 'stream.delete';
+    return {
+      stream: raw.stream,
+      seq: raw.seq,
+      ts: raw.ts,
+      type: 'js-action',
+      account,
+      operation,
+      target: e.stream,
+      own: false,
+    };
   }
   if (tokens[0] === 'CONSUMER' && tokens.length === 4 && (tokens[1] === 'CREATED' || tokens[1] === 'DELETED')) {
     const e = shaped(consumerActionSchema, json(raw), 'consumer action advisory');
@@ -176,15 +211,28 @@ function advisory(raw: RawMessage, options: ParseOptions): ParsedEvent {
     }
     const operation: JsOperation = e.action === 'create' ? 'consumer.create' : 'consumer.delete';
     return {
-      stream: raw.stream, seq: raw.seq, ts: raw.ts,
-      type: 'js-action', account, operation, target: jsTarget(e.stream, e.consumer, rest), own: isOwn(e.consumer),
+      stream: raw.stream,
+      seq: raw.seq,
+      ts: raw.ts,
+      type: 'js-action',
+      account,
+      operation,
+      target: jsTarget(e.stream, e.consumer, rest),
+      own: isOwn(e.consumer),
     };
   }
   const value = json(raw);
   if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string') {
     throw new Unparseable('not an advisory: it has no "type"');
   }
-  return { stream: raw.stream, seq: raw.seq, ts: raw.ts, type: 'advisory', account, advisory: tokens.slice(0, 2).join('.') };
+  return {
+    stream: raw.stream,
+    seq: raw.seq,
+    ts: raw.ts,
+    type: 'advisory',
+    account,
+    advisory: tokens.slice(0, 2).join('.'),
+  };
 }
 
 function apiAudit(raw: RawMessage, account: string, isOwn: (consumer: string | null) => boolean): ParsedEvent {
@@ -196,16 +244,32 @@ function apiAudit(raw: RawMessage, account: string, isOwn: (consumer: string | n
   const who = e.client;
   if (call.operation === null) {
     return {
-      stream: raw.stream, seq: raw.seq, ts: raw.ts, type: 'api-audit', account: who.acc ?? account, user: orNull(who.user),
-      client: orNull(who.name), host: orNull(who.host), operation: null, target: call.stream ?? e.subject, success: true,
-      detail: null, own: false,
+      stream: raw.stream,
+      seq: raw.seq,
+      ts: raw.ts,
+      type: 'api-audit',
+      account: who.acc ?? account,
+      user: orNull(who.user),
+      client: orNull(who.name),
+      host: orNull(who.host),
+      operation: null,
+      target: call.stream ?? e.subject,
+      success: true,
+      detail: null,
+      own: false,
     };
   }
-  const request = call.operation === 'consumer.create' || call.operation === 'msg.delete' || call.operation === 'stream.purge'
-    ? optionalJson(e.request)
-    : null;
+  const request =
+    call.operation === 'consumer.create' || call.operation === 'msg.delete' || call.operation === 'stream.purge'
+      ? optionalJson(e.request)
+      : null;
   const consumer = call.consumer ?? consumerNameFromRequest(request);
-  const response = shaped(apiResponseSchema, optionalJson(e.response) ?? {}, 'JetStream API response', isApiResponseShape);
+  const response = shaped(
+    apiResponseSchema,
+    optionalJson(e.response) ?? {},
+    'JetStream API response',
+    isApiResponseShape,
+  );
   const refused = response.error !== undefined;
   const details: string[] = [];
   if (call.operation === 'msg.delete' && request && typeof request.seq === 'number') details.push(`seq ${request.seq}`);
@@ -220,8 +284,14 @@ function apiAudit(raw: RawMessage, account: string, isOwn: (consumer: string | n
     details.push(`refused: ${response.error?.description ?? 'error'}${code !== undefined ? ` (${code})` : ''}`);
   }
   return {
-    stream: raw.stream, seq: raw.seq, ts: raw.ts, type: 'api-audit', account: who.acc ?? account, user: orNull(who.user),
-    client: orNull(who.name), host: orNull(who.host),
+    stream: raw.stream,
+    seq: raw.seq,
+    ts: raw.ts,
+    type: 'api-audit',
+    account: who.acc ?? account,
+    user: orNull(who.user),
+    client: orNull(who.name),
+    host: orNull(who.host),
     operation: call.operation,
     target: jsTarget(call.stream, consumer, e.subject.slice('$JS.API.'.length)),
     success: !refused,
@@ -234,7 +304,9 @@ function optionalJson(text: string | undefined): Record<string, unknown> | null 
   if (text === undefined || text === '') return null;
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     throw new Unparseable('an embedded request or response is not valid JSON');
   }

@@ -71,6 +71,8 @@ export const consumerActionSchema = z.looseObject({
 });
 
 export const apiResponseSchema = z.looseObject({
-  error: z.looseObject({ err_code: z.number().optional(), description: text.optional(), code: z.number().optional() }).optional(),
+  error: z
+    .looseObject({ err_code: z.number().optional(), description: text.optional(), code: z.number().optional() })
+    .optional(),
   purged: z.number().optional(),
 });

@@ -18,8 +18,14 @@ const isOptionalString = (v: unknown) => v === undefined || typeof v === 'string
 
 function isClientInfo(v: unknown): boolean {
   return (
-    isObject(v) && isText(v.acc) && isOptionalText(v.user) && isOptionalText(v.name) && isOptionalText(v.host) &&
-    isOptionalText(v.kind) && isOptionalText(v.start) && isOptionalText(v.stop)
+    isObject(v) &&
+    isText(v.acc) &&
+    isOptionalText(v.user) &&
+    isOptionalText(v.name) &&
+    isOptionalText(v.host) &&
+    isOptionalText(v.kind) &&
+    isOptionalText(v.start) &&
+    isOptionalText(v.stop)
   );
 }
 
@@ -35,9 +41,16 @@ export function isApiAuditShape(v: unknown): boolean {
   if (!isObject(v) || v.type !== TYPES.apiAudit) return false;
   const { client, subject } = v;
   return (
-    isObject(client) && isOptionalText(client.acc) && isOptionalText(client.user) && isOptionalText(client.name) &&
-    isOptionalText(client.host) && typeof subject === 'string' && subject.length <= MAX_TEXT &&
-    subject.startsWith('$JS.API.') && isOptionalString(v.request) && isOptionalString(v.response)
+    isObject(client) &&
+    isOptionalText(client.acc) &&
+    isOptionalText(client.user) &&
+    isOptionalText(client.name) &&
+    isOptionalText(client.host) &&
+    typeof subject === 'string' &&
+    subject.length <= MAX_TEXT &&
+    subject.startsWith('$JS.API.') &&
+    isOptionalString(v.request) &&
+    isOptionalString(v.response)
   );
 }
 
@@ -46,6 +59,9 @@ export function isApiResponseShape(v: unknown): boolean {
   const { error } = v;
   return (
     error === undefined ||
-    (isObject(error) && isOptionalNumber(error.err_code) && isOptionalText(error.description) && isOptionalNumber(error.code))
+    (isObject(error) &&
+      isOptionalNumber(error.err_code) &&
+      isOptionalText(error.description) &&
+      isOptionalNumber(error.code))
   );
 }

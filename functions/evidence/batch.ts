@@ -17,7 +17,7 @@ export class BatchWriter {
 
   /** `next()` gives the buffer to fill after one is taken: a pooled one, so a busy day allocates none. */
   constructor(
-    private readonly capacity: number,
+    readonly capacity: number,
     private readonly next: () => ArrayBuffer = () => new ArrayBuffer(capacity),
   ) {
     this.buffer = Buffer.from(next());
@@ -29,7 +29,13 @@ export class BatchWriter {
   }
 
   /** Adds a message; false when it does not fit (the caller sends this batch and starts another). */
-  add(seq: number, ts: Nanos, subject: string, data: Uint8Array, headers: Record<string, string[]> | undefined): boolean {
+  add(
+    seq: number,
+    ts: Nanos,
+    subject: string,
+    data: Uint8Array,
+    headers: Record<string, string[]> | undefined,
+  ): boolean {
     const headerText = headers ? JSON.stringify(headers) : '';
     // Room for the worst case (three bytes per UTF-16 unit), so the subject is written without measuring it first.
     const room = FIXED + subject.length * 3 + headerText.length * 3 + data.byteLength;
@@ -42,7 +48,8 @@ export class BatchWriter {
     view.setFloat64(at, seq, true);
     view.setBigInt64(at + 8, ts, true);
     const subjectBytes = this.buffer.write(subject, at + 18);
-    if (subjectBytes > MAX_SUBJECT_BYTES) throw new Error(`subject of seq ${seq} is longer than ${MAX_SUBJECT_BYTES} bytes`);
+    if (subjectBytes > MAX_SUBJECT_BYTES)
+      throw new Error(`subject of seq ${seq} is longer than ${MAX_SUBJECT_BYTES} bytes`);
     view.setUint16(at + 16, subjectBytes, true);
     at += 18 + subjectBytes;
     const headerBytes = headerText ? this.buffer.write(headerText, at + 4) : 0;

@@ -60,7 +60,9 @@ export class MessageLineEncoder {
   private lastBase = '';
 
   constructor(source: string, stream: string) {
-    this.prefix = Buffer.from(`{"type":"message","source":${JSON.stringify(source)},"stream":${JSON.stringify(stream)},"seq":`);
+    this.prefix = Buffer.from(
+      `{"type":"message","source":${JSON.stringify(source)},"stream":${JSON.stringify(stream)},"seq":`,
+    );
   }
 
   /**
@@ -81,10 +83,18 @@ export class MessageLineEncoder {
     dataEnd: number,
   ): void {
     // One reservation for the whole line: escaping at most sextuples a byte, base64 adds a third.
-    out.reserve(this.prefix.length + 96 + (subjectEnd - subjectStart) * 6 + (headersJson ? headersJson.length * 3 + 16 : 0) + (dataEnd - dataStart) * 6 + 32);
+    out.reserve(
+      this.prefix.length +
+        96 +
+        (subjectEnd - subjectStart) * 6 +
+        (headersJson ? headersJson.length * 3 + 16 : 0) +
+        (dataEnd - dataStart) * 6 +
+        32,
+    );
     out.raw(this.prefix);
     out.ascii(`${seq},"time":"${this.time(ts)}","subject":"`);
-    if (!out.escapedUtf8(subject, subjectStart, subjectEnd)) throw new Error(`evidence: the subject of seq ${seq} is not UTF-8`);
+    if (!out.escapedUtf8(subject, subjectStart, subjectEnd))
+      throw new Error(`evidence: the subject of seq ${seq} is not UTF-8`);
     if (headersJson !== null) {
       out.ascii('","headers":');
       out.length += out.buf.write(headersJson, out.length, 'utf8');
@@ -97,7 +107,9 @@ export class MessageLineEncoder {
     } else {
       // Not UTF-8: the same key with a _base64 suffix, so the line says which one it is.
       out.length -= '"data":"'.length;
-      out.ascii(`"data_base64":"${Buffer.from(data.buffer, data.byteOffset + dataStart, dataEnd - dataStart).toString('base64')}"}\n`);
+      out.ascii(
+        `"data_base64":"${Buffer.from(data.buffer, data.byteOffset + dataStart, dataEnd - dataStart).toString('base64')}"}\n`,
+      );
     }
   }
 

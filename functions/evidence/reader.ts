@@ -11,7 +11,13 @@ import { EvidenceFormatError } from '../errors.js';
 import type { RawMessage } from '../events/types.js';
 import { firstIssueText } from '../text/zod-issue.js';
 import { parseInstant } from '../time/nanos.js';
-import { EVIDENCE_SCHEMA, type EvidenceHeader, type EvidenceMessage, type EvidenceRecord, type EvidenceStream } from './format.js';
+import {
+  EVIDENCE_SCHEMA,
+  type EvidenceHeader,
+  type EvidenceMessage,
+  type EvidenceRecord,
+  type EvidenceStream,
+} from './format.js';
 
 /** NATS allows payloads up to 64 MiB; as base64 inside a line that is under 90 MiB. */
 export const MAX_EVIDENCE_LINE_BYTES = 96 * 1024 * 1024;
@@ -24,7 +30,13 @@ const headerSchema = z.strictObject({
   type: z.literal('evidence'),
   schema: z.literal(EVIDENCE_SCHEMA),
   bundle: z.string(),
-  period: z.strictObject({ from: instant, to: instant, timezone: z.string(), kind: z.string(), date: z.string().optional() }),
+  period: z.strictObject({
+    from: instant,
+    to: instant,
+    timezone: z.string(),
+    kind: z.string(),
+    date: z.string().optional(),
+  }),
 });
 
 const messageSchema = z
@@ -37,9 +49,15 @@ const messageSchema = z
     subject: z.string(),
     headers: z.record(z.string(), z.array(z.string())).optional(),
     data: z.string().optional(),
-    data_base64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64').optional(),
+    data_base64: z
+      .string()
+      .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')
+      .optional(),
   })
-  .refine((m) => (m.data === undefined) !== (m.data_base64 === undefined), 'must have exactly one of data and data_base64');
+  .refine(
+    (m) => (m.data === undefined) !== (m.data_base64 === undefined),
+    'must have exactly one of data and data_base64',
+  );
 
 const streamSchema = z.strictObject({
   type: z.literal('stream'),
@@ -54,7 +72,9 @@ const streamSchema = z.strictObject({
 });
 
 /** The records of an evidence file, in file order. `gzipped` is the file's bytes as they are read. */
-export async function* readEvidence(gzipped: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<EvidenceRecord> {
+export async function* readEvidence(
+  gzipped: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): AsyncGenerator<EvidenceRecord> {
   const lines = createGunzip();
   // pipeline, not pipe: a failure of the source must end the read with its error, not leave it waiting.
   pipeline(Readable.from(gzipped, { objectMode: false }), lines, () => undefined);
@@ -73,11 +93,13 @@ export async function* readEvidence(gzipped: AsyncIterable<Uint8Array> | Iterabl
     }
     if (start < chunk.length) {
       pendingBytes += chunk.length - start;
-      if (pendingBytes > MAX_EVIDENCE_LINE_BYTES) throw new EvidenceFormatError(`line ${lineNumber + 1}: longer than ${MAX_EVIDENCE_LINE_BYTES} bytes`);
+      if (pendingBytes > MAX_EVIDENCE_LINE_BYTES)
+        throw new EvidenceFormatError(`line ${lineNumber + 1}: longer than ${MAX_EVIDENCE_LINE_BYTES} bytes`);
       pending.push(Buffer.from(chunk.subarray(start)));
     }
   }
-  if (pendingBytes > 0) throw new EvidenceFormatError(`line ${lineNumber + 1}: the file ends without a newline (cut short?)`);
+  if (pendingBytes > 0)
+    throw new EvidenceFormatError(`line ${lineNumber + 1}: the file ends without a newline (cut short?)`);
 }
 
 function parseLine(bytes: Buffer, lineNumber: number): EvidenceRecord {
@@ -88,8 +110,10 @@ function parseLine(bytes: Buffer, lineNumber: number): EvidenceRecord {
     throw new EvidenceFormatError(`line ${lineNumber}: not a JSON object (${(err as Error).message})`);
   }
   const type = (value as { type?: unknown } | null)?.type;
-  const schema = type === 'message' ? messageSchema : type === 'stream' ? streamSchema : type === 'evidence' ? headerSchema : null;
-  if (!schema) throw new EvidenceFormatError(`line ${lineNumber}: unknown record type ${JSON.stringify(type) ?? 'undefined'}`);
+  const schema =
+    type === 'message' ? messageSchema : type === 'stream' ? streamSchema : type === 'evidence' ? headerSchema : null;
+  if (!schema)
+    throw new EvidenceFormatError(`line ${lineNumber}: unknown record type ${JSON.stringify(type) ?? 'undefined'}`);
   const result = schema.safeParse(value);
   if (!result.success) {
     throw new EvidenceFormatError(`line ${lineNumber}: ${type} record: ${firstIssueText(result.error)}`);
@@ -99,11 +123,16 @@ function parseLine(bytes: Buffer, lineNumber: number): EvidenceRecord {
 
 /** The payload's exact bytes. */
 export function payloadBytes(message: EvidenceMessage): Uint8Array {
-  return message.data !== undefined ? new TextEncoder().encode(message.data) : new Uint8Array(Buffer.from(message.data_base64!, 'base64'));
+  return message.data !== undefined
+    ? new TextEncoder().encode(message.data)
+    : new Uint8Array(Buffer.from(message.data_base64!, 'base64'));
 }
 
 /** A message line as the replay handed it to the analysis (the stream's kind and account come from the run's parameters). */
-export function rawMessageOf(message: EvidenceMessage, stream: { kind: RawMessage['kind']; account?: string }): RawMessage {
+export function rawMessageOf(
+  message: EvidenceMessage,
+  stream: { kind: RawMessage['kind']; account?: string },
+): RawMessage {
   return {
     stream: message.stream,
     kind: stream.kind,

@@ -41,7 +41,11 @@ const BATCH_BYTES = 1024 * 1024;
 /** Batches in flight to the worker beyond which the replay waits. */
 const BATCHES_IN_FLIGHT = 8;
 
-export function startEvidence(header: Omit<EvidenceHeader, 'type' | 'schema'>, sink: ByteSink, mode: EvidenceMode = 'auto'): EvidenceRecorder {
+export function startEvidence(
+  header: Omit<EvidenceHeader, 'type' | 'schema'>,
+  sink: ByteSink,
+  mode: EvidenceMode = 'auto',
+): EvidenceRecorder {
   const entry = mode === 'inline' || (mode === 'auto' && availableParallelism() < 2) ? null : workerEntry();
   if (mode === 'worker' && !entry) throw new Error('evidence: the worker entry point was not found beside this module');
   const output = new SinkWriter(sink);
@@ -127,7 +131,10 @@ class SinkWriter {
 class InlineRecorder implements EvidenceRecorder {
   private readonly encoder: EvidenceEncoder;
 
-  constructor(header: Omit<EvidenceHeader, 'type' | 'schema'>, private readonly output: SinkWriter) {
+  constructor(
+    header: Omit<EvidenceHeader, 'type' | 'schema'>,
+    private readonly output: SinkWriter,
+  ) {
     this.encoder = new EvidenceEncoder((chunk) => output.push(chunk));
     this.encoder.header(header);
   }
@@ -137,7 +144,13 @@ class InlineRecorder implements EvidenceRecorder {
   }
 
   message(raw: RawMessage): void | Promise<void> {
-    this.encoder.message(raw.seq, raw.ts, Buffer.from(raw.subject), raw.data, raw.headers ? JSON.stringify(raw.headers) : null);
+    this.encoder.message(
+      raw.seq,
+      raw.ts,
+      Buffer.from(raw.subject),
+      raw.data,
+      raw.headers ? JSON.stringify(raw.headers) : null,
+    );
     if (this.output.full) return this.catchUp();
   }
 
@@ -170,7 +183,11 @@ class WorkerRecorder implements EvidenceRecorder {
   private failure: Error | null = null;
   private readonly done: Promise<void>;
 
-  constructor(worker: Worker, header: Omit<EvidenceHeader, 'type' | 'schema'>, private readonly output: SinkWriter) {
+  constructor(
+    worker: Worker,
+    header: Omit<EvidenceHeader, 'type' | 'schema'>,
+    private readonly output: SinkWriter,
+  ) {
     this.worker = worker;
     this.done = new Promise((resolve, reject) => {
       this.worker.on('message', (message: FromWorker) => {
@@ -246,7 +263,8 @@ class WorkerRecorder implements EvidenceRecorder {
   }
 
   private async catchUp(): Promise<void> {
-    while (this.inFlight >= BATCHES_IN_FLIGHT && !this.failure) await new Promise<void>((resolve) => this.ackWaiters.push(resolve));
+    while (this.inFlight >= BATCHES_IN_FLIGHT && !this.failure)
+      await new Promise<void>((resolve) => this.ackWaiters.push(resolve));
     if (this.failure) throw this.failure;
     this.output.throwIfFailed();
     await this.output.roomAvailable();
@@ -284,5 +302,8 @@ function workerEntry(): WorkerEntry | null {
   const url = new URL('./worker.ts', here);
   if (!existsSync(fileURLToPath(url))) return null;
   // `execArgv: ['--import', 'tsx']` does not reach a worker's entry module on Node 20: register it inside.
-  return { url, source: `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });` };
+  return {
+    url,
+    source: `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`,
+  };
 }

@@ -33,7 +33,10 @@ interface OpenStream {
   jumps: [number, number][];
 }
 
-export async function replayEvidence(gzipped: AsyncIterable<Uint8Array>, parameters: ReportParameters): Promise<ReplayedEvidence> {
+export async function replayEvidence(
+  gzipped: AsyncIterable<Uint8Array>,
+  parameters: ReportParameters,
+): Promise<ReplayedEvidence> {
   const state = emptyAggregate(aggregateLimits(parameters));
   const parseOptions = parseOptionsOf(parameters);
   const streams: StreamCompleteness[] = [];
@@ -42,7 +45,8 @@ export async function replayEvidence(gzipped: AsyncIterable<Uint8Array>, paramet
   let open: OpenStream | null = null;
   let messages = 0;
   let line = 0;
-  const known = (source: string, stream: string) => parameters.streams.find((s) => s.source === source && s.stream === stream);
+  const known = (source: string, stream: string) =>
+    parameters.streams.find((s) => s.source === source && s.stream === stream);
 
   for await (const record of readEvidence(gzipped)) {
     line += 1;
@@ -54,12 +58,30 @@ export async function replayEvidence(gzipped: AsyncIterable<Uint8Array>, paramet
     if (record.type === 'evidence') throw new Error(`line ${line}: a second header line`);
     if (record.type === 'message') {
       if (!open || open.source !== record.source || open.stream !== record.stream) {
-        if (open) throw new Error(`line ${line}: a message of ${record.source}/${record.stream} before the record that ends ${open.source}/${open.stream}`);
+        if (open)
+          throw new Error(
+            `line ${line}: a message of ${record.source}/${record.stream} before the record that ends ${open.source}/${open.stream}`,
+          );
         const ref = known(record.source, record.stream);
-        if (!ref) throw new Error(`line ${line}: a message of ${record.source}/${record.stream}, which the report's parameters do not name`);
-        open = { source: record.source, stream: record.stream, kind: ref.kind, ...(ref.account ? { account: ref.account } : {}), count: 0, firstSeq: null, lastSeq: null, firstTime: null, lastTime: null, jumps: [] };
+        if (!ref)
+          throw new Error(
+            `line ${line}: a message of ${record.source}/${record.stream}, which the report's parameters do not name`,
+          );
+        open = {
+          source: record.source,
+          stream: record.stream,
+          kind: ref.kind,
+          ...(ref.account ? { account: ref.account } : {}),
+          count: 0,
+          firstSeq: null,
+          lastSeq: null,
+          firstTime: null,
+          lastTime: null,
+          jumps: [],
+        };
       }
-      if (open.lastSeq !== null && record.seq <= open.lastSeq) throw new Error(`line ${line}: ${record.stream} seq ${record.seq} after seq ${open.lastSeq}`);
+      if (open.lastSeq !== null && record.seq <= open.lastSeq)
+        throw new Error(`line ${line}: ${record.stream} seq ${record.seq} after seq ${open.lastSeq}`);
       if (open.lastSeq !== null && record.seq > open.lastSeq + 1) open.jumps.push([open.lastSeq + 1, record.seq - 1]);
       open.firstSeq ??= record.seq;
       open.firstTime ??= record.time;
@@ -72,19 +94,42 @@ export async function replayEvidence(gzipped: AsyncIterable<Uint8Array>, paramet
     }
     // A stream record ends the stream's messages (none, for a stream without any in the period).
     const ref = known(record.source, record.stream);
-    if (!ref) throw new Error(`line ${line}: a record of ${record.source}/${record.stream}, which the report's parameters do not name`);
-    const seen = open ?? { source: record.source, stream: record.stream, count: 0, firstSeq: null, lastSeq: null, firstTime: null, lastTime: null, jumps: [] };
+    if (!ref)
+      throw new Error(
+        `line ${line}: a record of ${record.source}/${record.stream}, which the report's parameters do not name`,
+      );
+    const seen = open ?? {
+      source: record.source,
+      stream: record.stream,
+      count: 0,
+      firstSeq: null,
+      lastSeq: null,
+      firstTime: null,
+      lastTime: null,
+      jumps: [],
+    };
     if (open && (open.source !== record.source || open.stream !== record.stream)) {
-      throw new Error(`line ${line}: the record of ${record.source}/${record.stream} ends the messages of ${open.source}/${open.stream}`);
+      throw new Error(
+        `line ${line}: the record of ${record.source}/${record.stream} ends the messages of ${open.source}/${open.stream}`,
+      );
     }
     const where = `${record.source}/${record.stream}`;
-    if (record.kind !== ref.kind) problems.push(`evidence ${where}: recorded as kind ${record.kind}, the parameters say ${ref.kind}`);
-    if (record.messages !== seen.count) problems.push(`evidence ${where}: the stream record says ${record.messages} messages, the file holds ${seen.count}`);
+    if (record.kind !== ref.kind)
+      problems.push(`evidence ${where}: recorded as kind ${record.kind}, the parameters say ${ref.kind}`);
+    if (record.messages !== seen.count)
+      problems.push(
+        `evidence ${where}: the stream record says ${record.messages} messages, the file holds ${seen.count}`,
+      );
     if (record.firstSeq !== seen.firstSeq || record.lastSeq !== seen.lastSeq) {
-      problems.push(`evidence ${where}: the stream record says seq ${record.firstSeq}-${record.lastSeq}, the messages run ${seen.firstSeq}-${seen.lastSeq}`);
+      problems.push(
+        `evidence ${where}: the stream record says seq ${record.firstSeq}-${record.lastSeq}, the messages run ${seen.firstSeq}-${seen.lastSeq}`,
+      );
     }
     for (const [a, b] of seen.jumps) {
-      if (!record.gaps.some(([x, y]) => x === a && y === b)) problems.push(`evidence ${where}: seq ${a}-${b} are missing between messages, but the stream record does not list that gap`);
+      if (!record.gaps.some(([x, y]) => x === a && y === b))
+        problems.push(
+          `evidence ${where}: seq ${a}-${b} are missing between messages, but the stream record does not list that gap`,
+        );
     }
     streams.push({
       source: record.source,
@@ -102,6 +147,9 @@ export async function replayEvidence(gzipped: AsyncIterable<Uint8Array>, paramet
     open = null;
   }
   if (header === null) throw new Error('the evidence file is empty');
-  if (open) problems.push(`evidence ${open.source}/${open.stream}: the file ends before the record that ends its messages (cut short?)`);
+  if (open)
+    problems.push(
+      `evidence ${open.source}/${open.stream}: the file ends before the record that ends its messages (cut short?)`,
+    );
   return { header, state, streams, messages, problems };
 }

@@ -29,9 +29,11 @@ function current(): EvidenceEncoder {
 
 let queue = Promise.resolve();
 port.on('message', (message: ToWorker) => {
-  queue = queue.then(() => handle(message)).catch((err: unknown) => {
-    post({ t: 'error', message: err instanceof Error ? err.message : String(err) });
-  });
+  queue = queue
+    .then(() => handle(message))
+    .catch((err: unknown) => {
+      post({ t: 'error', message: err instanceof Error ? err.message : String(err) });
+    });
 });
 
 async function handle(message: ToWorker): Promise<void> {

@@ -3,7 +3,13 @@ import { openArchive, parseS3Location } from '../archive/index.js';
 import type { Config } from '../config/schema.js';
 import { sesMailer } from '../deliver/ses.js';
 import { snsAlerts } from '../incidents/sns-alerts.js';
-import { archivedPdfLink, checkMaxBytes, MAX_PDF_LINK_SECONDS, SES_V2_MAX_BYTES, type PdfLink } from '../deliver/size-limit.js';
+import {
+  archivedPdfLink,
+  checkMaxBytes,
+  MAX_PDF_LINK_SECONDS,
+  SES_V2_MAX_BYTES,
+  type PdfLink,
+} from '../deliver/size-limit.js';
 import { InputError } from '../errors.js';
 import type { Ports } from '../pipeline/contracts.js';
 import { loadBranding } from '../render/branding-file.js';
@@ -33,9 +39,18 @@ export interface AwsPortsOptions {
  * Files the configuration names (the logo, an operator templates folder) are read relative to the task root,
  * where the deployment packages them.
  */
-export async function awsPorts(env: Environment, clients: AwsClients, log: HandlerLog, config: Config, options: AwsPortsOptions = {}): Promise<Ports> {
+export async function awsPorts(
+  env: Environment,
+  clients: AwsClients,
+  log: HandlerLog,
+  config: Config,
+  options: AwsPortsOptions = {},
+): Promise<Ports> {
   const archive = openArchive(archiveLocation(env, config), { s3Client: clients.s3 });
-  const [secrets, signer] = await Promise.all([loadNatsSecrets(env, clients.secrets, config), lambdaSigner(env, clients.kms, clients.ssm)]);
+  const [secrets, signer] = await Promise.all([
+    loadNatsSecrets(env, clients.secrets, config),
+    lambdaSigner(env, clients.kms, clients.ssm),
+  ]);
   const taskRoot = nonEmpty(env.LAMBDA_TASK_ROOT) ?? process.cwd();
   const inTask = (file: string) => path.resolve(taskRoot, file);
   const configurationSet = nonEmpty(env[ENV.sesConfigurationSet]);
@@ -48,7 +63,11 @@ export async function awsPorts(env: Environment, clients: AwsClients, log: Handl
     templates: await loadTemplates({ operatorDir: config.templates ? inTask(config.templates) : null }),
     branding: await loadBranding(config.branding, inTask),
     mailer: config.email
-      ? sesMailer({ client: clients.ses, ...(configurationSet ? { configurationSet } : {}), ...(options.emailTags ? { tags: options.emailTags } : {}) })
+      ? sesMailer({
+          client: clients.ses,
+          ...(configurationSet ? { configurationSet } : {}),
+          ...(options.emailTags ? { tags: options.emailTags } : {}),
+        })
       : null,
     alerts: topicArn ? snsAlerts(clients.sns, topicArn) : null,
     mailLimit: {
@@ -64,7 +83,8 @@ export async function awsPorts(env: Environment, clients: AwsClients, log: Handl
 export function emailMaxBytes(env: Environment): number {
   const text = nonEmpty(env[ENV.emailMaxBytes]);
   if (text === undefined) return SES_V2_MAX_BYTES;
-  if (!/^\d+$/.test(text)) throw new InputError(`${ENV.emailMaxBytes} is ${JSON.stringify(text)}: it must be a number of bytes`);
+  if (!/^\d+$/.test(text))
+    throw new InputError(`${ENV.emailMaxBytes} is ${JSON.stringify(text)}: it must be a number of bytes`);
   return checkMaxBytes(Number(text));
 }
 
@@ -77,7 +97,9 @@ export async function pdfLinkFor(clients: AwsClients, archive: string, pdfPath: 
   const { bucket, prefix } = parseS3Location(archive);
   const key = [prefix, pdfPath].filter(Boolean).join('/');
   const credentials = await clients.s3.config.credentials();
-  const untilCredentialsExpire = credentials.expiration ? Math.floor((credentials.expiration.getTime() - now.getTime()) / 1000) - 60 : Infinity;
+  const untilCredentialsExpire = credentials.expiration
+    ? Math.floor((credentials.expiration.getTime() - now.getTime()) / 1000) - 60
+    : Infinity;
   const seconds = Math.max(60, Math.min(MAX_PDF_LINK_SECONDS, untilCredentialsExpire));
   return archivedPdfLink(clients.s3, bucket, key, { expiresInSeconds: seconds, now });
 }
@@ -88,7 +110,9 @@ export function archiveLocation(env: Environment, config: Config): string {
   const location = fromEnv ?? config.archive;
   if (!/^s3:\/\//i.test(location)) {
     const where = fromEnv ? ENV.archive : `the configuration's "archive" (${ENV.archive} is not set)`;
-    throw new InputError(`${where} is ${JSON.stringify(location)}: on AWS Lambda the archive must be s3://bucket/prefix`);
+    throw new InputError(
+      `${where} is ${JSON.stringify(location)}: on AWS Lambda the archive must be s3://bucket/prefix`,
+    );
   }
   return location;
 }

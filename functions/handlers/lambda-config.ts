@@ -16,7 +16,9 @@ export async function loadLambdaConfig(env: Environment, ssm: SSMClient): Promis
   const inline = nonEmpty(env[ENV.config]);
   const parameter = nonEmpty(env[ENV.configParameter]);
   if (inline !== undefined && parameter !== undefined) {
-    throw new InputError(`set either ${ENV.config} or ${ENV.configParameter}, not both: which configuration applies would be a guess`);
+    throw new InputError(
+      `set either ${ENV.config} or ${ENV.configParameter}, not both: which configuration applies would be a guess`,
+    );
   }
   if (inline !== undefined) return parseDocument(inline, `environment variable ${ENV.config}`);
   if (parameter !== undefined) {
@@ -31,7 +33,9 @@ export async function loadLambdaConfig(env: Environment, ssm: SSMClient): Promis
     }
     return parseDocument(text, where);
   }
-  throw new InputError(`no configuration: set ${ENV.config} (the JSON document) or ${ENV.configParameter} (the name of an SSM parameter holding it)`);
+  throw new InputError(
+    `no configuration: set ${ENV.config} (the JSON document) or ${ENV.configParameter} (the name of an SSM parameter holding it)`,
+  );
 }
 
 function parseDocument(text: string, where: string): Config {
@@ -51,7 +55,9 @@ export function maxPeriodDays(env: Environment, config: Config): number {
   if (text === undefined) return config.report.maxPeriodDays ?? DEFAULT_MAX_PERIOD_DAYS;
   const days = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(days) || days < 1 || days > MAX_PERIOD_DAYS_LIMIT) {
-    throw new InputError(`${ENV.maxPeriodDays} must be a whole number of days from 1 to ${MAX_PERIOD_DAYS_LIMIT}, not ${JSON.stringify(text)}`);
+    throw new InputError(
+      `${ENV.maxPeriodDays} must be a whole number of days from 1 to ${MAX_PERIOD_DAYS_LIMIT}, not ${JSON.stringify(text)}`,
+    );
   }
   return days;
 }

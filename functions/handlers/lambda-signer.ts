@@ -14,8 +14,13 @@ export async function lambdaSigner(env: Environment, kms: KMSClient, ssm: SSMCli
   const keyId = nonEmpty(env[ENV.kmsKeyId]);
   const parameter = nonEmpty(env[ENV.certificateParameter]);
   if (keyId === undefined || parameter === undefined) {
-    const missing = [keyId === undefined ? ENV.kmsKeyId : null, parameter === undefined ? ENV.certificateParameter : null].filter(Boolean);
-    throw new InputError(`signing on AWS needs ${ENV.kmsKeyId} (the KMS key) and ${ENV.certificateParameter} (the SSM parameter with its certificate); ${missing.join(' and ')} not set`);
+    const missing = [
+      keyId === undefined ? ENV.kmsKeyId : null,
+      parameter === undefined ? ENV.certificateParameter : null,
+    ].filter(Boolean);
+    throw new InputError(
+      `signing on AWS needs ${ENV.kmsKeyId} (the KMS key) and ${ENV.certificateParameter} (the SSM parameter with its certificate); ${missing.join(' and ')} not set`,
+    );
   }
   const certificatePem = await readParameter(ssm, parameter, ENV.certificateParameter);
   checkCertificatePem(certificatePem, parameter, keyId);

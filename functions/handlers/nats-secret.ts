@@ -10,7 +10,9 @@ import { nonEmpty, type Environment } from './lambda-config.js';
 export type NatsSecrets = ReadonlyMap<string, SourceSecret>;
 
 const text = z.string().min(1);
-const credsFile = text.refine((creds) => creds.includes('-----BEGIN NATS USER JWT-----') && /-----BEGIN USER NKEY SEED-----/.test(creds));
+const credsFile = text.refine(
+  (creds) => creds.includes('-----BEGIN NATS USER JWT-----') && /-----BEGIN USER NKEY SEED-----/.test(creds),
+);
 const sourceSecret = z.union([
   z.strictObject({ creds: credsFile }),
   z.strictObject({ user: text, pass: z.string() }),
@@ -21,7 +23,11 @@ const secretDocument = z.record(z.string(), sourceSecret);
 const SHAPES = '{ "creds": "<content of a .creds file>" }, { "user": "…", "pass": "…" } or { "token": "…" }';
 
 /** Reads and checks the secret `SOX_NATS_SECRET_ARN` names; an empty map when the variable is not set. */
-export async function loadNatsSecrets(env: Environment, client: SecretsManagerClient, config: Config): Promise<NatsSecrets> {
+export async function loadNatsSecrets(
+  env: Environment,
+  client: SecretsManagerClient,
+  config: Config,
+): Promise<NatsSecrets> {
   const arn = nonEmpty(env[ENV.natsSecretArn]);
   if (arn === undefined) return new Map();
   let secretString: string | undefined;
@@ -29,9 +35,15 @@ export async function loadNatsSecrets(env: Environment, client: SecretsManagerCl
     ({ SecretString: secretString } = await client.send(new GetSecretValueCommand({ SecretId: arn })));
   } catch (err) {
     const code = err instanceof Error ? err.name : 'Error';
-    throw new RunError(`Secrets Manager GetSecretValue ${arn} (named by ${ENV.natsSecretArn}) failed: ${code}: ${errorMessage(err)}`, { cause: err });
+    throw new RunError(
+      `Secrets Manager GetSecretValue ${arn} (named by ${ENV.natsSecretArn}) failed: ${code}: ${errorMessage(err)}`,
+      { cause: err },
+    );
   }
-  if (secretString === undefined) throw new InputError(`secret ${arn} (${ENV.natsSecretArn}) has no SecretString: store the NATS credentials as JSON text`);
+  if (secretString === undefined)
+    throw new InputError(
+      `secret ${arn} (${ENV.natsSecretArn}) has no SecretString: store the NATS credentials as JSON text`,
+    );
   return parseNatsSecret(secretString, config, `secret ${arn} (${ENV.natsSecretArn})`);
 }
 
@@ -44,13 +56,20 @@ export function parseNatsSecret(secretString: string, config: Config, where: str
   try {
     document = JSON.parse(secretString);
   } catch {
-    throw new InputError(`${where}: it is not valid JSON; it must be an object by source name whose values are ${SHAPES}`);
+    throw new InputError(
+      `${where}: it is not valid JSON; it must be an object by source name whose values are ${SHAPES}`,
+    );
   }
   const parsed = secretDocument.safeParse(document);
   if (!parsed.success) {
-    const sources = [...new Set(parsed.error.issues.map((issue) => issue.path[0]).filter((p) => typeof p === 'string'))];
-    if (sources.length === 0) throw new InputError(`${where}: it must be a JSON object by source name whose values are ${SHAPES}`);
-    throw new InputError(`${where}: ${sources.map((s) => JSON.stringify(s)).join(', ')}: each entry must be exactly one of ${SHAPES}, with non-empty text`);
+    const sources = [
+      ...new Set(parsed.error.issues.map((issue) => issue.path[0]).filter((p) => typeof p === 'string')),
+    ];
+    if (sources.length === 0)
+      throw new InputError(`${where}: it must be a JSON object by source name whose values are ${SHAPES}`);
+    throw new InputError(
+      `${where}: ${sources.map((s) => JSON.stringify(s)).join(', ')}: each entry must be exactly one of ${SHAPES}, with non-empty text`,
+    );
   }
   const configured = new Set(config.sources.map((s) => s.name));
   const unknown = Object.keys(parsed.data).filter((name) => !configured.has(name));

@@ -57,7 +57,10 @@ export function periodOfPayload(payload: OnDemandPayload, config: Config, nowMs:
  * mail server may tell `Ann@` from `ann@`. Without `allowedRecipients`, only the configured `to` addresses are
  * allowed: an on-demand run must not be a way to mail the evidence anywhere.
  */
-export function recipientNotAllowed(recipients: readonly string[], email: { to: readonly string[]; allowedRecipients?: readonly string[] | undefined }): string | null {
+export function recipientNotAllowed(
+  recipients: readonly string[],
+  email: { to: readonly string[]; allowedRecipients?: readonly string[] | undefined },
+): string | null {
   const allowed = (email.allowedRecipients ?? email.to).map(splitAddress);
   const isAllowed = (recipient: string) => {
     const { local, domain } = splitAddress(recipient);

@@ -3,6 +3,7 @@ import { InputError } from '../errors.js';
 import { loadLambdaConfig, maxPeriodDays } from './lambda-config.js';
 import { parseOnDemandPayload, payloadKeyName, periodOfPayload, recipientNotAllowed } from './on-demand-payload.js';
 import { instrumented, lambdaDeps, reportPeriod, type HandlerDeps, type ReportProduced } from './run-period.js';
+import type { Period } from '../config/period.js';
 
 /** A payload the caller can fix: returned, not thrown, so it is neither retried nor sent to a failure destination. */
 export interface BadInput {
@@ -43,7 +44,7 @@ export function createOnDemandHandler(deps: HandlerDeps) {
           : 'without email.allowedRecipients only the configured email.to addresses may receive reports';
         return badInput(`recipients: ${refused} is not allowed (${rule})`);
       }
-      let period;
+      let period: Period;
       try {
         period = periodOfPayload(payload.value, config, deps.now(), maxDays);
       } catch (err) {

@@ -34,9 +34,9 @@ export interface PeriodSummary {
 
 /** A produced (or already archived) report: where it is (RunResult's paths), and whether this run sent its email. */
 export type ReportProduced = { ok: true; period: PeriodSummary } & Omit<RunResult, 'report' | 'email'> & {
-  /** The SES message id when this run sent the email; null when a receipt says it went already, or none is configured. */
-  email: string | null;
-};
+    /** The SES message id when this run sent the email; null when a receipt says it went already, or none is configured. */
+    email: string | null;
+  };
 
 /** One invocation in progress: how long it has run, and the period once it is known (for its failure message). */
 export interface Invocation {
@@ -57,7 +57,12 @@ export function lambdaDeps(): HandlerDeps {
  * and the cause's message (which says what failed, never a secret), for Lambda's retries and its on-failure
  * destination.
  */
-export async function instrumented<T>(deps: HandlerDeps, context: Context, trigger: Trigger, work: (run: Invocation) => Promise<T>): Promise<T> {
+export async function instrumented<T>(
+  deps: HandlerDeps,
+  context: Context,
+  trigger: Trigger,
+  work: (run: Invocation) => Promise<T>,
+): Promise<T> {
   const { logger, metrics, tracer } = deps.observability;
   const started = performance.now();
   const run: Invocation = { trigger, seconds: () => (performance.now() - started) / 1000, periodLabel: null };
@@ -75,7 +80,12 @@ export async function instrumented<T>(deps: HandlerDeps, context: Context, trigg
   } catch (err) {
     recordFailure(metrics, run.seconds());
     // The message goes to the log and back to the caller: a server URL in it keeps no password.
-    const failure = new RunError(redactCredentials(`${trigger} report${run.periodLabel ? ` for ${run.periodLabel}` : ''} failed: ${errorMessage(err)}`), { cause: err });
+    const failure = new RunError(
+      redactCredentials(
+        `${trigger} report${run.periodLabel ? ` for ${run.periodLabel}` : ''} failed: ${errorMessage(err)}`,
+      ),
+      { cause: err },
+    );
     logger.error(failure.message, { errorName: err instanceof Error ? err.name : typeof err });
     if (segment) tracer.addErrorAsMetadata(failure);
     throw failure;
@@ -106,24 +116,47 @@ export async function reportPeriod(
     emailTags: { report: period.kind, trigger: run.trigger },
     now: deps.now,
   });
-  logger.info(`${run.trigger} report for [${formatInstant(period.from)}, ${formatInstant(period.to)}) (${period.kind}, ${period.timezone})`);
+  logger.info(
+    `${run.trigger} report for [${formatInstant(period.from)}, ${formatInstant(period.to)}) (${period.kind}, ${period.timezone})`,
+  );
   const result = await runReport(config, period, ports, options.recipients ? { recipients: options.recipients } : {});
   recordReport(metrics, result.report, !result.existed, run.seconds());
   const produced = producedOf(period, result);
-  logger.info(result.existed ? 'bundle was already archived' : 'bundle archived', { reportDir: produced.reportDir, email: produced.email });
+  logger.info(result.existed ? 'bundle was already archived' : 'bundle archived', {
+    reportDir: produced.reportDir,
+    email: produced.email,
+  });
   return produced;
 }
 
 /** The calendar day of a daily period, `from/to` (an ISO 8601 interval) otherwise: the `period` of every log line. */
 export function periodLabel(period: Period): string {
-  return period.kind === 'daily' && period.date ? period.date : `${formatInstant(period.from)}/${formatInstant(period.to)}`;
+  return period.kind === 'daily' && period.date
+    ? period.date
+    : `${formatInstant(period.from)}/${formatInstant(period.to)}`;
 }
 
 export function periodSummary(period: Period): PeriodSummary {
-  return { from: formatInstant(period.from), to: formatInstant(period.to), timezone: period.timezone, kind: period.kind, date: period.date ?? null };
+  return {
+    from: formatInstant(period.from),
+    to: formatInstant(period.to),
+    timezone: period.timezone,
+    kind: period.kind,
+    date: period.date ?? null,
+  };
 }
 
 function producedOf(period: Period, result: RunResult): ReportProduced {
   const { reportDir, reportJson, reportPdf, reportHtml, manifest, existed, email } = result;
-  return { ok: true, period: periodSummary(period), reportDir, reportJson, reportPdf, reportHtml, manifest, existed, email: email ?? null };
+  return {
+    ok: true,
+    period: periodSummary(period),
+    reportDir,
+    reportJson,
+    reportPdf,
+    reportHtml,
+    manifest,
+    existed,
+    email: email ?? null,
+  };
 }

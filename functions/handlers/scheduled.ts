@@ -35,7 +35,8 @@ export function firedAt(event: unknown): number | null {
   if (typeof event !== 'object' || event === null || !('scheduledTime' in event)) return null;
   const text = event.scheduledTime;
   const instant = typeof text === 'string' ? parseInstant(text) : null;
-  if (instant === null) throw new InputError(`scheduledTime: ${JSON.stringify(text)} is not an ISO 8601 instant with a zone`);
+  if (instant === null)
+    throw new InputError(`scheduledTime: ${JSON.stringify(text)} is not an ISO 8601 instant with a zone`);
   return millisFromNanos(instant);
 }
 

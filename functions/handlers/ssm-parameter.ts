@@ -14,7 +14,9 @@ export async function readParameter(ssm: SSMClient, name: string, namedBy: EnvNa
   } catch (err) {
     const code = err instanceof Error ? err.name : 'Error';
     const hint = code === 'ParameterNotFound' ? ' (the parameter does not exist in this account and region)' : '';
-    throw new RunError(`SSM GetParameter ${name} (named by ${namedBy}) failed: ${code}: ${errorMessage(err)}${hint}`, { cause: err });
+    throw new RunError(`SSM GetParameter ${name} (named by ${namedBy}) failed: ${code}: ${errorMessage(err)}${hint}`, {
+      cause: err,
+    });
   }
   if (value === undefined) throw new RunError(`SSM parameter ${name} (named by ${namedBy}) has no value`);
   return value;

@@ -11,7 +11,10 @@ export interface AlertPort {
 }
 
 /** What an alert carries: enough to triage, no evidence payloads. */
-export type IncidentAlert = { type: 'incident.opened' } & Pick<IncidentState, 'id' | 'rule' | 'severity' | 'subject' | 'summary' | 'day' | 'openedAt'>;
+export type IncidentAlert = { type: 'incident.opened' } & Pick<
+  IncidentState,
+  'id' | 'rule' | 'severity' | 'subject' | 'summary' | 'day' | 'openedAt'
+>;
 
 export function incidentAlert(incident: IncidentState): IncidentAlert {
   const { id, rule, severity, subject, summary, day, openedAt } = incident;
@@ -34,7 +37,9 @@ export function stderrAlerts(write: (line: string) => void = (line) => process.s
   return {
     async incidentOpened(incident) {
       const a = incidentAlert(incident);
-      write(`ALERT ${a.severity.toUpperCase()} ${a.id}: ${visible(a.summary)} (rule ${visible(a.rule)}, subject ${visible(a.subject)})\n`);
+      write(
+        `ALERT ${a.severity.toUpperCase()} ${a.id}: ${visible(a.summary)} (rule ${visible(a.rule)}, subject ${visible(a.subject)})\n`,
+      );
     },
   };
 }

@@ -4,7 +4,13 @@
  * overrides in them could rewrite what the terminal shows, so every value is shown through `visible`.
  */
 import { visible } from '../text/visible.js';
-import { ageDays, type IncidentAction, type IncidentAnomaly, type IncidentState, type StoredIncidentEvent } from './model.js';
+import {
+  ageDays,
+  type IncidentAction,
+  type IncidentAnomaly,
+  type IncidentState,
+  type StoredIncidentEvent,
+} from './model.js';
 
 function clip(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
@@ -17,14 +23,24 @@ export function sortIncidents(incidents: Iterable<IncidentState>): IncidentState
 
 export function incidentTable(incidents: readonly IncidentState[], now: Date): string[] {
   const header = ['ID', 'STATUS', 'SEVERITY', 'AGE', 'RULE', 'SUBJECT'];
-  const rows = incidents.map((i) => [i.id, i.status, i.severity, `${ageDays(i, now)}d`, visible(i.rule), clip(visible(i.subject), 60)]);
+  const rows = incidents.map((i) => [
+    i.id,
+    i.status,
+    i.severity,
+    `${ageDays(i, now)}d`,
+    visible(i.rule),
+    clip(visible(i.subject), 60),
+  ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ');
   return [line(header), ...rows.map(line)];
 }
 
 function who(action: { by: IncidentAction['by'] }): string {
-  return action.by.name ? `${visible(action.by.name)} [${visible(action.by.identity)}]` : `[${visible(action.by.identity)}]`;
+  return action.by.name
+    ? `${visible(action.by.name)} [${visible(action.by.identity)}]`
+    : `[${visible(action.by.identity)}]`;
 }
 
 function historyLine(stored: StoredIncidentEvent): string {
@@ -50,11 +66,18 @@ export function incidentDetail(incident: IncidentState, anomalies: readonly Inci
     field('subject', visible(incident.subject)),
     field('summary', visible(incident.summary)),
     field('day', incident.day),
-    field('opened at', `${incident.openedAt} (first evidence), ${ageDays(incident, now)} days ${incident.resolved ? 'until resolved' : 'ago'}`),
+    field(
+      'opened at',
+      `${incident.openedAt} (first evidence), ${ageDays(incident, now)} days ${incident.resolved ? 'until resolved' : 'ago'}`,
+    ),
     field('evidence', evidence),
   ];
-  if (incident.acknowledged) lines.push(field('acknowledged', `${incident.acknowledged.at} by ${who(incident.acknowledged)}`));
-  if (incident.resolved) lines.push(field('resolved', `${incident.resolved.at} by ${who(incident.resolved)}: ${visible(incident.resolved.note)}`));
+  if (incident.acknowledged)
+    lines.push(field('acknowledged', `${incident.acknowledged.at} by ${who(incident.acknowledged)}`));
+  if (incident.resolved)
+    lines.push(
+      field('resolved', `${incident.resolved.at} by ${who(incident.resolved)}: ${visible(incident.resolved.note)}`),
+    );
   lines.push('history (stream sequence, stored time, event)');
   lines.push(...incident.history.map(historyLine));
   if (anomalies.length) {

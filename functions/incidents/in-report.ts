@@ -6,7 +6,11 @@ import { ageDays, type DerivedIncidents, type IncidentAction } from './model.js'
  * The incidents a report shows, so an auditor sees what was mitigated and what not: those whose evidence lies in
  * the period, those resolved during it (with who and the note), and every one still open, with its age.
  */
-export function incidentsForReport(derived: DerivedIncidents, period: { from: Nanos; to: Nanos }, now: Date): ReportIncident[] {
+export function incidentsForReport(
+  derived: DerivedIncidents,
+  period: { from: Nanos; to: Nanos },
+  now: Date,
+): ReportIncident[] {
   const within = (iso: string | undefined) => {
     const t = iso === undefined ? null : parseInstant(iso);
     return t !== null && t >= period.from && t < period.to;

@@ -221,7 +221,12 @@ export function deriveIncidents(events: readonly StoredIncidentEvent[]): Derived
       continue;
     }
     if (!incident) {
-      anomalies.push({ seq: stored.seq, id: event.id, kind: 'unknown-incident', detail: `${event.type} of ${event.id}, which was never opened` });
+      anomalies.push({
+        seq: stored.seq,
+        id: event.id,
+        kind: 'unknown-incident',
+        detail: `${event.type} of ${event.id}, which was never opened`,
+      });
       continue;
     }
     if (incident.resolved) {

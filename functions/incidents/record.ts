@@ -18,7 +18,11 @@ export interface RecordedDetections {
   alertFailures: { id: string; error: string }[];
 }
 
-export async function recordDetections(log: IncidentLog, detections: readonly Detection[], alerts: AlertPort): Promise<RecordedDetections> {
+export async function recordDetections(
+  log: IncidentLog,
+  detections: readonly Detection[],
+  alerts: AlertPort,
+): Promise<RecordedDetections> {
   const result: RecordedDetections = { opened: [], alreadyOpen: [], alertFailures: [] };
   for (const detection of detections) {
     const outcome = await openIncident(log, detection);

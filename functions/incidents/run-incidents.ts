@@ -9,6 +9,7 @@ import { incidentsForReport } from './in-report.js';
 import { ageDays, type Detection } from './model.js';
 import { recordDetections } from './record.js';
 import { describeIncidentStreamPlan, ensureIncidentStream, incidentLog, readIncidents } from './stream.js';
+import type { NatsConnection } from '@nats-io/transport-node';
 
 export interface IncidentOutcome {
   /** What report.json shows. */
@@ -30,7 +31,7 @@ export async function recordIncidents(
   now: Date,
 ): Promise<IncidentOutcome> {
   const source = config.sources[0]!;
-  let nc;
+  let nc: NatsConnection;
   try {
     nc = await ports.connect(source);
   } catch (err) {
@@ -40,7 +41,8 @@ export async function recordIncidents(
   try {
     const log = await incidentLog(nc, { consumerPrefix: config.report.consumerPrefix });
     const ensured = await ensureIncidentStream(log.jsm);
-    if (ensured.created || ensured.plan.action !== 'ok') ports.log(`incident record: ${describeIncidentStreamPlan(ensured)}`);
+    if (ensured.created || ensured.plan.action !== 'ok')
+      ports.log(`incident record: ${describeIncidentStreamPlan(ensured)}`);
     const alerts = combined([
       ...(config.incidents.alertSubject ? [natsAlerts(nc, config.incidents.alertSubject)] : []),
       ...(ports.alerts ? [ports.alerts] : []),
@@ -50,10 +52,16 @@ export async function recordIncidents(
     for (const failure of recorded.alertFailures) ports.log(`ALERT NOT DELIVERED for ${failure.id}: ${failure.error}`);
     const derived = await readIncidents(log);
     if (derived === null) return { report: [], states: null };
-    for (const anomaly of derived.anomalies) ports.log(`incident record anomaly at seq ${anomaly.seq}: ${anomaly.detail}`);
+    for (const anomaly of derived.anomalies)
+      ports.log(`incident record anomaly at seq ${anomaly.seq}: ${anomaly.detail}`);
     return {
       report: incidentsForReport(derived, period, now),
-      states: [...derived.incidents.values()].map((s) => ({ id: s.id, rule: s.rule, status: s.status, ageDays: ageDays(s, now) })),
+      states: [...derived.incidents.values()].map((s) => ({
+        id: s.id,
+        rule: s.rule,
+        status: s.status,
+        ageDays: ageDays(s, now),
+      })),
     };
   } catch (err) {
     ports.log(`incident record: ${errorMessage(err)}; the controls that read it will say so`);

@@ -13,11 +13,24 @@ import {
   type StreamConfig as JsStreamConfig,
 } from '@nats-io/jetstream';
 import { nuid, type NatsConnection } from '@nats-io/transport-node';
-import { IncidentAlreadyResolvedError, IncidentNotFoundError, IncidentStreamMissingError, InputError, RunError, errorMessage } from '../errors.js';
+import {
+  IncidentAlreadyResolvedError,
+  IncidentNotFoundError,
+  IncidentStreamMissingError,
+  InputError,
+  RunError,
+  errorMessage,
+} from '../errors.js';
 import { isJetStreamApiError } from '../source/api-error.js';
 import { formatInstant, nanosFromMillis, parseInstant } from '../time/nanos.js';
 import { firstIssueText } from '../text/zod-issue.js';
-import { planStream, TAMPER_RESISTANT, type CaptureStreamSpec, type ExistingStreamConfig, type StreamPlan } from '../source/stream-spec.js';
+import {
+  planStream,
+  TAMPER_RESISTANT,
+  type CaptureStreamSpec,
+  type ExistingStreamConfig,
+  type StreamPlan,
+} from '../source/stream-spec.js';
 import { decodeIncidentMessage, eventSubject, isAnomaly } from './codec.js';
 import {
   deriveIncidents,
@@ -62,7 +75,8 @@ export function incidentStreamSpec(options: IncidentStreamOptions = {}): Inciden
   const name = options.stream ?? DEFAULT_INCIDENT_STREAM;
   const prefix = options.subjectPrefix ?? DEFAULT_INCIDENT_PREFIX;
   if (!STREAM_NAME.test(name)) throw new InputError(`incident stream name "${name}" must be letters, digits, - or _`);
-  if (!SUBJECT_PREFIX.test(prefix)) throw new InputError(`incident subject prefix "${prefix}" must be dot-separated tokens without wildcards`);
+  if (!SUBJECT_PREFIX.test(prefix))
+    throw new InputError(`incident subject prefix "${prefix}" must be dot-separated tokens without wildcards`);
   return {
     name,
     subjects: [`${prefix}.>`],
@@ -90,13 +104,17 @@ export interface EnsureResult {
 }
 
 /** Creates the incident stream when it is missing; an existing one is never changed, only judged. */
-export async function ensureIncidentStream(jsm: JetStreamManager, options: IncidentStreamOptions & { dryRun?: boolean } = {}): Promise<EnsureResult> {
+export async function ensureIncidentStream(
+  jsm: JetStreamManager,
+  options: IncidentStreamOptions & { dryRun?: boolean } = {},
+): Promise<EnsureResult> {
   const spec = incidentStreamSpec(options);
   let existing: ExistingStreamConfig | null = null;
   try {
     existing = (await jsm.streams.info(spec.name)).config as ExistingStreamConfig;
   } catch (err) {
-    if (!isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) throw new RunError(`cannot read incident stream ${spec.name}: ${errorMessage(err)}`);
+    if (!isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound))
+      throw new RunError(`cannot read incident stream ${spec.name}: ${errorMessage(err)}`);
   }
   const plan = planIncidentStream(spec, existing);
   if (plan.action !== 'create' || options.dryRun) return { plan, created: false };
@@ -148,7 +166,9 @@ async function lastOn(log: IncidentLog, id: string, type: IncidentEventType): Pr
     return await log.jsm.streams.getMessage(log.stream, { last_by_subj: eventSubject(log.prefix, id, type) });
   } catch (err) {
     if (isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) {
-      throw new IncidentStreamMissingError(`incident stream ${log.stream} does not exist: no incident has been recorded`);
+      throw new IncidentStreamMissingError(
+        `incident stream ${log.stream} does not exist: no incident has been recorded`,
+      );
     }
     throw new RunError(`cannot read incident stream ${log.stream}: ${errorMessage(err)}`);
   }
@@ -161,7 +181,10 @@ function serverTime(message: StoredMsg | null): string {
 }
 
 function storedEvent(log: IncidentLog, message: StoredMsg): StoredIncidentEvent | IncidentAnomaly {
-  return decodeIncidentMessage({ seq: message.seq, subject: message.subject, storedAt: serverTime(message), data: message.data }, log.prefix);
+  return decodeIncidentMessage(
+    { seq: message.seq, subject: message.subject, storedAt: serverTime(message), data: message.data },
+    log.prefix,
+  );
 }
 
 export type OpenResult = { id: string; newly: true; incident: IncidentState } | { id: string; newly: false };
@@ -195,7 +218,8 @@ export async function openIncident(log: IncidentLog, detection: Detection): Prom
 }
 
 function checkId(id: string): void {
-  if (!isIncidentId(id)) throw new InputError(`"${id}" is not an incident id (they look like INC-20261124-brute-force-1a2b3c4d)`);
+  if (!isIncidentId(id))
+    throw new InputError(`"${id}" is not an incident id (they look like INC-20261124-brute-force-1a2b3c4d)`);
 }
 
 async function requireOpen(log: IncidentLog, id: string): Promise<void> {
@@ -204,7 +228,8 @@ async function requireOpen(log: IncidentLog, id: string): Promise<void> {
   try {
     opened = await lastOn(log, id, 'opened');
   } catch (err) {
-    if (err instanceof IncidentStreamMissingError) throw new IncidentNotFoundError(`no incident ${id}: no incident has been recorded`);
+    if (err instanceof IncidentStreamMissingError)
+      throw new IncidentNotFoundError(`no incident ${id}: no incident has been recorded`);
     throw err;
   }
   if (!opened) throw new IncidentNotFoundError(`no incident ${id} in stream ${log.stream}`);
@@ -214,13 +239,18 @@ async function requireOpen(log: IncidentLog, id: string): Promise<void> {
 
 function alreadyResolved(log: IncidentLog, id: string, message: StoredMsg): string {
   const stored = storedEvent(log, message);
-  if (isAnomaly(stored) || stored.event.type !== 'resolved') return `incident ${id} already has a resolution (stream ${log.stream} seq ${message.seq})`;
+  if (isAnomaly(stored) || stored.event.type !== 'resolved')
+    return `incident ${id} already has a resolution (stream ${log.stream} seq ${message.seq})`;
   const { by, at, note } = stored.event;
   const who = by.name ? `${by.name} (${by.identity})` : by.identity;
   return `incident ${id} was already resolved by ${who} at ${at}: ${JSON.stringify(note)}`;
 }
 
-async function append(log: IncidentLog, event: AcknowledgedEvent | ResolvedEvent, options: { once: boolean }): Promise<StoredIncidentEvent> {
+async function append(
+  log: IncidentLog,
+  event: AcknowledgedEvent | ResolvedEvent,
+  options: { once: boolean },
+): Promise<StoredIncidentEvent> {
   // What cannot be read back would be an anomaly forever: refuse it before it is written.
   const checked = incidentEventSchema.safeParse(event);
   if (!checked.success) {
@@ -232,16 +262,23 @@ async function append(log: IncidentLog, event: AcknowledgedEvent | ResolvedEvent
       expect: { streamName: log.stream, ...(options.once ? { lastSubjectSequence: 0 } : {}) },
       ...(options.once ? { msgID: `${event.id}:${event.type}` } : {}),
     });
-    if (ack.duplicate) throw new IncidentAlreadyResolvedError(`incident ${event.id} was resolved a moment ago (duplicate of stream ${log.stream} seq ${ack.seq})`);
+    if (ack.duplicate)
+      throw new IncidentAlreadyResolvedError(
+        `incident ${event.id} was resolved a moment ago (duplicate of stream ${log.stream} seq ${ack.seq})`,
+      );
     const stored = await log.jsm.streams.getMessage(log.stream, { seq: ack.seq }).catch(() => null);
     return { seq: ack.seq, storedAt: serverTime(stored), event };
   } catch (err) {
     if (isJetStreamApiError(err, JetStreamApiCodes.StreamWrongLastSequence)) {
       const resolved = await lastOn(log, event.id, 'resolved');
-      throw new IncidentAlreadyResolvedError(resolved ? alreadyResolved(log, event.id, resolved) : `incident ${event.id} was resolved concurrently`);
+      throw new IncidentAlreadyResolvedError(
+        resolved ? alreadyResolved(log, event.id, resolved) : `incident ${event.id} was resolved concurrently`,
+      );
     }
     if (err instanceof InputError) throw err;
-    throw new RunError(`cannot record ${event.type} of incident ${event.id} in stream ${log.stream}: ${errorMessage(err)}`);
+    throw new RunError(
+      `cannot record ${event.type} of incident ${event.id} in stream ${log.stream}: ${errorMessage(err)}`,
+    );
   }
 }
 
@@ -251,13 +288,25 @@ function cleanNote(note: string | null): string | null {
 }
 
 /** Records that someone has taken the incident up. Refused for an unknown or already resolved incident. */
-export async function acknowledge(log: IncidentLog, id: string, by: Actor, note: string | null, now = new Date()): Promise<StoredIncidentEvent> {
+export async function acknowledge(
+  log: IncidentLog,
+  id: string,
+  by: Actor,
+  note: string | null,
+  now = new Date(),
+): Promise<StoredIncidentEvent> {
   await requireOpen(log, id);
   return append(log, { type: 'acknowledged', id, at: now.toISOString(), by, note: cleanNote(note) }, { once: false });
 }
 
 /** Records how the incident was resolved. The note is required; an incident is resolved once. */
-export async function resolve(log: IncidentLog, id: string, by: Actor, note: string, now = new Date()): Promise<StoredIncidentEvent> {
+export async function resolve(
+  log: IncidentLog,
+  id: string,
+  by: Actor,
+  note: string,
+  now = new Date(),
+): Promise<StoredIncidentEvent> {
   const text = cleanNote(note);
   if (text === null) throw new InputError(`resolving ${id} needs a note saying how the incident was resolved`);
   await requireOpen(log, id);
@@ -279,7 +328,12 @@ export async function readIncidents(log: IncidentLog): Promise<DerivedIncidents 
   const events: StoredIncidentEvent[] = [];
   const anomalies: IncidentAnomaly[] = [];
   const gap = (from: number, to: number) =>
-    anomalies.push({ seq: from, id: null, kind: 'gap', detail: `messages ${from === to ? from : `${from}-${to}`} of the incident record are missing` });
+    anomalies.push({
+      seq: from,
+      id: null,
+      kind: 'gap',
+      detail: `messages ${from === to ? from : `${from}-${to}`} of the incident record are missing`,
+    });
   let next = 1;
   if (state.messages > 0) {
     const consumer = await log.js.consumers.get(log.stream, {
@@ -293,7 +347,10 @@ export async function readIncidents(log: IncidentLog): Promise<DerivedIncidents 
           received++;
           if (m.seq > next) gap(next, m.seq - 1);
           next = m.seq + 1;
-          const decoded = decodeIncidentMessage({ seq: m.seq, subject: m.subject, storedAt: formatInstant(m.timestampNanos), data: m.data }, log.prefix);
+          const decoded = decodeIncidentMessage(
+            { seq: m.seq, subject: m.subject, storedAt: formatInstant(m.timestampNanos), data: m.data },
+            log.prefix,
+          );
           if (isAnomaly(decoded)) anomalies.push(decoded);
           else events.push(decoded);
           if (m.seq >= state.last_seq) break reading;
@@ -307,5 +364,8 @@ export async function readIncidents(log: IncidentLog): Promise<DerivedIncidents 
   }
   if (next <= state.last_seq) gap(next, state.last_seq);
   const derived = deriveIncidents(events);
-  return { incidents: derived.incidents, anomalies: [...anomalies, ...derived.anomalies].sort((a, b) => a.seq - b.seq) };
+  return {
+    incidents: derived.incidents,
+    anomalies: [...anomalies, ...derived.anomalies].sort((a, b) => a.seq - b.seq),
+  };
 }

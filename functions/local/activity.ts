@@ -47,7 +47,10 @@ export async function generateActivity(hub: RunningHub, options: ActivityOptions
   ledger.transactions.push({ subject: 'tx.purgeme', seq: last.seq });
   await payments.close();
 
-  for (const [user, pass] of [['app', 'wrong-password'], ['mallory', 'guess']] as const) {
+  for (const [user, pass] of [
+    ['app', 'wrong-password'],
+    ['mallory', 'guess'],
+  ] as const) {
     try {
       const nc = await connect({ servers: hub.url, name: 'bad-login', user, pass, reconnect: false });
       await nc.close();
@@ -74,8 +77,12 @@ export async function generateActivity(hub: RunningHub, options: ActivityOptions
   const tamper = await client(hub, 'tamper-test', 'audit');
   const tjsm = await jetstreamManager(tamper);
   for (const attempt of [() => tjsm.streams.deleteMessage('SYS_EVENTS', 1), () => tjsm.streams.purge('SYS_EVENTS')]) {
-    const refused = await attempt().then(() => false, () => true);
-    if (!refused) throw new Error('the audit stream allowed tampering: it is not provisioned with deny_delete/deny_purge');
+    const refused = await attempt().then(
+      () => false,
+      () => true,
+    );
+    if (!refused)
+      throw new Error('the audit stream allowed tampering: it is not provisioned with deny_delete/deny_purge');
   }
   await tamper.close();
 

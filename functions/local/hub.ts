@@ -93,7 +93,11 @@ export interface RunningHub {
 }
 
 /** Starts nats-server with the hub layout on free loopback ports, its store under `dir`. */
-export async function startHub(binary: string, dir: string, passwords: HubUsers = DEFAULT_HUB_PASSWORDS): Promise<RunningHub> {
+export async function startHub(
+  binary: string,
+  dir: string,
+  passwords: HubUsers = DEFAULT_HUB_PASSWORDS,
+): Promise<RunningHub> {
   await mkdir(dir, { recursive: true });
   const ports = { client: await freePort(), leafnode: await freePort() };
   const configFile = path.join(dir, 'hub.conf');
@@ -107,7 +111,9 @@ export async function startHub(binary: string, dir: string, passwords: HubUsers 
     proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<never>((_, reject) =>
-      proc.once('exit', (code) => reject(new Error(`nats-server exited with code ${code} while starting:\n${output.slice(-2000)}`))),
+      proc.once('exit', (code) =>
+        reject(new Error(`nats-server exited with code ${code} while starting:\n${output.slice(-2000)}`)),
+      ),
     );
     exited.catch(() => undefined);
     await Promise.race([waitForPort(ports.client, 15_000), exited]);
@@ -150,7 +156,11 @@ export async function startLeaf(binary: string, dir: string, hub: RunningHub): P
   const port = await freePort();
   const configFile = path.join(dir, 'leaf.conf');
   const remote = `nats-leaf://leaf:${encodeURIComponent(hub.passwords.leaf)}@127.0.0.1:${hub.ports.leafnode}`;
-  await writeFile(configFile, `server_name: leaf1\nlisten: 127.0.0.1:${port}\nleafnodes { remotes: [ { url: ${JSON.stringify(remote)} } ] }\n`, { mode: 0o600 });
+  await writeFile(
+    configFile,
+    `server_name: leaf1\nlisten: 127.0.0.1:${port}\nleafnodes { remotes: [ { url: ${JSON.stringify(remote)} } ] }\n`,
+    { mode: 0o600 },
+  );
   const proc = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));

@@ -46,7 +46,11 @@ function readVersion(bin: string): string | null {
   let out: string | null;
   try {
     accessSync(bin, constants.X_OK);
-    out = execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    out = execFileSync(bin, ['--version'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
   } catch {
     out = null;
   }
@@ -83,7 +87,10 @@ export function natsServerBinary(version: NatsVersion): string {
     }
   }
 
-  const source = override !== undefined && override !== '' ? `${spec.envVar}=${override}` : `default location (set ${spec.envVar} to override)`;
+  const source =
+    override !== undefined && override !== ''
+      ? `${spec.envVar}=${override}`
+      : `default location (set ${spec.envVar} to override)`;
   throw new Error(
     `nats-server ${version} not found via ${source}:\n  ${problems.join('\n  ')}\n` +
       `Install it by running (as root): bash ${INSTALL_SCRIPT}`,

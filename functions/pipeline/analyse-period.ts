@@ -18,6 +18,7 @@ import { formatInstant, millisFromNanos } from '../time/nanos.js';
 import type { Ports } from './contracts.js';
 import { archiveLockState, previousDaily } from './previous-daily.js';
 import { replayAndAggregate } from './replay-aggregate.js';
+import type { Replayed } from './replay-aggregate.js';
 
 export interface AnalysedPeriod {
   report: ReportV1;
@@ -28,15 +29,27 @@ export interface AnalysedPeriod {
   chainLink: PreviousManifest | null | undefined;
 }
 
-export async function analysePeriod(config: Config, period: Period, ports: Ports, bundle: string, retainUntil: Date): Promise<AnalysedPeriod> {
+export async function analysePeriod(
+  config: Config,
+  period: Period,
+  ports: Ports,
+  bundle: string,
+  retainUntil: Date,
+): Promise<AnalysedPeriod> {
   const parameters = reportParameters(config);
   const file = await ports.archive.stageFile(bundle, EVIDENCE_FILE, { retainUntil });
-  let replayed;
+  let replayed: Replayed;
   let digest: { bytes: number; sha256: string };
   const evidence = startEvidence(
     {
       bundle,
-      period: { from: formatInstant(period.from), to: formatInstant(period.to), timezone: period.timezone, kind: period.kind, ...(period.date ? { date: period.date } : {}) },
+      period: {
+        from: formatInstant(period.from),
+        to: formatInstant(period.to),
+        timezone: period.timezone,
+        kind: period.kind,
+        ...(period.date ? { date: period.date } : {}),
+      },
     },
     file,
   );
@@ -67,11 +80,18 @@ export async function analysePeriod(config: Config, period: Period, ports: Ports
       previousBundle,
       streamPlans: replayed.streamPlans,
       archiveLock: await archiveLockState(ports.archive, period, now),
-      mirrors: config.mirrors.length ? replayed.mirrors.map(({ stream, mirror, lastSeq }) => ({ stream, mirror, lastSeq })) : null,
+      mirrors: config.mirrors.length
+        ? replayed.mirrors.map(({ stream, mirror, lastSeq }) => ({ stream, mirror, lastSeq }))
+        : null,
       incidents: incidents.states,
     };
     completeReport(report, detections, inputs, incidents.report, parameters);
-    return { report, evidence: { file, digest }, producer: producerOf(config, replayed.servers, parameters), chainLink: link };
+    return {
+      report,
+      evidence: { file, digest },
+      producer: producerOf(config, replayed.servers, parameters),
+      chainLink: link,
+    };
   } catch (err) {
     await file.discard();
     throw err;

@@ -37,7 +37,11 @@ export async function deliver(
         await composeWithinLimit({
           maxBytes: limit.maxBytes,
           compose: (d) =>
-            composeReportEmail(vm, ports.templates, d.kind === 'attached' ? { ...base, pdf } : { ...base, pdf: null, pdfLink: d.link }),
+            composeReportEmail(
+              vm,
+              ports.templates,
+              d.kind === 'attached' ? { ...base, pdf } : { ...base, pdf: null, pdfLink: d.link },
+            ),
           link: () => limit.pdfLink(`${where}/report.pdf`),
         })
       ).email
@@ -57,9 +61,19 @@ export async function deliver(
 }
 
 /** The email of a bundle archived earlier, from what the archive holds (the report is not run again). */
-export async function deliverArchived(config: Config, ports: Ports, where: string, reportDir: string, options: RunOptions): Promise<string | undefined> {
+export async function deliverArchived(
+  config: Config,
+  ports: Ports,
+  where: string,
+  reportDir: string,
+  options: RunOptions,
+): Promise<string | undefined> {
   if (!ports.mailer || !config.email) return undefined;
-  if ((await ports.archive.read(receiptPath(where, options.recipients ?? config.email.to), { maxBytes: 1024 * 1024 })) !== null) return undefined;
+  if (
+    (await ports.archive.read(receiptPath(where, options.recipients ?? config.email.to), { maxBytes: 1024 * 1024 })) !==
+    null
+  )
+    return undefined;
   const json = await ports.archive.read(`${where}/${REPORT_JSON}`, { maxBytes: 256 * 1024 * 1024 });
   const pdf = await ports.archive.read(`${where}/${REPORT_PDF}`, { maxBytes: 1024 * 1024 * 1024 });
   if (json === null || pdf === null) {
@@ -68,6 +82,11 @@ export async function deliverArchived(config: Config, ports: Ports, where: strin
   }
   ports.log('no delivery receipt for the archived bundle: sending its email now');
   const report = JSON.parse(new TextDecoder().decode(json)) as ReportV1;
-  const vm = buildViewModel(report, { branding: ports.branding, maxRows: config.report.maxListed, archiveLocation: reportDir, signed: true });
+  const vm = buildViewModel(report, {
+    branding: ports.branding,
+    maxRows: config.report.maxListed,
+    archiveLocation: reportDir,
+    signed: true,
+  });
   return deliver(config, ports, where, vm, pdf, reportDir, options);
 }

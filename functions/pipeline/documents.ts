@@ -25,7 +25,14 @@ export interface Documents {
   discard(): Promise<void>;
 }
 
-export async function documentsOfThisRun(config: Config, period: Period, ports: Ports, where: string, retainUntil: Date, stored: StoredObjects | null): Promise<Documents> {
+export async function documentsOfThisRun(
+  config: Config,
+  period: Period,
+  ports: Ports,
+  where: string,
+  retainUntil: Date,
+  stored: StoredObjects | null,
+): Promise<Documents> {
   const analysed = await analysePeriod(config, period, ports, where, retainUntil);
   const { file, digest } = analysed.evidence;
   let evidence: Documents['evidence'] = { name: EVIDENCE_FILE, staged: file, path: EVIDENCE_FILE, ...digest };
@@ -40,7 +47,13 @@ export async function documentsOfThisRun(config: Config, period: Period, ports: 
           'signed. The bundle cannot be completed at this path: investigate the capture streams, and archive the period elsewhere.',
       );
     }
-    evidence = { name: EVIDENCE_FILE, stored: { bytes: earlier.bytes, sha256: earlier.sha256 }, path: EVIDENCE_FILE, bytes: earlier.bytes, sha256: earlier.sha256 };
+    evidence = {
+      name: EVIDENCE_FILE,
+      stored: { bytes: earlier.bytes, sha256: earlier.sha256 },
+      path: EVIDENCE_FILE,
+      bytes: earlier.bytes,
+      sha256: earlier.sha256,
+    };
   }
   return {
     report: analysed.report,
@@ -56,12 +69,23 @@ export async function documentsOfThisRun(config: Config, period: Period, ports: 
 export function documentsOfInterruptedRun(stored: StoredObjects): Documents {
   const json = stored.files.get(REPORT_JSON)!;
   const evidence = stored.files.get(EVIDENCE_FILE);
-  const vouching = stored.intents.find((i) => i.artifacts.some((a) => a.path === REPORT_JSON && a.sha256 === json.sha256));
-  if (!evidence || !vouching) throw new RunError(`the interrupted run's report.json has no evidence file beside it: the bundle cannot be completed`);
+  const vouching = stored.intents.find((i) =>
+    i.artifacts.some((a) => a.path === REPORT_JSON && a.sha256 === json.sha256),
+  );
+  if (!evidence || !vouching)
+    throw new RunError(
+      `the interrupted run's report.json has no evidence file beside it: the bundle cannot be completed`,
+    );
   return {
     report: JSON.parse(new TextDecoder().decode(json.data!)) as ReportV1,
     reportJson: json.data!,
-    evidence: { name: EVIDENCE_FILE, stored: { bytes: evidence.bytes, sha256: evidence.sha256 }, path: EVIDENCE_FILE, bytes: evidence.bytes, sha256: evidence.sha256 },
+    evidence: {
+      name: EVIDENCE_FILE,
+      stored: { bytes: evidence.bytes, sha256: evidence.sha256 },
+      path: EVIDENCE_FILE,
+      bytes: evidence.bytes,
+      sha256: evidence.sha256,
+    },
     producer: vouching.producer as Producer,
     chainLink: undefined,
     discard: () => Promise.resolve(),

@@ -48,14 +48,24 @@ export async function replayAndAggregate(
           { consumerPrefix: config.report.consumerPrefix },
         );
         const { source: _source, stream, kind, account, firstSeq, lastSeq, messages, gaps } = completeness;
-        evidence?.endStream({ source: source.name, stream, kind, ...(account ? { account } : {}), firstSeq, lastSeq, messages, gaps });
+        evidence?.endStream({
+          source: source.name,
+          stream,
+          kind,
+          ...(account ? { account } : {}),
+          firstSeq,
+          lastSeq,
+          messages,
+          gaps,
+        });
         ports.log(`${source.name}/${ref.stream}: ${completeness.messages} messages, ${completeness.missing} missing`);
         streams.push(completeness);
       }
       // Mirrors are compared with what their originals hold right after the replay: both read within moments.
       const jsm = config.mirrors.length ? await jetstreamManager(nc) : null;
       for (const ref of source.streams) {
-        if (jsm && config.mirrors.some((m) => m.of === ref.stream)) originalLastSeq.set(ref.stream, await lastSeq(jsm, ref.stream));
+        if (jsm && config.mirrors.some((m) => m.of === ref.stream))
+          originalLastSeq.set(ref.stream, await lastSeq(jsm, ref.stream));
       }
       for (const mirror of config.mirrors.filter((m) => m.source === source.name)) {
         mirrorLastSeq.set(mirror.stream, jsm ? await lastSeq(jsm, mirror.stream) : null);
@@ -85,7 +95,12 @@ export async function replayAndAggregate(
     const copy = mirrorLastSeq.get(m.stream) ?? null;
     const original = originalLastSeq.get(m.of) ?? null;
     // Lag against the original right now; the pipeline judges the mirror against the period's last message.
-    return { stream: m.of, mirror: m.stream, lastSeq: copy, lag: copy === null || original === null ? null : Math.max(0, original - copy) };
+    return {
+      stream: m.of,
+      mirror: m.stream,
+      lastSeq: copy,
+      lag: copy === null || original === null ? null : Math.max(0, original - copy),
+    };
   });
   return { state, streams, streamPlans, mirrors, servers };
 }

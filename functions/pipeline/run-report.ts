@@ -16,7 +16,12 @@ import { deliver, deliverArchived } from './deliver.js';
 import { documentsOfInterruptedRun, documentsOfThisRun } from './documents.js';
 import { retainUntilOf, sealedFiles, signedPdf } from './seal-archive.js';
 
-export async function runReport(config: Config, period: Period, ports: Ports, options: RunOptions = {}): Promise<RunResult> {
+export async function runReport(
+  config: Config,
+  period: Period,
+  ports: Ports,
+  options: RunOptions = {},
+): Promise<RunResult> {
   const where = bundlePath(period);
   const at = (name: string) => ports.archive.locate(`${where}/${name}`);
   const located = {
@@ -30,7 +35,11 @@ export async function runReport(config: Config, period: Period, ports: Ports, op
 
   // Before anything is read from NATS: the key's file (a renewed certificate is a file of its own), and what
   // is already in the bundle's place.
-  await ports.archive.writeOnce(keyPathOf(ports.signer.publicKeySha256, certificateSha256(ports.signer.certificatePem)), keyFile(ports.signer), { retainUntil });
+  await ports.archive.writeOnce(
+    keyPathOf(ports.signer.publicKeySha256, certificateSha256(ports.signer.certificatePem)),
+    keyFile(ports.signer),
+    { retainUntil },
+  );
   const place = await inspectBundlePlace(ports.archive, where, ports.signer);
   if (place.state === 'sealed') {
     ports.log(`bundle for this period already archived at ${located.reportDir}; it is left as it is`);
@@ -40,13 +49,25 @@ export async function runReport(config: Config, period: Period, ports: Ports, op
   const stored = place.state === 'interrupted' ? place.stored : null;
   if (stored) ports.log(`completing the bundle an earlier run left unfinished at ${located.reportDir}`);
 
-  const documents = stored?.files.get(REPORT_JSON)?.data ? documentsOfInterruptedRun(stored) : await documentsOfThisRun(config, period, ports, where, retainUntil, stored);
-  const vm = buildViewModel(documents.report, { branding: ports.branding, maxRows: config.report.maxListed, archiveLocation: located.reportDir, signed: true });
+  const documents = stored?.files.get(REPORT_JSON)?.data
+    ? documentsOfInterruptedRun(stored)
+    : await documentsOfThisRun(config, period, ports, where, retainUntil, stored);
+  const vm = buildViewModel(documents.report, {
+    branding: ports.branding,
+    maxRows: config.report.maxListed,
+    archiveLocation: located.reportDir,
+    signed: true,
+  });
   const html = stored?.files.get(REPORT_HTML)?.data ?? new TextEncoder().encode(renderReportHtml(vm, ports.templates));
   const pdf = stored?.files.get(REPORT_PDF)?.data ?? (await signedPdf(vm, ports.signer));
 
   try {
-    const previous = period.kind === 'daily' && period.date ? (documents.chainLink !== undefined ? documents.chainLink : await findPreviousManifest(ports.archive, period.date)) : null;
+    const previous =
+      period.kind === 'daily' && period.date
+        ? documents.chainLink !== undefined
+          ? documents.chainLink
+          : await findPreviousManifest(ports.archive, period.date)
+        : null;
     const files = await sealedFiles({ where, ports, stored, documents, html, pdf, previous });
     await ports.archive.writeBundle(where, files, { retainUntil });
   } catch (err) {
@@ -60,4 +81,3 @@ export async function runReport(config: Config, period: Period, ports: Ports, op
   const email = await deliver(config, ports, where, vm, pdf, located.reportDir, options);
   return { ...located, existed: false, report: documents.report, ...(email ? { email } : {}) };
 }
-

@@ -49,7 +49,10 @@ export async function sealedFiles(input: {
     {
       bundle: where,
       run,
-      signer: { publicKeySha256: ports.signer.publicKeySha256, certificateSha256: certificateSha256(ports.signer.certificatePem) },
+      signer: {
+        publicKeySha256: ports.signer.publicKeySha256,
+        certificateSha256: certificateSha256(ports.signer.certificatePem),
+      },
       artifacts: documentFiles.map(({ path, bytes, sha256 }) => ({ path, bytes, sha256 })),
       producer: documents.producer,
     },
@@ -69,22 +72,30 @@ export async function sealedFiles(input: {
     producer: documents.producer,
   });
   // KMS signatures differ run to run; an earlier run's valid one is the one the archive holds.
-  const signature = stored?.signature && verifies(sealed.bytes, ports.signer.publicKeyPem, stored.signature) ? stored.signature : sealed.signature;
+  const signature =
+    stored?.signature && verifies(sealed.bytes, ports.signer.publicKeyPem, stored.signature)
+      ? stored.signature
+      : sealed.signature;
   if (stored?.signature && signature !== stored.signature) {
-    throw new RunError(`${ports.archive.locate(`${where}/${MANIFEST_SIG}`)} is not this bundle's manifest signature: it was not written by this software's run`);
+    throw new RunError(
+      `${ports.archive.locate(`${where}/${MANIFEST_SIG}`)} is not this bundle's manifest signature: it was not written by this software's run`,
+    );
   }
   ports.log(`sealed ${where} (manifest ${sha256(sealed.bytes).slice(0, 16)}…)`);
   return [
     ...intents.map(strip),
     ...documentFiles.map(strip),
-    stored?.signature ? { name: MANIFEST_SIG, stored: { bytes: signature.length, sha256: sha256(signature) } } : { name: MANIFEST_SIG, data: signature },
+    stored?.signature
+      ? { name: MANIFEST_SIG, stored: { bytes: signature.length, sha256: sha256(signature) } }
+      : { name: MANIFEST_SIG, data: signature },
     { name: MANIFEST, data: sealed.bytes },
   ];
 }
 
 async function storedDigest(ports: Ports, where: string, name: string): Promise<BundleFile & ArtifactDigest> {
   const data = await ports.archive.read(`${where}/${name}`, { maxBytes: 4 * 1024 * 1024 });
-  if (data === null) throw new RunError(`${ports.archive.locate(`${where}/${name}`)} disappeared while the bundle was completed`);
+  if (data === null)
+    throw new RunError(`${ports.archive.locate(`${where}/${name}`)} disappeared while the bundle was completed`);
   return { name, stored: { bytes: data.length, sha256: sha256(data) }, ...digestOf(name, data) };
 }
 

@@ -28,7 +28,11 @@ export interface ReportEmailOptions {
  * MailComposer writes the MIME; every header value built here from event or config data is reduced to one line
  * first, so no name can add a header of its own (`\r\nBcc: …`).
  */
-export async function composeReportEmail(vm: ViewModel, templates: Templates, options: ReportEmailOptions): Promise<ComposedEmail> {
+export async function composeReportEmail(
+  vm: ViewModel,
+  templates: Templates,
+  options: ReportEmailOptions,
+): Promise<ComposedEmail> {
   const link = options.pdf === null ? (options.pdfLink ?? null) : null;
   if (options.pdf === null && !link) throw new Error('an email without the PDF needs a link to it');
   // templateContext shows every value of the view model through `visible`; what is added here gets the same.
@@ -36,7 +40,11 @@ export async function composeReportEmail(vm: ViewModel, templates: Templates, op
     ...templateContext(vm),
     archiveLocation: options.archiveLocation === null ? null : visible(options.archiveLocation),
     pdfLink: link
-      ? { url: link.url, expiresUtc: link.expiresAt.toISOString(), expiresLocal: DateTime.fromJSDate(link.expiresAt, { zone: vm.timezone }).toFormat('yyyy-MM-dd HH:mm ZZZZ') }
+      ? {
+          url: link.url,
+          expiresUtc: link.expiresAt.toISOString(),
+          expiresLocal: DateTime.fromJSDate(link.expiresAt, { zone: vm.timezone }).toFormat('yyyy-MM-dd HH:mm ZZZZ'),
+        }
       : null,
   };
   const from = oneLine(options.from);
@@ -54,7 +62,13 @@ export async function composeReportEmail(vm: ViewModel, templates: Templates, op
     text: templates.render('email.txt.hbs', context),
     html: templates.render('email.html.hbs', context),
     attachments: options.pdf
-      ? [{ filename: attachmentName(options.pdfName), content: Buffer.from(options.pdf), contentType: 'application/pdf' }]
+      ? [
+          {
+            filename: attachmentName(options.pdfName),
+            content: Buffer.from(options.pdf),
+            contentType: 'application/pdf',
+          },
+        ]
       : [],
     // Content here is data, never a path or URL for nodemailer to read.
     disableFileAccess: true,

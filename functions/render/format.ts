@@ -15,8 +15,14 @@ function zoneFormat(timezone: string): Intl.DateTimeFormat {
   let format = zoneFormats.get(timezone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
-      hour: '2-digit', minute: '2-digit', second: '2-digit',
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
     });
     zoneFormats.set(timezone, format);
   }
@@ -32,7 +38,14 @@ export function formatTime(iso: string, timezone: string): string {
   const ms = Number(wholeSeconds) * 1000;
   const parts: Record<string, string> = {};
   for (const p of zoneFormat(timezone).formatToParts(ms)) parts[p.type] = p.value;
-  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  const wall = Date.UTC(
+    Number(parts.year),
+    Number(parts.month) - 1,
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
+    Number(parts.second),
+  );
   const offsetMinutes = Math.round((wall - ms) / 60_000);
   const sign = offsetMinutes < 0 ? '-' : '+';
   const abs = Math.abs(offsetMinutes);
@@ -45,7 +58,10 @@ export function formatBoundary(iso: string, timezone: string): string {
   const ns = parseInstant(iso);
   if (ns === null) return iso;
   const local = DateTime.fromMillis(Number(ns / 1_000_000n), { zone: timezone, locale: 'en-US' });
-  return `${local.toFormat('ccc d LLL yyyy HH:mm:ss')} ${local.offsetNameShort ?? ''} (${local.toFormat('ZZ')})`.replace('  ', ' ');
+  return `${local.toFormat('ccc d LLL yyyy HH:mm:ss')} ${local.offsetNameShort ?? ''} (${local.toFormat('ZZ')})`.replace(
+    '  ',
+    ' ',
+  );
 }
 
 export function formatNumber(n: number): string {

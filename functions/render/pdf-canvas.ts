@@ -94,7 +94,8 @@ export class Canvas {
   fit(text: string, style: TextStyle, width: number, maxHeight: number): string {
     if (this.height(text, style, width) <= maxHeight) return text;
     const chars = Array.from(text);
-    const withMarker = (n: number) => `${chars.slice(0, n).join('')} … [${chars.length - n} more characters not shown; see report.json]`;
+    const withMarker = (n: number) =>
+      `${chars.slice(0, n).join('')} … [${chars.length - n} more characters not shown; see report.json]`;
     let low = 0;
     let high = chars.length;
     while (low < high) {
@@ -123,7 +124,15 @@ export class Canvas {
   }
 
   /** Draws prepared text; `height` is its measured height, which bounds pdfkit's line wrapper. */
-  text(text: string, style: TextStyle, x: number, y: number, width: number, height: number, align: Align = 'left'): void {
+  text(
+    text: string,
+    style: TextStyle,
+    x: number,
+    y: number,
+    width: number,
+    height: number,
+    align: Align = 'left',
+  ): void {
     if (!this.painting || text.length === 0) return;
     this.#useFont(style);
     this.#setFill(style.color);
@@ -194,13 +203,22 @@ export class Canvas {
   #line(text: string, style: TextStyle, x: number, y: number): boolean {
     const font = (this.doc as unknown as { _font?: Partial<PdfkitFontForText> })._font;
     const fonts = (this.doc as unknown as { page?: { fonts?: Record<string, unknown> } }).page?.fonts;
-    if (!font || !fonts || typeof font.encode !== 'function' || typeof font.ref !== 'function' || typeof font.id !== 'string' || typeof font.ascender !== 'number') {
+    if (
+      !font ||
+      !fonts ||
+      typeof font.encode !== 'function' ||
+      typeof font.ref !== 'function' ||
+      typeof font.id !== 'string' ||
+      typeof font.ascender !== 'number'
+    ) {
       return false;
     }
     const [glyphs] = font.encode(text);
     if (fonts[font.id] == null) fonts[font.id] = font.ref();
     const baseline = y + (font.ascender / 1000) * style.size;
-    this.#emit(`BT\n/${font.id} ${pdfNumber(style.size)} Tf\n1 0 0 -1 ${pdfNumber(x)} ${pdfNumber(baseline)} Tm\n<${glyphs.join('')}> Tj\nET`);
+    this.#emit(
+      `BT\n/${font.id} ${pdfNumber(style.size)} Tf\n1 0 0 -1 ${pdfNumber(x)} ${pdfNumber(baseline)} Tm\n<${glyphs.join('')}> Tj\nET`,
+    );
     return true;
   }
 

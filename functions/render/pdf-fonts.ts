@@ -28,7 +28,8 @@ export type FontFiles = Record<FontName, string>;
 
 /** Where the TTF files are: `fontsDir` when given (a Lambda layer, a test), else the dejavu-fonts-ttf package. */
 export function resolveFontFiles(fontsDir?: string): FontFiles {
-  const dir = fontsDir ?? path.join(path.dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf');
+  const dir =
+    fontsDir ?? path.join(path.dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf');
   const files = {} as FontFiles;
   for (const [name, file] of Object.entries(FILES) as [FontName, string][]) {
     const full = path.join(dir, file);
@@ -59,7 +60,9 @@ const parsedFaces = new Map<string, FontkitFace>();
 
 function currentFace(doc: PDFKit.PDFDocument): FontkitFace | null {
   const face = (doc as unknown as { _font?: { font?: Partial<FontkitFace> } })._font?.font;
-  return face && typeof face.hasGlyphForCodePoint === 'function' && typeof face.layout === 'function' ? (face as FontkitFace) : null;
+  return face && typeof face.hasGlyphForCodePoint === 'function' && typeof face.layout === 'function'
+    ? (face as FontkitFace)
+    : null;
 }
 
 /**
@@ -93,8 +96,8 @@ export class GlyphCoverage {
   constructor(private readonly doc: PDFKit.PDFDocument) {}
 
   covers(font: FontName, codePoint: number): boolean {
-    let known = this.#known.get(font);
-    if (!known) this.#known.set(font, (known = new Map()));
+    const known = this.#known.get(font) ?? new Map<number, boolean>();
+    this.#known.set(font, known);
     const cached = known.get(codePoint);
     if (cached !== undefined) return cached;
     const face = this.#face(font);
@@ -157,21 +160,29 @@ export function useDirectLayout(doc: PDFKit.PDFDocument, names: readonly FontNam
     doc.font(name);
     const font = (doc as unknown as { _font?: Partial<PdfkitEmbeddedFont> })._font;
     const face = font?.font;
-    if (!font || !face || typeof font.scale !== 'number' || typeof font.layout !== 'function' || typeof face.glyphForCodePoint !== 'function') {
+    if (
+      !font ||
+      !face ||
+      typeof font.scale !== 'number' ||
+      typeof font.layout !== 'function' ||
+      typeof face.glyphForCodePoint !== 'function'
+    ) {
       installed = false;
       continue;
     }
     const shaped = font.layout.bind(font);
     const scale = font.scale;
-    let cache = directGlyphs.get(face);
-    if (!cache) directGlyphs.set(face, (cache = new Map()));
-    const glyphs = cache;
+    const glyphs = directGlyphs.get(face) ?? new Map<number, DirectGlyph>();
+    directGlyphs.set(face, glyphs);
     const lookup = (cp: number): DirectGlyph => {
       let entry = glyphs.get(cp);
       if (!entry) {
         const glyph = face.glyphForCodePoint(cp);
         const advance = glyph.advanceWidth * scale;
-        entry = { glyph, position: Object.freeze({ xAdvance: advance, yAdvance: 0, xOffset: 0, yOffset: 0, advanceWidth: advance }) };
+        entry = {
+          glyph,
+          position: Object.freeze({ xAdvance: advance, yAdvance: 0, xOffset: 0, yOffset: 0, advanceWidth: advance }),
+        };
         glyphs.set(cp, entry);
       }
       return entry;

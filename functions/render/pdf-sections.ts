@@ -8,7 +8,7 @@ const PARAGRAPH_HEADING_ROOM = 70;
 
 /** The sections in checklist order, numbered so an auditor can cite "section 3". */
 export function drawSections(flow: PageFlow, sections: Section[], ctx: TableContext): void {
-  sections.forEach((section, index) => drawSection(flow, section, index + 1, ctx));
+  for (const [index, section] of sections.entries()) drawSection(flow, section, index + 1, ctx);
 }
 
 function drawSection(flow: PageFlow, section: Section, number: number, ctx: TableContext): void {
@@ -22,7 +22,12 @@ function drawSection(flow: PageFlow, section: Section, number: number, ctx: Tabl
   flow.gap(12);
   // A heading stays with what follows it: the first paragraph, or the start of the first table.
   const first = section.paragraphs[0];
-  const lead = first !== undefined ? paragraphHeight(flow, first) : section.tables[0] ? tableLeadHeight(flow, section.tables[0], ctx) : 0;
+  const lead =
+    first !== undefined
+      ? paragraphHeight(flow, first)
+      : section.tables[0]
+        ? tableLeadHeight(flow, section.tables[0], ctx)
+        : 0;
   flow.ensure(Math.min(headingHeight + 4 + objectiveHeight + 5 + lead, flow.pageBodyHeight));
   canvas.text(heading, headingStyle, flow.left, flow.y, flow.width, headingHeight);
   flow.y += headingHeight + 1;

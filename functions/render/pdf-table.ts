@@ -125,7 +125,10 @@ export function tableLeadHeight(flow: PageFlow, table: Table, ctx: TableContext)
   return layout.captionHeight + layout.headerHeight + rowHeightOf(flow.canvas, layout, plans, 0);
 }
 
-function emptyTable(flow: PageFlow, table: Table): { caption: string; captionHeight: number; empty: string; emptyHeight: number } {
+function emptyTable(
+  flow: PageFlow,
+  table: Table,
+): { caption: string; captionHeight: number; empty: string; emptyHeight: number } {
   const { canvas } = flow;
   const caption = canvas.prepare(table.caption, STYLE.caption);
   const captionHeight = canvas.height(caption, STYLE.caption, flow.width) + GAP_AFTER_CAPTION;
@@ -136,8 +139,12 @@ function emptyTable(flow: PageFlow, table: Table): { caption: string; captionHei
 
 function layoutTable(flow: PageFlow, table: Table, ctx: TableContext): TableLayout {
   const { canvas } = flow;
-  let measured = ctx.measured.get(table);
-  if (!measured) ctx.measured.set(table, (measured = { texts: [], rowHeights: new Float64Array(table.rows.length), complete: false }));
+  const measured = ctx.measured.get(table) ?? {
+    texts: [],
+    rowHeights: new Float64Array(table.rows.length),
+    complete: false,
+  };
+  ctx.measured.set(table, measured);
   const { texts } = measured;
   // Formatted row by row as the layout reaches them (the sizing rows now, to size the columns), so that a big
   // table's formatting garbage is collected as it goes instead of piling up at the table's start.
@@ -148,11 +155,24 @@ function layoutTable(flow: PageFlow, table: Table, ctx: TableContext): TableLayo
   const captionHeight = canvas.height(caption, STYLE.caption, flow.width) + GAP_AFTER_CAPTION;
   const labels = table.columns.map((c, i) => canvas.prepare(c.label, STYLE.tableHeader) || String(i + 1));
   const columns = layoutColumns(flow, table, labels, texts);
-  const headerHeight = Math.max(...labels.map((l, i) => canvas.height(l, STYLE.tableHeader, columns[i]!.inner))) + 2 * PAD_Y;
+  const headerHeight =
+    Math.max(...labels.map((l, i) => canvas.height(l, STYLE.tableHeader, columns[i]!.inner))) + 2 * PAD_Y;
   const continued = canvas.prepare(`${table.caption} (continued)`, STYLE.captionContinued);
   const continuedHeight = canvas.height(continued, STYLE.captionContinued, flow.width) + GAP_AFTER_CAPTION;
-  const maxCellHeight = flow.pageBodyHeight - HEADING_ROOM - Math.max(captionHeight, continuedHeight) - headerHeight - 2 * PAD_Y;
-  return { caption, captionHeight, continued, continuedHeight, labels, columns, headerHeight, maxCellHeight, measured, textsOf };
+  const maxCellHeight =
+    flow.pageBodyHeight - HEADING_ROOM - Math.max(captionHeight, continuedHeight) - headerHeight - 2 * PAD_Y;
+  return {
+    caption,
+    captionHeight,
+    continued,
+    continuedHeight,
+    labels,
+    columns,
+    headerHeight,
+    maxCellHeight,
+    measured,
+    textsOf,
+  };
 }
 
 /** Measured in the counting pass, remembered for the real pass. */
@@ -169,7 +189,9 @@ function rowTexts(canvas: Canvas, table: Table, index: number, timezone: string)
   const row = table.rows[index] ?? [];
   return table.columns.map((_, i) => {
     const cell = row[i] ?? MISSING;
-    return cell.kind === 'status' ? statusLabel(cell.value) : canvas.prepare(displayText(cell, timezone), styleOf(cell));
+    return cell.kind === 'status'
+      ? statusLabel(cell.value)
+      : canvas.prepare(displayText(cell, timezone), styleOf(cell));
   });
 }
 
@@ -195,7 +217,12 @@ function styleOf(cell: Cell): TextStyle {
  * view model's weights. When even the words do not fit side by side, header words keep their room and the
  * columns with the longest words give way.
  */
-function layoutColumns(flow: PageFlow, table: Table, labels: string[], texts: readonly (string[] | undefined)[]): ColumnBox[] {
+function layoutColumns(
+  flow: PageFlow,
+  table: Table,
+  labels: string[],
+  texts: readonly (string[] | undefined)[],
+): ColumnBox[] {
   const { canvas } = flow;
   const total = flow.width;
   const wordCap = total * MAX_WORD_SHARE;
@@ -223,7 +250,11 @@ function layoutColumns(flow: PageFlow, table: Table, labels: string[], texts: re
     const word = Math.max(header, isStatus ? Math.max(0, ...words) : typical(words));
     // How much room the column could use: its typical line, capped so that long values do not starve the
     // others, and some room for the rare long value too.
-    const line = Math.max(word, Math.min(total * MAX_LINE_SHARE, typical(lines)), Math.min(total * OUTLIER_LINE_SHARE, Math.max(0, ...lines)));
+    const line = Math.max(
+      word,
+      Math.min(total * MAX_LINE_SHARE, typical(lines)),
+      Math.min(total * OUTLIER_LINE_SHARE, Math.max(0, ...lines)),
+    );
     return { header: header + pad, word: word + pad, line: line + pad };
   });
 
@@ -231,9 +262,17 @@ function layoutColumns(flow: PageFlow, table: Table, labels: string[], texts: re
   const floors = bounds.map((b) => b.word);
   let widths: number[];
   if (sum(bounds.map((b) => b.line)) <= total) {
-    widths = share(bounds.map((b) => b.line), weights, total);
+    widths = share(
+      bounds.map((b) => b.line),
+      weights,
+      total,
+    );
   } else if (sum(floors) <= total) {
-    widths = share(floors, bounds.map((b) => b.line - b.word), total);
+    widths = share(
+      floors,
+      bounds.map((b) => b.line - b.word),
+      total,
+    );
   } else if (sum(bounds.map((b) => b.header)) <= total) {
     // Cap the widest words at the largest width that still fits: only the longest words break.
     const floorsAt = (cap: number) => bounds.map((b) => Math.max(b.header, Math.min(b.word, cap)));
@@ -246,7 +285,11 @@ function layoutColumns(flow: PageFlow, table: Table, labels: string[], texts: re
     }
     widths = share(floorsAt(low), weights, total);
   } else {
-    widths = share(bounds.map(() => 0), bounds.map((b) => b.header), total);
+    widths = share(
+      bounds.map(() => 0),
+      bounds.map((b) => b.header),
+      total,
+    );
   }
 
   let x = flow.left;
@@ -319,7 +362,12 @@ function planCell(canvas: Canvas, cell: Cell, text: string, column: ColumnBox): 
       return { text, style: STYLE.badge, align: column.align, badge: cell.value };
     }
     // Too narrow for a badge: the word in its colour still says it (and wraps like any text).
-    return { text, style: { font: FONT.bold, size: STYLE.cell.size, color: STATUS_COLOR[cell.value] }, align: column.align, badge: null };
+    return {
+      text,
+      style: { font: FONT.bold, size: STYLE.cell.size, color: STATUS_COLOR[cell.value] },
+      align: column.align,
+      badge: null,
+    };
   }
   return { text, style: styleOf(cell), align: column.align, badge: null };
 }
@@ -328,7 +376,13 @@ function planCell(canvas: Canvas, cell: Cell, text: string, column: ColumnBox): 
  * The tallest cell of a row. A cell taller than a page is cut to fit (saying so), and the cut text replaces the
  * row's text for the real pass.
  */
-function measureRow(canvas: Canvas, plans: CellPlan[], rowTexts: string[], columns: ColumnBox[], maxHeight: number): number {
+function measureRow(
+  canvas: Canvas,
+  plans: CellPlan[],
+  rowTexts: string[],
+  columns: ColumnBox[],
+  maxHeight: number,
+): number {
   let tallest = 0;
   plans.forEach((plan, i) => {
     if (plan.badge !== null) {
@@ -378,7 +432,10 @@ function drawBadge(canvas: Canvas, plan: CellPlan, status: Status, x: number, y:
 function drawOmittedNote(flow: PageFlow, table: Table): void {
   if (table.omitted <= 0 || !table.omittedNote) return;
   const { canvas } = flow;
-  const note = canvas.prepare(`Showing ${formatNumber(table.rows.length)} of ${formatNumber(table.total)} rows. ${table.omittedNote}`, STYLE.note);
+  const note = canvas.prepare(
+    `Showing ${formatNumber(table.rows.length)} of ${formatNumber(table.total)} rows. ${table.omittedNote}`,
+    STYLE.note,
+  );
   const height = canvas.height(note, STYLE.note, flow.width) + PAD_Y;
   flow.ensure(height);
   canvas.text(note, STYLE.note, flow.left, flow.y + PAD_Y, flow.width, height);

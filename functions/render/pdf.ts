@@ -4,7 +4,15 @@ import { millisFromNanos, parseInstant } from '../time/nanos.js';
 import { statusLabel } from './format.js';
 import { Canvas } from './pdf-canvas.js';
 import { PageFlow, type FooterText } from './pdf-flow.js';
-import { FONT, GlyphCoverage, NO_DEFAULT_FONT, registerReportFonts, resolveFontFiles, useDirectLayout, type FontFiles } from './pdf-fonts.js';
+import {
+  FONT,
+  GlyphCoverage,
+  NO_DEFAULT_FONT,
+  registerReportFonts,
+  resolveFontFiles,
+  useDirectLayout,
+  type FontFiles,
+} from './pdf-fonts.js';
 import { drawSections } from './pdf-sections.js';
 import type { TableContext } from './pdf-table.js';
 import { PAGE, safeAccent } from './pdf-theme.js';
@@ -36,7 +44,9 @@ export async function renderReportPdf(vm: ViewModel, options: RenderPdfOptions =
   const counted = await renderPass(vm, fonts, options, measured, null);
   const written = await renderPass(vm, fonts, options, measured, counted.pages);
   if (written.pages !== counted.pages) {
-    throw new Error(`PDF layout is not deterministic: the counting pass made ${counted.pages} pages, the real pass ${written.pages}`);
+    throw new Error(
+      `PDF layout is not deterministic: the counting pass made ${counted.pages} pages, the real pass ${written.pages}`,
+    );
   }
   return written.bytes;
 }

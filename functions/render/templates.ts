@@ -68,7 +68,10 @@ export async function loadTemplates(folders: TemplateFolders = {}): Promise<Temp
     files: new Map([...files.values()].map((f) => [isPartial(f) ? `partials/${f.name}` : f.name, f.path])),
     render(name, context) {
       const template = compiled.get(name);
-      if (!template) throw new Error(`There is no template ${name} (looked in ${builtinDir}${folders.operatorDir ? ` and ${folders.operatorDir}` : ''}).`);
+      if (!template)
+        throw new Error(
+          `There is no template ${name} (looked in ${builtinDir}${folders.operatorDir ? ` and ${folders.operatorDir}` : ''}).`,
+        );
       return template(context, RUNTIME_OPTIONS);
     },
   };
@@ -79,7 +82,8 @@ export function findBuiltinTemplatesDir(start = dirname(fileURLToPath(import.met
   for (let dir = start; ; dir = dirname(dir)) {
     const candidate = join(dir, 'templates');
     if (existsSync(join(candidate, 'report.hbs'))) return candidate;
-    if (dirname(dir) === dir) throw new Error(`The built-in templates folder (templates/report.hbs) was not found above ${start}.`);
+    if (dirname(dir) === dir)
+      throw new Error(`The built-in templates folder (templates/report.hbs) was not found above ${start}.`);
   }
 }
 
@@ -102,7 +106,10 @@ async function readFolder(dir: string, fromOperator: boolean): Promise<SourceFil
   const partialsDir = join(dir, 'partials');
   if (existsSync(partialsDir)) {
     for (const path of await listHbs(partialsDir)) {
-      const name = relative(partialsDir, path).split(sep).join('/').replace(/\.hbs$/, '');
+      const name = relative(partialsDir, path)
+        .split(sep)
+        .join('/')
+        .replace(/\.hbs$/, '');
       out.push({ kind: 'partial', name, path: resolve(path), source: await readFile(path, 'utf8'), fromOperator });
     }
   }
@@ -125,7 +132,9 @@ async function listHbs(dir: string): Promise<string[]> {
  */
 function checkTemplate(file: SourceFile, partials: Set<string>): void {
   const fail = (message: string) =>
-    file.fromOperator ? new InputError(`Template ${file.path}: ${message}`) : new Error(`Built-in template ${file.path}: ${message}`);
+    file.fromOperator
+      ? new InputError(`Template ${file.path}: ${message}`)
+      : new Error(`Built-in template ${file.path}: ${message}`);
   let ast: hbs.AST.Program;
   try {
     ast = Handlebars.parse(file.source);
@@ -143,12 +152,15 @@ function checkTemplate(file: SourceFile, partials: Set<string>): void {
     }
     if (node.type === 'PartialStatement' || node.type === 'PartialBlockStatement') {
       const name = literalOrPath(node.name);
-      if (name) used.push({ name, line: node.loc?.start?.line ?? 0, hasFallback: node.type === 'PartialBlockStatement' });
+      if (name)
+        used.push({ name, line: node.loc?.start?.line ?? 0, hasFallback: node.type === 'PartialBlockStatement' });
     }
   });
   for (const ref of used) {
     if (!ref.hasFallback && !partials.has(ref.name) && !inline.has(ref.name)) {
-      throw fail(`line ${ref.line} uses the partial "${ref.name}", which is neither built in nor in the operator's partials folder.`);
+      throw fail(
+        `line ${ref.line} uses the partial "${ref.name}", which is neither built in nor in the operator's partials folder.`,
+      );
     }
   }
 }
@@ -165,11 +177,15 @@ interface AnyNode {
 }
 
 function walk(node: unknown, visit: (node: AnyNode) => void): void {
-  if (Array.isArray(node)) return node.forEach((n) => walk(n, visit));
+  if (Array.isArray(node)) {
+    for (const n of node) walk(n, visit);
+    return;
+  }
   if (!node || typeof node !== 'object') return;
   const n = node as AnyNode;
   if (typeof n.type === 'string') visit(n);
-  for (const [k, child] of Object.entries(node)) if (k !== 'loc' && child && typeof child === 'object') walk(child, visit);
+  for (const [k, child] of Object.entries(node))
+    if (k !== 'loc' && child && typeof child === 'object') walk(child, visit);
 }
 
 function pathName(node: AnyNode | undefined): string | null {
@@ -220,47 +236,66 @@ const BADGE_INLINE_STYLES: Record<Status, string> = {
   resolved: 'color:#116329;background:#dafbe1;border:1px solid #116329',
 };
 
-const BADGE_BASE_STYLE = 'display:inline-block;padding:1px 6px;border-radius:3px;font-weight:bold;font-size:12px;letter-spacing:0.03em';
+const BADGE_BASE_STYLE =
+  'display:inline-block;padding:1px 6px;border-radius:3px;font-weight:bold;font-size:12px;letter-spacing:0.03em';
 
 const isStatus = (value: unknown): value is Status => typeof value === 'string' && Object.hasOwn(BADGE_CLASSES, value);
 
 function createEnv(mode: Mode): Env {
   const env = Handlebars.create();
-  const escape = (value: string) => (mode === 'html' ? env.escapeExpression(value) : value);
+  const escaped = (value: string) => (mode === 'html' ? env.escapeExpression(value) : value);
   const markup = (html: string) => (mode === 'html' ? new env.SafeString(html) : html);
 
   env.registerHelper('time', (...args: unknown[]) => {
-    const { values: [iso], options } = helperArgs('time', args, 1);
+    const {
+      values: [iso],
+      options,
+    } = helperArgs('time', args, 1);
     if (iso === null) return NOT_RECORDED;
     return formatTime(expectString('time', iso), timezoneOf('time', options));
   });
-  env.registerHelper('number', (...args: unknown[]) => formatNumber(expectNumber('number', helperArgs('number', args, 1).values[0])));
-  env.registerHelper('duration', (...args: unknown[]) => formatDuration(expectNumber('duration', helperArgs('duration', args, 1).values[0])));
+  env.registerHelper('number', (...args: unknown[]) =>
+    formatNumber(expectNumber('number', helperArgs('number', args, 1).values[0])),
+  );
+  env.registerHelper('duration', (...args: unknown[]) =>
+    formatDuration(expectNumber('duration', helperArgs('duration', args, 1).values[0])),
+  );
   env.registerHelper('eq', (...args: unknown[]) => {
-    const { values: [a, b] } = helperArgs('eq', args, 2);
+    const {
+      values: [a, b],
+    } = helperArgs('eq', args, 2);
     return a === b;
   });
   /** `{{widthPercent weight ../columns}}`: a column's share of the table, from the view model's relative weights. */
   env.registerHelper('widthPercent', (...args: unknown[]) => {
-    const { values: [weight, columns] } = helperArgs('widthPercent', args, 2);
+    const {
+      values: [weight, columns],
+    } = helperArgs('widthPercent', args, 2);
     const weights = Array.isArray(columns) ? columns.map((c: { weight?: unknown }) => c?.weight) : [];
     const total = weights.reduce<number>((sum, w) => sum + (typeof w === 'number' && w > 0 ? w : 0), 0);
     const share = expectNumber('widthPercent', weight);
-    if (total <= 0 || share <= 0) throw new Error('{{widthPercent}} needs a positive weight and the columns it belongs to.');
+    if (total <= 0 || share <= 0)
+      throw new Error('{{widthPercent}} needs a positive weight and the columns it belongs to.');
     return `${((share / total) * 100).toFixed(2)}%`;
   });
   /** `{{badge status}}`; `{{badge status inline=true}}` styles it inline (email). */
   env.registerHelper('badge', (...args: unknown[]) => {
-    const { values: [status], options } = helperArgs('badge', args, 1);
+    const {
+      values: [status],
+      options,
+    } = helperArgs('badge', args, 1);
     if (mode === 'text') return isStatus(status) ? statusLabel(status) : String(status);
-    return markup(badgeHtml(status, options.hash['inline'] === true, escape));
+    return markup(badgeHtml(status, options.hash.inline === true, escaped));
   });
   env.registerHelper('cell', (...args: unknown[]) => {
-    const { values: [cell], options } = helperArgs('cell', args, 1);
+    const {
+      values: [cell],
+      options,
+    } = helperArgs('cell', args, 1);
     const checked = expectCell(cell);
     const tz = timezoneOf('cell', options);
     if (mode === 'text') return cellText(checked, tz);
-    return markup(cellHtml(checked, tz, escape, options.hash['inline'] === true));
+    return markup(cellHtml(checked, tz, escaped, options.hash.inline === true));
   });
   return env;
 }
@@ -269,20 +304,26 @@ function createEnv(mode: Mode): Env {
  * Handlebars passes a missing field to a helper as `undefined` even in strict mode, and the options object in
  * place of a missing argument; both are template mistakes, so they throw instead of printing `undefined`.
  */
-function helperArgs(helper: string, args: unknown[], count: number): { values: unknown[]; options: Handlebars.HelperOptions } {
+function helperArgs(
+  helper: string,
+  args: unknown[],
+  count: number,
+): { values: unknown[]; options: Handlebars.HelperOptions } {
   const options = args[args.length - 1] as Handlebars.HelperOptions;
   const values = args.slice(0, -1);
-  if (values.length !== count) throw new Error(`{{${helper}}} takes ${count} argument${count === 1 ? '' : 's'}, got ${values.length}.`);
-  const missing = values.findIndex((v) => v === undefined);
+  if (values.length !== count)
+    throw new Error(`{{${helper}}} takes ${count} argument${count === 1 ? '' : 's'}, got ${values.length}.`);
+  const missing = values.indexOf(undefined);
   if (missing >= 0) throw new Error(`{{${helper}}}: argument ${missing + 1} is undefined (a misspelled field?).`);
   return { values, options };
 }
 
 function timezoneOf(helper: string, options: Handlebars.HelperOptions): string {
-  const fromHash: unknown = options.hash['tz'];
+  const fromHash: unknown = options.hash.tz;
   const fromRoot: unknown = (options.data as { root?: { timezone?: unknown } } | undefined)?.root?.timezone;
   const tz = fromHash ?? fromRoot;
-  if (typeof tz !== 'string') throw new Error(`{{${helper}}} needs the report's time zone: the context has no "timezone" (or pass tz=…).`);
+  if (typeof tz !== 'string')
+    throw new Error(`{{${helper}}} needs the report's time zone: the context has no "timezone" (or pass tz=…).`);
   return tz;
 }
 
@@ -300,13 +341,14 @@ const CELL_KINDS = new Set(['text', 'code', 'number', 'time', 'duration', 'statu
 
 function expectCell(value: unknown): Cell {
   const kind = (value as { kind?: unknown } | null)?.kind;
-  if (typeof kind !== 'string' || !CELL_KINDS.has(kind)) throw new Error('{{cell}} expects a table cell of the view model.');
+  if (typeof kind !== 'string' || !CELL_KINDS.has(kind))
+    throw new Error('{{cell}} expects a table cell of the view model.');
   return value as Cell;
 }
 
-function badgeHtml(status: unknown, inline: boolean, escape: (s: string) => string): string {
+function badgeHtml(status: unknown, inline: boolean, escaped: (s: string) => string): string {
   const known = isStatus(status);
-  const label = escape(known ? statusLabel(status) : String(status));
+  const label = escaped(known ? statusLabel(status) : String(status));
   if (inline) {
     const style = known ? BADGE_INLINE_STYLES[status] : 'border:1px solid #444c56';
     return `<span style="${BADGE_BASE_STYLE};${style}">${label}</span>`;
@@ -314,11 +356,11 @@ function badgeHtml(status: unknown, inline: boolean, escape: (s: string) => stri
   return `<span class="badge ${known ? BADGE_CLASSES[status] : 'badge-unknown'}">${label}</span>`;
 }
 
-function cellHtml(cell: Cell, tz: string, escape: (s: string) => string, inline: boolean): string {
-  const text = escape(cellText(cell, tz));
+function cellHtml(cell: Cell, tz: string, escaped: (s: string) => string, inline: boolean): string {
+  const text = escaped(cellText(cell, tz));
   switch (cell.kind) {
     case 'status':
-      return badgeHtml(cell.value, inline, escape);
+      return badgeHtml(cell.value, inline, escaped);
     case 'code':
       return cell.value === null ? `<span class="none">${text}</span>` : `<code>${text}</code>`;
     case 'text':
@@ -327,7 +369,10 @@ function cellHtml(cell: Cell, tz: string, escape: (s: string) => string, inline:
     case 'list':
       if (cell.values.length === 0) return `<span class="none">${text}</span>`;
       // One span per value, so a line breaks between names rather than inside one where it can.
-      return cell.values.map((v) => `<span class="item">${escape(v)}</span>`).join(', ') + (cell.more ? ', <span class="more">…</span>' : '');
+      return (
+        cell.values.map((v) => `<span class="item">${escaped(v)}</span>`).join(', ') +
+        (cell.more ? ', <span class="more">…</span>' : '')
+      );
     case 'number':
     case 'duration':
       return text;

@@ -96,4 +96,3 @@ export interface ViewOptions {
   /** Whether the PDF carries a digital signature (the notice says how to check it). */
   signed: boolean;
 }
-

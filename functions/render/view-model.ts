@@ -2,7 +2,7 @@ import { parseInstant } from '../time/nanos.js';
 import { ruleCategory } from '../analysis/detection/detect.js';
 import type { ControlResult, ReportV1 } from '../analysis/report-model.js';
 import { formatBoundary, formatDuration, formatNumber, formatTime } from './format.js';
-import type { Branding, Cell, Column, Section, Status, Table, ViewModel, ViewOptions } from './view-model-types.js';
+import type { Cell, Column, Section, Status, Table, ViewModel, ViewOptions } from './view-model-types.js';
 
 /** `1 leaf node connection`, `1,247 financial transactions`. */
 function count(n: number, one: string, many = `${one}s`): string {
@@ -103,7 +103,10 @@ function tableBuilder(maxRows: number): TableBuilder {
       rows: shown,
       total,
       omitted,
-      omittedNote: omitted > 0 ? `${formatNumber(omitted)} more ${omitted === 1 ? 'row is' : 'rows are'} not shown here; ${place}.` : null,
+      omittedNote:
+        omitted > 0
+          ? `${formatNumber(omitted)} more ${omitted === 1 ? 'row is' : 'rows are'} not shown here; ${place}.`
+          : null,
     };
   };
 }
@@ -112,7 +115,11 @@ function periodHeading(report: ReportV1, tz: string): string {
   if (report.period.kind === 'daily' && report.period.date) {
     const [y, m, d] = report.period.date.split('-').map(Number);
     const day = new Date(Date.UTC(y!, m! - 1, d!)).toLocaleDateString('en-US', {
-      weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC',
+      weekday: 'long',
+      year: 'numeric',
+      month: 'long',
+      day: 'numeric',
+      timeZone: 'UTC',
     });
     return `Daily report for ${day} (${tz})`;
   }
@@ -157,10 +164,25 @@ function tamperingSection(r: ReportV1, table: TableBuilder): Section {
       table({
         id: 'logins-by-user',
         caption: 'Logins by user',
-        columns: [col('Account', 0.9), col('User', 1.1), numCol('Connects'), numCol('Disconnects', 1.1), col('Time connected', 1), col('Longest', 0.9), col('Client names', 1.4), col('Hosts', 1.1)],
+        columns: [
+          col('Account', 0.9),
+          col('User', 1.1),
+          numCol('Connects'),
+          numCol('Disconnects', 1.1),
+          col('Time connected', 1),
+          col('Longest', 0.9),
+          col('Client names', 1.4),
+          col('Hosts', 1.1),
+        ],
         rows: c.byUser.map((u) => [
-          code(u.account), text(u.user), num(u.connects), num(u.disconnects), duration(u.totalDurationSeconds),
-          duration(u.maxDurationSeconds), list(u.clients, u.clientsTruncated), list(u.hosts, u.hostsTruncated),
+          code(u.account),
+          text(u.user),
+          num(u.connects),
+          num(u.disconnects),
+          duration(u.totalDurationSeconds),
+          duration(u.maxDurationSeconds),
+          list(u.clients, u.clientsTruncated),
+          list(u.hosts, u.hostsTruncated),
         ]),
         total: c.users,
         where: 'the ranking keeps the most active users',
@@ -190,8 +212,22 @@ function tamperingSection(r: ReportV1, table: TableBuilder): Section {
       table({
         id: 'leafnodes',
         caption: 'Leaf node connections',
-        columns: [col('Account'), col('User'), col('Leaf node', 1.2), numCol('Connects'), numCol('Disconnects'), col('Hosts', 1.2)],
-        rows: c.leafnodes.remotes.map((l) => [code(l.account), text(l.user), text(l.name), num(l.connects), num(l.disconnects), list(l.hosts, false)]),
+        columns: [
+          col('Account'),
+          col('User'),
+          col('Leaf node', 1.2),
+          numCol('Connects'),
+          numCol('Disconnects'),
+          col('Hosts', 1.2),
+        ],
+        rows: c.leafnodes.remotes.map((l) => [
+          code(l.account),
+          text(l.user),
+          text(l.name),
+          num(l.connects),
+          num(l.disconnects),
+          list(l.hosts, false),
+        ]),
         emptyText: 'No leaf node connected in this period.',
       }),
     ],
@@ -234,13 +270,23 @@ function timelineSection(r: ReportV1, table: TableBuilder): Section {
         id: 'deleted-records',
         caption: 'Deleted records',
         columns: [col('Stream', 1), col('Missing sequences', 3), numCol('Messages')],
-        rows: txStreams.filter((s) => s.gaps.length > 0).map((s) => [code(s.stream), code(gapText(s.gaps)), num(s.missing)]),
+        rows: txStreams
+          .filter((s) => s.gaps.length > 0)
+          .map((s) => [code(s.stream), code(gapText(s.gaps)), num(s.missing)]),
         emptyText: 'No financial record is missing from its stream.',
       }),
       table({
         id: 'deletions',
         caption: 'Deletions and purges requested',
-        columns: [col('Time', 1.6), col('Account', 0.8), col('User', 1), col('Operation', 0.9), col('Target', 1.2), col('Result', 0.9), col('Detail', 1.2)],
+        columns: [
+          col('Time', 1.6),
+          col('Account', 0.8),
+          col('User', 1),
+          col('Operation', 0.9),
+          col('Target', 1.2),
+          col('Result', 0.9),
+          col('Detail', 1.2),
+        ],
         rows: removed.map(changeRow),
         emptyText: 'Nobody asked to delete or purge a record in this period.',
       }),
@@ -250,7 +296,10 @@ function timelineSection(r: ReportV1, table: TableBuilder): Section {
 
 function accessSection(r: ReportV1, table: TableBuilder): Section {
   const js = r.jetstreamSummary;
-  const ops = Object.entries(js.byOperation).filter(([, n]) => n > 0).map(([op, n]) => `${op} ${formatNumber(n)}`).join(', ');
+  const ops = Object.entries(js.byOperation)
+    .filter(([, n]) => n > 0)
+    .map(([op, n]) => `${op} ${formatNumber(n)}`)
+    .join(', ');
   return {
     id: 'access',
     title: 'Track access',
@@ -263,10 +312,28 @@ function accessSection(r: ReportV1, table: TableBuilder): Section {
       table({
         id: 'jetstream-changes',
         caption: 'JetStream changes',
-        columns: [col('Time', 1.6), col('Account', 0.8), col('User', 1), col('Client / host', 1.1), col('Operation', 0.9), col('Target', 1.2), col('Result', 0.9), col('Detail', 1.2)],
+        columns: [
+          col('Time', 1.6),
+          col('Account', 0.8),
+          col('User', 1),
+          col('Client / host', 1.1),
+          col('Operation', 0.9),
+          col('Target', 1.2),
+          col('Result', 0.9),
+          col('Detail', 1.2),
+        ],
         rows: r.jetstreamChanges.map((c) => {
           const [t, account, user, op, target, result, detail] = changeRow(c);
-          return [t!, account!, user!, text([c.client, c.host].filter(Boolean).join(' @ ') || null), op!, target!, result!, detail!];
+          return [
+            t!,
+            account!,
+            user!,
+            text([c.client, c.host].filter(Boolean).join(' @ ') || null),
+            op!,
+            target!,
+            result!,
+            detail!,
+          ];
         }),
         // `changes` counts refused attempts too: they are changes someone asked for.
         total: Math.max(js.listed, js.changes),
@@ -318,16 +385,33 @@ function incidentsSection(r: ReportV1, table: TableBuilder): Section {
         id: 'incidents-resolved',
         caption: 'Incidents resolved in this period (mitigated)',
         columns: [col('Incident', 1.1), col('Rule', 1), col('Resolved at', 1.3), col('By', 1), col('Note', 2.4)],
-        rows: resolved.map((i) => [code(i.id), text(i.rule), time(i.resolved!.at), text(i.resolved!.by), text(i.resolved!.note)]),
+        rows: resolved.map((i) => [
+          code(i.id),
+          text(i.rule),
+          time(i.resolved!.at),
+          text(i.resolved!.by),
+          text(i.resolved!.note),
+        ]),
         emptyText: 'No incident was resolved in this period.',
       }),
       table({
         id: 'incidents-open',
         caption: 'Incidents still open (not mitigated)',
-        columns: [col('Incident', 1.1), col('Rule', 1), col('Severity', 0.8), col('Status', 0.8), numCol('Age (days)'), col('Acknowledged by', 1.4)],
+        columns: [
+          col('Incident', 1.1),
+          col('Rule', 1),
+          col('Severity', 0.8),
+          col('Status', 0.8),
+          numCol('Age (days)'),
+          col('Acknowledged by', 1.4),
+        ],
         rows: open.map((i) => [
-          code(i.id), text(i.rule), text(i.severity), status(i.status === 'acknowledged' ? 'warn' : 'open'),
-          num(i.ageDays ?? 0), text(i.acknowledged ? `${i.acknowledged.by}${i.acknowledged.note ? `: ${i.acknowledged.note}` : ''}` : null),
+          code(i.id),
+          text(i.rule),
+          text(i.severity),
+          status(i.status === 'acknowledged' ? 'warn' : 'open'),
+          num(i.ageDays ?? 0),
+          text(i.acknowledged ? `${i.acknowledged.by}${i.acknowledged.note ? `: ${i.acknowledged.note}` : ''}` : null),
         ]),
         emptyText: 'No incident is open.',
       }),
@@ -345,11 +429,25 @@ function completenessSection(r: ReportV1, table: TableBuilder): Section {
       table({
         id: 'streams',
         caption: 'Streams read',
-        columns: [col('Source', 0.7), col('Stream', 1.2), col('Kind', 0.9), numCol('First seq'), numCol('Last seq'), numCol('Messages'), numCol('Missing'), col('Gaps', 1.4)],
+        columns: [
+          col('Source', 0.7),
+          col('Stream', 1.2),
+          col('Kind', 0.9),
+          numCol('First seq'),
+          numCol('Last seq'),
+          numCol('Messages'),
+          numCol('Missing'),
+          col('Gaps', 1.4),
+        ],
         rows: r.streams.map((s) => [
-          code(s.source), code(s.stream + (s.account ? ` (${s.account})` : '')), text(s.kind),
-          s.firstSeq === null ? text(null) : num(s.firstSeq), s.lastSeq === null ? text(null) : num(s.lastSeq),
-          num(s.messages), num(s.missing), code(s.gaps.length ? gapText(s.gaps) : 'none'),
+          code(s.source),
+          code(s.stream + (s.account ? ` (${s.account})` : '')),
+          text(s.kind),
+          s.firstSeq === null ? text(null) : num(s.firstSeq),
+          s.lastSeq === null ? text(null) : num(s.lastSeq),
+          num(s.messages),
+          num(s.missing),
+          code(s.gaps.length ? gapText(s.gaps) : 'none'),
         ]),
         emptyText: 'No stream is configured.',
       }),
@@ -382,11 +480,25 @@ function unparseableSection(r: ReportV1, table: TableBuilder): Section {
 }
 
 function changeRow(c: ReportV1['jetstreamChanges'][number]): Cell[] {
-  return [time(c.time), code(c.account), text(c.user), text(c.operation), code(c.target), status(c.success ? 'ok' : 'refused'), text(c.detail)];
+  return [
+    time(c.time),
+    code(c.account),
+    text(c.user),
+    text(c.operation),
+    code(c.target),
+    status(c.success ? 'ok' : 'refused'),
+    text(c.detail),
+  ];
 }
 
 function incidentRow(i: ReportV1['incidents'][number]): Cell[] {
-  return [code(i.id), text(i.rule), text(i.severity), status(i.status === 'resolved' ? 'resolved' : 'open'), text(i.summary)];
+  return [
+    code(i.id),
+    text(i.rule),
+    text(i.severity),
+    status(i.status === 'resolved' ? 'resolved' : 'open'),
+    text(i.summary),
+  ];
 }
 
 function gapText(gaps: [number, number][]): string {

@@ -11,10 +11,7 @@ import { ForeignObjectsError, errorMessage } from '../errors.js';
 import { readIntent, type Intent } from './intent.js';
 import type { Signer } from './signer.js';
 
-export type BundlePlace =
-  | { state: 'empty' }
-  | { state: 'sealed' }
-  | { state: 'interrupted'; stored: StoredObjects };
+export type BundlePlace = { state: 'empty' } | { state: 'sealed' } | { state: 'interrupted'; stored: StoredObjects };
 
 /** The objects an interrupted run left, each vouched for by an intent signed with this run's key. */
 export interface StoredObjects {
@@ -36,7 +33,8 @@ export async function inspectBundlePlace(archive: ArchivePort, bundle: string, s
   if (entries.some((e) => e.kind === 'file' && at(e) === MANIFEST)) return { state: 'sealed' };
 
   const foreign: string[] = [];
-  for (const entry of entries.filter((e) => e.kind !== 'file')) foreign.push(`${archive.locate(entry.path)} ${describeEntry(entry)}`);
+  for (const entry of entries.filter((e) => e.kind !== 'file'))
+    foreign.push(`${archive.locate(entry.path)} ${describeEntry(entry)}`);
   if (!archive.resumable) {
     throw new ForeignObjectsError(
       `${archive.locate(bundle)} exists without a ${MANIFEST}: a bundle of this archive appears whole, by a rename, so ` +
@@ -48,9 +46,13 @@ export async function inspectBundlePlace(archive: ArchivePort, bundle: string, s
   const files = entries.filter((e) => e.kind === 'file');
   const intents: Intent[] = [];
   for (const entry of files.filter((e) => isIntentFile(at(e)))) {
-    const read = readIntent((await archive.read(entry.path, { maxBytes: 4 * 1024 * 1024, ...version(entry) })) ?? new Uint8Array(), signer.publicKeyPem);
+    const read = readIntent(
+      (await archive.read(entry.path, { maxBytes: 4 * 1024 * 1024, ...version(entry) })) ?? new Uint8Array(),
+      signer.publicKeyPem,
+    );
     if ('problem' in read) foreign.push(`${archive.locate(entry.path)}: ${read.problem}`);
-    else if (read.intent.bundle !== bundle) foreign.push(`${archive.locate(entry.path)}: an intent for ${read.intent.bundle}, not for this bundle`);
+    else if (read.intent.bundle !== bundle)
+      foreign.push(`${archive.locate(entry.path)}: an intent for ${read.intent.bundle}, not for this bundle`);
     else intents.push(read.intent);
   }
 
@@ -64,9 +66,14 @@ export async function inspectBundlePlace(archive: ArchivePort, bundle: string, s
     }
     try {
       const { data, bytes, sha256 } = await digest(archive, entry, REUSED.has(name));
-      const vouched = intents.some((i) => i.artifacts.some((a) => a.path === name && a.sha256 === sha256 && a.bytes === bytes));
+      const vouched = intents.some((i) =>
+        i.artifacts.some((a) => a.path === name && a.sha256 === sha256 && a.bytes === bytes),
+      );
       if (vouched) stored.files.set(name, { bytes, sha256, data });
-      else foreign.push(`${archive.locate(entry.path)}: no intent signed by this run's key names it with these bytes (SHA-256 ${sha256})`);
+      else
+        foreign.push(
+          `${archive.locate(entry.path)}: no intent signed by this run's key names it with these bytes (SHA-256 ${sha256})`,
+        );
     } catch (err) {
       foreign.push(`${archive.locate(entry.path)}: cannot be read (${errorMessage(err)})`);
     }
@@ -85,7 +92,11 @@ function version(entry: ArchiveEntry): { versionId?: string } {
   return entry.versionId ? { versionId: entry.versionId } : {};
 }
 
-async function digest(archive: ArchivePort, entry: ArchiveEntry, keep: boolean): Promise<{ data: Uint8Array | null; bytes: number; sha256: string }> {
+async function digest(
+  archive: ArchivePort,
+  entry: ArchiveEntry,
+  keep: boolean,
+): Promise<{ data: Uint8Array | null; bytes: number; sha256: string }> {
   if (keep) {
     const data = await archive.read(entry.path, { maxBytes: MAX_SMALL, ...version(entry) });
     if (data === null) throw new Error('gone while it was read');

@@ -1,4 +1,4 @@
-import { createHash, KeyObject, randomFillSync, X509Certificate } from 'node:crypto';
+import { createHash, type KeyObject, randomFillSync, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { signatureAlgorithm } from './algorithms.js';
@@ -57,12 +57,16 @@ function randomPositiveSerial(): ArrayBuffer {
   return serial.buffer;
 }
 
-
 /**
  * A self-signed X.509 v3 certificate (PEM) for `publicKey`, signed through `signer` (which must hold the matching
  * private key): CN "nats-sox-reports local signer", O `subject` (omitted when empty), ten years from `now`.
  */
-export async function selfSignedCertificateFor(publicKey: KeyObject, signer: DigestSigner, subject: string, now: Date): Promise<string> {
+export async function selfSignedCertificateFor(
+  publicKey: KeyObject,
+  signer: DigestSigner,
+  subject: string,
+  now: Date,
+): Promise<string> {
   const certificate = new pkijs.Certificate();
   certificate.version = 2; // v3: extensions follow
   certificate.serialNumber = new asn1js.Integer({ valueHex: randomPositiveSerial() });
@@ -74,7 +78,12 @@ export async function selfSignedCertificateFor(publicKey: KeyObject, signer: Dig
   const keyUsage = new asn1js.BitString({ valueHex: Uint8Array.of(KEY_USAGE_SIGNING_BITS).buffer, unusedBits: 2 });
   const basicConstraints = new pkijs.BasicConstraints({ cA: true, pathLenConstraint: 0 });
   certificate.extensions = [
-    new pkijs.Extension({ extnID: OID_KEY_USAGE, critical: true, extnValue: keyUsage.toBER(false), parsedValue: keyUsage }),
+    new pkijs.Extension({
+      extnID: OID_KEY_USAGE,
+      critical: true,
+      extnValue: keyUsage.toBER(false),
+      parsedValue: keyUsage,
+    }),
     new pkijs.Extension({
       extnID: OID_BASIC_CONSTRAINTS,
       critical: true,

@@ -34,7 +34,9 @@ async function readLink(archive: ArchivePort, bundle: string): Promise<PreviousM
   if (manifest === null) return null;
   const signature = await archive.read(`${bundle}/${MANIFEST_SIG}`, { maxBytes: READ_LIMITS[MANIFEST_SIG]! });
   if (signature === null) {
-    throw new Error(`the previous daily bundle ${bundle} has a ${MANIFEST} but no ${MANIFEST_SIG}: the archive needs attention (run verify)`);
+    throw new Error(
+      `the previous daily bundle ${bundle} has a ${MANIFEST} but no ${MANIFEST_SIG}: the archive needs attention (run verify)`,
+    );
   }
   return { path: `${bundle}/${MANIFEST}`, manifest, signature };
 }

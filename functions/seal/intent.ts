@@ -19,7 +19,9 @@ export const INTENT_SCHEMA = 'sox-report-intent/v1';
 
 /** A run's id: when it started and a random part, so two runs of one period never share one. */
 export function newRunId(startedAt: Nanos): string {
-  const compact = formatInstant(startedAt).replace(/[-:]/g, '').replace(/\.(\d{3})\d*Z$/, '$1Z');
+  const compact = formatInstant(startedAt)
+    .replace(/[-:]/g, '')
+    .replace(/\.(\d{3})\d*Z$/, '$1Z');
   return `${compact}-${randomBytes(4).toString('hex')}`;
 }
 
@@ -43,7 +45,9 @@ export type Intent = Omit<z.output<typeof intentSchema>, 'signature'>;
 export async function signIntent(intent: Omit<Intent, 'schema'>, signer: Signer): Promise<Uint8Array> {
   const statement: Intent = { schema: INTENT_SCHEMA, ...intent };
   const signature = await signer.signDigest(Buffer.from(sha256(statementBytes(statement)), 'hex'));
-  return new TextEncoder().encode(`${JSON.stringify({ ...statement, signature: Buffer.from(signature).toString('base64') }, null, 2)}\n`);
+  return new TextEncoder().encode(
+    `${JSON.stringify({ ...statement, signature: Buffer.from(signature).toString('base64') }, null, 2)}\n`,
+  );
 }
 
 /** The intent a file holds, if the file is one and `publicKeyPem` signed it; otherwise why not. */

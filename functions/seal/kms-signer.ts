@@ -35,7 +35,9 @@ export interface KmsKey {
 
 /** Resolves the key once (GetPublicKey) and checks it can sign with the algorithm. */
 export async function openKmsKey(client: KMSClient, keyId: string, requested?: SigningAlgorithm): Promise<KmsKey> {
-  const description = await callKms(keyId, 'GetPublicKey', () => client.send(new GetPublicKeyCommand({ KeyId: keyId })));
+  const description = await callKms(keyId, 'GetPublicKey', () =>
+    client.send(new GetPublicKeyCommand({ KeyId: keyId })),
+  );
   const algorithm = chooseAlgorithm(keyId, description, requested);
   if (!description.PublicKey) throw new Error(`KMS GetPublicKey for key ${keyId} returned no public key`);
   const publicKey = createPublicKey({ key: Buffer.from(description.PublicKey), format: 'der', type: 'spki' });
@@ -50,7 +52,9 @@ export async function openKmsKey(client: KMSClient, keyId: string, requested?: S
         throw new Error(`signDigest needs a ${SHA256_BYTES}-byte SHA-256 digest, got ${got}`);
       }
       const response = await callKms(keyArn, 'Sign', () =>
-        client.send(new SignCommand({ KeyId: keyArn, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: algorithm })),
+        client.send(
+          new SignCommand({ KeyId: keyArn, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: algorithm }),
+        ),
       );
       if (!response.Signature) throw new Error(`KMS Sign for key ${keyArn} returned no signature`);
       return new Uint8Array(response.Signature);

@@ -20,7 +20,7 @@ import { selfSignedCertificateFor } from './certificate.js';
 import type { Signer, SigningAlgorithm } from './signer.js';
 
 export type LocalSignerOptions =
-  | { dir: string; /** Organisation (O) named in a certificate made on first run. */ subject?: string }
+  | { dir: string /** Organisation (O) named in a certificate made on first run. */; subject?: string }
   | { keyFile: string; certFile: string };
 
 export const LOCAL_KEY_FILE = 'signing-key.pem';
@@ -39,9 +39,7 @@ async function loadOrCreateInDir(dir: string, subject: string, now: Date): Promi
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const keyFile = path.join(dir, LOCAL_KEY_FILE);
   const certFile = path.join(dir, LOCAL_CERT_FILE);
-  const keyPem =
-    (await readIfExists(keyFile)) ??
-    (await publishOnce(keyFile, newP256KeyPem(), 0o600));
+  const keyPem = (await readIfExists(keyFile)) ?? (await publishOnce(keyFile, newP256KeyPem(), 0o600));
   // A run that died between the two files leaves a key without a certificate: the key is what matters, so
   // certify it rather than fail or replace it.
   const certPem =
@@ -188,7 +186,12 @@ export function signDigestWithKey(privateKey: KeyObject, digest: Uint8Array): Ui
   if (privateKey.asymmetricKeyType === 'ec' && privateKey.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
     const jwk = privateKey.export({ format: 'jwk' });
     if (typeof jwk.d !== 'string') throw new Error('the EC private key has no private scalar');
-    return p256.sign(digest, Buffer.from(jwk.d, 'base64url'), { prehash: false, format: 'der', lowS: false, extraEntropy: false });
+    return p256.sign(digest, Buffer.from(jwk.d, 'base64url'), {
+      prehash: false,
+      format: 'der',
+      lowS: false,
+      extraEntropy: false,
+    });
   }
   throw new Error(`cannot sign a digest with a ${privateKey.asymmetricKeyType ?? 'unknown'} key`);
 }
@@ -206,7 +209,12 @@ export async function selfSignedCertificate(
     throw new Error('selfSignedCertificate: the public key is not the private key’s public key');
   }
   const algorithm = signingAlgorithmOf(keys.privateKey, 'the key');
-  return selfSignedCertificateFor(keys.publicKey, { algorithm, signDigest: (digest) => signDigestWithKey(keys.privateKey, digest) }, subject, now);
+  return selfSignedCertificateFor(
+    keys.publicKey,
+    { algorithm, signDigest: (digest) => signDigestWithKey(keys.privateKey, digest) },
+    subject,
+    now,
+  );
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -39,7 +39,9 @@ const manifestV1Schema = z.strictObject({
       gaps: z.array(rangeSchema),
     }),
   ),
-  artifacts: z.array(z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative(), sha256: sha256Hex })).min(1),
+  artifacts: z
+    .array(z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative(), sha256: sha256Hex }))
+    .min(1),
   signer: z.strictObject({
     algorithm: z.enum(['ECDSA_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_256']),
     keyId: z.string(),
@@ -50,9 +52,7 @@ const manifestV1Schema = z.strictObject({
     key: z.string(),
   }),
   /** The previous manifest of the daily series; null for the first of the series and for ad-hoc reports. */
-  previous: z
-    .strictObject({ path: z.string(), sha256: sha256Hex, signature: z.string().min(1) })
-    .nullable(),
+  previous: z.strictObject({ path: z.string(), sha256: sha256Hex, signature: z.string().min(1) }).nullable(),
   /** Says in so many words that no earlier daily manifest existed when this one was sealed. */
   firstOfSeries: z.boolean(),
 });
@@ -132,7 +132,11 @@ export function buildManifest(input: ManifestInput): Manifest {
     },
     previous:
       series === 'daily' && previous
-        ? { path: previous.path, sha256: sha256(previous.manifest), signature: Buffer.from(previous.signature).toString('base64') }
+        ? {
+            path: previous.path,
+            sha256: sha256(previous.manifest),
+            signature: Buffer.from(previous.signature).toString('base64'),
+          }
         : null,
     firstOfSeries: series === 'daily' && previous === null,
     producer: input.producer,

@@ -11,7 +11,7 @@ import { Signer as SignPdfSigner, SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { signatureAlgorithm } from './algorithms.js';
-import type { Signer, SigningAlgorithm } from './signer.js';
+import type { Signer } from './signer.js';
 
 /** Room in /Contents, in bytes: an RSA-3072 certificate and signature take about 2 KB, so this leaves plenty. */
 export const DEFAULT_SIGNATURE_LENGTH = 16_384;
@@ -171,19 +171,20 @@ function compareDerElements(x: Uint8Array, y: Uint8Array): number {
 function assertSameAttributeEncoding(signedAttrs: pkijs.SignedAndUnsignedAttributes, signed: Uint8Array): void {
   const written = new Uint8Array(signedAttrs.toSchema().toBER());
   written[0] = 0x31;
-  if (!Buffer.from(written).equals(signed)) throw new Error('signed attributes would be written differently from what was signed');
+  if (!Buffer.from(written).equals(signed))
+    throw new Error('signed attributes would be written differently from what was signed');
 }
 
 /** The certHash in signingCertificateV2 names the original DER; the embedded copy must not be re-encoded. */
 function assertCertificateKept(cms: Uint8Array, certificateDer: Uint8Array): void {
-  if (Buffer.from(cms).indexOf(certificateDer) === -1) throw new Error('the certificate changed while being embedded in the CMS');
+  if (Buffer.from(cms).indexOf(certificateDer) === -1)
+    throw new Error('the certificate changed while being embedded in the CMS');
 }
 
 function sha256Algorithm(): pkijs.AlgorithmIdentifier {
   // RFC 5754 §2: the SHA-2 digest identifiers carry no parameters.
   return new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256 });
 }
-
 
 function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest());
@@ -236,7 +237,9 @@ function lastByteRange(bytes: Buffer): ByteRange | null {
   const at = bytes.lastIndexOf('/ByteRange');
   if (at === -1) return null;
   // An unsigned placeholder (`/ByteRange [0 /********** ...]`) does not match and yields null.
-  const match = /^\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/.exec(bytes.subarray(at, at + 120).toString('latin1'));
+  const match = /^\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/.exec(
+    bytes.subarray(at, at + 120).toString('latin1'),
+  );
   if (!match) return null;
   return [Number(match[1]), Number(match[2]), Number(match[3]), Number(match[4])];
 }

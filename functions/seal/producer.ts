@@ -30,13 +30,25 @@ export interface Producer {
 export const producerSchema = z.strictObject({
   software: z.strictObject({ name: z.string(), version: z.string(), commit: z.string().nullable() }),
   node: z.string(),
-  natsServers: z.array(z.strictObject({ source: z.string(), version: z.string().nullable(), name: z.string().nullable() })),
+  natsServers: z.array(
+    z.strictObject({ source: z.string(), version: z.string().nullable(), name: z.string().nullable() }),
+  ),
   configSha256: z.string().regex(/^[0-9a-f]{64}$/),
   parameters: reportParametersSchema,
 });
 
-export function producerOf(config: Config, natsServers: Producer['natsServers'], parameters: ReportParameters): Producer {
-  return { software: softwareIdentity(), node: process.version, natsServers, configSha256: configSha256(config), parameters };
+export function producerOf(
+  config: Config,
+  natsServers: Producer['natsServers'],
+  parameters: ReportParameters,
+): Producer {
+  return {
+    software: softwareIdentity(),
+    node: process.version,
+    natsServers,
+    configSha256: configSha256(config),
+    parameters,
+  };
 }
 
 /** The configuration as it shapes a run, secrets replaced: passwords, tokens and credentials in server URLs. */
@@ -56,13 +68,17 @@ export function configWithoutSecrets(config: Config): unknown {
 }
 
 export function configSha256(config: Config): string {
-  return createHash('sha256').update(canonicalJson(configWithoutSecrets(config))).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(configWithoutSecrets(config)))
+    .digest('hex');
 }
 
 /** JSON with object keys sorted at every level: the same configuration always hashes the same. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as object).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as object).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }
 

@@ -1,6 +1,13 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import type { ReportV1 } from '../analysis/report-model.js';
-import { buildManifest, manifestBytes, sha256, type ArtifactDigest, type Manifest, type PreviousManifest } from './manifest.js';
+import {
+  buildManifest,
+  manifestBytes,
+  sha256,
+  type ArtifactDigest,
+  type Manifest,
+  type PreviousManifest,
+} from './manifest.js';
 import type { Producer } from './producer.js';
 import { verifies } from './signature.js';
 import type { Signer } from './signer.js';
@@ -39,13 +46,21 @@ export async function sealBundle(input: SealInput): Promise<SealedManifest> {
  */
 function assertVerifiable(signer: Signer, bytes: Uint8Array, signature: Uint8Array): void {
   const key = createPublicKey(signer.publicKeyPem);
-  const spki = createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex');
+  const spki = createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
   if (spki !== signer.publicKeySha256) {
-    throw new Error(`signer ${signer.keyId}: its public key hashes to ${spki}, not to the ${signer.publicKeySha256} it names`);
+    throw new Error(
+      `signer ${signer.keyId}: its public key hashes to ${spki}, not to the ${signer.publicKeySha256} it names`,
+    );
   }
-  const certified = createHash('sha256').update(new X509Certificate(signer.certificatePem).publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  const certified = createHash('sha256')
+    .update(new X509Certificate(signer.certificatePem).publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
   if (certified !== spki) throw new Error(`signer ${signer.keyId}: its certificate is for another key`);
   if (!verifies(bytes, key, signature)) {
-    throw new Error(`signer ${signer.keyId}: the manifest signature does not verify with its own public key; nothing was archived`);
+    throw new Error(
+      `signer ${signer.keyId}: the manifest signature does not verify with its own public key; nothing was archived`,
+    );
   }
 }

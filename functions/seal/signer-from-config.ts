@@ -19,10 +19,17 @@ export async function signerFromConfig(config: Config, options: { kms?: KMSClien
       try {
         certificatePem = await readFile(signing.certFile, 'utf8');
       } catch (err) {
-        throw new InputError(`signing.certFile: cannot read ${signing.certFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new InputError(
+          `signing.certFile: cannot read ${signing.certFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
       }
       const client = options.kms ?? new KMSClient(signing.region ? { region: signing.region } : {});
-      return createKmsSigner({ client, keyId: signing.keyId, certificatePem, ...(signing.algorithm ? { algorithm: signing.algorithm } : {}) });
+      return createKmsSigner({
+        client,
+        keyId: signing.keyId,
+        certificatePem,
+        ...(signing.algorithm ? { algorithm: signing.algorithm } : {}),
+      });
     }
   }
 }

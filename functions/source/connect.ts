@@ -25,7 +25,11 @@ export interface SourceSecret {
 }
 
 /** Connection options from configuration; secrets go into the options and nowhere else. */
-export async function connectionOptions(name: string, nats: NatsConnectionConfig, secret?: SourceSecret): Promise<NodeConnectionOptions> {
+export async function connectionOptions(
+  name: string,
+  nats: NatsConnectionConfig,
+  secret?: SourceSecret,
+): Promise<NodeConnectionOptions> {
   const options: NodeConnectionOptions = {
     servers: nats.servers,
     name: CLIENT_NAME,
@@ -77,7 +81,11 @@ export function describeServers(servers: readonly string[]): string {
 }
 
 /** Connects for a source, failing with a message that names the source and servers but no secret. */
-export async function connectSource(name: string, nats: NatsConnectionConfig, secret?: SourceSecret): Promise<NatsConnection> {
+export async function connectSource(
+  name: string,
+  nats: NatsConnectionConfig,
+  secret?: SourceSecret,
+): Promise<NatsConnection> {
   const options = await connectionOptions(name, nats, secret);
   try {
     return await connect(options);
@@ -86,6 +94,8 @@ export async function connectSource(name: string, nats: NatsConnectionConfig, se
     const reason = redactCredentials(errorMessage(err));
     const refused = err instanceof AuthorizationError || err instanceof UserAuthenticationExpiredError;
     const hint = refused ? ' (check the user, password, token or creds of this source)' : '';
-    throw new RunError(`cannot connect to NATS for source "${name}" at ${describeServers(nats.servers)}: ${reason}${hint}`);
+    throw new RunError(
+      `cannot connect to NATS for source "${name}" at ${describeServers(nats.servers)}: ${reason}${hint}`,
+    );
   }
 }

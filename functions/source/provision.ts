@@ -22,7 +22,12 @@ export async function readingAccount(nc: NatsConnection): Promise<string | null>
   }
 }
 
-export async function provisionSource(config: Config, source: SourceConfig, nc: NatsConnection, dryRun: boolean): Promise<ProvisionResult[]> {
+export async function provisionSource(
+  config: Config,
+  source: SourceConfig,
+  nc: NatsConnection,
+  dryRun: boolean,
+): Promise<ProvisionResult[]> {
   const jsm = await jetstreamManager(nc);
   const account = await readingAccount(nc);
   const results: ProvisionResult[] = [];
@@ -53,17 +58,25 @@ export async function provisionSource(config: Config, source: SourceConfig, nc: 
 }
 
 export function describePlan(results: ProvisionResult[], dryRun: boolean): string[] {
-  return results.map(({ source, plan, created }) => {
-    const name = `${source}/${plan.spec.name}`;
-    switch (plan.action) {
-      case 'create':
-        return `${created ? 'created' : dryRun ? 'would create' : 'create'} ${name}: subjects ${plan.spec.subjects.join(' ')}; file storage, deny_delete, deny_purge, no roll-ups, discard old, max_age ${plan.spec.max_age === 0 ? 'unlimited' : `${plan.spec.max_age / 86_400e9} days`}${plan.spec.no_ack ? ', no_ack' : ''}`;
-      case 'absent':
-        return `MISSING ${name}: the stream does not exist (give its "subjects" in the configuration to have it created)`;
-      case 'ok':
-        return `ok ${name}: already tamper-resistant`;
-      case 'drift':
-        return `DRIFT ${name}: ${plan.findings.join('; ')} (left unchanged: fix it deliberately)`;
+  return results.map((result) => describeResult(result, dryRun));
+}
+
+function describeResult({ source, plan, created }: ProvisionResult, dryRun: boolean): string {
+  const name = `${source}/${plan.spec.name}`;
+  switch (plan.action) {
+    case 'create': {
+      const { subjects, max_age, no_ack } = plan.spec;
+      const maxAge = max_age === 0 ? 'unlimited' : `${max_age / 86_400e9} days`;
+      return (
+        `${created ? 'created' : dryRun ? 'would create' : 'create'} ${name}: subjects ${subjects.join(' ')}; ` +
+        `file storage, deny_delete, deny_purge, no roll-ups, discard old, max_age ${maxAge}${no_ack ? ', no_ack' : ''}`
+      );
     }
-  });
+    case 'absent':
+      return `MISSING ${name}: the stream does not exist (give its "subjects" in the configuration to have it created)`;
+    case 'ok':
+      return `ok ${name}: already tamper-resistant`;
+    case 'drift':
+      return `DRIFT ${name}: ${plan.findings.join('; ')} (left unchanged: fix it deliberately)`;
+  }
 }

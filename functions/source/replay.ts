@@ -1,4 +1,13 @@
-import { DeliverPolicy, JetStreamApiCodes, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type StreamInfo } from '@nats-io/jetstream';
+import {
+  DeliverPolicy,
+  JetStreamApiCodes,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type StreamInfo,
+} from '@nats-io/jetstream';
 import { nuid, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { Period } from '../config/period.js';
 import type { StreamConfig } from '../config/schema.js';
@@ -27,12 +36,19 @@ function stateTime(text: string | undefined): Nanos | null {
   return parseInstant(text);
 }
 
-async function streamInfo(jsm: JetStreamManager, stream: string, source: string, deletedDetails = false): Promise<StreamInfo> {
+async function streamInfo(
+  jsm: JetStreamManager,
+  stream: string,
+  source: string,
+  deletedDetails = false,
+): Promise<StreamInfo> {
   try {
     return await jsm.streams.info(stream, deletedDetails ? { deleted_details: true } : undefined);
   } catch (err) {
     if (isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) {
-      throw new RunError(`source "${source}": stream ${stream} does not exist (run "sox-report provision" to create it)`);
+      throw new RunError(
+        `source "${source}": stream ${stream} does not exist (run "sox-report provision" to create it)`,
+      );
     }
     throw new RunError(`source "${source}": cannot read stream ${stream}: ${errorMessage(err)}`);
   }
@@ -107,23 +123,26 @@ async function consumeWindow(
   let lastDelivery = Date.now();
   let finished = false;
   // Waiting on a stream with nothing left must end: ask the server when messages stop coming.
-  const watchdog = setInterval(() => {
-    if (finished || Date.now() - lastDelivery < idleMs) return;
-    if (Date.now() > deadline) {
-      finished = true;
-      void messages.close();
-      return;
-    }
-    jsm.streams
-      .info(ref.stream)
-      .then((info) => {
-        if (!finished && (tracker.lastSeq ?? 0) >= info.state.last_seq) {
-          finished = true;
-          void messages.close();
-        }
-      })
-      .catch(() => undefined); // disconnected: the client reconnects and the next tick asks again
-  }, Math.max(100, Math.floor(idleMs / 4)));
+  const watchdog = setInterval(
+    () => {
+      if (finished || Date.now() - lastDelivery < idleMs) return;
+      if (Date.now() > deadline) {
+        finished = true;
+        void messages.close();
+        return;
+      }
+      jsm.streams
+        .info(ref.stream)
+        .then((info) => {
+          if (!finished && (tracker.lastSeq ?? 0) >= info.state.last_seq) {
+            finished = true;
+            void messages.close();
+          }
+        })
+        .catch(() => undefined); // disconnected: the client reconnects and the next tick asks again
+    },
+    Math.max(100, Math.floor(idleMs / 4)),
+  );
   try {
     for await (const m of messages) {
       lastDelivery = Date.now();
@@ -144,12 +163,19 @@ async function consumeWindow(
     await messages.close().catch(() => undefined);
   }
   if (Date.now() > deadline) {
-    throw new RunError(`source "${source}": replay of stream ${ref.stream} did not finish in time (read up to seq ${tracker.lastSeq ?? 'none'})`);
+    throw new RunError(
+      `source "${source}": replay of stream ${ref.stream} did not finish in time (read up to seq ${tracker.lastSeq ?? 'none'})`,
+    );
   }
 }
 
 /** The sequence of the first message stored at or after `from`, as the server finds it; null if none. */
-async function firstSequenceAtOrAfter(js: JetStreamClient, stream: string, namePrefix: string, from: Nanos): Promise<number | null> {
+async function firstSequenceAtOrAfter(
+  js: JetStreamClient,
+  stream: string,
+  namePrefix: string,
+  from: Nanos,
+): Promise<number | null> {
   const probe = await js.consumers.get(stream, {
     name_prefix: `${namePrefix}-start`,
     deliver_policy: DeliverPolicy.StartTime,
@@ -172,7 +198,8 @@ async function firstSequenceAtOrAfter(js: JetStreamClient, stream: string, nameP
 export function storedNanos(reply: string): Nanos {
   const dots: number[] = [];
   for (let i = reply.indexOf('.'); i >= 0 && dots.length < 12; i = reply.indexOf('.', i + 1)) dots.push(i);
-  if (!reply.startsWith('$JS.ACK.') || dots.length < 8) throw new Error(`not a JetStream delivery subject: ${reply.slice(0, 200)}`);
+  if (!reply.startsWith('$JS.ACK.') || dots.length < 8)
+    throw new Error(`not a JetStream delivery subject: ${reply.slice(0, 200)}`);
   const at = dots.length === 8 ? 6 : 8;
   const end = dots[at + 1] ?? reply.length;
   const token = reply.slice(dots[at]! + 1, end);
@@ -212,7 +239,13 @@ function headerRecord(headers: MsgHdrs): Record<string, string[]> {
  * reported by the period that holds the next surviving message, or, at the end of the stream, by the
  * period that holds the stream's last stored time; so every gap is reported exactly once.
  */
-async function findEdgeGaps(jsm: JetStreamManager, source: string, stream: string, period: Period, tracker: SequenceTracker): Promise<void> {
+async function findEdgeGaps(
+  jsm: JetStreamManager,
+  source: string,
+  stream: string,
+  period: Period,
+  tracker: SequenceTracker,
+): Promise<void> {
   const info = await streamInfo(jsm, stream, source);
   const { state } = info;
   const lastTs = stateTime(state.last_ts);
@@ -229,7 +262,10 @@ async function findEdgeGaps(jsm: JetStreamManager, source: string, stream: strin
   }
   if (trailing) {
     // Everything after the last surviving message was removed; the stream's last stored time says when.
-    const start = tracker.lastSeq !== null ? tracker.lastSeq + 1 : (deletedRunBefore(state.last_seq + 1, deleted) ?? state.last_seq);
+    const start =
+      tracker.lastSeq !== null
+        ? tracker.lastSeq + 1
+        : (deletedRunBefore(state.last_seq + 1, deleted) ?? state.last_seq);
     tracker.addEdgeGap(start, state.last_seq);
   }
 }

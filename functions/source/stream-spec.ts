@@ -65,7 +65,12 @@ export const TAMPER_RESISTANT = {
   allow_rollup_hdrs: false,
 } as const;
 
-export function captureSpec(config: Config, source: SourceConfig, ref: StreamConfig, readingAccount: string | null): CaptureStreamSpec {
+export function captureSpec(
+  config: Config,
+  source: SourceConfig,
+  ref: StreamConfig,
+  readingAccount: string | null,
+): CaptureStreamSpec {
   const subjects = captureSubjects(source, ref, readingAccount);
   return {
     name: ref.stream,
@@ -107,17 +112,23 @@ export function planStream(spec: CaptureStreamSpec, existing: ExistingStreamConf
   const missing = spec.subjects.filter((s) => !(existing.subjects ?? []).includes(s));
   if (missing.length) findings.push(`does not capture ${missing.join(', ')}`);
   if (existing.storage !== 'file') findings.push(`storage is ${existing.storage ?? 'unset'}, not file`);
-  if (existing.retention !== undefined && existing.retention !== 'limits') findings.push(`retention is ${existing.retention}, not limits (messages are removed once read)`);
-  if (existing.discard !== 'old') findings.push(`discard is ${existing.discard ?? 'unset'}, not old (new events would be refused when full)`);
+  if (existing.retention !== undefined && existing.retention !== 'limits')
+    findings.push(`retention is ${existing.retention}, not limits (messages are removed once read)`);
+  if (existing.discard !== 'old')
+    findings.push(`discard is ${existing.discard ?? 'unset'}, not old (new events would be refused when full)`);
   if (!existing.deny_delete) findings.push('deny_delete is off (messages can be deleted)');
   if (!existing.deny_purge) findings.push('deny_purge is off (the stream can be purged)');
   if (existing.allow_rollup_hdrs) findings.push('allow_rollup_hdrs is on (a roll-up message can replace the record)');
   if ((existing.max_age ?? 0) > 0 && existing.max_age! < spec.min_age) {
-    findings.push(`max_age is ${Math.round(existing.max_age! / DAY_NS)} days, shorter than the ${Math.round(spec.min_age / DAY_NS)} days retention`);
+    findings.push(
+      `max_age is ${Math.round(existing.max_age! / DAY_NS)} days, shorter than the ${Math.round(spec.min_age / DAY_NS)} days retention`,
+    );
   }
   for (const limit of ['max_msgs', 'max_bytes', 'max_msgs_per_subject'] as const) {
-    if ((existing[limit] ?? -1) > 0) findings.push(`${limit} is ${existing[limit]} (the oldest events are dropped silently when it is reached)`);
+    if ((existing[limit] ?? -1) > 0)
+      findings.push(`${limit} is ${existing[limit]} (the oldest events are dropped silently when it is reached)`);
   }
-  if (spec.no_ack && !existing.no_ack) findings.push('no_ack is off (nats-server 2.10.17+ needs it for $SYS.SERVER.*.CLIENT.AUTH.ERR)');
+  if (spec.no_ack && !existing.no_ack)
+    findings.push('no_ack is off (nats-server 2.10.17+ needs it for $SYS.SERVER.*.CLIENT.AUTH.ERR)');
   return findings.length ? { action: 'drift', spec, findings } : { action: 'ok', spec };
 }

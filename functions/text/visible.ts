@@ -31,9 +31,10 @@ function isInvisible(cp: number): boolean {
 const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 
 /** Matches at least one character `isInvisible` accepts; the quick test that lets almost every value through untouched. */
-const ANY_INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb]/;
+const ANY_INVISIBLE =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb]/;
 
-const NAMED_ESCAPES: Readonly<Record<number, string>> = { 0x09: '\\t', 0x0a: '\\n', 0x0d: '\\r' };
+const NAMED_ESCAPES: Readonly<Record<number, string>> = { 9: '\\t', 10: '\\n', 13: '\\r' };
 
 /** `\t`, `\u202E`, `\u{E0041}`. */
 function escapeCodePoint(cp: number): string {
@@ -59,7 +60,10 @@ export function visible(text: string, drawable?: (cp: number) => boolean): strin
 
 /** Like `visible`, but keeps the line breaks of a message made of several lines of our own (`\r` is still shown). */
 export function visibleLines(text: string): string {
-  return text.split('\n').map((line) => visible(line)).join('\n');
+  return text
+    .split('\n')
+    .map((line) => visible(line))
+    .join('\n');
 }
 
 /**
@@ -69,18 +73,23 @@ export function visibleLines(text: string): string {
 export function visibleDeep<T>(value: T): T {
   if (typeof value === 'string') return visible(value) as T;
   if (Array.isArray(value)) {
+    // Copied only when something changed: most values of a day have nothing to escape.
     let copy: unknown[] | null = null;
-    value.forEach((item, i) => {
+    for (const [i, item] of value.entries()) {
       const shown = visibleDeep(item);
-      if (shown !== item) (copy ??= [...value])[i] = shown;
-    });
+      if (shown === item) continue;
+      copy ??= [...value];
+      copy[i] = shown;
+    }
     return (copy ?? value) as T;
   }
   if (isPlainObject(value)) {
     let copy: Record<string, unknown> | null = null;
     for (const [key, item] of Object.entries(value)) {
       const shown = visibleDeep(item);
-      if (shown !== item) (copy ??= { ...value })[key] = shown;
+      if (shown === item) continue;
+      copy ??= { ...value };
+      copy[key] = shown;
     }
     return (copy ?? value) as T;
   }
@@ -94,7 +103,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** What JSON.stringify leaves raw of the characters `isInvisible` names (it escapes C0 and lone surrogates itself). */
-const JSON_RAW_INVISIBLE = /[\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}]/gu;
+const JSON_RAW_INVISIBLE =
+  /[\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}]/gu;
 
 /**
  * JSON for a terminal: the same document (it parses to the same values), with the characters JSON.stringify
@@ -103,6 +113,9 @@ const JSON_RAW_INVISIBLE = /[\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060
  */
 export function terminalJson(value: unknown, indent?: number): string {
   return JSON.stringify(value, null, indent).replace(JSON_RAW_INVISIBLE, (c) =>
-    Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')}`).join(''),
+    Array.from(
+      { length: c.length },
+      (_, i) => `\\u${c.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')}`,
+    ).join(''),
   );
 }

@@ -6,8 +6,7 @@
 export type Nanos = bigint;
 
 const NS_PER_MS = 1_000_000n;
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 
 export function nanosFromMillis(ms: number): Nanos {
   return BigInt(Math.trunc(ms)) * NS_PER_MS;

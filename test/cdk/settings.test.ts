@@ -22,9 +22,10 @@ function synth(context: Record<string, unknown> = {}): { stack: SoxReportsStack;
 }
 
 const settingsOf = (context: Record<string, unknown>) => readSettings(new App({ context }).node);
-const logicalId = (stack: SoxReportsStack, construct: IConstruct) => stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);
+const logicalId = (stack: SoxReportsStack, construct: IConstruct) =>
+  stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);
 const variablesOf = (template: Template, stack: SoxReportsStack, construct: IConstruct) =>
-  (template.toJSON()['Resources'][logicalId(stack, construct)].Properties.Environment.Variables as Record<string, unknown>);
+  template.toJSON().Resources[logicalId(stack, construct)].Properties.Environment.Variables as Record<string, unknown>;
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -60,8 +61,23 @@ describe('context settings', () => {
         scheduleCron: '{"minute":"30","hour":"5"}',
         archivePrefix: '/reports/',
       }),
-    ).toMatchObject({ retentionYears: 10, nats: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'], securityGroupId: null }, schedule: { minute: '30', hour: '5' }, archivePrefix: 'reports' });
-    expect(settingsOf({ retentionYears: 3, natsVpcId: 'vpc-0123456789abcdef0', natsSubnetIds: ['subnet-0ccccccccccccccc3'] })).toMatchObject({ retentionYears: 3, nats: { subnetIds: ['subnet-0ccccccccccccccc3'] } });
+    ).toMatchObject({
+      retentionYears: 10,
+      nats: {
+        vpcId: 'vpc-0123456789abcdef0',
+        subnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
+        securityGroupId: null,
+      },
+      schedule: { minute: '30', hour: '5' },
+      archivePrefix: 'reports',
+    });
+    expect(
+      settingsOf({
+        retentionYears: 3,
+        natsVpcId: 'vpc-0123456789abcdef0',
+        natsSubnetIds: ['subnet-0ccccccccccccccc3'],
+      }),
+    ).toMatchObject({ retentionYears: 3, nats: { subnetIds: ['subnet-0ccccccccccccccc3'] } });
   });
 
   it.each([
@@ -76,7 +92,10 @@ describe('context settings', () => {
     [{ alarmEmail: 'soc' }, /context alarmEmail/],
     [{ configParameterName: 'no-slash' }, /context configParameterName/],
     [{ certificateIssuerArn: 'arn:aws:iam::123456789012:role/Admin' }, /go together/],
-    [{ certificateIssuerArn: 'arn:aws:iam::123456789012:role/Admin', certificateIssuerUntil: 'tomorrow' }, /certificateIssuerUntil/],
+    [
+      { certificateIssuerArn: 'arn:aws:iam::123456789012:role/Admin', certificateIssuerUntil: 'tomorrow' },
+      /certificateIssuerUntil/,
+    ],
     [{ missingBundleAlarmHours: 24 }, /missingBundleAlarmHours/],
   ])('reject %j with a message naming the key', (context, message) => {
     expect(() => settingsOf(context)).toThrow(SettingsError);
@@ -87,7 +106,10 @@ describe('context settings', () => {
 describe('stack variants', () => {
   it('by default schedule in UTC, allow any SES identity and let the account assume the auditor role', () => {
     const { stack, template } = synth();
-    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 6 * * ? *)', ScheduleExpressionTimezone: 'UTC' });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 6 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+    });
     template.resourceCountIs('AWS::SNS::Subscription', 0);
     const text = JSON.stringify(template.toJSON());
     expect(text).toContain(':identity/*');
@@ -107,10 +129,23 @@ describe('stack variants', () => {
       auditorPrincipalArn: 'arn:aws:iam::123456789012:role/ExternalAuditors',
       logRetentionDays: 731,
     });
-    template.hasResourceProperties('AWS::S3::Bucket', { ObjectLockConfiguration: { Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 3650 } } } });
-    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 5 ? * MON-FRI *)', ScheduleExpressionTimezone: 'Europe/Berlin' });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockConfiguration: { Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 3650 } } },
+    });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 5 ? * MON-FRI *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+    });
     template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/ExternalAuditors' } }] },
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { AWS: 'arn:aws:iam::123456789012:role/ExternalAuditors' },
+          },
+        ],
+      },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 731 });
     for (const f of [stack.scheduled.function, stack.onDemand.function]) {
@@ -123,35 +158,68 @@ describe('stack variants', () => {
   });
 
   it('let a certificate issuer sign until the deadline only', () => {
-    const { stack, template } = synth({ certificateIssuerArn: 'arn:aws:iam::123456789012:role/Admin', certificateIssuerUntil: '2030-01-31T18:00:00Z' });
-    const policy = template.toJSON()['Resources'][logicalId(stack, stack.signing.key)].Properties.KeyPolicy.Statement as { Sid?: string; Principal: unknown; Action: string[]; Condition?: unknown }[];
+    const { stack, template } = synth({
+      certificateIssuerArn: 'arn:aws:iam::123456789012:role/Admin',
+      certificateIssuerUntil: '2030-01-31T18:00:00Z',
+    });
+    const policy = template.toJSON().Resources[logicalId(stack, stack.signing.key)].Properties.KeyPolicy.Statement as {
+      Sid?: string;
+      Principal: unknown;
+      Action: string[];
+      Condition?: unknown;
+    }[];
     const issuer = policy.find((s) => s.Sid === 'CertificateIssuerSignsUntilDeadline');
-    expect(issuer).toMatchObject({ Principal: { AWS: 'arn:aws:iam::123456789012:role/Admin' }, Condition: { DateLessThan: { 'aws:CurrentTime': '2030-01-31T18:00:00Z' } } });
+    expect(issuer).toMatchObject({
+      Principal: { AWS: 'arn:aws:iam::123456789012:role/Admin' },
+      Condition: { DateLessThan: { 'aws:CurrentTime': '2030-01-31T18:00:00Z' } },
+    });
     expect(issuer!.Action).toContain('kms:Sign');
     expect(policy.filter((s) => s.Action.includes('kms:Sign') && !s.Condition)).toHaveLength(1);
   });
 
   it('place both functions in the NATS subnets, with a security group of their own unless one is given', () => {
-    const { template } = synth({ natsVpcId: 'vpc-0123456789abcdef0', natsSubnetIds: 'subnet-0aaaaaaaaaaaaaaa1,subnet-0bbbbbbbbbbbbbbb2' });
+    const { template } = synth({
+      natsVpcId: 'vpc-0123456789abcdef0',
+      natsSubnetIds: 'subnet-0aaaaaaaaaaaaaaa1,subnet-0bbbbbbbbbbbbbbb2',
+    });
     template.resourceCountIs('AWS::EC2::SecurityGroup', 1);
     template.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0123456789abcdef0' });
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
     expect(functions).toHaveLength(2);
-    for (const fn of functions) expect(fn.Properties.VpcConfig.SubnetIds).toEqual(['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2']);
+    for (const fn of functions)
+      expect(fn.Properties.VpcConfig.SubnetIds).toEqual(['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2']);
 
-    const given = synth({ natsVpcId: 'vpc-0123456789abcdef0', natsSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1'], natsSecurityGroupId: 'sg-0123456789abcdef0' }).template;
+    const given = synth({
+      natsVpcId: 'vpc-0123456789abcdef0',
+      natsSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1'],
+      natsSecurityGroupId: 'sg-0123456789abcdef0',
+    }).template;
     given.resourceCountIs('AWS::EC2::SecurityGroup', 0);
-    for (const fn of Object.values(given.findResources('AWS::Lambda::Function'))) expect(fn.Properties.VpcConfig).toEqual({ SubnetIds: ['subnet-0aaaaaaaaaaaaaaa1'], SecurityGroupIds: ['sg-0123456789abcdef0'] });
+    for (const fn of Object.values(given.findResources('AWS::Lambda::Function')))
+      expect(fn.Properties.VpcConfig).toEqual({
+        SubnetIds: ['subnet-0aaaaaaaaaaaaaaa1'],
+        SecurityGroupIds: ['sg-0123456789abcdef0'],
+      });
   });
 });
 
 describe('cdk-nag acknowledgments', () => {
-  const VARIANTS = [{}, { natsVpcId: 'vpc-0123456789abcdef0', natsSubnetIds: 'subnet-0aaaaaaaaaaaaaaa1,subnet-0bbbbbbbbbbbbbbb2', sesIdentity: 'example.com', alarmEmail: 'soc@example.com' }];
+  const VARIANTS = [
+    {},
+    {
+      natsVpcId: 'vpc-0123456789abcdef0',
+      natsSubnetIds: 'subnet-0aaaaaaaaaaaaaaa1,subnet-0bbbbbbbbbbbbbbb2',
+      sesIdentity: 'example.com',
+      alarmEmail: 'soc@example.com',
+    },
+  ];
 
   it.each(VARIANTS)('leave no finding unacknowledged in %j', (context) => {
     const stack = build(context);
     const report = new AwsSolutionsChecks(stack.node.scope, { verbose: true }).validateScope(stack);
-    expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(
+      report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`),
+    ).toEqual([]);
   });
 
   it.each(VARIANTS)('are each needed: every one matches a finding that appears without it, in %j', (context) => {
@@ -162,17 +230,23 @@ describe('cdk-nag acknowledgments', () => {
       return new Proxy(real, {
         get: (target, property) =>
           property === 'acknowledge'
-            ? (...rules: { id: string }[]) => rules.forEach((rule) => acknowledged.push({ path: scope.node.path, id: rule.id }))
+            ? (...rules: { id: string }[]) =>
+                acknowledged.push(...rules.map((rule) => ({ path: scope.node.path, id: rule.id })))
             : Reflect.get(target, property, target),
       });
     });
     // Not synthesized: the plugin would fail synth on the very findings this test wants to see.
     const stack = build(context);
-    const findings = new AwsSolutionsChecks(stack.node.scope).validateScope(stack).violations.flatMap((v) => v.violatingResources.map((r) => ({ id: v.ruleName, path: r.constructPath })));
+    const findings = new AwsSolutionsChecks(stack.node.scope)
+      .validateScope(stack)
+      .violations.flatMap((v) => v.violatingResources.map((r) => ({ id: v.ruleName, path: r.constructPath })));
     const ours = acknowledged.filter((a) => a.id.startsWith('AwsSolutions-'));
     expect(ours.length).toBeGreaterThan(0);
     for (const ack of ours) {
-      expect(findings.some((f) => f.id === ack.id && (f.path === ack.path || (f.path ?? '').startsWith(`${ack.path}/`))), `${ack.path} ${ack.id}`).toBe(true);
+      expect(
+        findings.some((f) => f.id === ack.id && (f.path === ack.path || (f.path ?? '').startsWith(`${ack.path}/`))),
+        `${ack.path} ${ack.id}`,
+      ).toBe(true);
     }
   });
 });

@@ -27,7 +27,14 @@ const CONTEXT = {
   sesFromAddress: 'reports@example.com',
 };
 
-type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: unknown; Sid?: string };
+type Statement = {
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Principal?: unknown;
+  Condition?: unknown;
+  Sid?: string;
+};
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 
 let outdir: string;
@@ -35,13 +42,14 @@ let stack: SoxReportsStack;
 let template: Template;
 let resources: Record<string, Resource>;
 
-const id = (construct: IConstruct): string => stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);
+const id = (construct: IConstruct): string =>
+  stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);
 const ref = (construct: IConstruct) => ({ Ref: id(construct) });
 const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [id(construct), 'Arn'] });
 const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const statementsOf = (logicalId: string): Statement[] => {
   const props = resources[logicalId]!.Properties;
-  const doc = (props['PolicyDocument'] ?? props['KeyPolicy']) as { Statement: Statement[] };
+  const doc = (props.PolicyDocument ?? props.KeyPolicy) as { Statement: Statement[] };
   return doc.Statement;
 };
 
@@ -50,10 +58,14 @@ function roleStatements(roleId: string): Statement[] {
   const attached = Object.entries(resources).filter(
     ([, r]) =>
       (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') &&
-      JSON.stringify(r.Properties['Roles'] ?? []).includes(JSON.stringify({ Ref: roleId })),
+      JSON.stringify(r.Properties.Roles ?? []).includes(JSON.stringify({ Ref: roleId })),
   );
-  const own = (resources[roleId]!.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[] | undefined) ?? [];
-  return [...attached.flatMap(([logicalId]) => statementsOf(logicalId)), ...own.flatMap((p) => p.PolicyDocument.Statement)];
+  const own =
+    (resources[roleId]!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[] | undefined) ?? [];
+  return [
+    ...attached.flatMap(([logicalId]) => statementsOf(logicalId)),
+    ...own.flatMap((p) => p.PolicyDocument.Statement),
+  ];
 }
 
 beforeAll(() => {
@@ -61,7 +73,7 @@ beforeAll(() => {
   const app = new App({ outdir, context: CONTEXT });
   stack = addSoxReportsStack(app);
   template = Template.fromStack(stack);
-  resources = template.toJSON()['Resources'] as Record<string, Resource>;
+  resources = template.toJSON().Resources as Record<string, Resource>;
   // esbuild and the afterBundling copies, twice: seconds alone, longer on two busy CI cores.
 }, 120_000);
 
@@ -75,28 +87,65 @@ describe('archive bucket', () => {
     expect(bucket.DeletionPolicy).toBe('Retain');
     expect(bucket.Properties).toMatchObject({
       ObjectLockEnabled: true,
-      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 * 7 } } },
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 * 7 } },
+      },
       VersioningConfiguration: { Status: 'Enabled' },
       BucketEncryption: {
         ServerSideEncryptionConfiguration: [
-          { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: arnOf(stack.archive.key) } },
+          {
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: arnOf(stack.archive.key) },
+          },
         ],
       },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       LoggingConfiguration: { DestinationBucketName: ref(stack.archive.accessLogs), LogFilePrefix: 'archive/' },
     });
   });
 
   it('denies to everyone plain HTTP and old TLS, deletes, lifecycle rules, writes without If-None-Match, lock modes but COMPLIANCE, and copies', () => {
-    const policy = template.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: ref(stack.archive.bucket) } });
+    const policy = template.findResources('AWS::S3::BucketPolicy', {
+      Properties: { Bucket: ref(stack.archive.bucket) },
+    });
     const bucket = arnOf(stack.archive.bucket);
     const objects = { 'Fn::Join': ['', [bucket, '/*']] };
     const everyone = { AWS: '*' };
     expect(statementsOf(Object.keys(policy)[0]!)).toEqual([
-      { Effect: 'Deny', Principal: everyone, Action: 's3:*', Resource: [bucket, objects], Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
-      { Effect: 'Deny', Principal: everyone, Action: 's3:*', Resource: [bucket, objects], Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } },
-      { Sid: 'DenyDeletingReports', Effect: 'Deny', Principal: everyone, Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'], Resource: objects },
-      { Sid: 'DenyLifecycleRules', Effect: 'Deny', Principal: everyone, Action: 's3:PutLifecycleConfiguration', Resource: bucket },
+      {
+        Effect: 'Deny',
+        Principal: everyone,
+        Action: 's3:*',
+        Resource: [bucket, objects],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+      {
+        Effect: 'Deny',
+        Principal: everyone,
+        Action: 's3:*',
+        Resource: [bucket, objects],
+        Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+      },
+      {
+        Sid: 'DenyDeletingReports',
+        Effect: 'Deny',
+        Principal: everyone,
+        Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+        Resource: objects,
+      },
+      {
+        Sid: 'DenyLifecycleRules',
+        Effect: 'Deny',
+        Principal: everyone,
+        Action: 's3:PutLifecycleConfiguration',
+        Resource: bucket,
+      },
       // AWS's conditional-write enforcement: CreateMultipartUpload, UploadPart and UploadPartCopy (ObjectCreationOperation
       // false) take no conditional header; PutObject and CompleteMultipartUpload must carry If-None-Match.
       {
@@ -114,15 +163,30 @@ describe('archive bucket', () => {
         Principal: everyone,
         Action: 's3:PutObject',
         Resource: objects,
-        Condition: { StringNotEquals: { 's3:object-lock-mode': 'COMPLIANCE' }, Null: { 's3:object-lock-mode': 'false' } },
+        Condition: {
+          StringNotEquals: { 's3:object-lock-mode': 'COMPLIANCE' },
+          Null: { 's3:object-lock-mode': 'false' },
+        },
       },
-      { Sid: 'DenyCopies', Effect: 'Deny', Principal: everyone, Action: 's3:PutObject', Resource: objects, Condition: { Null: { 's3:x-amz-copy-source': 'false' } } },
+      {
+        Sid: 'DenyCopies',
+        Effect: 'Deny',
+        Principal: everyone,
+        Action: 's3:PutObject',
+        Resource: objects,
+        Condition: { Null: { 's3:x-amz-copy-source': 'false' } },
+      },
     ]);
   });
 
   it('lets through, by those conditions, exactly the requests of a locked, conditional write and of a multipart upload', () => {
     // Each request as IAM sees it: the condition keys S3 sets for it. A Deny applies when all its conditions hold.
-    type Request = { 's3:if-none-match'?: string; 's3:ObjectCreationOperation': boolean; 's3:object-lock-mode'?: string; 's3:x-amz-copy-source'?: string };
+    type Request = {
+      's3:if-none-match'?: string;
+      's3:ObjectCreationOperation': boolean;
+      's3:object-lock-mode'?: string;
+      's3:x-amz-copy-source'?: string;
+    };
     const holds = (condition: Record<string, Record<string, string>>, request: Request) =>
       Object.entries(condition).every(([operator, keys]) =>
         Object.entries(keys).every(([key, value]) => {
@@ -133,9 +197,12 @@ describe('archive bucket', () => {
           throw new Error(`no model for ${operator}`);
         }),
       );
-    const policy = template.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: ref(stack.archive.bucket) } });
+    const policy = template.findResources('AWS::S3::BucketPolicy', {
+      Properties: { Bucket: ref(stack.archive.bucket) },
+    });
     const writeRules = statementsOf(Object.keys(policy)[0]!).filter((s) => actionsOf(s).includes('s3:PutObject'));
-    const denied = (request: Request) => writeRules.some((s) => holds(s.Condition as Record<string, Record<string, string>>, request));
+    const denied = (request: Request) =>
+      writeRules.some((s) => holds(s.Condition as Record<string, Record<string, string>>, request));
     const locked = { 's3:object-lock-mode': 'COMPLIANCE' };
 
     expect(denied({ 's3:ObjectCreationOperation': true, 's3:if-none-match': '*', ...locked })).toBe(false); // PutObject
@@ -145,16 +212,25 @@ describe('archive bucket', () => {
 
     expect(denied({ 's3:ObjectCreationOperation': true, ...locked })).toBe(true); // PutObject over an existing key
     expect(denied({ 's3:ObjectCreationOperation': true })).toBe(true); // CompleteMultipartUpload without If-None-Match
-    expect(denied({ 's3:ObjectCreationOperation': true, 's3:if-none-match': '*', 's3:object-lock-mode': 'GOVERNANCE' })).toBe(true);
+    expect(
+      denied({ 's3:ObjectCreationOperation': true, 's3:if-none-match': '*', 's3:object-lock-mode': 'GOVERNANCE' }),
+    ).toBe(true);
     expect(denied({ 's3:ObjectCreationOperation': false, 's3:object-lock-mode': 'GOVERNANCE' })).toBe(true); // CreateMultipartUpload
-    expect(denied({ 's3:ObjectCreationOperation': true, 's3:if-none-match': '*', 's3:x-amz-copy-source': 'other/key', ...locked })).toBe(true);
+    expect(
+      denied({
+        's3:ObjectCreationOperation': true,
+        's3:if-none-match': '*',
+        's3:x-amz-copy-source': 'other/key',
+        ...locked,
+      }),
+    ).toBe(true);
     expect(denied({ 's3:ObjectCreationOperation': false, 's3:x-amz-copy-source': 'other/key' })).toBe(true); // UploadPartCopy
   });
 
   it('keeps its KMS key: rotated, retained, and nobody may schedule its deletion', () => {
     const key = resources[id(stack.archive.key)]!;
     expect(key.DeletionPolicy).toBe('Retain');
-    expect(key.Properties['EnableKeyRotation']).toBe(true);
+    expect(key.Properties.EnableKeyRotation).toBe(true);
     expect(statementsOf(id(stack.archive.key))).toContainEqual(
       expect.objectContaining({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'kms:ScheduleKeyDeletion' }),
     );
@@ -164,7 +240,12 @@ describe('archive bucket', () => {
     const logs = resources[id(stack.archive.accessLogs)]!;
     expect(logs.DeletionPolicy).toBe('Retain');
     expect(logs.Properties).toMatchObject({
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 365 * 7 })] },
     });
   });
@@ -175,7 +256,9 @@ describe('signing key', () => {
     const keyId = id(stack.signing.key);
     expect(resources[keyId]!.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
     const statements = statementsOf(keyId);
-    const signers = statements.filter((s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a === 'kms:Sign' || a === 'kms:*' || a === 'kms:Sign*'));
+    const signers = statements.filter(
+      (s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a === 'kms:Sign' || a === 'kms:*' || a === 'kms:Sign*'),
+    );
     expect(signers).toHaveLength(1);
     expect(signers[0]!.Principal).toEqual({ AWS: arnOf(stack.reportRole.role) });
     expect(actionsOf(signers[0]!).sort()).toEqual(['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Sign']);
@@ -186,7 +269,9 @@ describe('signing key', () => {
   });
 
   it('lets the auditor role get the public key and verify, and never sign', () => {
-    const auditor = roleStatements(id(stack.auditor.role)).filter((s) => JSON.stringify(s.Resource) === JSON.stringify(arnOf(stack.signing.key)));
+    const auditor = roleStatements(id(stack.auditor.role)).filter(
+      (s) => JSON.stringify(s.Resource) === JSON.stringify(arnOf(stack.signing.key)),
+    );
     expect(auditor.flatMap(actionsOf).sort()).toEqual(['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Verify']);
   });
 });
@@ -210,9 +295,17 @@ describe('report functions', () => {
   });
 
   it('get every variable of the environment contract that the stack decides, and never SOX_CONFIG', () => {
-    const decided = [ENV.configParameter, ENV.natsSecretArn, ENV.archive, ENV.kmsKeyId, ENV.certificateParameter, ENV.sesConfigurationSet, ENV.alertTopicArn];
+    const decided = [
+      ENV.configParameter,
+      ENV.natsSecretArn,
+      ENV.archive,
+      ENV.kmsKeyId,
+      ENV.certificateParameter,
+      ENV.sesConfigurationSet,
+      ENV.alertTopicArn,
+    ];
     for (const props of functionProps()) {
-      const variables = (props['Environment'] as { Variables: Record<string, unknown> }).Variables;
+      const variables = (props.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(Object.keys(variables)).toEqual(expect.arrayContaining(decided));
       expect(variables).not.toHaveProperty(ENV.config);
       expect(variables).toMatchObject({
@@ -225,14 +318,16 @@ describe('report functions', () => {
         [ENV.sesConfigurationSet]: ref(stack.configurationSet),
       });
     }
-    const services = functionProps().map((p) => (p['Environment'] as { Variables: Record<string, string> }).Variables['POWERTOOLS_SERVICE_NAME']);
+    const services = functionProps().map(
+      (p) => (p.Environment as { Variables: Record<string, string> }).Variables.POWERTOOLS_SERVICE_NAME,
+    );
     expect(services).toEqual(['nats-sox-reports', 'nats-sox-reports-on-demand']);
   });
 
   it('run the scheduled report one at a time', () => {
     const [scheduled, onDemand] = functionProps();
-    expect(scheduled!['ReservedConcurrentExecutions']).toBe(1);
-    expect(onDemand!['ReservedConcurrentExecutions']).toBeUndefined();
+    expect(scheduled!.ReservedConcurrentExecutions).toBe(1);
+    expect(onDemand!.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('send asynchronous runs that failed after two retries to the failed-runs queue', () => {
@@ -247,19 +342,28 @@ describe('report functions', () => {
 
   it('log to their own groups, kept a year', () => {
     for (const f of [stack.scheduled, stack.onDemand]) {
-      expect(resources[id(f.logGroup)]!.Properties['RetentionInDays']).toBe(365);
-      expect(resources[id(f.function)]!.Properties['LoggingConfig']).toEqual({ LogFormat: 'JSON', LogGroup: ref(f.logGroup) });
+      expect(resources[id(f.logGroup)]!.Properties.RetentionInDays).toBe(365);
+      expect(resources[id(f.function)]!.Properties.LoggingConfig).toEqual({
+        LogFormat: 'JSON',
+        LogGroup: ref(f.logGroup),
+      });
     }
   });
 
   it('read the configuration, certificate and NATS secret, and change none of them', () => {
     const statements = roleStatements(id(stack.reportRole.role));
-    const on = (resource: unknown) => statements.filter((s) => JSON.stringify(s.Resource).includes(JSON.stringify(resource))).flatMap(actionsOf);
-    expect(on(ref(stack.inputs.natsCredentials)).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    const on = (resource: unknown) =>
+      statements.filter((s) => JSON.stringify(s.Resource).includes(JSON.stringify(resource))).flatMap(actionsOf);
+    expect(on(ref(stack.inputs.natsCredentials)).sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ]);
     for (const parameter of [stack.inputs.config, stack.inputs.certificate]) {
       expect(on(ref(parameter)).every((a) => /^ssm:(Get|Describe)/.test(a))).toBe(true);
     }
-    expect(statements.flatMap(actionsOf).filter((a) => /^(secretsmanager:(Put|Update|Delete)|ssm:(Put|Delete))/.test(a))).toEqual([]);
+    expect(
+      statements.flatMap(actionsOf).filter((a) => /^(secretsmanager:(Put|Update|Delete)|ssm:(Put|Delete))/.test(a)),
+    ).toEqual([]);
   });
 
   it('send email only through the configuration set, from the configured identity and address', () => {
@@ -273,7 +377,9 @@ describe('report functions', () => {
   });
 
   it('may write bundles with their lock and read them back, but neither delete nor bypass anything', () => {
-    const s3Actions = roleStatements(id(stack.reportRole.role)).flatMap(actionsOf).filter((a) => a.startsWith('s3:'));
+    const s3Actions = roleStatements(id(stack.reportRole.role))
+      .flatMap(actionsOf)
+      .filter((a) => a.startsWith('s3:'));
     expect(s3Actions.sort()).toEqual([
       's3:AbortMultipartUpload',
       's3:GetObject',
@@ -292,7 +398,7 @@ describe('the bundle of a report function', () => {
   let assetDir: string;
 
   beforeAll(() => {
-    const code = resources[id(stack.scheduled.function)]!.Properties['Code'] as { S3Key: string };
+    const code = resources[id(stack.scheduled.function)]!.Properties.Code as { S3Key: string };
     assetDir = path.join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
   });
 
@@ -306,7 +412,8 @@ describe('the bundle of a report function', () => {
     expect(has('templates/partials/header.hbs')).toBe(true);
     for (const font of PDF_FONT_FILES) expect(has(`node_modules/dejavu-fonts-ttf/ttf/${font}`)).toBe(true);
     expect(has('node_modules/dejavu-fonts-ttf/package.json')).toBe(true);
-    for (const pkg of ['pdfkit', 'fontkit', 'linebreak', 'png-js', 'fflate', '@noble/hashes']) expect(has(`node_modules/${pkg}/package.json`)).toBe(true);
+    for (const pkg of ['pdfkit', 'fontkit', 'linebreak', 'png-js', 'fflate', '@noble/hashes'])
+      expect(has(`node_modules/${pkg}/package.json`)).toBe(true);
     // The rest, the AWS SDK included, is inside index.mjs.
     expect(has('node_modules/@aws-sdk')).toBe(false);
     expect(has('node_modules/handlebars')).toBe(false);
@@ -335,9 +442,21 @@ doc.on('end', () => console.log(JSON.stringify({ handler: typeof handler, fonts,
 doc.end();
 `,
       );
-      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && k !== 'NODE_PATH'));
-      const out = JSON.parse(execFileSync(process.execPath, ['probe.mjs'], { cwd: copy, env: { ...env, AWS_REGION: 'us-east-1' }, encoding: 'utf8' })) as Record<string, string>;
-      expect(out).toEqual({ handler: 'function', fonts: path.join(copy, 'node_modules', 'dejavu-fonts-ttf', 'ttf'), pdf: '%PDF-' });
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && k !== 'NODE_PATH'),
+      );
+      const out = JSON.parse(
+        execFileSync(process.execPath, ['probe.mjs'], {
+          cwd: copy,
+          env: { ...env, AWS_REGION: 'us-east-1' },
+          encoding: 'utf8',
+        }),
+      ) as Record<string, string>;
+      expect(out).toEqual({
+        handler: 'function',
+        fonts: path.join(copy, 'node_modules', 'dejavu-fonts-ttf', 'ttf'),
+        pdf: '%PDF-',
+      });
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
@@ -364,7 +483,10 @@ describe('daily schedule', () => {
       Target: {
         Arn: arnOf(stack.scheduled.function),
         Input: JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' }),
-        RetryPolicy: { MaximumRetryAttempts: SCHEDULE_RETRY.retryAttempts, MaximumEventAgeInSeconds: SCHEDULE_RETRY.maxEventAge.toSeconds() },
+        RetryPolicy: {
+          MaximumRetryAttempts: SCHEDULE_RETRY.retryAttempts,
+          MaximumEventAgeInSeconds: SCHEDULE_RETRY.maxEventAge.toSeconds(),
+        },
         DeadLetterConfig: { Arn: arnOf(stack.scheduleDeadLetters) },
       },
     });
@@ -372,7 +494,7 @@ describe('daily schedule', () => {
 
   it('invokes through a role that may start the scheduled function and nothing else', () => {
     const schedule = Object.values(template.findResources('AWS::Scheduler::Schedule'))[0] as Resource;
-    const roleArn = (schedule.Properties['Target'] as { RoleArn: { 'Fn::GetAtt': [string, string] } }).RoleArn;
+    const roleArn = (schedule.Properties.Target as { RoleArn: { 'Fn::GetAtt': [string, string] } }).RoleArn;
     const actions = roleStatements(roleArn['Fn::GetAtt'][0]).flatMap(actionsOf).sort();
     expect(actions).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
   });
@@ -382,9 +504,17 @@ describe('alerts', () => {
   it('go to a KMS-encrypted, TLS-only topic that CloudWatch and SES may publish to, with the email subscribed', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: arnOf(stack.alerts.key) });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
     });
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'soc@example.com', TopicArn: ref(stack.alerts.topic) });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'soc@example.com',
+      TopicArn: ref(stack.alerts.topic),
+    });
     const publishers = statementsOf(id(stack.alerts.key)).find((s) => s.Sid === 'AlarmsAndSesPublish');
     expect(publishers?.Principal).toEqual({ Service: ['cloudwatch.amazonaws.com', 'ses.amazonaws.com'] });
   });
@@ -441,15 +571,23 @@ describe('alerts', () => {
 describe('auditor role', () => {
   it('is assumed by the account and reads reports, versions, locks and keys', () => {
     const role = resources[id(stack.auditor.role)]!;
-    expect(JSON.stringify(role.Properties['AssumeRolePolicyDocument'])).toContain(':root');
-    expect(role.Properties['ManagedPolicyArns']).toBeUndefined();
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain(':root');
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     const actions = new Set(roleStatements(id(stack.auditor.role)).flatMap(actionsOf));
-    for (const action of [...AUDITOR_OBJECT_ACTIONS, ...AUDITOR_BUCKET_ACTIONS, 'kms:Decrypt', 'kms:GetPublicKey', 'kms:Verify']) expect(actions).toContain(action);
+    for (const action of [
+      ...AUDITOR_OBJECT_ACTIONS,
+      ...AUDITOR_BUCKET_ACTIONS,
+      'kms:Decrypt',
+      'kms:GetPublicKey',
+      'kms:Verify',
+    ])
+      expect(actions).toContain(action);
   });
 
   it('may do what verify s3://… does: list every version, read and head an exact version with its lock', () => {
     const statements = roleStatements(id(stack.auditor.role));
-    const on = (resource: unknown) => statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(resource)).flatMap(actionsOf);
+    const on = (resource: unknown) =>
+      statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(resource)).flatMap(actionsOf);
     // ListObjectVersions; GetObject and HeadObject with a VersionId; the lock HeadObject reports.
     expect(on(arnOf(stack.archive.bucket))).toEqual(expect.arrayContaining(['s3:ListBucket', 's3:ListBucketVersions']));
     expect(on({ 'Fn::Join': ['', [arnOf(stack.archive.bucket), '/*']] })).toEqual(
@@ -475,14 +613,29 @@ describe('auditor role', () => {
 describe('operator policy', () => {
   it('allows invoking the on-demand function and nothing else', () => {
     const statements = statementsOf(id(stack.operator.policy));
-    expect(statements).toEqual([{ Sid: 'RunReportsOnDemand', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: arnOf(stack.onDemand.function) }]);
+    expect(statements).toEqual([
+      {
+        Sid: 'RunReportsOnDemand',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: arnOf(stack.onDemand.function),
+      },
+    ]);
   });
 });
 
 describe('run inputs', () => {
   it('are parameters with placeholders the handlers reject, and an empty NATS secret', () => {
-    template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/nats-sox-reports/config', Type: 'String', Value: CONFIG_PLACEHOLDER });
-    template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/nats-sox-reports/signing-certificate', Type: 'String', Value: CERTIFICATE_PLACEHOLDER });
+    template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/nats-sox-reports/config',
+      Type: 'String',
+      Value: CONFIG_PLACEHOLDER,
+    });
+    template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/nats-sox-reports/signing-certificate',
+      Type: 'String',
+      Value: CERTIFICATE_PLACEHOLDER,
+    });
     expect(CONFIG_PLACEHOLDER).not.toMatch(/^\s*[{[]/);
     expect(CERTIFICATE_PLACEHOLDER).not.toContain('BEGIN CERTIFICATE');
     template.hasResourceProperties('AWS::SecretsManager::Secret', { SecretString: '{}' });
@@ -521,6 +674,10 @@ describe('outputs', () => {
 describe('cdk-nag AwsSolutions', () => {
   it('reports no finding, error or warning, that is not acknowledged in code', () => {
     const report = new AwsSolutionsChecks(stack.node.scope, { verbose: true }).validateScope(stack);
-    expect(report.violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(
+      report.violations.map(
+        (v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+      ),
+    ).toEqual([]);
   });
 });

@@ -16,7 +16,9 @@ describe('npx cdk synth without AWS credentials', () => {
 
   beforeAll(() => {
     outdir = mkdtempSync(path.join(tmpdir(), 'sox-synth-'));
-    const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(AWS_|CDK_)/.test(key)));
+    const env: NodeJS.ProcessEnv = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !/^(AWS_|CDK_)/.test(key)),
+    );
     Object.assign(env, { AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true', HOME: outdir });
     const cdk = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'cdk');
     result = spawnSync(cdk, ['synth', '--quiet', '--no-notices', '--output', path.join(outdir, 'cdk.out')], {
@@ -38,8 +40,17 @@ describe('npx cdk synth without AWS credentials', () => {
     expect(existsSync(templateFile)).toBe(true);
     const template = JSON.parse(readFileSync(templateFile, 'utf8')) as { Resources: Record<string, { Type: string }> };
     const types = new Set(Object.values(template.Resources).map((r) => r.Type));
-    for (const type of ['AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::Lambda::Function', 'AWS::Scheduler::Schedule', 'AWS::CloudWatch::Alarm']) expect(types).toContain(type);
+    for (const type of [
+      'AWS::S3::Bucket',
+      'AWS::KMS::Key',
+      'AWS::Lambda::Function',
+      'AWS::Scheduler::Schedule',
+      'AWS::CloudWatch::Alarm',
+    ])
+      expect(types).toContain(type);
     // The stack is environment-agnostic without credentials: nothing was looked up.
-    expect(readFileSync(path.join(outdir, 'cdk.out', 'manifest.json'), 'utf8')).toContain('aws://unknown-account/unknown-region');
+    expect(readFileSync(path.join(outdir, 'cdk.out', 'manifest.json'), 'utf8')).toContain(
+      'aws://unknown-account/unknown-region',
+    );
   });
 });

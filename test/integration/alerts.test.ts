@@ -18,7 +18,10 @@ describe('alerts on the configured NATS subject: once per newly opened incident'
 
   beforeAll(async () => {
     bed = await startTestBed('2.10.27');
-    config = parseConfig({ ...(demoConfig(bed.hub.url, bed.hub.passwords, path.join(bed.dir, 'reports')) as object), incidents: { alertSubject: 'sox.alerts' } });
+    config = parseConfig({
+      ...(demoConfig(bed.hub.url, bed.hub.passwords, path.join(bed.dir, 'reports')) as object),
+      incidents: { alertSubject: 'sox.alerts' },
+    });
     const from = nowNanos();
     await generateActivity(bed.hub, { transactions: 4 });
     await new Promise((r) => setTimeout(r, 20));
@@ -31,7 +34,10 @@ describe('alerts on the configured NATS subject: once per newly opened incident'
     const alerts: { id: string; rule: string; severity: string }[] = [];
     const sub = listener.subscribe('sox.alerts', { callback: (_err, m) => void alerts.push(m.json()) });
     await listener.flush();
-    const ports = async (archive: string) => ({ ...(await terminalPorts(config, { archive: path.join(bed.dir, archive), log: () => undefined })), alerts: null });
+    const ports = async (archive: string) => ({
+      ...(await terminalPorts(config, { archive: path.join(bed.dir, archive), log: () => undefined })),
+      alerts: null,
+    });
 
     const first = await runReport(config, period, await ports('a'));
     await listener.flush();

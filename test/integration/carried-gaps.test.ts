@@ -28,8 +28,12 @@ describe('a message deleted at the end of one period is counted once, not again 
     await tick();
     const cut = nowNanos() + 1_000_000n;
     await tick();
-    const ports = { connect: (s: (typeof bed.config.sources)[number]) => connectSource(s.name, s.nats), log: () => undefined };
-    const replay = async (period: Period) => (await replayAndAggregate(bed.config, period, ports)).streams.find((s) => s.stream === 'TRANSACTIONS')!;
+    const ports = {
+      connect: (s: (typeof bed.config.sources)[number]) => connectSource(s.name, s.nats),
+      log: () => undefined,
+    };
+    const replay = async (period: Period) =>
+      (await replayAndAggregate(bed.config, period, ports)).streams.find((s) => s.stream === 'TRANSACTIONS')!;
     // The nightly run of the first period, before anything else is stored: the deleted message is the stream's last.
     first = await replay({ from, to: cut, timezone: 'UTC', kind: 'adhoc' });
 

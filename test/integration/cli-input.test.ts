@@ -39,7 +39,7 @@ describe('sox-report run refuses bad local paths up front, with exit 2 and the k
     const document = demoConfig(url, PASSWORDS, path.join(dir, name, 'archive')) as Document;
     document.signing = { kind: 'local', dir: path.join(dir, name, 'signing') };
     delete document.email;
-    document.sources.forEach((s) => (s.nats.connectTimeoutSeconds = 2));
+    for (const s of document.sources) s.nats.connectTimeoutSeconds = 2;
     change(document);
     await mkdir(path.join(dir, name), { recursive: true });
     const file = path.join(dir, name, 'config.json');
@@ -47,7 +47,8 @@ describe('sox-report run refuses bad local paths up front, with exit 2 and the k
     return file;
   }
 
-  const run = (config: string, ...args: string[]) => soxReport(['run', '--config', config, '--date', '2026-01-15', ...args]);
+  const run = (config: string, ...args: string[]) =>
+    soxReport(['run', '--config', config, '--date', '2026-01-15', ...args]);
   /** The error: the last line on stderr, after the line naming the period. */
   const error = (result: { stderr: string }) => result.stderr.trimEnd().split('\n').at(-1);
 
@@ -66,7 +67,9 @@ describe('sox-report run refuses bad local paths up front, with exit 2 and the k
 
     const below = await run(config, '--archive', path.join(file, 'reports'));
     expect(below.code).toBe(2);
-    expect(error(below)).toBe(`sox-report: --archive: ${path.join(file, 'reports')} cannot be created: ${file} is a file, not a directory`);
+    expect(error(below)).toBe(
+      `sox-report: --archive: ${path.join(file, 'reports')} cannot be created: ${file} is a file, not a directory`,
+    );
 
     expect(await readFile(file, 'utf8')).toBe('not a folder');
     // Nothing was made for the run either: the signing key is created only once the paths are known good.
@@ -76,15 +79,23 @@ describe('sox-report run refuses bad local paths up front, with exit 2 and the k
   it('a signing folder inside the archive, also through a symbolic link or --archive', async () => {
     const base = path.join(dir, 'key-in-archive');
     const archive = path.join(base, 'archive');
-    const inside = await configWith('key-in-archive', (d) => (d.signing = { kind: 'local', dir: path.join(archive, 'signing') }));
+    const inside = await configWith(
+      'key-in-archive',
+      (d) => (d.signing = { kind: 'local', dir: path.join(archive, 'signing') }),
+    );
     const result = await run(inside);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`signing.dir: ${path.join(archive, 'signing')} is inside the archive (archive: ${archive}), so the private key would be archived`);
+    expect(result.stderr).toContain(
+      `signing.dir: ${path.join(archive, 'signing')} is inside the archive (archive: ${archive}), so the private key would be archived`,
+    );
     expect(await entries(archive)).toBeNull();
 
     await mkdir(archive);
     await symlink(archive, path.join(base, 'elsewhere'));
-    const linked = await configWith('key-in-archive', (d) => (d.signing = { kind: 'local', dir: path.join(base, 'elsewhere', 'keys') }));
+    const linked = await configWith(
+      'key-in-archive',
+      (d) => (d.signing = { kind: 'local', dir: path.join(base, 'elsewhere', 'keys') }),
+    );
     const throughLink = await run(linked);
     expect(throughLink.code).toBe(2);
     expect(throughLink.stderr).toContain(`signing.dir: ${path.join(base, 'elsewhere', 'keys')} is inside the archive`);
@@ -103,7 +114,10 @@ describe('sox-report run refuses bad local paths up front, with exit 2 and the k
     const archive = path.join(base, 'archive');
     const keyFile = path.join(base, 'key.pem');
     const certFile = path.join(base, 'cert.pem');
-    const localFiles = await configWith('signing-files', (d) => (d.signing = { kind: 'local-files', keyFile, certFile }));
+    const localFiles = await configWith(
+      'signing-files',
+      (d) => (d.signing = { kind: 'local-files', keyFile, certFile }),
+    );
 
     const noKey = await run(localFiles);
     expect(noKey.code).toBe(2);
@@ -116,16 +130,26 @@ describe('sox-report run refuses bad local paths up front, with exit 2 and the k
     await mkdir(archive);
     await writeFile(path.join(archive, 'key.pem'), 'a key');
     await writeFile(certFile, 'a certificate');
-    const keyInArchive = await configWith('signing-files', (d) => (d.signing = { kind: 'local-files', keyFile: path.join(archive, 'key.pem'), certFile }));
+    const keyInArchive = await configWith(
+      'signing-files',
+      (d) => (d.signing = { kind: 'local-files', keyFile: path.join(archive, 'key.pem'), certFile }),
+    );
     const archived = await run(keyInArchive);
     expect(archived.code).toBe(2);
-    expect(archived.stderr).toContain(`signing.keyFile: ${path.join(archive, 'key.pem')} is inside the archive (archive: ${archive})`);
+    expect(archived.stderr).toContain(
+      `signing.keyFile: ${path.join(archive, 'key.pem')} is inside the archive (archive: ${archive})`,
+    );
     expect(await entries(archive)).toEqual(['key.pem']);
 
-    const kms = await configWith('signing-files', (d) => (d.signing = { kind: 'kms', keyId: 'alias/sox', certFile: path.join(base, 'kms-cert.pem') }));
+    const kms = await configWith(
+      'signing-files',
+      (d) => (d.signing = { kind: 'kms', keyId: 'alias/sox', certFile: path.join(base, 'kms-cert.pem') }),
+    );
     const noKmsCert = await run(kms);
     expect(noKmsCert.code).toBe(2);
-    expect(error(noKmsCert)).toBe(`sox-report: signing.certFile: the certificate file ${path.join(base, 'kms-cert.pem')} does not exist`);
+    expect(error(noKmsCert)).toBe(
+      `sox-report: signing.certFile: the certificate file ${path.join(base, 'kms-cert.pem')} does not exist`,
+    );
   });
 });
 
@@ -187,7 +211,10 @@ describe('credentials in server URLs never reach the terminal', () => {
 
   it('a server that refuses the connection (no credentials it accepts): a token URL too', async () => {
     const hostPort = new URL(bed.hub.url).host;
-    const config = await configFor('unauthorized', [`nats://alice:s3cret@${hostPort}`, `nats://t0ken-s3cret@${hostPort}`]);
+    const config = await configFor('unauthorized', [
+      `nats://alice:s3cret@${hostPort}`,
+      `nats://t0ken-s3cret@${hostPort}`,
+    ]);
     const result = await soxReport(['run', '--date', '2026-01-15', '--config', config]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`at nats://***@${hostPort}, nats://***@${hostPort}: `);

@@ -15,7 +15,11 @@ describe('sox-report demo: the whole flow from an empty folder', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'sox-demo-'));
-    const result = await run('node', ['--import', 'tsx', 'functions/cli/entry.ts', 'demo', '--dir', path.join(dir, 'demo')], { cwd: repo, timeout: 120_000 });
+    const result = await run(
+      'node',
+      ['--import', 'tsx', 'functions/cli/entry.ts', 'demo', '--dir', path.join(dir, 'demo')],
+      { cwd: repo, timeout: 120_000 },
+    );
     stdout = result.stdout;
   }, 150_000);
 
@@ -40,16 +44,28 @@ describe('sox-report demo: the whole flow from an empty folder', () => {
   it('reports the activity it generated', () => {
     expect(stdout).toContain('auth failures: 2 (app: 1, mallory: 1)');
     expect(stdout).toMatch(/AUDIT\/audit msg\.delete SYS_EVENTS REFUSED/);
-    expect(stdout).toContain('control financial-records-complete: FAIL financial records were deleted: TRANSACTIONS: 2 records missing (seq 2, 12)');
+    expect(stdout).toContain(
+      'control financial-records-complete: FAIL financial records were deleted: TRANSACTIONS: 2 records missing (seq 2, 12)',
+    );
     expect(stdout).toMatch(/control no-tampering-attempts: FAIL 2 attempts against the audit record/);
   });
 
   it('shows the incidents the activity opened, resolves one, and the next report shows who resolved it and why', () => {
-    for (const rule of ['unknown-user: mallory', 'message-deleted: TRANSACTIONS', 'stream-purged: TRANSACTIONS', 'audit-stream-attempt: SYS_EVENTS', 'gap: TRANSACTIONS']) {
+    for (const rule of [
+      'unknown-user: mallory',
+      'message-deleted: TRANSACTIONS',
+      'stream-purged: TRANSACTIONS',
+      'audit-stream-attempt: SYS_EVENTS',
+      'gap: TRANSACTIONS',
+    ]) {
       expect(stdout).toMatch(new RegExp(`^ {2}INC-\\d{8}-[a-z-]+-[0-9a-f]{8} {2}[A-Z]+ {2}${rule}$`, 'm'));
     }
-    expect(stdout).toMatch(/npx sox-report incidents resolve INC-\d{8}-unknown-user-[0-9a-f]{8} --config .* --by "Demo Security Officer" --note/);
-    expect(stdout).toMatch(/^ {2}INC-\d{8}-unknown-user-[0-9a-f]{8} resolved by Demo Security Officer \(AUDIT\/audit\): mallory is the penetration-test account/m);
+    expect(stdout).toMatch(
+      /npx sox-report incidents resolve INC-\d{8}-unknown-user-[0-9a-f]{8} --config .* --by "Demo Security Officer" --note/,
+    );
+    expect(stdout).toMatch(
+      /^ {2}INC-\d{8}-unknown-user-[0-9a-f]{8} resolved by Demo Security Officer \(AUDIT\/audit\): mallory is the penetration-test account/m,
+    );
   });
 
   it('ends by verifying the archive and re-performing every report from its evidence, every bundle OK', () => {
@@ -59,7 +75,10 @@ describe('sox-report demo: the whole flow from an empty folder', () => {
   });
 
   it('prints how to read the evidence with zcat and jq, and that command works', async () => {
-    const line = stdout.split('\n').map((l) => l.trim()).find((l) => l.startsWith('zcat '))!;
+    const line = stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.startsWith('zcat '))!;
     const { stdout: rows } = await run('bash', ['-c', line], { maxBuffer: 64 * 1024 * 1024 });
     const first = JSON.parse(rows.split('\n')[0]!) as Record<string, unknown>;
     expect(Object.keys(first)).toEqual(['stream', 'seq', 'time', 'subject']);
@@ -71,23 +90,36 @@ describe('sox-report demo: the whole flow from an empty folder', () => {
     const forged = path.join(dir, 'forged');
     await run('cp', ['-a', path.join(dir, 'demo', 'reports'), forged]);
     await run('chmod', ['-R', 'u+w', forged]);
-    const bundle = path.join(forged, path.relative(path.join(dir, 'demo', 'reports'), path.dirname(printed('report.json'))));
-    const report = JSON.parse(await readFile(path.join(bundle, 'report.json'), 'utf8')) as { transactions: { total: number } };
+    const bundle = path.join(
+      forged,
+      path.relative(path.join(dir, 'demo', 'reports'), path.dirname(printed('report.json'))),
+    );
+    const report = JSON.parse(await readFile(path.join(bundle, 'report.json'), 'utf8')) as {
+      transactions: { total: number };
+    };
     const real = report.transactions.total;
     report.transactions.total = real - 1;
     const json = Buffer.from(`${JSON.stringify(report, null, 2)}\n`);
     await writeFile(path.join(bundle, 'report.json'), json);
-    const manifest = JSON.parse(await readFile(path.join(bundle, 'manifest.json'), 'utf8')) as { artifacts: { path: string; bytes: number; sha256: string }[] };
-    for (const a of manifest.artifacts) if (a.path === 'report.json') Object.assign(a, { bytes: json.length, sha256: createHash('sha256').update(json).digest('hex') });
+    const manifest = JSON.parse(await readFile(path.join(bundle, 'manifest.json'), 'utf8')) as {
+      artifacts: { path: string; bytes: number; sha256: string }[];
+    };
+    for (const a of manifest.artifacts)
+      if (a.path === 'report.json')
+        Object.assign(a, { bytes: json.length, sha256: createHash('sha256').update(json).digest('hex') });
     const bytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
     await writeFile(path.join(bundle, 'manifest.json'), bytes);
     // Re-signed with the demo's own key, as its holder could.
     const key = path.join(dir, 'demo', 'signing', 'signing-key.pem');
-    await run('bash', ['-c', `openssl dgst -sha256 -sign ${key} -out ${path.join(bundle, 'manifest.json.sig')} ${path.join(bundle, 'manifest.json')}`]);
-    const cli = (args: string[]) => run('node', ['--import', 'tsx', 'functions/cli/entry.ts', 'verify', forged, ...args], { cwd: repo }).then(
-      (r) => ({ code: 0, stdout: r.stdout }),
-      (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-    );
+    await run('bash', [
+      '-c',
+      `openssl dgst -sha256 -sign ${key} -out ${path.join(bundle, 'manifest.json.sig')} ${path.join(bundle, 'manifest.json')}`,
+    ]);
+    const cli = (args: string[]) =>
+      run('node', ['--import', 'tsx', 'functions/cli/entry.ts', 'verify', forged, ...args], { cwd: repo }).then(
+        (r) => ({ code: 0, stdout: r.stdout }),
+        (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+      );
     const plain = await cli([]);
     expect(plain.stdout).not.toMatch(/FAIL/);
     const recomputed = await cli(['--recompute']);

@@ -47,7 +47,16 @@ async function loginFrom(localAddress: string, port: number, user: string, pass:
       received += chunk.toString('utf8');
       if (received.startsWith('INFO ') && received.includes('\r\n') && !received.includes('CONNECT_SENT')) {
         received += 'CONNECT_SENT';
-        const options = { verbose: false, pedantic: false, user, pass, name: `login-from-${localAddress}`, lang: 'raw', version: '0', protocol: 1 };
+        const options = {
+          verbose: false,
+          pedantic: false,
+          user,
+          pass,
+          name: `login-from-${localAddress}`,
+          lang: 'raw',
+          version: '0',
+          protocol: 1,
+        };
         socket.write(`CONNECT ${JSON.stringify(options)}\r\nPING\r\n`);
       }
       if (received.includes('PONG')) resolve();
@@ -79,26 +88,50 @@ describe.each(NATS_VERSIONS)('detection rules on nats-server %s', (version) => {
     await activity();
     await settle();
     const p: Period = { from, to: nowNanos(), timezone: 'UTC', kind: 'adhoc' };
-    const { state, streams } = await replayAndAggregate(bed.config, p, { connect: (s) => connectSource(s.name, s.nats), log: () => undefined });
+    const { state, streams } = await replayAndAggregate(bed.config, p, {
+      connect: (s) => connectSource(s.name, s.nats),
+      log: () => undefined,
+    });
     const report = buildReport(p, streams, state, nowNanos(), { topN: 50 }, reports.at(-1) ?? null);
     reports.push(report);
     return report;
   }
 
-  function detections(report: ReportV1, detection: DetectionConfig = ALWAYS_OPEN, drift?: { stream: string; findings: string[] }[]): Detection[] {
+  function detections(
+    report: ReportV1,
+    detection: DetectionConfig = ALWAYS_OPEN,
+    drift?: { stream: string; findings: string[] }[],
+  ): Detection[] {
     const previous = reports[reports.indexOf(report) - 1] ?? null;
-    const found = detect(report, detectionContext(reportParameters({ ...bed.config, timezone: 'UTC', detection }), previous, drift));
+    const found = detect(
+      report,
+      detectionContext(reportParameters({ ...bed.config, timezone: 'UTC', detection }), previous, drift),
+    );
     for (const d of found) expect(() => openedEvent(d)).not.toThrow();
     return found;
   }
 
   it('(a) stays quiet on ordinary traffic: known users connecting, transactions, a stream set up', async () => {
     const report = await period(async () => {
-      const app = await connect({ servers: bed.hub.url, name: 'payments-svc', user: 'app', pass: bed.hub.passwords.app });
-      await (await jetstreamManager(app)).streams.add({ name: 'TRANSACTIONS', subjects: ['tx.>'], storage: 'file' as never });
+      const app = await connect({
+        servers: bed.hub.url,
+        name: 'payments-svc',
+        user: 'app',
+        pass: bed.hub.passwords.app,
+      });
+      await (await jetstreamManager(app)).streams.add({
+        name: 'TRANSACTIONS',
+        subjects: ['tx.>'],
+        storage: 'file' as never,
+      });
       for (let i = 0; i < 5; i++) await jetstream(app).publish('tx.created', JSON.stringify({ id: i, amount: 10 * i }));
       await app.close();
-      const audit = await connect({ servers: bed.hub.url, name: 'auditor', user: 'audit', pass: bed.hub.passwords.audit });
+      const audit = await connect({
+        servers: bed.hub.url,
+        name: 'auditor',
+        user: 'audit',
+        pass: bed.hub.passwords.audit,
+      });
       await audit.close();
     });
     expect(report.transactions.total).toBe(5);
@@ -111,7 +144,11 @@ describe.each(NATS_VERSIONS)('detection rules on nats-server %s', (version) => {
   it('(b) fires on the burst of activity a SOX report exists for', async () => {
     let ledger: ActivityLedger | undefined;
     const report = await period(async () => {
-      ledger = await generateActivity(bed.hub, { transactions: 6, leafBinary: bed.binary, leafDir: path.join(bed.dir, 'leaf') });
+      ledger = await generateActivity(bed.hub, {
+        transactions: 6,
+        leafBinary: bed.binary,
+        leafDir: path.join(bed.dir, 'leaf'),
+      });
     });
     const found = detections(report);
     expect(rulesOf(found)).toEqual([
@@ -124,10 +161,21 @@ describe.each(NATS_VERSIONS)('detection rules on nats-server %s', (version) => {
       'unknown-user mallory',
     ]);
     const by = (rule: string) => found.find((d) => d.rule === rule)!;
-    expect(by('audit-stream-attempt')).toMatchObject({ severity: 'critical', evidence: [{ stream: 'AUDIT_JS_ADVISORIES' }, { stream: 'AUDIT_JS_ADVISORIES' }] });
-    expect(by('audit-stream-attempt').summary).toMatch(/^2 attempts against audit stream SYS_EVENTS, all refused: msg\.delete refused at .* by AUDIT.*stream\.purge refused/);
+    expect(by('audit-stream-attempt')).toMatchObject({
+      severity: 'critical',
+      evidence: [{ stream: 'AUDIT_JS_ADVISORIES' }, { stream: 'AUDIT_JS_ADVISORIES' }],
+    });
+    expect(by('audit-stream-attempt').summary).toMatch(
+      /^2 attempts against audit stream SYS_EVENTS, all refused: msg\.delete refused at .* by AUDIT.*stream\.purge refused/,
+    );
     const [deleted, purged] = ledger!.deletedTransactionSeqs;
-    expect(by('gap')).toMatchObject({ severity: 'high', evidence: [{ stream: 'TRANSACTIONS', seq: deleted }, { stream: 'TRANSACTIONS', seq: purged }] });
+    expect(by('gap')).toMatchObject({
+      severity: 'high',
+      evidence: [
+        { stream: 'TRANSACTIONS', seq: deleted },
+        { stream: 'TRANSACTIONS', seq: purged },
+      ],
+    });
     expect(by('message-deleted').summary).toContain(`seq ${deleted} at`);
     expect(by('unknown-user')).toMatchObject({ severity: 'medium', evidence: [{ stream: 'SYS_EVENTS' }] });
     // The wrong password of "app" is not an unknown user: app logged in the period before (and in this one).
@@ -136,7 +184,9 @@ describe.each(NATS_VERSIONS)('detection rules on nats-server %s', (version) => {
     expect(by('stream-deleted').summary).toContain(attributed ? 'by APP/app' : 'by APP (user not recorded)');
 
     const offHours = detections(report, neverNow()).filter((d) => d.rule === 'off-hours-change');
-    expect(offHours.map((d) => d.subject).sort()).toEqual(attributed ? ['APP/app', 'AUDIT/audit'] : ['APP (user not recorded)', 'AUDIT (user not recorded)']);
+    expect(offHours.map((d) => d.subject).sort()).toEqual(
+      attributed ? ['APP/app', 'AUDIT/audit'] : ['APP (user not recorded)', 'AUDIT (user not recorded)'],
+    );
     const app = offHours.find((d) => d.subject.startsWith('APP'))!;
     // TRANSACTIONS set up again (the same settings), TEMP created, updated, deleted, C1 deleted (creating it only
     // reads), a message deleted, a purge. The report's own reads never count.
@@ -146,7 +196,13 @@ describe.each(NATS_VERSIONS)('detection rules on nats-server %s', (version) => {
   it('(c) fires brute-force-user and brute-force-host on six failed logins within seconds', async () => {
     const report = await period(async () => {
       for (let i = 0; i < 6; i++) {
-        const refused = await connect({ servers: bed.hub.url, name: 'guesser', user: 'app', pass: `guess-${i}`, reconnect: false }).then(
+        const refused = await connect({
+          servers: bed.hub.url,
+          name: 'guesser',
+          user: 'app',
+          pass: `guess-${i}`,
+          reconnect: false,
+        }).then(
           async (nc) => {
             await nc.close();
             return false;
@@ -159,7 +215,9 @@ describe.each(NATS_VERSIONS)('detection rules on nats-server %s', (version) => {
     expect(report.authFailures.total).toBe(6);
     const found = detections(report);
     expect(rulesOf(found)).toEqual(['brute-force-host 127.0.0.1', 'brute-force-user app']);
-    expect(found.find((d) => d.rule === 'brute-force-user')!.summary).toMatch(/^6 failed logins for user app within 10 minutes \(from .* to .*; threshold 5 in 10 min\), 6 in the period; from hosts: 127\.0\.0\.1$/);
+    expect(found.find((d) => d.rule === 'brute-force-user')!.summary).toMatch(
+      /^6 failed logins for user app within 10 minutes \(from .* to .*; threshold 5 in 10 min\), 6 in the period; from hosts: 127\.0\.0\.1$/,
+    );
     expect(found.every((d) => d.evidence.length === 6)).toBe(true);
   });
 
@@ -172,7 +230,9 @@ describe.each(NATS_VERSIONS)('detection rules on nats-server %s', (version) => {
     // The reports' own reads in this period (consumers created and deleted on every stream) raise nothing.
     expect(report.jetstreamSummary.ownReads).toBeGreaterThan(0);
     expect(rulesOf(found)).toEqual(['new-host APP/app']);
-    expect(found[0]!.summary).toMatch(/^APP\/app logged in from a host not seen for this user before: 127\.0\.0\.2 \(first at .*\); known hosts: 127\.0\.0\.1$/);
+    expect(found[0]!.summary).toMatch(
+      /^APP\/app logged in from a host not seen for this user before: 127\.0\.0\.2 \(first at .*\); known hosts: 127\.0\.0\.1$/,
+    );
 
     // The next period knows the host.
     const again = await period(() => loginFrom('127.0.0.2', bed.hub.ports.client, 'app', bed.hub.passwords.app));
@@ -185,9 +245,20 @@ describe.each(NATS_VERSIONS)('detection rules on nats-server %s', (version) => {
       // A client of AUDIT publishes into the subjects SYS_EVENTS captures: a broken event, and a connect "for APP"
       // that names AUDIT. (Nothing goes to TRANSACTIONS: its first message after the purge would make the replay
       // report the purged sequence a second time, as a leading gap; see the report of this work.)
-      const forger = await connect({ servers: bed.hub.url, name: 'forger', user: 'audit', pass: bed.hub.passwords.audit });
+      const forger = await connect({
+        servers: bed.hub.url,
+        name: 'forger',
+        user: 'audit',
+        pass: bed.hub.passwords.audit,
+      });
       forger.publish('$SYS.ACCOUNT.APP.DISCONNECT', '{"type": "io.nats.server.advisory.v1.client_disconnect", ');
-      forger.publish('$SYS.ACCOUNT.APP.CONNECT', JSON.stringify({ type: 'io.nats.server.advisory.v1.client_connect', client: { acc: 'AUDIT', user: 'ghost', host: '10.6.6.6' } }));
+      forger.publish(
+        '$SYS.ACCOUNT.APP.CONNECT',
+        JSON.stringify({
+          type: 'io.nats.server.advisory.v1.client_connect',
+          client: { acc: 'AUDIT', user: 'ghost', host: '10.6.6.6' },
+        }),
+      );
       await forger.flush();
       // deny_delete cannot be switched off, but limits can be lowered: the oldest events would go silently.
       const jsm = await jetstreamManager(forger);
@@ -198,7 +269,9 @@ describe.each(NATS_VERSIONS)('detection rules on nats-server %s', (version) => {
     const nc = await connectSource(audit.name, audit.nats);
     const plans = await provisionSource(bed.config, audit, nc, true);
     await nc.close();
-    const drift = plans.flatMap(({ plan }) => (plan.action === 'drift' ? [{ stream: plan.spec.name, findings: plan.findings }] : []));
+    const drift = plans.flatMap(({ plan }) =>
+      plan.action === 'drift' ? [{ stream: plan.spec.name, findings: plan.findings }] : [],
+    );
     expect(drift).toEqual([{ stream: 'SYS_EVENTS', findings: [expect.stringMatching(/^max_msgs is 1000000/)] }]);
 
     const found = detections(report, ALWAYS_OPEN, drift);
@@ -208,7 +281,11 @@ describe.each(NATS_VERSIONS)('detection rules on nats-server %s', (version) => {
       'malformed-event medium SYS_EVENTS',
       'stream-settings-weakened critical SYS_EVENTS',
     ]);
-    expect(found.find((d) => d.rule === 'forged-event')!.summary).toContain('subject is for account APP but the payload names account AUDIT');
-    expect(found.find((d) => d.rule === 'audit-stream-attempt')!.summary).toMatch(/^1 attempt against audit stream SYS_EVENTS \(1 ALLOWED\): stream\.update ALLOWED/);
+    expect(found.find((d) => d.rule === 'forged-event')!.summary).toContain(
+      'subject is for account APP but the payload names account AUDIT',
+    );
+    expect(found.find((d) => d.rule === 'audit-stream-attempt')!.summary).toMatch(
+      /^1 attempt against audit stream SYS_EVENTS \(1 ALLOWED\): stream\.update ALLOWED/,
+    );
   });
 });

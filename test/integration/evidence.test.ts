@@ -50,7 +50,12 @@ describe.each(NATS_VERSIONS)('the evidence of a period on nats-server %s', (vers
     bed = await startTestBed(version);
     const from = nowNanos();
     await generateActivity(bed.hub, { transactions: 6 });
-    const app = await connect({ servers: bed.hub.url, name: 'evidence-publisher', user: 'app', pass: bed.hub.passwords.app });
+    const app = await connect({
+      servers: bed.hub.url,
+      name: 'evidence-publisher',
+      user: 'app',
+      pass: bed.hub.passwords.app,
+    });
     const h = headers();
     h.set('Nats-Msg-Id', 'order-77');
     h.append('X-Trace', 'a');
@@ -98,12 +103,20 @@ describe.each(NATS_VERSIONS)('the evidence of a period on nats-server %s', (vers
   });
 
   it('starts with the period and ends each stream with what its replay found, and the manifest lists it', async () => {
-    expect(evidence[0]).toMatchObject({ type: 'evidence', schema: 'sox-report-evidence/v1', bundle: 'adhoc/' + path.basename(result.reportDir) });
+    expect(evidence[0]).toMatchObject({
+      type: 'evidence',
+      schema: 'sox-report-evidence/v1',
+      bundle: `adhoc/${path.basename(result.reportDir)}`,
+    });
     const ends = evidence.filter((r) => r.type === 'stream');
     expect(ends.map((r) => r.type === 'stream' && r.stream)).toEqual(report.streams.map((s) => s.stream));
     const manifest = parseManifest(await readFile(result.manifest));
     const file = await readFile(path.join(result.reportDir, 'evidence.jsonl.gz'));
-    expect(manifest.artifacts.find((a) => a.path === 'evidence.jsonl.gz')).toEqual({ path: 'evidence.jsonl.gz', bytes: file.length, sha256: sha256(file) });
+    expect(manifest.artifacts.find((a) => a.path === 'evidence.jsonl.gz')).toEqual({
+      path: 'evidence.jsonl.gz',
+      bytes: file.length,
+      sha256: sha256(file),
+    });
   });
 
   it('names in the manifest what produced the report, with no secret in it', async () => {
@@ -126,7 +139,9 @@ describe.each(NATS_VERSIONS)('the evidence of a period on nats-server %s', (vers
     const verified = await verifyArchive(localArchive(bed.config.archive), { recompute: true });
     expect(verified.entries.map((e) => [e.bundle, e.problems])).toEqual([[verified.entries[0]!.bundle, []]]);
     expect(verified.ok).toBe(true);
-    expect(verified.entries[0]!.notes.join('\n')).toMatch(/re-performed from evidence\.jsonl\.gz: \d+ messages, every figure agrees/);
+    expect(verified.entries[0]!.notes.join('\n')).toMatch(
+      /re-performed from evidence\.jsonl\.gz: \d+ messages, every figure agrees/,
+    );
   });
 
   it('catches a figure edited and re-signed with the real key: plain verify passes, --recompute names the field', async () => {
@@ -140,36 +155,57 @@ describe.each(NATS_VERSIONS)('the evidence of a period on nats-server %s', (vers
     const json = Buffer.from(`${JSON.stringify(forged, null, 2)}\n`);
     await writeFile(path.join(bundle, 'report.json'), json);
     const manifest = parseManifest(await readFile(path.join(bundle, 'manifest.json')));
-    manifest.artifacts = manifest.artifacts.map((a) => (a.path === 'report.json' ? { path: a.path, bytes: json.length, sha256: sha256(json) } : a));
+    manifest.artifacts = manifest.artifacts.map((a) =>
+      a.path === 'report.json' ? { path: a.path, bytes: json.length, sha256: sha256(json) } : a,
+    );
     const bytes = manifestBytes(manifest);
     const signer = await loadOrCreateLocalSigner({ dir: (bed.config.signing as { dir: string }).dir });
     await writeFile(path.join(bundle, 'manifest.json'), bytes);
-    await writeFile(path.join(bundle, 'manifest.json.sig'), await signer.signDigest(createHash('sha256').update(bytes).digest()));
+    await writeFile(
+      path.join(bundle, 'manifest.json.sig'),
+      await signer.signDigest(createHash('sha256').update(bytes).digest()),
+    );
 
     const plain = await verifyArchive(localArchive(root));
     expect(plain.ok).toBe(true);
     const recomputed = await verifyArchive(localArchive(root), { recompute: true });
     expect(recomputed.ok).toBe(false);
-    expect(recomputed.entries[0]!.problems).toContain(`recompute: authFailures.total: report ${real + 9}, evidence ${real}`);
+    expect(recomputed.entries[0]!.problems).toContain(
+      `recompute: authFailures.total: report ${real + 9}, evidence ${real}`,
+    );
   });
 
   it('writes an evidence file for an empty period too: the header and each stream, no message', async () => {
     // Before the streams existed: nothing can be stored in it.
-    const empty: Period = { from: 1_577_836_800_000_000_000n, to: 1_577_923_200_000_000_000n, timezone: 'UTC', kind: 'adhoc' };
+    const empty: Period = {
+      from: 1_577_836_800_000_000_000n,
+      to: 1_577_923_200_000_000_000n,
+      timezone: 'UTC',
+      kind: 'adhoc',
+    };
     const run = await runReport(bed.config, empty, await terminalPorts(bed.config, { log: () => undefined }));
     const records = lines(await readFile(path.join(run.reportDir, 'evidence.jsonl.gz')));
     expect(records.map((r) => r.type)).toEqual(['evidence', 'stream', 'stream', 'stream', 'stream']);
   });
 
-  it('stops before reading anything when something it did not write is in the bundle\'s place', async () => {
-    const next: Period = { from: period.to + 5_000_000_000n, to: period.to + 6_000_000_000n, timezone: 'UTC', kind: 'adhoc' };
+  it("stops before reading anything when something it did not write is in the bundle's place", async () => {
+    const next: Period = {
+      from: period.to + 5_000_000_000n,
+      to: period.to + 6_000_000_000n,
+      timezone: 'UTC',
+      kind: 'adhoc',
+    };
     const folder = path.join(bed.config.archive, bundlePath(next));
     await mkdir(folder, { recursive: true });
     const fake = '{"schema":"sox-report/v1","note":"planted"}\n';
     await writeFile(path.join(folder, 'report.json'), fake);
     await chmod(path.join(folder, 'report.json'), 0o444);
-    await expect(runReport(bed.config, next, await terminalPorts(bed.config, { log: () => undefined }))).rejects.toThrow(
-      new RegExp(`${folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} exists without a manifest\\.json: .*this folder was not made by sox-report\\. Nothing was read or signed`),
+    await expect(
+      runReport(bed.config, next, await terminalPorts(bed.config, { log: () => undefined })),
+    ).rejects.toThrow(
+      new RegExp(
+        `${folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} exists without a manifest\\.json: .*this folder was not made by sox-report\\. Nothing was read or signed`,
+      ),
     );
     expect(await readFile(path.join(folder, 'report.json'), 'utf8')).toBe(fake);
     await expect(readFile(path.join(folder, 'manifest.json'))).rejects.toThrow(/ENOENT/);

@@ -54,7 +54,16 @@ const FROM = 'sox-reports@example.com';
 const CONFIGURED_TO = ['cfo@example.com'];
 const RECIPIENTS = ['auditor@example.com', 'controller@example.com'];
 /** What the bundle must carry itself: none of it may be reachable from the runtime's node_modules. */
-const MUST_BE_BUNDLED = ['zod', 'pdfkit', 'dejavu-fonts-ttf', 'handlebars', 'luxon', '@nats-io/transport-node', '@aws-lambda-powertools/logger', 'nodemailer'];
+const MUST_BE_BUNDLED = [
+  'zod',
+  'pdfkit',
+  'dejavu-fonts-ttf',
+  'handlebars',
+  'luxon',
+  '@nats-io/transport-node',
+  '@aws-lambda-powertools/logger',
+  'nodemailer',
+];
 const COLD_IMPORTS = 5;
 
 const run = promisify(execFile);
@@ -164,11 +173,16 @@ describe('the bundled handlers, each from an empty folder', () => {
     const produced = expectProduced(first, 'adhoc');
     expect(produced.reportDir).toMatch(new RegExp(`^s3://${BUCKET}/${PREFIX}/adhoc/\\d{8}T\\d{6}Z_\\d{8}T\\d{6}Z$`));
     expect(retry).toEqual({ result: { ...produced, existed: true, email: null } });
-    expect(bad).toEqual({ result: { ok: false, error: { code: 'bad-input', message: '"date": "2026-02-30" is not a calendar date' } } });
+    expect(bad).toEqual({
+      result: { ok: false, error: { code: 'bad-input', message: '"date": "2026-02-30" is not a calendar date' } },
+    });
 
     const bundle = await expectVerifiedArchive(output, 'adhoc');
     expectReportOf(JSON.parse(bundle('report.json').toString('utf8')) as ReportV1, ledger);
-    expect(output.calls.filter((c) => c.command === 'GetParameter').map((c) => c.input)).toContainEqual({ Name: onDemand.env[ENV.configParameter], WithDecryption: true });
+    expect(output.calls.filter((c) => c.command === 'GetParameter').map((c) => c.input)).toContainEqual({
+      Name: onDemand.env[ENV.configParameter],
+      WithDecryption: true,
+    });
 
     // SES: one message (the retry found the receipt), to the payload's recipients, with the archived PDF.
     const emails = (await ses.emails()).slice(emailsBefore);
@@ -177,15 +191,28 @@ describe('the bundled handlers, each from an empty folder', () => {
 
     // Powertools: JSON logs with the run id and period, EMF metrics; the retry archived nothing.
     const lines = jsonLines(output.stdout);
-    expect(lines.find((l) => l.message === 'bundle archived')).toMatchObject({ runId: 'req-first', period: `${from.replace('.000Z', '.000000000Z')}/${to.replace('.000Z', '.000000000Z')}`, service: onDemand.env.POWERTOOLS_SERVICE_NAME, level: 'INFO', cold_start: true });
+    expect(lines.find((l) => l.message === 'bundle archived')).toMatchObject({
+      runId: 'req-first',
+      period: `${from.replace('.000Z', '.000000000Z')}/${to.replace('.000Z', '.000000000Z')}`,
+      service: onDemand.env.POWERTOOLS_SERVICE_NAME,
+      level: 'INFO',
+      cold_start: true,
+    });
     const metrics = lines.filter((l) => '_aws' in l);
     expect(metrics.map((m) => m.BundlesArchived)).toEqual([1, 0]);
     const report = JSON.parse(bundle('report.json').toString('utf8')) as ReportV1;
-    expect(metrics[0]).toMatchObject({ EventsReplayed: report.streams.reduce((n, s) => n + s.messages, 0), ControlsFailed: report.controls.filter((c) => c.status === 'fail').length, IncidentsOpened: report.incidents.filter((i) => i.openedInPeriod).length });
-    expect(report.incidents.filter((i) => i.openedInPeriod).map((i) => i.rule)).toEqual(expect.arrayContaining(['message-deleted', 'stream-purged', 'audit-stream-attempt']));
+    expect(metrics[0]).toMatchObject({
+      EventsReplayed: report.streams.reduce((n, s) => n + s.messages, 0),
+      ControlsFailed: report.controls.filter((c) => c.status === 'fail').length,
+      IncidentsOpened: report.incidents.filter((i) => i.openedInPeriod).length,
+    });
+    expect(report.incidents.filter((i) => i.openedInPeriod).map((i) => i.rule)).toEqual(
+      expect.arrayContaining(['message-deleted', 'stream-purged', 'audit-stream-attempt']),
+    );
     // Each newly opened incident (all of them, on this fresh server) was announced once on the alert topic, the retry announced none.
     expect(output.calls.filter((c) => c.command === 'Publish')).toHaveLength(report.incidents.length);
-    for (const secret of [bed.hub.passwords.audit, bed.hub.passwords.app]) expect(output.stdout + output.stderr).not.toContain(secret);
+    for (const secret of [bed.hub.passwords.audit, bed.hub.passwords.app])
+      expect(output.stdout + output.stderr).not.toContain(secret);
   }, 60_000);
 
   it('scheduled: reports the day before the schedule fired, in the configured time zone', async () => {
@@ -216,7 +243,10 @@ describe('the bundled handlers, each from an empty folder', () => {
   }, 60_000);
 
   it('fits Lambda and imports quickly in a fresh process (bundle size and cold import time are printed)', async () => {
-    const [onDemandBytes, scheduledBytes] = await Promise.all([folderBytes(onDemand.taskDir), folderBytes(scheduled.taskDir)]);
+    const [onDemandBytes, scheduledBytes] = await Promise.all([
+      folderBytes(onDemand.taskDir),
+      folderBytes(scheduled.taskDir),
+    ]);
     const times: number[] = [];
     for (let i = 0; i < COLD_IMPORTS; i++) times.push(await coldImportMs(onDemand));
     const median = [...times].sort((a, b) => a - b)[Math.floor(COLD_IMPORTS / 2)]!;
@@ -255,14 +285,20 @@ async function runHarness(fn: PreparedFunction, invocations: HarnessInput['invoc
     // The on-demand run below sends to RECIPIENTS: the configuration must allow them.
     email: { from: FROM, to: CONFIGURED_TO, allowedRecipients: RECIPIENTS },
   };
-  const secret = { audit: { user: 'audit', pass: bed.hub.passwords.audit }, app: { user: 'app', pass: bed.hub.passwords.app } };
+  const secret = {
+    audit: { user: 'audit', pass: bed.hub.passwords.audit },
+    app: { user: 'app', pass: bed.hub.passwords.app },
+  };
   const name = path.basename(fn.taskDir);
   const input: HarnessInput = {
     handlerFile: fn.handlerFile,
     exportName: fn.asset.handler.slice(fn.asset.handler.lastIndexOf('.') + 1),
     invocations,
     kms: { keyArn: KEY_ARN, privateKeyPem: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string },
-    parameters: { [fn.env[ENV.configParameter]!]: JSON.stringify(document), [fn.env[ENV.certificateParameter]!]: certificatePem },
+    parameters: {
+      [fn.env[ENV.configParameter]!]: JSON.stringify(document),
+      [fn.env[ENV.certificateParameter]!]: certificatePem,
+    },
     secrets: { [fn.env[ENV.natsSecretArn]!]: JSON.stringify(secret) },
     outFile: path.join(work, `${name}-output.json`),
   };
@@ -270,7 +306,11 @@ async function runHarness(fn: PreparedFunction, invocations: HarnessInput['invoc
   await writeFile(inputFile, JSON.stringify(input), { mode: 0o600 });
 
   const harness = path.join(path.dirname(fn.taskDir), 'harness.mjs');
-  const child = spawn(process.execPath, [harness, inputFile], { cwd: fn.taskDir, env: fn.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [harness, inputFile], {
+    cwd: fn.taskDir,
+    env: fn.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -283,7 +323,9 @@ async function runHarness(fn: PreparedFunction, invocations: HarnessInput['invoc
 }
 
 function expectProduced(outcome: HarnessOutput['outcomes'][number] | undefined, kind: 'daily' | 'adhoc'): Produced {
-  expect(outcome).toMatchObject({ result: { ok: true, existed: false, email: expect.stringMatching(/^ses-/), period: { kind } } });
+  expect(outcome).toMatchObject({
+    result: { ok: true, existed: false, email: expect.stringMatching(/^ses-/), period: { kind } },
+  });
   return (outcome as { result: Produced }).result;
 }
 
@@ -291,10 +333,20 @@ function expectProduced(outcome: HarnessOutput['outcomes'][number] | undefined, 
  * Every object was written once, locked in COMPLIANCE mode with its checksum, and the archive as S3 holds it
  * passes verify. Returns a reader of the bundle's files.
  */
-async function expectVerifiedArchive(output: HarnessOutput, kind: 'daily' | 'adhoc'): Promise<(name: string) => Buffer> {
+async function expectVerifiedArchive(
+  output: HarnessOutput,
+  kind: 'daily' | 'adhoc',
+): Promise<(name: string) => Buffer> {
   const bundleObjects = output.objects.filter((o) => o.key.startsWith(`${PREFIX}/${kind}/`));
   const names = bundleObjects.map((o) => path.posix.basename(o.key)).sort();
-  expect(names.filter((n) => !n.startsWith('intent-'))).toEqual(['evidence.jsonl.gz', 'manifest.json', 'manifest.json.sig', 'report.html', 'report.json', 'report.pdf']);
+  expect(names.filter((n) => !n.startsWith('intent-'))).toEqual([
+    'evidence.jsonl.gz',
+    'manifest.json',
+    'manifest.json.sig',
+    'report.html',
+    'report.json',
+    'report.pdf',
+  ]);
   // Exactly one run wrote this bundle: one signed intent, written first.
   expect(names.filter((n) => /^intent-[0-9A-Za-z-]+\.json$/.test(n))).toHaveLength(1);
   for (const object of output.objects) {
@@ -307,7 +359,9 @@ async function expectVerifiedArchive(output: HarnessOutput, kind: 'daily' | 'adh
   const putsPerKey = new Map<string, number>();
   for (const put of puts) putsPerKey.set(put.input.Key as string, (putsPerKey.get(put.input.Key as string) ?? 0) + 1);
   expect([...putsPerKey.keys()].sort()).toEqual(output.objects.map((o) => o.key).sort());
-  expect([...putsPerKey].filter(([, n]) => n !== 1)).toEqual([[output.objects.find((o) => o.key.includes('/keys/'))!.key, 2]]);
+  expect([...putsPerKey].filter(([, n]) => n !== 1)).toEqual([
+    [output.objects.find((o) => o.key.includes('/keys/'))!.key, 2],
+  ]);
   expect(puts.every((c) => c.input.IfNoneMatch === '*' && c.input.ChecksumAlgorithm === 'SHA256')).toBe(true);
 
   const local = await mkdtemp(path.join(work, `archive-${kind}-`));
@@ -324,11 +378,19 @@ async function expectVerifiedArchive(output: HarnessOutput, kind: 'daily' | 'adh
   return (name) => objectBytes(bundleObjects.find((o) => o.key.endsWith(`/${name}`)));
 }
 
-function expectEmail(email: EmulatedEmail, output: HarnessOutput, messageId: string, recipients: string[], archivedPdf: Buffer): void {
+function expectEmail(
+  email: EmulatedEmail,
+  output: HarnessOutput,
+  messageId: string,
+  recipients: string[],
+  archivedPdf: Buffer,
+): void {
   expect(email.messageId).toBe(messageId);
   expect(email.from).toContain(FROM);
   expect(email.destination.to.flatMap((header) => header.split(/,\s*/))).toEqual(recipients);
-  const receipt = JSON.parse(objectBytes(output.objects.find((o) => o.key.startsWith(`${PREFIX}/receipts/`))).toString('utf8')) as {
+  const receipt = JSON.parse(
+    objectBytes(output.objects.find((o) => o.key.startsWith(`${PREFIX}/receipts/`))).toString('utf8'),
+  ) as {
     subject: string;
     recipients: string[];
     location: string;
@@ -355,7 +417,10 @@ function jsonLines(text: string): Record<string, unknown>[] {
 /** Milliseconds to import the bundle's entry in a new node process, as a Lambda cold start does (the SDK included). */
 async function coldImportMs(fn: PreparedFunction): Promise<number> {
   const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(fn.handlerFile).href)}); process.stdout.write(String(performance.now() - t)); process.exit(0);`;
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: fn.taskDir, env: fn.env });
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: fn.taskDir,
+    env: fn.env,
+  });
   return Number(stdout);
 }
 
@@ -363,6 +428,13 @@ function expectReportOf(report: ReportV1, ledger: ActivityLedger): void {
   expect(report.period.kind).toBe('adhoc');
   expect(report.transactions.total).toBe(ledger.transactions.length - ledger.deletedTransactionSeqs.length);
   expect(report.authFailures.total).toBeGreaterThanOrEqual(ledger.failedLogins.length);
-  expect(report.jetstreamChanges.map((c) => c.operation)).toEqual(expect.arrayContaining(['stream.create', 'stream.delete', 'msg.delete', 'stream.purge']));
-  expect(report.streams.map((s) => s.stream).sort()).toEqual(['APP_JS_ADVISORIES', 'AUDIT_JS_ADVISORIES', 'SYS_EVENTS', 'TRANSACTIONS']);
+  expect(report.jetstreamChanges.map((c) => c.operation)).toEqual(
+    expect.arrayContaining(['stream.create', 'stream.delete', 'msg.delete', 'stream.purge']),
+  );
+  expect(report.streams.map((s) => s.stream).sort()).toEqual([
+    'APP_JS_ADVISORIES',
+    'AUDIT_JS_ADVISORIES',
+    'SYS_EVENTS',
+    'TRANSACTIONS',
+  ]);
 }

@@ -24,8 +24,6 @@ import { connectSource } from '../../functions/source/connect.js';
 import { soxReport } from '../support/cli.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 
-
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function detection(subject: string, rule = 'brute-force'): Detection {
@@ -89,7 +87,10 @@ describe.each(NATS_VERSIONS)('incident record on nats-server %s', (version) => {
   it('opens the same detection once, even after the duplicate window has passed', async () => {
     const first = await openIncident(log, detection('alice'));
     expect(first.newly).toBe(true);
-    expect(first.newly && first.incident).toMatchObject({ id: incidentId('brute-force', 'alice', '2026-11-24'), status: 'open' });
+    expect(first.newly && first.incident).toMatchObject({
+      id: incidentId('brute-force', 'alice', '2026-11-24'),
+      status: 'open',
+    });
     await sleep(1_500);
     const second = await openIncident(log, detection('alice'));
     expect(second).toEqual({ id: first.id, newly: false });
@@ -107,17 +108,28 @@ describe.each(NATS_VERSIONS)('incident record on nats-server %s', (version) => {
   it('acknowledges and resolves with the connection identity and the name given', async () => {
     const id = incidentId('brute-force', 'alice', '2026-11-24');
     const audit = bed.config.sources[0]!;
-    const identity = await connectionIdentity(nc, { source: audit.name, account: audit.account, user: audit.nats.user });
+    const identity = await connectionIdentity(nc, {
+      source: audit.name,
+      account: audit.account,
+      user: audit.nats.user,
+    });
     expect(identity).toBe(expectedIdentity);
     const alice: Actor = { identity, name: 'Alice Smith' };
     const acked = await acknowledge(log, id, alice, 'looking into it');
     expect(acked.event).toMatchObject({ type: 'acknowledged', id, by: alice, note: 'looking into it' });
-    const resolved = await resolve(log, id, { identity, name: 'Bob Jones' }, 'password reset; source host was a test runner');
+    const resolved = await resolve(
+      log,
+      id,
+      { identity, name: 'Bob Jones' },
+      'password reset; source host was a test runner',
+    );
     expect(resolved.event).toMatchObject({ type: 'resolved', by: { identity, name: 'Bob Jones' } });
     expect(resolved.seq).toBeGreaterThan(acked.seq);
 
     await expect(resolve(log, id, alice, 'again')).rejects.toThrow(IncidentAlreadyResolvedError);
-    await expect(resolve(log, id, alice, 'again')).rejects.toThrow(/already resolved by Bob Jones \(AUDIT\/audit.*\) at .*password reset/);
+    await expect(resolve(log, id, alice, 'again')).rejects.toThrow(
+      /already resolved by Bob Jones \(AUDIT\/audit.*\) at .*password reset/,
+    );
     await expect(acknowledge(log, id, alice, null)).rejects.toThrow(/already resolved/);
     const unknown = incidentId('brute-force', 'nobody', '2026-11-24');
     await expect(acknowledge(log, unknown, alice, null)).rejects.toThrow(IncidentNotFoundError);
@@ -128,7 +140,16 @@ describe.each(NATS_VERSIONS)('incident record on nats-server %s', (version) => {
   it('derives every incident from the stream and reports what does not fit', async () => {
     const ghost = incidentId('brute-force', 'ghost', '2026-11-24');
     // Written past the adapter, as a careless or hostile publisher could.
-    await log.js.publish(`sox.incidents.${ghost}.resolved`, JSON.stringify({ type: 'resolved', id: ghost, at: new Date().toISOString(), by: { identity: 'x', name: null }, note: 'n' }));
+    await log.js.publish(
+      `sox.incidents.${ghost}.resolved`,
+      JSON.stringify({
+        type: 'resolved',
+        id: ghost,
+        at: new Date().toISOString(),
+        by: { identity: 'x', name: null },
+        note: 'n',
+      }),
+    );
     await log.js.publish('sox.incidents.garbage.opened', 'not json');
 
     const derived = (await readIncidents(log))!;
@@ -136,7 +157,10 @@ describe.each(NATS_VERSIONS)('incident record on nats-server %s', (version) => {
     expect(alice).toMatchObject({
       status: 'resolved',
       acknowledged: { by: { identity: expectedIdentity, name: 'Alice Smith' }, note: 'looking into it' },
-      resolved: { by: { identity: expectedIdentity, name: 'Bob Jones' }, note: 'password reset; source host was a test runner' },
+      resolved: {
+        by: { identity: expectedIdentity, name: 'Bob Jones' },
+        note: 'password reset; source host was a test runner',
+      },
     });
     expect(alice.history.map((e) => e.event.type)).toEqual(['opened', 'acknowledged', 'resolved']);
     expect(alice.history[2]!.storedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
@@ -163,7 +187,10 @@ describe.each(NATS_VERSIONS)('incident record on nats-server %s', (version) => {
     const erin = detection('erin', 'unknown-user');
     const first = await recordDetections(log, [dave, dave, erin, detection('carol')], port);
     expect(first.opened.map((i) => i.subject)).toEqual(['dave', 'erin']);
-    expect(first.alreadyOpen).toEqual([incidentId('unknown-user', 'dave', '2026-11-24'), incidentId('brute-force', 'carol', '2026-11-24')]);
+    expect(first.alreadyOpen).toEqual([
+      incidentId('unknown-user', 'dave', '2026-11-24'),
+      incidentId('brute-force', 'carol', '2026-11-24'),
+    ]);
     const rerun = await recordDetections(log, [dave, erin], port);
     expect(rerun.opened).toEqual([]);
     await nc.flush();
@@ -198,7 +225,17 @@ describe.each(NATS_VERSIONS)('incident record on nats-server %s', (version) => {
     // The ghost resolve and the garbage written earlier are reported, not hidden.
     expect(list.stderr).toMatch(/warning: 2 event\(s\) of the incident record were not applied/);
 
-    const ack = await soxReport(['incidents', 'ack', dave, '--by', 'Dana Scully', '--note', 'calling the app team', '--config', configFile]);
+    const ack = await soxReport([
+      'incidents',
+      'ack',
+      dave,
+      '--by',
+      'Dana Scully',
+      '--note',
+      'calling the app team',
+      '--config',
+      configFile,
+    ]);
     expect(ack.stderr).toBe('');
     expect(ack.code).toBe(0);
     expect(ack.stdout).toContain(`acknowledged ${dave} by Dana Scully [${expectedIdentity}]`);
@@ -210,10 +247,30 @@ describe.each(NATS_VERSIONS)('incident record on nats-server %s', (version) => {
     expect(noBy.code).toBe(2);
     expect(noBy.stderr).toContain('ack needs --by NAME');
 
-    const resolved = await soxReport(['incidents', 'resolve', dave, '--note', 'a retired service account; removed', '--by', 'Dana Scully', '--config', configFile]);
+    const resolved = await soxReport([
+      'incidents',
+      'resolve',
+      dave,
+      '--note',
+      'a retired service account; removed',
+      '--by',
+      'Dana Scully',
+      '--config',
+      configFile,
+    ]);
     expect(resolved.code).toBe(0);
     expect(resolved.stdout).toContain(`resolved ${dave} by Dana Scully [${expectedIdentity}]`);
-    const twice = await soxReport(['incidents', 'resolve', dave, '--note', 'again', '--by', 'Fox Mulder', '--config', configFile]);
+    const twice = await soxReport([
+      'incidents',
+      'resolve',
+      dave,
+      '--note',
+      'again',
+      '--by',
+      'Fox Mulder',
+      '--config',
+      configFile,
+    ]);
     expect(twice.code).toBe(2);
     expect(twice.stderr).toMatch(/already resolved by Dana Scully .* "a retired service account; removed"/);
 
@@ -226,9 +283,14 @@ describe.each(NATS_VERSIONS)('incident record on nats-server %s', (version) => {
 
     const open = await soxReport(['incidents', 'list', '--open', '--json', '--config', configFile]);
     expect(open.code).toBe(0);
-    const body = JSON.parse(open.stdout) as { recorded: boolean; incidents: { id: string; status: string; ageDays: number }[] };
+    const body = JSON.parse(open.stdout) as {
+      recorded: boolean;
+      incidents: { id: string; status: string; ageDays: number }[];
+    };
     expect(body.recorded).toBe(true);
-    expect(body.incidents.map((i) => i.id).sort()).toEqual([carol, incidentId('unknown-user', 'erin', '2026-11-24')].sort());
+    expect(body.incidents.map((i) => i.id).sort()).toEqual(
+      [carol, incidentId('unknown-user', 'erin', '2026-11-24')].sort(),
+    );
 
     const unknown = await soxReport(['incidents', 'show', incidentId('x', 'y', '2026-01-01'), '--config', configFile]);
     expect(unknown.code).toBe(2);
@@ -273,7 +335,10 @@ describe('incidents CLI before anything was recorded', () => {
 
   it('fails with exit 1 when the server cannot be reached', async () => {
     const unreachable = path.join(dir, 'unreachable.json');
-    await writeFile(unreachable, JSON.stringify(demoConfig('nats://127.0.0.1:1', bed.hub.passwords, path.join(dir, 'archive'))));
+    await writeFile(
+      unreachable,
+      JSON.stringify(demoConfig('nats://127.0.0.1:1', bed.hub.passwords, path.join(dir, 'archive'))),
+    );
     const list = await soxReport(['incidents', 'list', '--config', unreachable]);
     expect(list.code).toBe(1);
     expect(list.stderr).toContain('cannot connect to NATS');
@@ -314,7 +379,9 @@ describe('incidents CLI with names that would rewrite the terminal', () => {
     const ack = await soxReport(['incidents', 'ack', id, '--by', reversed, '--note', note, '--config', configFile]);
     expect(ack.code).toBe(0);
     expect(ack.stdout).not.toMatch(raw);
-    expect(ack.stdout).toMatch(/^acknowledged INC-\S+ by \\u202Enimda \[AUDIT\/audit\] \(stream seq 2, stored \S+\): looking\\u2066 into\\u2069 it\\u200F\\u007F\n$/);
+    expect(ack.stdout).toMatch(
+      /^acknowledged INC-\S+ by \\u202Enimda \[AUDIT\/audit\] \(stream seq 2, stored \S+\): looking\\u2066 into\\u2069 it\\u200F\\u007F\n$/,
+    );
 
     const list = await soxReport(['incidents', 'list', '--config', configFile]);
     expect(list.code).toBe(0);
@@ -324,13 +391,21 @@ describe('incidents CLI with names that would rewrite the terminal', () => {
     const show = await soxReport(['incidents', 'show', id, '--config', configFile]);
     expect(show.code).toBe(0);
     expect(show.stdout).not.toMatch(raw);
-    expect(show.stdout).toContain('acknowledged by \\u202Enimda [AUDIT/audit]: looking\\u2066 into\\u2069 it\\u200F\\u007F');
+    expect(show.stdout).toContain(
+      'acknowledged by \\u202Enimda [AUDIT/audit]: looking\\u2066 into\\u2069 it\\u200F\\u007F',
+    );
 
-    for (const args of [['list', '--json'], ['show', id, '--json']]) {
+    for (const args of [
+      ['list', '--json'],
+      ['show', id, '--json'],
+    ]) {
       const json = await soxReport(['incidents', ...args, '--config', configFile]);
       expect(json.code, args.join(' ')).toBe(0);
       expect(json.stdout, args.join(' ')).not.toMatch(raw);
-      const body = JSON.parse(json.stdout) as { incident?: { subject: string; acknowledged: { by: { name: string }; note: string } }; incidents?: { subject: string; acknowledged: { by: { name: string }; note: string } }[] };
+      const body = JSON.parse(json.stdout) as {
+        incident?: { subject: string; acknowledged: { by: { name: string }; note: string } };
+        incidents?: { subject: string; acknowledged: { by: { name: string }; note: string } }[];
+      };
       const incident = body.incident ?? body.incidents![0]!;
       expect(incident.subject).toBe(subject);
       expect(incident.acknowledged.by.name).toBe(reversed);

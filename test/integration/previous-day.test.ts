@@ -35,7 +35,8 @@ async function ports(config: Config, archive: string): Promise<Ports> {
 }
 
 /** What a detection says and rests on (the time of a settings finding is the run's own, so it is left out). */
-const said = (ds: Detection[] | undefined) => (ds ?? []).map(({ rule, severity, subject, summary, evidence }) => ({ rule, severity, subject, summary, evidence }));
+const said = (ds: Detection[] | undefined) =>
+  (ds ?? []).map(({ rule, severity, subject, summary, evidence }) => ({ rule, severity, subject, summary, evidence }));
 const rules = (ds: Detection[] | undefined) => (ds ?? []).map((d) => `${d.rule} ${d.subject}`).sort();
 const control = (report: ReportV1, id: string) => report.controls.find((c) => c.id === id)!;
 const readJson = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as ReportV1;
@@ -51,7 +52,16 @@ async function loginFrom(localAddress: string, port: number, user: string, pass:
       received += chunk.toString('utf8');
       if (!sent && received.startsWith('INFO ') && received.includes('\r\n')) {
         sent = true;
-        const options = { verbose: false, pedantic: false, user, pass, name: `login-from-${localAddress}`, lang: 'raw', version: '0', protocol: 1 };
+        const options = {
+          verbose: false,
+          pedantic: false,
+          user,
+          pass,
+          name: `login-from-${localAddress}`,
+          lang: 'raw',
+          version: '0',
+          protocol: 1,
+        };
         socket.write(`CONNECT ${JSON.stringify(options)}\r\nPING\r\n`);
       }
       if (received.includes('PONG')) resolve();
@@ -67,7 +77,11 @@ async function loginFrom(localAddress: string, port: number, user: string, pass:
 /** The application's TRANSACTIONS stream, which the configuration reads, made as the application makes it. */
 async function transactionsStream(bed: TestBed): Promise<void> {
   const app = await connect({ servers: bed.hub.url, name: 'setup-app', user: 'app', pass: bed.hub.passwords.app });
-  await (await jetstreamManager(app)).streams.add({ name: 'TRANSACTIONS', subjects: ['tx.>'], storage: 'file' as never });
+  await (await jetstreamManager(app)).streams.add({
+    name: 'TRANSACTIONS',
+    subjects: ['tx.>'],
+    storage: 'file' as never,
+  });
   await app.close();
 }
 
@@ -93,7 +107,11 @@ describe.each(NATS_VERSIONS)('the previous day of a daily run on nats-server %s'
   let sealedJson: Buffer;
   let editedJson: Buffer;
   let edited: ReportV1;
-  const next = { untouched: null as unknown as ReportV1, edited: null as unknown as ReportV1, alone: null as unknown as ReportV1 };
+  const next = {
+    untouched: null as unknown as ReportV1,
+    edited: null as unknown as ReportV1,
+    alone: null as unknown as ReportV1,
+  };
 
   beforeAll(async () => {
     bed = await startTestBed(version);
@@ -115,7 +133,13 @@ describe.each(NATS_VERSIONS)('the previous day of a daily run on nats-server %s'
 
     // Day D+1: the same user from another host, and a failed login as a user nobody has logged in as.
     await loginFrom('127.0.0.2', bed.hub.ports.client, 'app', bed.hub.passwords.app);
-    const refused = await connect({ servers: bed.hub.url, name: 'prober', user: 'mallory', pass: 'guess', reconnect: false }).then(
+    const refused = await connect({
+      servers: bed.hub.url,
+      name: 'prober',
+      user: 'mallory',
+      pass: 'guess',
+      reconnect: false,
+    }).then(
       async (nc) => {
         await nc.close();
         return false;
@@ -136,7 +160,9 @@ describe.each(NATS_VERSIONS)('the previous day of a daily run on nats-server %s'
     edited = JSON.parse(sealedJson.toString('utf8')) as ReportV1;
     edited.baseline!.users = [...edited.baseline!.users, 'APP/mallory'].sort();
     edited.baseline!.userHosts = [
-      ...edited.baseline!.userHosts.map((u) => (u.user === 'APP/app' ? { ...u, hosts: [...u.hosts, '127.0.0.2'].sort() } : u)),
+      ...edited.baseline!.userHosts.map((u) =>
+        u.user === 'APP/app' ? { ...u, hosts: [...u.hosts, '127.0.0.2'].sort() } : u,
+      ),
       { user: 'APP/mallory', hosts: ['10.66.66.66'], hostsTruncated: false },
     ].sort((a, b) => (a.user < b.user ? -1 : 1));
     editedJson = Buffer.from(`${JSON.stringify(edited, null, 2)}\n`);
@@ -164,14 +190,18 @@ describe.each(NATS_VERSIONS)('the previous day of a daily run on nats-server %s'
 
   it('the edit, if it were taken, would hide both the new host and the unknown user', () => {
     const parameters = reportParameters(config);
-    expect(rules(detect(next.alone, detectionContext(parameters, null, [])))).toEqual(expect.arrayContaining(['unknown-user mallory']));
+    expect(rules(detect(next.alone, detectionContext(parameters, null, [])))).toEqual(
+      expect.arrayContaining(['unknown-user mallory']),
+    );
     const withEdited = rules(detect(next.alone, detectionContext(parameters, carriedOver(edited), [])));
     expect(withEdited).not.toContain('unknown-user mallory');
     expect(withEdited.filter((r) => r.startsWith('new-host'))).toEqual([]);
   });
 
   it('an untouched day D is checked and taken: the control passes and its report is recorded with its SHA-256', async () => {
-    const manifest = parseManifest(await readFile(path.join(archives.untouched, dayFolder(YESTERDAY), 'manifest.json')));
+    const manifest = parseManifest(
+      await readFile(path.join(archives.untouched, dayFolder(YESTERDAY), 'manifest.json')),
+    );
     const listed = manifest.artifacts.find((a) => a.path === 'report.json')!.sha256;
     expect(listed).toBe(sha256(sealedJson));
     expect(control(next.untouched, 'previous-report-in-chain')).toEqual(
@@ -185,7 +215,9 @@ describe.each(NATS_VERSIONS)('the previous day of a daily run on nats-server %s'
     // With day D's baseline, app's login from 127.0.0.2 is a new host; mallory is unknown.
     const found = next.untouched.detections!;
     expect(rules(found)).toEqual(expect.arrayContaining(['new-host APP/app', 'unknown-user mallory']));
-    expect(found.find((d) => d.rule === 'new-host')!.summary).toMatch(/^APP\/app logged in from a host not seen for this user before: 127\.0\.0\.2 \(first at .*\); known hosts: 127\.0\.0\.1$/);
+    expect(found.find((d) => d.rule === 'new-host')!.summary).toMatch(
+      /^APP\/app logged in from a host not seen for this user before: 127\.0\.0\.2 \(first at .*\); known hosts: 127\.0\.0\.1$/,
+    );
   });
 
   it('an edited day D fails the control, naming its report.json, and nothing is taken from it', () => {
@@ -234,7 +266,11 @@ describe.each(NATS_VERSIONS)('a renewed certificate for the same signing key on 
   /** Another certificate of the same key, in a file of its own. */
   async function certificate(name: string): Promise<string> {
     const privateKey = createPrivateKey(privateKeyPem);
-    const pem = await selfSignedCertificate({ privateKey, publicKey: createPublicKey(privateKey) }, 'Test Payments Inc.', new Date());
+    const pem = await selfSignedCertificate(
+      { privateKey, publicKey: createPublicKey(privateKey) },
+      'Test Payments Inc.',
+      new Date(),
+    );
     const file = path.join(signingDir, name);
     await writeFile(file, pem);
     certs.push(file);
@@ -247,7 +283,10 @@ describe.each(NATS_VERSIONS)('a renewed certificate for the same signing key on 
     signingDir = path.join(bed.dir, 'signing-files');
     archiveDir = path.join(bed.dir, 'archive');
     await mkdir(signingDir, { recursive: true });
-    privateKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    privateKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    }) as string;
     await writeFile(path.join(signingDir, 'key.pem'), privateKeyPem, { mode: 0o600 });
     publicKeySha256 = sha256(createPublicKey(createPrivateKey(privateKeyPem)).export({ type: 'spki', format: 'der' }));
   });
@@ -273,9 +312,16 @@ describe.each(NATS_VERSIONS)('a renewed certificate for the same signing key on 
     expect(await readFile(path.join(archiveDir, keyPathOf(publicKeySha256, sha1)), 'utf8')).toBe(keyFile(p1.signer));
     expect(await readFile(path.join(archiveDir, keyPathOf(publicKeySha256, sha2)), 'utf8')).toBe(keyFile(p2.signer));
 
-    const manifestOf = async (date: string) => parseManifest(await readFile(path.join(archiveDir, dayFolder(date), 'manifest.json')));
-    expect((await manifestOf(YESTERDAY)).signer).toMatchObject({ certificateSha256: sha1, key: keyPathOf(publicKeySha256, sha1) });
-    expect((await manifestOf(TODAY)).signer).toMatchObject({ certificateSha256: sha2, key: keyPathOf(publicKeySha256, sha2) });
+    const manifestOf = async (date: string) =>
+      parseManifest(await readFile(path.join(archiveDir, dayFolder(date), 'manifest.json')));
+    expect((await manifestOf(YESTERDAY)).signer).toMatchObject({
+      certificateSha256: sha1,
+      key: keyPathOf(publicKeySha256, sha1),
+    });
+    expect((await manifestOf(TODAY)).signer).toMatchObject({
+      certificateSha256: sha2,
+      key: keyPathOf(publicKeySha256, sha2),
+    });
 
     for (const options of [{}, { recompute: true }]) {
       const verified = await verifyArchive(localArchive(archiveDir), options);

@@ -67,7 +67,7 @@ describe.each(NATS_VERSIONS)('replay on nats-server %s', (version) => {
         ['AUDIT_JS_ADVISORIES', 0, null, []],
         ['TRANSACTIONS', 0, null, []],
       ]);
-      const empty = await replayStream(app, "app", emptyRef, period, (m) => void seen.push(m), options);
+      const empty = await replayStream(app, 'app', emptyRef, period, (m) => void seen.push(m), options);
       expect(empty).toMatchObject({ messages: 0, firstSeq: null, lastSeq: null, gaps: [] });
     }
     await app.close();
@@ -100,7 +100,11 @@ describe.each(NATS_VERSIONS)('replay on nats-server %s', (version) => {
     const whole = emptyAggregate();
     const first = emptyAggregate();
     const second = emptyAggregate();
-    const wholeStreams = await replayAll(bed, { from: start, to: end, timezone: 'UTC', kind: 'adhoc' }, aggregateInto(whole));
+    const wholeStreams = await replayAll(
+      bed,
+      { from: start, to: end, timezone: 'UTC', kind: 'adhoc' },
+      aggregateInto(whole),
+    );
     await replayAll(bed, { from: start, to: mid, timezone: 'UTC', kind: 'adhoc' }, aggregateInto(first));
     await replayAll(bed, { from: mid, to: end, timezone: 'UTC', kind: 'adhoc' }, aggregateInto(second));
     const period: Period = { from: start, to: end, timezone: 'UTC', kind: 'adhoc' };

@@ -96,10 +96,16 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
 
   /** Every key with the ids and SHA-256 of its versions, newest first. */
   function versionsOf(bucket: FakeBucket): Record<string, { id: string; sha256: string }[]> {
-    return Object.fromEntries(bucket.keys().map((key) => [key, bucket.versions.get(key)!.map((v) => ({ id: v.id, sha256: sha256(v.bytes) }))]));
+    return Object.fromEntries(
+      bucket.keys().map((key) => [key, bucket.versions.get(key)!.map((v) => ({ id: v.id, sha256: sha256(v.bytes) }))]),
+    );
   }
 
-  const inBundle = (bucket: FakeBucket) => bucket.keys().filter((k) => k.startsWith(`${bundleKey}/`)).map((k) => k.slice(bundleKey.length + 1));
+  const inBundle = (bucket: FakeBucket) =>
+    bucket
+      .keys()
+      .filter((k) => k.startsWith(`${bundleKey}/`))
+      .map((k) => k.slice(bundleKey.length + 1));
 
   function intentsOf(bucket: FakeBucket): string[] {
     return inBundle(bucket).filter((name) => name.startsWith('intent-'));
@@ -109,16 +115,26 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
     const verified = await verifyArchive(archiveOf(bucket), { recompute: true, now: new Date() });
     expect(verified.problems).toEqual([]);
     expect(verified.entries.map((e) => [e.bundle, e.problems])).toEqual([[bundlePath(period), []]]);
-    expect(verified.entries[0]!.notes.join('\n')).toMatch(/re-performed from evidence\.jsonl\.gz: \d+ messages, every figure agrees/);
+    expect(verified.entries[0]!.notes.join('\n')).toMatch(
+      /re-performed from evidence\.jsonl\.gz: \d+ messages, every figure agrees/,
+    );
     expect(verified.ok).toBe(true);
   }
 
   /** The sealed bundle: its manifest lists the intents, then the evidence and the documents, each as stored. */
   function expectSealed(bucket: FakeBucket, intents: string[]): void {
-    expect(inBundle(bucket)).toEqual([...intents, EVIDENCE, 'manifest.json', 'manifest.json.sig', 'report.html', 'report.json', 'report.pdf'].sort());
+    expect(inBundle(bucket)).toEqual(
+      [...intents, EVIDENCE, 'manifest.json', 'manifest.json.sig', 'report.html', 'report.json', 'report.pdf'].sort(),
+    );
     for (const versions of Object.values(versionsOf(bucket))) expect(versions).toHaveLength(1);
     const manifest = parseManifest(bucket.bytes(`${bundleKey}/manifest.json`)!);
-    expect(manifest.artifacts.map((a) => a.path)).toEqual([...intents, EVIDENCE, 'report.json', 'report.html', 'report.pdf']);
+    expect(manifest.artifacts.map((a) => a.path)).toEqual([
+      ...intents,
+      EVIDENCE,
+      'report.json',
+      'report.html',
+      'report.pdf',
+    ]);
     for (const artifact of manifest.artifacts) {
       const bytes = bucket.bytes(`${bundleKey}/${artifact.path}`)!;
       expect(artifact, artifact.path).toEqual({ path: artifact.path, bytes: bytes.length, sha256: sha256(bytes) });
@@ -142,7 +158,9 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
     expect(first.connects).toEqual(READ_PERIOD);
     const [intent] = intentsOf(bucket);
     expect(intent).toMatch(INTENT);
-    expect(bucket.keys()).toEqual([keyFileKey, `${bundleKey}/${EVIDENCE}`, `${bundleKey}/${intent}`, `${bundleKey}/report.json`].sort());
+    expect(bucket.keys()).toEqual(
+      [keyFileKey, `${bundleKey}/${EVIDENCE}`, `${bundleKey}/${intent}`, `${bundleKey}/report.json`].sort(),
+    );
     // The intent names the evidence and report.json as they were stored, and the documents still to come.
     const read = readIntent(bucket.bytes(`${bundleKey}/${intent}`)!, base.signer.publicKeyPem);
     if (!('intent' in read)) throw new Error(read.problem);
@@ -151,7 +169,11 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
     expect(read.intent.artifacts.map((a) => a.path)).toEqual([EVIDENCE, 'report.json', 'report.html', 'report.pdf']);
     for (const name of [EVIDENCE, 'report.json']) {
       const bytes = bucket.bytes(`${bundleKey}/${name}`)!;
-      expect(read.intent.artifacts.find((a) => a.path === name)).toEqual({ path: name, bytes: bytes.length, sha256: sha256(bytes) });
+      expect(read.intent.artifacts.find((a) => a.path === name)).toEqual({
+        path: name,
+        bytes: bytes.length,
+        sha256: sha256(bytes),
+      });
     }
     const before = versionsOf(bucket);
     const storedJson = bucket.bytes(`${bundleKey}/report.json`)!;
@@ -195,7 +217,9 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
     const after = versionsOf(bucket);
     for (const [key, versions] of Object.entries(before)) expect(after[key], key).toEqual(versions);
     // No second evidence object was even attempted: the replay's bytes were the stored ones.
-    const evidencePuts = bucket.mock.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Key === `${bundleKey}/${EVIDENCE}`);
+    const evidencePuts = bucket.mock
+      .commandCalls(PutObjectCommand)
+      .filter((c) => c.args[0].input.Key === `${bundleKey}/${EVIDENCE}`);
     expect(evidencePuts).toHaveLength(1);
     const intents = intentsOf(bucket);
     expect(intents).toHaveLength(2);
@@ -233,7 +257,9 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
     bucket.plant(`${bundleKey}/report.json`, fake);
     await expectRefused(
       bucket,
-      refusal(`${bundleUrl}/report.json: no intent signed by this run's key names it with these bytes (SHA-256 ${sha256(fake)})`),
+      refusal(
+        `${bundleUrl}/report.json: no intent signed by this run's key names it with these bytes (SHA-256 ${sha256(fake)})`,
+      ),
     );
   });
 
@@ -273,7 +299,10 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
       {
         bundle: bundlePath(period),
         run,
-        signer: { publicKeySha256: base.signer.publicKeySha256, certificateSha256: certificateSha256(base.signer.certificatePem) },
+        signer: {
+          publicKeySha256: base.signer.publicKeySha256,
+          certificateSha256: certificateSha256(base.signer.certificatePem),
+        },
         artifacts: [{ path: 'report.json', bytes: named.length, sha256: sha256(named) }],
         producer: TEST_PRODUCER,
       },
@@ -284,7 +313,9 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
     bucket.plant(`${bundleKey}/report.json`, stored);
     await expectRefused(
       bucket,
-      refusal(`${bundleUrl}/report.json: no intent signed by this run's key names it with these bytes (SHA-256 ${sha256(stored)})`),
+      refusal(
+        `${bundleUrl}/report.json: no intent signed by this run's key names it with these bytes (SHA-256 ${sha256(stored)})`,
+      ),
     );
   });
 
@@ -296,9 +327,13 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
     it('refuses parts S3 would refuse unless a test double is meant', () => {
       const bucket = newBucket();
       expect(() => archiveOf(bucket, { multipartBytes: PART })).toThrow(
-        new Error('s3 archive: multipartBytes must be a whole number of bytes from 5242880 to 5368709120 (S3 takes parts of 5 MiB to 5 GiB), not 1024'),
+        new Error(
+          's3 archive: multipartBytes must be a whole number of bytes from 5242880 to 5368709120 (S3 takes parts of 5 MiB to 5 GiB), not 1024',
+        ),
       );
-      expect(() => archiveOf(bucket, { multipartBytes: 0, allowSmallParts: true })).toThrow(/from 1 to 5368709120 .*not 0$/);
+      expect(() => archiveOf(bucket, { multipartBytes: 0, allowSmallParts: true })).toThrow(
+        /from 1 to 5368709120 .*not 0$/,
+      );
     });
 
     it('is written as a locked multipart upload completed with If-None-Match, read back by its composite checksum', async () => {
@@ -309,7 +344,9 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
       const n = Math.ceil(evidence.length / PART);
       expect(n).toBeGreaterThanOrEqual(3);
       const parts = Array.from({ length: n }, (_, i) => evidence.subarray(i * PART, (i + 1) * PART));
-      const retainUntil = new Date(Math.floor(retainUntilOf(period, bed.config.retentionYears).getTime() / 1000) * 1000);
+      const retainUntil = new Date(
+        Math.floor(retainUntilOf(period, bed.config.retentionYears).getTime() / 1000) * 1000,
+      );
 
       const created = bucket.mock.commandCalls(CreateMultipartUploadCommand).map((c) => c.args[0].input);
       expect(created).toEqual([
@@ -326,7 +363,14 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
       const UploadId = uploaded[0]!.UploadId;
       expect(UploadId).toMatch(/^upload-\d+$/);
       expect(uploaded.map((input) => ({ ...input, Body: Buffer.from(input.Body as Uint8Array) }))).toEqual(
-        parts.map((body, i) => ({ Bucket: 'archive', Key: evidenceKey(), UploadId, PartNumber: i + 1, Body: body, ChecksumSHA256: b64(body) })),
+        parts.map((body, i) => ({
+          Bucket: 'archive',
+          Key: evidenceKey(),
+          UploadId,
+          PartNumber: i + 1,
+          Body: body,
+          ChecksumSHA256: b64(body),
+        })),
       );
       expect(bucket.mock.commandCalls(CompleteMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([
         {
@@ -337,11 +381,15 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
           MultipartUpload: { Parts: parts.map((body, i) => ({ PartNumber: i + 1, ChecksumSHA256: b64(body) })) },
         },
       ]);
-      expect(bucket.mock.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Key === evidenceKey())).toEqual([]);
+      expect(bucket.mock.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Key === evidenceKey())).toEqual(
+        [],
+      );
       expect(bucket.mock.commandCalls(AbortMultipartUploadCommand)).toEqual([]);
 
       const [stored] = bucket.versions.get(evidenceKey())!;
-      const composite = `${createHash('sha256').update(Buffer.concat(parts.map((p) => createHash('sha256').update(p).digest()))).digest('base64')}-${n}`;
+      const composite = `${createHash('sha256')
+        .update(Buffer.concat(parts.map((p) => createHash('sha256').update(p).digest())))
+        .digest('base64')}-${n}`;
       expect(stored).toMatchObject({ lockMode: 'COMPLIANCE', retainUntil, checksum: composite });
       expect(bucket.uploads.size).toBe(0);
       expectSealed(bucket, intentsOf(bucket));

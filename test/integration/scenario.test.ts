@@ -42,9 +42,18 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
     const nc = await connectSource(audit.name, audit.nats);
     await provisionSource(bed.config, audit, nc, false);
     await nc.close();
-    ledger = await generateActivity(bed.hub, { transactions: 6, leafBinary: bed.binary, leafDir: path.join(bed.dir, 'leaf') });
+    ledger = await generateActivity(bed.hub, {
+      transactions: 6,
+      leafBinary: bed.binary,
+      leafDir: path.join(bed.dir, 'leaf'),
+    });
     // Hostile and malformed messages land in the record too: they must be counted and listed.
-    const app = await connect({ servers: bed.hub.url, name: 'hostile-publisher', user: 'app', pass: bed.hub.passwords.app });
+    const app = await connect({
+      servers: bed.hub.url,
+      name: 'hostile-publisher',
+      user: 'app',
+      pass: bed.hub.passwords.app,
+    });
     await jetstream(app).publish('tx.created', '{"id": 99, "amount": ');
     await jetstream(app).publish('tx.created', '[1,2,3]');
     await app.close();
@@ -60,7 +69,16 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
     const tx = report.streams.find((s) => s.stream === 'TRANSACTIONS')!;
     // 6 transactions, the 2nd deleted and the 6th purged, then 2 malformed messages (seq 7 and 8).
     expect(ledger.deletedTransactionSeqs).toEqual([2, 6]);
-    expect(tx).toMatchObject({ firstSeq: 1, lastSeq: 8, messages: 6, gaps: [[2, 2], [6, 6]], missing: 2 });
+    expect(tx).toMatchObject({
+      firstSeq: 1,
+      lastSeq: 8,
+      messages: 6,
+      gaps: [
+        [2, 2],
+        [6, 6],
+      ],
+      missing: 2,
+    });
     for (const name of ['SYS_EVENTS', 'APP_JS_ADVISORIES', 'AUDIT_JS_ADVISORIES']) {
       const s = report.streams.find((x) => x.stream === name)!;
       expect(s.gaps).toEqual([]);
@@ -78,14 +96,20 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
   it('evaluates the whole control catalogue on what the server holds', () => {
     const byId = Object.fromEntries(report.controls.map((c) => [c.id, c]));
     expect(report.controls.map((c) => c.id)).toEqual(CONTROLS.map((c) => c.id));
-    expect(byId['capture-configured']).toMatchObject({ status: 'pass', detail: '4 streams capture every required subject' });
+    expect(byId['capture-configured']).toMatchObject({
+      status: 'pass',
+      detail: '4 streams capture every required subject',
+    });
     // The application's TRANSACTIONS stream was made by the application, without deny_delete/deny_purge.
     expect(byId['capture-tamper-resistant']).toMatchObject({
       status: 'fail',
-      detail: 'TRANSACTIONS: deny_delete is off (messages can be deleted), deny_purge is off (the stream can be purged)',
+      detail:
+        'TRANSACTIONS: deny_delete is off (messages can be deleted), deny_purge is off (the stream can be purged)',
     });
     expect(byId['no-tampering-attempts']!.status).toBe('fail');
-    expect(byId['no-tampering-attempts']!.detail).toMatch(/^2 attempts against the audit record: msg\.delete SYS_EVENTS .*\(refused\); stream\.purge SYS_EVENTS .*\(refused\)$/);
+    expect(byId['no-tampering-attempts']!.detail).toMatch(
+      /^2 attempts against the audit record: msg\.delete SYS_EVENTS .*\(refused\); stream\.purge SYS_EVENTS .*\(refused\)$/,
+    );
     expect(byId['changes-attributed']!.status).toBe(attributed ? 'pass' : 'warn');
     expect(byId['events-understood']).toMatchObject({ status: 'warn' }); // two malformed transactions, none forged
     expect(byId['previous-report-in-chain']!.status).toBe('not-applicable');
@@ -115,7 +139,10 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
   it('counts authentication failures by the user tried and by host', () => {
     expect(report.authFailures).toEqual({
       total: 2,
-      byUser: [{ user: 'app', count: 1 }, { user: 'mallory', count: 1 }],
+      byUser: [
+        { user: 'app', count: 1 },
+        { user: 'mallory', count: 1 },
+      ],
       byHost: [{ host: '127.0.0.1', count: 2 }],
     });
   });
@@ -154,11 +181,29 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
   });
 
   it('counts transactions by subject and lists the messages it could not understand', () => {
-    expect(report.transactions).toMatchObject({ total: 4, bySubject: [{ subject: 'tx.created', count: 3 }, { subject: 'tx.settled', count: 1 }] });
+    expect(report.transactions).toMatchObject({
+      total: 4,
+      bySubject: [
+        { subject: 'tx.created', count: 3 },
+        { subject: 'tx.settled', count: 1 },
+      ],
+    });
     expect(report.unparseable).toBe(2);
     expect(report.unparseableEvents).toEqual([
-      { stream: 'TRANSACTIONS', seq: 7, subject: 'tx.created', reason: expect.stringContaining('not valid JSON'), kind: 'malformed' },
-      { stream: 'TRANSACTIONS', seq: 8, subject: 'tx.created', reason: 'a transaction must be a JSON object', kind: 'malformed' },
+      {
+        stream: 'TRANSACTIONS',
+        seq: 7,
+        subject: 'tx.created',
+        reason: expect.stringContaining('not valid JSON'),
+        kind: 'malformed',
+      },
+      {
+        stream: 'TRANSACTIONS',
+        seq: 8,
+        subject: 'tx.created',
+        reason: 'a transaction must be a JSON object',
+        kind: 'malformed',
+      },
     ]);
   });
 
@@ -170,18 +215,26 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
     expect(again.report!.jetstreamChanges.filter((c) => c.target.includes('sox-report'))).toEqual([]);
     // The eleven of the scenario, and the incident stream the first report created in the audit account.
     expect(again.report!.jetstreamSummary.changes).toBe(12);
-    expect(again.report!.jetstreamChanges.filter((c) => c.target === 'INCIDENTS').map((c) => c.operation)).toEqual(['stream.create']);
+    expect(again.report!.jetstreamChanges.filter((c) => c.target === 'INCIDENTS').map((c) => c.operation)).toEqual([
+      'stream.create',
+    ]);
   });
 
   it('records the incidents it detects, and the next report shows one resolved with who and why', async () => {
     const unknown = report.incidents.find((i) => i.rule === 'unknown-user')!;
     expect(unknown).toMatchObject({ status: 'open', subject: 'mallory', openedInPeriod: true, resolved: null });
-    expect(report.incidents.map((i) => i.rule)).toEqual(expect.arrayContaining(['message-deleted', 'stream-purged', 'audit-stream-attempt', 'gap']));
+    expect(report.incidents.map((i) => i.rule)).toEqual(
+      expect.arrayContaining(['message-deleted', 'stream-purged', 'audit-stream-attempt', 'gap']),
+    );
 
     const audit = bed.config.sources[0]!;
     const nc = await connectSource(audit.name, audit.nats);
     const log = await incidentLog(nc, { consumerPrefix: bed.config.report.consumerPrefix });
-    const identity = await connectionIdentity(nc, { source: audit.name, account: audit.account, user: audit.nats.user });
+    const identity = await connectionIdentity(nc, {
+      source: audit.name,
+      account: audit.account,
+      user: audit.nats.user,
+    });
     await resolve(log, unknown.id, { identity, name: 'Jane Roe' }, 'mallory is the penetration-test account');
     await nc.close();
 
@@ -193,11 +246,16 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
       status: 'resolved',
       openedInPeriod: false,
       resolvedInPeriod: true,
-      resolved: { by: `Jane Roe (AUDIT/audit${attributed ? '' : ' (from configuration)'})`, note: 'mallory is the penetration-test account' },
+      resolved: {
+        by: `Jane Roe (AUDIT/audit${attributed ? '' : ' (from configuration)'})`,
+        note: 'mallory is the penetration-test account',
+      },
     });
     // The others stay open, listed with their age, until someone resolves them; nothing was opened twice.
     const stillOpen = after.incidents.filter((i) => i.status === 'open').map((i) => i.id);
-    expect(stillOpen).toEqual(expect.arrayContaining(report.incidents.filter((i) => i.id !== unknown.id).map((i) => i.id)));
+    expect(stillOpen).toEqual(
+      expect.arrayContaining(report.incidents.filter((i) => i.id !== unknown.id).map((i) => i.id)),
+    );
     expect(after.controls.find((c) => c.id === 'incident-deadline')!.status).toBe('pass');
   });
 
@@ -233,7 +291,9 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
       for (const f of files.filter((x) => x.isFile())) {
         const file = path.join(f.parentPath, f.name);
         const info = await stat(file);
-        out[path.relative(bed.config.archive, file)] = `${createHash('sha256').update(await readFile(file)).digest('hex')} ${info.mtimeMs} ${info.mode}`;
+        out[path.relative(bed.config.archive, file)] = `${createHash('sha256')
+          .update(await readFile(file))
+          .digest('hex')} ${info.mtimeMs} ${info.mode}`;
       }
       return out;
     };
@@ -272,7 +332,9 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
     expect(email.attachments).toEqual([]);
     expect(email.text).toContain(`https://archive.example/${bundle}/report.pdf?X-Amz-Expires=3600&sig=a&b=c`);
     expect(email.text).toContain('too large to attach');
-    expect(email.html).toContain(`href="https://archive.example/${bundle}/report.pdf?X-Amz-Expires&#x3D;3600&amp;sig&#x3D;a&amp;b&#x3D;c"`);
+    expect(email.html).toContain(
+      `href="https://archive.example/${bundle}/report.pdf?X-Amz-Expires&#x3D;3600&amp;sig&#x3D;a&amp;b&#x3D;c"`,
+    );
   });
 
   it('sends the email of an archived bundle once more only when no receipt says it went out', async () => {
@@ -281,7 +343,12 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
     const receipts = path.join(bed.config.archive, 'receipts', bundle);
     const [receipt] = await readdir(receipts);
     const sent = JSON.parse(await readFile(path.join(receipts, receipt!), 'utf8'));
-    expect(sent).toMatchObject({ schema: 'sox-report-delivery/v1', bundle, recipients: bed.config.email!.to, location: result.email });
+    expect(sent).toMatchObject({
+      schema: 'sox-report-delivery/v1',
+      bundle,
+      recipients: bed.config.email!.to,
+      location: result.email,
+    });
 
     // A run that died after sending but before its receipt: the next run sends again (twice, never not).
     await rm(path.join(receipts, receipt!));
@@ -292,9 +359,13 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
     expect(await readdir(receipts)).toEqual([receipt]);
 
     // An on-demand run for other recipients sends to them, once.
-    const other = await runReport(bed.config, period, await ports(bed), { recipients: ['internal-audit@demo.example'] });
+    const other = await runReport(bed.config, period, await ports(bed), {
+      recipients: ['internal-audit@demo.example'],
+    });
     expect(other.email).toBeDefined();
-    const again = await runReport(bed.config, period, await ports(bed), { recipients: ['internal-audit@demo.example'] });
+    const again = await runReport(bed.config, period, await ports(bed), {
+      recipients: ['internal-audit@demo.example'],
+    });
     expect(again.email).toBeUndefined();
     expect(await readdir(outbox)).toHaveLength(mails + 2);
     const email = await simpleParser(await readFile(other.email!));

@@ -77,7 +77,10 @@ async function startEmulator(): Promise<Emulator> {
   try {
     const port = await new Promise<number>((resolve, reject) => {
       let output = '';
-      const timer = setTimeout(() => reject(new Error(`aws-ses-v2-local did not start in ${EMULATOR_START_MS} ms:\n${output}`)), EMULATOR_START_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`aws-ses-v2-local did not start in ${EMULATOR_START_MS} ms:\n${output}`)),
+        EMULATOR_START_MS,
+      );
       const read = (chunk: Buffer) => {
         output += chunk.toString();
         const match = /server running at http:\/\/[^\s]+:(\d+)/.exec(output);
@@ -122,7 +125,12 @@ let pdf: Uint8Array;
 beforeAll(async () => {
   [emulator, templates] = await Promise.all([startEmulator(), loadTemplates()]);
   ses = new SESv2Client({ endpoint: emulator.endpoint, region: 'us-east-1', credentials: CREDENTIALS });
-  vm = buildViewModel(sampleReport(), { branding: SAMPLE_BRANDING, maxRows: 100, signed: true, archiveLocation: ARCHIVE });
+  vm = buildViewModel(sampleReport(), {
+    branding: SAMPLE_BRANDING,
+    maxRows: 100,
+    signed: true,
+    archiveLocation: ARCHIVE,
+  });
   pdf = await renderReportPdf(vm);
 });
 
@@ -132,7 +140,14 @@ afterAll(async () => {
 });
 
 const composeAttached = () =>
-  composeReportEmail(vm, templates, { from: FROM, to: TO, pdf, archiveLocation: ARCHIVE, date: DATE, messageId: '<report-2026-11-24@example.com>' });
+  composeReportEmail(vm, templates, {
+    from: FROM,
+    to: TO,
+    pdf,
+    archiveLocation: ARCHIVE,
+    date: DATE,
+    messageId: '<report-2026-11-24@example.com>',
+  });
 
 /**
  * The fallback message, written here because render/email.ts cannot yet leave the PDF out: the same sender,
@@ -157,7 +172,8 @@ async function composeLinked(link: PdfLink): Promise<ComposedEmail> {
   return { from: FROM, to: TO, subject, raw: new Uint8Array(raw) };
 }
 
-const composeFor = (delivery: PdfDelivery) => (delivery.kind === 'attached' ? composeAttached() : composeLinked(delivery.link));
+const composeFor = (delivery: PdfDelivery) =>
+  delivery.kind === 'attached' ? composeAttached() : composeLinked(delivery.link);
 
 const fakeS3 = () => new S3Client({ region: 'us-east-1', credentials: CREDENTIALS });
 const addressesOf = (headerTexts: string[]) => headerTexts.flatMap((text) => text.split(/,\s*/));
@@ -165,7 +181,11 @@ const addressesOf = (headerTexts: string[]) => headerTexts.flatMap((text) => tex
 describe('the SES mailer against aws-ses-v2-local', () => {
   it('delivers the report email: the stored copy has its recipients, subject and the PDF byte for byte', async () => {
     const email = await composeAttached();
-    const { location } = await sesMailer({ client: ses, configurationSet: 'sox-reports', tags: { report: 'daily' } }).send(email);
+    const { location } = await sesMailer({
+      client: ses,
+      configurationSet: 'sox-reports',
+      tags: { report: 'daily' },
+    }).send(email);
     expect(location).toMatch(/^ses-\d+$/);
 
     const stored = await emulator.stored(location);
@@ -219,7 +239,12 @@ describe('the SendEmail request', () => {
     try {
       mock.on(SendEmailCommand).resolves({ MessageId: '0100018c-mocked' });
       const email = await composeAttached();
-      const tags = { report: 'daily', period: '2026-11-24', timezone: 'America/New_York', 'company name': 'Acme <Ltd> & Co' };
+      const tags = {
+        report: 'daily',
+        period: '2026-11-24',
+        timezone: 'America/New_York',
+        'company name': 'Acme <Ltd> & Co',
+      };
       const sent = await sesMailer({ client, configurationSet: 'sox-reports', tags }).send(email);
       expect(sent).toEqual({ location: '0100018c-mocked' });
 
@@ -249,7 +274,11 @@ describe('the SendEmail request', () => {
     try {
       mock.on(SendEmailCommand).resolves({ MessageId: 'id' });
       await sesMailer({ client }).send(await composeLinked({ url: 'https://example.com/r.pdf', expiresAt: DATE }));
-      expect(Object.keys(mock.commandCalls(SendEmailCommand)[0]!.args[0].input).sort()).toEqual(['Content', 'Destination', 'FromEmailAddress']);
+      expect(Object.keys(mock.commandCalls(SendEmailCommand)[0]!.args[0].input).sort()).toEqual([
+        'Content',
+        'Destination',
+        'FromEmailAddress',
+      ]);
     } finally {
       mock.restore();
       client.destroy();
@@ -269,13 +298,19 @@ describe('the SendEmail request', () => {
     const client = new SESv2Client({ region: 'us-east-1', credentials: CREDENTIALS });
     const mock = mockClient(client);
     try {
-      mock.on(SendEmailCommand).rejects(new MessageRejected({ message: 'Email address is not verified.', $metadata: {} }));
+      mock
+        .on(SendEmailCommand)
+        .rejects(new MessageRejected({ message: 'Email address is not verified.', $metadata: {} }));
       const email = await composeAttached();
-      const error = await sesMailer({ client }).send(email).catch((err: unknown) => err);
+      const error = await sesMailer({ client })
+        .send(email)
+        .catch((err: unknown) => err);
       expect(error).toBeInstanceOf(SesSendError);
       expect(error).toBeInstanceOf(RunError);
       expect((error as SesSendError).sesError).toBe('MessageRejected');
-      expect((error as Error).message).toBe('SES SendEmail to 2 recipients failed: MessageRejected: Email address is not verified.');
+      expect((error as Error).message).toBe(
+        'SES SendEmail to 2 recipients failed: MessageRejected: Email address is not verified.',
+      );
       expect((error as Error).cause).toBeInstanceOf(MessageRejected);
     } finally {
       mock.restore();
@@ -290,7 +325,10 @@ describe('the SendEmail request', () => {
       request.on('end', () => {
         requests += 1;
         if (requests === 1) {
-          response.writeHead(429, { 'content-type': 'application/json', 'x-amzn-errortype': 'TooManyRequestsException' });
+          response.writeHead(429, {
+            'content-type': 'application/json',
+            'x-amzn-errortype': 'TooManyRequestsException',
+          });
           response.end(JSON.stringify({ message: 'Maximum sending rate exceeded.' }));
         } else {
           response.writeHead(200, { 'content-type': 'application/json' });
@@ -300,9 +338,15 @@ describe('the SendEmail request', () => {
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const client = new SESv2Client({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, region: 'us-east-1', credentials: CREDENTIALS });
+    const client = new SESv2Client({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      credentials: CREDENTIALS,
+    });
     try {
-      const sent = await sesMailer({ client }).send(await composeLinked({ url: 'https://example.com/r.pdf', expiresAt: DATE }));
+      const sent = await sesMailer({ client }).send(
+        await composeLinked({ url: 'https://example.com/r.pdf', expiresAt: DATE }),
+      );
       expect(sent).toEqual({ location: 'after-retry' });
       expect(requests).toBe(2);
     } finally {
@@ -354,6 +398,8 @@ describe('the size limit', () => {
     expect(url).toContain('X-Amz-Expires=3600');
     await expect(presignedPdfLink(s3, BUCKET, PDF_KEY, MAX_PDF_LINK_SECONDS + 1)).rejects.toThrow(InputError);
     await expect(presignedPdfLink(s3, BUCKET, PDF_KEY, 0)).rejects.toThrow(InputError);
-    await expect(archivedPdfLink(s3, BUCKET, PDF_KEY, { expiresInSeconds: 1.5 })).rejects.toThrow(/1 to 604800 seconds/);
+    await expect(archivedPdfLink(s3, BUCKET, PDF_KEY, { expiresInSeconds: 1.5 })).rejects.toThrow(
+      /1 to 604800 seconds/,
+    );
   });
 });

@@ -11,8 +11,6 @@ import type { Signer } from '../../functions/seal/signer.js';
 import { soxReport } from '../support/cli.js';
 import { buildDailyArchive, dayFolder, writableCopy } from '../support/verify-archive.js';
 
-
-
 describe('sox-report verify', () => {
   let dir: string;
   let good: string;
@@ -45,7 +43,16 @@ describe('sox-report verify', () => {
 
   it('accepts the signing certificate with --trust, and --from/--to', async () => {
     const certificate = path.join(dir, 'signer', 'signing-cert.pem');
-    const { code, stdout } = await soxReport(['verify', good, '--trust', certificate, '--from', '2026-11-22', '--to', '2026-11-23']);
+    const { code, stdout } = await soxReport([
+      'verify',
+      good,
+      '--trust',
+      certificate,
+      '--from',
+      '2026-11-22',
+      '--to',
+      '2026-11-23',
+    ]);
     expect(code).toBe(0);
     expect(stdout).toContain('2 bundles, 2 days verified, 0 failed, 0 missing');
     expect(stdout).not.toContain('--trust');
@@ -56,7 +63,9 @@ describe('sox-report verify', () => {
     appendFileSync(path.join(dayFolder(tampered, '2026-11-23'), 'report.html'), '<p>edited</p>');
     const { code, stdout } = await soxReport(['verify', tampered]);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/^2026-11-23 {2}FAIL {2}report\.html: \d+ bytes with SHA-256 [0-9a-f]{64}, the manifest says \d+ bytes/m);
+    expect(stdout).toMatch(
+      /^2026-11-23 {2}FAIL {2}report\.html: \d+ bytes with SHA-256 [0-9a-f]{64}, the manifest says \d+ bytes/m,
+    );
     expect(stdout).toContain('2026-11-22  OK');
     expect(stdout).toContain('4 bundles, 3 days verified, 1 failed, 0 missing');
   });
@@ -83,7 +92,9 @@ describe('sox-report verify', () => {
     execFileSync('mkfifo', [keyFile]);
     const { code, stdout } = await soxReport(['verify', fifo]);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/^2026-11-21 {2}FAIL {2}keys\/[0-9a-f]{64}-[0-9a-f]{64}\.pem: is a FIFO \(named pipe\), not a regular file$/m);
+    expect(stdout).toMatch(
+      /^2026-11-21 {2}FAIL {2}keys\/[0-9a-f]{64}-[0-9a-f]{64}\.pem: is a FIFO \(named pipe\), not a regular file$/m,
+    );
     expect(stdout).toContain('4 bundles, 0 days verified, 4 failed, 0 missing');
   });
 

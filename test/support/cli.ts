@@ -9,7 +9,11 @@ const run = promisify(execFile);
 /** Runs the CLI from source as a user would run it, returning exit code and output. */
 export async function soxReport(args: string[], cwd = repo): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(repo, 'functions/cli/entry.ts'), ...args], { cwd });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--import', 'tsx', path.join(repo, 'functions/cli/entry.ts'), ...args],
+      { cwd },
+    );
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

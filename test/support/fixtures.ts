@@ -23,7 +23,12 @@ export function capturedMessages(version: FixtureVersion, stream: keyof typeof K
     .filter((line) => line.trim() !== '')
     .map((line) => {
       // The captured `ts` went through a JS number; the digits that matter here survive.
-      const { seq, ts, subject, data } = JSON.parse(line) as { seq: number; ts: number; subject: string; data: unknown };
+      const { seq, ts, subject, data } = JSON.parse(line) as {
+        seq: number;
+        ts: number;
+        subject: string;
+        data: unknown;
+      };
       return { stream, ...KINDS[stream]!, seq, subject, ts: BigInt(ts), data: encoder.encode(JSON.stringify(data)) };
     });
 }

@@ -1,5 +1,12 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { GetPublicKeyCommand, SignCommand, type KMSClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes, type SignCommandInput } from '@aws-sdk/client-kms';
+import {
+  GetPublicKeyCommand,
+  SignCommand,
+  type KMSClientResolvedConfig,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+  type SignCommandInput,
+} from '@aws-sdk/client-kms';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import { signDigestWithKey } from '../../functions/seal/local-signer.js';
 

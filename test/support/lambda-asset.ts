@@ -23,7 +23,11 @@ interface TemplateFunction {
  * the functions with the locally installed esbuild exactly as `npx cdk synth` does, and returns the asset folder
  * of every Lambda function whose entry file contains one of `markers` (by marker).
  */
-export async function synthesizeHandlerAssets<M extends string>(projectRoot: string, outdir: string, markers: readonly M[]): Promise<Record<M, HandlerAsset>> {
+export async function synthesizeHandlerAssets<M extends string>(
+  projectRoot: string,
+  outdir: string,
+  markers: readonly M[],
+): Promise<Record<M, HandlerAsset>> {
   // Loaded here, not at the top: aws-cdk-lib takes seconds to import and only this test needs it.
   const { App } = await import('aws-cdk-lib');
   const { addSoxReportsStack } = await import('../../cdk/build-app.js');
@@ -42,10 +46,14 @@ export async function synthesizeHandlerAssets<M extends string>(projectRoot: str
     if (typeof key !== 'string' || !key.endsWith('.zip') || !handler) continue;
     const dir = path.join(assembly.directory, `asset.${key.slice(0, -'.zip'.length)}`);
     const module = handler.slice(0, handler.lastIndexOf('.'));
-    const entryFile = ['.mjs', '.js', '.cjs'].map((ext) => `${module}${ext}`).find((file) => existsSync(path.join(dir, file)));
+    const entryFile = ['.mjs', '.js', '.cjs']
+      .map((ext) => `${module}${ext}`)
+      .find((file) => existsSync(path.join(dir, file)));
     if (!entryFile) continue;
     const source = await readFile(path.join(dir, entryFile), 'utf8');
-    for (const marker of markers) if (source.includes(marker)) found.set(marker, { dir, entryFile, handler, environment: resource.Properties?.Environment?.Variables ?? {} });
+    for (const marker of markers)
+      if (source.includes(marker))
+        found.set(marker, { dir, entryFile, handler, environment: resource.Properties?.Environment?.Variables ?? {} });
   }
   const missing = markers.filter((m) => !found.has(m));
   if (missing.length > 0) throw new Error(`no Lambda function of the synthesized stack bundles ${missing.join(', ')}`);

@@ -45,7 +45,14 @@ export function testObservability(): Observability {
 
 export interface MockedClients {
   clients: AwsClients;
-  mocks: { s3: AwsStub<any, any, any>; kms: AwsStub<any, any, any>; ssm: AwsStub<any, any, any>; secrets: AwsStub<any, any, any>; ses: AwsStub<any, any, any>; sns: AwsStub<any, any, any> };
+  mocks: {
+    s3: AwsStub<any, any, any>;
+    kms: AwsStub<any, any, any>;
+    ssm: AwsStub<any, any, any>;
+    secrets: AwsStub<any, any, any>;
+    ses: AwsStub<any, any, any>;
+    sns: AwsStub<any, any, any>;
+  };
   /** Every command any client was sent. */
   calls(): number;
   restore(): void;
@@ -73,7 +80,9 @@ export function mockedClients(): MockedClients {
     clients,
     mocks,
     calls: () => Object.values(mocks).reduce((n, mock) => n + mock.calls().length, 0),
-    restore: () => Object.values(mocks).forEach((mock) => mock.restore()),
+    restore: () => {
+      for (const mock of Object.values(mocks)) mock.restore();
+    },
   };
 }
 
@@ -104,8 +113,18 @@ export function lambdaConfigDocument(overrides: Record<string, unknown> = {}): R
   return {
     timezone: 'America/New_York',
     sources: [
-      { name: 'audit', account: 'AUDIT', nats: { servers: ['nats://nats.internal:4222'] }, streams: [{ stream: 'SYS_EVENTS', kind: 'system-events' }] },
-      { name: 'app', account: 'APP', nats: { servers: ['nats://nats.internal:4222'] }, streams: [{ stream: 'TRANSACTIONS', kind: 'transactions' }] },
+      {
+        name: 'audit',
+        account: 'AUDIT',
+        nats: { servers: ['nats://nats.internal:4222'] },
+        streams: [{ stream: 'SYS_EVENTS', kind: 'system-events' }],
+      },
+      {
+        name: 'app',
+        account: 'APP',
+        nats: { servers: ['nats://nats.internal:4222'] },
+        streams: [{ stream: 'TRANSACTIONS', kind: 'transactions' }],
+      },
     ],
     archive: 's3://sox-evidence/reports',
     email: { from: 'reports@example.com', to: ['cfo@example.com'] },

@@ -58,7 +58,8 @@ const calls: HarnessOutput['calls'] = [];
 /** Fakes one service's operations, by name, with the `input` of the command. */
 type Operations = Record<string, (input: any) => Promise<object>>;
 
-const awsError = (name: string, status: number, message: string) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+const awsError = (name: string, status: number, message: string) =>
+  Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 
 // ---- S3: an in-memory bucket that behaves as Object Lock + conditional writes do -------------------------------
 
@@ -70,9 +71,11 @@ const s3: Operations = {
   async PutObject(put) {
     const body = toBytes(put.Body);
     const id = objectId(put.Bucket, put.Key);
-    if (put.IfNoneMatch === '*' && objects.has(id)) throw awsError('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
+    if (put.IfNoneMatch === '*' && objects.has(id))
+      throw awsError('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
     const checksum = createHash('sha256').update(body).digest('base64');
-    if (put.ChecksumSHA256 !== undefined && put.ChecksumSHA256 !== checksum) throw awsError('BadDigest', 400, 'The SHA256 you specified did not match the calculated checksum.');
+    if (put.ChecksumSHA256 !== undefined && put.ChecksumSHA256 !== checksum)
+      throw awsError('BadDigest', 400, 'The SHA256 you specified did not match the calculated checksum.');
     const stored: Stored = {
       body,
       lockMode: put.ObjectLockMode ?? null,
@@ -82,11 +85,16 @@ const s3: Operations = {
       versionId: `v${++versions}`,
     };
     objects.set(id, stored);
-    return { VersionId: stored.versionId, ETag: `"${createHash('md5').update(body).digest('hex')}"`, ChecksumSHA256: checksum };
+    return {
+      VersionId: stored.versionId,
+      ETag: `"${createHash('md5').update(body).digest('hex')}"`,
+      ChecksumSHA256: checksum,
+    };
   },
   async HeadObject(head) {
     const stored = objects.get(objectId(head.Bucket, head.Key));
-    if (!stored || (head.VersionId && head.VersionId !== stored.versionId)) throw awsError('NotFound', 404, 'Not Found');
+    if (!stored || (head.VersionId && head.VersionId !== stored.versionId))
+      throw awsError('NotFound', 404, 'Not Found');
     return {
       ContentLength: stored.body.length,
       VersionId: stored.versionId,
@@ -98,11 +106,15 @@ const s3: Operations = {
   },
   async GetObject(get) {
     const stored = objects.get(objectId(get.Bucket, get.Key));
-    if (!stored || (get.VersionId && get.VersionId !== stored.versionId)) throw awsError('NoSuchKey', 404, 'The specified key does not exist.');
+    if (!stored || (get.VersionId && get.VersionId !== stored.versionId))
+      throw awsError('NoSuchKey', 404, 'The specified key does not exist.');
     const body = stored.body;
     return {
       ContentLength: body.length,
-      Body: { transformToByteArray: async () => new Uint8Array(body), transformToString: async () => Buffer.from(body).toString('utf8') },
+      Body: {
+        transformToByteArray: async () => new Uint8Array(body),
+        transformToString: async () => Buffer.from(body).toString('utf8'),
+      },
     };
   },
   async ListObjectsV2(list) {
@@ -111,7 +123,11 @@ const s3: Operations = {
       .filter(([bucket, key]) => bucket === list.Bucket && key.startsWith(list.Prefix ?? ''))
       .map(([, key]) => key)
       .sort();
-    return { Contents: keys.map((Key) => ({ Key, Size: objects.get(objectId(list.Bucket, Key))!.body.length })), IsTruncated: false, KeyCount: keys.length };
+    return {
+      Contents: keys.map((Key) => ({ Key, Size: objects.get(objectId(list.Bucket, Key))!.body.length })),
+      IsTruncated: false,
+      KeyCount: keys.length,
+    };
   },
   // One version per key: every object here was written once.
   async ListObjectVersions(list) {
@@ -144,10 +160,16 @@ const kms: Operations = {
   },
   async Sign(sign) {
     if (sign.KeyId !== input.kms.keyArn) throw awsError('NotFoundException', 400, `Key '${sign.KeyId}' does not exist`);
-    if (sign.MessageType !== 'DIGEST' || sign.SigningAlgorithm !== 'ECDSA_SHA_256') throw awsError('ValidationException', 400, 'expected an ECDSA_SHA_256 DIGEST');
+    if (sign.MessageType !== 'DIGEST' || sign.SigningAlgorithm !== 'ECDSA_SHA_256')
+      throw awsError('ValidationException', 400, 'expected an ECDSA_SHA_256 DIGEST');
     const digest = toBytes(sign.Message);
-    if (digest.length !== 32) throw awsError('ValidationException', 400, 'Digest is invalid length for algorithm ECDSA_SHA_256.');
-    return { KeyId: input.kms.keyArn, SigningAlgorithm: 'ECDSA_SHA_256', Signature: p256.sign(digest, scalar, { prehash: false, format: 'der', lowS: false }) };
+    if (digest.length !== 32)
+      throw awsError('ValidationException', 400, 'Digest is invalid length for algorithm ECDSA_SHA_256.');
+    return {
+      KeyId: input.kms.keyArn,
+      SigningAlgorithm: 'ECDSA_SHA_256',
+      Signature: p256.sign(digest, scalar, { prehash: false, format: 'der', lowS: false }),
+    };
   },
 };
 
@@ -164,7 +186,8 @@ const ssm: Operations = {
 const secretsmanager: Operations = {
   async GetSecretValue(get) {
     const value = input.secrets[get.SecretId];
-    if (value === undefined) throw awsError('ResourceNotFoundException', 400, "Secrets Manager can't find the specified secret.");
+    if (value === undefined)
+      throw awsError('ResourceNotFoundException', 400, "Secrets Manager can't find the specified secret.");
     return { ARN: get.SecretId, Name: 'sox-nats', SecretString: value };
   },
 };
@@ -189,7 +212,13 @@ function mockService(service: string, client: unknown, operations: Operations): 
   }
   mockClient(client as never).send.callsFake(async (command) => {
     const operation = operationOf(command);
-    calls.push({ service, command: operation, input: JSON.parse(JSON.stringify(command.input, (_k, v) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v))) });
+    calls.push({
+      service,
+      command: operation,
+      input: JSON.parse(
+        JSON.stringify(command.input, (_k, v) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v)),
+      ),
+    });
     const fake = operations[operation];
     if (!fake) throw awsError('UnknownOperation', 400, `the harness does not fake ${service} ${operation}`);
     return { $metadata: {}, ...(await fake(command.input)) };

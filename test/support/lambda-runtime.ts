@@ -26,7 +26,8 @@ export const RUNTIME_ROOTS = (name: string) => name.startsWith('@aws-sdk/') || n
 export function runtimePackageNames(repo: string, isRoot: (name: string) => boolean = RUNTIME_ROOTS): string[] {
   const lock = JSON.parse(readFileSync(path.join(repo, 'package-lock.json'), 'utf8')) as { packages: LockPackages };
   const packages = lock.packages;
-  const topLevel = (key: string) => key.startsWith('node_modules/') && !key.slice('node_modules/'.length).includes('/node_modules/');
+  const topLevel = (key: string) =>
+    key.startsWith('node_modules/') && !key.slice('node_modules/'.length).includes('/node_modules/');
   const nameOf = (key: string) => key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
 
   const seen = new Set<string>();

@@ -26,11 +26,15 @@ const START_MS = 10_000;
 export async function startSesEmulator(repo: string): Promise<SesEmulator> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(path.join(repo, 'node_modules', '.bin', 'aws-ses-v2-local'), ['--port', String(port), '--host', '127.0.0.1'], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SMTP_TRANSPORT: '' }, // never forward test mail anywhere
-  });
+  const child = spawn(
+    path.join(repo, 'node_modules', '.bin', 'aws-ses-v2-local'),
+    ['--port', String(port), '--host', '127.0.0.1'],
+    {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SMTP_TRANSPORT: '' }, // never forward test mail anywhere
+    },
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -45,7 +49,10 @@ export async function startSesEmulator(repo: string): Promise<SesEmulator> {
   const deadline = Date.now() + START_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`aws-ses-v2-local exited with ${child.exitCode}:\n${output}`);
-    const healthy = await fetch(`${endpoint}/health-check`).then((r) => r.ok, () => false);
+    const healthy = await fetch(`${endpoint}/health-check`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (healthy) break;
     if (Date.now() > deadline) {
       await stop();

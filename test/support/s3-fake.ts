@@ -35,11 +35,17 @@ function s3Error(name: string, httpStatusCode: number, message = name): S3Servic
 const sha256b64 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('base64');
 
 export class FakeBucket {
-  readonly client = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  readonly client = new S3Client({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   readonly mock: AwsStub<any, any, any>;
   /** Newest version first. */
   readonly versions = new Map<string, StoredObject[]>();
-  readonly uploads = new Map<string, { key: string; lockMode?: string; retainUntil?: Date; parts: Map<number, { bytes: Uint8Array; checksum?: string }> }>();
+  readonly uploads = new Map<
+    string,
+    { key: string; lockMode?: string; retainUntil?: Date; parts: Map<number, { bytes: Uint8Array; checksum?: string }> }
+  >();
   /** Called before each write (PutObject, UploadPart, CompleteMultipartUpload); throw to make it fail. */
   beforeWrite: (operation: string, key: string) => void = () => undefined;
   private counter = 0;
@@ -59,7 +65,12 @@ export class FakeBucket {
 
   /** What someone allowed a locked PutObject can plant. */
   plant(key: string, bytes: Uint8Array): void {
-    this.store(key, { bytes, lockMode: 'COMPLIANCE', retainUntil: new Date('2040-01-01T00:00:00Z'), checksum: sha256b64(bytes) });
+    this.store(key, {
+      bytes,
+      lockMode: 'COMPLIANCE',
+      retainUntil: new Date('2040-01-01T00:00:00Z'),
+      checksum: sha256b64(bytes),
+    });
   }
 
   restore(): void {
@@ -85,11 +96,23 @@ export class FakeBucket {
       if (input.IfNoneMatch === '*' && this.versions.has(input.Key)) throw s3Error('PreconditionFailed', 412);
       const bytes = await bodyBytes(input.Body);
       if (input.ChecksumSHA256 && input.ChecksumSHA256 !== sha256b64(bytes)) throw s3Error('BadDigest', 400);
-      return { VersionId: this.store(input.Key, { bytes, lockMode: input.ObjectLockMode, retainUntil: input.ObjectLockRetainUntilDate, checksum: sha256b64(bytes) }) };
+      return {
+        VersionId: this.store(input.Key, {
+          bytes,
+          lockMode: input.ObjectLockMode,
+          retainUntil: input.ObjectLockRetainUntilDate,
+          checksum: sha256b64(bytes),
+        }),
+      };
     });
     this.mock.on(CreateMultipartUploadCommand).callsFake(async (input) => {
       const UploadId = `upload-${++this.counter}`;
-      this.uploads.set(UploadId, { key: input.Key, lockMode: input.ObjectLockMode, retainUntil: input.ObjectLockRetainUntilDate, parts: new Map() });
+      this.uploads.set(UploadId, {
+        key: input.Key,
+        lockMode: input.ObjectLockMode,
+        retainUntil: input.ObjectLockRetainUntilDate,
+        parts: new Map(),
+      });
       return { UploadId };
     });
     this.mock.on(UploadPartCommand).callsFake(async (input) => {
@@ -106,12 +129,21 @@ export class FakeBucket {
       const upload = this.uploads.get(input.UploadId);
       if (!upload) throw s3Error('NoSuchUpload', 404);
       if (input.IfNoneMatch === '*' && this.versions.has(input.Key)) throw s3Error('PreconditionFailed', 412);
-      const parts = (input.MultipartUpload?.Parts ?? []).map((p: { PartNumber: number }) => upload.parts.get(p.PartNumber)!);
+      const parts = (input.MultipartUpload?.Parts ?? []).map(
+        (p: { PartNumber: number }) => upload.parts.get(p.PartNumber)!,
+      );
       const bytes = Buffer.concat(parts.map((p: { bytes: Uint8Array }) => p.bytes));
       const digests = Buffer.concat(parts.map((p: { checksum?: string }) => Buffer.from(p.checksum ?? '', 'base64')));
       const checksum = `${createHash('sha256').update(digests).digest('base64')}-${parts.length}`;
       this.uploads.delete(input.UploadId);
-      return { VersionId: this.store(input.Key, { bytes, lockMode: upload.lockMode, retainUntil: upload.retainUntil, checksum }) };
+      return {
+        VersionId: this.store(input.Key, {
+          bytes,
+          lockMode: upload.lockMode,
+          retainUntil: upload.retainUntil,
+          checksum,
+        }),
+      };
     });
     this.mock.on(AbortMultipartUploadCommand).callsFake(async (input) => {
       this.uploads.delete(input.UploadId);
@@ -146,7 +178,9 @@ export class FakeBucket {
       IsTruncated: false,
       Versions: this.keys()
         .filter((k) => k.startsWith(input.Prefix ?? ''))
-        .flatMap((Key) => this.versions.get(Key)!.map((v, i) => ({ Key, VersionId: v.id, IsLatest: i === 0, Size: v.bytes.length }))),
+        .flatMap((Key) =>
+          this.versions.get(Key)!.map((v, i) => ({ Key, VersionId: v.id, IsLatest: i === 0, Size: v.bytes.length })),
+        ),
       DeleteMarkers: [],
     }));
   }

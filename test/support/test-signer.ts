@@ -28,12 +28,28 @@ export function createTestSigner(algorithm: SigningAlgorithm, commonName = 'nats
       : generateKeyPairSync('rsa', { modulusLength: 2048 });
   writeFileSync(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   // A CA certificate that may also sign documents: it is its own trust anchor for openssl -CAfile and NSS "CT".
-  execFileSync('openssl', [
-    'req', '-x509', '-new', '-key', keyPath, '-sha256', '-days', '30', '-subj', `/CN=${commonName}/O=nats-sox-reports tests`,
-    '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,digitalSignature,nonRepudiation,keyCertSign',
-    '-out', certPath,
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      keyPath,
+      '-sha256',
+      '-days',
+      '30',
+      '-subj',
+      `/CN=${commonName}/O=nats-sox-reports tests`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,digitalSignature,nonRepudiation,keyCertSign',
+      '-out',
+      certPath,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
 
   const publicKey = createPublicKey(privateKey);
   const publicKeyDer = publicKey.export({ type: 'spki', format: 'der' });

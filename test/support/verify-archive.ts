@@ -33,7 +33,16 @@ export const TEST_PRODUCER: Producer = {
   configSha256: '0'.repeat(64),
   parameters: reportParameters(
     parseConfig(
-      { timezone: TIMEZONE, sources: [{ name: 'audit', nats: { servers: ['nats://127.0.0.1:4222'] }, streams: [{ stream: 'SYS_EVENTS', kind: 'system-events' }] }] },
+      {
+        timezone: TIMEZONE,
+        sources: [
+          {
+            name: 'audit',
+            nats: { servers: ['nats://127.0.0.1:4222'] },
+            streams: [{ stream: 'SYS_EVENTS', kind: 'system-events' }],
+          },
+        ],
+      },
       'test configuration',
     ),
   ),
@@ -80,7 +89,10 @@ export async function archivePeriod(
   const label = period.date ?? `${report.period.from} to ${report.period.to}`;
   const documents = [
     { path: 'report.json', data: new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`) },
-    { path: 'report.html', data: new TextEncoder().encode(`<!doctype html><title>SOX report ${label}</title><p>All controls passed.</p>\n`) },
+    {
+      path: 'report.html',
+      data: new TextEncoder().encode(`<!doctype html><title>SOX report ${label}</title><p>All controls passed.</p>\n`),
+    },
     { path: 'report.pdf', data: await signedPdf(`SOX report ${label}`, signer) },
     ...extraArtifacts,
   ];

@@ -26,10 +26,14 @@ export function captureConfigured({ streamPlans }: ControlInputs): Verdict {
 export function captureTamperResistant({ streamPlans, previous }: ControlInputs): Verdict {
   if (streamPlans === null) return { status: 'warn', detail: 'the capture streams could not be inspected in this run' };
   const weak = streamPlans.filter((p) => weakenings(p).length > 0);
-  if (weak.length === 0) return { status: 'pass', detail: `${streamPlans.length} streams keep their tamper-resistant settings` };
+  if (weak.length === 0)
+    return { status: 'pass', detail: `${streamPlans.length} streams keep their tamper-resistant settings` };
   const before = previous?.controls.find((c) => c.id === 'capture-tamper-resistant');
   const since = before?.status === 'pass' ? ' (weakened since the previous report, which found them intact)' : '';
-  return { status: 'fail', detail: `${weak.map((p) => `${p.stream}: ${weakenings(p).join(', ')}`).join('; ')}${since}` };
+  return {
+    status: 'fail',
+    detail: `${weak.map((p) => `${p.stream}: ${weakenings(p).join(', ')}`).join('; ')}${since}`,
+  };
 }
 
 function weakenings(plan: StreamPlanSummary): string[] {

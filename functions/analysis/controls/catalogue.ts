@@ -7,7 +7,12 @@ import { archiveLockInForce, noIncidentPastDeadline, previousReportInChain, remo
 import type { Verdict } from './verdict.js';
 
 /** The objectives of the seed's SOX checklist a control gives evidence for. */
-export type SoxObjective = 'Prevent data tampering' | 'Record timelines' | 'Track access' | 'Safeguards' | 'Security incidents';
+export type SoxObjective =
+  | 'Prevent data tampering'
+  | 'Record timelines'
+  | 'Track access'
+  | 'Safeguards'
+  | 'Security incidents';
 
 /** One control: what it proves, from what, and when it passes, fails or warns (docs/controls.md is made from these). */
 export interface ControlDefinition {
@@ -26,7 +31,8 @@ export const CONTROLS: readonly ControlDefinition[] = [
     id: 'capture-configured',
     title: 'Every required event is captured',
     objective: 'Track access',
-    evidence: 'each configured capture stream as the server describes it, against the subjects its kind requires for every account named',
+    evidence:
+      'each configured capture stream as the server describes it, against the subjects its kind requires for every account named',
     passes: 'every stream exists and captures every required subject',
     fails: 'a stream is missing, or does not capture a required subject',
     warns: 'the streams could not be inspected in this run',
@@ -36,7 +42,8 @@ export const CONTROLS: readonly ControlDefinition[] = [
     id: 'capture-tamper-resistant',
     title: 'Capture streams are tamper-resistant',
     objective: 'Prevent data tampering',
-    evidence: 'the settings of each capture stream (storage, deny_delete, deny_purge, roll-ups, discard, limits, max_age) against the provision spec; the previous report\'s result',
+    evidence:
+      "the settings of each capture stream (storage, deny_delete, deny_purge, roll-ups, discard, limits, max_age) against the provision spec; the previous report's result",
     passes: 'every stream keeps the provision settings',
     fails: 'a setting is weaker than the spec (and says whether it weakened since the previous report)',
     warns: 'the streams could not be inspected in this run',
@@ -46,7 +53,8 @@ export const CONTROLS: readonly ControlDefinition[] = [
     id: 'audit-completeness',
     title: 'The audit record is complete',
     objective: 'Prevent data tampering',
-    evidence: 'the sequence numbers of every message of the audit streams in the period, and the last sequence of the previous report',
+    evidence:
+      'the sequence numbers of every message of the audit streams in the period, and the last sequence of the previous report',
     passes: 'no sequence is missing and each stream continues where the previous report ended',
     fails: 'a sequence is missing in the period, or between the previous report and this one',
     warns: 'the period overlaps the previous one',
@@ -116,8 +124,9 @@ export const CONTROLS: readonly ControlDefinition[] = [
     id: 'previous-report-in-chain',
     title: 'The previous report is present and valid in the chain',
     objective: 'Safeguards',
-    evidence: 'the previous daily bundle: its manifest, the manifest\'s signature and the link this report makes to it',
-    passes: 'the previous day\'s bundle is there and its manifest signature verifies, or this is the first of the series',
+    evidence: "the previous daily bundle: its manifest, the manifest's signature and the link this report makes to it",
+    passes:
+      "the previous day's bundle is there and its manifest signature verifies, or this is the first of the series",
     fails: 'the previous day is missing, or its manifest does not verify',
     warns: null,
     evaluate: previousReportInChain,
@@ -161,7 +170,10 @@ export function evaluateControls(inputs: ControlInputs): ControlResult[] {
     try {
       verdict = control.evaluate(inputs);
     } catch (err) {
-      verdict = { status: 'fail', detail: `the control could not be evaluated: ${err instanceof Error ? err.message : String(err)}` };
+      verdict = {
+        status: 'fail',
+        detail: `the control could not be evaluated: ${err instanceof Error ? err.message : String(err)}`,
+      };
     }
     return { id: control.id, title: control.title, status: verdict.status, detail: verdict.detail };
   });
@@ -169,7 +181,10 @@ export function evaluateControls(inputs: ControlInputs): ControlResult[] {
 
 /** The catalogue as a Markdown table (docs/controls.md is this, checked by a test). */
 export function catalogueMarkdown(): string {
-  const rows = CONTROLS.map((c) => `| \`${c.id}\` | ${c.title} | ${c.objective} | ${c.evidence} | ${c.passes} | ${c.fails} | ${c.warns ?? '—'} |`);
+  const rows = CONTROLS.map(
+    (c) =>
+      `| \`${c.id}\` | ${c.title} | ${c.objective} | ${c.evidence} | ${c.passes} | ${c.fails} | ${c.warns ?? '—'} |`,
+  );
   return [
     '# Control catalogue',
     '',

@@ -1,5 +1,12 @@
 import type { StreamKind } from '../../config/schema.js';
-import type { ArchiveLockState, IncidentState, PreviousBundleState, PreviousReport, ReportV1, StreamPlanSummary } from '../report-model.js';
+import type {
+  ArchiveLockState,
+  IncidentState,
+  PreviousBundleState,
+  PreviousReport,
+  ReportV1,
+  StreamPlanSummary,
+} from '../report-model.js';
 
 /**
  * Everything the control catalogue reads, gathered by the pipeline before it evaluates (pure from here on).

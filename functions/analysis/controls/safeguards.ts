@@ -8,7 +8,10 @@ export function previousReportInChain({ previousBundle }: ControlInputs): Verdic
     case 'ok':
       return { status: 'pass', detail: previousBundle.detail };
     case 'first':
-      return { status: 'pass', detail: `this is the first report of the daily series. ${previousBundle.detail}`.trim() };
+      return {
+        status: 'pass',
+        detail: `this is the first report of the daily series. ${previousBundle.detail}`.trim(),
+      };
     case 'not-applicable':
       return { status: 'not-applicable', detail: previousBundle.detail };
     case 'missing':
@@ -25,12 +28,25 @@ export function archiveLockInForce({ archiveLock }: ControlInputs): Verdict {
 
 /** A remote mirror of the audit streams exists and has caught up (when one is configured). */
 export function remoteMirrorInSync({ mirrors }: ControlInputs): Verdict {
-  if (mirrors === null || mirrors.length === 0) return { status: 'not-applicable', detail: 'no remote mirror is configured' };
+  if (mirrors === null || mirrors.length === 0)
+    return { status: 'not-applicable', detail: 'no remote mirror is configured' };
   const behind = mirrors.filter((m) => m.lastSeq === null || (m.lag ?? 0) > 0);
   if (behind.length) {
-    return { status: 'fail', detail: behind.map((m) => (m.lastSeq === null ? `${m.mirror} (mirror of ${m.stream}) is missing` : `${m.mirror} is ${plural(m.lag ?? 0, 'message')} behind ${m.stream}`)).join('; ') };
+    return {
+      status: 'fail',
+      detail: behind
+        .map((m) =>
+          m.lastSeq === null
+            ? `${m.mirror} (mirror of ${m.stream}) is missing`
+            : `${m.mirror} is ${plural(m.lag ?? 0, 'message')} behind ${m.stream}`,
+        )
+        .join('; '),
+    };
   }
-  return { status: 'pass', detail: `${mirrors.map((m) => `${m.mirror} mirrors ${m.stream} up to seq ${m.lastSeq}`).join('; ')}` };
+  return {
+    status: 'pass',
+    detail: `${mirrors.map((m) => `${m.mirror} mirrors ${m.stream} up to seq ${m.lastSeq}`).join('; ')}`,
+  };
 }
 
 /** No incident stays open past its deadline. */
@@ -38,8 +54,16 @@ export function noIncidentPastDeadline({ incidents, incidentDeadlineDays }: Cont
   if (incidents === null) return { status: 'warn', detail: 'the incident record could not be read in this run' };
   const late = incidents.filter((i) => i.status !== 'resolved' && i.ageDays > incidentDeadlineDays);
   if (late.length) {
-    return { status: 'fail', detail: `${plural(late.length, 'incident')} open longer than ${incidentDeadlineDays} days: ${late.map((i) => `${i.id} (${Math.floor(i.ageDays)} days)`).join(', ')}` };
+    return {
+      status: 'fail',
+      detail: `${plural(late.length, 'incident')} open longer than ${incidentDeadlineDays} days: ${late.map((i) => `${i.id} (${Math.floor(i.ageDays)} days)`).join(', ')}`,
+    };
   }
   const open = incidents.filter((i) => i.status !== 'resolved').length;
-  return { status: 'pass', detail: open ? `${plural(open, 'incident')} open, none past the ${incidentDeadlineDays}-day deadline` : 'no incident is open' };
+  return {
+    status: 'pass',
+    detail: open
+      ? `${plural(open, 'incident')} open, none past the ${incidentDeadlineDays}-day deadline`
+      : 'no incident is open',
+  };
 }

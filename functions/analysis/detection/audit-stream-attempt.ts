@@ -10,7 +10,11 @@ export const AUDIT_STREAM_ATTEMPT = 'audit-stream-attempt';
  * What the product itself does to the audit streams: provision creates them, and reading them goes through
  * consumers. The catalogue's "no tampering attempts" control leaves out the same operations.
  */
-export const HARMLESS_ON_AUDIT: ReadonlySet<JsOperation> = new Set<JsOperation>(['stream.create', 'consumer.create', 'consumer.delete']);
+export const HARMLESS_ON_AUDIT: ReadonlySet<JsOperation> = new Set<JsOperation>([
+  'stream.create',
+  'consumer.create',
+  'consumer.delete',
+]);
 
 /** The audit stream a change is aimed at, if any. "other" calls (snapshot, restore, …) name it as a subject token. */
 function auditStreamOf(change: JetStreamChange, audit: Set<string>): string | null {
@@ -30,7 +34,8 @@ export function auditStreamAttempt(report: ReportV1, context: DetectionContext):
   for (const [stream, group] of groupBy(attempts, (x) => x.stream)) {
     const changes = group.map((x) => x.change);
     const listed = changes.map(
-      (c) => `${c.operation}${c.detail && c.success ? ` (${shownName(c.detail)})` : ''} ${c.success ? 'ALLOWED' : 'refused'} at ${shownTime(report, c.time)} by ${shownName(actorOf(c))}`,
+      (c) =>
+        `${c.operation}${c.detail && c.success ? ` (${shownName(c.detail)})` : ''} ${c.success ? 'ALLOWED' : 'refused'} at ${shownTime(report, c.time)} by ${shownName(actorOf(c))}`,
     );
     const allowed = changes.filter((c) => c.success).length;
     detections.push(

@@ -38,14 +38,15 @@ export function buildBaseline(
 ): Baseline {
   let truncated = (previous?.truncated ?? false) || loginsTruncated;
   const knownHosts = new Map<string, { hosts: string[]; hostsTruncated: boolean }>();
-  for (const entry of previous?.userHosts ?? []) knownHosts.set(entry.user, { hosts: entry.hosts, hostsTruncated: entry.hostsTruncated ?? false });
+  for (const entry of previous?.userHosts ?? [])
+    knownHosts.set(entry.user, { hosts: entry.hosts, hostsTruncated: entry.hostsTruncated ?? false });
 
   const periodHosts = new Map<string, Set<string>>();
   const sorted = [...logins].sort(compareStored);
   for (const login of sorted) {
     const user = baselineUser(login.account, login.user);
-    let hosts = periodHosts.get(user);
-    if (!hosts) periodHosts.set(user, (hosts = new Set()));
+    const hosts = periodHosts.get(user) ?? new Set<string>();
+    periodHosts.set(user, hosts);
     if (login.host !== null) hosts.add(login.host);
   }
 
@@ -75,9 +76,19 @@ export function buildBaseline(
   }
 
   const newHosts = sorted
-    .filter((login) => login.host !== null && !(knownHosts.get(baselineUser(login.account, login.user))?.hosts.includes(login.host) ?? false))
+    .filter(
+      (login) =>
+        login.host !== null &&
+        !(knownHosts.get(baselineUser(login.account, login.user))?.hosts.includes(login.host) ?? false),
+    )
     .slice(0, limits.maxListed)
-    .map((login) => ({ time: formatInstant(login.ts), user: baselineUser(login.account, login.user), host: login.host!, stream: login.stream, seq: login.seq }));
+    .map((login) => ({
+      time: formatInstant(login.ts),
+      user: baselineUser(login.account, login.user),
+      host: login.host!,
+      stream: login.stream,
+      seq: login.seq,
+    }));
 
   return { users: [...users].sort(), userHosts, truncated, newHosts };
 }

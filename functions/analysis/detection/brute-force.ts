@@ -24,13 +24,18 @@ export interface BruteForceAxis {
  */
 export function bruteForce(report: ReportV1, context: DetectionContext, axis: BruteForceAxis): Detection[] {
   const { failures: threshold, windowMinutes } = context.thresholds.bruteForce;
-  const groups = groupBy((report.authFailureEvents ?? []).filter((f) => axis.keyOf(f) !== null), (f) => axis.keyOf(f)!);
+  const groups = groupBy(
+    (report.authFailureEvents ?? []).filter((f) => axis.keyOf(f) !== null),
+    (f) => axis.keyOf(f)!,
+  );
   const detections: Detection[] = [];
   for (const [key, failures] of groups) {
     if (failures.length < threshold) continue;
     const window = densestWindow(failures, windowMinutes);
     if (window === null || window.failures.length < threshold) continue;
-    const others = [...new Set(window.failures.map(axis.otherSide).filter((x): x is string => x !== null))].map((x) => shownName(x));
+    const others = [...new Set(window.failures.map(axis.otherSide).filter((x): x is string => x !== null))].map((x) =>
+      shownName(x),
+    );
     const total = axis.periodCount(report, key) ?? failures.length;
     detections.push(
       detection(report, {

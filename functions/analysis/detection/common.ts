@@ -14,7 +14,9 @@ export const NO_USER_NAME = '(no user name)';
 export function reportDay(report: ReportV1): string {
   if (report.period.kind === 'daily' && report.period.date) return report.period.date;
   const from = parseInstant(report.period.from);
-  const local = DateTime.fromMillis(from === null ? Date.parse(report.period.from) : Number(from / 1_000_000n), { zone: report.period.timezone });
+  const local = DateTime.fromMillis(from === null ? Date.parse(report.period.from) : Number(from / 1_000_000n), {
+    zone: report.period.timezone,
+  });
   return local.toISODate() ?? report.period.from.slice(0, 10);
 }
 
@@ -28,7 +30,10 @@ export function shownTime(report: ReportV1, iso: string): string {
  * characters (a header injection, a line break) are shown escaped, and a very long name is cut.
  */
 export function shownName(name: string, max = 120): string {
-  const escaped = name.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const escaped = name.replace(
+    /[\u0000-\u001f\u007f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   const trimmed = escaped.trim() === '' ? JSON.stringify(name) : escaped;
   return trimmed.length > max ? `${trimmed.slice(0, max - 1)}…` : trimmed;
 }
@@ -58,7 +63,14 @@ export function boundedEvidence(refs: Iterable<EvidenceRef>): EvidenceRef[] {
 /** Builds a detection dated to the report's day, its subject and summary safe for the incident record. */
 export function detection(
   report: ReportV1,
-  fields: { rule: string; severity: Severity; subject: string; summary: string; at: string; evidence: Iterable<EvidenceRef> },
+  fields: {
+    rule: string;
+    severity: Severity;
+    subject: string;
+    summary: string;
+    at: string;
+    evidence: Iterable<EvidenceRef>;
+  },
 ): Detection {
   return {
     rule: fields.rule,

@@ -36,5 +36,11 @@ export function detectionContext(
   driftFindings?: { stream: string; findings: string[] }[],
 ): DetectionContext {
   const auditStreams = parameters.streams.filter((r) => isAuditKind(r.kind)).map((r) => r.stream);
-  return { previous, thresholds: parameters.detection, auditStreams, timezone: parameters.timezone, ...(driftFindings ? { driftFindings } : {}) };
+  return {
+    previous,
+    thresholds: parameters.detection,
+    auditStreams,
+    timezone: parameters.timezone,
+    ...(driftFindings ? { driftFindings } : {}),
+  };
 }

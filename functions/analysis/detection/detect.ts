@@ -22,7 +22,9 @@ export const DETECTION_RULES: readonly DetectionRule[] = [
   { id: UNKNOWN_USER, category: 'login', detect: unknownUser },
   { id: NEW_HOST, category: 'login', detect: newHost },
   { id: OFF_HOURS_CHANGE, category: 'change', detect: offHoursChange },
-  ...REMOVAL_RULES.map((rule): DetectionRule => ({ id: rule.id, category: 'removal', detect: (report) => detectRemovals(report, rule) })),
+  ...REMOVAL_RULES.map(
+    (rule): DetectionRule => ({ id: rule.id, category: 'removal', detect: (report) => detectRemovals(report, rule) }),
+  ),
   { id: AUDIT_STREAM_ATTEMPT, category: 'integrity', detect: auditStreamAttempt },
   { id: STREAM_SETTINGS_WEAKENED, category: 'integrity', detect: streamSettingsWeakened },
   { id: GAP, category: 'integrity', detect: gap },
@@ -44,7 +46,8 @@ export function ruleCategory(rule: string): DetectionCategory | undefined {
  */
 export function detect(report: ReportV1, context: DetectionContext): Detection[] {
   return DETECTION_RULES.flatMap((rule) => rule.detect(report, context)).sort(
-    (a, b) => cmp(a.at, b.at) || (RULE_ORDER.get(a.rule) ?? 0) - (RULE_ORDER.get(b.rule) ?? 0) || cmp(a.subject, b.subject),
+    (a, b) =>
+      cmp(a.at, b.at) || (RULE_ORDER.get(a.rule) ?? 0) - (RULE_ORDER.get(b.rule) ?? 0) || cmp(a.subject, b.subject),
   );
 }
 

@@ -22,7 +22,8 @@ function* missingSeqs(s: StreamCompleteness): Generator<{ stream: string; seq: n
  */
 export function gap(report: ReportV1, context: DetectionContext): Detection[] {
   const audit = new Set(context.auditStreams);
-  const isAudit = (s: StreamCompleteness) => audit.has(s.stream) || s.kind === 'system-events' || s.kind === 'advisories';
+  const isAudit = (s: StreamCompleteness) =>
+    audit.has(s.stream) || s.kind === 'system-events' || s.kind === 'advisories';
   return report.streams
     .filter((s) => s.gaps.length > 0)
     .map((s) =>

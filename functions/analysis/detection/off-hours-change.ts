@@ -23,7 +23,9 @@ export function offHoursChange(report: ReportV1, context: DetectionContext): Det
   );
   const detections: Detection[] = [];
   for (const [actor, made] of groupBy(changes, actorOf)) {
-    const listed = made.map((c) => `${c.operation} ${shownName(c.target)}${c.success ? '' : ' (refused)'} at ${shownTime(report, c.time)}`);
+    const listed = made.map(
+      (c) => `${c.operation} ${shownName(c.target)}${c.success ? '' : ' (refused)'} at ${shownTime(report, c.time)}`,
+    );
     detections.push(
       detection(report, {
         rule: OFF_HOURS_CHANGE,

@@ -66,7 +66,9 @@ export const REMOVAL_RULES: readonly RemovalRule[] = [
  * audit-stream-attempt, elsewhere the report lists it), one detection per subject a day.
  */
 export function detectRemovals(report: ReportV1, rule: RemovalRule): Detection[] {
-  const done = report.jetstreamChanges.filter((c) => c.operation === rule.operation && c.success && (rule.include?.(c) ?? true));
+  const done = report.jetstreamChanges.filter(
+    (c) => c.operation === rule.operation && c.success && (rule.include?.(c) ?? true),
+  );
   const detections: Detection[] = [];
   for (const [subject, changes] of groupBy(done, rule.subjectOf)) {
     const who = [...new Set(changes.map(actorOf))].map((a) => shownName(a));

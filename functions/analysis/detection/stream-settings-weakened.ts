@@ -13,7 +13,8 @@ export const STREAM_SETTINGS_WEAKENED = 'stream-settings-weakened';
  */
 export function streamSettingsWeakened(report: ReportV1, context: DetectionContext): Detection[] {
   const audit = new Set(context.auditStreams);
-  const known = (stream: string) => new Set(context.previous?.streamSettings?.find((s) => s.stream === stream)?.findings ?? []);
+  const known = (stream: string) =>
+    new Set(context.previous?.streamSettings?.find((s) => s.stream === stream)?.findings ?? []);
   return (context.driftFindings ?? [])
     .map((d) => ({ ...d, findings: d.findings.filter((f) => !known(d.stream).has(f)) }))
     .filter((d) => d.findings.length > 0)
@@ -22,7 +23,10 @@ export function streamSettingsWeakened(report: ReportV1, context: DetectionConte
         rule: STREAM_SETTINGS_WEAKENED,
         severity: audit.has(d.stream) ? 'critical' : 'high',
         subject: d.stream,
-        summary: `${audit.has(d.stream) ? 'audit stream' : 'stream'} ${shownName(d.stream)} is weaker than its tamper-resistant settings: ${someOf(d.findings.map((f) => shownName(f, 200)), 6)}`,
+        summary: `${audit.has(d.stream) ? 'audit stream' : 'stream'} ${shownName(d.stream)} is weaker than its tamper-resistant settings: ${someOf(
+          d.findings.map((f) => shownName(f, 200)),
+          6,
+        )}`,
         at: report.generatedAt,
         evidence: [],
       }),

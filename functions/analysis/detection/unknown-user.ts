@@ -9,7 +9,8 @@ export const UNKNOWN_USER = 'unknown-user';
 /** Every user name seen logging in successfully: in the previous report's baseline or in this period. */
 function knownUserNames(report: ReportV1, context: DetectionContext): Set<string> {
   const names = new Set<string>();
-  for (const entry of [...(context.previous?.baseline?.users ?? []), ...(report.baseline?.users ?? [])]) names.add(userNameOf(entry));
+  for (const entry of [...(context.previous?.baseline?.users ?? []), ...(report.baseline?.users ?? [])])
+    names.add(userNameOf(entry));
   // A report written before the baseline existed still names this period's users in its tables.
   for (const u of report.connections.byUser) if (u.user !== null) names.add(u.user);
   for (const r of report.connections.leafnodes.remotes) if (r.user !== null) names.add(r.user);
@@ -23,7 +24,10 @@ function knownUserNames(report: ReportV1, context: DetectionContext): Set<string
 export function unknownUser(report: ReportV1, context: DetectionContext): Detection[] {
   const known = knownUserNames(report, context);
   const isUnknown = (user: string | null) => user === null || !known.has(user);
-  const listed = groupBy((report.authFailureEvents ?? []).filter((f) => isUnknown(f.user)), (f) => f.user ?? NO_USER_NAME);
+  const listed = groupBy(
+    (report.authFailureEvents ?? []).filter((f) => isUnknown(f.user)),
+    (f) => f.user ?? NO_USER_NAME,
+  );
   const detections: Detection[] = [];
   for (const [name, failures] of listed) detections.push(unknownUserDetection(report, name, failures));
   // Names only in the ranked table: failures past report.maxListed, whose times the report does not keep.
@@ -50,7 +54,9 @@ function describe(name: string): string {
 
 function unknownUserDetection(report: ReportV1, name: string, failures: AuthFailureEvent[]): Detection {
   const count = report.authFailures.byUser.find((u) => (u.user ?? NO_USER_NAME) === name)?.count ?? failures.length;
-  const hosts = [...new Set(failures.map((f) => f.host).filter((h): h is string => h !== null))].map((h) => shownName(h));
+  const hosts = [...new Set(failures.map((f) => f.host).filter((h): h is string => h !== null))].map((h) =>
+    shownName(h),
+  );
   const first = failures[0]!;
   return detection(report, {
     rule: UNKNOWN_USER,

@@ -7,7 +7,13 @@ import { detection, groupBy, plural, shownName, someOf } from './common.js';
  * Messages of one kind that could not be understood, one detection per stream a day. The report keeps no
  * stored time for them, so a detection is dated by the start of the period; the evidence says where they are.
  */
-export function unparseableOfKind(report: ReportV1, rule: string, kind: UnparseableKind, severity: Severity, what: string): Detection[] {
+export function unparseableOfKind(
+  report: ReportV1,
+  rule: string,
+  kind: UnparseableKind,
+  severity: Severity,
+  what: string,
+): Detection[] {
   const events = report.unparseableEvents.filter((u) => u.kind === kind);
   const unlisted = report.unparseable - report.unparseableEvents.length;
   const detections: Detection[] = [];

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { addEvent, addUnparseable } from '../../../functions/analysis/add-event.js';
-import { DEFAULT_LIMITS, emptyAggregate, type AggregateLimits, type AggregateState } from '../../../functions/analysis/aggregate-state.js';
+import {
+  DEFAULT_LIMITS,
+  emptyAggregate,
+  type AggregateLimits,
+  type AggregateState,
+} from '../../../functions/analysis/aggregate-state.js';
 import { settlePending } from '../../../functions/analysis/change-pairing.js';
 import { mergeAggregates } from '../../../functions/analysis/merge-aggregates.js';
 import {
@@ -22,7 +27,12 @@ import { dailyPeriod } from '../../../functions/config/period.js';
 import { parseMessage } from '../../../functions/events/parse.js';
 import type { JsOperation, NatsEvent, ParsedEvent, RawMessage } from '../../../functions/events/types.js';
 import { formatInstant, parseInstant } from '../../../functions/time/nanos.js';
-import { FIXTURE_VERSIONS, allCapturedMessages, capturedMessages, type FixtureVersion } from '../../support/fixtures.js';
+import {
+  FIXTURE_VERSIONS,
+  allCapturedMessages,
+  capturedMessages,
+  type FixtureVersion,
+} from '../../support/fixtures.js';
 
 const OPTIONS = { ownConsumerPrefix: 'sox-report_' };
 const PERIOD = dailyPeriod('2026-11-26', 'America/New_York');
@@ -30,10 +40,16 @@ const GENERATED = parseInstant('2026-11-27T06:00:00.123456789Z')!;
 const SECOND = 1_000_000_000n;
 
 function byTime(messages: RawMessage[]): RawMessage[] {
-  return [...messages].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.seq - b.seq));
+  return [...messages].sort((a, b) =>
+    a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.seq - b.seq,
+  );
 }
 
-function aggregate(messages: RawMessage[], limits: AggregateLimits = DEFAULT_LIMITS, ownConsumerPrefix = OPTIONS.ownConsumerPrefix): AggregateState {
+function aggregate(
+  messages: RawMessage[],
+  limits: AggregateLimits = DEFAULT_LIMITS,
+  ownConsumerPrefix = OPTIONS.ownConsumerPrefix,
+): AggregateState {
   const state = emptyAggregate(limits);
   for (const m of messages) {
     const r = parseMessage(m, { ownConsumerPrefix });
@@ -43,7 +59,12 @@ function aggregate(messages: RawMessage[], limits: AggregateLimits = DEFAULT_LIM
   return state;
 }
 
-function report(state: AggregateState, streams: StreamCompleteness[] = [], topN = 50, previous: ReportV1 | null = null): ReportV1 {
+function report(
+  state: AggregateState,
+  streams: StreamCompleteness[] = [],
+  topN = 50,
+  previous: ReportV1 | null = null,
+): ReportV1 {
   return buildReport(PERIOD, streams, state, GENERATED, { topN }, previous);
 }
 
@@ -140,12 +161,24 @@ describe.each(FIXTURE_VERSIONS)('report of the capture of nats-server %s', (vers
   it('starts a baseline of who logged in from where, leaf nodes included', () => {
     const firstLogin = (user: string) => {
       // A disconnect proves a login too: the capture begins with one of a connection opened before it.
-      const m = capturedMessages(version, 'SYS_EVENTS').find((x) => x.subject.startsWith('$SYS.ACCOUNT.') && new TextDecoder().decode(x.data).includes(`"user":"${user}"`))!;
-      return { time: formatInstant(m.ts), user: `${m.subject.split('.')[2]}/${user}`, host: '127.0.0.1', stream: 'SYS_EVENTS', seq: m.seq };
+      const m = capturedMessages(version, 'SYS_EVENTS').find(
+        (x) => x.subject.startsWith('$SYS.ACCOUNT.') && new TextDecoder().decode(x.data).includes(`"user":"${user}"`),
+      )!;
+      return {
+        time: formatInstant(m.ts),
+        user: `${m.subject.split('.')[2]}/${user}`,
+        host: '127.0.0.1',
+        stream: 'SYS_EVENTS',
+        seq: m.seq,
+      };
     };
     expect(r.baseline).toEqual({
       users: ['APP/app', 'APP/leaf', 'AUDIT/audit'],
-      userHosts: ['APP/app', 'APP/leaf', 'AUDIT/audit'].map((user) => ({ user, hosts: ['127.0.0.1'], hostsTruncated: false })),
+      userHosts: ['APP/app', 'APP/leaf', 'AUDIT/audit'].map((user) => ({
+        user,
+        hosts: ['127.0.0.1'],
+        hostsTruncated: false,
+      })),
       truncated: false,
       // With no previous report every host is new: the rules know not to call that suspicious.
       newHosts: [firstLogin('audit'), firstLogin('app'), firstLogin('leaf')].sort((a, b) => (a.time < b.time ? -1 : 1)),
@@ -185,7 +218,14 @@ describe.each(FIXTURE_VERSIONS)('report of the capture of nats-server %s', (vers
 
   it('lists each change once, in time order, paired with the advisory where one exists', () => {
     const dump = (s: string) => (v210 ? `${s}/RQS6WU1SM63CB9RFCT` : `${s}/XNG0PK9P4KPXTKGT35`);
-    const rows = r.jetstreamChanges.map((c) => [c.account, c.operation, c.target.replace(/(8ZZ4|91ZC|93ZK|DJM0|DK1S|DKHK)_1$/, ''), c.success, c.detail, c.evidence.map((e) => `${e.stream}#${e.seq}`)]);
+    const rows = r.jetstreamChanges.map((c) => [
+      c.account,
+      c.operation,
+      c.target.replace(/(8ZZ4|91ZC|93ZK|DJM0|DK1S|DKHK)_1$/, ''),
+      c.success,
+      c.detail,
+      c.evidence.map((e) => `${e.stream}#${e.seq}`),
+    ]);
     expect(rows).toEqual([
       ['AUDIT', 'stream.create', 'AUDIT_JS_ADVISORIES', true, null, [`${AUD}#1`, `${AUD}#2`]],
       ['APP', 'stream.create', 'TRANSACTIONS', true, null, [`${APP}#2`, `${APP}#3`]],
@@ -196,7 +236,14 @@ describe.each(FIXTURE_VERSIONS)('report of the capture of nats-server %s', (vers
       ['APP', 'stream.delete', 'TEMP', true, null, [`${APP}#14`, `${APP}#15`]],
       ['APP', 'msg.delete', 'TRANSACTIONS', true, 'seq 2', [`${APP}#16`]],
       ['APP', 'stream.purge', 'TRANSACTIONS', true, 'filter tx.purgeme; purged 1', [`${APP}#17`]],
-      ['AUDIT', 'msg.delete', 'SYS_EVENTS', false, 'seq 1; refused: message delete not permitted (10057)', [`${AUD}#4`]],
+      [
+        'AUDIT',
+        'msg.delete',
+        'SYS_EVENTS',
+        false,
+        'seq 1; refused: message delete not permitted (10057)',
+        [`${AUD}#4`],
+      ],
       ['AUDIT', 'stream.purge', 'SYS_EVENTS', false, 'refused: stream purge not permitted (10110)', [`${AUD}#5`]],
       ['AUDIT', 'consumer.create', dump('SYS_EVENTS'), true, null, [`${AUD}#9`, `${AUD}#10`]],
       ['AUDIT', 'consumer.create', dump('APP_JS_ADVISORIES'), true, null, [`${AUD}#14`, `${AUD}#15`]],
@@ -236,7 +283,12 @@ describe.each(FIXTURE_VERSIONS)('report of the capture of nats-server %s', (vers
       bySubject: [{ subject: 'tx.created', count: 4 }],
       first: tsOf(version, 'TRANSACTIONS', 1),
       last: tsOf(version, 'TRANSACTIONS', 5),
-      listed: [1, 3, 4, 5].map((seq) => ({ time: tsOf(version, 'TRANSACTIONS', seq), stream: 'TRANSACTIONS', seq, subject: 'tx.created' })),
+      listed: [1, 3, 4, 5].map((seq) => ({
+        time: tsOf(version, 'TRANSACTIONS', seq),
+        stream: 'TRANSACTIONS',
+        seq,
+        subject: 'tx.created',
+      })),
     });
   });
 
@@ -268,7 +320,18 @@ describe.each(FIXTURE_VERSIONS)('report of the capture of nats-server %s', (vers
 
   it('carries the stream figures it is given', () => {
     const streams: StreamCompleteness[] = [
-      { source: 'app', stream: 'TRANSACTIONS', kind: 'transactions', firstSeq: 1, lastSeq: 5, messages: 4, gaps: [[2, 2]], missing: 1, firstTime: null, lastTime: null },
+      {
+        source: 'app',
+        stream: 'TRANSACTIONS',
+        kind: 'transactions',
+        firstSeq: 1,
+        lastSeq: 5,
+        messages: 4,
+        gaps: [[2, 2]],
+        missing: 1,
+        firstTime: null,
+        lastTime: null,
+      },
     ];
     expect(report(aggregate(messages), streams).streams).toBe(streams);
   });
@@ -283,7 +346,8 @@ const BROKEN_SPLITS: Record<FixtureVersion, string[]> = {
 describe.each(FIXTURE_VERSIONS)('mergeability on the capture of nats-server %s', (version) => {
   const messages = byTime(allCapturedMessages(version));
   const whole = report(aggregate(messages));
-  const label = (k: number) => `${messages[k - 1] ? `${messages[k - 1]!.stream}#${messages[k - 1]!.seq}` : 'start'}|${messages[k] ? `${messages[k]!.stream}#${messages[k]!.seq}` : 'end'}`;
+  const label = (k: number) =>
+    `${messages[k - 1] ? `${messages[k - 1]!.stream}#${messages[k - 1]!.seq}` : 'start'}|${messages[k] ? `${messages[k]!.stream}#${messages[k]!.seq}` : 'end'}`;
   const splits = Array.from({ length: messages.length + 1 }, (_, k) => ({ k, at: label(k) }));
   const good = splits.filter((s) => !BROKEN_SPLITS[version].includes(s.at));
   const broken = splits.filter((s) => BROKEN_SPLITS[version].includes(s.at));
@@ -298,9 +362,15 @@ describe.each(FIXTURE_VERSIONS)('mergeability on the capture of nats-server %s',
     const previous = report(aggregate(messages.slice(0, 5)));
     previous.baseline!.userHosts = [{ user: 'APP/app', hosts: ['10.9.9.9'], hostsTruncated: false }];
     const expected = report(aggregate(messages), [], 50, previous);
-    expect(expected.baseline!.userHosts[0]).toEqual({ user: 'APP/app', hosts: ['10.9.9.9', '127.0.0.1'], hostsTruncated: false });
+    expect(expected.baseline!.userHosts[0]).toEqual({
+      user: 'APP/app',
+      hosts: ['10.9.9.9', '127.0.0.1'],
+      hostsTruncated: false,
+    });
     for (const k of [7, 20, 40]) {
-      expect(report(mergeAggregates(aggregate(messages.slice(k)), aggregate(messages.slice(0, k))), [], 50, previous)).toEqual(expected);
+      expect(
+        report(mergeAggregates(aggregate(messages.slice(k)), aggregate(messages.slice(0, k))), [], 50, previous),
+      ).toEqual(expected);
     }
   });
 
@@ -329,13 +399,16 @@ describe.each(FIXTURE_VERSIONS)('mergeability on the capture of nats-server %s',
     const parts = ['SYS_EVENTS', APP, AUD, 'TRANSACTIONS'].map((s) => aggregate(capturedMessages(version, s)));
     const merged = parts.reduce((x, y) => mergeAggregates(x, y));
     expect(report(merged)).toEqual(whole);
-    const reversed = [...parts.map((_, i) => i)].reverse().map((i) => aggregate(capturedMessages(version, ['SYS_EVENTS', APP, AUD, 'TRANSACTIONS'][i]!)));
+    const reversed = [...parts.map((_, i) => i)]
+      .reverse()
+      .map((i) => aggregate(capturedMessages(version, ['SYS_EVENTS', APP, AUD, 'TRANSACTIONS'][i]!)));
     expect(report(reversed.reduce((x, y) => mergeAggregates(x, y)))).toEqual(whole);
   });
 
   it('merges three slices in either grouping', () => {
     const cuts = [10, 30];
-    const s = () => [messages.slice(0, cuts[0]), messages.slice(cuts[0], cuts[1]), messages.slice(cuts[1])].map((m) => aggregate(m));
+    const s = () =>
+      [messages.slice(0, cuts[0]), messages.slice(cuts[0], cuts[1]), messages.slice(cuts[1])].map((m) => aggregate(m));
     const [a1, b1, c1] = s();
     const [a2, b2, c2] = s();
     expect(report(mergeAggregates(mergeAggregates(a1!, b1!), c1!))).toEqual(whole);
@@ -365,19 +438,30 @@ function ev(stream: string, ts: bigint, event: NatsEvent, seq = ++seqCounter): P
 }
 const T0 = parseInstant('2026-11-26T12:00:00Z')!;
 
-function audit(ts: bigint, operation: JsOperation, target: string, seq: number, extra: Partial<{ success: boolean; detail: string | null; user: string }> = {}): ParsedEvent {
-  return ev('ADV', ts, {
-    type: 'api-audit',
-    account: 'APP',
-    user: extra.user ?? 'ops',
-    client: 'cli',
-    host: '10.0.0.1',
-    operation,
-    target,
-    success: extra.success ?? true,
-    detail: extra.detail ?? null,
-    own: false,
-  }, seq);
+function audit(
+  ts: bigint,
+  operation: JsOperation,
+  target: string,
+  seq: number,
+  extra: Partial<{ success: boolean; detail: string | null; user: string }> = {},
+): ParsedEvent {
+  return ev(
+    'ADV',
+    ts,
+    {
+      type: 'api-audit',
+      account: 'APP',
+      user: extra.user ?? 'ops',
+      client: 'cli',
+      host: '10.0.0.1',
+      operation,
+      target,
+      success: extra.success ?? true,
+      detail: extra.detail ?? null,
+      own: false,
+    },
+    seq,
+  );
 }
 function action(ts: bigint, operation: JsOperation, target: string, seq: number, own = false): ParsedEvent {
   return ev('ADV', ts, { type: 'js-action', account: 'APP', operation, target, own }, seq);
@@ -445,14 +529,53 @@ describe('pairing advisories with audit records', () => {
   it('counts own consumers as own reads, not as changes', () => {
     const s = emptyAggregate();
     addEvent(s, action(T0, 'consumer.create', 'S/sox-report_1', 1, true));
-    addEvent(s, ev('ADV', T0, { type: 'api-audit', account: 'APP', user: null, client: null, host: null, operation: 'consumer.create', target: 'S/sox-report_1', success: true, detail: null, own: true }, 2));
-    addEvent(s, ev('ADV', T0, { type: 'api-audit', account: 'APP', user: null, client: null, host: null, operation: null, target: 'S', success: true, detail: null, own: false }, 3));
+    addEvent(
+      s,
+      ev(
+        'ADV',
+        T0,
+        {
+          type: 'api-audit',
+          account: 'APP',
+          user: null,
+          client: null,
+          host: null,
+          operation: 'consumer.create',
+          target: 'S/sox-report_1',
+          success: true,
+          detail: null,
+          own: true,
+        },
+        2,
+      ),
+    );
+    addEvent(
+      s,
+      ev(
+        'ADV',
+        T0,
+        {
+          type: 'api-audit',
+          account: 'APP',
+          user: null,
+          client: null,
+          host: null,
+          operation: null,
+          target: 'S',
+          success: true,
+          detail: null,
+          own: false,
+        },
+        3,
+      ),
+    );
     expect(report(s).jetstreamSummary).toMatchObject({ changes: 0, listed: 0, ownReads: 2, reads: 1 });
   });
 
   it('counts other advisories by name', () => {
     const s = emptyAggregate();
-    for (let i = 0; i < 3; i++) addEvent(s, ev('ADV', T0, { type: 'advisory', account: 'APP', advisory: 'CONSUMER.MAX_DELIVERIES' }));
+    for (let i = 0; i < 3; i++)
+      addEvent(s, ev('ADV', T0, { type: 'advisory', account: 'APP', advisory: 'CONSUMER.MAX_DELIVERIES' }));
     addEvent(s, ev('ADV', T0, { type: 'advisory', account: 'APP', advisory: 'STREAM.LEADER_ELECTED' }));
     expect(report(s).jetstreamSummary.otherAdvisories).toEqual([
       { advisory: 'CONSUMER.MAX_DELIVERIES', count: 3 },
@@ -486,10 +609,18 @@ describe('bounds', () => {
     const s = emptyAggregate(limits);
     // Fed newest first, with some refused: msg.delete is never paired, so each is one change.
     for (let i = 999; i >= 0; i--) {
-      addEvent(s, audit(T0 + BigInt(i) * SECOND, 'msg.delete', 'TX', i + 1, { success: i % 100 !== 0, detail: `seq ${i}` }));
+      addEvent(
+        s,
+        audit(T0 + BigInt(i) * SECOND, 'msg.delete', 'TX', i + 1, { success: i % 100 !== 0, detail: `seq ${i}` }),
+      );
     }
     const r = report(s);
-    expect(r.jetstreamSummary).toMatchObject({ changes: 1000, listed: 10, refused: 10, byOperation: { 'msg.delete': 1000 } });
+    expect(r.jetstreamSummary).toMatchObject({
+      changes: 1000,
+      listed: 10,
+      refused: 10,
+      byOperation: { 'msg.delete': 1000 },
+    });
     expect(r.jetstreamChanges).toHaveLength(10);
     expect(r.jetstreamChanges.map((c) => c.detail)).toEqual(Array.from({ length: 10 }, (_, i) => `seq ${i}`));
     expect(r.jetstreamChanges[0]!.time).toBe(formatInstant(T0));
@@ -499,14 +630,23 @@ describe('bounds', () => {
     const a = emptyAggregate(limits);
     const b = emptyAggregate(limits);
     for (let i = 0; i < 1000; i++) {
-      addEvent(i % 2 ? a : b, audit(T0 + BigInt(i) * SECOND, 'msg.delete', 'TX', i + 1, { success: i % 100 !== 0, detail: `seq ${i}` }));
+      addEvent(
+        i % 2 ? a : b,
+        audit(T0 + BigInt(i) * SECOND, 'msg.delete', 'TX', i + 1, { success: i % 100 !== 0, detail: `seq ${i}` }),
+      );
     }
     expect(report(mergeAggregates(a, b))).toEqual(r);
   });
 
   it('lists only the maxListed earliest failed logins while the count stays exact, whatever the slices', () => {
     const limits: AggregateLimits = { ...DEFAULT_LIMITS, maxListed: 4 };
-    const failure = (i: number) => ev('SYS', T0 + BigInt(i % 7) * SECOND, { type: 'auth-failure', user: `u${i}`, host: null, name: null, reason: 'Authentication Failure' }, i + 1);
+    const failure = (i: number) =>
+      ev(
+        'SYS',
+        T0 + BigInt(i % 7) * SECOND,
+        { type: 'auth-failure', user: `u${i}`, host: null, name: null, reason: 'Authentication Failure' },
+        i + 1,
+      );
     const s = emptyAggregate(limits);
     for (let i = 99; i >= 0; i--) addEvent(s, failure(i));
     const r = report(s);
@@ -524,9 +664,19 @@ describe('bounds', () => {
 
   it('keeps the earliest login of each user from each host, across slices', () => {
     const login = (seq: number, at: bigint, host: string | null, type: 'connect' | 'disconnect' = 'connect') =>
-      ev('SYS', at, type === 'connect'
-        ? { type, client: { account: 'APP', user: 'app', name: 'c', host, kind: 'Client' } }
-        : { type, client: { account: 'APP', user: 'app', name: 'c', host, kind: 'Client' }, durationNs: null, reason: 'Client Closed' }, seq);
+      ev(
+        'SYS',
+        at,
+        type === 'connect'
+          ? { type, client: { account: 'APP', user: 'app', name: 'c', host, kind: 'Client' } }
+          : {
+              type,
+              client: { account: 'APP', user: 'app', name: 'c', host, kind: 'Client' },
+              durationNs: null,
+              reason: 'Client Closed',
+            },
+        seq,
+      );
     const a = emptyAggregate();
     addEvent(a, login(5, T0 + 5n * SECOND, '10.0.0.1'));
     addEvent(a, login(6, T0 + 6n * SECOND, '10.0.0.2', 'disconnect'));
@@ -555,7 +705,14 @@ describe('bounds', () => {
       newHosts: [],
     };
     const logins = ['a', 'b', 'zed'].flatMap((user, i) =>
-      ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((host, j) => ({ ts: T0 + BigInt(i * 3 + j), stream: 'SYS', seq: i * 3 + j + 1, account: 'APP', user, host })),
+      ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((host, j) => ({
+        ts: T0 + BigInt(i * 3 + j),
+        stream: 'SYS',
+        seq: i * 3 + j + 1,
+        account: 'APP',
+        user,
+        host,
+      })),
     );
     const baseline = buildBaseline(previous, logins, false, limits);
     expect(baseline.users).toEqual(['APP/a', 'APP/yan', 'APP/zed']);
@@ -567,13 +724,25 @@ describe('bounds', () => {
     expect(baseline.newHosts.map((l) => `${l.user}@${l.host}`)).toEqual(['APP/a@10.0.0.1', 'APP/a@10.0.0.2']);
     // Once cut, the baseline says so in every later report.
     expect(buildBaseline(baseline, [], false, { ...limits, maxUsers: 100, maxHostsPerUser: 100 }).truncated).toBe(true);
-    expect(buildBaseline(null, [], false, limits)).toEqual({ users: [], userHosts: [], truncated: false, newHosts: [] });
+    expect(buildBaseline(null, [], false, limits)).toEqual({
+      users: [],
+      userHosts: [],
+      truncated: false,
+      newHosts: [],
+    });
   });
 
   it('keeps the unparseable list bounded and sorted, the count exact', () => {
     const limits: AggregateLimits = { ...DEFAULT_LIMITS, maxListed: 5 };
     const s = emptyAggregate(limits);
-    for (let i = 50; i >= 1; i--) addUnparseable(s, { stream: i % 2 ? 'B' : 'A', seq: i, subject: 'x', reason: 'payload is empty', kind: 'malformed' });
+    for (let i = 50; i >= 1; i--)
+      addUnparseable(s, {
+        stream: i % 2 ? 'B' : 'A',
+        seq: i,
+        subject: 'x',
+        reason: 'payload is empty',
+        kind: 'malformed',
+      });
     const r = report(s);
     expect(r.unparseable).toBe(50);
     expect(r.unparseableEvents.map((u) => `${u.stream}#${u.seq}`)).toEqual(['A#2', 'A#4', 'A#6', 'A#8', 'A#10']);
@@ -583,9 +752,21 @@ describe('bounds', () => {
     const limits: AggregateLimits = { ...DEFAULT_LIMITS, maxSamples: 3 };
     const s = emptyAggregate(limits);
     for (let i = 9; i >= 0; i--) {
-      addEvent(s, ev('SYS', T0, { type: 'connect', client: { account: 'APP', user: 'app', name: `client-${i}`, host: `10.0.0.${i}`, kind: 'Client' } }));
+      addEvent(
+        s,
+        ev('SYS', T0, {
+          type: 'connect',
+          client: { account: 'APP', user: 'app', name: `client-${i}`, host: `10.0.0.${i}`, kind: 'Client' },
+        }),
+      );
     }
-    addEvent(s, ev('SYS', T0, { type: 'connect', client: { account: 'APP', user: 'solo', name: 'only', host: null, kind: 'Client' } }));
+    addEvent(
+      s,
+      ev('SYS', T0, {
+        type: 'connect',
+        client: { account: 'APP', user: 'solo', name: 'only', host: null, kind: 'Client' },
+      }),
+    );
     const r = report(s);
     expect(r.connections.byUser).toEqual([
       {
@@ -618,7 +799,17 @@ describe('bounds', () => {
   it('keeps only topN rows in ranked tables', () => {
     const s = emptyAggregate();
     for (let i = 0; i < 20; i++) {
-      for (let j = 0; j <= i; j++) addEvent(s, ev('SYS', T0, { type: 'auth-failure', user: `u${String(i).padStart(2, '0')}`, host: null, name: null, reason: 'Authentication Failure' }));
+      for (let j = 0; j <= i; j++)
+        addEvent(
+          s,
+          ev('SYS', T0, {
+            type: 'auth-failure',
+            user: `u${String(i).padStart(2, '0')}`,
+            host: null,
+            name: null,
+            reason: 'Authentication Failure',
+          }),
+        );
     }
     const r = report(s, [], 3);
     expect(r.authFailures.total).toBe(210);
@@ -632,12 +823,32 @@ describe('bounds', () => {
 
   it('handles a user named __proto__ without touching Object.prototype', () => {
     const s = emptyAggregate();
-    addEvent(s, ev('SYS', T0, { type: 'auth-failure', user: '__proto__', host: 'constructor', name: null, reason: 'Authentication Failure' }));
-    addEvent(s, ev('SYS', T0, { type: 'connect', client: { account: '__proto__', user: '__proto__', name: 'toString', host: null, kind: 'Client' } }));
+    addEvent(
+      s,
+      ev('SYS', T0, {
+        type: 'auth-failure',
+        user: '__proto__',
+        host: 'constructor',
+        name: null,
+        reason: 'Authentication Failure',
+      }),
+    );
+    addEvent(
+      s,
+      ev('SYS', T0, {
+        type: 'connect',
+        client: { account: '__proto__', user: '__proto__', name: 'toString', host: null, kind: 'Client' },
+      }),
+    );
     const r = report(s);
     expect(r.authFailures.byUser).toEqual([{ user: '__proto__', count: 1 }]);
     expect(r.authFailures.byHost).toEqual([{ host: 'constructor', count: 1 }]);
-    expect(r.connections.byUser[0]).toMatchObject({ account: '__proto__', user: '__proto__', connects: 1, clients: ['toString'] });
+    expect(r.connections.byUser[0]).toMatchObject({
+      account: '__proto__',
+      user: '__proto__',
+      connects: 1,
+      clients: ['toString'],
+    });
     expect(({} as Record<string, unknown>).count).toBeUndefined();
     expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('count');
   });
@@ -648,7 +859,11 @@ describe('bounds', () => {
     addEvent(s, ev('SYS', T0, { type: 'disconnect', client, durationNs: 1_500_000_000n, reason: 'Client Closed' }));
     addEvent(s, ev('SYS', T0, { type: 'disconnect', client, durationNs: 2_250_000_000n, reason: 'Client Closed' }));
     addEvent(s, ev('SYS', T0, { type: 'disconnect', client, durationNs: null, reason: 'Client Closed' }));
-    expect(report(s).connections.byUser[0]).toMatchObject({ disconnects: 3, totalDurationSeconds: 3.75, maxDurationSeconds: 2.25 });
+    expect(report(s).connections.byUser[0]).toMatchObject({
+      disconnects: 3,
+      totalDurationSeconds: 3.75,
+      maxDurationSeconds: 2.25,
+    });
   });
 });
 

@@ -12,7 +12,11 @@ const STREAMS: ControlInputs['streams'] = [
   { source: 'app', stream: 'TRANSACTIONS', kind: 'transactions', quiet: false },
 ];
 const plan = (stream: string, findings: string[] = []): StreamPlanSummary => ({
-  source: 'audit', stream, kind: 'system-events', action: findings.length ? 'drift' : 'ok', findings,
+  source: 'audit',
+  stream,
+  kind: 'system-events',
+  action: findings.length ? 'drift' : 'ok',
+  findings,
 });
 
 /** A clean day: the sample report without its deletions, refused attempts, anonymous changes and bad events. */
@@ -61,19 +65,27 @@ describe('the control catalogue', () => {
     const results = evaluateControls(
       inputs({
         streamPlans: [
-          plan('SYS_EVENTS', ['does not capture $SYS.SERVER.*.CLIENT.AUTH.ERR', 'deny_purge is off (the stream can be purged)']),
+          plan('SYS_EVENTS', [
+            'does not capture $SYS.SERVER.*.CLIENT.AUTH.ERR',
+            'deny_purge is off (the stream can be purged)',
+          ]),
           { ...plan('APP_JS_ADVISORIES'), action: 'absent' },
         ],
-        previous: { ...sampleReport(), controls: [{ id: 'capture-tamper-resistant', title: '', status: 'pass', detail: '' }] },
+        previous: {
+          ...sampleReport(),
+          controls: [{ id: 'capture-tamper-resistant', title: '', status: 'pass', detail: '' }],
+        },
       }),
     );
     expect(status(results, 'capture-configured')).toMatchObject({
       status: 'fail',
-      detail: 'events are not being recorded: APP_JS_ADVISORIES does not exist; SYS_EVENTS does not capture $SYS.SERVER.*.CLIENT.AUTH.ERR (run sox-report provision)',
+      detail:
+        'events are not being recorded: APP_JS_ADVISORIES does not exist; SYS_EVENTS does not capture $SYS.SERVER.*.CLIENT.AUTH.ERR (run sox-report provision)',
     });
     expect(status(results, 'capture-tamper-resistant')).toMatchObject({
       status: 'fail',
-      detail: 'SYS_EVENTS: deny_purge is off (the stream can be purged) (weakened since the previous report, which found them intact)',
+      detail:
+        'SYS_EVENTS: deny_purge is off (the stream can be purged) (weakened since the previous report, which found them intact)',
     });
     expect(status(evaluateControls(inputs({ streamPlans: null })), 'capture-configured').status).toBe('warn');
   });
@@ -85,13 +97,16 @@ describe('the control catalogue', () => {
     // This period's SYS_EVENTS starts at 101: 91-100 vanished between the reports.
     expect(status(results, 'audit-completeness')).toMatchObject({
       status: 'fail',
-      detail: 'messages were removed from the audit record: SYS_EVENTS: seq 91-100 were removed between the previous report (ended at 90) and this one',
+      detail:
+        'messages were removed from the audit record: SYS_EVENTS: seq 91-100 were removed between the previous report (ended at 90) and this one',
     });
     const ends: Record<string, number> = { SYS_EVENTS: 100, APP_JS_ADVISORIES: 10 };
     previous.streams = previous.streams.map((s) => ({ ...s, lastSeq: ends[s.stream] ?? s.lastSeq }));
     expect(status(evaluateControls(inputs({ previous })), 'audit-completeness')).toMatchObject({
       status: 'pass',
-      detail: expect.stringMatching(/^no sequence is missing, and each stream continues where the previous report ended\./),
+      detail: expect.stringMatching(
+        /^no sequence is missing, and each stream continues where the previous report ended\./,
+      ),
     });
     previous.streams = previous.streams.map((s) => (s.stream === 'APP_JS_ADVISORIES' ? { ...s, lastSeq: 40 } : s));
     expect(status(evaluateControls(inputs({ previous })), 'audit-completeness').detail).toMatch(
@@ -99,7 +114,9 @@ describe('the control catalogue', () => {
     );
 
     const gapped = cleanReport();
-    gapped.streams = gapped.streams.map((s) => (s.stream === 'SYS_EVENTS' ? { ...s, gaps: [[120, 121]], missing: 2 } : s));
+    gapped.streams = gapped.streams.map((s) =>
+      s.stream === 'SYS_EVENTS' ? { ...s, gaps: [[120, 121]], missing: 2 } : s,
+    );
     expect(status(evaluateControls(inputs({ report: gapped })), 'audit-completeness').detail).toBe(
       'messages were removed from the audit record: SYS_EVENTS: 2 messages missing (seq 120-121)',
     );
@@ -112,7 +129,9 @@ describe('the control catalogue', () => {
       detail: 'financial records were deleted: TRANSACTIONS: 3 records missing (seq 2, 700-701)',
     });
     const silent = cleanReport();
-    silent.streams = silent.streams.map((s) => (s.stream === 'TRANSACTIONS' ? { ...s, messages: 0, firstSeq: null, lastSeq: null } : s));
+    silent.streams = silent.streams.map((s) =>
+      s.stream === 'TRANSACTIONS' ? { ...s, messages: 0, firstSeq: null, lastSeq: null } : s,
+    );
     expect(status(evaluateControls(inputs({ report: silent })), 'events-flowing').status).toBe('fail');
     const quiet = STREAMS.map((s) => (s.stream === 'TRANSACTIONS' ? { ...s, quiet: true } : s));
     expect(status(evaluateControls(inputs({ report: silent, streams: quiet })), 'events-flowing').status).toBe('pass');
@@ -122,7 +141,8 @@ describe('the control catalogue', () => {
     const results = evaluateControls(inputs({ report: sampleReport() }));
     expect(status(results, 'no-tampering-attempts')).toMatchObject({
       status: 'fail',
-      detail: '1 attempt against the audit record: stream.purge SYS_EVENTS by APP/(user not recorded) at 2026-11-24T23:30:00.000000000Z (refused)',
+      detail:
+        '1 attempt against the audit record: stream.purge SYS_EVENTS by APP/(user not recorded) at 2026-11-24T23:30:00.000000000Z (refused)',
     });
     expect(status(results, 'changes-attributed').status).toBe('warn');
   });
@@ -131,10 +151,26 @@ describe('the control catalogue', () => {
     expect(status(evaluateControls(inputs({ report: sampleReport() })), 'events-understood').status).toBe('fail');
     const malformed = cleanReport();
     malformed.unparseable = 1;
-    malformed.unparseableEvents = [{ stream: 'SYS_EVENTS', seq: 150, subject: '$SYS.ACCOUNT.APP.CONNECT', reason: 'payload is not valid JSON', kind: 'malformed' }];
+    malformed.unparseableEvents = [
+      {
+        stream: 'SYS_EVENTS',
+        seq: 150,
+        subject: '$SYS.ACCOUNT.APP.CONNECT',
+        reason: 'payload is not valid JSON',
+        kind: 'malformed',
+      },
+    ];
     expect(status(evaluateControls(inputs({ report: malformed })), 'events-understood').status).toBe('warn');
     // The control reads the parser's kind, never the reason's words: a JSON error that quotes "but the payload names" stays malformed.
-    malformed.unparseableEvents = [{ stream: 'SYS_EVENTS', seq: 151, subject: '$SYS.ACCOUNT.APP.CONNECT', reason: 'payload is not valid JSON (Unexpected token b in "but the payload names account X")', kind: 'malformed' }];
+    malformed.unparseableEvents = [
+      {
+        stream: 'SYS_EVENTS',
+        seq: 151,
+        subject: '$SYS.ACCOUNT.APP.CONNECT',
+        reason: 'payload is not valid JSON (Unexpected token b in "but the payload names account X")',
+        kind: 'malformed',
+      },
+    ];
     expect(status(evaluateControls(inputs({ report: malformed })), 'events-understood').status).toBe('warn');
   });
 
@@ -143,23 +179,43 @@ describe('the control catalogue', () => {
     failing.authFailures = { total: 6, byUser: [{ user: 'mallory', count: 6 }], byHost: [] };
     const open = [{ id: 'INC-1', rule: 'brute-force-user', status: 'open' as const, ageDays: 2 }];
     const results = evaluateControls(inputs({ report: failing, incidents: open }));
-    expect(status(results, 'auth-failures-investigated')).toMatchObject({ status: 'warn', detail: '1 login incident not yet acknowledged: INC-1' });
+    expect(status(results, 'auth-failures-investigated')).toMatchObject({
+      status: 'warn',
+      detail: '1 login incident not yet acknowledged: INC-1',
+    });
     expect(status(results, 'incident-deadline').status).toBe('pass');
     const late = [{ ...open[0]!, ageDays: 9 }];
     const overdue = evaluateControls(inputs({ report: failing, incidents: late }));
     expect(status(overdue, 'auth-failures-investigated').status).toBe('fail');
-    expect(status(overdue, 'incident-deadline')).toMatchObject({ status: 'fail', detail: '1 incident open longer than 7 days: INC-1 (9 days)' });
+    expect(status(overdue, 'incident-deadline')).toMatchObject({
+      status: 'fail',
+      detail: '1 incident open longer than 7 days: INC-1 (9 days)',
+    });
     const resolved = [{ ...late[0]!, status: 'resolved' as const }];
-    expect(status(evaluateControls(inputs({ report: failing, incidents: resolved })), 'incident-deadline').status).toBe('pass');
+    expect(status(evaluateControls(inputs({ report: failing, incidents: resolved })), 'incident-deadline').status).toBe(
+      'pass',
+    );
   });
 
   it('reads the chain, the archive lock and mirrors as the pipeline found them', () => {
-    const missing = evaluateControls(inputs({ previousBundle: { state: 'missing', detail: 'daily/2026/11/23 is not in the archive' } }));
-    expect(status(missing, 'previous-report-in-chain')).toMatchObject({ status: 'fail', detail: 'daily/2026/11/23 is not in the archive' });
-    const unlocked = evaluateControls(inputs({ archiveLock: { state: 'unlocked', detail: 'report.pdf is in GOVERNANCE mode' } }));
+    const missing = evaluateControls(
+      inputs({ previousBundle: { state: 'missing', detail: 'daily/2026/11/23 is not in the archive' } }),
+    );
+    expect(status(missing, 'previous-report-in-chain')).toMatchObject({
+      status: 'fail',
+      detail: 'daily/2026/11/23 is not in the archive',
+    });
+    const unlocked = evaluateControls(
+      inputs({ archiveLock: { state: 'unlocked', detail: 'report.pdf is in GOVERNANCE mode' } }),
+    );
     expect(status(unlocked, 'archive-lock').status).toBe('fail');
-    const behind = evaluateControls(inputs({ mirrors: [{ stream: 'SYS_EVENTS', mirror: 'SYS_EVENTS_DR', lastSeq: 250, lag: 10 }] }));
-    expect(status(behind, 'remote-mirror')).toMatchObject({ status: 'fail', detail: 'SYS_EVENTS_DR is 10 messages behind SYS_EVENTS' });
+    const behind = evaluateControls(
+      inputs({ mirrors: [{ stream: 'SYS_EVENTS', mirror: 'SYS_EVENTS_DR', lastSeq: 250, lag: 10 }] }),
+    );
+    expect(status(behind, 'remote-mirror')).toMatchObject({
+      status: 'fail',
+      detail: 'SYS_EVENTS_DR is 10 messages behind SYS_EVENTS',
+    });
   });
 
   it('a control that throws fails with the reason instead of vanishing', () => {

@@ -3,7 +3,12 @@ import { addEvent, addMessage } from '../../../functions/analysis/add-event.js';
 import { emptyAggregate } from '../../../functions/analysis/aggregate-state.js';
 import { densestWindow } from '../../../functions/analysis/detection/failure-window.js';
 import { withinBusinessHours } from '../../../functions/analysis/detection/business-hours.js';
-import { detect, detectionContext, DETECTION_RULES, type DetectionContext } from '../../../functions/analysis/detection/detect.js';
+import {
+  detect,
+  detectionContext,
+  DETECTION_RULES,
+  type DetectionContext,
+} from '../../../functions/analysis/detection/detect.js';
 import { MAX_DETECTION_EVIDENCE, reportDay } from '../../../functions/analysis/detection/common.js';
 import { buildReport } from '../../../functions/analysis/finalize.js';
 import { reportParameters } from '../../../functions/analysis/parameters.js';
@@ -34,7 +39,11 @@ function config(detection: unknown = undefined) {
           { stream: 'AUDIT_JS_ADVISORIES', kind: 'advisories', account: 'AUDIT' },
         ],
       },
-      { name: 'app', nats: { servers: ['nats://127.0.0.1:4222'] }, streams: [{ stream: 'TRANSACTIONS', kind: 'transactions' }] },
+      {
+        name: 'app',
+        nats: { servers: ['nats://127.0.0.1:4222'] },
+        streams: [{ stream: 'TRANSACTIONS', kind: 'transactions' }],
+      },
     ],
     ...(detection === undefined ? {} : { detection }),
   });
@@ -70,14 +79,26 @@ function ordinary(): ReportV1 {
 /** The day before, whose baseline this one carries. */
 function previousDay(): ReportV1 {
   const r = ordinary();
-  r.period = { ...r.period, from: '2026-11-23T05:00:00.000000000Z', to: '2026-11-24T05:00:00.000000000Z', date: '2026-11-23' };
+  r.period = {
+    ...r.period,
+    from: '2026-11-23T05:00:00.000000000Z',
+    to: '2026-11-24T05:00:00.000000000Z',
+    date: '2026-11-23',
+  };
   return r;
 }
 
 let evidenceSeq = 1000;
-function change(fields: Partial<JetStreamChange> & Pick<JetStreamChange, 'time' | 'operation' | 'target'>): JetStreamChange {
+function change(
+  fields: Partial<JetStreamChange> & Pick<JetStreamChange, 'time' | 'operation' | 'target'>,
+): JetStreamChange {
   return {
-    account: 'APP', user: 'ops-admin', client: 'nats-cli', host: '10.0.0.2', success: true, detail: null,
+    account: 'APP',
+    user: 'ops-admin',
+    client: 'nats-cli',
+    host: '10.0.0.2',
+    success: true,
+    detail: null,
     evidence: [{ stream: 'APP_JS_ADVISORIES', seq: ++evidenceSeq }],
     ...fields,
   };
@@ -128,30 +149,46 @@ describe('detect', () => {
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) expect(id).toMatch(/^[a-z]+(-[a-z]+)*$/);
     expect(ids).toEqual([
-      'brute-force-user', 'brute-force-host', 'unknown-user', 'new-host', 'off-hours-change', 'stream-deleted', 'consumer-deleted',
-      'message-deleted', 'stream-purged', 'audit-stream-attempt', 'stream-settings-weakened', 'gap', 'malformed-event', 'forged-event',
+      'brute-force-user',
+      'brute-force-host',
+      'unknown-user',
+      'new-host',
+      'off-hours-change',
+      'stream-deleted',
+      'consumer-deleted',
+      'message-deleted',
+      'stream-purged',
+      'audit-stream-attempt',
+      'stream-settings-weakened',
+      'gap',
+      'malformed-event',
+      'forged-event',
     ]);
   });
 
   it('finds what the hostile sample day holds, and every detection can open an incident', () => {
     const found = detect(sampleReport(), context({ previous: null }));
-    expect(rulesOf(found).sort()).toEqual([
-      'audit-stream-attempt critical SYS_EVENTS',
-      'forged-event critical SYS_EVENTS',
-      'gap high TRANSACTIONS',
-      'malformed-event medium SYS_EVENTS',
-      'message-deleted high TRANSACTIONS',
-      `unknown-user medium ${NON_LATIN.cyrillic}`,
-      'unknown-user medium (no user name)',
-      'unknown-user medium mallory',
-    ].sort());
+    expect(rulesOf(found).sort()).toEqual(
+      [
+        'audit-stream-attempt critical SYS_EVENTS',
+        'forged-event critical SYS_EVENTS',
+        'gap high TRANSACTIONS',
+        'malformed-event medium SYS_EVENTS',
+        'message-deleted high TRANSACTIONS',
+        `unknown-user medium ${NON_LATIN.cyrillic}`,
+        'unknown-user medium (no user name)',
+        'unknown-user medium mallory',
+      ].sort(),
+    );
     for (const d of found) {
       expect(() => openedEvent(d)).not.toThrow();
       expect(d.day).toBe('2026-11-24');
       expect(d.summary).not.toMatch(/[\r\n]/);
     }
     const purge = only(found, 'audit-stream-attempt')[0]!;
-    expect(purge.summary).toContain('stream.purge refused at 2026-11-24 18:30:00.000000000 -05:00 by APP (user not recorded)');
+    expect(purge.summary).toContain(
+      'stream.purge refused at 2026-11-24 18:30:00.000000000 -05:00 by APP (user not recorded)',
+    );
   });
 
   it('orders detections by first evidence, then rule, then subject, and gives the same answer twice', () => {
@@ -166,7 +203,11 @@ describe('detect', () => {
     const previous = previousDay();
     const drift = [{ stream: 'SYS_EVENTS', findings: ['deny_delete is off (messages can be deleted)'] }];
     expect(detectionContext(reportParameters(config()), previous, drift)).toEqual({
-      previous, thresholds: DEFAULTS, auditStreams: AUDIT_STREAMS, timezone: TZ, driftFindings: drift,
+      previous,
+      thresholds: DEFAULTS,
+      auditStreams: AUDIT_STREAMS,
+      timezone: TZ,
+      driftFindings: drift,
     });
     expect(detectionContext(reportParameters(config()), null)).not.toHaveProperty('driftFindings');
   });
@@ -202,7 +243,10 @@ describe('brute-force-user and brute-force-host', () => {
   });
 
   it('count failures exactly W minutes apart as within the window, and not a nanosecond more', () => {
-    const inside = withFailures(ordinary(), failures('app', '10.0.0.7', times('2026-11-24T14:00:00Z', 5, (10n * MINUTE) / 4n)));
+    const inside = withFailures(
+      ordinary(),
+      failures('app', '10.0.0.7', times('2026-11-24T14:00:00Z', 5, (10n * MINUTE) / 4n)),
+    );
     expect(rulesOf(only(detect(inside, context()), 'brute-force-user'))).toEqual(['brute-force-user high app']);
     const spread = times('2026-11-24T14:00:00Z', 5, (10n * MINUTE) / 4n);
     spread[4] = formatInstant(parseInstant(spread[4]!)! + 1n);
@@ -214,7 +258,9 @@ describe('brute-force-user and brute-force-host', () => {
     const r = withFailures(ordinary(), failures('app', '10.0.0.7', times('2026-11-24T14:00:00Z', 3, 20n * MINUTE)));
     expect(only(detect(r, context()), 'brute-force-user')).toEqual([]);
     const loose = config({ bruteForce: { failures: 3, windowMinutes: 45 } }).detection;
-    expect(rulesOf(only(detect(r, context({ thresholds: loose })), 'brute-force-user'))).toEqual(['brute-force-user high app']);
+    expect(rulesOf(only(detect(r, context({ thresholds: loose })), 'brute-force-user'))).toEqual([
+      'brute-force-user high app',
+    ]);
   });
 
   it('spot password spraying: many user names from one host', () => {
@@ -236,7 +282,10 @@ describe('brute-force-user and brute-force-host', () => {
   });
 
   it('densestWindow picks the earliest of equally dense windows', () => {
-    const list = failures('x', 'h', [...times('2026-11-24T14:00:00Z', 3, MINUTE), ...times('2026-11-24T16:00:00Z', 3, MINUTE)]);
+    const list = failures('x', 'h', [
+      ...times('2026-11-24T14:00:00Z', 3, MINUTE),
+      ...times('2026-11-24T16:00:00Z', 3, MINUTE),
+    ]);
     expect(densestWindow(list, 10)!.first.time).toBe('2026-11-24T14:00:00.000000000Z');
     expect(densestWindow([], 10)).toBeNull();
   });
@@ -250,7 +299,9 @@ describe('unknown-user', () => {
     ]);
     const found = only(detect(r, context()), 'unknown-user');
     expect(rulesOf(found)).toEqual(['unknown-user medium mallory', 'unknown-user medium (no user name)']);
-    expect(found[0]!.summary).toBe('1 failed login as mallory, a user name never seen logging in successfully; first at 2026-11-24 09:00:00.000000000 -05:00 from 203.0.113.9');
+    expect(found[0]!.summary).toBe(
+      '1 failed login as mallory, a user name never seen logging in successfully; first at 2026-11-24 09:00:00.000000000 -05:00 from 203.0.113.9',
+    );
     expect(found[0]!.evidence).toEqual([{ stream: 'SYS_EVENTS', seq: r.authFailureEvents![0]!.seq }]);
   });
 
@@ -281,14 +332,23 @@ describe('unknown-user', () => {
 });
 
 describe('new-host', () => {
-  const login = (user: string, host: string, time: string, seq: number) => ({ time, user, host, stream: 'SYS_EVENTS', seq });
+  const login = (user: string, host: string, time: string, seq: number) => ({
+    time,
+    user,
+    host,
+    stream: 'SYS_EVENTS',
+    seq,
+  });
 
   it('fires when a known user logs in from a host not in their baseline', () => {
     const r = ordinary();
     r.baseline!.newHosts = [login('APP/payments-svc', '198.51.100.23', '2026-11-24T16:00:00.000000000Z', 77)];
     const found = only(detect(r, context()), 'new-host');
     expect(rulesOf(found)).toEqual(['new-host medium APP/payments-svc']);
-    expect(found[0]).toMatchObject({ at: '2026-11-24T16:00:00.000000000Z', evidence: [{ stream: 'SYS_EVENTS', seq: 77 }] });
+    expect(found[0]).toMatchObject({
+      at: '2026-11-24T16:00:00.000000000Z',
+      evidence: [{ stream: 'SYS_EVENTS', seq: 77 }],
+    });
     expect(found[0]!.summary).toBe(
       'APP/payments-svc logged in from a host not seen for this user before: 198.51.100.23 (first at 2026-11-24 11:00:00.000000000 -05:00); known hosts: 10.0.0.7, 10.0.0.8',
     );
@@ -318,7 +378,13 @@ describe('new-host', () => {
 
   it('works from the aggregate: a second day with a login from a new host', () => {
     const connect = (seq: number, iso: string, host: string) =>
-      ({ stream: 'SYS_EVENTS', seq, ts: parseInstant(iso)!, type: 'connect', client: { account: 'APP', user: 'app', name: 'svc', host, kind: 'Client' } }) as const;
+      ({
+        stream: 'SYS_EVENTS',
+        seq,
+        ts: parseInstant(iso)!,
+        type: 'connect',
+        client: { account: 'APP', user: 'app', name: 'svc', host, kind: 'Client' },
+      }) as const;
     const day1 = emptyAggregate();
     addEvent(day1, connect(1, '2026-11-23T15:00:00Z', '10.0.0.7'));
     const first = buildReport(dailyPeriod('2026-11-23', TZ), [], day1, 0n, { topN: 50 }, null);
@@ -331,13 +397,17 @@ describe('new-host', () => {
     expect(second.baseline!.newHosts).toEqual([login('APP/app', '10.0.0.66', '2026-11-24T15:30:00.000000000Z', 3)]);
     const found = only(detect(second, context({ previous: first })), 'new-host');
     expect(rulesOf(found)).toEqual(['new-host medium APP/app']);
-    expect(found[0]!.summary).toContain('10.0.0.66 (first at 2026-11-24 10:30:00.000000000 -05:00); known hosts: 10.0.0.7');
+    expect(found[0]!.summary).toContain(
+      '10.0.0.66 (first at 2026-11-24 10:30:00.000000000 -05:00); known hosts: 10.0.0.7',
+    );
   });
 });
 
 describe('off-hours-change', () => {
-  const at = (time: string, extra: Partial<JetStreamChange> = {}) => change({ time, operation: 'stream.update', target: 'ORDERS', ...extra });
-  const offHours = (r: ReportV1, thresholds = DEFAULTS, timezone = TZ) => only(detect(r, context({ thresholds, timezone })), 'off-hours-change');
+  const at = (time: string, extra: Partial<JetStreamChange> = {}) =>
+    change({ time, operation: 'stream.update', target: 'ORDERS', ...extra });
+  const offHours = (r: ReportV1, thresholds = DEFAULTS, timezone = TZ) =>
+    only(detect(r, context({ thresholds, timezone })), 'off-hours-change');
 
   it('fires on changes, made or refused, outside business hours, one detection per person', () => {
     const r = ordinary();
@@ -347,7 +417,10 @@ describe('off-hours-change', () => {
       at('2026-11-25T03:00:00.000000000Z', { account: 'AUDIT', user: null, client: null, host: null }),
     );
     const found = offHours(r);
-    expect(rulesOf(found)).toEqual(['off-hours-change medium APP/ops-admin', 'off-hours-change medium AUDIT (user not recorded)']);
+    expect(rulesOf(found)).toEqual([
+      'off-hours-change medium APP/ops-admin',
+      'off-hours-change medium AUDIT (user not recorded)',
+    ]);
     expect(found[0]!.summary).toBe(
       'APP/ops-admin made 2 JetStream changes outside business hours (mon, tue, wed, thu, fri 07:00–19:00 America/New_York): ' +
         'stream.update ORDERS at 2026-11-24 20:00:00.000000000 -05:00, stream.delete ORDERS (refused) at 2026-11-24 21:00:00.000000000 -05:00',
@@ -396,11 +469,21 @@ describe('off-hours-change', () => {
     const r = ordinary();
     r.jetstreamChanges = [
       at('2026-11-25T01:00:00.000000000Z', { operation: 'consumer.create', target: 'ORDERS/ephemeral1' }),
-      at('2026-11-25T01:10:00.000000000Z', { operation: 'consumer.delete', target: 'ORDERS/ephemeral1', user: null, client: null, host: null }),
+      at('2026-11-25T01:10:00.000000000Z', {
+        operation: 'consumer.delete',
+        target: 'ORDERS/ephemeral1',
+        user: null,
+        client: null,
+        host: null,
+      }),
     ];
     expect(offHours(r)).toEqual([]);
-    r.jetstreamChanges.push(at('2026-11-25T01:20:00.000000000Z', { operation: 'consumer.delete', target: 'ORDERS/ledger' }));
-    expect(offHours(r).map((d) => d.summary)).toEqual([expect.stringContaining('1 JetStream change outside business hours')]);
+    r.jetstreamChanges.push(
+      at('2026-11-25T01:20:00.000000000Z', { operation: 'consumer.delete', target: 'ORDERS/ledger' }),
+    );
+    expect(offHours(r).map((d) => d.summary)).toEqual([
+      expect.stringContaining('1 JetStream change outside business hours'),
+    ]);
   });
 });
 
@@ -415,9 +498,25 @@ describe('stream-deleted, consumer-deleted, message-deleted, stream-purged', () 
     const found = day(
       change({ time: '2026-11-24T14:00:00.000000000Z', operation: 'stream.delete', target: 'TEMP' }),
       change({ time: '2026-11-24T14:01:00.000000000Z', operation: 'consumer.delete', target: 'TEMP/C1' }),
-      change({ time: '2026-11-24T14:02:00.000000000Z', operation: 'msg.delete', target: 'TRANSACTIONS', detail: 'seq 2' }),
-      change({ time: '2026-11-24T14:03:00.000000000Z', operation: 'msg.delete', target: 'TRANSACTIONS', detail: 'seq 9', user: 'other' }),
-      change({ time: '2026-11-24T14:04:00.000000000Z', operation: 'stream.purge', target: 'ORDERS', detail: 'filter tx.x; purged 3' }),
+      change({
+        time: '2026-11-24T14:02:00.000000000Z',
+        operation: 'msg.delete',
+        target: 'TRANSACTIONS',
+        detail: 'seq 2',
+      }),
+      change({
+        time: '2026-11-24T14:03:00.000000000Z',
+        operation: 'msg.delete',
+        target: 'TRANSACTIONS',
+        detail: 'seq 9',
+        user: 'other',
+      }),
+      change({
+        time: '2026-11-24T14:04:00.000000000Z',
+        operation: 'stream.purge',
+        target: 'ORDERS',
+        detail: 'filter tx.x; purged 3',
+      }),
     );
     expect(rulesOf(found)).toEqual([
       'stream-deleted high TEMP',
@@ -425,20 +524,43 @@ describe('stream-deleted, consumer-deleted, message-deleted, stream-purged', () 
       'message-deleted high TRANSACTIONS',
       'stream-purged high ORDERS',
     ]);
-    expect(only(found, 'stream-deleted')[0]!.summary).toBe('stream TEMP deleted by APP/ops-admin at 2026-11-24 09:00:00.000000000 -05:00');
+    expect(only(found, 'stream-deleted')[0]!.summary).toBe(
+      'stream TEMP deleted by APP/ops-admin at 2026-11-24 09:00:00.000000000 -05:00',
+    );
     expect(only(found, 'message-deleted')[0]!.summary).toBe(
       '2 messages deleted from TRANSACTIONS by APP/ops-admin, APP/other: seq 2 at 2026-11-24 09:02:00.000000000 -05:00, seq 9 at 2026-11-24 09:03:00.000000000 -05:00',
     );
     expect(only(found, 'message-deleted')[0]!.evidence).toHaveLength(2);
-    expect(only(found, 'stream-purged')[0]!.summary).toBe('stream ORDERS purged by APP/ops-admin: filter tx.x; purged 3 at 2026-11-24 09:04:00.000000000 -05:00');
+    expect(only(found, 'stream-purged')[0]!.summary).toBe(
+      'stream ORDERS purged by APP/ops-admin: filter tx.x; purged 3 at 2026-11-24 09:04:00.000000000 -05:00',
+    );
   });
 
   it('stay quiet on refused attempts and on the server removing an idle ephemeral consumer', () => {
     expect(
       day(
-        change({ time: '2026-11-24T14:00:00.000000000Z', operation: 'stream.delete', target: 'ORDERS', success: false, detail: 'refused: x' }),
-        change({ time: '2026-11-24T14:01:00.000000000Z', operation: 'msg.delete', target: 'ORDERS', success: false, detail: 'refused: x' }),
-        change({ time: '2026-11-24T14:02:00.000000000Z', operation: 'consumer.delete', target: 'ORDERS/eph', user: null, client: null, host: null }),
+        change({
+          time: '2026-11-24T14:00:00.000000000Z',
+          operation: 'stream.delete',
+          target: 'ORDERS',
+          success: false,
+          detail: 'refused: x',
+        }),
+        change({
+          time: '2026-11-24T14:01:00.000000000Z',
+          operation: 'msg.delete',
+          target: 'ORDERS',
+          success: false,
+          detail: 'refused: x',
+        }),
+        change({
+          time: '2026-11-24T14:02:00.000000000Z',
+          operation: 'consumer.delete',
+          target: 'ORDERS/eph',
+          user: null,
+          client: null,
+          host: null,
+        }),
       ),
     ).toEqual([]);
   });
@@ -446,10 +568,30 @@ describe('stream-deleted, consumer-deleted, message-deleted, stream-purged', () 
   it("do not see the report's own consumers, which the aggregate counts as its own reads", () => {
     const s = emptyAggregate();
     const ts = parseInstant('2026-11-24T14:00:00Z')!;
-    addEvent(s, { stream: 'AUDIT_JS_ADVISORIES', seq: 1, ts, type: 'js-action', account: 'AUDIT', operation: 'consumer.delete', target: 'SYS_EVENTS/sox-report_X1', own: true });
     addEvent(s, {
-      stream: 'AUDIT_JS_ADVISORIES', seq: 2, ts, type: 'api-audit', account: 'AUDIT', user: 'audit', client: 'sox-report', host: '127.0.0.1',
-      operation: 'consumer.delete', target: 'SYS_EVENTS/sox-report_X1-start', success: true, detail: null, own: true,
+      stream: 'AUDIT_JS_ADVISORIES',
+      seq: 1,
+      ts,
+      type: 'js-action',
+      account: 'AUDIT',
+      operation: 'consumer.delete',
+      target: 'SYS_EVENTS/sox-report_X1',
+      own: true,
+    });
+    addEvent(s, {
+      stream: 'AUDIT_JS_ADVISORIES',
+      seq: 2,
+      ts,
+      type: 'api-audit',
+      account: 'AUDIT',
+      user: 'audit',
+      client: 'sox-report',
+      host: '127.0.0.1',
+      operation: 'consumer.delete',
+      target: 'SYS_EVENTS/sox-report_X1-start',
+      success: true,
+      detail: null,
+      own: true,
     });
     const r = buildReport(dailyPeriod('2026-11-24', TZ), [], s, 0n, { topN: 50 }, null);
     expect(r.jetstreamSummary.ownReads).toBe(2);
@@ -458,7 +600,12 @@ describe('stream-deleted, consumer-deleted, message-deleted, stream-purged', () 
 
   it('bound the evidence to the first twenty references', () => {
     const many = Array.from({ length: 30 }, (_, i) =>
-      change({ time: formatInstant(parseInstant('2026-11-24T14:00:00Z')! + BigInt(i)), operation: 'msg.delete', target: 'TRANSACTIONS', detail: `seq ${i}` }),
+      change({
+        time: formatInstant(parseInstant('2026-11-24T14:00:00Z')! + BigInt(i)),
+        operation: 'msg.delete',
+        target: 'TRANSACTIONS',
+        detail: `seq ${i}`,
+      }),
     );
     const [d] = day(...many);
     expect(d!.evidence).toHaveLength(MAX_DETECTION_EVIDENCE);
@@ -477,11 +624,30 @@ describe('audit-stream-attempt', () => {
 
   it('fires, critical, on any attempt to change an audit stream, refused or not', () => {
     const found = attempts(
-      change({ time: '2026-11-24T14:00:00.000000000Z', operation: 'msg.delete', target: 'SYS_EVENTS', success: false, detail: 'seq 1; refused: message delete not permitted (10057)', account: 'AUDIT', user: 'audit' }),
-      change({ time: '2026-11-24T14:00:01.000000000Z', operation: 'stream.purge', target: 'SYS_EVENTS', success: false, detail: 'refused: stream purge not permitted (10110)', account: 'AUDIT', user: 'audit' }),
+      change({
+        time: '2026-11-24T14:00:00.000000000Z',
+        operation: 'msg.delete',
+        target: 'SYS_EVENTS',
+        success: false,
+        detail: 'seq 1; refused: message delete not permitted (10057)',
+        account: 'AUDIT',
+        user: 'audit',
+      }),
+      change({
+        time: '2026-11-24T14:00:01.000000000Z',
+        operation: 'stream.purge',
+        target: 'SYS_EVENTS',
+        success: false,
+        detail: 'refused: stream purge not permitted (10110)',
+        account: 'AUDIT',
+        user: 'audit',
+      }),
       change({ time: '2026-11-24T14:00:02.000000000Z', operation: 'stream.update', target: 'APP_JS_ADVISORIES' }),
     );
-    expect(rulesOf(found)).toEqual(['audit-stream-attempt critical SYS_EVENTS', 'audit-stream-attempt critical APP_JS_ADVISORIES']);
+    expect(rulesOf(found)).toEqual([
+      'audit-stream-attempt critical SYS_EVENTS',
+      'audit-stream-attempt critical APP_JS_ADVISORIES',
+    ]);
     expect(found[0]!.summary).toBe(
       '2 attempts against audit stream SYS_EVENTS, all refused: msg.delete refused at 2026-11-24 09:00:00.000000000 -05:00 by AUDIT/audit, ' +
         'stream.purge refused at 2026-11-24 09:00:01.000000000 -05:00 by AUDIT/audit',
@@ -490,9 +656,17 @@ describe('audit-stream-attempt', () => {
   });
 
   it('recognises the stream in other API calls, and leaves provisioning and reading alone', () => {
-    expect(rulesOf(attempts(change({ time: '2026-11-24T14:00:00.000000000Z', operation: 'other', target: 'STREAM.SNAPSHOT.AUDIT_JS_ADVISORIES' })))).toEqual([
-      'audit-stream-attempt critical AUDIT_JS_ADVISORIES',
-    ]);
+    expect(
+      rulesOf(
+        attempts(
+          change({
+            time: '2026-11-24T14:00:00.000000000Z',
+            operation: 'other',
+            target: 'STREAM.SNAPSHOT.AUDIT_JS_ADVISORIES',
+          }),
+        ),
+      ),
+    ).toEqual(['audit-stream-attempt critical AUDIT_JS_ADVISORIES']);
     expect(
       attempts(
         change({ time: '2026-11-24T14:00:00.000000000Z', operation: 'stream.create', target: 'SYS_EVENTS' }),
@@ -508,7 +682,18 @@ describe('gap', () => {
   it('fires per stream with gaps: high for transactions, critical for the audit streams', () => {
     const r = ordinary();
     r.streams = r.streams.map((s) =>
-      s.stream === 'TRANSACTIONS' ? { ...s, gaps: [[2, 2], [700, 701]], missing: 3 } : s.stream === 'SYS_EVENTS' ? { ...s, gaps: [[5, 1_000_000_000]], missing: 999_999_996 } : s,
+      s.stream === 'TRANSACTIONS'
+        ? {
+            ...s,
+            gaps: [
+              [2, 2],
+              [700, 701],
+            ],
+            missing: 3,
+          }
+        : s.stream === 'SYS_EVENTS'
+          ? { ...s, gaps: [[5, 1_000_000_000]], missing: 999_999_996 }
+          : s,
     );
     const found = only(detect(r, context()), 'gap');
     expect(rulesOf(found)).toEqual(['gap critical SYS_EVENTS', 'gap high TRANSACTIONS']);
@@ -523,15 +708,28 @@ describe('gap', () => {
 
 describe('malformed-event and forged-event', () => {
   const raw = (subject: string, data: string, seq: number): RawMessage => ({
-    stream: 'SYS_EVENTS', kind: 'system-events', seq, subject, ts: 1n, data: new TextEncoder().encode(data),
+    stream: 'SYS_EVENTS',
+    kind: 'system-events',
+    seq,
+    subject,
+    ts: 1n,
+    data: new TextEncoder().encode(data),
   });
   const reasonOf = (m: RawMessage) => {
     const r = parseMessage(m, { ownConsumerPrefix: 'sox-report_' });
     if (r.ok) throw new Error('expected unparseable');
     return r.unparseable;
   };
-  const forged = reasonOf(raw('$SYS.ACCOUNT.APP.CONNECT', JSON.stringify({ type: 'io.nats.server.advisory.v1.client_connect', client: { acc: 'AUDIT', user: 'x' } }), 7));
-  const broken = reasonOf(raw('$SYS.ACCOUNT.APP.CONNECT', '{"note": "subject is for account A but the payload names account B", ', 8));
+  const forged = reasonOf(
+    raw(
+      '$SYS.ACCOUNT.APP.CONNECT',
+      JSON.stringify({ type: 'io.nats.server.advisory.v1.client_connect', client: { acc: 'AUDIT', user: 'x' } }),
+      7,
+    ),
+  );
+  const broken = reasonOf(
+    raw('$SYS.ACCOUNT.APP.CONNECT', '{"note": "subject is for account A but the payload names account B", ', 8),
+  );
 
   it('tell a forged event from a malformed one by the kind the parser gave it', () => {
     expect(forged.reason).toBe('subject is for account APP but the payload names account AUDIT');
@@ -544,10 +742,24 @@ describe('malformed-event and forged-event', () => {
 
   it('fire once per stream: forged critical, malformed medium', () => {
     const r = ordinary();
-    r.unparseableEvents = [broken, forged, { stream: 'TRANSACTIONS', seq: 3, subject: 'tx.created', reason: 'a transaction must be a JSON object', kind: 'malformed' }];
+    r.unparseableEvents = [
+      broken,
+      forged,
+      {
+        stream: 'TRANSACTIONS',
+        seq: 3,
+        subject: 'tx.created',
+        reason: 'a transaction must be a JSON object',
+        kind: 'malformed',
+      },
+    ];
     r.unparseable = 5; // two more than the report lists
     const found = detect(r, context());
-    expect(rulesOf(found)).toEqual(['malformed-event medium SYS_EVENTS', 'malformed-event medium TRANSACTIONS', 'forged-event critical SYS_EVENTS']);
+    expect(rulesOf(found)).toEqual([
+      'malformed-event medium SYS_EVENTS',
+      'malformed-event medium TRANSACTIONS',
+      'forged-event critical SYS_EVENTS',
+    ]);
     expect(found.find((d) => d.rule === 'forged-event')!).toMatchObject({
       evidence: [{ stream: 'SYS_EVENTS', seq: 7 }],
       at: r.period.from,
@@ -561,12 +773,21 @@ describe('malformed-event and forged-event', () => {
 describe('stream-settings-weakened', () => {
   it('fires per stream with drift findings: critical on an audit stream', () => {
     const driftFindings = [
-      { stream: 'SYS_EVENTS', findings: ['deny_delete is off (messages can be deleted)', 'max_msgs is 10 (the oldest events are dropped silently when it is reached)'] },
+      {
+        stream: 'SYS_EVENTS',
+        findings: [
+          'deny_delete is off (messages can be deleted)',
+          'max_msgs is 10 (the oldest events are dropped silently when it is reached)',
+        ],
+      },
       { stream: 'TRANSACTIONS', findings: ['deny_purge is off (the stream can be purged)'] },
       { stream: 'APP_JS_ADVISORIES', findings: [] },
     ];
     const found = detect(ordinary(), context({ driftFindings }));
-    expect(rulesOf(found)).toEqual(['stream-settings-weakened critical SYS_EVENTS', 'stream-settings-weakened high TRANSACTIONS']);
+    expect(rulesOf(found)).toEqual([
+      'stream-settings-weakened critical SYS_EVENTS',
+      'stream-settings-weakened high TRANSACTIONS',
+    ]);
     expect(found[0]).toMatchObject({
       at: ordinary().generatedAt,
       evidence: [],
@@ -577,12 +798,24 @@ describe('stream-settings-weakened', () => {
   });
 
   it('fires on what weakened since the previous report, not again on a stream that stayed as weak', () => {
-    const previous = { ...ordinary(), streamSettings: [{ source: 'app', stream: 'TRANSACTIONS', findings: ['deny_purge is off (the stream can be purged)'] }] };
+    const previous = {
+      ...ordinary(),
+      streamSettings: [
+        { source: 'app', stream: 'TRANSACTIONS', findings: ['deny_purge is off (the stream can be purged)'] },
+      ],
+    };
     const same = [{ stream: 'TRANSACTIONS', findings: ['deny_purge is off (the stream can be purged)'] }];
     expect(detect(ordinary(), context({ previous, driftFindings: same }))).toEqual([]);
-    const worse = [{ stream: 'TRANSACTIONS', findings: ['deny_purge is off (the stream can be purged)', 'deny_delete is off (messages can be deleted)'] }];
+    const worse = [
+      {
+        stream: 'TRANSACTIONS',
+        findings: ['deny_purge is off (the stream can be purged)', 'deny_delete is off (messages can be deleted)'],
+      },
+    ];
     const found = detect(ordinary(), context({ previous, driftFindings: worse }));
-    expect(found.map((d) => d.summary)).toEqual(['stream TRANSACTIONS is weaker than its tamper-resistant settings: deny_delete is off (messages can be deleted)']);
+    expect(found.map((d) => d.summary)).toEqual([
+      'stream TRANSACTIONS is weaker than its tamper-resistant settings: deny_delete is off (messages can be deleted)',
+    ]);
   });
 });
 
@@ -598,7 +831,10 @@ describe('detections as the incident record takes them', () => {
   });
 
   it('keep hostile names on one line and within the record’s limits', () => {
-    const r = withFailures(ordinary(), failures(HOSTILE.header, HOSTILE.longToken.repeat(8), times('2026-11-24T14:00:00Z', 6, MINUTE)));
+    const r = withFailures(
+      ordinary(),
+      failures(HOSTILE.header, HOSTILE.longToken.repeat(8), times('2026-11-24T14:00:00Z', 6, MINUTE)),
+    );
     const found = detect(r, context());
     expect(found.map((d) => d.rule)).toEqual(['brute-force-user', 'brute-force-host', 'unknown-user']);
     for (const d of found) {
@@ -616,14 +852,28 @@ describe('detections as the incident record takes them', () => {
       addMessage(
         s,
         {
-          stream: 'SYS_EVENTS', kind: 'system-events', seq: i + 1, subject: '$SYS.SERVER.NABC.CLIENT.AUTH.ERR', ts: ts + BigInt(i) * 1_000_000_000n,
-          data: new TextEncoder().encode(JSON.stringify({ type: 'io.nats.server.advisory.v1.client_disconnect', client: { acc: '$G', user: 'app', host: '127.0.0.1' }, reason: 'Authentication Failure' })),
+          stream: 'SYS_EVENTS',
+          kind: 'system-events',
+          seq: i + 1,
+          subject: '$SYS.SERVER.NABC.CLIENT.AUTH.ERR',
+          ts: ts + BigInt(i) * 1_000_000_000n,
+          data: new TextEncoder().encode(
+            JSON.stringify({
+              type: 'io.nats.server.advisory.v1.client_disconnect',
+              client: { acc: '$G', user: 'app', host: '127.0.0.1' },
+              reason: 'Authentication Failure',
+            }),
+          ),
         },
         { ownConsumerPrefix: 'sox-report_' },
       );
     }
     const r = buildReport(dailyPeriod('2026-11-24', TZ), [], s, 0n, { topN: 50 }, previousDay());
     expect(r.authFailureEvents).toHaveLength(6);
-    expect(rulesOf(detect(r, context()))).toEqual(['brute-force-user high app', 'brute-force-host high 127.0.0.1', 'unknown-user medium app']);
+    expect(rulesOf(detect(r, context()))).toEqual([
+      'brute-force-user high app',
+      'brute-force-host high 127.0.0.1',
+      'unknown-user medium app',
+    ]);
   });
 });

@@ -90,7 +90,10 @@ describe('localArchive.writeBundle', () => {
     await archive.writeBundle(BUNDLE, files);
     const before = await snapshot(root);
 
-    const rerun = archive.writeBundle(BUNDLE, [{ name: 'report.json', data: 'other' }, { name: 'manifest.json', data: '{}' }]);
+    const rerun = archive.writeBundle(BUNDLE, [
+      { name: 'report.json', data: 'other' },
+      { name: 'manifest.json', data: '{}' },
+    ]);
     await expect(rerun).rejects.toBeInstanceOf(BundleExistsError);
     await expect(rerun).rejects.toThrow(path.join(root, BUNDLE));
 
@@ -223,12 +226,19 @@ describe('openArchive', () => {
     expect(typeof archive.lockState).toBe('function');
   });
 
-  it.each(['s3://', 's3:///prefix', 's3:/bucket/x', 's3:bucket', 'S3://Reports_Bucket/x', 's3://ab', 's3://bucket/../x'])(
-    'rejects the malformed S3 location %j with an input error',
-    (bad) => {
-      expect(() => openArchive(bad)).toThrow(expect.objectContaining({ name: 'InputError', message: expect.stringContaining(bad) }));
-    },
-  );
+  it.each([
+    's3://',
+    's3:///prefix',
+    's3:/bucket/x',
+    's3:bucket',
+    'S3://Reports_Bucket/x',
+    's3://ab',
+    's3://bucket/../x',
+  ])('rejects the malformed S3 location %j with an input error', (bad) => {
+    expect(() => openArchive(bad)).toThrow(
+      expect.objectContaining({ name: 'InputError', message: expect.stringContaining(bad) }),
+    );
+  });
 
   it('rejects other URL schemes and an empty location', () => {
     expect(() => openArchive('https://example.com/reports')).toThrow(/only a directory or an s3:\/\/bucket\/prefix/);
@@ -268,7 +278,11 @@ describe('localArchive.entries', () => {
         { path: `${BUNDLE}/report.json`, kind: 'file', bytes: 27 },
         { path: `${BUNDLE}/report.pdf`, kind: 'file', bytes: 6 },
       ]);
-      expect(await archive.list('daily')).toEqual([`${BUNDLE}/manifest.json`, `${BUNDLE}/report.json`, `${BUNDLE}/report.pdf`]);
+      expect(await archive.list('daily')).toEqual([
+        `${BUNDLE}/manifest.json`,
+        `${BUNDLE}/report.json`,
+        `${BUNDLE}/report.pdf`,
+      ]);
     } finally {
       await hostile.close();
     }
@@ -298,7 +312,9 @@ describe('localArchive.read refuses anything but a regular file', () => {
     try {
       const read = localArchive(root).read(`${BUNDLE}/linked.pdf`);
       await expect(read).rejects.toBeInstanceOf(NotRegularFileError);
-      await expect(read).rejects.toThrow(`${path.join(root, BUNDLE, 'linked.pdf')}: is a symbolic link, not a regular file`);
+      await expect(read).rejects.toThrow(
+        `${path.join(root, BUNDLE, 'linked.pdf')}: is a symbolic link, not a regular file`,
+      );
     } finally {
       await hostile.close();
     }
@@ -308,9 +324,13 @@ describe('localArchive.read refuses anything but a regular file', () => {
     const hostile = await hostileFolder();
     try {
       const archive = localArchive(root);
-      await expect(archive.read(`${BUNDLE}/pipe.json`)).rejects.toThrow(`${path.join(root, BUNDLE, 'pipe.json')}: is a FIFO (named pipe), not a regular file`);
+      await expect(archive.read(`${BUNDLE}/pipe.json`)).rejects.toThrow(
+        `${path.join(root, BUNDLE, 'pipe.json')}: is a FIFO (named pipe), not a regular file`,
+      );
       await expect(archive.read(`${BUNDLE}/ctl.sock`)).rejects.toThrow('ctl.sock: is a socket, not a regular file');
-      await expect(archive.read(`${BUNDLE}/.partial-report.json-1a2b`)).rejects.toThrow('a staging leftover of an interrupted run');
+      await expect(archive.read(`${BUNDLE}/.partial-report.json-1a2b`)).rejects.toThrow(
+        'a staging leftover of an interrupted run',
+      );
     } finally {
       await hostile.close();
     }
@@ -348,10 +368,14 @@ describe('localArchive.read refuses anything but a regular file', () => {
     await expect(tooLarge).rejects.toThrow(`${path.join(root, pdf)}: 6 bytes, more than the 5 this read may hold`);
   });
 
-  it('writeOnce does not take a FIFO at its path for the file, and does not block on it', { timeout: HANG }, async () => {
+  it('writeOnce does not take a FIFO at its path for the file, and does not block on it', {
+    timeout: HANG,
+  }, async () => {
     await mkdir(path.join(root, 'keys'));
     execFileSync('mkfifo', [path.join(root, 'keys', 'abc.pem')]);
-    await expect(localArchive(root).writeOnce('keys/abc.pem', 'PEM')).rejects.toThrow('keys/abc.pem: is a FIFO (named pipe), not a regular file');
+    await expect(localArchive(root).writeOnce('keys/abc.pem', 'PEM')).rejects.toThrow(
+      'keys/abc.pem: is a FIFO (named pipe), not a regular file',
+    );
   });
 });
 
@@ -371,8 +395,12 @@ describe('localArchive.readStream', () => {
     const hostile = await hostileFolder();
     try {
       const archive = localArchive(root);
-      await expect(drain(archive.readStream(`${BUNDLE}/pipe.json`))).rejects.toThrow('is a FIFO (named pipe), not a regular file');
-      await expect(drain(archive.readStream(`${BUNDLE}/gone.json`))).rejects.toThrow(`${path.join(root, BUNDLE, 'gone.json')}: does not exist`);
+      await expect(drain(archive.readStream(`${BUNDLE}/pipe.json`))).rejects.toThrow(
+        'is a FIFO (named pipe), not a regular file',
+      );
+      await expect(drain(archive.readStream(`${BUNDLE}/gone.json`))).rejects.toThrow(
+        `${path.join(root, BUNDLE, 'gone.json')}: does not exist`,
+      );
     } finally {
       await hostile.close();
     }

@@ -45,7 +45,8 @@ const files: (BundleFile & { data: Uint8Array | string })[] = [
 // The caller's real order: the signature first, the manifest last.
 const ordered = [...files.slice(0, 3), files[4]!, files[3]!];
 
-const bytesOf = (data: Uint8Array | string) => (typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data));
+const bytesOf = (data: Uint8Array | string) =>
+  typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(bytesOf(data)).digest('base64');
 
 function s3Error(name: string, httpStatusCode: number, message = name): S3ServiceException {
@@ -55,7 +56,8 @@ const preconditionFailed = () =>
   s3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
 const notFound = () => s3Error('NotFound', 404, 'UnknownError');
 const noSuchKey = () => s3Error('NoSuchKey', 404, 'The specified key does not exist.');
-const body = (data: Uint8Array | string) => ({ transformToByteArray: async () => new Uint8Array(bytesOf(data)) }) as never;
+const body = (data: Uint8Array | string) =>
+  ({ transformToByteArray: async () => new Uint8Array(bytesOf(data)) }) as never;
 
 /** HeadObject answers what a correctly configured bucket stores: our lock, our date, the checksum of what was put. */
 function headReportsWhatWasPut(): void {
@@ -111,7 +113,9 @@ describe('s3Archive.writeBundle', () => {
       } satisfies PutObjectCommandInput);
       expect(Buffer.from(Body as Uint8Array).equals(bytesOf(file.data))).toBe(true);
     }
-    expect(sha256(files[1]!.data)).toBe(createHash('sha256').update('<!doctype html><p>é</p>', 'utf8').digest('base64'));
+    expect(sha256(files[1]!.data)).toBe(
+      createHash('sha256').update('<!doctype html><p>é</p>', 'utf8').digest('base64'),
+    );
   });
 
   it('checks for the manifest first, and reads every object back with its version and checksums', async () => {
@@ -120,7 +124,11 @@ describe('s3Archive.writeBundle', () => {
     await archive().writeBundle(BUNDLE, ordered, { retainUntil: RETAIN });
 
     const heads = s3.commandCalls(HeadObjectCommand).map((call) => call.args[0].input);
-    expect(heads[0]).toEqual({ Bucket: 'reports-bucket', Key: `sox/prod/${BUNDLE}/manifest.json`, ChecksumMode: 'ENABLED' });
+    expect(heads[0]).toEqual({
+      Bucket: 'reports-bucket',
+      Key: `sox/prod/${BUNDLE}/manifest.json`,
+      ChecksumMode: 'ENABLED',
+    });
     expect(heads.slice(1)).toEqual(
       ordered.map((file) => ({
         Bucket: 'reports-bucket',
@@ -130,7 +138,12 @@ describe('s3Archive.writeBundle', () => {
       })),
     );
     // Each object is confirmed before the next is written.
-    const order = s3.calls().map((call) => `${call.args[0].constructor.name}:${String((call.args[0].input as { Key: string }).Key).split('/').pop()}`);
+    const order = s3.calls().map(
+      (call) =>
+        `${call.args[0].constructor.name}:${String((call.args[0].input as { Key: string }).Key)
+          .split('/')
+          .pop()}`,
+    );
     expect(order.slice(0, 5)).toEqual([
       'HeadObjectCommand:manifest.json',
       'PutObjectCommand:report.pdf',
@@ -161,9 +174,9 @@ describe('s3Archive.writeBundle', () => {
 
   it('refuses a retain-until date in the past before writing anything', async () => {
     headReportsWhatWasPut();
-    await expect(archive().writeBundle(BUNDLE, ordered, { retainUntil: new Date('2020-01-01T00:00:00Z') })).rejects.toThrow(
-      /must be in the future/,
-    );
+    await expect(
+      archive().writeBundle(BUNDLE, ordered, { retainUntil: new Date('2020-01-01T00:00:00Z') }),
+    ).rejects.toThrow(/must be in the future/);
     expect(s3.calls()).toHaveLength(0);
   });
 
@@ -199,7 +212,9 @@ describe('s3Archive.writeBundle', () => {
 
     await archive().writeBundle(BUNDLE, ordered, { retainUntil: RETAIN });
     expect(putInputs().map((input) => input.Key)).toEqual(ordered.map((f) => `sox/prod/${BUNDLE}/${f.name}`));
-    expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual([`sox/prod/${BUNDLE}/${first!.name}`]);
+    expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
+      `sox/prod/${BUNDLE}/${first!.name}`,
+    ]);
   });
 
   it('turns a 412 on the manifest (a concurrent run) into BundleExistsError', async () => {
@@ -216,7 +231,11 @@ describe('s3Archive.writeBundle', () => {
   });
 
   it.each([
-    ['ObjectLockMode', { ObjectLockMode: 'GOVERNANCE' as const }, /ObjectLockMode is "GOVERNANCE", expected "COMPLIANCE"/],
+    [
+      'ObjectLockMode',
+      { ObjectLockMode: 'GOVERNANCE' as const },
+      /ObjectLockMode is "GOVERNANCE", expected "COMPLIANCE"/,
+    ],
     ['ObjectLockMode', { ObjectLockMode: undefined }, /ObjectLockMode is null, expected "COMPLIANCE"/],
     [
       'ObjectLockRetainUntilDate',
@@ -235,7 +254,9 @@ describe('s3Archive.writeBundle', () => {
       ...override,
     });
     const failing = archive().writeBundle(BUNDLE, ordered, { retainUntil: RETAIN });
-    await expect(failing).rejects.toThrow(`s3://reports-bucket/sox/prod/${BUNDLE}/report.pdf was written but S3 reports`);
+    await expect(failing).rejects.toThrow(
+      `s3://reports-bucket/sox/prod/${BUNDLE}/report.pdf was written but S3 reports`,
+    );
     await expect(failing).rejects.toThrow(message);
   });
 
@@ -268,8 +289,12 @@ describe('s3Archive.writeBundle', () => {
   });
 
   it('refuses a bundle whose manifest is not last, and repeated names, before any request', async () => {
-    await expect(archive().writeBundle(BUNDLE, files, { retainUntil: RETAIN })).rejects.toThrow(/manifest\.json must be the last/);
-    await expect(archive().writeBundle(BUNDLE, [files[0]!, files[0]!], { retainUntil: RETAIN })).rejects.toThrow(/appears twice/);
+    await expect(archive().writeBundle(BUNDLE, files, { retainUntil: RETAIN })).rejects.toThrow(
+      /manifest\.json must be the last/,
+    );
+    await expect(archive().writeBundle(BUNDLE, [files[0]!, files[0]!], { retainUntil: RETAIN })).rejects.toThrow(
+      /appears twice/,
+    );
     expect(s3.calls()).toHaveLength(0);
   });
 });
@@ -328,7 +353,9 @@ describe('s3Archive.writeOnce', () => {
 
 describe('s3Archive.read', () => {
   it('returns the bytes of an object', async () => {
-    s3.on(GetObjectCommand, { Bucket: 'reports-bucket', Key: `sox/prod/${BUNDLE}/report.pdf` }).resolves({ Body: body(PDF) });
+    s3.on(GetObjectCommand, { Bucket: 'reports-bucket', Key: `sox/prod/${BUNDLE}/report.pdf` }).resolves({
+      Body: body(PDF),
+    });
     expect([...(await archive().read(`${BUNDLE}/report.pdf`))!]).toEqual([...PDF]);
   });
 
@@ -339,7 +366,9 @@ describe('s3Archive.read', () => {
 
   it('does not mistake a missing bucket for a missing key', async () => {
     s3.on(GetObjectCommand).rejects(s3Error('NoSuchBucket', 404, 'The specified bucket does not exist'));
-    await expect(archive().read(`${BUNDLE}/report.pdf`)).rejects.toThrow(/GetObject .* failed \(NoSuchBucket, HTTP 404\)/);
+    await expect(archive().read(`${BUNDLE}/report.pdf`)).rejects.toThrow(
+      /GetObject .* failed \(NoSuchBucket, HTTP 404\)/,
+    );
   });
 });
 
@@ -391,7 +420,9 @@ describe('s3Archive.lockState', () => {
     s3.on(HeadObjectCommand, { Key: 'sox/prod/plain.txt' }).resolves({});
     s3.on(HeadObjectCommand, { Key: 'sox/prod/gone.txt' }).rejects(notFound());
     expect(await archive().lockState!('plain.txt')).toEqual({ mode: null, retainUntil: null, sha256: null });
-    await expect(archive().lockState!('gone.txt')).rejects.toThrow('s3://reports-bucket/sox/prod/gone.txt does not exist');
+    await expect(archive().lockState!('gone.txt')).rejects.toThrow(
+      's3://reports-bucket/sox/prod/gone.txt does not exist',
+    );
   });
 });
 
@@ -446,24 +477,42 @@ describe('s3Archive.entries', () => {
     });
 
     expect(await archive().entries('daily')).toEqual([
-      { path: `${BUNDLE}/manifest.json`, kind: 'file', versions: 1, deleteMarkers: 0, versionId: 'manifest-v1', bytes: 17 },
+      {
+        path: `${BUNDLE}/manifest.json`,
+        kind: 'file',
+        versions: 1,
+        deleteMarkers: 0,
+        versionId: 'manifest-v1',
+        bytes: 17,
+      },
       { path: `${BUNDLE}/report.json`, kind: 'file', versions: 1, deleteMarkers: 1, versionId: 'json-v1', bytes: 27 },
       { path: `${BUNDLE}/report.pdf`, kind: 'file', versions: 2, deleteMarkers: 0, versionId: 'pdf-v1', bytes: 7 },
     ]);
     expect(s3.commandCalls(ListObjectVersionsCommand).map((call) => call.args[0].input)).toEqual([
       { Bucket: 'reports-bucket', Prefix: 'sox/prod/daily/', KeyMarker: undefined, VersionIdMarker: undefined },
-      { Bucket: 'reports-bucket', Prefix: 'sox/prod/daily/', KeyMarker: `sox/prod/${BUNDLE}/report.pdf`, VersionIdMarker: 'pdf-v2' },
+      {
+        Bucket: 'reports-bucket',
+        Prefix: 'sox/prod/daily/',
+        KeyMarker: `sox/prod/${BUNDLE}/report.pdf`,
+        VersionIdMarker: 'pdf-v2',
+      },
     ]);
   });
 
   it('reports a key that has only delete markers left, with no version to read', async () => {
-    s3.on(ListObjectVersionsCommand).resolves({ DeleteMarkers: [{ Key: 'sox/prod/keys/abc.pem', VersionId: 'dm', IsLatest: true }] });
-    expect(await archive().entries('keys')).toEqual([{ path: 'keys/abc.pem', kind: 'file', versions: 0, deleteMarkers: 1 }]);
+    s3.on(ListObjectVersionsCommand).resolves({
+      DeleteMarkers: [{ Key: 'sox/prod/keys/abc.pem', VersionId: 'dm', IsLatest: true }],
+    });
+    expect(await archive().entries('keys')).toEqual([
+      { path: 'keys/abc.pem', kind: 'file', versions: 0, deleteMarkers: 1 },
+    ]);
   });
 
   it('fails on a truncated page without a key marker rather than stop half-way', async () => {
     s3.on(ListObjectVersionsCommand).resolves({ IsTruncated: true, Versions: [] });
-    await expect(archive().entries('daily')).rejects.toThrow('S3 ListObjectVersions s3://reports-bucket/sox/prod/daily/: truncated page without a key marker');
+    await expect(archive().entries('daily')).rejects.toThrow(
+      'S3 ListObjectVersions s3://reports-bucket/sox/prod/daily/: truncated page without a key marker',
+    );
   });
 });
 
@@ -472,7 +521,11 @@ describe('s3Archive reads of an exact version', () => {
 
   it('reads and checks the lock of the version it is given, and of the newest without one', async () => {
     s3.on(GetObjectCommand).resolves({ Body: body(PDF), ContentLength: PDF.length });
-    s3.on(HeadObjectCommand).resolves({ ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: RETAIN, ChecksumSHA256: sha256(PDF) });
+    s3.on(HeadObjectCommand).resolves({
+      ObjectLockMode: 'COMPLIANCE',
+      ObjectLockRetainUntilDate: RETAIN,
+      ChecksumSHA256: sha256(PDF),
+    });
     await archive().read(`${BUNDLE}/report.pdf`, { versionId: 'pdf-v1' });
     await archive().read(`${BUNDLE}/report.pdf`);
     await archive().lockState!(`${BUNDLE}/report.pdf`, { versionId: 'pdf-v1' });
@@ -488,7 +541,13 @@ describe('s3Archive reads of an exact version', () => {
   it('refuses an object over maxBytes on its announced length, without reading the body', async () => {
     let bodyRead = false;
     let destroyed = false;
-    const bigBody = { transformToByteArray: async () => ((bodyRead = true), new Uint8Array(10)), destroy: () => (destroyed = true) };
+    const bigBody = {
+      transformToByteArray: async () => {
+        bodyRead = true;
+        return new Uint8Array(10);
+      },
+      destroy: () => (destroyed = true),
+    };
     s3.on(GetObjectCommand).resolves({ Body: bigBody as never, ContentLength: 10 });
     const read = archive().read(`${BUNDLE}/report.pdf`, { maxBytes: 9, versionId: 'pdf-v1' });
     await expect(read).rejects.toBeInstanceOf(TooLargeError);
@@ -500,17 +559,24 @@ describe('s3Archive reads of an exact version', () => {
     const chunks = [Buffer.from('first '), Buffer.from('second '), Buffer.from('third')];
     s3.on(GetObjectCommand).resolves({ Body: Readable.from(chunks) as never });
     const received: string[] = [];
-    for await (const chunk of archive().readStream(`${BUNDLE}/evidence.jsonl.gz`, { versionId: 'ev-v1' })) received.push(Buffer.from(chunk).toString());
+    for await (const chunk of archive().readStream(`${BUNDLE}/evidence.jsonl.gz`, { versionId: 'ev-v1' }))
+      received.push(Buffer.from(chunk).toString());
     expect(received).toEqual(['first ', 'second ', 'third']);
-    expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'reports-bucket', Key: `sox/prod/${BUNDLE}/evidence.jsonl.gz`, VersionId: 'ev-v1' });
+    expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input).toEqual({
+      Bucket: 'reports-bucket',
+      Key: `sox/prod/${BUNDLE}/evidence.jsonl.gz`,
+      VersionId: 'ev-v1',
+    });
   });
 
   it('says which version of which key is missing when a stream finds nothing', async () => {
     s3.on(GetObjectCommand).rejects(noSuchKey());
     const stream = archive().readStream(`${BUNDLE}/evidence.jsonl.gz`, { versionId: 'ev-v1' });
-    await expect((async () => { for await (const _ of stream) void _; })()).rejects.toThrow(
-      `s3://reports-bucket/sox/prod/${BUNDLE}/evidence.jsonl.gz (version ev-v1): does not exist`,
-    );
+    await expect(
+      (async () => {
+        for await (const _ of stream) void _;
+      })(),
+    ).rejects.toThrow(`s3://reports-bucket/sox/prod/${BUNDLE}/evidence.jsonl.gz (version ev-v1): does not exist`);
   });
 });
 
@@ -526,7 +592,9 @@ class MockBucket {
   static async from(root: string, prefix: string): Promise<MockBucket> {
     const bucket = new MockBucket();
     for (const file of await localArchive(root).list('')) {
-      bucket.versions.set(`${prefix}/${file}`, [{ id: `v1:${file}`, bytes: new Uint8Array(await readFile(path.join(root, file))) }]);
+      bucket.versions.set(`${prefix}/${file}`, [
+        { id: `v1:${file}`, bytes: new Uint8Array(await readFile(path.join(root, file))) },
+      ]);
     }
     return bucket;
   }
@@ -541,10 +609,19 @@ class MockBucket {
       const under = (key: string) => key.startsWith(input.Prefix ?? '');
       return {
         IsTruncated: false,
-        Versions: [...this.versions].filter(([key]) => under(key)).flatMap(([key, versions]) =>
-          versions.map((v, i) => ({ Key: key, VersionId: v.id, IsLatest: i === 0 && !this.deleteMarkers.has(key), Size: v.bytes.length })),
-        ),
-        DeleteMarkers: [...this.deleteMarkers].filter(([key]) => under(key)).flatMap(([key, ids]) => ids.map((id) => ({ Key: key, VersionId: id }))),
+        Versions: [...this.versions]
+          .filter(([key]) => under(key))
+          .flatMap(([key, versions]) =>
+            versions.map((v, i) => ({
+              Key: key,
+              VersionId: v.id,
+              IsLatest: i === 0 && !this.deleteMarkers.has(key),
+              Size: v.bytes.length,
+            })),
+          ),
+        DeleteMarkers: [...this.deleteMarkers]
+          .filter(([key]) => under(key))
+          .flatMap(([key, ids]) => ids.map((id) => ({ Key: key, VersionId: id }))),
       };
     });
     const version = (input: { Key: string; VersionId?: string }) => {
@@ -559,7 +636,12 @@ class MockBucket {
     });
     s3.on(HeadObjectCommand).callsFake((input: { Key: string; VersionId?: string }) => {
       const found = version(input);
-      return { ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: RETAIN, ChecksumSHA256: sha256(found.bytes), VersionId: found.id };
+      return {
+        ObjectLockMode: 'COMPLIANCE',
+        ObjectLockRetainUntilDate: RETAIN,
+        ChecksumSHA256: sha256(found.bytes),
+        VersionId: found.id,
+      };
     });
   }
 }
@@ -603,10 +685,15 @@ describe('verify of an S3 archive reads the versions it listed, and fails any ke
     const key = 'sox/prod/daily/2026/03/08/report.pdf';
     bucket.writeOver(key, new TextEncoder().encode('%PDF-1.7 a replacement'));
     const report = await verifyBucket(bucket);
-    expect(problemsOf(report, '2026-03-08')).toEqual(['report.pdf: 2 versions in the bucket (a newer one was written over the archived object)']);
+    expect(problemsOf(report, '2026-03-08')).toEqual([
+      'report.pdf: 2 versions in the bucket (a newer one was written over the archived object)',
+    ]);
     expect(problemsOf(report, '2026-03-07')).toEqual([]);
     expect(report.ok).toBe(false);
-    const versionsRead = s3.commandCalls(GetObjectCommand).filter((call) => call.args[0].input.Key === key).map((call) => call.args[0].input.VersionId);
+    const versionsRead = s3
+      .commandCalls(GetObjectCommand)
+      .filter((call) => call.args[0].input.Key === key)
+      .map((call) => call.args[0].input.VersionId);
     expect(versionsRead).toEqual(['v1:daily/2026/03/08/report.pdf']);
   });
 
@@ -619,6 +706,8 @@ describe('verify of an S3 archive reads the versions it listed, and fails any ke
       'manifest.json: 1 delete marker in the bucket (someone deleted the object; its versions remain)',
       `${keyPath()}: 2 versions in the bucket (a newer one was written over the archived object)`,
     ]);
-    expect(problemsOf(report, '2026-03-08')).toEqual([`${keyPath()}: 2 versions in the bucket (a newer one was written over the archived object)`]);
+    expect(problemsOf(report, '2026-03-08')).toEqual([
+      `${keyPath()}: 2 versions in the bucket (a newer one was written over the archived object)`,
+    ]);
   });
 });

@@ -3,16 +3,20 @@ import { byteBudget, formatBytes, readLimitOf, tooLargeProblem } from '../../../
 
 describe('what verify holds', () => {
   it('caps the files it reads whole, and streams the rest', () => {
-    expect(['manifest.json', 'manifest.json.sig', 'report.json', 'report.html', 'report.pdf', 'evidence-events.jsonl.gz'].map(readLimitOf)).toEqual([
-      4 * 1024 ** 2,
-      64 * 1024,
-      256 * 1024 ** 2,
-      256 * 1024 ** 2,
-      1024 ** 3,
-      null,
-    ]);
+    expect(
+      [
+        'manifest.json',
+        'manifest.json.sig',
+        'report.json',
+        'report.html',
+        'report.pdf',
+        'evidence-events.jsonl.gz',
+      ].map(readLimitOf),
+    ).toEqual([4 * 1024 ** 2, 64 * 1024, 256 * 1024 ** 2, 256 * 1024 ** 2, 1024 ** 3, null]);
     expect(readLimitOf('constructor')).toBeNull();
-    expect(tooLargeProblem('report.pdf', 1024 ** 3 + 1, 1024 ** 3)).toBe('report.pdf: 1,073,741,825 bytes, more than verify reads of it (1 GiB)');
+    expect(tooLargeProblem('report.pdf', 1024 ** 3 + 1, 1024 ** 3)).toBe(
+      'report.pdf: 1,073,741,825 bytes, more than verify reads of it (1 GiB)',
+    );
     expect([formatBytes(64 * 1024), formatBytes(1000)]).toEqual(['64 KiB', '1,000 bytes']);
   });
 

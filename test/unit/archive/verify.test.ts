@@ -1,6 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,14 +19,28 @@ import { keyPathOf } from '../../../functions/archive/layout.js';
 import { localArchive } from '../../../functions/archive/local.js';
 import { dailyPeriod } from '../../../functions/config/period.js';
 import type { ArchivePort, LockState } from '../../../functions/archive/port.js';
-import { verifyArchive, MISSING_DAY, type VerifyEntry, type VerifyOptions, type VerifyReport } from '../../../functions/archive/verify.js';
+import {
+  verifyArchive,
+  MISSING_DAY,
+  type VerifyEntry,
+  type VerifyOptions,
+  type VerifyReport,
+} from '../../../functions/archive/verify.js';
 import { loadOrCreateLocalSigner, selfSignedCertificate } from '../../../functions/seal/local-signer.js';
 import { certificateSha256, keyFile, manifestBytes, parseManifest, sha256 } from '../../../functions/seal/manifest.js';
 import { findPreviousManifest } from '../../../functions/seal/chain.js';
 import { extractPdfSignature } from '../../../functions/seal/pdf-signature.js';
 import type { Signer } from '../../../functions/seal/signer.js';
 import { createTestSigner } from '../../support/test-signer.js';
-import { addAdhocBundle, archivePeriod, buildDailyArchive, dayFolder, PDF_REASON, TIMEZONE, writableCopy } from '../../support/verify-archive.js';
+import {
+  addAdhocBundle,
+  archivePeriod,
+  buildDailyArchive,
+  dayFolder,
+  PDF_REASON,
+  TIMEZONE,
+  writableCopy,
+} from '../../support/verify-archive.js';
 
 const DAYS = ['2026-11-21', '2026-11-22', '2026-11-23', '2026-11-24'];
 
@@ -71,7 +95,11 @@ function failedDays(report: VerifyReport): string[] {
 }
 
 /** Rewrites a manifest with `change` applied, leaving its old signature in place unless told otherwise. */
-function rewriteManifest(root: string, date: string, change: (m: ReturnType<typeof parseManifest>) => void): Uint8Array {
+function rewriteManifest(
+  root: string,
+  date: string,
+  change: (m: ReturnType<typeof parseManifest>) => void,
+): Uint8Array {
   const file = path.join(dayFolder(root, date), 'manifest.json');
   const manifest = parseManifest(readFileSync(file));
   change(manifest);
@@ -95,7 +123,15 @@ describe('verifyArchive on an untouched archive', () => {
     const keyPath = path.join(pristine, keyPathFor(signer));
     const out = execFileSync(
       'openssl',
-      ['dgst', '-sha256', '-verify', keyPath, '-signature', path.join(folder, 'manifest.json.sig'), path.join(folder, 'manifest.json')],
+      [
+        'dgst',
+        '-sha256',
+        '-verify',
+        keyPath,
+        '-signature',
+        path.join(folder, 'manifest.json.sig'),
+        path.join(folder, 'manifest.json'),
+      ],
       { encoding: 'utf8' },
     );
     expect(out.trim()).toBe('Verified OK');
@@ -141,7 +177,10 @@ describe('verifyArchive on an untouched archive', () => {
       const root = path.join(scratch, 'rsa');
       await buildDailyArchive(root, ['2026-11-23', '2026-11-24'], rsa);
       const report = await verifyDir(root, { trust: { pems: [rsa.certificatePem] } });
-      expect(report.entries.map((e) => [e.date, e.problems])).toEqual([['2026-11-23', []], ['2026-11-24', []]]);
+      expect(report.entries.map((e) => [e.date, e.problems])).toEqual([
+        ['2026-11-23', []],
+        ['2026-11-24', []],
+      ]);
     } finally {
       rmSync(rsa.dir, { recursive: true, force: true });
     }
@@ -192,7 +231,9 @@ describe('verifyArchive on a tampered archive names the day and what is wrong', 
     appendFileSync(path.join(dayFolder(root, '2026-11-22'), 'report.html'), '<p>one more line</p>');
     const report = await verifyDir(root);
     expect(failedDays(report)).toEqual(['2026-11-22']);
-    expect(problemsOf(report, '2026-11-22')).toMatch(/^report\.html: \d+ bytes with SHA-256 [0-9a-f]{64}, the manifest says \d+ bytes/m);
+    expect(problemsOf(report, '2026-11-22')).toMatch(
+      /^report\.html: \d+ bytes with SHA-256 [0-9a-f]{64}, the manifest says \d+ bytes/m,
+    );
   });
 
   it('an edited PDF: one byte inside the signed range breaks the manifest hash and the PDF signature', async () => {
@@ -228,7 +269,7 @@ describe('verifyArchive on a tampered archive names the day and what is wrong', 
     const root = await freshCopy();
     appendFileSync(path.join(dayFolder(root, '2026-11-23'), 'report.pdf'), '\n%% appended\n');
     const problems = problemsOf(await verifyDir(root), '2026-11-23');
-    expect(problems).toContain('report.pdf: the signature\'s byte range');
+    expect(problems).toContain("report.pdf: the signature's byte range");
     expect(problems).toContain('does not cover the whole file');
   });
 
@@ -243,7 +284,7 @@ describe('verifyArchive on a tampered archive names the day and what is wrong', 
     expect(problemsOf(result, '2026-11-24')).toMatch(/^report\.json: .*the manifest says/m);
   });
 
-  it('an edited manifest with its old signature: the signature fails, and the next day\'s link', async () => {
+  it("an edited manifest with its old signature: the signature fails, and the next day's link", async () => {
     const root = await freshCopy();
     rewriteManifest(root, '2026-11-22', (m) => {
       m.streams[0]!.messages += 1;
@@ -283,7 +324,7 @@ describe('verifyArchive on a tampered archive names the day and what is wrong', 
       expect(problems).not.toContain('manifest.json.sig');
     });
 
-    it('is caught without --trust by the second key in the archive, the PDF and the next day\'s link', async () => {
+    it("is caught without --trust by the second key in the archive, the PDF and the next day's link", async () => {
       const report = await verifyDir(root);
       expect(report.problems).toEqual([
         `the bundles are signed by 2 different keys and none is pinned: key ${short(signer)} signed 2026-11-21 … 2026-11-22, 2026-11-24; ` +
@@ -296,7 +337,7 @@ describe('verifyArchive on a tampered archive names the day and what is wrong', 
     });
   });
 
-  it('a deleted day: reported missing, and the next day\'s link broken', async () => {
+  it("a deleted day: reported missing, and the next day's link broken", async () => {
     const root = await freshCopy();
     rmSync(dayFolder(root, '2026-11-22'), { recursive: true });
     const report = await verifyDir(root);
@@ -312,7 +353,9 @@ describe('verifyArchive on a tampered archive names the day and what is wrong', 
     rmSync(dayFolder(root, '2026-11-21'), { recursive: true });
     const report = await verifyDir(root);
     expect(failedDays(report)).toEqual(['2026-11-22']);
-    expect(problemsOf(report, '2026-11-22')).toContain('previous: links to daily/2026/11/21/manifest.json, which is not in the archive');
+    expect(problemsOf(report, '2026-11-22')).toContain(
+      'previous: links to daily/2026/11/21/manifest.json, which is not in the archive',
+    );
   });
 
   it('a bundle without its manifest (a run that stopped part-way) fails alone; the chain goes around it', async () => {
@@ -343,9 +386,15 @@ describe('verifyArchive on a tampered archive names the day and what is wrong', 
     renameSync(`${a}.tmp`, b);
     const report = await verifyDir(root);
     expect(failedDays(report)).toEqual(['2026-11-22', '2026-11-23', '2026-11-24']);
-    expect(problemsOf(report, '2026-11-22')).toContain('manifest.json: says the bundle belongs at daily/2026/11/23, but it is at daily/2026/11/22');
-    expect(problemsOf(report, '2026-11-23')).toContain('manifest.json: says the bundle belongs at daily/2026/11/22, but it is at daily/2026/11/23');
-    expect(problemsOf(report, '2026-11-22')).toContain('the period is the day 2026-11-23, but the bundle is the folder of 2026-11-22');
+    expect(problemsOf(report, '2026-11-22')).toContain(
+      'manifest.json: says the bundle belongs at daily/2026/11/23, but it is at daily/2026/11/22',
+    );
+    expect(problemsOf(report, '2026-11-23')).toContain(
+      'manifest.json: says the bundle belongs at daily/2026/11/22, but it is at daily/2026/11/23',
+    );
+    expect(problemsOf(report, '2026-11-22')).toContain(
+      'the period is the day 2026-11-23, but the bundle is the folder of 2026-11-22',
+    );
   });
 
   it('an extra file dropped into a bundle', async () => {
@@ -396,13 +445,19 @@ describe('verifyArchive on an archive with Object Lock', () => {
     );
     expect(failedDays(report)).toEqual(['2026-11-22', '2026-11-23']);
     expect(problemsOf(report, '2026-11-22')).toBe('report.html: Object Lock mode is GOVERNANCE, not COMPLIANCE');
-    expect(problemsOf(report, '2026-11-23')).toBe('report.pdf: retained only until 2026-12-01T00:00:00.000Z, which has passed (it can be deleted)');
+    expect(problemsOf(report, '2026-11-23')).toBe(
+      'report.pdf: retained only until 2026-12-01T00:00:00.000Z, which has passed (it can be deleted)',
+    );
   });
 
   it('checks the key file too, and reports it on every day it signed', async () => {
     const keyPath = keyPathFor(signer);
     const report = await verifyArchive(
-      lockedArchive((p) => (p === keyPath ? { mode: null, retainUntil: null, sha256: null } : { mode: 'COMPLIANCE', retainUntil: future, sha256: null })),
+      lockedArchive((p) =>
+        p === keyPath
+          ? { mode: null, retainUntil: null, sha256: null }
+          : { mode: 'COMPLIANCE', retainUntil: future, sha256: null },
+      ),
       { now },
     );
     for (const d of DAYS) {
@@ -528,7 +583,9 @@ describe('verifyArchive on a hostile archive: only regular files count, and noth
     writeFileSync(path.join(root, 'daily/2026/11/.partial-25-x1y2/report.json'), '{}');
     const report = await verifyDir(root);
     expect(failedDays(report)).toEqual(['2026-11-24', 'daily/2026/11']);
-    expect(problemsOf(report, '2026-11-24')).toBe('.partial-report.json-5f2c: a staging leftover of an interrupted run');
+    expect(problemsOf(report, '2026-11-24')).toBe(
+      '.partial-report.json-5f2c: a staging leftover of an interrupted run',
+    );
     expect(report.entries.at(-1)).toMatchObject({
       bundle: 'daily/2026/11',
       kind: 'unexpected',
@@ -536,15 +593,19 @@ describe('verifyArchive on a hostile archive: only regular files count, and noth
     });
   });
 
-  it.runIf(process.getuid?.() === 0)('a report.pdf that is a character device fails its day without opening it', { timeout: HANG }, async () => {
-    const root = await freshCopy();
-    const file = path.join(dayFolder(root, '2026-11-21'), 'report.pdf');
-    rmSync(file);
-    execFileSync('mknod', [file, 'c', '1', '3']); // /dev/null's numbers
-    const report = await verifyDir(root);
-    expect(failedDays(report)).toEqual(['2026-11-21']);
-    expect(problemsOf(report, '2026-11-21')).toBe('report.pdf: is a character device, not a regular file');
-  });
+  it.runIf(process.getuid?.() === 0)(
+    'a report.pdf that is a character device fails its day without opening it',
+    { timeout: HANG },
+    async () => {
+      const root = await freshCopy();
+      const file = path.join(dayFolder(root, '2026-11-21'), 'report.pdf');
+      rmSync(file);
+      execFileSync('mknod', [file, 'c', '1', '3']); // /dev/null's numbers
+      const report = await verifyDir(root);
+      expect(failedDays(report)).toEqual(['2026-11-21']);
+      expect(problemsOf(report, '2026-11-21')).toBe('report.pdf: is a character device, not a regular file');
+    },
+  );
 });
 
 describe('verifyArchive caps what it holds', () => {
@@ -567,8 +628,13 @@ describe('verifyArchive caps what it holds', () => {
     truncateSync(path.join(root, keyPathFor(signer)), 64 * 1024 + 1);
     const { archive, reads } = recording(root);
     const report = await verifyArchive(archive);
-    expect(problemsOf(report, '2026-11-23')).toContain('report.pdf: 1,073,741,825 bytes, more than verify reads of it (1 GiB)');
-    for (const d of DAYS) expect(problemsOf(report, d)).toContain(`${keyPathFor(signer)}: 65,537 bytes, more than verify reads of it (64 KiB)`);
+    expect(problemsOf(report, '2026-11-23')).toContain(
+      'report.pdf: 1,073,741,825 bytes, more than verify reads of it (1 GiB)',
+    );
+    for (const d of DAYS)
+      expect(problemsOf(report, d)).toContain(
+        `${keyPathFor(signer)}: 65,537 bytes, more than verify reads of it (64 KiB)`,
+      );
     expect(reads.filter((p) => p.endsWith('report.pdf') && p.includes('/23/'))).toEqual([]);
     expect(reads.filter((p) => p.startsWith('keys/'))).toEqual([]);
   });
@@ -577,7 +643,9 @@ describe('verifyArchive caps what it holds', () => {
     const root = path.join(scratch, 'evidence');
     const evidence = randomBytes(5 * 1024 * 1024 + 123);
     const archive = localArchive(root);
-    await archivePeriod(archive, dailyPeriod('2026-11-24', TIMEZONE), signer, undefined, [{ path: 'evidence-events.jsonl.gz', data: evidence }]);
+    await archivePeriod(archive, dailyPeriod('2026-11-24', TIMEZONE), signer, undefined, [
+      { path: 'evidence-events.jsonl.gz', data: evidence },
+    ]);
     const watched = recording(root);
     expect((await verifyArchive(watched.archive)).ok).toBe(true);
     const file = 'daily/2026/11/24/evidence-events.jsonl.gz';
@@ -588,7 +656,9 @@ describe('verifyArchive caps what it holds', () => {
     const copy = await writableCopy(root, path.join(scratch, 'evidence-changed'));
     appendFileSync(path.join(copy, file), 'x');
     expect(problemsOf(await verifyDir(copy), '2026-11-24')).toMatch(
-      new RegExp(`^evidence-events\\.jsonl\\.gz: ${evidence.length + 1} bytes with SHA-256 [0-9a-f]{64}, the manifest says ${evidence.length} bytes`),
+      new RegExp(
+        `^evidence-events\\.jsonl\\.gz: ${evidence.length + 1} bytes with SHA-256 [0-9a-f]{64}, the manifest says ${evidence.length} bytes`,
+      ),
     );
   });
 });
@@ -639,14 +709,29 @@ describe('verifyArchive and the signing keys', () => {
   it('accepts a daily series across a renewal of the certificate (same key), one key file per certificate', async () => {
     const privateKey = createPrivateKey(readFileSync(path.join(scratch, 'signer', 'signing-key.pem'), 'utf8'));
     const renewedCert = path.join(scratch, 'renewed-cert.pem');
-    writeFileSync(renewedCert, await selfSignedCertificate({ privateKey, publicKey: createPublicKey(privateKey) }, 'Example Corp', new Date('2026-11-23T00:00:00Z')));
-    const renewed = await loadOrCreateLocalSigner({ keyFile: path.join(scratch, 'signer', 'signing-key.pem'), certFile: renewedCert });
+    writeFileSync(
+      renewedCert,
+      await selfSignedCertificate(
+        { privateKey, publicKey: createPublicKey(privateKey) },
+        'Example Corp',
+        new Date('2026-11-23T00:00:00Z'),
+      ),
+    );
+    const renewed = await loadOrCreateLocalSigner({
+      keyFile: path.join(scratch, 'signer', 'signing-key.pem'),
+      certFile: renewedCert,
+    });
     expect(renewed.publicKeySha256).toBe(signer.publicKeySha256);
     expect(certificateSha256(renewed.certificatePem)).not.toBe(certificateSha256(signer.certificatePem));
 
     const root = path.join(scratch, 'renewal');
     const archive = localArchive(root);
-    for (const [date, by] of [['2026-11-21', signer], ['2026-11-22', signer], ['2026-11-23', renewed], ['2026-11-24', renewed]] as const) {
+    for (const [date, by] of [
+      ['2026-11-21', signer],
+      ['2026-11-22', signer],
+      ['2026-11-23', renewed],
+      ['2026-11-24', renewed],
+    ] as const) {
       await archivePeriod(archive, dailyPeriod(date, TIMEZONE), by);
     }
     expect(await archive.list('keys')).toEqual([keyPathFor(signer), keyPathFor(renewed)].sort());
@@ -673,7 +758,10 @@ describe('verifyArchive and the signing keys', () => {
     const bytes = rewriteManifest(root, '2026-11-24', (m) => {
       m.signer.key = legacy;
     });
-    writeFileSync(path.join(dayFolder(root, '2026-11-24'), 'manifest.json.sig'), await signer.signDigest(Buffer.from(sha256(bytes), 'hex')));
+    writeFileSync(
+      path.join(dayFolder(root, '2026-11-24'), 'manifest.json.sig'),
+      await signer.signDigest(Buffer.from(sha256(bytes), 'hex')),
+    );
     expect(problemsOf(await verifyDir(root), '2026-11-24')).toBe(
       `manifest.json: signer.key is ${legacy}, but the key with SHA-256 ${signer.publicKeySha256} and certificate ` +
         `${certificateSha256(signer.certificatePem)} is ${keyPathFor(signer)}`,
@@ -702,7 +790,12 @@ describe('verifyArchive and the signing keys', () => {
   it('fails an archive signed by two keys, daily and ad hoc, without --trust; passes with both pinned', async () => {
     const root = path.join(scratch, 'two-keys');
     const archive = localArchive(root);
-    for (const [date, by] of [['2026-11-21', signer], ['2026-11-22', signer], ['2026-11-23', otherSigner], ['2026-11-24', otherSigner]] as const) {
+    for (const [date, by] of [
+      ['2026-11-21', signer],
+      ['2026-11-22', signer],
+      ['2026-11-23', otherSigner],
+      ['2026-11-24', otherSigner],
+    ] as const) {
       await archivePeriod(archive, dailyPeriod(date, TIMEZONE), by);
     }
     const adhoc = await addAdhocBundle(root, '2026-11-26T05:00:00Z', '2026-11-26T17:00:00Z', signer);
@@ -728,6 +821,8 @@ describe('findPreviousManifest (what a run links to) reads within the same caps'
     await expect(findPreviousManifest(localArchive(root), '2026-11-25')).rejects.toThrow(
       `${path.join(dayFolder(root, '2026-11-24'), 'manifest.json')}: 4194305 bytes, more than the 4194304 this read may hold`,
     );
-    expect((await findPreviousManifest(localArchive(pristine), '2026-11-25'))?.path).toBe('daily/2026/11/24/manifest.json');
+    expect((await findPreviousManifest(localArchive(pristine), '2026-11-25'))?.path).toBe(
+      'daily/2026/11/24/manifest.json',
+    );
   });
 });

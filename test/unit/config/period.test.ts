@@ -80,18 +80,33 @@ describe('dailyPeriod', () => {
 
   it('accepts 29 February only in a leap year', () => {
     expect(formatInstant(dailyPeriod('2028-02-29', 'UTC').from)).toBe('2028-02-29T00:00:00.000000000Z');
-    expect(issueOf(() => dailyPeriod('2027-02-29', 'UTC'))).toEqual({ field: 'date', problem: '"2027-02-29" is not a calendar date' });
+    expect(issueOf(() => dailyPeriod('2027-02-29', 'UTC'))).toEqual({
+      field: 'date',
+      problem: '"2027-02-29" is not a calendar date',
+    });
   });
 
   it('refuses a date that does not exist', () => {
-    expect(issueOf(() => dailyPeriod('2026-02-30', 'America/New_York'))).toEqual({ field: 'date', problem: '"2026-02-30" is not a calendar date' });
-    expect(issueOf(() => dailyPeriod('2026-13-01', 'UTC'))).toEqual({ field: 'date', problem: '"2026-13-01" is not a calendar date' });
-    expect(issueOf(() => dailyPeriod('2026-00-10', 'UTC'))).toEqual({ field: 'date', problem: '"2026-00-10" is not a calendar date' });
+    expect(issueOf(() => dailyPeriod('2026-02-30', 'America/New_York'))).toEqual({
+      field: 'date',
+      problem: '"2026-02-30" is not a calendar date',
+    });
+    expect(issueOf(() => dailyPeriod('2026-13-01', 'UTC'))).toEqual({
+      field: 'date',
+      problem: '"2026-13-01" is not a calendar date',
+    });
+    expect(issueOf(() => dailyPeriod('2026-00-10', 'UTC'))).toEqual({
+      field: 'date',
+      problem: '"2026-00-10" is not a calendar date',
+    });
   });
 
   it('refuses text that is not of the form YYYY-MM-DD', () => {
     for (const bad of ['2026-2-3', 'x', '', '2026-11-26T00:00:00Z', ' 2026-11-26', '20261126']) {
-      expect(issueOf(() => dailyPeriod(bad, 'UTC'))).toEqual({ field: 'date', problem: `"${bad}" is not a date of the form YYYY-MM-DD` });
+      expect(issueOf(() => dailyPeriod(bad, 'UTC'))).toEqual({
+        field: 'date',
+        problem: `"${bad}" is not a date of the form YYYY-MM-DD`,
+      });
     }
   });
 
@@ -217,7 +232,9 @@ describe('assertReportable', () => {
     expect(err).toBeInstanceOf(InputError);
     expect(err.message).toBe('period: it is longer than the maximum of 6 days');
     const oneNsMore: Period = { ...week, to: week.to + 1n };
-    expect(thrown(() => assertReportable(oneNsMore, now, 7)).message).toBe('period: it is longer than the maximum of 7 days');
+    expect(thrown(() => assertReportable(oneNsMore, now, 7)).message).toBe(
+      'period: it is longer than the maximum of 7 days',
+    );
   });
 });
 
@@ -225,7 +242,9 @@ describe('requestedPeriod', () => {
   const now = Date.UTC(2026, 10, 27, 3, 0, 0);
 
   it('is the day asked for, the span asked for, or else yesterday in the zone', () => {
-    expect(requestedPeriod({ date: '2026-11-20' }, 'America/New_York', now)).toEqual(dailyPeriod('2026-11-20', 'America/New_York'));
+    expect(requestedPeriod({ date: '2026-11-20' }, 'America/New_York', now)).toEqual(
+      dailyPeriod('2026-11-20', 'America/New_York'),
+    );
     expect(requestedPeriod({ from: '2026-11-20T00:00:00Z', to: '2026-11-21T00:00:00Z' }, 'UTC', now)).toEqual(
       adhocPeriod('2026-11-20T00:00:00Z', '2026-11-21T00:00:00Z', 'UTC'),
     );
@@ -233,9 +252,18 @@ describe('requestedPeriod', () => {
   });
 
   it('refuses a date with from/to, and from or to alone, naming the inputs as data', () => {
-    expect(issueOf(() => requestedPeriod({ date: '2026-11-20', to: '2026-11-21T00:00:00Z' }, 'UTC', now))).toEqual({ field: 'date', notWith: ['from', 'to'] });
-    expect(issueOf(() => requestedPeriod({ from: '2026-11-20T00:00:00Z' }, 'UTC', now))).toEqual({ field: 'from', needs: 'to' });
-    expect(issueOf(() => requestedPeriod({ to: '2026-11-20T00:00:00Z' }, 'UTC', now))).toEqual({ field: 'to', needs: 'from' });
+    expect(issueOf(() => requestedPeriod({ date: '2026-11-20', to: '2026-11-21T00:00:00Z' }, 'UTC', now))).toEqual({
+      field: 'date',
+      notWith: ['from', 'to'],
+    });
+    expect(issueOf(() => requestedPeriod({ from: '2026-11-20T00:00:00Z' }, 'UTC', now))).toEqual({
+      field: 'from',
+      needs: 'to',
+    });
+    expect(issueOf(() => requestedPeriod({ to: '2026-11-20T00:00:00Z' }, 'UTC', now))).toEqual({
+      field: 'to',
+      needs: 'from',
+    });
   });
 });
 

@@ -49,7 +49,10 @@ function parseError(doc: unknown, where?: string): InputError {
 
 /** The issue lines of an error: "key: message". */
 function issues(err: Error): string[] {
-  return err.message.split('\n').slice(1).map((l) => l.trim());
+  return err.message
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim());
 }
 
 describe('keyPath', () => {
@@ -110,7 +113,11 @@ describe('parseConfig', () => {
 
   it('accepts creds, tls, s3 archive and explicit report/capture settings', () => {
     const doc = valid();
-    doc.sources[1].nats = { servers: ['tls://nats.example.com:4222', 'wss://nats.example.com'], creds: '/x/app.creds', tls: { ca: 'ca.pem' } };
+    doc.sources[1].nats = {
+      servers: ['tls://nats.example.com:4222', 'wss://nats.example.com'],
+      creds: '/x/app.creds',
+      tls: { ca: 'ca.pem' },
+    };
     doc.archive = 's3://bucket/prefix';
     doc.capture = { retentionDays: 30, maxAgeDays: 30, replicas: 3 };
     doc.report = { topN: 5, maxListed: 10, consumerPrefix: 'my_reader', maxPeriodDays: 92 };
@@ -211,13 +218,18 @@ describe('parseConfig', () => {
   it('refuses a maxAgeDays shorter than retentionDays', () => {
     const doc = valid();
     doc.capture = { retentionDays: 400, maxAgeDays: 30 };
-    expect(issues(parseError(doc))).toEqual(['capture.maxAgeDays: maxAgeDays must be 0 (no age limit) or at least retentionDays']);
+    expect(issues(parseError(doc))).toEqual([
+      'capture.maxAgeDays: maxAgeDays must be 0 (no age limit) or at least retentionDays',
+    ]);
   });
 
   it('refuses bad email addresses', () => {
     const doc = valid();
     doc.email = { from: 'not-an-address', to: ['cfo@example.com', 'nope'] };
-    expect(issues(parseError(doc))).toEqual(['email.from: must be an email address', 'email.to[1]: must be an email address']);
+    expect(issues(parseError(doc))).toEqual([
+      'email.from: must be an email address',
+      'email.to[1]: must be an email address',
+    ]);
   });
 
   it('takes email.allowedRecipients: addresses and "@domain" entries, and nothing else', () => {
@@ -231,7 +243,9 @@ describe('parseConfig', () => {
     expect(issues(parseError(bad))).toEqual([0, 1, 2].map((i) => `email.allowedRecipients[${i}]: ${entry}`));
     const empty = valid();
     empty.email.allowedRecipients = [];
-    expect(issues(parseError(empty))).toEqual(['email.allowedRecipients: must name at least one address or "@domain" (leave it out to allow only "to")']);
+    expect(issues(parseError(empty))).toEqual([
+      'email.allowedRecipients: must name at least one address or "@domain" (leave it out to allow only "to")',
+    ]);
   });
 
   it('names what a signing configuration lacks, and a bad accent colour', () => {
@@ -243,7 +257,9 @@ describe('parseConfig', () => {
     ]);
     const unknown = valid();
     unknown.signing = { kind: 'hsm' };
-    expect(issues(parseError(unknown))).toEqual([`signing.kind: Invalid discriminator value. Expected 'local' | 'local-files' | 'kms'`]);
+    expect(issues(parseError(unknown))).toEqual([
+      `signing.kind: Invalid discriminator value. Expected 'local' | 'local-files' | 'kms'`,
+    ]);
     const accent = valid();
     accent.branding = { accent: 'red;}</style><script>' };
     expect(issues(parseError(accent))).toEqual(['branding.accent: must be a colour such as "#1f5f8b"']);
@@ -274,7 +290,7 @@ describe('parseConfig', () => {
       ['secret as tls ca (wrong type elsewhere)', (d) => (d.sources[0].nats.tls = { ca: SECRET, key: 1 })],
       ['connectTimeoutSeconds is the secret', (d) => (d.sources[0].nats.connectTimeoutSeconds = SECRET)],
       ['secret as archive of the wrong type', (d) => (d.archive = { path: SECRET })],
-      ['secret as consumerPrefix', (d) => (d.report = { consumerPrefix: SECRET + '/' })],
+      ['secret as consumerPrefix', (d) => (d.report = { consumerPrefix: `${SECRET}/` })],
       ['token empty alongside pass', (d) => (d.sources[0].nats.token = '')],
       ['duplicate sources holding secrets', (d) => d.sources.push(structuredClone(d.sources[0]))],
       [
@@ -305,12 +321,16 @@ describe('the detection block', () => {
   const withDetection = (detection: unknown) => ({ ...valid(), detection });
 
   it('takes thresholds and business hours, filling in what is left out', () => {
-    const config = parseConfig(withDetection({ bruteForce: { failures: 3 }, businessHours: { start: '08:30', days: ['sat', 'sun'] } }));
+    const config = parseConfig(
+      withDetection({ bruteForce: { failures: 3 }, businessHours: { start: '08:30', days: ['sat', 'sun'] } }),
+    );
     expect(config.detection).toEqual({
       bruteForce: { failures: 3, windowMinutes: 10 },
       businessHours: { start: '08:30', end: '19:00', days: ['sat', 'sun'] },
     });
-    expect(parseConfig(withDetection({ businessHours: { start: '00:00', end: '24:00' } })).detection.businessHours.end).toBe('24:00');
+    expect(
+      parseConfig(withDetection({ businessHours: { start: '00:00', end: '24:00' } })).detection.businessHours.end,
+    ).toBe('24:00');
   });
 
   it('gives every configuration its own defaults', () => {
@@ -320,13 +340,31 @@ describe('the detection block', () => {
   });
 
   it.each([
-    [{ businessHours: { start: '8:00' } }, 'detection.businessHours.start: must be a time of day such as "08:00" (24-hour HH:MM)'],
-    [{ businessHours: { end: '19:60' } }, 'detection.businessHours.end: must be a time of day such as "08:00" (24-hour HH:MM)'],
-    [{ businessHours: { start: '24:00' } }, 'detection.businessHours.start: must be a time of day such as "08:00" (24-hour HH:MM)'],
-    [{ businessHours: { start: '19:00', end: '07:00' } }, 'detection.businessHours.start: must be before end: business hours lie within one day'],
-    [{ businessHours: { days: ['monday'] } }, 'detection.businessHours.days[0]: must be one of mon, tue, wed, thu, fri, sat, sun'],
+    [
+      { businessHours: { start: '8:00' } },
+      'detection.businessHours.start: must be a time of day such as "08:00" (24-hour HH:MM)',
+    ],
+    [
+      { businessHours: { end: '19:60' } },
+      'detection.businessHours.end: must be a time of day such as "08:00" (24-hour HH:MM)',
+    ],
+    [
+      { businessHours: { start: '24:00' } },
+      'detection.businessHours.start: must be a time of day such as "08:00" (24-hour HH:MM)',
+    ],
+    [
+      { businessHours: { start: '19:00', end: '07:00' } },
+      'detection.businessHours.start: must be before end: business hours lie within one day',
+    ],
+    [
+      { businessHours: { days: ['monday'] } },
+      'detection.businessHours.days[0]: must be one of mon, tue, wed, thu, fri, sat, sun',
+    ],
     [{ businessHours: { days: ['mon', 'mon'] } }, 'detection.businessHours.days: must not name a day twice'],
-    [{ businessHours: { days: [] } }, 'detection.businessHours.days: must name at least one day (to treat no hour as off-hours, name every day from "00:00" to "24:00")'],
+    [
+      { businessHours: { days: [] } },
+      'detection.businessHours.days: must name at least one day (to treat no hour as off-hours, name every day from "00:00" to "24:00")',
+    ],
     [{ bruteForce: { failures: 1 } }, 'detection.bruteForce.failures: must be at least 2 (one failed login is a typo)'],
     [{ bruteForce: { windowMinutes: 0 } }, expect.stringMatching(/^detection\.bruteForce\.windowMinutes: /)],
     [{ bruteForce: { windowMinutes: 2000 } }, 'detection.bruteForce.windowMinutes: must be at most 1440 (one day)'],
@@ -360,7 +398,9 @@ describe('loadConfigFile', () => {
       (e: unknown) => e as Error,
     );
     expect(err).toBeInstanceOf(InputError);
-    expect(err!.message).toMatch(new RegExp(`^cannot read configuration file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+    expect(err!.message).toMatch(
+      new RegExp(`^cannot read configuration file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `),
+    );
     expect(err!.message).toContain('ENOENT');
   });
 

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { classifyApiSubject, jsTarget } from '../../../functions/events/api-subject.js';
 import { parseMessage, type ParseOptions } from '../../../functions/events/parse.js';
-import type { NatsEvent, ParsedEvent, ParseResult, RawMessage, UnparseableKind } from '../../../functions/events/types.js';
+import type {
+  NatsEvent,
+  ParsedEvent,
+  ParseResult,
+  RawMessage,
+  UnparseableKind,
+} from '../../../functions/events/types.js';
 import { FIXTURE_VERSIONS, allCapturedMessages, capturedMessages } from '../../support/fixtures.js';
 
 const OPTIONS: ParseOptions = { ownConsumerPrefix: 'sox-report_' };
@@ -48,7 +54,11 @@ function advisoryMsg(subject: string, body: unknown, over: Partial<RawMessage> =
   return raw({ stream: 'APP_JS_ADVISORIES', kind: 'advisories', account: 'APP', seq: 9, subject, body, ...over });
 }
 
-function apiAudit(subject: string, extra: Record<string, unknown> = {}, client: Record<string, unknown> = { acc: 'APP' }) {
+function apiAudit(
+  subject: string,
+  extra: Record<string, unknown> = {},
+  client: Record<string, unknown> = { acc: 'APP' },
+) {
   return { type: API_AUDIT, client, subject, ...extra };
 }
 
@@ -108,8 +118,26 @@ describe.each(FIXTURE_VERSIONS)('captured events of nats-server %s', (version) =
   it('reads the two failed logins as authentication failures of app and mallory', () => {
     const failures = results.map(parsedOk).filter((e) => e.type === 'auth-failure');
     expect(failures.map((e) => ({ ...e, ts: undefined }))).toEqual([
-      { stream: 'SYS_EVENTS', seq: 6, ts: undefined, type: 'auth-failure', user: 'app', host: '127.0.0.1', name: 'bad-login', reason: 'Authentication Failure' },
-      { stream: 'SYS_EVENTS', seq: 7, ts: undefined, type: 'auth-failure', user: 'mallory', host: '127.0.0.1', name: 'bad-login', reason: 'Authentication Failure' },
+      {
+        stream: 'SYS_EVENTS',
+        seq: 6,
+        ts: undefined,
+        type: 'auth-failure',
+        user: 'app',
+        host: '127.0.0.1',
+        name: 'bad-login',
+        reason: 'Authentication Failure',
+      },
+      {
+        stream: 'SYS_EVENTS',
+        seq: 7,
+        ts: undefined,
+        type: 'auth-failure',
+        user: 'mallory',
+        host: '127.0.0.1',
+        name: 'bad-login',
+        reason: 'Authentication Failure',
+      },
     ]);
   });
 
@@ -120,7 +148,11 @@ describe.each(FIXTURE_VERSIONS)('captured events of nats-server %s', (version) =
       client: { account: 'APP', user: 'leaf', name: 'leaf1', host: '127.0.0.1', kind: 'Leafnode' },
     });
     const disconnect = find(version, 'SYS_EVENTS', 13);
-    expect(disconnect).toMatchObject({ type: 'disconnect', reason: 'Client Closed', client: { kind: 'Leafnode', user: 'leaf' } });
+    expect(disconnect).toMatchObject({
+      type: 'disconnect',
+      reason: 'Client Closed',
+      client: { kind: 'Leafnode', user: 'leaf' },
+    });
     // Every other connection is an ordinary client.
     const kinds = results
       .map(parsedOk)
@@ -168,7 +200,13 @@ describe.each(FIXTURE_VERSIONS)('captured events of nats-server %s', (version) =
 
   it('reads the refused delete and purge of SYS_EVENTS as unsuccessful, with the error code', () => {
     const del = find(version, 'AUDIT_JS_ADVISORIES', 4);
-    expect(del).toMatchObject({ type: 'api-audit', account: 'AUDIT', operation: 'msg.delete', target: 'SYS_EVENTS', success: false });
+    expect(del).toMatchObject({
+      type: 'api-audit',
+      account: 'AUDIT',
+      operation: 'msg.delete',
+      target: 'SYS_EVENTS',
+      success: false,
+    });
     if (del.type !== 'api-audit') throw new Error('expected api-audit');
     expect(del.detail).toBe('seq 1; refused: message delete not permitted (10057)');
     expect(del.detail).toContain('10057');
@@ -184,7 +222,9 @@ describe.each(FIXTURE_VERSIONS)('captured events of nats-server %s', (version) =
   it('reads stream and consumer actions, with the stream and consumer as target', () => {
     const actions = results
       .map(parsedOk)
-      .flatMap((e) => (e.type === 'js-action' && e.stream === 'APP_JS_ADVISORIES' ? [[e.operation, e.target, e.own]] : []));
+      .flatMap((e) =>
+        e.type === 'js-action' && e.stream === 'APP_JS_ADVISORIES' ? [[e.operation, e.target, e.own]] : [],
+      );
     expect(actions).toEqual([
       ['stream.create', 'TRANSACTIONS', false],
       ['stream.create', 'TEMP', false],
@@ -198,7 +238,12 @@ describe.each(FIXTURE_VERSIONS)('captured events of nats-server %s', (version) =
   it('counts the read-only API calls as reads (operation null)', () => {
     const reads = results.map(parsedOk).filter((e) => e.type === 'api-audit' && e.operation === null);
     expect(reads).toHaveLength(13);
-    expect(find(version, 'APP_JS_ADVISORIES', 7)).toMatchObject({ operation: null, target: 'TEMP', success: true, detail: null });
+    expect(find(version, 'APP_JS_ADVISORIES', 7)).toMatchObject({
+      operation: null,
+      target: 'TEMP',
+      success: true,
+      detail: null,
+    });
     expect(find(version, 'AUDIT_JS_ADVISORIES', 3)).toMatchObject({ operation: null, target: '$JS.API.INFO' });
   });
 
@@ -240,7 +285,12 @@ describe('what 2.9.10 and 2.10.27 say about who called the API', () => {
   });
 
   it('2.9.10 names only the account', () => {
-    expect(find('2.9.10', 'APP_JS_ADVISORIES', 16)).toMatchObject({ account: 'APP', user: null, client: null, host: null });
+    expect(find('2.9.10', 'APP_JS_ADVISORIES', 16)).toMatchObject({
+      account: 'APP',
+      user: null,
+      client: null,
+      host: null,
+    });
     const audits = allCapturedMessages('2.9.10')
       .map((m) => parsedOk(parseMessage(m, OPTIONS)))
       .filter((e) => e.type === 'api-audit');
@@ -251,7 +301,10 @@ describe('what 2.9.10 and 2.10.27 say about who called the API', () => {
 
 describe('hostile or malformed messages are unparseable, never a throw', () => {
   it('invalid JSON', () => {
-    expectUnparseable(raw({ body: '{"type": "io.nats.server.advisory.v1.client_connect",' }), /^payload is not valid JSON \(.+\)$/);
+    expectUnparseable(
+      raw({ body: '{"type": "io.nats.server.advisory.v1.client_connect",' }),
+      /^payload is not valid JSON \(.+\)$/,
+    );
     expectUnparseable(raw({ body: '{not json' }), /^payload is not valid JSON \(/);
   });
 
@@ -276,7 +329,9 @@ describe('hostile or malformed messages are unparseable, never a throw', () => {
         'a transaction must be a JSON object',
       );
     }
-    expect(parsedOk(parseMessage(raw({ stream: 'TRANSACTIONS', kind: 'transactions', subject: 'tx.x', body: {} }), OPTIONS))).toMatchObject({
+    expect(
+      parsedOk(parseMessage(raw({ stream: 'TRANSACTIONS', kind: 'transactions', subject: 'tx.x', body: {} }), OPTIONS)),
+    ).toMatchObject({
       type: 'transaction',
       subject: 'tx.x',
     });
@@ -313,7 +368,10 @@ describe('hostile or malformed messages are unparseable, never a throw', () => {
       raw({ subject: '$SYS.ACCOUNT.APP.CONNECT', body: { type: CONNECT, client: { acc: 7 } } }),
       /^not a client connect event: client\.acc: /,
     );
-    expectUnparseable(raw({ subject: '$SYS.ACCOUNT.APP.CONNECT', body: 'null' }), /^not a client connect event: \(top level\): /);
+    expectUnparseable(
+      raw({ subject: '$SYS.ACCOUNT.APP.CONNECT', body: 'null' }),
+      /^not a client connect event: \(top level\): /,
+    );
     expectUnparseable(
       raw({ subject: '$SYS.SERVER.ABC.CLIENT.AUTH.ERR', body: { type: DISCONNECT } }),
       /^not a authentication failure event: client: /,
@@ -322,31 +380,59 @@ describe('hostile or malformed messages are unparseable, never a throw', () => {
 
   it('a stream action whose subject names another stream than its payload', () => {
     expectUnparseable(
-      advisoryMsg('APP.$JS.EVENT.ADVISORY.STREAM.DELETED.TEMP', { type: STREAM_ACTION, stream: 'TRANSACTIONS', action: 'delete' }),
+      advisoryMsg('APP.$JS.EVENT.ADVISORY.STREAM.DELETED.TEMP', {
+        type: STREAM_ACTION,
+        stream: 'TRANSACTIONS',
+        action: 'delete',
+      }),
       'subject names stream TEMP but the payload names TRANSACTIONS',
       'forged',
     );
     expectUnparseable(
-      advisoryMsg('APP.$JS.EVENT.ADVISORY.CONSUMER.CREATED.TEMP.C1', { type: CONSUMER_ACTION, stream: 'TEMP', consumer: 'C2', action: 'create' }),
+      advisoryMsg('APP.$JS.EVENT.ADVISORY.CONSUMER.CREATED.TEMP.C1', {
+        type: CONSUMER_ACTION,
+        stream: 'TEMP',
+        consumer: 'C2',
+        action: 'create',
+      }),
       'subject names TEMP/C1 but the payload names TEMP/C2',
       'forged',
     );
     expectUnparseable(
-      advisoryMsg('APP.$JS.EVENT.ADVISORY.STREAM.CREATED.TEMP', { type: STREAM_ACTION, stream: 'TEMP', action: 'explode' }),
+      advisoryMsg('APP.$JS.EVENT.ADVISORY.STREAM.CREATED.TEMP', {
+        type: STREAM_ACTION,
+        stream: 'TEMP',
+        action: 'explode',
+      }),
       /^not a stream action advisory: action: /,
     );
   });
 
   it('an unknown subject in a system-events stream', () => {
-    for (const subject of ['$SYS.ACCOUNT.APP.SERVER.CONNS', '$SYS.ACCOUNT.APP', 'tx.created', '$SYS.SERVER.X.CLIENT.AUTH', '$SYS.ACCOUNT.APP.CONNECT.EXTRA']) {
-      expectUnparseable(raw({ subject, body: { type: CONNECT, client: { acc: 'APP' } } }), 'subject is not a system event this report reads');
+    for (const subject of [
+      '$SYS.ACCOUNT.APP.SERVER.CONNS',
+      '$SYS.ACCOUNT.APP',
+      'tx.created',
+      '$SYS.SERVER.X.CLIENT.AUTH',
+      '$SYS.ACCOUNT.APP.CONNECT.EXTRA',
+    ]) {
+      expectUnparseable(
+        raw({ subject, body: { type: CONNECT, client: { acc: 'APP' } } }),
+        'subject is not a system event this report reads',
+      );
     }
   });
 
   it('an advisories-stream message that is not an advisory', () => {
     expectUnparseable(advisoryMsg('orders.new', { type: 'x' }), 'subject is not a JetStream advisory');
-    expectUnparseable(advisoryMsg('APP.$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.S.C', [1]), 'not an advisory: it has no "type"');
-    expectUnparseable(advisoryMsg('APP.$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.S.C', { type: 1 }), 'not an advisory: it has no "type"');
+    expectUnparseable(
+      advisoryMsg('APP.$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.S.C', [1]),
+      'not an advisory: it has no "type"',
+    );
+    expectUnparseable(
+      advisoryMsg('APP.$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.S.C', { type: 1 }),
+      'not an advisory: it has no "type"',
+    );
   });
 
   it('a 100 KB client name', () => {
@@ -355,17 +441,26 @@ describe('hostile or malformed messages are unparseable, never a throw', () => {
       raw({ body: { type: CONNECT, client: { acc: 'APP', user: 'app', name: huge } } }),
       'not a client connect event: client.name: Too big: expected string to have <=65536 characters',
     );
-    const result = parseMessage(raw({ body: { type: CONNECT, client: { acc: 'APP', user: 'app', name: huge } } }), OPTIONS);
+    const result = parseMessage(
+      raw({ body: { type: CONNECT, client: { acc: 'APP', user: 'app', name: huge } } }),
+      OPTIONS,
+    );
     expect(JSON.stringify(result).length).toBeLessThan(1000);
   });
 
   it('an api_audit whose embedded response is not JSON', () => {
     expectUnparseable(
-      advisoryMsg('APP.$JS.EVENT.ADVISORY.API', apiAudit('$JS.API.STREAM.MSG.DELETE.TRANSACTIONS', { request: '{"seq":3}', response: 'oops<' })),
+      advisoryMsg(
+        'APP.$JS.EVENT.ADVISORY.API',
+        apiAudit('$JS.API.STREAM.MSG.DELETE.TRANSACTIONS', { request: '{"seq":3}', response: 'oops<' }),
+      ),
       'an embedded request or response is not valid JSON',
     );
     expectUnparseable(
-      advisoryMsg('APP.$JS.EVENT.ADVISORY.API', apiAudit('$JS.API.STREAM.PURGE.TRANSACTIONS', { request: '{filter', response: '{}' })),
+      advisoryMsg(
+        'APP.$JS.EVENT.ADVISORY.API',
+        apiAudit('$JS.API.STREAM.PURGE.TRANSACTIONS', { request: '{filter', response: '{}' }),
+      ),
       'an embedded request or response is not valid JSON',
     );
   });
@@ -385,7 +480,10 @@ describe('hostile or malformed messages are unparseable, never a throw', () => {
       /^not a JetStream API audit record: client: /,
     );
     expectUnparseable(
-      advisoryMsg('APP.$JS.EVENT.ADVISORY.API', apiAudit('$JS.API.STREAM.DELETE.X', { response: '{"error":{"err_code":"x"}}' })),
+      advisoryMsg(
+        'APP.$JS.EVENT.ADVISORY.API',
+        apiAudit('$JS.API.STREAM.DELETE.X', { response: '{"error":{"err_code":"x"}}' }),
+      ),
       /^not a JetStream API response: error\.err_code: /,
     );
   });
@@ -436,10 +534,21 @@ describe('hostile or malformed messages are unparseable, never a throw', () => {
   });
 
   it('a user named __proto__ is an ordinary name and pollutes nothing', () => {
-    const e = parsedOk(parseMessage(raw({ body: { type: CONNECT, client: { acc: 'APP', user: '__proto__', name: 'constructor' } } }), OPTIONS));
+    const e = parsedOk(
+      parseMessage(
+        raw({ body: { type: CONNECT, client: { acc: 'APP', user: '__proto__', name: 'constructor' } } }),
+        OPTIONS,
+      ),
+    );
     expect(e).toMatchObject({ type: 'connect', client: { account: 'APP', user: '__proto__', name: 'constructor' } });
     const f = parsedOk(
-      parseMessage(raw({ subject: '$SYS.SERVER.X.CLIENT.AUTH.ERR', body: { type: DISCONNECT, client: { acc: '$G', user: '__proto__' } } }), OPTIONS),
+      parseMessage(
+        raw({
+          subject: '$SYS.SERVER.X.CLIENT.AUTH.ERR',
+          body: { type: DISCONNECT, client: { acc: '$G', user: '__proto__' } },
+        }),
+        OPTIONS,
+      ),
     );
     expect(f).toMatchObject({ type: 'auth-failure', user: '__proto__', reason: 'Authentication Failure' });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -465,7 +574,13 @@ describe('hostile or malformed messages are unparseable, never a throw', () => {
 describe('other system events', () => {
   it('reads a LEAFNODE.CONNECT (gateway setups), with or without type', () => {
     const e = parsedOk(
-      parseMessage(raw({ subject: '$SYS.ACCOUNT.APP.LEAFNODE.CONNECT', body: { account: 'APP', server: { name: 'leaf1', host: '10.0.0.1' } } }), OPTIONS),
+      parseMessage(
+        raw({
+          subject: '$SYS.ACCOUNT.APP.LEAFNODE.CONNECT',
+          body: { account: 'APP', server: { name: 'leaf1', host: '10.0.0.1' } },
+        }),
+        OPTIONS,
+      ),
     );
     expect(e).toMatchObject({ type: 'leafnode-connect', account: 'APP', name: 'leaf1', host: '10.0.0.1' });
     const bare = parsedOk(parseMessage(raw({ subject: '$SYS.ACCOUNT.APP.LEAFNODE.CONNECT', body: {} }), OPTIONS));
@@ -473,17 +588,29 @@ describe('other system events', () => {
   });
 
   it('reads empty names as null and a missing kind as Client', () => {
-    const e = parsedOk(parseMessage(raw({ body: { type: CONNECT, client: { acc: 'APP', user: '', name: '', host: '' } } }), OPTIONS));
+    const e = parsedOk(
+      parseMessage(raw({ body: { type: CONNECT, client: { acc: 'APP', user: '', name: '', host: '' } } }), OPTIONS),
+    );
     expect(e).toMatchObject({ client: { account: 'APP', user: null, name: null, host: null, kind: 'Client' } });
   });
 
   it('gives no duration when stop is before start or a time is unreadable', () => {
     const d = (client: Record<string, unknown>) => {
-      const e = parsedOk(parseMessage(raw({ subject: '$SYS.ACCOUNT.APP.DISCONNECT', body: { type: DISCONNECT, client: { acc: 'APP', ...client } } }), OPTIONS));
+      const e = parsedOk(
+        parseMessage(
+          raw({
+            subject: '$SYS.ACCOUNT.APP.DISCONNECT',
+            body: { type: DISCONNECT, client: { acc: 'APP', ...client } },
+          }),
+          OPTIONS,
+        ),
+      );
       if (e.type !== 'disconnect') throw new Error('expected a disconnect');
       return e;
     };
-    expect(d({ start: '2026-11-27T02:32:44.000000001Z', stop: '2026-11-27T02:32:45.5Z' }).durationNs).toBe(1_499_999_999n);
+    expect(d({ start: '2026-11-27T02:32:44.000000001Z', stop: '2026-11-27T02:32:45.5Z' }).durationNs).toBe(
+      1_499_999_999n,
+    );
     expect(d({ start: '2026-11-27T02:32:45Z', stop: '2026-11-27T02:32:44Z' }).durationNs).toBeNull();
     expect(d({ start: 'yesterday', stop: '2026-11-27T02:32:44Z' }).durationNs).toBeNull();
     expect(d({}).durationNs).toBeNull();
@@ -494,29 +621,50 @@ describe('other system events', () => {
 describe('advisories', () => {
   it('takes the account from the configuration, else from the subject prefix, else unknown', () => {
     const body = { type: STREAM_ACTION, stream: 'X', action: 'create' };
-    expect(parsedOk(parseMessage(advisoryMsg('APP.$JS.EVENT.ADVISORY.STREAM.CREATED.X', body), OPTIONS))).toMatchObject({ account: 'APP' });
+    expect(parsedOk(parseMessage(advisoryMsg('APP.$JS.EVENT.ADVISORY.STREAM.CREATED.X', body), OPTIONS))).toMatchObject(
+      { account: 'APP' },
+    );
     expect(
-      parsedOk(parseMessage(advisoryMsg('OTHER.$JS.EVENT.ADVISORY.STREAM.CREATED.X', body, { account: undefined }), OPTIONS)),
+      parsedOk(
+        parseMessage(advisoryMsg('OTHER.$JS.EVENT.ADVISORY.STREAM.CREATED.X', body, { account: undefined }), OPTIONS),
+      ),
     ).toMatchObject({ account: 'OTHER', type: 'js-action', operation: 'stream.create', target: 'X' });
-    expect(parsedOk(parseMessage(advisoryMsg('$JS.EVENT.ADVISORY.STREAM.CREATED.X', body, { account: undefined }), OPTIONS))).toMatchObject({
+    expect(
+      parsedOk(parseMessage(advisoryMsg('$JS.EVENT.ADVISORY.STREAM.CREATED.X', body, { account: undefined }), OPTIONS)),
+    ).toMatchObject({
       account: 'unknown',
     });
     // With no known account, the audit record's own account is used.
     expect(
-      parsedOk(parseMessage(advisoryMsg('$JS.EVENT.ADVISORY.API', apiAudit('$JS.API.INFO', {}, { acc: 'AUDIT' }), { account: undefined }), OPTIONS)),
+      parsedOk(
+        parseMessage(
+          advisoryMsg('$JS.EVENT.ADVISORY.API', apiAudit('$JS.API.INFO', {}, { acc: 'AUDIT' }), { account: undefined }),
+          OPTIONS,
+        ),
+      ),
     ).toMatchObject({ account: 'AUDIT' });
   });
 
   it('counts other advisories by their first two tokens', () => {
     const e = parsedOk(
-      parseMessage(advisoryMsg('APP.$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.ORDERS.C1', { type: 'io.nats.jetstream.advisory.v1.max_deliver' }), OPTIONS),
+      parseMessage(
+        advisoryMsg('APP.$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.ORDERS.C1', {
+          type: 'io.nats.jetstream.advisory.v1.max_deliver',
+        }),
+        OPTIONS,
+      ),
     );
     expect(e).toMatchObject({ type: 'advisory', account: 'APP', advisory: 'CONSUMER.MAX_DELIVERIES' });
   });
 
   it('maps stream_action actions to operations', () => {
     const op = (action: string, verb: string) =>
-      parsedOk(parseMessage(advisoryMsg(`APP.$JS.EVENT.ADVISORY.STREAM.${verb}.S`, { type: STREAM_ACTION, stream: 'S', action }), OPTIONS));
+      parsedOk(
+        parseMessage(
+          advisoryMsg(`APP.$JS.EVENT.ADVISORY.STREAM.${verb}.S`, { type: STREAM_ACTION, stream: 'S', action }),
+          OPTIONS,
+        ),
+      );
     expect(op('create', 'CREATED')).toMatchObject({ operation: 'stream.create', own: false });
     expect(op('modify', 'UPDATED')).toMatchObject({ operation: 'stream.update' });
     expect(op('delete', 'DELETED')).toMatchObject({ operation: 'stream.delete' });
@@ -525,25 +673,54 @@ describe('advisories', () => {
   it('reads a purge with seq and keep, and a refused call with only a code', () => {
     const purge = parsedOk(
       parseMessage(
-        advisoryMsg('APP.$JS.EVENT.ADVISORY.API', apiAudit('$JS.API.STREAM.PURGE.ORDERS', { request: '{"seq":10,"keep":3}', response: '{"success":true,"purged":7}' })),
+        advisoryMsg(
+          'APP.$JS.EVENT.ADVISORY.API',
+          apiAudit('$JS.API.STREAM.PURGE.ORDERS', {
+            request: '{"seq":10,"keep":3}',
+            response: '{"success":true,"purged":7}',
+          }),
+        ),
         OPTIONS,
       ),
     );
-    expect(purge).toMatchObject({ operation: 'stream.purge', target: 'ORDERS', success: true, detail: 'seq 10; keep 3; purged 7' });
+    expect(purge).toMatchObject({
+      operation: 'stream.purge',
+      target: 'ORDERS',
+      success: true,
+      detail: 'seq 10; keep 3; purged 7',
+    });
     const refused = parsedOk(
-      parseMessage(advisoryMsg('APP.$JS.EVENT.ADVISORY.API', apiAudit('$JS.API.STREAM.DELETE.ORDERS', { response: '{"error":{"code":403}}' })), OPTIONS),
+      parseMessage(
+        advisoryMsg(
+          'APP.$JS.EVENT.ADVISORY.API',
+          apiAudit('$JS.API.STREAM.DELETE.ORDERS', { response: '{"error":{"code":403}}' }),
+        ),
+        OPTIONS,
+      ),
     );
     expect(refused).toMatchObject({ operation: 'stream.delete', success: false, detail: 'refused: error (403)' });
-    const noResponse = parsedOk(parseMessage(advisoryMsg('APP.$JS.EVENT.ADVISORY.API', apiAudit('$JS.API.STREAM.DELETE.ORDERS')), OPTIONS));
+    const noResponse = parsedOk(
+      parseMessage(advisoryMsg('APP.$JS.EVENT.ADVISORY.API', apiAudit('$JS.API.STREAM.DELETE.ORDERS')), OPTIONS),
+    );
     expect(noResponse).toMatchObject({ operation: 'stream.delete', success: true, detail: null });
-    const other = parsedOk(parseMessage(advisoryMsg('APP.$JS.EVENT.ADVISORY.API', apiAudit('$JS.API.ACCOUNT.PURGE.APP')), OPTIONS));
+    const other = parsedOk(
+      parseMessage(advisoryMsg('APP.$JS.EVENT.ADVISORY.API', apiAudit('$JS.API.ACCOUNT.PURGE.APP')), OPTIONS),
+    );
     expect(other).toMatchObject({ operation: 'other', target: 'ACCOUNT.PURGE.APP', success: true });
   });
 });
 
 describe("the report's own reads", () => {
   const audit = (subject: string, extra: Record<string, unknown> = {}) =>
-    parsedOk(parseMessage(advisoryMsg('$JS.EVENT.ADVISORY.API', apiAudit(subject, extra, { acc: 'AUDIT' }), { stream: 'AUDIT_JS_ADVISORIES', account: 'AUDIT' }), OPTIONS));
+    parsedOk(
+      parseMessage(
+        advisoryMsg('$JS.EVENT.ADVISORY.API', apiAudit(subject, extra, { acc: 'AUDIT' }), {
+          stream: 'AUDIT_JS_ADVISORIES',
+          account: 'AUDIT',
+        }),
+        OPTIONS,
+      ),
+    );
   const action = (verb: 'CREATED' | 'DELETED', stream: string, consumer: string) =>
     parsedOk(
       parseMessage(
@@ -563,7 +740,10 @@ describe("the report's own reads", () => {
       target: 'SYS_EVENTS/sox-report_abc',
       own: true,
     });
-    expect(action('DELETED', 'SYS_EVENTS', 'sox-report_abc')).toMatchObject({ operation: 'consumer.delete', own: true });
+    expect(action('DELETED', 'SYS_EVENTS', 'sox-report_abc')).toMatchObject({
+      operation: 'consumer.delete',
+      own: true,
+    });
   });
 
   it('does not mark other consumers as own', () => {
@@ -579,23 +759,39 @@ describe("the report's own reads", () => {
       target: 'SYS_EVENTS/sox-report_1',
       own: true,
     });
-    expect(audit('$JS.API.CONSUMER.CREATE.SYS_EVENTS.sox-report_1.filter.subject')).toMatchObject({ target: 'SYS_EVENTS/sox-report_1', own: true });
-    expect(audit('$JS.API.CONSUMER.DURABLE.CREATE.SYS_EVENTS.sox-report_d')).toMatchObject({ operation: 'consumer.create', own: true });
-    expect(audit('$JS.API.CONSUMER.CREATE.SYS_EVENTS', { request: '{"config":{"name":"sox-report_9"}}', response: '{}' })).toMatchObject({
+    expect(audit('$JS.API.CONSUMER.CREATE.SYS_EVENTS.sox-report_1.filter.subject')).toMatchObject({
+      target: 'SYS_EVENTS/sox-report_1',
+      own: true,
+    });
+    expect(audit('$JS.API.CONSUMER.DURABLE.CREATE.SYS_EVENTS.sox-report_d')).toMatchObject({
+      operation: 'consumer.create',
+      own: true,
+    });
+    expect(
+      audit('$JS.API.CONSUMER.CREATE.SYS_EVENTS', { request: '{"config":{"name":"sox-report_9"}}', response: '{}' }),
+    ).toMatchObject({
       operation: 'consumer.create',
       target: 'SYS_EVENTS/sox-report_9',
       own: true,
     });
-    expect(audit('$JS.API.CONSUMER.CREATE.SYS_EVENTS', { request: '{"config":{"durable_name":"sox-report_dur"}}' })).toMatchObject({
+    expect(
+      audit('$JS.API.CONSUMER.CREATE.SYS_EVENTS', { request: '{"config":{"durable_name":"sox-report_dur"}}' }),
+    ).toMatchObject({
       target: 'SYS_EVENTS/sox-report_dur',
       own: true,
     });
-    expect(audit('$JS.API.CONSUMER.DELETE.SYS_EVENTS.sox-report_1')).toMatchObject({ operation: 'consumer.delete', own: true });
+    expect(audit('$JS.API.CONSUMER.DELETE.SYS_EVENTS.sox-report_1')).toMatchObject({
+      operation: 'consumer.delete',
+      own: true,
+    });
   });
 
   it('does not mark other operations or other consumers as own', () => {
     expect(audit('$JS.API.CONSUMER.CREATE.SYS_EVENTS.C1')).toMatchObject({ own: false });
-    expect(audit('$JS.API.CONSUMER.CREATE.SYS_EVENTS', { request: '{"config":{}}' })).toMatchObject({ target: 'SYS_EVENTS', own: false });
+    expect(audit('$JS.API.CONSUMER.CREATE.SYS_EVENTS', { request: '{"config":{}}' })).toMatchObject({
+      target: 'SYS_EVENTS',
+      own: false,
+    });
     expect(audit('$JS.API.STREAM.DELETE.sox-report_x')).toMatchObject({ operation: 'stream.delete', own: false });
     expect(audit('$JS.API.STREAM.INFO.SYS_EVENTS')).toMatchObject({ operation: null, own: false });
   });
@@ -605,19 +801,71 @@ describe('classifyApiSubject', () => {
   it('classifies the JetStream API', () => {
     expect(classifyApiSubject('$JS.API.INFO')).toEqual({ operation: null, stream: null, consumer: null });
     expect(classifyApiSubject('$JS.API.STREAM.NAMES')).toEqual({ operation: null, stream: null, consumer: null });
-    expect(classifyApiSubject('$JS.API.STREAM.INFO.ORDERS')).toEqual({ operation: null, stream: 'ORDERS', consumer: null });
-    expect(classifyApiSubject('$JS.API.CONSUMER.INFO.ORDERS.C1')).toEqual({ operation: null, stream: 'ORDERS', consumer: null });
-    expect(classifyApiSubject('$JS.API.STREAM.CREATE.ORDERS')).toEqual({ operation: 'stream.create', stream: 'ORDERS', consumer: null });
-    expect(classifyApiSubject('$JS.API.STREAM.UPDATE.ORDERS')).toEqual({ operation: 'stream.update', stream: 'ORDERS', consumer: null });
-    expect(classifyApiSubject('$JS.API.STREAM.DELETE.ORDERS')).toEqual({ operation: 'stream.delete', stream: 'ORDERS', consumer: null });
-    expect(classifyApiSubject('$JS.API.STREAM.PURGE.ORDERS')).toEqual({ operation: 'stream.purge', stream: 'ORDERS', consumer: null });
-    expect(classifyApiSubject('$JS.API.STREAM.MSG.DELETE.ORDERS')).toEqual({ operation: 'msg.delete', stream: 'ORDERS', consumer: null });
-    expect(classifyApiSubject('$JS.API.CONSUMER.CREATE.ORDERS.C1')).toEqual({ operation: 'consumer.create', stream: 'ORDERS', consumer: 'C1' });
-    expect(classifyApiSubject('$JS.API.CONSUMER.CREATE.ORDERS')).toEqual({ operation: 'consumer.create', stream: 'ORDERS', consumer: null });
-    expect(classifyApiSubject('$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1')).toEqual({ operation: 'consumer.create', stream: 'ORDERS', consumer: 'D1' });
-    expect(classifyApiSubject('$JS.API.CONSUMER.DELETE.ORDERS.C1')).toEqual({ operation: 'consumer.delete', stream: 'ORDERS', consumer: 'C1' });
-    expect(classifyApiSubject('$JS.API.STREAM.SNAPSHOT.ORDERS')).toEqual({ operation: 'other', stream: null, consumer: null });
-    expect(classifyApiSubject('$JS.API.DIRECT.GET.ORDERS')).toEqual({ operation: null, stream: 'ORDERS', consumer: null });
+    expect(classifyApiSubject('$JS.API.STREAM.INFO.ORDERS')).toEqual({
+      operation: null,
+      stream: 'ORDERS',
+      consumer: null,
+    });
+    expect(classifyApiSubject('$JS.API.CONSUMER.INFO.ORDERS.C1')).toEqual({
+      operation: null,
+      stream: 'ORDERS',
+      consumer: null,
+    });
+    expect(classifyApiSubject('$JS.API.STREAM.CREATE.ORDERS')).toEqual({
+      operation: 'stream.create',
+      stream: 'ORDERS',
+      consumer: null,
+    });
+    expect(classifyApiSubject('$JS.API.STREAM.UPDATE.ORDERS')).toEqual({
+      operation: 'stream.update',
+      stream: 'ORDERS',
+      consumer: null,
+    });
+    expect(classifyApiSubject('$JS.API.STREAM.DELETE.ORDERS')).toEqual({
+      operation: 'stream.delete',
+      stream: 'ORDERS',
+      consumer: null,
+    });
+    expect(classifyApiSubject('$JS.API.STREAM.PURGE.ORDERS')).toEqual({
+      operation: 'stream.purge',
+      stream: 'ORDERS',
+      consumer: null,
+    });
+    expect(classifyApiSubject('$JS.API.STREAM.MSG.DELETE.ORDERS')).toEqual({
+      operation: 'msg.delete',
+      stream: 'ORDERS',
+      consumer: null,
+    });
+    expect(classifyApiSubject('$JS.API.CONSUMER.CREATE.ORDERS.C1')).toEqual({
+      operation: 'consumer.create',
+      stream: 'ORDERS',
+      consumer: 'C1',
+    });
+    expect(classifyApiSubject('$JS.API.CONSUMER.CREATE.ORDERS')).toEqual({
+      operation: 'consumer.create',
+      stream: 'ORDERS',
+      consumer: null,
+    });
+    expect(classifyApiSubject('$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D1')).toEqual({
+      operation: 'consumer.create',
+      stream: 'ORDERS',
+      consumer: 'D1',
+    });
+    expect(classifyApiSubject('$JS.API.CONSUMER.DELETE.ORDERS.C1')).toEqual({
+      operation: 'consumer.delete',
+      stream: 'ORDERS',
+      consumer: 'C1',
+    });
+    expect(classifyApiSubject('$JS.API.STREAM.SNAPSHOT.ORDERS')).toEqual({
+      operation: 'other',
+      stream: null,
+      consumer: null,
+    });
+    expect(classifyApiSubject('$JS.API.DIRECT.GET.ORDERS')).toEqual({
+      operation: null,
+      stream: 'ORDERS',
+      consumer: null,
+    });
   });
 
   it('builds targets', () => {
@@ -642,5 +890,14 @@ describe('classifyApiSubject', () => {
 });
 
 // Type-level check that NatsEvent stays a discriminated union the tests above rely on.
-const _types: NatsEvent['type'][] = ['connect', 'disconnect', 'auth-failure', 'leafnode-connect', 'js-action', 'api-audit', 'advisory', 'transaction'];
+const _types: NatsEvent['type'][] = [
+  'connect',
+  'disconnect',
+  'auth-failure',
+  'leafnode-connect',
+  'js-action',
+  'api-audit',
+  'advisory',
+  'transaction',
+];
 void _types;

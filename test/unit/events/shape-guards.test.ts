@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { isApiAuditShape, isApiResponseShape, isConnectShape, isDisconnectShape } from '../../../functions/events/shape-guards.js';
-import { apiAuditSchema, apiResponseSchema, connectSchema, disconnectSchema, TYPES } from '../../../functions/events/schemas.js';
+import {
+  isApiAuditShape,
+  isApiResponseShape,
+  isConnectShape,
+  isDisconnectShape,
+} from '../../../functions/events/shape-guards.js';
+import {
+  apiAuditSchema,
+  apiResponseSchema,
+  connectSchema,
+  disconnectSchema,
+  TYPES,
+} from '../../../functions/events/schemas.js';
 import { allCapturedMessages, FIXTURE_VERSIONS } from '../../support/fixtures.js';
 
 type Json = Record<string, unknown>;
@@ -14,7 +25,9 @@ const PAIRS: [string, (v: unknown) => boolean, z.ZodType][] = [
 ];
 
 const decoder = new TextDecoder();
-const captured: Json[] = FIXTURE_VERSIONS.flatMap((v) => allCapturedMessages(v)).map((m) => JSON.parse(decoder.decode(m.data)) as Json);
+const captured: Json[] = FIXTURE_VERSIONS.flatMap((v) => allCapturedMessages(v)).map(
+  (m) => JSON.parse(decoder.decode(m.data)) as Json,
+);
 const responses: Json[] = captured
   .filter((e) => e.type === TYPES.apiAudit && typeof e.response === 'string' && e.response !== '')
   .map((e) => JSON.parse(e.response as string) as Json);
@@ -29,7 +42,8 @@ function* mutations(value: unknown, path: string[] = []): Generator<[string, unk
     for (const odd of ODD_VALUES) yield [`${where} = ${JSON.stringify(odd)?.slice(0, 20)}`, { ...value, [key]: odd }];
     const { [key]: _dropped, ...rest } = value as Json;
     yield [`${where} removed`, rest];
-    for (const [inner, changed] of mutations((value as Json)[key], [...path, key])) yield [inner, { ...value, [key]: changed }];
+    for (const [inner, changed] of mutations((value as Json)[key], [...path, key]))
+      yield [inner, { ...value, [key]: changed }];
   }
 }
 
@@ -56,7 +70,8 @@ describe('the fast shape checks agree with the zod schemas', () => {
 
   it('rejects what is not an object at all', () => {
     for (const [, guard, schema] of PAIRS) {
-      for (const v of [null, 'text', 42, [], [{}]]) expect([guard(v), schema.safeParse(v).success]).toEqual([false, false]);
+      for (const v of [null, 'text', 42, [], [{}]])
+        expect([guard(v), schema.safeParse(v).success]).toEqual([false, false]);
     }
   });
 });

@@ -7,7 +7,16 @@ import { EvidenceFormatError } from '../../../functions/errors.js';
 import { payloadBytes, readEvidence } from '../../../functions/evidence/reader.js';
 import type { EvidenceMessage, EvidenceRecord } from '../../../functions/evidence/format.js';
 
-const header = { bundle: 'daily/2026/11/24', period: { from: '2026-11-24T05:00:00.000000000Z', to: '2026-11-25T05:00:00.000000000Z', timezone: 'America/New_York', kind: 'daily', date: '2026-11-24' } };
+const header = {
+  bundle: 'daily/2026/11/24',
+  period: {
+    from: '2026-11-24T05:00:00.000000000Z',
+    to: '2026-11-25T05:00:00.000000000Z',
+    timezone: 'America/New_York',
+    kind: 'daily',
+    date: '2026-11-24',
+  },
+};
 const enc = new TextEncoder();
 
 function message(seq: number, data: Uint8Array | string, extra: Partial<RawMessage> = {}): RawMessage {
@@ -29,7 +38,15 @@ async function record(messages: RawMessage[], mode: EvidenceMode) {
   const recorder = startEvidence(header, { write: async (c) => void chunks.push(c) }, mode);
   recorder.startStream('audit', 'SYS_EVENTS');
   for (const m of messages) await recorder.message(m);
-  recorder.endStream({ source: 'audit', stream: 'SYS_EVENTS', kind: 'system-events', firstSeq: 1, lastSeq: messages.length + 2, messages: messages.length, gaps: [[messages.length + 1, messages.length + 2]] });
+  recorder.endStream({
+    source: 'audit',
+    stream: 'SYS_EVENTS',
+    kind: 'system-events',
+    firstSeq: 1,
+    lastSeq: messages.length + 2,
+    messages: messages.length,
+    gaps: [[messages.length + 1, messages.length + 2]],
+  });
   await recorder.finish();
   const bytes = Buffer.concat(chunks);
   return { bytes, digest: createHash('sha256').update(bytes).digest('hex') };
@@ -45,7 +62,10 @@ const tricky = [
   message(1, '{"type":"io.nats.server.advisory.v1.client_connect","client":{"user":"al\\"ice"}}'),
   message(2, new Uint8Array([0xff, 0xfe, 0x00, 0x41])), // not UTF-8
   message(3, new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x7d])), // a byte-order mark, then {}
-  message(4, '\u202enimda \u0000 line\nbreak', { headers: { 'Nats-Msg-Id': ['x-1'], Multi: ['a', 'b'] }, subject: 'tx.ünïcode' }),
+  message(4, '\u202enimda \u0000 line\nbreak', {
+    headers: { 'Nats-Msg-Id': ['x-1'], Multi: ['a', 'b'] },
+    subject: 'tx.ünïcode',
+  }),
   message(5, ''),
 ];
 
@@ -56,13 +76,26 @@ describe('the evidence file', () => {
     expect(read[0]).toEqual({ type: 'evidence', schema: 'sox-report-evidence/v1', ...header });
     const messages = read.filter((r): r is EvidenceMessage => r.type === 'message');
     expect(messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
-    messages.forEach((m, i) => expect(Buffer.from(payloadBytes(m))).toEqual(Buffer.from(tricky[i]!.data)));
+    for (const [i, m] of messages.entries()) expect(Buffer.from(payloadBytes(m))).toEqual(Buffer.from(tricky[i]!.data));
     expect(messages[1]!.data_base64).toBe('//4AQQ==');
     expect(messages[1]!.data).toBeUndefined();
     expect(messages[2]!.data).toBe('\ufeff{}');
-    expect(messages[3]).toMatchObject({ subject: 'tx.ünïcode', headers: { 'Nats-Msg-Id': ['x-1'], Multi: ['a', 'b'] }, time: '2026-11-27T02:32:44.422612704Z' });
+    expect(messages[3]).toMatchObject({
+      subject: 'tx.ünïcode',
+      headers: { 'Nats-Msg-Id': ['x-1'], Multi: ['a', 'b'] },
+      time: '2026-11-27T02:32:44.422612704Z',
+    });
     expect(messages[0]!.headers).toBeUndefined();
-    expect(read.at(-1)).toEqual({ type: 'stream', source: 'audit', stream: 'SYS_EVENTS', kind: 'system-events', firstSeq: 1, lastSeq: 7, messages: 5, gaps: [[6, 7]] });
+    expect(read.at(-1)).toEqual({
+      type: 'stream',
+      source: 'audit',
+      stream: 'SYS_EVENTS',
+      kind: 'system-events',
+      firstSeq: 1,
+      lastSeq: 7,
+      messages: 5,
+      gaps: [[6, 7]],
+    });
   });
 
   it('is the same file, byte for byte, whether a worker thread or the reading thread builds it', async () => {
@@ -81,12 +114,21 @@ describe('the evidence file', () => {
 
   it('refuses a hostile file line by line, naming the line', async () => {
     const file = (text: string) => gzipSync(Buffer.from(text));
-    const good = '{"type":"evidence","schema":"sox-report-evidence/v1","bundle":"b","period":{"from":"2026-11-24T00:00:00Z","to":"2026-11-25T00:00:00Z","timezone":"UTC","kind":"daily"}}\n';
+    const good =
+      '{"type":"evidence","schema":"sox-report-evidence/v1","bundle":"b","period":{"from":"2026-11-24T00:00:00Z","to":"2026-11-25T00:00:00Z","timezone":"UTC","kind":"daily"}}\n';
     await expect(records(file(`${good}not json\n`))).rejects.toThrow(/^line 2: not a JSON object/);
-    await expect(records(file(`${good}{"type":"message","source":"a","stream":"S","seq":1,"time":"2026-11-24T00:00:00Z","subject":"x"}\n`))).rejects.toThrow(
-      /line 2: message record: .*exactly one of data and data_base64/,
-    );
-    await expect(records(file(`${good}{"type":"message","source":"a","stream":"S","seq":-1,"time":"x","subject":"x","data":""}\n`))).rejects.toThrow(/line 2: message record: seq/);
+    await expect(
+      records(
+        file(
+          `${good}{"type":"message","source":"a","stream":"S","seq":1,"time":"2026-11-24T00:00:00Z","subject":"x"}\n`,
+        ),
+      ),
+    ).rejects.toThrow(/line 2: message record: .*exactly one of data and data_base64/);
+    await expect(
+      records(
+        file(`${good}{"type":"message","source":"a","stream":"S","seq":-1,"time":"x","subject":"x","data":""}\n`),
+      ),
+    ).rejects.toThrow(/line 2: message record: seq/);
     await expect(records(file(`${good}{"type":"shell"}\n`))).rejects.toThrow(EvidenceFormatError);
     await expect(records(file(good.slice(0, -1)))).rejects.toThrow(/ends without a newline/);
     await expect(records(Buffer.from('not gzip at all'))).rejects.toThrow(/header/i);

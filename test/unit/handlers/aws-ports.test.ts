@@ -13,7 +13,15 @@ import { lambdaSigner } from '../../../functions/handlers/lambda-signer.js';
 import { parseNatsSecret } from '../../../functions/handlers/nats-secret.js';
 import { createScheduledHandler, firedAt } from '../../../functions/handlers/scheduled.js';
 import { selfSignedCertificate } from '../../../functions/seal/local-signer.js';
-import { captureOutput, handlerDeps, lambdaConfigDocument, lambdaContext, mockedClients, testObservability, type MockedClients } from '../../support/lambda-fakes.js';
+import {
+  captureOutput,
+  handlerDeps,
+  lambdaConfigDocument,
+  lambdaContext,
+  mockedClients,
+  testObservability,
+  type MockedClients,
+} from '../../support/lambda-fakes.js';
 
 const CONFIG_PARAMETER = '/sox/config';
 const CERT_PARAMETER = '/sox/signing-cert';
@@ -50,7 +58,9 @@ function kmsWithRealKey() {
     KeySpec: 'ECC_NIST_P256',
     SigningAlgorithms: ['ECDSA_SHA_256'],
   });
-  aws.mocks.kms.on(SignCommand).callsFake(() => ({ Signature: new Uint8Array(signWithHash('sha256', Buffer.from('unused'), keys.privateKey)) }));
+  aws.mocks.kms
+    .on(SignCommand)
+    .callsFake(() => ({ Signature: new Uint8Array(signWithHash('sha256', Buffer.from('unused'), keys.privateKey)) }));
 }
 
 function expectNoSecretIn(...texts: string[]) {
@@ -68,16 +78,22 @@ describe('configuration on Lambda', () => {
   });
 
   it('names the parameter when its document is invalid, and quotes no value when it is not JSON', async () => {
-    aws.mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(lambdaConfigDocument({ timezone: 'Mars/Olympus' })) } });
+    aws.mocks.ssm
+      .on(GetParameterCommand)
+      .resolves({ Parameter: { Value: JSON.stringify(lambdaConfigDocument({ timezone: 'Mars/Olympus' })) } });
     await expect(loadLambdaConfig({ [ENV.configParameter]: CONFIG_PARAMETER }, aws.clients.ssm)).rejects.toThrow(
       /^invalid configuration in SSM parameter \/sox\/config:\n {2}timezone: is not a known IANA time zone/,
     );
-    aws.mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: `{"sources": [{"nats": {"pass": "${SECRET_VALUES[0]}"` } });
-    const error = (await loadLambdaConfig({ [ENV.configParameter]: CONFIG_PARAMETER }, aws.clients.ssm).catch((e: unknown) => e)) as Error;
+    aws.mocks.ssm
+      .on(GetParameterCommand)
+      .resolves({ Parameter: { Value: `{"sources": [{"nats": {"pass": "${SECRET_VALUES[0]}"` } });
+    const error = (await loadLambdaConfig({ [ENV.configParameter]: CONFIG_PARAMETER }, aws.clients.ssm).catch(
+      (e: unknown) => e,
+    )) as Error;
     expect(error.message).toBe('invalid configuration in SSM parameter /sox/config: it is not valid JSON');
   });
 
-  it('says what to put into a parameter that still holds the stack\'s placeholder', async () => {
+  it("says what to put into a parameter that still holds the stack's placeholder", async () => {
     aws.mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: CONFIG_PLACEHOLDER } });
     await expect(loadLambdaConfig({ [ENV.configParameter]: CONFIG_PARAMETER }, aws.clients.ssm)).rejects.toThrow(
       'invalid configuration in SSM parameter /sox/config: it holds no JSON document yet (a placeholder?). Store the configuration with `aws ssm put-parameter --name /sox/config --type String --overwrite --value file://sox-report.json`',
@@ -85,7 +101,9 @@ describe('configuration on Lambda', () => {
   });
 
   it('says which parameter is missing', async () => {
-    aws.mocks.ssm.on(GetParameterCommand).rejects(Object.assign(new Error('Parameter not found.'), { name: 'ParameterNotFound' }));
+    aws.mocks.ssm
+      .on(GetParameterCommand)
+      .rejects(Object.assign(new Error('Parameter not found.'), { name: 'ParameterNotFound' }));
     await expect(loadLambdaConfig({ [ENV.configParameter]: CONFIG_PARAMETER }, aws.clients.ssm)).rejects.toThrow(
       'SSM GetParameter /sox/config (named by SOX_CONFIG_PARAMETER) failed: ParameterNotFound: Parameter not found. (the parameter does not exist in this account and region)',
     );
@@ -95,15 +113,23 @@ describe('configuration on Lambda', () => {
     const inline = await loadLambdaConfig({ [ENV.config]: JSON.stringify(lambdaConfigDocument()) }, aws.clients.ssm);
     expect(inline.archive).toBe('s3://sox-evidence/reports');
     expect(aws.calls()).toBe(0);
-    await expect(loadLambdaConfig({ [ENV.config]: '{}', [ENV.configParameter]: CONFIG_PARAMETER }, aws.clients.ssm)).rejects.toThrow(/set either SOX_CONFIG or SOX_CONFIG_PARAMETER, not both/);
-    await expect(loadLambdaConfig({}, aws.clients.ssm)).rejects.toThrow(/^no configuration: set SOX_CONFIG .* or SOX_CONFIG_PARAMETER/);
+    await expect(
+      loadLambdaConfig({ [ENV.config]: '{}', [ENV.configParameter]: CONFIG_PARAMETER }, aws.clients.ssm),
+    ).rejects.toThrow(/set either SOX_CONFIG or SOX_CONFIG_PARAMETER, not both/);
+    await expect(loadLambdaConfig({}, aws.clients.ssm)).rejects.toThrow(
+      /^no configuration: set SOX_CONFIG .* or SOX_CONFIG_PARAMETER/,
+    );
   });
 
   it('takes the archive from SOX_ARCHIVE, else the configuration, and only on S3', () => {
     expect(archiveLocation({ [ENV.archive]: 's3://other-bucket/x' }, config)).toBe('s3://other-bucket/x');
     expect(archiveLocation({}, config)).toBe('s3://sox-evidence/reports');
-    expect(() => archiveLocation({ [ENV.archive]: '/tmp/reports' }, config)).toThrow('SOX_ARCHIVE is "/tmp/reports": on AWS Lambda the archive must be s3://bucket/prefix');
-    expect(() => archiveLocation({}, parseConfig(lambdaConfigDocument({ archive: './reports' })))).toThrow(/^the configuration's "archive" \(SOX_ARCHIVE is not set\) is "\.\/reports"/);
+    expect(() => archiveLocation({ [ENV.archive]: '/tmp/reports' }, config)).toThrow(
+      'SOX_ARCHIVE is "/tmp/reports": on AWS Lambda the archive must be s3://bucket/prefix',
+    );
+    expect(() => archiveLocation({}, parseConfig(lambdaConfigDocument({ archive: './reports' })))).toThrow(
+      /^the configuration's "archive" \(SOX_ARCHIVE is not set\) is "\.\/reports"/,
+    );
   });
 
   it('takes SOX_MAX_PERIOD_DAYS over report.maxPeriodDays', () => {
@@ -115,18 +141,41 @@ describe('configuration on Lambda', () => {
 
 describe('the NATS secret', () => {
   it('maps each source to its credentials: creds content, user and password, or token', () => {
-    const creds = '-----BEGIN NATS USER JWT-----\neyJ0\n------END NATS USER JWT------\n-----BEGIN USER NKEY SEED-----\nSUAK\n------END USER NKEY SEED------\n';
-    const secrets = parseNatsSecret(JSON.stringify({ audit: { creds }, app: { user: 'app', pass: SECRET_VALUES[0] } }), config, 'secret X');
+    const creds =
+      '-----BEGIN NATS USER JWT-----\neyJ0\n------END NATS USER JWT------\n-----BEGIN USER NKEY SEED-----\nSUAK\n------END USER NKEY SEED------\n';
+    const secrets = parseNatsSecret(
+      JSON.stringify({ audit: { creds }, app: { user: 'app', pass: SECRET_VALUES[0] } }),
+      config,
+      'secret X',
+    );
     expect(secrets.get('audit')).toEqual({ creds });
     expect(secrets.get('app')).toEqual({ user: 'app', pass: SECRET_VALUES[0] });
-    expect(parseNatsSecret(JSON.stringify({ app: { token: SECRET_VALUES[1] } }), config, 'secret X').has('audit')).toBe(false);
+    expect(parseNatsSecret(JSON.stringify({ app: { token: SECRET_VALUES[1] } }), config, 'secret X').has('audit')).toBe(
+      false,
+    );
   });
 
   const invalid: [string, string, RegExp][] = [
-    ['an unknown source', JSON.stringify({ audit: { token: SECRET_VALUES[1] }, billing: { user: 'b', pass: SECRET_VALUES[0] } }), /^secret X: no source named "billing" in the configuration \(its sources: audit, app\)$/],
-    ['an entry of no known shape', JSON.stringify({ app: { user: 'app', password: SECRET_VALUES[0] } }), /^secret X: "app": each entry must be exactly one of .*"creds".*"user".*"pass".*"token"/],
-    ['two ways at once', JSON.stringify({ app: { token: SECRET_VALUES[1], user: 'u', pass: SECRET_VALUES[0] } }), /^secret X: "app": each entry must be exactly one of/],
-    ['creds that are no creds file', JSON.stringify({ audit: { creds: SECRET_VALUES[2] } }), /^secret X: "audit": each entry must be exactly one of/],
+    [
+      'an unknown source',
+      JSON.stringify({ audit: { token: SECRET_VALUES[1] }, billing: { user: 'b', pass: SECRET_VALUES[0] } }),
+      /^secret X: no source named "billing" in the configuration \(its sources: audit, app\)$/,
+    ],
+    [
+      'an entry of no known shape',
+      JSON.stringify({ app: { user: 'app', password: SECRET_VALUES[0] } }),
+      /^secret X: "app": each entry must be exactly one of .*"creds".*"user".*"pass".*"token"/,
+    ],
+    [
+      'two ways at once',
+      JSON.stringify({ app: { token: SECRET_VALUES[1], user: 'u', pass: SECRET_VALUES[0] } }),
+      /^secret X: "app": each entry must be exactly one of/,
+    ],
+    [
+      'creds that are no creds file',
+      JSON.stringify({ audit: { creds: SECRET_VALUES[2] } }),
+      /^secret X: "audit": each entry must be exactly one of/,
+    ],
     ['not JSON', `{"app": {"token": "${SECRET_VALUES[1]}"`, /^secret X: it is not valid JSON/],
     ['not an object', JSON.stringify([SECRET_VALUES[1]]), /^secret X: it must be a JSON object by source name/],
   ];
@@ -148,9 +197,14 @@ describe('the NATS secret', () => {
 
   it('a failed scheduled run names the unknown source, and neither its error nor its logs hold a secret value', async () => {
     aws.mocks.secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
-      SecretString: JSON.stringify({ app: { user: 'app', pass: SECRET_VALUES[0] }, reporting: { token: SECRET_VALUES[1] } }),
+      SecretString: JSON.stringify({
+        app: { user: 'app', pass: SECRET_VALUES[0] },
+        reporting: { token: SECRET_VALUES[1] },
+      }),
     });
-    aws.mocks.ssm.on(GetParameterCommand, { Name: CERT_PARAMETER, WithDecryption: true }).resolves({ Parameter: { Value: certificatePem } });
+    aws.mocks.ssm
+      .on(GetParameterCommand, { Name: CERT_PARAMETER, WithDecryption: true })
+      .resolves({ Parameter: { Value: certificatePem } });
     kmsWithRealKey();
     const env = {
       [ENV.config]: JSON.stringify(lambdaConfigDocument()),
@@ -165,7 +219,12 @@ describe('the NATS secret', () => {
     );
     const logs = output.text();
     const errorLine = JSON.parse(logs.split('\n').find((l) => l.includes('"level":"ERROR"'))!);
-    expect(errorLine).toMatchObject({ message: error.message, runId: 'req-secret', period: '2026-11-25', function_request_id: 'req-secret' });
+    expect(errorLine).toMatchObject({
+      message: error.message,
+      runId: 'req-secret',
+      period: '2026-11-25',
+      function_request_id: 'req-secret',
+    });
     expectNoSecretIn(error.message, String(error.stack), String((error.cause as Error).stack), logs);
   });
 });
@@ -179,30 +238,48 @@ describe('the signer on Lambda', () => {
     const signer = await lambdaSigner(env, aws.clients.kms, aws.clients.ssm);
     expect(signer.keyId).toBe(KEY_ARN);
     expect(signer.algorithm).toBe('ECDSA_SHA_256');
-    expect(aws.mocks.ssm.commandCalls(GetParameterCommand)[0]!.args[0].input).toEqual({ Name: CERT_PARAMETER, WithDecryption: true });
+    expect(aws.mocks.ssm.commandCalls(GetParameterCommand)[0]!.args[0].input).toEqual({
+      Name: CERT_PARAMETER,
+      WithDecryption: true,
+    });
   });
 
   it('a placeholder certificate: says how to make and store the real one, before asking KMS anything', async () => {
-    aws.mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'PLACEHOLDER: replace with the PEM certificate of the signing key' } });
+    aws.mocks.ssm
+      .on(GetParameterCommand)
+      .resolves({ Parameter: { Value: 'PLACEHOLDER: replace with the PEM certificate of the signing key' } });
     const error = (await lambdaSigner(env, aws.clients.kms, aws.clients.ssm).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(InputError);
-    expect(error.message).toContain('SSM parameter /sox/signing-cert (SOX_SIGNING_CERT_PARAMETER) does not hold a PEM certificate');
+    expect(error.message).toContain(
+      'SSM parameter /sox/signing-cert (SOX_SIGNING_CERT_PARAMETER) does not hold a PEM certificate',
+    );
     expect(error.message).toContain('sox-report certificate --kms-key alias/sox-signing --out cert.pem');
-    expect(error.message).toContain('aws ssm put-parameter --name /sox/signing-cert --type String --overwrite --value file://cert.pem');
+    expect(error.message).toContain(
+      'aws ssm put-parameter --name /sox/signing-cert --type String --overwrite --value file://cert.pem',
+    );
     expect(aws.mocks.kms.calls()).toHaveLength(0);
   });
 
   it('needs both the key and the certificate parameter', async () => {
-    await expect(lambdaSigner({ [ENV.kmsKeyId]: 'alias/x' }, aws.clients.kms, aws.clients.ssm)).rejects.toThrow(/SOX_SIGNING_CERT_PARAMETER not set$/);
+    await expect(lambdaSigner({ [ENV.kmsKeyId]: 'alias/x' }, aws.clients.kms, aws.clients.ssm)).rejects.toThrow(
+      /SOX_SIGNING_CERT_PARAMETER not set$/,
+    );
   });
 });
 
 describe('awsPorts', () => {
   it('builds the archive on S3, the KMS signer, SES and the NATS connections with the secret', async () => {
     aws.mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: certificatePem } });
-    aws.mocks.secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ app: { user: 'app', pass: SECRET_VALUES[0] } }) });
+    aws.mocks.secrets
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ app: { user: 'app', pass: SECRET_VALUES[0] } }) });
     kmsWithRealKey();
-    const env = { [ENV.natsSecretArn]: SECRET_ARN, [ENV.kmsKeyId]: 'alias/sox', [ENV.certificateParameter]: CERT_PARAMETER, [ENV.archive]: 's3://evidence/sox' };
+    const env = {
+      [ENV.natsSecretArn]: SECRET_ARN,
+      [ENV.kmsKeyId]: 'alias/sox',
+      [ENV.certificateParameter]: CERT_PARAMETER,
+      [ENV.archive]: 's3://evidence/sox',
+    };
     const ports = await awsPorts(env, aws.clients, testObservability().logger, config);
     expect(ports.archive.locate('daily/2026/11/25')).toBe('s3://evidence/sox/daily/2026/11/25');
     expect(ports.signer.keyId).toBe(KEY_ARN);
@@ -216,8 +293,14 @@ describe('awsPorts', () => {
     aws.mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: certificatePem } });
     kmsWithRealKey();
     const withLogo = parseConfig(lambdaConfigDocument({ branding: { logo: 'assets/logo.png' } }));
-    const env = { [ENV.kmsKeyId]: 'alias/sox', [ENV.certificateParameter]: CERT_PARAMETER, LAMBDA_TASK_ROOT: '/var/task-that-is-not-here' };
-    await expect(awsPorts(env, aws.clients, testObservability().logger, withLogo)).rejects.toThrow('branding.logo: cannot read /var/task-that-is-not-here/assets/logo.png (ENOENT)');
+    const env = {
+      [ENV.kmsKeyId]: 'alias/sox',
+      [ENV.certificateParameter]: CERT_PARAMETER,
+      LAMBDA_TASK_ROOT: '/var/task-that-is-not-here',
+    };
+    await expect(awsPorts(env, aws.clients, testObservability().logger, withLogo)).rejects.toThrow(
+      'branding.logo: cannot read /var/task-that-is-not-here/assets/logo.png (ENOENT)',
+    );
   });
 });
 
@@ -242,7 +325,9 @@ describe('the scheduled event', () => {
 describe('the configuration placeholder the stack deploys', () => {
   it('says how to store the document', async () => {
     const mocked = mockedClients();
-    mocked.mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'PLACEHOLDER: put the configuration document here' } });
+    mocked.mocks.ssm
+      .on(GetParameterCommand)
+      .resolves({ Parameter: { Value: 'PLACEHOLDER: put the configuration document here' } });
     await expect(loadLambdaConfig({ [ENV.configParameter]: CONFIG_PARAMETER }, mocked.clients.ssm)).rejects.toThrow(
       'invalid configuration in SSM parameter /sox/config: it holds no JSON document yet (a placeholder?). Store the configuration with `aws ssm put-parameter --name /sox/config --type String --overwrite --value file://sox-report.json`',
     );
@@ -256,22 +341,44 @@ describe('the link to an archived PDF too large to email', () => {
     const { S3Client } = await import('@aws-sdk/client-s3');
     const s3 = new S3Client({
       region: 'us-east-1',
-      credentials: { accessKeyId: 'ASIATEST', secretAccessKey: 'test', sessionToken: 'token', expiration: new Date(now.getTime() + 2 * 3600_000) },
+      credentials: {
+        accessKeyId: 'ASIATEST',
+        secretAccessKey: 'test',
+        sessionToken: 'token',
+        expiration: new Date(now.getTime() + 2 * 3600_000),
+      },
     });
-    const link = await pdfLinkFor({ ...mockedClients().clients, s3 }, 's3://sox-evidence/reports', 'daily/2026/11/24/report.pdf', now);
+    const link = await pdfLinkFor(
+      { ...mockedClients().clients, s3 },
+      's3://sox-evidence/reports',
+      'daily/2026/11/24/report.pdf',
+      now,
+    );
     expect(link.expiresAt.toISOString()).toBe('2026-11-25T07:59:00.000Z');
-    expect(link.url).toMatch(/^https:\/\/sox-evidence\.s3\.us-east-1\.amazonaws\.com\/reports\/daily\/2026\/11\/24\/report\.pdf\?/);
+    expect(link.url).toMatch(
+      /^https:\/\/sox-evidence\.s3\.us-east-1\.amazonaws\.com\/reports\/daily\/2026\/11\/24\/report\.pdf\?/,
+    );
     expect(link.url).toContain('X-Amz-Expires=7140');
 
-    const longLived = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' } });
-    const week = await pdfLinkFor({ ...mockedClients().clients, s3: longLived }, 's3://sox-evidence', 'daily/2026/11/24/report.pdf', now);
+    const longLived = new S3Client({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' },
+    });
+    const week = await pdfLinkFor(
+      { ...mockedClients().clients, s3: longLived },
+      's3://sox-evidence',
+      'daily/2026/11/24/report.pdf',
+      now,
+    );
     expect(week.url).toContain('X-Amz-Expires=604800');
   });
 
   it('reads the size limit from the environment, and refuses a limit SES would not honour', () => {
     expect(emailMaxBytes({})).toBe(40 * 1024 * 1024);
     expect(emailMaxBytes({ [ENV.emailMaxBytes]: '10485760' })).toBe(10_485_760);
-    expect(() => emailMaxBytes({ [ENV.emailMaxBytes]: '50MB' })).toThrow(/SOX_EMAIL_MAX_BYTES is "50MB": it must be a number of bytes/);
+    expect(() => emailMaxBytes({ [ENV.emailMaxBytes]: '50MB' })).toThrow(
+      /SOX_EMAIL_MAX_BYTES is "50MB": it must be a number of bytes/,
+    );
     expect(() => emailMaxBytes({ [ENV.emailMaxBytes]: String(41 * 1024 * 1024) })).toThrow(InputError);
   });
 });

@@ -19,21 +19,49 @@ describe('decodeIncidentMessage', () => {
   const subject = eventSubject(prefix, opened.id, 'opened');
 
   it('reads an event stored on its own subject', () => {
-    expect(decodeIncidentMessage({ seq: 3, subject, storedAt: 't', data: encode(opened) }, prefix)).toEqual({ seq: 3, storedAt: 't', event: opened });
+    expect(decodeIncidentMessage({ seq: 3, subject, storedAt: 't', data: encode(opened) }, prefix)).toEqual({
+      seq: 3,
+      storedAt: 't',
+      event: opened,
+    });
   });
 
   it('turns garbage and schema violations into anomalies', () => {
-    expect(decodeIncidentMessage({ seq: 1, subject, storedAt: 't', data: new Uint8Array([0xff, 0xfe]) }, prefix)).toMatchObject({ kind: 'unreadable', seq: 1 });
-    const noNote = { type: 'resolved', id: opened.id, at: '2026-03-09T00:00:00Z', by: { identity: 'AUDIT/audit', name: null }, note: '' };
-    expect(decodeIncidentMessage({ seq: 2, subject: eventSubject(prefix, opened.id, 'resolved'), storedAt: 't', data: encode(noNote) }, prefix)).toMatchObject({
+    expect(
+      decodeIncidentMessage({ seq: 1, subject, storedAt: 't', data: new Uint8Array([0xff, 0xfe]) }, prefix),
+    ).toMatchObject({ kind: 'unreadable', seq: 1 });
+    const noNote = {
+      type: 'resolved',
+      id: opened.id,
+      at: '2026-03-09T00:00:00Z',
+      by: { identity: 'AUDIT/audit', name: null },
+      note: '',
+    };
+    expect(
+      decodeIncidentMessage(
+        { seq: 2, subject: eventSubject(prefix, opened.id, 'resolved'), storedAt: 't', data: encode(noNote) },
+        prefix,
+      ),
+    ).toMatchObject({
       kind: 'unreadable',
       detail: expect.stringContaining('note'),
     });
   });
 
   it('refuses a body filed under another incident or type than its subject', () => {
-    const resolved = { type: 'resolved', id: opened.id, at: '2026-03-09T00:00:00Z', by: { identity: 'x', name: null }, note: 'fine' };
-    expect(decodeIncidentMessage({ seq: 4, subject: eventSubject(prefix, opened.id, 'acknowledged'), storedAt: 't', data: encode(resolved) }, prefix)).toMatchObject({
+    const resolved = {
+      type: 'resolved',
+      id: opened.id,
+      at: '2026-03-09T00:00:00Z',
+      by: { identity: 'x', name: null },
+      note: 'fine',
+    };
+    expect(
+      decodeIncidentMessage(
+        { seq: 4, subject: eventSubject(prefix, opened.id, 'acknowledged'), storedAt: 't', data: encode(resolved) },
+        prefix,
+      ),
+    ).toMatchObject({
       kind: 'subject-mismatch',
       id: opened.id,
     });

@@ -17,11 +17,16 @@ const opened = openedEvent(detection);
 const _encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
 describe('terminal output', () => {
-  const state = deriveIncidents([{ seq: 1, storedAt: '2026-03-08T12:00:00.000000000Z', event: opened }]).incidents.get(opened.id)!;
+  const state = deriveIncidents([{ seq: 1, storedAt: '2026-03-08T12:00:00.000000000Z', event: opened }]).incidents.get(
+    opened.id,
+  )!;
 
   it('never passes control characters to the terminal', () => {
     expect(visible('a\u001b[31mb\u202ec')).toBe('a\\u001B[31mb\\u202Ec');
-    const lines = [...incidentTable([state], new Date('2026-03-10T08:00:00Z')), ...incidentDetail(state, [], new Date())];
+    const lines = [
+      ...incidentTable([state], new Date('2026-03-10T08:00:00Z')),
+      ...incidentDetail(state, [], new Date()),
+    ];
     expect(lines.join('\n')).not.toMatch(/\u001b/);
   });
 
@@ -44,6 +49,8 @@ describe('terminal output', () => {
     });
     const lines: string[] = [];
     void stderrAlerts((l) => lines.push(l)).incidentOpened(state);
-    expect(lines).toEqual([`ALERT MEDIUM ${opened.id}: login attempts with an unknown user name (rule unknown-user, subject evil\\u001B[2Juser)\n`]);
+    expect(lines).toEqual([
+      `ALERT MEDIUM ${opened.id}: login attempts with an unknown user name (rule unknown-user, subject evil\\u001B[2Juser)\n`,
+    ]);
   });
 });

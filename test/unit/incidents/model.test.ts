@@ -34,8 +34,20 @@ let seq = 0;
 function stored(event: IncidentEvent, at = '2026-11-25T09:00:00.000000000Z'): StoredIncidentEvent {
   return { seq: ++seq, storedAt: at, event };
 }
-const ack = (by: Actor, note: string | null, incident = id): IncidentEvent => ({ type: 'acknowledged', id: incident, at: '2026-11-25T09:00:00.000Z', by, note });
-const resolved = (by: Actor, note: string, incident = id, at = '2026-11-26T10:00:00.000Z'): IncidentEvent => ({ type: 'resolved', id: incident, at, by, note });
+const ack = (by: Actor, note: string | null, incident = id): IncidentEvent => ({
+  type: 'acknowledged',
+  id: incident,
+  at: '2026-11-25T09:00:00.000Z',
+  by,
+  note,
+});
+const resolved = (by: Actor, note: string, incident = id, at = '2026-11-26T10:00:00.000Z'): IncidentEvent => ({
+  type: 'resolved',
+  id: incident,
+  at,
+  by,
+  note,
+});
 
 describe('incidentId', () => {
   it('is deterministic, short and shaped INC-<day>-<rule>-<8 hex>', () => {
@@ -71,7 +83,13 @@ describe('incidentId', () => {
   });
 
   it('rejects things that are not incident ids', () => {
-    for (const bad of ['', 'INC-2026-x-12345678', 'INC-20261124-brute-force-1A2B3C4D', 'INC-20261124-a.b-12345678', 'INC-20261124->-12345678']) {
+    for (const bad of [
+      '',
+      'INC-2026-x-12345678',
+      'INC-20261124-brute-force-1A2B3C4D',
+      'INC-20261124-a.b-12345678',
+      'INC-20261124->-12345678',
+    ]) {
       expect(isIncidentId(bad)).toBe(false);
     }
   });
@@ -97,7 +115,11 @@ describe('openedEvent', () => {
 
 describe('deriveIncidents', () => {
   it('follows open → acknowledged → resolved, keeping who, when and the note', () => {
-    const events = [stored(opened), stored(ack(alice, 'looking into it')), stored(resolved(bob, 'password reset; the host was a test runner'))];
+    const events = [
+      stored(opened),
+      stored(ack(alice, 'looking into it')),
+      stored(resolved(bob, 'password reset; the host was a test runner')),
+    ];
     const { incidents, anomalies } = deriveIncidents(events);
     expect(anomalies).toEqual([]);
     const state = incidents.get(id)!;
@@ -110,7 +132,12 @@ describe('deriveIncidents', () => {
       openedAt: detection.at,
       status: 'resolved',
       acknowledged: { by: alice, note: 'looking into it', seq: events[1]!.seq },
-      resolved: { by: bob, note: 'password reset; the host was a test runner', at: '2026-11-26T10:00:00.000Z', seq: events[2]!.seq },
+      resolved: {
+        by: bob,
+        note: 'password reset; the host was a test runner',
+        at: '2026-11-26T10:00:00.000Z',
+        seq: events[2]!.seq,
+      },
     });
     expect(state.history).toEqual(events);
   });
@@ -164,7 +191,9 @@ describe('deriveIncidents', () => {
       [lateAck.seq, 'after-resolved'],
       [lateResolve.seq, 'after-resolved'],
     ]);
-    expect(anomalies[0]!.detail).toContain('after it was resolved by Bob Jones (AUDIT/audit) at 2026-11-26T10:00:00.000Z');
+    expect(anomalies[0]!.detail).toContain(
+      'after it was resolved by Bob Jones (AUDIT/audit) at 2026-11-26T10:00:00.000Z',
+    );
   });
 
   it('keeps the first acknowledgement and records later ones in the history', () => {
@@ -192,7 +221,10 @@ describe('ageDays', () => {
   });
 
   it('stops counting when the incident is resolved', () => {
-    const s = deriveIncidents([stored(opened), stored(resolved(bob, 'done', id, '2026-11-27T15:00:00Z'))]).incidents.get(id)!;
+    const s = deriveIncidents([
+      stored(opened),
+      stored(resolved(bob, 'done', id, '2026-11-27T15:00:00Z')),
+    ]).incidents.get(id)!;
     expect(ageDays(s, new Date('2027-01-01T00:00:00Z'))).toBe(3);
   });
 

@@ -38,11 +38,23 @@ describe('incident stream settings', () => {
   });
 
   it('judges an existing stream, including an age limit', () => {
-    const good = { subjects: ['sox.incidents.>'], storage: 'file', retention: 'limits', discard: 'old', deny_delete: true, deny_purge: true, allow_rollup_hdrs: false, max_age: 0 };
+    const good = {
+      subjects: ['sox.incidents.>'],
+      storage: 'file',
+      retention: 'limits',
+      discard: 'old',
+      deny_delete: true,
+      deny_purge: true,
+      allow_rollup_hdrs: false,
+      max_age: 0,
+    };
     expect(planIncidentStream(spec, null).action).toBe('create');
     expect(planIncidentStream(spec, good).action).toBe('ok');
     const weak = planIncidentStream(spec, { ...good, deny_purge: false, max_age: 30 * 86_400e9 });
     expect(weak.action).toBe('drift');
-    expect(weak.action === 'drift' && weak.findings).toEqual(['deny_purge is off (the stream can be purged)', 'max_age is 30 days (incidents would expire from the record)']);
+    expect(weak.action === 'drift' && weak.findings).toEqual([
+      'deny_purge is off (the stream can be purged)',
+      'max_age is 30 days (incidents would expire from the record)',
+    ]);
   });
 });

@@ -11,12 +11,23 @@ import type { Branding, ViewModel } from '../../../functions/render/view-model-t
 import { HOSTILE, NON_LATIN, SAMPLE_BRANDING, sampleReport } from '../../support/sample-report.js';
 
 /** Every byte value, behind a PDF header: the attachment must survive MIME encoding unchanged. */
-const PDF = new Uint8Array([...new TextEncoder().encode('%PDF-1.7\n%\u00e2\u00e3\n'), ...Array.from({ length: 256 }, (_, i) => i), 0x0d, 0x0a, 0x0d]);
+const PDF = new Uint8Array([
+  ...new TextEncoder().encode('%PDF-1.7\n%\u00e2\u00e3\n'),
+  ...Array.from({ length: 256 }, (_, i) => i),
+  0x0d,
+  0x0a,
+  0x0d,
+]);
 const DATE = new Date('2026-11-25T06:00:05.000Z');
 const ARCHIVE = 's3://evidence/sox/daily/2026/11/24/';
 
 function viewModel(branding: Partial<Branding> = {}, report = sampleReport()): ViewModel {
-  return buildViewModel(report, { branding: { ...SAMPLE_BRANDING, ...branding }, maxRows: 100, signed: true, archiveLocation: ARCHIVE });
+  return buildViewModel(report, {
+    branding: { ...SAMPLE_BRANDING, ...branding },
+    maxRows: 100,
+    signed: true,
+    archiveLocation: ARCHIVE,
+  });
 }
 
 let templates: Templates;
@@ -65,7 +76,13 @@ describe('the report email', () => {
 
   it('names an ad-hoc period by its local boundaries', () => {
     const report = sampleReport();
-    report.period = { ...report.period, kind: 'adhoc', date: undefined, from: '2026-11-24T13:00:00.000000000Z', to: '2026-11-24T17:30:00.000000000Z' };
+    report.period = {
+      ...report.period,
+      kind: 'adhoc',
+      date: undefined,
+      from: '2026-11-24T13:00:00.000000000Z',
+      to: '2026-11-24T17:30:00.000000000Z',
+    };
     expect(reportSubject(viewModel({ company: null }, report))).toBe(
       '[FAIL] NATS SOX control report — ad hoc 2026-11-24 08:00 to 2026-11-24 12:30 (America/New_York)',
     );
@@ -158,7 +175,9 @@ describe('the outbox', () => {
     const a = await mailer.send(first);
     const b = await mailer.send(second);
     expect(a.location).not.toBe(b.location);
-    expect(path.basename(a.location)).toBe('20261125T060005Z-fail-nats-sox-control-report-2026-11-24-america-new-york-acme-payments-ltd-co.eml');
+    expect(path.basename(a.location)).toBe(
+      '20261125T060005Z-fail-nats-sox-control-report-2026-11-24-america-new-york-acme-payments-ltd-co.eml',
+    );
     expect(path.basename(b.location)).toMatch(/-2\.eml$/);
     expect((await readdir(dir)).sort()).toEqual([path.basename(a.location), path.basename(b.location)].sort());
 

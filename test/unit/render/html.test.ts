@@ -11,9 +11,20 @@ import { visible } from '../../../functions/text/visible.js';
 import { HOSTILE, NON_LATIN, SAMPLE_BRANDING, heavyReport, sampleReport } from '../../support/sample-report.js';
 
 /** A 1×1 PNG. */
-const TINY_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+const TINY_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+  'base64',
+);
 
-const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', '#x27': "'", '#x60': '`', '#x3D': '=' };
+const ENTITIES: Record<string, string> = {
+  lt: '<',
+  gt: '>',
+  amp: '&',
+  quot: '"',
+  '#x27': "'",
+  '#x60': '`',
+  '#x3D': '=',
+};
 
 /** What a reader sees: markup and CSS removed, Handlebars' entities decoded (one pass, as a browser does). */
 function visibleText(html: string): string {
@@ -180,7 +191,9 @@ describe('operator templates', () => {
     expect(templates.files.get('partials/header')).toBe(path.join(dir, 'partials', 'header.hbs'));
     const html = renderReportHtml(viewModel(), templates);
     expect(html).toContain('<header class="operator-header">');
-    expect(html).toContain('Prepared for Acme Payments &lt;Ltd&gt; &amp; Co <span class="badge badge-fail">FAIL</span>');
+    expect(html).toContain(
+      'Prepared for Acme Payments &lt;Ltd&gt; &amp; Co <span class="badge badge-fail">FAIL</span>',
+    );
     expect(html).not.toContain('class="masthead"');
     expect(visibleText(html)).toContain('42 Connections');
   });

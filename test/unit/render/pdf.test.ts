@@ -38,7 +38,18 @@ beforeAll(async () => {
   samplePath = path.join(ARTIFACTS, 'report.pdf');
   writeFileSync(samplePath, samplePdf);
   // -singlefile: pdftoppm writes report-page1.png instead of adding the page number to the name.
-  execFileSync('pdftoppm', ['-png', '-r', '80', '-f', '1', '-l', '1', '-singlefile', samplePath, path.join(ARTIFACTS, 'report-page1')]);
+  execFileSync('pdftoppm', [
+    '-png',
+    '-r',
+    '80',
+    '-f',
+    '1',
+    '-l',
+    '1',
+    '-singlefile',
+    samplePath,
+    path.join(ARTIFACTS, 'report-page1'),
+  ]);
 
   heavyVm = buildViewModel(heavyReport(3000), { branding: SAMPLE_BRANDING, maxRows: 1000, signed: true });
   heavyPath = path.join(ARTIFACTS, 'report-heavy.pdf');
@@ -81,7 +92,9 @@ function fontTable(file: string): Record<string, string>[] {
   expect(rule).toMatch(/^-+( -+)+$/);
   const spans: [number, number][] = [];
   for (const m of rule.matchAll(/-+/g)) spans.push([m.index, m.index + m[0].length]);
-  const names = spans.map(([a, b], i) => header.slice(a, i === spans.length - 1 ? undefined : spans[i + 1]![0]).trim());
+  const names = spans.map(([a, _b], i) =>
+    header.slice(a, i === spans.length - 1 ? undefined : spans[i + 1]![0]).trim(),
+  );
   return lines.slice(2).map((line) => {
     const row: Record<string, string> = {};
     spans.forEach(([a], i) => {
@@ -108,7 +121,9 @@ describe('PDF report: the sample day', () => {
       expect(font.name).toMatch(/^[A-Z]{6}\+DejaVuSans/);
       expect(font.name).not.toMatch(/Helvetica|Times|Courier|Symbol|ZapfDingbats/);
     }
-    expect(fonts.map((f) => f.name?.split('+')[1])).toEqual(expect.arrayContaining(['DejaVuSans', 'DejaVuSans-Bold', 'DejaVuSansMono']));
+    expect(fonts.map((f) => f.name?.split('+')[1])).toEqual(
+      expect.arrayContaining(['DejaVuSans', 'DejaVuSans-Bold', 'DejaVuSansMono']),
+    );
   });
 
   it.each([
@@ -213,7 +228,9 @@ describe('PDF report: a heavy day', () => {
   it('says how many rows were left out of each bounded table', () => {
     const all = flat(text(heavyPath));
     const bounded = heavyVm.sections.flatMap((s) => s.tables).filter((t) => t.omitted > 0);
-    expect(bounded.map((t) => t.id)).toEqual(expect.arrayContaining(['transactions', 'jetstream-changes', 'unparseable-events']));
+    expect(bounded.map((t) => t.id)).toEqual(
+      expect.arrayContaining(['transactions', 'jetstream-changes', 'unparseable-events']),
+    );
     for (const table of bounded) {
       expect(all).toContain(flat(table.omittedNote!));
       expect(all).toContain(`Showing ${formatNumber(table.rows.length)} of ${formatNumber(table.total)} rows.`);
@@ -232,7 +249,8 @@ describe('PDF report: a heavy day', () => {
       // Header labels may wrap inside their cell; a label's first word is on the header's first line.
       for (const column of continuing!.columns) expect(pageText, column.label).toContain(column.label.split(' ')[0]!);
     }
-    const headerLine = (pageText: string) => pageText.split('\n').find((l) => l.trimStart().startsWith(continuing!.columns[0]!.label));
+    const headerLine = (pageText: string) =>
+      pageText.split('\n').find((l) => l.trimStart().startsWith(continuing!.columns[0]!.label));
     expect(headerLine(page2)).toBeDefined();
     expect(headerLine(page3)).toBeDefined();
   });
@@ -241,7 +259,8 @@ describe('PDF report: a heavy day', () => {
     const pages = pageCount(heavyPath);
     expect(pages).toBeGreaterThan(20);
     const perPage = text(heavyPath, '-layout').split('\f');
-    for (let page = 1; page <= pages; page += 1) expect(perPage[page - 1], `page ${page}`).toContain(`Page ${page} of ${pages}`);
+    for (let page = 1; page <= pages; page += 1)
+      expect(perPage[page - 1], `page ${page}`).toContain(`Page ${page} of ${pages}`);
   });
 });
 
@@ -268,7 +287,10 @@ describe('PDF report: edge cases', () => {
   it('cuts a value longer than a page, saying how much is left out', async () => {
     const report = sampleReport();
     report.controls[0]!.detail = `${'evidence '.repeat(4000)}end`;
-    const file = await renderTo('giant.pdf', buildViewModel(report, { branding: SAMPLE_BRANDING, maxRows: 1000, signed: true }));
+    const file = await renderTo(
+      'giant.pdf',
+      buildViewModel(report, { branding: SAMPLE_BRANDING, maxRows: 1000, signed: true }),
+    );
     expect(flat(text(file))).toMatch(/… \[\d+ more characters not shown; see report\.json\]/);
     expect(pageCount(file)).toBeLessThan(12);
   });
@@ -277,7 +299,10 @@ describe('PDF report: edge cases', () => {
     const report = sampleReport();
     report.connections.byUser[0]!.user = '\u202Enimda';
     report.jetstreamChanges[0]!.user = 'ops\u2066-admin\u2069\u200F';
-    const file = await renderTo('bidi.pdf', buildViewModel(report, { branding: SAMPLE_BRANDING, maxRows: 1000, signed: true }));
+    const file = await renderTo(
+      'bidi.pdf',
+      buildViewModel(report, { branding: SAMPLE_BRANDING, maxRows: 1000, signed: true }),
+    );
     const extracted = text(file, '-raw');
     expect(extracted).not.toMatch(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
     expect(extracted).toContain('\\u202Enimda');
@@ -322,7 +347,14 @@ function tinyPng(): Uint8Array {
   ihdr.set([8, 6, 0, 0, 0], 8);
   const row = [0, ...Array.from({ length: 4 }, () => [31, 95, 139, 255]).flat()];
   const idat = deflateSync(Buffer.from([...row, ...row]));
-  return new Uint8Array(Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]));
+  return new Uint8Array(
+    Buffer.concat([
+      Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+      chunk('IHDR', ihdr),
+      chunk('IDAT', idat),
+      chunk('IEND', Buffer.alloc(0)),
+    ]),
+  );
 }
 
 describe('PDF text helpers', () => {

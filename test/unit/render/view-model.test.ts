@@ -5,7 +5,8 @@ import type { Table } from '../../../functions/render/view-model-types.js';
 import { heavyReport, HOSTILE, NON_LATIN, SAMPLE_BRANDING, sampleReport } from '../../support/sample-report.js';
 
 const TZ = 'America/New_York';
-const view = (report = sampleReport(), maxRows = 500) => buildViewModel(report, { branding: SAMPLE_BRANDING, maxRows, signed: true });
+const view = (report = sampleReport(), maxRows = 500) =>
+  buildViewModel(report, { branding: SAMPLE_BRANDING, maxRows, signed: true });
 const table = (id: string, vm = view()): Table => vm.sections.flatMap((s) => s.tables).find((t) => t.id === id)!;
 const texts = (t: Table) => t.rows.map((row) => row.map((cell) => cellText(cell, TZ)));
 
@@ -46,12 +47,22 @@ describe('buildViewModel', () => {
 
   it('gives a DST day its 25 hours', () => {
     const report = sampleReport();
-    report.period = { ...report.period, from: '2026-11-01T04:00:00.000000000Z', to: '2026-11-02T05:00:00.000000000Z', date: '2026-11-01' };
+    report.period = {
+      ...report.period,
+      from: '2026-11-01T04:00:00.000000000Z',
+      to: '2026-11-02T05:00:00.000000000Z',
+      date: '2026-11-01',
+    };
     expect(view(report).period.length).toBe('25 hours');
   });
 
   it('fails overall when a control fails, warns when one warns, and passes only when all pass', () => {
-    const c = (status: 'pass' | 'fail' | 'warn' | 'not-applicable') => ({ id: status, title: status, status, detail: '' });
+    const c = (status: 'pass' | 'fail' | 'warn' | 'not-applicable') => ({
+      id: status,
+      title: status,
+      status,
+      detail: '',
+    });
     expect(overallStatus([c('pass'), c('warn'), c('fail')])).toBe('fail');
     expect(overallStatus([c('pass'), c('warn')])).toBe('warn');
     expect(overallStatus([c('pass'), c('not-applicable')])).toBe('pass');
@@ -63,7 +74,15 @@ describe('buildViewModel', () => {
   });
 
   it('orders the sections as the SOX checklist does', () => {
-    expect(view().sections.map((s) => s.id)).toEqual(['tampering', 'timeline', 'access', 'safeguards', 'incidents', 'completeness', 'unparseable']);
+    expect(view().sections.map((s) => s.id)).toEqual([
+      'tampering',
+      'timeline',
+      'access',
+      'safeguards',
+      'incidents',
+      'completeness',
+      'unparseable',
+    ]);
   });
 
   it('carries the key figures of the report', () => {
@@ -81,21 +100,53 @@ describe('buildViewModel', () => {
     });
   });
 
-  it('keeps hostile and non-Latin values as they are (escaping is the renderers\' job) and says where a value is not recorded', () => {
+  it("keeps hostile and non-Latin values as they are (escaping is the renderers' job) and says where a value is not recorded", () => {
     const logins = texts(table('logins-by-user'));
-    expect(logins[0]).toEqual(['APP', 'payments-svc', '30', '30', '2 h 03 min 05 s', '1 h 00 min 00 s', `payments-1, ${HOSTILE.script}`, '10.0.0.7, 10.0.0.8']);
+    expect(logins[0]).toEqual([
+      'APP',
+      'payments-svc',
+      '30',
+      '30',
+      '2 h 03 min 05 s',
+      '1 h 00 min 00 s',
+      `payments-1, ${HOSTILE.script}`,
+      '10.0.0.7, 10.0.0.8',
+    ]);
     expect(logins[1]![1]).toBe(NON_LATIN.greek);
     expect(logins[1]![6]).toBe(`${NON_LATIN.cyrillic}, ${HOSTILE.longToken}, …`);
-    expect(texts(table('auth-failures-by-user'))).toEqual([['mallory', '5'], [NON_LATIN.cyrillic, '1'], ['—', '1']]);
+    expect(texts(table('auth-failures-by-user'))).toEqual([
+      ['mallory', '5'],
+      [NON_LATIN.cyrillic, '1'],
+      ['—', '1'],
+    ]);
     const changes = texts(table('jetstream-changes'));
-    expect(changes[2]).toEqual(['2026-11-24 18:30:00.000000000 -05:00', 'APP', '—', '—', 'stream.purge', 'SYS_EVENTS', 'REFUSED', HOSTILE.header]);
+    expect(changes[2]).toEqual([
+      '2026-11-24 18:30:00.000000000 -05:00',
+      'APP',
+      '—',
+      '—',
+      'stream.purge',
+      'SYS_EVENTS',
+      'REFUSED',
+      HOSTILE.header,
+    ]);
   });
 
   it('lists the financial records with their stored times, the deleted ones, and the deletions asked for', () => {
-    expect(texts(table('transactions'))[0]).toEqual(['2026-11-24 09:00:00.123456789 -05:00', 'TRANSACTIONS', '1', 'tx.created']);
-    expect(table('transactions').omittedNote).toBe('1,245 more rows are not shown here; every record is in the stream itself, by sequence.');
+    expect(texts(table('transactions'))[0]).toEqual([
+      '2026-11-24 09:00:00.123456789 -05:00',
+      'TRANSACTIONS',
+      '1',
+      'tx.created',
+    ]);
+    expect(table('transactions').omittedNote).toBe(
+      '1,245 more rows are not shown here; every record is in the stream itself, by sequence.',
+    );
     expect(texts(table('deleted-records'))).toEqual([['TRANSACTIONS', '2, 700–701', '3']]);
-    expect(texts(table('deletions')).map((r) => [r[3], r[4], r[5]])).toEqual([['msg.delete', 'TRANSACTIONS', 'OK'], ['stream.purge', 'SYS_EVENTS', 'REFUSED']]);
+    expect(texts(table('deletions')).map((r) => [r[3], r[4], r[5]])).toEqual([
+      ['msg.delete', 'TRANSACTIONS', 'OK'],
+      ['stream.purge', 'SYS_EVENTS', 'REFUSED'],
+    ]);
   });
 
   it('bounds detail tables and says how many rows were left out', () => {
@@ -117,7 +168,9 @@ describe('buildViewModel', () => {
 
   it('writes sentences with the shared number format and plurals', () => {
     const [tampering, timeline, access] = view().sections;
-    expect(tampering!.paragraphs[0]).toBe('42 client connections and 40 disconnections by 4 users; 1 leaf node connection; 7 failed logins.');
+    expect(tampering!.paragraphs[0]).toBe(
+      '42 client connections and 40 disconnections by 4 users; 1 leaf node connection; 7 failed logins.',
+    );
     expect(timeline!.paragraphs[0]).toBe(
       '1,247 financial transactions stored between 2026-11-24 09:00:00.123456789 -05:00 and 2026-11-24 16:00:00.000000000 -05:00.',
     );
@@ -131,19 +184,64 @@ describe('incidents in the documents', () => {
   it('separates those detected in the period, those resolved in it (who, note) and those still open (age)', () => {
     const report = sampleReport();
     report.incidents = [
-      { id: 'INC-A', rule: 'brute-force-user', severity: 'high', status: 'open', summary: 'mallory', openedInPeriod: true, resolvedInPeriod: false, ageDays: 0, acknowledged: null, resolved: null },
-      { id: 'INC-B', rule: 'message-deleted', severity: 'medium', status: 'resolved', summary: 'seq 2', openedInPeriod: false, resolvedInPeriod: true, ageDays: 3,
-        acknowledged: null, resolved: { at: '2026-11-24T15:00:00.000000000Z', by: 'Jane Roe (AUDIT/audit)', note: 'restored from the ledger' } },
-      { id: 'INC-C', rule: 'stream-purged', severity: 'high', status: 'acknowledged', summary: 'purge', openedInPeriod: false, resolvedInPeriod: false, ageDays: 12,
-        acknowledged: { at: '2026-11-20T10:00:00.000000000Z', by: 'ops (APP/ops)', note: 'looking' }, resolved: null },
+      {
+        id: 'INC-A',
+        rule: 'brute-force-user',
+        severity: 'high',
+        status: 'open',
+        summary: 'mallory',
+        openedInPeriod: true,
+        resolvedInPeriod: false,
+        ageDays: 0,
+        acknowledged: null,
+        resolved: null,
+      },
+      {
+        id: 'INC-B',
+        rule: 'message-deleted',
+        severity: 'medium',
+        status: 'resolved',
+        summary: 'seq 2',
+        openedInPeriod: false,
+        resolvedInPeriod: true,
+        ageDays: 3,
+        acknowledged: null,
+        resolved: {
+          at: '2026-11-24T15:00:00.000000000Z',
+          by: 'Jane Roe (AUDIT/audit)',
+          note: 'restored from the ledger',
+        },
+      },
+      {
+        id: 'INC-C',
+        rule: 'stream-purged',
+        severity: 'high',
+        status: 'acknowledged',
+        summary: 'purge',
+        openedInPeriod: false,
+        resolvedInPeriod: false,
+        ageDays: 12,
+        acknowledged: { at: '2026-11-20T10:00:00.000000000Z', by: 'ops (APP/ops)', note: 'looking' },
+        resolved: null,
+      },
     ];
     const vm = view(report);
     expect(texts(table('incident-list', vm)).map((r) => r[0])).toEqual(['INC-A']);
-    expect(texts(table('incidents-resolved', vm))).toEqual([['INC-B', 'message-deleted', '2026-11-24 10:00:00.000000000 -05:00', 'Jane Roe (AUDIT/audit)', 'restored from the ledger']]);
+    expect(texts(table('incidents-resolved', vm))).toEqual([
+      [
+        'INC-B',
+        'message-deleted',
+        '2026-11-24 10:00:00.000000000 -05:00',
+        'Jane Roe (AUDIT/audit)',
+        'restored from the ledger',
+      ],
+    ]);
     expect(texts(table('incidents-open', vm))).toEqual([
       ['INC-A', 'brute-force-user', 'high', 'OPEN', '0', '—'],
       ['INC-C', 'stream-purged', 'high', 'WARNING', '12', 'ops (APP/ops): looking'],
     ]);
-    expect(vm.sections.find((s) => s.id === 'incidents')!.paragraphs).toEqual(['1 incident detected in this period; 1 resolved in it; 2 still open.']);
+    expect(vm.sections.find((s) => s.id === 'incidents')!.paragraphs).toEqual([
+      '1 incident detected in this period; 1 resolved in it; 2 still open.',
+    ]);
   });
 });

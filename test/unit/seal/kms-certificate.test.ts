@@ -33,7 +33,9 @@ describe('sox-report certificate: a certificate for a KMS key, signed through km
     expect(certificate.subject).toBe('O=Example Corp\nCN=nats-sox-reports local signer');
     expect(execFileSync('openssl', ['verify', '-CAfile', out, out], { encoding: 'utf8' }).trim()).toBe(`${out}: OK`);
     // Only GetPublicKey and one Sign (over the TBS digest) reached KMS: the private key never left it.
-    expect(kms.commandCalls(SignCommand).map((c) => [c.args[0].input.KeyId, c.args[0].input.MessageType])).toEqual([[KMS_KEY_ARN, 'DIGEST']]);
+    expect(kms.commandCalls(SignCommand).map((c) => [c.args[0].input.KeyId, c.args[0].input.MessageType])).toEqual([
+      [KMS_KEY_ARN, 'DIGEST'],
+    ]);
     expect(kms.commandCalls(GetPublicKeyCommand)).toHaveLength(1);
     const signer = await createKmsSigner({ client, keyId: 'alias/sox-reports', certificatePem: pem });
     expect(signer.keyId).toBe(KMS_KEY_ARN);

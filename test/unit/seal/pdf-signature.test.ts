@@ -71,8 +71,21 @@ async function signCase(name: string, signer: TestSigner): Promise<SignedCase> {
 
 function opensslCmsVerify(cmsPath: string, contentPath: string, caFile: string) {
   return run('openssl', [
-    'cms', '-verify', '-binary', '-inform', 'DER', '-in', cmsPath, '-content', contentPath,
-    '-CAfile', caFile, '-purpose', 'any', '-out', '/dev/null',
+    'cms',
+    '-verify',
+    '-binary',
+    '-inform',
+    'DER',
+    '-in',
+    cmsPath,
+    '-content',
+    contentPath,
+    '-CAfile',
+    caFile,
+    '-purpose',
+    'any',
+    '-out',
+    '/dev/null',
   ]);
 }
 
@@ -154,7 +167,9 @@ describe('signed PDF (ECDSA P-256)', () => {
 
     const digest = signedAttribute(ecdsa.signature.cms, MESSAGE_DIGEST);
     expect(digest).toBeInstanceOf(asn1js.OctetString);
-    expect(Buffer.from((digest as asn1js.OctetString).getValue()).toString('hex')).toBe(sha256Hex(ecdsa.signature.signedContent));
+    expect(Buffer.from((digest as asn1js.OctetString).getValue()).toString('hex')).toBe(
+      sha256Hex(ecdsa.signature.signedContent),
+    );
   });
 
   it('signingCertificateV2 names the embedded certificate by its SHA-256', () => {
@@ -226,7 +241,9 @@ describe('buildDetachedCms', () => {
     const contentPath = join(scratch, 'content.bin');
     writeFileSync(cmsPath, cms);
     writeFileSync(contentPath, content);
-    expect(opensslCmsVerify(cmsPath, contentPath, join(artifacts, 'ecdsa-cert.pem')).stderr).toContain('Verification successful');
+    expect(opensslCmsVerify(cmsPath, contentPath, join(artifacts, 'ecdsa-cert.pem')).stderr).toContain(
+      'Verification successful',
+    );
     const { stdout } = run('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', cmsPath]);
     expect(stdout).toContain('UTCTIME:Jan  2 03:04:05 2026 GMT');
   });

@@ -14,7 +14,6 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
-import type { SignCommandInput } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { KMS_KEY_ARN, kmsHoldingKey as holdingKey } from '../../support/kms-mock.js';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -169,10 +168,26 @@ describe('local signer from key and certificate files', () => {
     const dir = await temporaryDir();
     const keyFile = path.join(dir, 'openssl-key.pem');
     const certFile = path.join(dir, 'openssl-cert.pem');
-    const made = spawnSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:3072', '-nodes', '-sha256', '-days', '2',
-      '-subj', '/O=Example Corp/CN=sox reports', '-keyout', keyFile, '-out', certFile,
-    ], { encoding: 'utf8' });
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:3072',
+        '-nodes',
+        '-sha256',
+        '-days',
+        '2',
+        '-subj',
+        '/O=Example Corp/CN=sox reports',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(made.status, made.stderr).toBe(0);
 
     const signer = await loadOrCreateLocalSigner({ keyFile, certFile }, NOW);

@@ -42,18 +42,23 @@ describe('connectionOptions', () => {
 
 describe('server URLs as they are shown', () => {
   it('hide the credentials a URL carries', () => {
-    expect(describeServers(['nats://alice:s3cret@10.0.0.1:4222', 'nats://t0ken@10.0.0.2', 'nats://10.0.0.3:4222'])).toBe(
-      'nats://***@10.0.0.1:4222, nats://***@10.0.0.2, nats://10.0.0.3:4222',
-    );
+    expect(
+      describeServers(['nats://alice:s3cret@10.0.0.1:4222', 'nats://t0ken@10.0.0.2', 'nats://10.0.0.3:4222']),
+    ).toBe('nats://***@10.0.0.1:4222, nats://***@10.0.0.2, nats://10.0.0.3:4222');
   });
 
   it('in the error of a server that is not there', async () => {
     const port = await freePort();
-    const failure = await connectSource('audit', { servers: [`nats://alice:s3cret@127.0.0.1:${port}`], connectTimeoutSeconds: 2 }).then(
+    const failure = await connectSource('audit', {
+      servers: [`nats://alice:s3cret@127.0.0.1:${port}`],
+      connectTimeoutSeconds: 2,
+    }).then(
       () => new Error('connected to a port nothing listens on'),
       (err: unknown) => err as Error,
     );
-    expect(failure.message).toMatch(new RegExp(`^cannot connect to NATS for source "audit" at nats://\\*\\*\\*@127\\.0\\.0\\.1:${port}: `));
+    expect(failure.message).toMatch(
+      new RegExp(`^cannot connect to NATS for source "audit" at nats://\\*\\*\\*@127\\.0\\.0\\.1:${port}: `),
+    );
     expect(failure.message).not.toContain('s3cret');
     expect(failure.message).not.toContain('alice');
   });

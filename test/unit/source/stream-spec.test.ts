@@ -97,7 +97,13 @@ describe('captureSubjects', () => {
   });
 
   it('uses configured subjects for any kind', () => {
-    const ref: StreamConfig = { stream: 'X', kind: 'advisories', account: 'ELSE', subjects: ['a.b', 'c.>'], quiet: false };
+    const ref: StreamConfig = {
+      stream: 'X',
+      kind: 'advisories',
+      account: 'ELSE',
+      subjects: ['a.b', 'c.>'],
+      quiet: false,
+    };
     expect(captureSubjects(app, ref, null)).toEqual(['a.b', 'c.>']);
   });
 });
@@ -191,7 +197,9 @@ describe('planStream', () => {
   });
 
   it('accepts extra subjects, an unset retention and a long enough max_age', () => {
-    expect(planStream(advSpec, { ...good(advSpec), subjects: ['APP.$JS.EVENT.ADVISORY.>', 'more.>'] }).action).toBe('ok');
+    expect(planStream(advSpec, { ...good(advSpec), subjects: ['APP.$JS.EVENT.ADVISORY.>', 'more.>'] }).action).toBe(
+      'ok',
+    );
     const { retention: _r, ...noRetention } = good(advSpec);
     expect(planStream(advSpec, noRetention).action).toBe('ok');
     expect(planStream(advSpec, { ...good(advSpec), max_age: 400 * DAY_NS }).action).toBe('ok');
@@ -212,11 +220,15 @@ describe('planStream', () => {
   });
 
   it('allow_rollup_hdrs on', () => {
-    expect(findings(sysSpec, { allow_rollup_hdrs: true })).toEqual(['allow_rollup_hdrs is on (a roll-up message can replace the record)']);
+    expect(findings(sysSpec, { allow_rollup_hdrs: true })).toEqual([
+      'allow_rollup_hdrs is on (a roll-up message can replace the record)',
+    ]);
   });
 
   it('discard new', () => {
-    expect(findings(sysSpec, { discard: 'new' })).toEqual(['discard is new, not old (new events would be refused when full)']);
+    expect(findings(sysSpec, { discard: 'new' })).toEqual([
+      'discard is new, not old (new events would be refused when full)',
+    ]);
   });
 
   it('retention other than limits', () => {
@@ -226,12 +238,18 @@ describe('planStream', () => {
   });
 
   it('short max_age', () => {
-    expect(findings(sysSpec, { max_age: 30 * DAY_NS })).toEqual(['max_age is 30 days, shorter than the 400 days retention']);
-    expect(findings(sysSpec, { max_age: 399 * DAY_NS })).toEqual(['max_age is 399 days, shorter than the 400 days retention']);
+    expect(findings(sysSpec, { max_age: 30 * DAY_NS })).toEqual([
+      'max_age is 30 days, shorter than the 400 days retention',
+    ]);
+    expect(findings(sysSpec, { max_age: 399 * DAY_NS })).toEqual([
+      'max_age is 399 days, shorter than the 400 days retention',
+    ]);
   });
 
   it('max_msgs, max_bytes and max_msgs_per_subject set', () => {
-    expect(findings(sysSpec, { max_msgs: 1000 })).toEqual(['max_msgs is 1000 (the oldest events are dropped silently when it is reached)']);
+    expect(findings(sysSpec, { max_msgs: 1000 })).toEqual([
+      'max_msgs is 1000 (the oldest events are dropped silently when it is reached)',
+    ]);
     expect(findings(sysSpec, { max_bytes: 1_048_576 })).toEqual([
       'max_bytes is 1048576 (the oldest events are dropped silently when it is reached)',
     ]);
@@ -246,7 +264,9 @@ describe('planStream', () => {
       'does not capture $SYS.SERVER.*.CLIENT.AUTH.ERR, $SYS.ACCOUNT.*.LEAFNODE.CONNECT',
     ]);
     expect(findings(advSpec, { subjects: undefined })).toEqual(['does not capture APP.$JS.EVENT.ADVISORY.>']);
-    expect(findings(advSpec, { subjects: ['$JS.EVENT.ADVISORY.>'] })).toEqual(['does not capture APP.$JS.EVENT.ADVISORY.>']);
+    expect(findings(advSpec, { subjects: ['$JS.EVENT.ADVISORY.>'] })).toEqual([
+      'does not capture APP.$JS.EVENT.ADVISORY.>',
+    ]);
   });
 
   it('no_ack off on a system events stream, but not on an advisories stream', () => {
@@ -294,7 +314,9 @@ describe('planStream', () => {
 
   it('judges an existing application stream without subjects on its settings alone', () => {
     const txSpec = captureSpec(c, app, stream(app, 'TRANSACTIONS'), null);
-    expect(planStream(txSpec, { subjects: ['tx.>'], storage: 'file', discard: 'old', deny_delete: true, deny_purge: true })).toEqual({
+    expect(
+      planStream(txSpec, { subjects: ['tx.>'], storage: 'file', discard: 'old', deny_delete: true, deny_purge: true }),
+    ).toEqual({
       action: 'ok',
       spec: txSpec,
     });

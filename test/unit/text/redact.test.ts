@@ -14,6 +14,7 @@ describe('redactCredentials', () => {
   });
 
   it('leaves URLs without credentials, addresses and paths alone', () => {
-    for (const text of ['nats://127.0.0.1:4222', 'cfo@example.com', 's3://bucket/prefix', '/tmp/a@b/reports']) expect(redactCredentials(text)).toBe(text);
+    for (const text of ['nats://127.0.0.1:4222', 'cfo@example.com', 's3://bucket/prefix', '/tmp/a@b/reports'])
+      expect(redactCredentials(text)).toBe(text);
   });
 });
