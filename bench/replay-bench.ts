@@ -164,8 +164,9 @@ interface PipelineResult extends ReadResult {
 }
 
 /**
- * (b) The production path of functions/pipeline.ts: replay, parse, aggregate, then the report model; (c) the same
- * with every message written to the evidence file as the pipeline does (here into a temporary file).
+ * (b) The production path of functions/pipeline/replay-aggregate.ts: replay, parse, aggregate, then the report
+ * model; (c) the same with every message written to the evidence file as the pipeline does (here into a temporary
+ * file).
  */
 async function readPipeline(
   config: Config,
@@ -365,7 +366,8 @@ async function load(generator: EventGenerator, total: number, clients: Clients):
     if (short.length === 0) break;
     if (Date.now() > deadline) {
       throw new Error(
-        `streams did not take every message: ${short.map((t) => `${t} ${now[t] - before[t]}/${generator.produced[t] - producedBefore[t]}`).join(', ')}`,
+        'streams did not take every message: ' +
+          short.map((t) => `${t} ${now[t] - before[t]}/${generator.produced[t] - producedBefore[t]}`).join(', '),
       );
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -431,7 +433,8 @@ async function main(): Promise<void> {
     const loadSmall = await load(generator, n, clients);
     const toSmall = await cut();
     log(
-      `loaded ${n} events in ${loadSmall.toFixed(1)} s (${Math.round(n / loadSmall)}/s): ${JSON.stringify(generator.produced)}`,
+      `loaded ${n} events in ${loadSmall.toFixed(1)} s (${Math.round(n / loadSmall)}/s): ` +
+        `${JSON.stringify(generator.produced)}`,
     );
     const small: Period = { from, to: toSmall, timezone: config.timezone, kind: 'adhoc' };
 
@@ -446,12 +449,14 @@ async function main(): Promise<void> {
     const warmEvidence = await readPipeline(config, small, evidenceFile);
     if (warmRaw.messages !== warmPipe.messages || warmEvidence.messages !== warmPipe.messages) {
       throw new Error(
-        `raw read ${warmRaw.messages} messages, the pipeline ${warmPipe.messages}, with evidence ${warmEvidence.messages}`,
+        `raw read ${warmRaw.messages} messages, the pipeline ${warmPipe.messages}, ` +
+          `with evidence ${warmEvidence.messages}`,
       );
     }
     describeReport(warmPipe);
     log(
-      `warm-up: raw ${warmRaw.seconds.toFixed(3)} s, pipeline ${warmPipe.seconds.toFixed(3)} s for ${warmPipe.messages} messages (${(warmPipe.bytes / MB).toFixed(1)} MB)`,
+      `warm-up: raw ${warmRaw.seconds.toFixed(3)} s, pipeline ${warmPipe.seconds.toFixed(3)} s for ` +
+        `${warmPipe.messages} messages (${(warmPipe.bytes / MB).toFixed(1)} MB)`,
     );
 
     const raw: number[] = [];
@@ -490,8 +495,10 @@ async function main(): Promise<void> {
         if (which === 'pipeline' && reader0 !== null && reader1 !== null) pipeReaderCpu.push(reader1 - reader0);
       }
       log(
-        `round ${i + 1}: raw ${raw[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / raw[i]!)}/s), pipeline ${pipe[i]!.toFixed(3)} s ` +
-          `(${Math.round(warmPipe.messages / pipe[i]!)}/s), with evidence ${withEvidence[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / withEvidence[i]!)}/s)`,
+        `round ${i + 1}: raw ${raw[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / raw[i]!)}/s), ` +
+          `pipeline ${pipe[i]!.toFixed(3)} s ` +
+          `(${Math.round(warmPipe.messages / pipe[i]!)}/s), with evidence ${withEvidence[i]!.toFixed(3)} s ` +
+          `(${Math.round(warmPipe.messages / withEvidence[i]!)}/s)`,
       );
     }
     const events = warmPipe.messages;
@@ -510,13 +517,18 @@ async function main(): Promise<void> {
     const serverCpuUsPerMsg = perMsg(rawServerCpu);
     const pipelineServerCpuUsPerMsg = perMsg(pipeServerCpu);
     log(
-      `median: raw ${Math.round(rawMsgsPerSec)} msg/s, pipeline ${Math.round(pipelineMsgsPerSec)} msg/s, ratio ${ratio.toFixed(3)}; client CPU raw ${rawCpuUsPerMsg.toFixed(2)} µs/msg, pipeline ${pipelineCpuUsPerMsg.toFixed(2)} µs/msg (reading thread ${pipelineReaderCpuUsPerMsg ?? '?'}); nats-server CPU raw ${serverCpuUsPerMsg ?? '?'} µs/msg, pipeline ${pipelineServerCpuUsPerMsg ?? '?'} µs/msg`,
+      `median: raw ${Math.round(rawMsgsPerSec)} msg/s, pipeline ${Math.round(pipelineMsgsPerSec)} msg/s, ` +
+        `ratio ${ratio.toFixed(3)}; client CPU raw ${rawCpuUsPerMsg.toFixed(2)} µs/msg, ` +
+        `pipeline ${pipelineCpuUsPerMsg.toFixed(2)} µs/msg (reading thread ` +
+        `${pipelineReaderCpuUsPerMsg ?? '?'}); nats-server CPU raw ${serverCpuUsPerMsg ?? '?'} µs/msg, ` +
+        `pipeline ${pipelineServerCpuUsPerMsg ?? '?'} µs/msg`,
     );
 
     const loadLarge = await load(generator, n * (factor - 1), clients);
     const toLarge = await cut();
     log(
-      `loaded ${n * (factor - 1)} more events in ${loadLarge.toFixed(1)} s (${Math.round((n * (factor - 1)) / loadLarge)}/s)`,
+      `loaded ${n * (factor - 1)} more events in ${loadLarge.toFixed(1)} s ` +
+        `(${Math.round((n * (factor - 1)) / loadLarge)}/s)`,
     );
     const childParams = (to: Nanos): ChildParams => ({
       url: hub!.url,
@@ -527,16 +539,21 @@ async function main(): Promise<void> {
     });
     const rssSmall = await runChild(childParams(toSmall), 'small');
     log(
-      `pipeline child, N: ${rssSmall.messages} messages in ${rssSmall.seconds.toFixed(2)} s; peak RSS ${rssSmall.peakRssMB} MB (baseline ${rssSmall.baselineRssMB} MB, heap peak ${rssSmall.peakHeapUsedMB} MB, live after ${rssSmall.liveHeapAfterMB} MB)`,
+      `pipeline child, N: ${rssSmall.messages} messages in ${rssSmall.seconds.toFixed(2)} s; ` +
+        `peak RSS ${rssSmall.peakRssMB} MB (baseline ${rssSmall.baselineRssMB} MB, ` +
+        `heap peak ${rssSmall.peakHeapUsedMB} MB, live after ${rssSmall.liveHeapAfterMB} MB)`,
     );
     const rssLarge = await runChild(childParams(toLarge), 'large');
     log(
-      `pipeline child, ${factor}N: ${rssLarge.messages} messages in ${rssLarge.seconds.toFixed(2)} s; peak RSS ${rssLarge.peakRssMB} MB (baseline ${rssLarge.baselineRssMB} MB, heap peak ${rssLarge.peakHeapUsedMB} MB, live after ${rssLarge.liveHeapAfterMB} MB)`,
+      `pipeline child, ${factor}N: ${rssLarge.messages} messages in ${rssLarge.seconds.toFixed(2)} s; ` +
+        `peak RSS ${rssLarge.peakRssMB} MB (baseline ${rssLarge.baselineRssMB} MB, ` +
+        `heap peak ${rssLarge.peakHeapUsedMB} MB, live after ${rssLarge.liveHeapAfterMB} MB)`,
     );
     const rssGrowth = rssLarge.peakRssMB / rssSmall.peakRssMB;
     const render = await runRenderBench();
     log(
-      `render: ${render.rows} detail rows (${render.tableRows} table rows, ${render.pages} pages) in ${render.renderSeconds} s, peak RSS ${render.peakRssMB} MB`,
+      `render: ${render.rows} detail rows (${render.tableRows} table rows, ` +
+        `${render.pages} pages) in ${render.renderSeconds} s, peak RSS ${render.peakRssMB} MB`,
     );
 
     const result = {
@@ -591,7 +608,12 @@ async function main(): Promise<void> {
       },
     };
     log(
-      `ratio ${result.ratio} (target >= ${TARGETS.ratio}): ${result.pass.ratio ? 'ok' : 'MISSED'}; evidenceRatio ${result.evidenceRatio} (target >= ${TARGETS.evidenceRatio}): ${result.pass.evidenceRatio ? 'ok' : 'MISSED'}; rssGrowth ${result.rssGrowth} (target <= ${TARGETS.rssGrowth}): ${result.pass.rssGrowth ? 'ok' : 'MISSED'}; render ${render.renderSeconds} s / ${render.peakRssMB} MB (targets <= ${RENDER_TARGETS.seconds} s, <= ${RENDER_TARGETS.peakRssMB} MB): ${result.pass.render ? 'ok' : 'MISSED'}`,
+      `ratio ${result.ratio} (target >= ${TARGETS.ratio}): ${result.pass.ratio ? 'ok' : 'MISSED'}; ` +
+        `evidenceRatio ${result.evidenceRatio} (target >= ${TARGETS.evidenceRatio}): ` +
+        `${result.pass.evidenceRatio ? 'ok' : 'MISSED'}; rssGrowth ${result.rssGrowth} (target <= ` +
+        `${TARGETS.rssGrowth}): ${result.pass.rssGrowth ? 'ok' : 'MISSED'}; ` +
+        `render ${render.renderSeconds} s / ${render.peakRssMB} MB (targets <= ${RENDER_TARGETS.seconds} s, ` +
+        `<= ${RENDER_TARGETS.peakRssMB} MB): ${result.pass.render ? 'ok' : 'MISSED'}`,
     );
     await cleanup();
     log(JSON.stringify(result));
@@ -650,8 +672,10 @@ async function serverVersion(binary: string): Promise<string> {
 function describeReport(r: PipelineResult): void {
   const rep = r.report;
   log(
-    `report: ${rep.connections.connects} connects, ${rep.connections.disconnects} disconnects, ${rep.authFailures.total} auth failures, ` +
-      `${rep.jetstreamSummary.changes} JetStream changes (${rep.jetstreamSummary.reads} reads), ${rep.transactions.total} transactions, ` +
+    `report: ${rep.connections.connects} connects, ${rep.connections.disconnects} disconnects, ` +
+      `${rep.authFailures.total} auth failures, ` +
+      `${rep.jetstreamSummary.changes} JetStream changes (${rep.jetstreamSummary.reads} reads), ` +
+      `${rep.transactions.total} transactions, ` +
       `${rep.unparseable} unparseable; streams ${r.streams.map((s) => `${s.stream}=${s.messages}`).join(' ')}`,
   );
   for (const u of rep.unparseableEvents.slice(0, 5))

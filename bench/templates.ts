@@ -127,7 +127,10 @@ export const TEMPLATES = {
       },
       subject: '$JS.API.INFO',
       response:
-        '{"type":"io.nats.jetstream.api.v1.account_info_response","memory":0,"storage":0,"reserved_memory":0,"reserved_storage":0,"streams":0,"consumers":0,"limits":{"max_memory":-1,"max_storage":-1,"max_streams":-1,"max_consumers":-1,"max_ack_pending":-1,"memory_max_stream_bytes":-1,"storage_max_stream_bytes":-1,"max_bytes_required":false},"api":{"total":0,"errors":0}}',
+        '{"type":"io.nats.jetstream.api.v1.account_info_response","memory":0,"storage":0,"reserved_memory":0,' +
+        '"reserved_storage":0,"streams":0,"consumers":0,"limits":{"max_memory":-1,"max_storage":-1,' +
+        '"max_streams":-1,"max_consumers":-1,"max_ack_pending":-1,"memory_max_stream_bytes":-1,' +
+        '"storage_max_stream_bytes":-1,"max_bytes_required":false},"api":{"total":0,"errors":0}}',
     },
   },
   apiStreamInfo: {
@@ -153,7 +156,15 @@ export const TEMPLATES = {
       },
       subject: '$JS.API.STREAM.INFO.TEMP',
       response:
-        '{"type":"io.nats.jetstream.api.v1.stream_info_response","total":0,"offset":0,"limit":0,"config":{"name":"TEMP","subjects":["temp.\\u003e"],"retention":"limits","max_consumers":-1,"max_msgs":-1,"max_bytes":-1,"max_age":0,"max_msgs_per_subject":-1,"max_msg_size":-1,"discard":"old","storage":"file","num_replicas":1,"duplicate_window":120000000000,"compression":"none","allow_direct":false,"mirror_direct":false,"sealed":false,"deny_delete":false,"deny_purge":false,"allow_rollup_hdrs":false,"consumer_limits":{}},"created":"2026-11-27T02:32:44.642770064Z","state":{"messages":0,"bytes":0,"first_seq":0,"first_ts":"0001-01-01T00:00:00Z","last_seq":0,"last_ts":"0001-01-01T00:00:00Z","consumer_count":0},"cluster":{"leader":"hub1"},"ts":"2026-11-27T02:32:44.645618628Z"}',
+        '{"type":"io.nats.jetstream.api.v1.stream_info_response","total":0,"offset":0,"limit":0,' +
+        '"config":{"name":"TEMP","subjects":["temp.\\u003e"],"retention":"limits","max_consumers":-1,' +
+        '"max_msgs":-1,"max_bytes":-1,"max_age":0,"max_msgs_per_subject":-1,"max_msg_size":-1,' +
+        '"discard":"old","storage":"file","num_replicas":1,"duplicate_window":120000000000,' +
+        '"compression":"none","allow_direct":false,"mirror_direct":false,"sealed":false,"deny_delete":false,' +
+        '"deny_purge":false,"allow_rollup_hdrs":false,"consumer_limits":{}},' +
+        '"created":"2026-11-27T02:32:44.642770064Z","state":{"messages":0,"bytes":0,"first_seq":0,' +
+        '"first_ts":"0001-01-01T00:00:00Z","last_seq":0,"last_ts":"0001-01-01T00:00:00Z","consumer_count":0},' +
+        '"cluster":{"leader":"hub1"},"ts":"2026-11-27T02:32:44.645618628Z"}',
     },
   },
   streamCreated: {
@@ -190,7 +201,15 @@ export const TEMPLATES = {
       subject: '$JS.API.STREAM.CREATE.TEMP',
       request: '{"name":"TEMP","subjects":["temp.>"]}',
       response:
-        '{"type":"io.nats.jetstream.api.v1.stream_create_response","config":{"name":"TEMP","subjects":["temp.\\u003e"],"retention":"limits","max_consumers":-1,"max_msgs":-1,"max_bytes":-1,"max_age":0,"max_msgs_per_subject":-1,"max_msg_size":-1,"discard":"old","storage":"file","num_replicas":1,"duplicate_window":120000000000,"compression":"none","allow_direct":false,"mirror_direct":false,"sealed":false,"deny_delete":false,"deny_purge":false,"allow_rollup_hdrs":false,"consumer_limits":{}},"created":"2026-11-27T02:32:44.642770064Z","state":{"messages":0,"bytes":0,"first_seq":0,"first_ts":"0001-01-01T00:00:00Z","last_seq":0,"last_ts":"0001-01-01T00:00:00Z","consumer_count":0},"ts":"2026-11-27T02:32:44.64383059Z","did_create":true}',
+        '{"type":"io.nats.jetstream.api.v1.stream_create_response","config":{"name":"TEMP",' +
+        '"subjects":["temp.\\u003e"],"retention":"limits","max_consumers":-1,"max_msgs":-1,"max_bytes":-1,' +
+        '"max_age":0,"max_msgs_per_subject":-1,"max_msg_size":-1,"discard":"old","storage":"file",' +
+        '"num_replicas":1,"duplicate_window":120000000000,"compression":"none","allow_direct":false,' +
+        '"mirror_direct":false,"sealed":false,"deny_delete":false,"deny_purge":false,' +
+        '"allow_rollup_hdrs":false,"consumer_limits":{}},"created":"2026-11-27T02:32:44.642770064Z",' +
+        '"state":{"messages":0,"bytes":0,"first_seq":0,"first_ts":"0001-01-01T00:00:00Z","last_seq":0,' +
+        '"last_ts":"0001-01-01T00:00:00Z","consumer_count":0},"ts":"2026-11-27T02:32:44.64383059Z",' +
+        '"did_create":true}',
     },
   },
   streamUpdated: {
@@ -226,9 +245,20 @@ export const TEMPLATES = {
       },
       subject: '$JS.API.STREAM.UPDATE.TEMP',
       request:
-        '{"name":"TEMP","subjects":["temp.>","temp2.>"],"retention":"limits","max_consumers":-1,"max_msgs":-1,"max_bytes":-1,"max_age":0,"max_msgs_per_subject":-1,"max_msg_size":-1,"discard":"old","storage":"file","num_replicas":1,"duplicate_window":120000000000,"compression":"none","allow_direct":false,"mirror_direct":false,"sealed":false,"deny_delete":false,"deny_purge":false,"allow_rollup_hdrs":false,"consumer_limits":{}}',
+        '{"name":"TEMP","subjects":["temp.>","temp2.>"],"retention":"limits","max_consumers":-1,' +
+        '"max_msgs":-1,"max_bytes":-1,"max_age":0,"max_msgs_per_subject":-1,"max_msg_size":-1,' +
+        '"discard":"old","storage":"file","num_replicas":1,"duplicate_window":120000000000,' +
+        '"compression":"none","allow_direct":false,"mirror_direct":false,"sealed":false,"deny_delete":false,' +
+        '"deny_purge":false,"allow_rollup_hdrs":false,"consumer_limits":{}}',
       response:
-        '{"type":"io.nats.jetstream.api.v1.stream_update_response","config":{"name":"TEMP","subjects":["temp.\\u003e","temp2.\\u003e"],"retention":"limits","max_consumers":-1,"max_msgs":-1,"max_bytes":-1,"max_age":0,"max_msgs_per_subject":-1,"max_msg_size":-1,"discard":"old","storage":"file","num_replicas":1,"duplicate_window":120000000000,"compression":"none","allow_direct":false,"mirror_direct":false,"sealed":false,"deny_delete":false,"deny_purge":false,"allow_rollup_hdrs":false,"consumer_limits":{}},"created":"2026-11-27T02:32:44.642770064Z","state":{"messages":0,"bytes":0,"first_seq":0,"first_ts":"0001-01-01T00:00:00Z","last_seq":0,"last_ts":"0001-01-01T00:00:00Z","consumer_count":0},"ts":"2026-11-27T02:32:44.647540642Z"}',
+        '{"type":"io.nats.jetstream.api.v1.stream_update_response","config":{"name":"TEMP",' +
+        '"subjects":["temp.\\u003e","temp2.\\u003e"],"retention":"limits","max_consumers":-1,"max_msgs":-1,' +
+        '"max_bytes":-1,"max_age":0,"max_msgs_per_subject":-1,"max_msg_size":-1,"discard":"old",' +
+        '"storage":"file","num_replicas":1,"duplicate_window":120000000000,"compression":"none",' +
+        '"allow_direct":false,"mirror_direct":false,"sealed":false,"deny_delete":false,"deny_purge":false,' +
+        '"allow_rollup_hdrs":false,"consumer_limits":{}},"created":"2026-11-27T02:32:44.642770064Z",' +
+        '"state":{"messages":0,"bytes":0,"first_seq":0,"first_ts":"0001-01-01T00:00:00Z","last_seq":0,' +
+        '"last_ts":"0001-01-01T00:00:00Z","consumer_count":0},"ts":"2026-11-27T02:32:44.647540642Z"}',
     },
   },
   consumerCreated: {
@@ -266,7 +296,13 @@ export const TEMPLATES = {
       subject: '$JS.API.CONSUMER.CREATE.TEMP.C1',
       request: '{"config":{"durable_name":"C1","ack_policy":"explicit"},"stream_name":"TEMP","action":"create"}',
       response:
-        '{"type":"io.nats.jetstream.api.v1.consumer_create_response","stream_name":"TEMP","name":"C1","created":"2026-11-27T02:32:44.64946964Z","config":{"durable_name":"C1","name":"C1","deliver_policy":"all","ack_policy":"explicit","ack_wait":30000000000,"max_deliver":-1,"replay_policy":"instant","max_waiting":512,"max_ack_pending":1000,"num_replicas":0},"delivered":{"consumer_seq":0,"stream_seq":0},"ack_floor":{"consumer_seq":0,"stream_seq":0},"num_ack_pending":0,"num_redelivered":0,"num_waiting":0,"num_pending":0,"ts":"2026-11-27T02:32:44.650268508Z"}',
+        '{"type":"io.nats.jetstream.api.v1.consumer_create_response","stream_name":"TEMP","name":"C1",' +
+        '"created":"2026-11-27T02:32:44.64946964Z","config":{"durable_name":"C1","name":"C1",' +
+        '"deliver_policy":"all","ack_policy":"explicit","ack_wait":30000000000,"max_deliver":-1,' +
+        '"replay_policy":"instant","max_waiting":512,"max_ack_pending":1000,"num_replicas":0},' +
+        '"delivered":{"consumer_seq":0,"stream_seq":0},"ack_floor":{"consumer_seq":0,"stream_seq":0},' +
+        '"num_ack_pending":0,"num_redelivered":0,"num_waiting":0,"num_pending":0,' +
+        '"ts":"2026-11-27T02:32:44.650268508Z"}',
     },
   },
   consumerDeleted: {
@@ -415,7 +451,11 @@ export const TEMPLATES = {
       },
       subject: '$JS.API.INFO',
       response:
-        '{"type":"io.nats.jetstream.api.v1.account_info_response","memory":0,"storage":21123,"reserved_memory":0,"reserved_storage":18446744073709551613,"streams":3,"consumers":0,"limits":{"max_memory":-1,"max_storage":-1,"max_streams":-1,"max_consumers":-1,"max_ack_pending":-1,"memory_max_stream_bytes":-1,"storage_max_stream_bytes":-1,"max_bytes_required":false},"api":{"total":4,"errors":0}}',
+        '{"type":"io.nats.jetstream.api.v1.account_info_response","memory":0,"storage":21123,' +
+        '"reserved_memory":0,"reserved_storage":18446744073709551613,"streams":3,"consumers":0,' +
+        '"limits":{"max_memory":-1,"max_storage":-1,"max_streams":-1,"max_consumers":-1,"max_ack_pending":-1,' +
+        '"memory_max_stream_bytes":-1,"storage_max_stream_bytes":-1,"max_bytes_required":false},' +
+        '"api":{"total":4,"errors":0}}',
     },
   },
   auditApiStreamInfo: {
@@ -441,7 +481,17 @@ export const TEMPLATES = {
       },
       subject: '$JS.API.STREAM.INFO.SYS_EVENTS',
       response:
-        '{"type":"io.nats.jetstream.api.v1.stream_info_response","total":0,"offset":0,"limit":0,"config":{"name":"SYS_EVENTS","subjects":["$SYS.ACCOUNT.*.CONNECT","$SYS.ACCOUNT.*.DISCONNECT","$SYS.SERVER.*.CLIENT.AUTH.ERR","$SYS.ACCOUNT.*.LEAFNODE.CONNECT"],"retention":"limits","max_consumers":-1,"max_msgs":-1,"max_bytes":-1,"max_age":34560000000000000,"max_msgs_per_subject":-1,"max_msg_size":-1,"discard":"old","storage":"file","num_replicas":1,"no_ack":true,"duplicate_window":120000000000,"compression":"none","allow_direct":false,"mirror_direct":false,"sealed":false,"deny_delete":true,"deny_purge":true,"allow_rollup_hdrs":false,"consumer_limits":{}},"created":"2026-11-27T02:32:44.412357761Z","state":{"messages":14,"bytes":9279,"first_seq":1,"first_ts":"2026-11-27T02:32:44.422612735Z","last_seq":14,"last_ts":"2026-11-27T02:32:50.025604054Z","num_subjects":5,"consumer_count":0},"cluster":{"leader":"hub1"},"ts":"2026-11-27T02:32:50.035397902Z"}',
+        '{"type":"io.nats.jetstream.api.v1.stream_info_response","total":0,"offset":0,"limit":0,' +
+        '"config":{"name":"SYS_EVENTS","subjects":["$SYS.ACCOUNT.*.CONNECT","$SYS.ACCOUNT.*.DISCONNECT",' +
+        '"$SYS.SERVER.*.CLIENT.AUTH.ERR","$SYS.ACCOUNT.*.LEAFNODE.CONNECT"],"retention":"limits",' +
+        '"max_consumers":-1,"max_msgs":-1,"max_bytes":-1,"max_age":34560000000000000,' +
+        '"max_msgs_per_subject":-1,"max_msg_size":-1,"discard":"old","storage":"file","num_replicas":1,' +
+        '"no_ack":true,"duplicate_window":120000000000,"compression":"none","allow_direct":false,' +
+        '"mirror_direct":false,"sealed":false,"deny_delete":true,"deny_purge":true,"allow_rollup_hdrs":false,' +
+        '"consumer_limits":{}},"created":"2026-11-27T02:32:44.412357761Z","state":{"messages":14,' +
+        '"bytes":9279,"first_seq":1,"first_ts":"2026-11-27T02:32:44.422612735Z","last_seq":14,' +
+        '"last_ts":"2026-11-27T02:32:50.025604054Z","num_subjects":5,"consumer_count":0},' +
+        '"cluster":{"leader":"hub1"},"ts":"2026-11-27T02:32:50.035397902Z"}',
     },
   },
   auditApiMsgDeleteRefused: {
@@ -468,7 +518,8 @@ export const TEMPLATES = {
       subject: '$JS.API.STREAM.MSG.DELETE.SYS_EVENTS',
       request: '{"seq":1}',
       response:
-        '{"type":"io.nats.jetstream.api.v1.stream_msg_delete_response","error":{"code":500,"err_code":10057,"description":"message delete not permitted"}}',
+        '{"type":"io.nats.jetstream.api.v1.stream_msg_delete_response","error":{"code":500,"err_code":10057,' +
+        '"description":"message delete not permitted"}}',
     },
   },
 } as const;

@@ -81,7 +81,9 @@ export class ReportAlarms extends Construct {
     for (const { label, function: fn } of props.functions) {
       add(
         new cloudwatch.Alarm(this, `${label}Errors`, {
-          alarmDescription: `The ${label} report function failed (a thrown error: see its logs; Lambda retries asynchronous runs).`,
+          alarmDescription:
+            `The ${label} report function failed (a thrown error: see its logs; ` +
+            'Lambda retries asynchronous runs).',
           metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
           threshold: 1,
           evaluationPeriods: 1,

@@ -78,7 +78,8 @@ export class AuditorRole extends Construct {
     acknowledge(
       policy,
       wildcardResource(this, props.bucket.arnForObjects('*')),
-      'Auditors read every report, version and public key in the archive (daily/, adhoc/, keys/): the object ARN must be the bucket with /*; every action is a read.',
+      'Auditors read every report, version and public key in the archive (daily/, adhoc/, keys/): ' +
+        'the object ARN must be the bucket with /*; every action is a read.',
     );
   }
 }

@@ -37,11 +37,14 @@ export function bundleFileCommands(options: BundleFilesOptions, outputDir: strin
   const fontsPackage = resolvePackageDir('dejavu-fonts-ttf', root);
   const commands = [
     // The evidence worker runs in a thread of its own: its entry is a second bundle beside index.mjs.
-    `${q(path.join(root, 'node_modules', '.bin', 'esbuild'))} ${q(path.join(root, 'functions', 'evidence', 'worker.ts'))} --bundle --platform=node --format=esm --target=node22 --log-level=warning --outfile=${q(out(EVIDENCE_WORKER_BUNDLE))}`,
+    `${q(path.join(root, 'node_modules', '.bin', 'esbuild'))} ` +
+      `${q(path.join(root, 'functions', 'evidence', 'worker.ts'))} --bundle --platform=node --format=esm ` +
+      `--target=node22 --log-level=warning --outfile=${q(out(EVIDENCE_WORKER_BUNDLE))}`,
     `cp -R ${q(path.join(root, 'templates'))} ${q(out('templates'))}`,
     `rm -f ${q(out('templates', 'README.md'))}`,
     `mkdir -p ${q(out('node_modules', 'dejavu-fonts-ttf', 'ttf'))}`,
-    `cp ${q(path.join(fontsPackage, 'package.json'))} ${q(path.join(fontsPackage, 'LICENSE'))} ${q(out('node_modules', 'dejavu-fonts-ttf'))}/`,
+    `cp ${q(path.join(fontsPackage, 'package.json'))} ${q(path.join(fontsPackage, 'LICENSE'))} ` +
+      `${q(out('node_modules', 'dejavu-fonts-ttf'))}/`,
     ...PDF_FONT_FILES.map(
       (font) =>
         `cp ${q(path.join(fontsPackage, 'ttf', font))} ${q(out('node_modules', 'dejavu-fonts-ttf', 'ttf', font))}`,

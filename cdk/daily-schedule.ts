@@ -54,7 +54,8 @@ export class DailySchedule extends Construct {
     acknowledge(
       role,
       wildcardResource(this, `${props.target.functionArn}:*`),
-      "lambda:InvokeFunction as CDK's grantInvoke writes it: the function and its versions (<arn>:*), all of them the one scheduled report function.",
+      "lambda:InvokeFunction as CDK's grantInvoke writes it: the function and its versions (<arn>:*), " +
+        'all of them the one scheduled report function.',
     );
   }
 }

@@ -13,7 +13,8 @@ export function deadLetterQueue(scope: Construct, id: string): sqs.Queue {
   acknowledge(
     queue,
     'AwsSolutions-SQS3',
-    'This queue is itself a dead-letter destination (Lambda on-failure or Scheduler); a queue behind it would only move the same message again.',
+    'This queue is itself a dead-letter destination (Lambda on-failure or Scheduler); ' +
+      'a queue behind it would only move the same message again.',
   );
   return queue;
 }

@@ -3,9 +3,9 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js'
 import type { IConstruct } from 'constructs';
 
 /**
- * cdk-nag 3 acknowledges one finding at a time, by the exact id it reports: `AwsSolutions-IAM5[Resource::<Bucket.Arn>/*]`.
- * These build those ids from the same values the policies use, so a renamed construct cannot leave an
- * acknowledgment behind that matches nothing while the finding it meant comes back.
+ * cdk-nag 3 acknowledges one finding at a time, by the exact id it reports:
+ * `AwsSolutions-IAM5[Resource::<Bucket.Arn>/*]`. These build those ids from the same values the policies use, so a
+ * renamed construct cannot leave an acknowledgment behind that matches nothing while the finding it meant comes back.
  */
 export function acknowledge(scope: IConstruct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id, reason });

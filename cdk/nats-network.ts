@@ -38,7 +38,8 @@ export function natsNetwork(scope: Construct, nats: NatsNetwork, role: iam.Role)
   acknowledge(
     role,
     awsManagedPolicy('service-role/AWSLambdaVPCAccessExecutionRole'),
-    'AWSLambdaVPCAccessExecutionRole is the AWS-maintained set of EC2 network-interface actions Lambda needs to place the functions in the NATS VPC.',
+    'AWSLambdaVPCAccessExecutionRole is the AWS-maintained set of EC2 network-interface actions Lambda needs ' +
+      'to place the functions in the NATS VPC.',
   );
   return { vpc, subnets, securityGroups };
 }

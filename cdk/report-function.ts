@@ -15,7 +15,7 @@ import { bundleFileCommands, UNBUNDLED_PACKAGES } from './bundle-files.js';
  * reads about 100k messages/s on one core. 1769 MB is the size at which Lambda gives a function one full vCPU,
  * which replay and rendering (single-threaded) are bound by; it leaves ample headroom for memory. 15 minutes (the
  * Lambda maximum) lets a day of ~80M messages replay; a day that needs more is the point at which to split it
- * into mergeable slices (ARCHITECTURE.md), not to wait longer.
+ * into mergeable slices (analysis/merge-aggregates.ts), not to wait longer.
  */
 export const REPORT_MEMORY_MB = 1769;
 export const REPORT_TIMEOUT = Duration.minutes(15);
@@ -80,7 +80,8 @@ export class ReportFunction extends Construct {
         mainFields: ['module', 'main'],
         // Bundled CommonJS packages (handlebars, xray) still call require() for Node built-ins.
         banner:
-          "import { createRequire as __soxCreateRequire } from 'node:module'; const require = __soxCreateRequire(import.meta.url);",
+          "import { createRequire as __soxCreateRequire } from 'node:module'; " +
+          'const require = __soxCreateRequire(import.meta.url);',
         // Only pdfkit stays out (installed next to the bundle, bundle-files.ts). The AWS SDK is bundled rather than
         // taken from the runtime: the runtime's copy has its own version and package set (s3-request-presigner,
         // If-None-Match on PutObject), the SDK team advises shipping your own, and one bundled file imports faster

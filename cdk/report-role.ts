@@ -102,7 +102,8 @@ export class ReportRole extends Construct {
     acknowledge(
       role,
       wildcardResource(this, access.bucket.arnForObjects('*')),
-      'The functions write and read back every object of a bundle (daily/…, adhoc/…, keys/…): the object ARN must be the archive bucket with /*.',
+      'The functions write and read back every object of a bundle (daily/…, adhoc/…, keys/…): ' +
+        'the object ARN must be the archive bucket with /*.',
     );
     acknowledge(
       role,
@@ -112,13 +113,15 @@ export class ReportRole extends Construct {
     acknowledge(
       role,
       wildcardAction('kms:GenerateDataKey*'),
-      "kms:GenerateDataKey* is how CDK grants publishing to the alert topic's KMS key; the statement names that one key.",
+      "kms:GenerateDataKey* is how CDK grants publishing to the alert topic's KMS key; " +
+        'the statement names that one key.',
     );
     if (!access.sesIdentity) {
       acknowledge(
         role,
         wildcardResource(this, sesArn('identity/*')),
-        'No sesIdentity was given in context, so the functions may send from any verified SES identity of the account; set sesIdentity to narrow it.',
+        'No sesIdentity was given in context, so the functions may send from any verified SES identity of ' +
+          'the account; set sesIdentity to narrow it.',
       );
     }
   }

@@ -9,9 +9,11 @@ import { acknowledge } from './nag.js';
  * parameter only when its template value changes, and a new placeholder would overwrite the operator's document.
  */
 export const CONFIG_PLACEHOLDER =
-  'PLACEHOLDER: put the configuration document (JSON, ARCHITECTURE.md "Configuration contract") here with aws ssm put-parameter --overwrite; see cdk/README.md';
+  'PLACEHOLDER: put the configuration document (JSON, ARCHITECTURE.md "Configuration contract") here with ' +
+  'aws ssm put-parameter --overwrite; see cdk/README.md';
 export const CERTIFICATE_PLACEHOLDER =
-  'PLACEHOLDER: put the PEM certificate of the signing key here (sox-report certificate, then aws ssm put-parameter --overwrite); see cdk/README.md';
+  'PLACEHOLDER: put the PEM certificate of the signing key here (sox-report certificate, ' +
+  'then aws ssm put-parameter --overwrite); see cdk/README.md';
 
 export interface RunInputsProps {
   configParameterName: string;
@@ -40,14 +42,16 @@ export class RunInputs extends Construct {
     });
     this.natsCredentials = new secretsmanager.Secret(this, 'NatsCredentials', {
       description:
-        'SOX reports: NATS credentials by source name, {"<source>": {"creds": "…"} | {"user": "…", "pass": "…"} | {"token": "…"}}',
+        'SOX reports: NATS credentials by source name, ' +
+        '{"<source>": {"creds": "…"} | {"user": "…", "pass": "…"} | {"token": "…"}}',
       // No source has credentials until the operator stores them; sources then connect as the configuration says.
       secretObjectValue: {},
     });
     acknowledge(
       this.natsCredentials,
       'AwsSolutions-SMG4',
-      'NATS user credentials are issued by the NATS operator (nsc, the account signing key), not by anything a Secrets Manager rotation function can call; they are rotated there and stored here.',
+      'NATS user credentials are issued by the NATS operator (nsc, the account signing key), ' +
+        'not by anything a Secrets Manager rotation function can call; they are rotated there and stored here.',
     );
   }
 }

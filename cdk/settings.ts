@@ -18,7 +18,9 @@ export interface StackSettings {
   certificateParameterName: string;
   /** Null: CloudFormation names the configuration set. */
   sesConfigurationSetName: string | null;
-  /** The verified SES identity (domain or address) the reports are sent from; null allows any identity of the account. */
+  /**
+   * The verified SES identity (domain or address) the reports are sent from; null allows any identity of the account.
+   */
   sesIdentity: string | null;
   /** When set, the function may send with this From address only (`ses:FromAddress`). */
   sesFromAddress: string | null;
@@ -95,7 +97,8 @@ export function readSettings(node: Node): StackSettings {
   const logRetentionDays = number('logRetentionDays', 1, 3653) ?? DEFAULTS.logRetentionDays;
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
     throw new SettingsError(
-      `context logRetentionDays: CloudWatch Logs keeps logs for one of ${LOG_RETENTION_DAYS.join(', ')} days, not ${logRetentionDays}`,
+      'context logRetentionDays: CloudWatch Logs keeps logs for ' +
+        `one of ${LOG_RETENTION_DAYS.join(', ')} days, not ${logRetentionDays}`,
     );
   }
   const archivePrefix = (text('archivePrefix') ?? '').split('/').filter(Boolean).join('/');
@@ -182,7 +185,8 @@ function readSchedule(value: unknown): string | CronFields {
     // Scheduler's cron has six fields: minutes hours day-of-month month day-of-week year.
     if (!/^cron\(\s*\S+(\s+\S+){5}\s*\)$/.test(cron)) {
       throw new SettingsError(
-        `context scheduleCron: ${JSON.stringify(cron)} is not cron(minutes hours day-of-month month day-of-week year), e.g. cron(0 6 * * ? *)`,
+        `context scheduleCron: ${JSON.stringify(cron)} ` +
+          'is not cron(minutes hours day-of-month month day-of-week year), e.g. cron(0 6 * * ? *)',
       );
     }
     return cron;

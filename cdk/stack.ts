@@ -83,7 +83,8 @@ export class SoxReportsStack extends Stack {
     const scheduleDeadLetters = (this.scheduleDeadLetters = deadLetterQueue(this, 'ScheduleDeadLetters'));
     const network = settings.nats ? natsNetwork(this, settings.nats, reportRole.role) : null;
 
-    const archiveLocation = `s3://${archive.bucket.bucketName}${settings.archivePrefix ? `/${settings.archivePrefix}` : ''}`;
+    const archivePath = settings.archivePrefix ? `/${settings.archivePrefix}` : '';
+    const archiveLocation = `s3://${archive.bucket.bucketName}${archivePath}`;
     const environment: Record<string, string> = {
       [ENV.configParameter]: inputs.config.parameterName,
       [ENV.natsSecretArn]: inputs.natsCredentials.secretArn,
@@ -151,7 +152,8 @@ export class SoxReportsStack extends Stack {
       acknowledge(
         fn,
         'AwsSolutions-L1',
-        'nodejs22.x is the runtime this code is built and tested for (esbuild target node22); a newer one is adopted deliberately, with the suite run on it.',
+        'nodejs22.x is the runtime this code is built and tested for (esbuild target node22); ' +
+          'a newer one is adopted deliberately, with the suite run on it.',
       );
     }
 

@@ -3,9 +3,9 @@ import type { Nanos } from '../time/nanos.js';
 import { emptyCounts, type CountTable, type SampleSet } from './bounded.js';
 
 /**
- * The running state of one period (or slice of one). Every field merges exactly, so
- * finalize(merge(a, b)) equals the state of the whole; nothing in it grows with the number of events
- * beyond the bounded lists and the capped distinct-key tables.
+ * The running state of one period (or slice of one). Every field merges exactly, so the merge of two slices'
+ * states (merge-aggregates.ts) is the state of the whole; nothing in it grows with the number of events beyond
+ * the bounded lists and the capped distinct-key tables.
  */
 export interface AggregateState {
   limits: AggregateLimits;

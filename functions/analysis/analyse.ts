@@ -1,5 +1,5 @@
 /**
- * The pure stages that turn a period's events into report.json, shared by the run (functions/pipeline.ts) and by
+ * The pure stages that turn a period's events into report.json, shared by the run (pipeline/analyse-period.ts) and by
  * `verify --recompute`, which feeds them the bundle's evidence file and the inputs report.json recorded: the same
  * code with the same data gives the same figures, so an auditor can re-perform every one of them.
  */
@@ -90,7 +90,9 @@ export function completeReport(
   return report;
 }
 
-/** A mirror is in sync when it holds everything up to the period's last message (later traffic may still be in flight). */
+/**
+ * A mirror is in sync when it holds everything up to the period's last message (later traffic may still be in flight).
+ */
 function mirrorLag(mirror: { stream: string; lastSeq: number | null }, streams: StreamCompleteness[]): number | null {
   if (mirror.lastSeq === null) return null;
   const through = Math.max(

@@ -112,7 +112,7 @@ export function buildReport(
         subject: t.subject,
       })),
     },
-    // Filled in by the pipeline from the control catalogue, which reads more than the aggregate.
+    // Filled in by completeReport (analyse.ts) from the control catalogue, which reads more than the aggregate.
     controls: [],
     incidents: [],
     unparseable: state.unparseable.total,

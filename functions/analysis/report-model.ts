@@ -3,7 +3,7 @@ import type { StreamKind } from '../config/schema.js';
 import type { JsOperation, UnparseableEvent } from '../events/types.js';
 import type { Detection } from '../incidents/model.js';
 
-/** report.json, schema sox-report/v1 (ARCHITECTURE.md). Instants are RFC 3339 UTC with nanoseconds. */
+/** report.json, schema sox-report/v1 (docs/architecture.md). Instants are RFC 3339 UTC with nanoseconds. */
 export interface ReportV1 {
   schema: 'sox-report/v1';
   period: { from: string; to: string; timezone: string; kind: PeriodKind; date?: string };
@@ -209,7 +209,7 @@ export interface BaselineLogin {
 
 /**
  * An incident as a report shows it: opened in the period (its evidence is), resolved in the period, or still open.
- * The first five keys are ARCHITECTURE.md's; the rest say who mitigated it, how, and how long it has been open.
+ * The first five keys are always there; the rest say who mitigated it, how, and how long it has been open.
  */
 export interface ReportIncident {
   id: string;

@@ -18,7 +18,10 @@ export const MANIFEST_SCHEMA_V1 = 'sox-report-manifest/v1';
 export const REPORT_JSON = 'report.json';
 export const REPORT_HTML = 'report.html';
 export const REPORT_PDF = 'report.pdf';
-/** The documents of a bundle, in the order they are written (the signature, then the manifest, come last). */
+/**
+ * The three documents of a bundle, in the order they are written: after the intent and the evidence file, before
+ * the manifest's signature and the manifest.
+ */
 export const ARTIFACTS = [REPORT_JSON, REPORT_HTML, REPORT_PDF] as const;
 export const EVIDENCE_FILE = 'evidence.jsonl.gz';
 

@@ -121,7 +121,8 @@ export function localArchive(root: string): ArchivePort {
       const stored = bundleFiles.find((file) => 'stored' in file);
       if (stored)
         throw new Error(
-          `archive bundle ${bundlePath}: ${stored.name} cannot be kept from an earlier run: a local archive writes a bundle whole`,
+          `archive bundle ${bundlePath}: ${stored.name} cannot be kept from an earlier run: ` +
+            'a local archive writes a bundle whole',
         );
       const staging =
         staged.length > 0
@@ -359,7 +360,8 @@ async function confirmOpenedPath(files: RegularFiles, handle: FileHandle, segmen
   const expected = path.join(await files.realRoot(), ...segments);
   if (actual !== expected) {
     throw new NotRegularFileError(
-      `${path.join(files.root, ...segments)}: is reached through a symbolic link (it opens ${actual}); nothing is read through one`,
+      `${path.join(files.root, ...segments)}: is reached through a symbolic link (it opens ${actual}); ` +
+        'nothing is read through one',
     );
   }
 }

@@ -34,7 +34,7 @@ export interface S3ArchiveOptions {
   allowSmallParts?: boolean;
 }
 
-/** ARCHITECTURE.md: "a retain-until date (default seven years after the period ends)". */
+/** Years an object stays locked, from its write, when neither the write nor the options give a retain-until date. */
 export const DEFAULT_RETENTION_YEARS = 7;
 
 /**
@@ -55,7 +55,8 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
   const smallestPart = options.allowSmallParts ? 1 : MIN_PART_BYTES;
   if (!Number.isSafeInteger(partBytes) || partBytes < smallestPart || partBytes > MAX_PART_BYTES) {
     throw new Error(
-      `s3 archive: multipartBytes must be a whole number of bytes from ${smallestPart} to ${MAX_PART_BYTES} (S3 takes parts of 5 MiB to 5 GiB), not ${partBytes}`,
+      `s3 archive: multipartBytes must be a whole number of bytes from ${smallestPart} to ${MAX_PART_BYTES} ` +
+        `(S3 takes parts of 5 MiB to 5 GiB), not ${partBytes}`,
     );
   }
 
@@ -109,7 +110,8 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
     const stored = head.ObjectLockRetainUntilDate;
     if (!stored || wholeSeconds(stored) !== wholeSeconds(retainUntil)) {
       wrong.push(
-        `ObjectLockRetainUntilDate is ${stored ? stored.toISOString() : 'missing'}, expected ${retainUntil.toISOString()}`,
+        `ObjectLockRetainUntilDate is ${stored ? stored.toISOString() : 'missing'}, ` +
+          `expected ${retainUntil.toISOString()}`,
       );
     }
     if (head.ChecksumSHA256 !== checksum) {
@@ -315,7 +317,8 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
           const partial =
             name === MANIFEST
               ? ''
-              : ` (the bundle has no ${MANIFEST} yet: another run may be writing it, or an earlier run stopped part-way with other content)`;
+              : ` (the bundle has no ${MANIFEST} yet: another run may be writing it, ` +
+                'or an earlier run stopped part-way with other content)';
           throw new BundleExistsError(`${urlOf(key)}: the object already exists and was left unchanged${partial}`, {
             cause: err,
           });

@@ -95,7 +95,8 @@ export function storageProblems(name: string, entry: ArchiveEntry): string[] {
   }
   if (deleteMarkers) {
     problems.push(
-      `${name}: ${plural(deleteMarkers, 'delete marker')} in the bucket (someone deleted the object; its versions remain)`,
+      `${name}: ${plural(deleteMarkers, 'delete marker')} in the bucket ` +
+        '(someone deleted the object; its versions remain)',
     );
   }
   return problems;
@@ -212,7 +213,8 @@ function checkPlacement(manifest: Manifest, location: BundleLocation): string[] 
   const { bundle, kind, date } = location;
   if (manifest.bundle !== bundle) {
     problems.push(
-      `${MANIFEST}: says the bundle belongs at ${manifest.bundle}, but it is at ${bundle} (moved, or swapped with another)`,
+      `${MANIFEST}: says the bundle belongs at ${manifest.bundle}, but it is at ${bundle} ` +
+        '(moved, or swapped with another)',
     );
   }
   const { period } = manifest;
@@ -273,7 +275,8 @@ async function checkManifestSignature(
   const keyPath = keyPathOfManifest(manifest);
   if (manifest.signer.key !== keyPath) {
     problems.push(
-      `${MANIFEST}: signer.key is ${manifest.signer.key}, but the key with SHA-256 ${publicKeySha256} and certificate ${certificateSha256} is ${keyPath}`,
+      `${MANIFEST}: signer.key is ${manifest.signer.key}, but the key with SHA-256 ${publicKeySha256} and ` +
+        `certificate ${certificateSha256} is ${keyPath}`,
     );
   }
   if (manifest.signer.keyId.startsWith('local:') && manifest.signer.keyId !== `local:${publicKeySha256}`) {
@@ -288,7 +291,8 @@ async function checkManifestSignature(
     keyFile.certificateSha256 !== certificateSha256
   ) {
     problems.push(
-      `${keyPath}: holds certificate ${shortKey(keyFile.certificateSha256)}, but the manifest was sealed with certificate ${shortKey(certificateSha256)}`,
+      `${keyPath}: holds certificate ${shortKey(keyFile.certificateSha256)}, ` +
+        `but the manifest was sealed with certificate ${shortKey(certificateSha256)}`,
     );
   }
   // A key file whose content is another key must not vouch for anything; a pinned key with the same hash may.
@@ -361,7 +365,8 @@ async function checkArtifacts(
     readHashes.set(name, found.sha256);
     if (found.bytes !== artifact.bytes) {
       problems.push(
-        `${name}: ${found.bytes} bytes with SHA-256 ${found.sha256}, the manifest says ${artifact.bytes} bytes with SHA-256 ${artifact.sha256}`,
+        `${name}: ${found.bytes} bytes with SHA-256 ${found.sha256}, ` +
+          `the manifest says ${artifact.bytes} bytes with SHA-256 ${artifact.sha256}`,
       );
     } else if (found.sha256 !== artifact.sha256) {
       problems.push(`${name}: SHA-256 is ${found.sha256}, the manifest says ${artifact.sha256}`);
@@ -436,7 +441,8 @@ function checkReportJson(bytes: Uint8Array, manifest: Manifest): string[] {
   for (const field of PERIOD_FIELDS) {
     if (period[field] !== manifest.period[field]) {
       problems.push(
-        `report.json: period.${field} is ${JSON.stringify(period[field])}, the manifest says ${JSON.stringify(manifest.period[field])}`,
+        `report.json: period.${field} is ${JSON.stringify(period[field])}, ` +
+          `the manifest says ${JSON.stringify(manifest.period[field])}`,
       );
     }
   }

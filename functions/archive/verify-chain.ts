@@ -28,7 +28,8 @@ export function checkChainLink(current: ChainLink, previous: ChainLink | null, o
   if (previous === null) {
     if (link !== null) {
       problems.push(
-        `previous: links to ${link.path}, which is not in the archive (this is the earliest daily bundle)${whyBroken(link.path, current, null, options)}`,
+        `previous: links to ${link.path}, which is not in the archive (this is the earliest daily bundle)` +
+          whyBroken(link.path, current, null, options),
       );
     } else if (!manifest.firstOfSeries) {
       problems.push(`${MANIFEST}: has no previous link, yet does not say it is the first of the series`);
@@ -40,7 +41,8 @@ export function checkChainLink(current: ChainLink, previous: ChainLink | null, o
   if (link === null) {
     problems.push(
       manifest.firstOfSeries
-        ? `${MANIFEST}: says it is the first of the series, but the archive holds an earlier daily bundle, ${previous.bundle}`
+        ? `${MANIFEST}: says it is the first of the series, but the archive holds an earlier daily bundle, ` +
+            `${previous.bundle}`
         : `${MANIFEST}: has no link to the previous bundle, ${previous.bundle}`,
     );
   } else {
@@ -48,7 +50,8 @@ export function checkChainLink(current: ChainLink, previous: ChainLink | null, o
       problems.push(`${MANIFEST}: says it is the first of the series, yet links to ${link.path}`);
     if (link.path !== expectedPath) {
       problems.push(
-        `previous: links to ${link.path}, but the nearest earlier bundle in the archive is ${previous.bundle}${whyBroken(link.path, current, previous, options)}`,
+        `previous: links to ${link.path}, but the nearest earlier bundle in the archive is ${previous.bundle}` +
+          whyBroken(link.path, current, previous, options),
       );
     } else {
       problems.push(...compareWithPrevious(link, previous));
@@ -65,7 +68,8 @@ function compareWithPrevious(link: { path: string; sha256: string; signature: st
     const actual = sha256(previous.manifestBytes);
     if (actual !== link.sha256) {
       problems.push(
-        `previous.sha256 is ${link.sha256}, but ${link.path} has SHA-256 ${actual}: that manifest was changed or replaced after this one was sealed`,
+        `previous.sha256 is ${link.sha256}, but ${link.path} has SHA-256 ${actual}: ` +
+          'that manifest was changed or replaced after this one was sealed',
       );
     }
   }

@@ -98,7 +98,8 @@ export function checkKeyFile(path: string, bytes: Uint8Array | null): KeyFileChe
       const certified = spkiSha256(certificate.publicKey);
       if (certified !== actual) {
         problems.push(
-          `${path}: the certificate is for key ${shortKey(certified)}, not for the public key in the file (${shortKey(actual)})`,
+          `${path}: the certificate is for key ${shortKey(certified)}, ` +
+            `not for the public key in the file (${shortKey(actual)})`,
         );
       }
     } catch (err) {
@@ -114,5 +115,8 @@ export function algorithmMismatch(algorithm: SigningAlgorithm, key: KeyObject): 
   const curve = key.asymmetricKeyDetails?.namedCurve;
   if (algorithm === 'ECDSA_SHA_256' && type === 'ec' && curve === 'prime256v1') return null;
   if (algorithm === 'RSASSA_PKCS1_V1_5_SHA_256' && type === 'rsa') return null;
-  return `signer.algorithm is ${algorithm}, but the key is ${type === 'ec' ? `EC ${curve ?? '?'}` : (type ?? 'of an unknown type')}`;
+  return (
+    `signer.algorithm is ${algorithm}, but the key is ` +
+    `${type === 'ec' ? `EC ${curve ?? '?'}` : (type ?? 'of an unknown type')}`
+  );
 }

@@ -58,7 +58,8 @@ export function checkPdfSignature(name: string, pdf: Uint8Array, signerKeySha256
     problems.push(`${name}: the signature has no messageDigest attribute`);
   } else if (claimed !== actual) {
     problems.push(
-      `${name}: changed after it was signed (the signed bytes have SHA-256 ${actual}, the signature was made over ${claimed})`,
+      `${name}: changed after it was signed (the signed bytes have SHA-256 ${actual}, ` +
+        `the signature was made over ${claimed})`,
     );
   }
 
@@ -73,7 +74,8 @@ export function checkPdfSignature(name: string, pdf: Uint8Array, signerKeySha256
   const certifiedSha256 = spkiSha256(certificateKey);
   if (certifiedSha256 !== signerKeySha256) {
     problems.push(
-      `${name}: signed with key ${shortKey(certifiedSha256)}, but the manifest's signer is key ${shortKey(signerKeySha256)}`,
+      `${name}: signed with key ${shortKey(certifiedSha256)}, but the manifest's signer is key ` +
+        `${shortKey(signerKeySha256)}`,
     );
   }
   return problems;

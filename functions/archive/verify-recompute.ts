@@ -76,7 +76,8 @@ export async function recomputeBundle(
   for (const key of ['from', 'to', 'timezone', 'kind'] as const) {
     if (header.period[key] !== manifest.period[key])
       problems.push(
-        `recompute: the evidence file's period.${key} is ${header.period[key]}, the manifest says ${manifest.period[key]}`,
+        `recompute: the evidence file's period.${key} is ${header.period[key]}, ` +
+          `the manifest says ${manifest.period[key]}`,
       );
   }
 
@@ -121,7 +122,8 @@ async function checkPreviousInputs(
   const actual = sha256(bytes);
   if (actual !== previous.reportSha256) {
     return [
-      `recompute: inputs.previous.reportSha256 is ${previous.reportSha256}, but ${previous.bundle}/report.json has ${actual}`,
+      `recompute: inputs.previous.reportSha256 is ${previous.reportSha256}, ` +
+        `but ${previous.bundle}/report.json has ${actual}`,
     ];
   }
   const carried = carriedOver(JSON.parse(new TextDecoder().decode(bytes)) as ReportV1);

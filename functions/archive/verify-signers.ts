@@ -34,7 +34,8 @@ export function signerProblems(signed: SignedBundle[], keyFiles: string[], trust
       : `key ${shortKey(key)} signed ${describeBundles(bundles)}`,
   );
   return [
-    `the bundles are signed by ${byKey.size} different keys and none is pinned: ${keys.join('; ')}; if the key was rotated, verify with --trust for each`,
+    `the bundles are signed by ${byKey.size} different keys and none is pinned: ${keys.join('; ')}; ` +
+      'if the key was rotated, verify with --trust for each',
   ];
 }
 

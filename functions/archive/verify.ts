@@ -208,7 +208,8 @@ async function checkDailyChain(
     const nearest = earlier.at(-1);
     if (nearest && previous !== nearest && nearest.date && sealedAt(check.link) !== '') {
       check.notes.push(
-        `the bundle of ${nearest.date} was sealed after this one (at ${sealedAt(nearest)}, a late run): this bundle links around it`,
+        `the bundle of ${nearest.date} was sealed after this one (at ${sealedAt(nearest)}, a late run): ` +
+          'this bundle links around it',
       );
     }
     check.problems.push(...checkChainLink(check.link, previous, options));

@@ -12,8 +12,9 @@ export interface CertificateOptions {
 }
 
 /**
- * Makes the self-signed certificate a KMS signing key needs (ARCHITECTURE.md: the certificate comes from
- * configuration): signed by the key itself through kms:Sign, so the private key never leaves KMS.
+ * Makes the self-signed certificate a KMS signing key needs (the configuration's `signing.certFile`, or on AWS the
+ * SSM parameter `SOX_SIGNING_CERT_PARAMETER`): signed by the key itself through kms:Sign, so the private key never
+ * leaves KMS.
  */
 export async function certificateCommand(opts: CertificateOptions, client?: KMSClient): Promise<number> {
   try {

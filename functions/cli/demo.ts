@@ -133,7 +133,8 @@ export async function demoCommand(opts: { dir: string }): Promise<number> {
     out(`  pdfsig ${result.reportPdf}`);
     out('every message the report rests on, in its evidence file (SHA-256 in the manifest):');
     out(
-      `  zcat ${path.join(result.reportDir, EVIDENCE_FILE)} | jq -c 'select(.type == "message") | {stream, seq, time, subject}'`,
+      `  zcat ${path.join(result.reportDir, EVIDENCE_FILE)} ` +
+        `| jq -c 'select(.type == "message") | {stream, seq, time, subject}'`,
     );
     return verified.ok ? 0 : 1;
   } catch (err) {
@@ -173,7 +174,8 @@ async function showIncidentFlow(
   out(`\nresolved ${incident.id}, as a security officer does with:`);
   out(`  npx sox-report incidents list --open --config ${configFile}`);
   out(
-    `  npx sox-report incidents resolve ${incident.id} --config ${configFile} --by "Demo Security Officer" --note "${note}"`,
+    `  npx sox-report incidents resolve ${incident.id} --config ${configFile} --by "Demo Security Officer" ` +
+      `--note "${note}"`,
   );
   // Whole milliseconds: end one later, and wait it out, so the resolution just stored lies inside the period.
   const next: Period = { from: period.to, to: nowNanos() + 1_000_000n, timezone: config.timezone, kind: 'adhoc' };
@@ -192,21 +194,25 @@ function secret(): string {
 
 function summarize(report: ReportV1, out: (line?: string) => void): void {
   out(
-    `  connections: ${report.connections.connects} connects, ${report.connections.disconnects} disconnects, ${report.connections.users} users; leaf nodes: ${report.connections.leafnodes.connects}`,
+    `  connections: ${report.connections.connects} connects, ${report.connections.disconnects} disconnects, ` +
+      `${report.connections.users} users; leaf nodes: ${report.connections.leafnodes.connects}`,
   );
   out(
-    `  auth failures: ${report.authFailures.total} (${report.authFailures.byUser.map((u) => `${u.user ?? '?'}: ${u.count}`).join(', ')})`,
+    `  auth failures: ${report.authFailures.total} ` +
+      `(${report.authFailures.byUser.map((u) => `${u.user ?? '?'}: ${u.count}`).join(', ')})`,
   );
   out(`  JetStream changes: ${report.jetstreamSummary.changes} (${report.jetstreamSummary.refused} refused)`);
   for (const c of report.jetstreamChanges) {
     out(
-      `    ${c.time} ${c.account}/${c.user ?? '(user not recorded)'} ${c.operation} ${c.target} ${c.success ? 'ok' : 'REFUSED'}${c.detail ? ` (${c.detail})` : ''}`,
+      `    ${c.time} ${c.account}/${c.user ?? '(user not recorded)'} ${c.operation} ${c.target} ` +
+        `${c.success ? 'ok' : 'REFUSED'}${c.detail ? ` (${c.detail})` : ''}`,
     );
   }
   out(`  transactions: ${report.transactions.total}`);
   for (const s of report.streams) {
     out(
-      `  stream ${s.stream}: ${s.messages} messages, seq ${s.firstSeq ?? '-'}..${s.lastSeq ?? '-'}, gaps ${JSON.stringify(s.gaps)}`,
+      `  stream ${s.stream}: ${s.messages} messages, seq ${s.firstSeq ?? '-'}..${s.lastSeq ?? '-'}, ` +
+        `gaps ${JSON.stringify(s.gaps)}`,
     );
   }
   for (const c of report.controls) out(`  control ${c.id}: ${c.status.toUpperCase()} ${c.detail}`);

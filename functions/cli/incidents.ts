@@ -62,7 +62,10 @@ function describeRecorded(stored: StoredIncidentEvent): string {
   const { event } = stored;
   if (event.type === 'opened') return `${event.id} opened`;
   const by = `${visible(event.by.name ?? '')} [${visible(event.by.identity)}]`.trim();
-  return `${event.type} ${event.id} by ${by} (stream seq ${stored.seq}, stored ${stored.storedAt})${event.note ? `: ${visible(event.note)}` : ''}`;
+  return (
+    `${event.type} ${event.id} by ${by} (stream seq ${stored.seq}, stored ${stored.storedAt})` +
+    `${event.note ? `: ${visible(event.note)}` : ''}`
+  );
 }
 
 export async function listIncidentsCommand(opts: CommonOptions & { open?: boolean; json?: boolean }): Promise<number> {
@@ -83,7 +86,10 @@ export async function listIncidentsCommand(opts: CommonOptions & { open?: boolea
       else for (const line of incidentTable(incidents, now)) out(line);
       if (anomalies.length) {
         process.stderr.write(
-          `${shown(`warning: ${anomalies.length} event(s) of the incident record were not applied:\n${anomalies.map(anomalyLine).join('\n')}`)}\n`,
+          `${shown(
+            `warning: ${anomalies.length} event(s) of the incident record were not applied:\n` +
+              anomalies.map(anomalyLine).join('\n'),
+          )}\n`,
         );
       }
       return 0;

@@ -54,8 +54,8 @@ async function checkSigning(signing: Signing, archive: { location: string; key: 
   const keepOut = async (target: string, key: string) => {
     if (archive && isInside(await realPathOf(target), await realPathOf(archive.location))) {
       throw new InputError(
-        `${key}: ${target} is inside the archive (${archive.key}: ${archive.location}), so the private key would be archived ` +
-          'with the reports; keep the signing files outside the archive',
+        `${key}: ${target} is inside the archive (${archive.key}: ${archive.location}), ` +
+          'so the private key would be archived with the reports; keep the signing files outside the archive',
       );
     }
   };

@@ -182,7 +182,9 @@ export const configSchema = z
         }),
       ])
       .default({ kind: 'local', dir: './signing' }),
-    /** Copies of capture streams kept elsewhere (a disaster-recovery cluster): the remote-mirror control checks them. */
+    /**
+     * Copies of capture streams kept elsewhere (a disaster-recovery cluster): the remote-mirror control checks them.
+     */
     mirrors: z
       .array(
         z.strictObject({

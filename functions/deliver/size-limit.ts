@@ -71,7 +71,8 @@ export async function composeWithinLimit(options: ComposeWithinLimitOptions): Pr
   const linked = await options.compose({ kind: 'linked', link });
   if (linked.raw.byteLength > maxBytes) {
     throw new RunError(
-      `The report email is ${linked.raw.byteLength} bytes even without the PDF (${attachedBytes} with it); the limit is ${maxBytes}`,
+      `The report email is ${linked.raw.byteLength} bytes even without the PDF (${attachedBytes} with it); ` +
+        `the limit is ${maxBytes}`,
     );
   }
   return { email: linked, fellBack: true, link, attachedBytes };

@@ -23,7 +23,9 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 const ADVISORY = '$JS.EVENT.ADVISORY.';
 const AUTH_FAILURE_REASON = 'Authentication Failure';
 
-/** What the parser could not accept, and whether the message is merely broken or claims to come from where it cannot. */
+/**
+ * What the parser could not accept, and whether the message is merely broken or claims to come from where it cannot.
+ */
 class Unparseable extends Error {
   constructor(
     reason: string,

@@ -4,7 +4,7 @@ import { TYPES } from './schemas.js';
  * Plain checks that accept exactly what the zod schemas of schemas.ts accept, for the shapes a busy day holds
  * by the hundred thousand. zod copies every key of a loose object it validates, and that copy was most of the
  * cost of reading a day; these checks copy nothing. zod stays the definition and writes the error message:
- * a payload these reject is handed to it (test/unit/shape-guards.test.ts holds the two to the same verdicts).
+ * a payload these reject is handed to it (test/unit/events/shape-guards.test.ts holds the two to the same verdicts).
  */
 const MAX_TEXT = 65_536;
 

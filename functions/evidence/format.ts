@@ -107,9 +107,8 @@ export class MessageLineEncoder {
     } else {
       // Not UTF-8: the same key with a _base64 suffix, so the line says which one it is.
       out.length -= '"data":"'.length;
-      out.ascii(
-        `"data_base64":"${Buffer.from(data.buffer, data.byteOffset + dataStart, dataEnd - dataStart).toString('base64')}"}\n`,
-      );
+      const base64 = Buffer.from(data.buffer, data.byteOffset + dataStart, dataEnd - dataStart).toString('base64');
+      out.ascii(`"data_base64":"${base64}"}\n`);
     }
   }
 

@@ -128,7 +128,10 @@ export function payloadBytes(message: EvidenceMessage): Uint8Array {
     : new Uint8Array(Buffer.from(message.data_base64!, 'base64'));
 }
 
-/** A message line as the replay handed it to the analysis (the stream's kind and account come from the run's parameters). */
+/**
+ * A message line as the replay handed it to the analysis (the stream's kind and account come from the run's
+ * parameters).
+ */
 export function rawMessageOf(
   message: EvidenceMessage,
   stream: { kind: RawMessage['kind']; account?: string },

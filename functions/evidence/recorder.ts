@@ -301,9 +301,10 @@ function workerEntry(): WorkerEntry | null {
   }
   const url = new URL('./worker.ts', here);
   if (!existsSync(fileURLToPath(url))) return null;
+  const entry = JSON.stringify(url.href);
   // `execArgv: ['--import', 'tsx']` does not reach a worker's entry module on Node 20: register it inside.
   return {
     url,
-    source: `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`,
+    source: `import('tsx/esm/api').then(({ register }) => { register(); return import(${entry}); });`,
   };
 }

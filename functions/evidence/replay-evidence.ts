@@ -60,7 +60,8 @@ export async function replayEvidence(
       if (!open || open.source !== record.source || open.stream !== record.stream) {
         if (open)
           throw new Error(
-            `line ${line}: a message of ${record.source}/${record.stream} before the record that ends ${open.source}/${open.stream}`,
+            `line ${line}: a message of ${record.source}/${record.stream} before the record that ends ` +
+              `${open.source}/${open.stream}`,
           );
         const ref = known(record.source, record.stream);
         if (!ref)
@@ -110,7 +111,8 @@ export async function replayEvidence(
     };
     if (open && (open.source !== record.source || open.stream !== record.stream)) {
       throw new Error(
-        `line ${line}: the record of ${record.source}/${record.stream} ends the messages of ${open.source}/${open.stream}`,
+        `line ${line}: the record of ${record.source}/${record.stream} ends the messages of ` +
+          `${open.source}/${open.stream}`,
       );
     }
     const where = `${record.source}/${record.stream}`;
@@ -122,7 +124,8 @@ export async function replayEvidence(
       );
     if (record.firstSeq !== seen.firstSeq || record.lastSeq !== seen.lastSeq) {
       problems.push(
-        `evidence ${where}: the stream record says seq ${record.firstSeq}-${record.lastSeq}, the messages run ${seen.firstSeq}-${seen.lastSeq}`,
+        `evidence ${where}: the stream record says seq ${record.firstSeq}-${record.lastSeq}, ` +
+          `the messages run ${seen.firstSeq}-${seen.lastSeq}`,
       );
     }
     for (const [a, b] of seen.jumps) {

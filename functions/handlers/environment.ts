@@ -3,13 +3,14 @@
  * from these variables (and the SSM parameters and secret they name). No secret is ever in the environment.
  */
 export const ENV = {
-  /** The configuration document (ARCHITECTURE.md), without secrets, as JSON; or */
+  /** The configuration document (config/schema.ts), without secrets, as JSON; or */
   config: 'SOX_CONFIG',
   /** the name of an SSM parameter (String or SecureString) holding it. */
   configParameter: 'SOX_CONFIG_PARAMETER',
   /**
    * ARN of the Secrets Manager secret with the NATS credentials, a JSON object by source name:
-   * `{ "audit": { "creds": "<content of a .creds file>" }, "app": { "user": "…", "pass": "…" }, "x": { "token": "…" } }`.
+   * `{ "audit": { "creds": "<content of a .creds file>" }, "app": { "user": "…", "pass": "…" },
+   * "x": { "token": "…" } }`.
    */
   natsSecretArn: 'SOX_NATS_SECRET_ARN',
   /** Where bundles are archived: `s3://bucket/prefix` (overrides `archive` of the configuration). */

@@ -7,7 +7,7 @@ import { readParameter } from './ssm-parameter.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-/** The longest period allowed when neither the environment nor the configuration says (ARCHITECTURE.md). */
+/** The longest period allowed when neither the environment nor the configuration says (the schema's default). */
 export const DEFAULT_MAX_PERIOD_DAYS = 31;
 const MAX_PERIOD_DAYS_LIMIT = 3660;
 
@@ -27,14 +27,16 @@ export async function loadLambdaConfig(env: Environment, ssm: SSMClient): Promis
     // The stack deploys the parameter with a placeholder: say how to store the document rather than "not JSON".
     if (!text.trimStart().startsWith('{')) {
       throw new InputError(
-        `invalid configuration in ${where}: it holds no JSON document yet (a placeholder?). Store the configuration with ` +
-          `\`aws ssm put-parameter --name ${parameter} --type String --overwrite --value file://sox-report.json\``,
+        `invalid configuration in ${where}: it holds no JSON document yet (a placeholder?). ` +
+          'Store the configuration with `aws ssm put-parameter ' +
+          `--name ${parameter} --type String --overwrite --value file://sox-report.json\``,
       );
     }
     return parseDocument(text, where);
   }
   throw new InputError(
-    `no configuration: set ${ENV.config} (the JSON document) or ${ENV.configParameter} (the name of an SSM parameter holding it)`,
+    `no configuration: set ${ENV.config} (the JSON document) ` +
+      `or ${ENV.configParameter} (the name of an SSM parameter holding it)`,
   );
 }
 
@@ -56,7 +58,8 @@ export function maxPeriodDays(env: Environment, config: Config): number {
   const days = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(days) || days < 1 || days > MAX_PERIOD_DAYS_LIMIT) {
     throw new InputError(
-      `${ENV.maxPeriodDays} must be a whole number of days from 1 to ${MAX_PERIOD_DAYS_LIMIT}, not ${JSON.stringify(text)}`,
+      `${ENV.maxPeriodDays} must be a whole number of days from 1 to ${MAX_PERIOD_DAYS_LIMIT}, ` +
+        `not ${JSON.stringify(text)}`,
     );
   }
   return days;

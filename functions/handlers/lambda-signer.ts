@@ -19,7 +19,8 @@ export async function lambdaSigner(env: Environment, kms: KMSClient, ssm: SSMCli
       parameter === undefined ? ENV.certificateParameter : null,
     ].filter(Boolean);
     throw new InputError(
-      `signing on AWS needs ${ENV.kmsKeyId} (the KMS key) and ${ENV.certificateParameter} (the SSM parameter with its certificate); ${missing.join(' and ')} not set`,
+      `signing on AWS needs ${ENV.kmsKeyId} (the KMS key) ` +
+        `and ${ENV.certificateParameter} (the SSM parameter with its certificate); ${missing.join(' and ')} not set`,
     );
   }
   const certificatePem = await readParameter(ssm, parameter, ENV.certificateParameter);
@@ -35,8 +36,9 @@ export function checkCertificatePem(value: string, parameter: string, keyId: str
   if (PEM_CERTIFICATE.test(value)) return;
   throw new InputError(
     `SSM parameter ${parameter} (${ENV.certificateParameter}) does not hold a PEM certificate ` +
-      `("-----BEGIN CERTIFICATE-----" … "-----END CERTIFICATE-----"); it still holds a placeholder or something else. ` +
-      `Make the certificate of the signing key with \`sox-report certificate --kms-key ${keyId} --out cert.pem\` and store it with ` +
+      '("-----BEGIN CERTIFICATE-----" … "-----END CERTIFICATE-----"); ' +
+      'it still holds a placeholder or something else. Make the certificate of the signing key with ' +
+      `\`sox-report certificate --kms-key ${keyId} --out cert.pem\` and store it with ` +
       `\`aws ssm put-parameter --name ${parameter} --type String --overwrite --value file://cert.pem\``,
   );
 }

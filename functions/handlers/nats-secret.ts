@@ -68,7 +68,8 @@ export function parseNatsSecret(secretString: string, config: Config, where: str
     if (sources.length === 0)
       throw new InputError(`${where}: it must be a JSON object by source name whose values are ${SHAPES}`);
     throw new InputError(
-      `${where}: ${sources.map((s) => JSON.stringify(s)).join(', ')}: each entry must be exactly one of ${SHAPES}, with non-empty text`,
+      `${where}: ${sources.map((s) => JSON.stringify(s)).join(', ')}: ` +
+        `each entry must be exactly one of ${SHAPES}, with non-empty text`,
     );
   }
   const configured = new Set(config.sources.map((s) => s.name));

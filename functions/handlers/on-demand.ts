@@ -15,9 +15,10 @@ export type OnDemandResult = ReportProduced | BadInput;
 
 /**
  * An operator's run of any finished period: `{ date }`, `{ from, to }` or `{}` (yesterday), optionally to other
- * `recipients`, each of which `email.allowedRecipients` (else `email.to`) must allow. Bad input comes back as `{ ok: false, error: { code: 'bad-input', message } }`, checked before
- * anything but the configuration is read. A failure to produce the report is thrown (the caller sees a
- * FunctionError with the message), exactly as the scheduled run fails.
+ * `recipients`, each of which `email.allowedRecipients` (else `email.to`) must allow. Bad input comes back as
+ * `{ ok: false, error: { code: 'bad-input', message } }`, checked before anything but the configuration is read. A
+ * failure to produce the report is thrown (the caller sees a FunctionError with the message), exactly as the
+ * scheduled run fails.
  */
 export function createOnDemandHandler(deps: HandlerDeps) {
   return async (event: unknown, context: Context): Promise<OnDemandResult> =>

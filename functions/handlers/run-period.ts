@@ -34,7 +34,9 @@ export interface PeriodSummary {
 
 /** A produced (or already archived) report: where it is (RunResult's paths), and whether this run sent its email. */
 export type ReportProduced = { ok: true; period: PeriodSummary } & Omit<RunResult, 'report' | 'email'> & {
-    /** The SES message id when this run sent the email; null when a receipt says it went already, or none is configured. */
+    /**
+     * The SES message id when this run sent the email; null when a receipt says it went already, or none is configured.
+     */
     email: string | null;
   };
 
@@ -117,7 +119,8 @@ export async function reportPeriod(
     now: deps.now,
   });
   logger.info(
-    `${run.trigger} report for [${formatInstant(period.from)}, ${formatInstant(period.to)}) (${period.kind}, ${period.timezone})`,
+    `${run.trigger} report for [${formatInstant(period.from)}, ${formatInstant(period.to)}) ` +
+      `(${period.kind}, ${period.timezone})`,
   );
   const result = await runReport(config, period, ports, options.recipients ? { recipients: options.recipients } : {});
   recordReport(metrics, result.report, !result.existed, run.seconds());

@@ -1,6 +1,6 @@
 /**
  * The alert port: told once about each newly opened incident (record.ts decides "newly", adapters only deliver).
- * NATS and stderr here; the AWS issue adds SNS behind the same port.
+ * NATS and stderr here; SNS behind the same port in sns-alerts.ts.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { visible } from '../text/visible.js';
@@ -38,7 +38,8 @@ export function stderrAlerts(write: (line: string) => void = (line) => process.s
     async incidentOpened(incident) {
       const a = incidentAlert(incident);
       write(
-        `ALERT ${a.severity.toUpperCase()} ${a.id}: ${visible(a.summary)} (rule ${visible(a.rule)}, subject ${visible(a.subject)})\n`,
+        `ALERT ${a.severity.toUpperCase()} ${a.id}: ${visible(a.summary)} ` +
+          `(rule ${visible(a.rule)}, subject ${visible(a.subject)})\n`,
       );
     },
   };

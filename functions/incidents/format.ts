@@ -68,7 +68,8 @@ export function incidentDetail(incident: IncidentState, anomalies: readonly Inci
     field('day', incident.day),
     field(
       'opened at',
-      `${incident.openedAt} (first evidence), ${ageDays(incident, now)} days ${incident.resolved ? 'until resolved' : 'ago'}`,
+      `${incident.openedAt} (first evidence), ${ageDays(incident, now)} days ` +
+        `${incident.resolved ? 'until resolved' : 'ago'}`,
     ),
     field('evidence', evidence),
   ];

@@ -94,7 +94,8 @@ export function incidentStreamSpec(options: IncidentStreamOptions = {}): Inciden
 export function planIncidentStream(spec: IncidentStreamSpec, existing: ExistingStreamConfig | null): StreamPlan {
   const plan = planStream(spec, existing);
   if (existing === null || (existing.max_age ?? 0) <= 0) return plan;
-  const finding = `max_age is ${Math.round(existing.max_age! / 86_400e9)} days (incidents would expire from the record)`;
+  const days = Math.round(existing.max_age! / 86_400e9);
+  const finding = `max_age is ${days} days (incidents would expire from the record)`;
   return { action: 'drift', spec, findings: [...(plan.action === 'drift' ? plan.findings : []), finding] };
 }
 
@@ -131,7 +132,11 @@ export function describeIncidentStreamPlan({ plan, created }: EnsureResult): str
   const name = plan.spec.name;
   switch (plan.action) {
     case 'create':
-      return `${created ? 'created' : 'would create'} incident stream ${name}: subjects ${plan.spec.subjects.join(' ')}; file storage, deny_delete, deny_purge, no roll-ups, discard old, no max_age`;
+      return (
+        `${created ? 'created' : 'would create'} incident stream ${name}: ` +
+        `subjects ${plan.spec.subjects.join(' ')}; file storage, deny_delete, deny_purge, no roll-ups, ` +
+        'discard old, no max_age'
+      );
     case 'ok':
       return `ok incident stream ${name}: already tamper-resistant`;
     case 'drift':

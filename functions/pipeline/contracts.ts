@@ -24,7 +24,9 @@ export interface Ports {
   branding: Branding;
   /** Where the email goes; null when the configuration asks for none. */
   mailer: Mailer | null;
-  /** Where newly opened incidents are announced besides the configured NATS subject (stderr, SNS); null: nowhere else. */
+  /**
+   * Where newly opened incidents are announced besides the configured NATS subject (stderr, SNS); null: nowhere else.
+   */
   alerts?: AlertPort | null;
   /** A mailer with a size limit (SES): larger emails carry a time-limited link to the archived PDF instead. */
   mailLimit?: { maxBytes: number; pdfLink(pdfPath: string): Promise<PdfLink> };

@@ -42,9 +42,11 @@ export async function documentsOfThisRun(
     await file.discard();
     if (earlier.sha256 !== digest.sha256) {
       throw new RunError(
-        `${ports.archive.locate(`${where}/${EVIDENCE_FILE}`)} was archived by an interrupted run (SHA-256 ${earlier.sha256}), ` +
-          `but this run read other messages for the period (SHA-256 ${digest.sha256}): the streams changed since. Nothing was ` +
-          'signed. The bundle cannot be completed at this path: investigate the capture streams, and archive the period elsewhere.',
+        `${ports.archive.locate(`${where}/${EVIDENCE_FILE}`)} was archived by an interrupted run ` +
+          `(SHA-256 ${earlier.sha256}), but this run read other messages for the period ` +
+          `(SHA-256 ${digest.sha256}): the streams changed since. Nothing was signed. ` +
+          'The bundle cannot be completed at this path: investigate the capture streams, ' +
+          'and archive the period elsewhere.',
       );
     }
     evidence = {

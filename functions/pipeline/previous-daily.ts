@@ -37,7 +37,9 @@ export async function previousDaily(archive: ArchivePort, period: Period): Promi
       link,
       previousBundle: {
         state: 'missing',
-        detail: `${yesterday} is not in the archive (the latest earlier daily report is ${link.path.slice(0, -`/${MANIFEST}`.length)})`,
+        detail:
+          `${yesterday} is not in the archive (the latest earlier daily report is ` +
+          `${link.path.slice(0, -`/${MANIFEST}`.length)})`,
       },
     };
   }
@@ -83,7 +85,9 @@ export async function previousDaily(archive: ArchivePort, period: Period): Promi
         link,
         previousBundle: {
           state: 'invalid',
-          detail: `${yesterday}/report.json: SHA-256 is ${actual}, but its signed manifest says ${listed.sha256}: the file was changed after it was sealed, so nothing was taken from it`,
+          detail:
+            `${yesterday}/report.json: SHA-256 is ${actual}, but its signed manifest says ${listed.sha256}: ` +
+            'the file was changed after it was sealed, so nothing was taken from it',
         },
       };
     }
@@ -93,7 +97,9 @@ export async function previousDaily(archive: ArchivePort, period: Period): Promi
       link,
       previousBundle: {
         state: 'ok',
-        detail: `${yesterday} is archived, its manifest signature verifies and its report.json is the one the manifest sealed`,
+        detail:
+          `${yesterday} is archived, its manifest signature verifies and its report.json is the one the ` +
+          'manifest sealed',
       },
     };
   } catch (err) {

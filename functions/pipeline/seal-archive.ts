@@ -78,7 +78,8 @@ export async function sealedFiles(input: {
       : sealed.signature;
   if (stored?.signature && signature !== stored.signature) {
     throw new RunError(
-      `${ports.archive.locate(`${where}/${MANIFEST_SIG}`)} is not this bundle's manifest signature: it was not written by this software's run`,
+      `${ports.archive.locate(`${where}/${MANIFEST_SIG}`)} is not this bundle's manifest signature: ` +
+        "it was not written by this software's run",
     );
   }
   ports.log(`sealed ${where} (manifest ${sha256(sealed.bytes).slice(0, 16)}…)`);

@@ -29,7 +29,10 @@ function zoneFormat(timezone: string): Intl.DateTimeFormat {
   return format;
 }
 
-/** An RFC 3339 instant in the report's time zone, keeping the stored nanoseconds: `2026-11-24 09:13:05.123456789 -05:00`. */
+/**
+ * An RFC 3339 instant in the report's time zone, keeping the stored nanoseconds:
+ * `2026-11-24 09:13:05.123456789 -05:00`.
+ */
 export function formatTime(iso: string, timezone: string): string {
   const ns = parseInstant(iso);
   if (ns === null) return iso;
@@ -50,7 +53,8 @@ export function formatTime(iso: string, timezone: string): string {
   const sign = offsetMinutes < 0 ? '-' : '+';
   const abs = Math.abs(offsetMinutes);
   const offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}.${fraction} ${offset}`;
+  const time = `${parts.hour}:${parts.minute}:${parts.second}.${fraction}`;
+  return `${parts.year}-${parts.month}-${parts.day} ${time} ${offset}`;
 }
 
 /** A period boundary, to the second: `Tue 24 Nov 2026 00:00:00 EST (-05:00)`. */
@@ -58,10 +62,8 @@ export function formatBoundary(iso: string, timezone: string): string {
   const ns = parseInstant(iso);
   if (ns === null) return iso;
   const local = DateTime.fromMillis(Number(ns / 1_000_000n), { zone: timezone, locale: 'en-US' });
-  return `${local.toFormat('ccc d LLL yyyy HH:mm:ss')} ${local.offsetNameShort ?? ''} (${local.toFormat('ZZ')})`.replace(
-    '  ',
-    ' ',
-  );
+  const text = `${local.toFormat('ccc d LLL yyyy HH:mm:ss')} ${local.offsetNameShort ?? ''} (${local.toFormat('ZZ')})`;
+  return text.replace('  ', ' ');
 }
 
 export function formatNumber(n: number): string {

@@ -217,7 +217,8 @@ export class Canvas {
     if (fonts[font.id] == null) fonts[font.id] = font.ref();
     const baseline = y + (font.ascender / 1000) * style.size;
     this.#emit(
-      `BT\n/${font.id} ${pdfNumber(style.size)} Tf\n1 0 0 -1 ${pdfNumber(x)} ${pdfNumber(baseline)} Tm\n<${glyphs.join('')}> Tj\nET`,
+      `BT\n/${font.id} ${pdfNumber(style.size)} Tf\n` +
+        `1 0 0 -1 ${pdfNumber(x)} ${pdfNumber(baseline)} Tm\n<${glyphs.join('')}> Tj\nET`,
     );
     return true;
   }

@@ -164,7 +164,9 @@ function documentInfo(vm: ViewModel, extra: Partial<PDFKit.DocumentInfo> | undef
   return {
     Title: `${vm.title}: ${vm.period.heading}`,
     ...(vm.branding.company ? { Author: vm.branding.company } : {}),
-    Subject: `${vm.period.heading}: ${vm.period.fromLocal} – ${vm.period.toLocal} (${vm.period.fromUtc} – ${vm.period.toUtc})`,
+    Subject:
+      `${vm.period.heading}: ${vm.period.fromLocal} – ${vm.period.toLocal} ` +
+      `(${vm.period.fromUtc} – ${vm.period.toUtc})`,
     Keywords: `SOX, NATS, overall status ${statusLabel(vm.status)}`,
     Creator: 'nats-sox-reports',
     CreationDate: created,

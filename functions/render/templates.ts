@@ -70,7 +70,8 @@ export async function loadTemplates(folders: TemplateFolders = {}): Promise<Temp
       const template = compiled.get(name);
       if (!template)
         throw new Error(
-          `There is no template ${name} (looked in ${builtinDir}${folders.operatorDir ? ` and ${folders.operatorDir}` : ''}).`,
+          `There is no template ${name} (looked in ` +
+            `${builtinDir}${folders.operatorDir ? ` and ${folders.operatorDir}` : ''}).`,
         );
       return template(context, RUNTIME_OPTIONS);
     },
@@ -159,7 +160,8 @@ function checkTemplate(file: SourceFile, partials: Set<string>): void {
   for (const ref of used) {
     if (!ref.hasFallback && !partials.has(ref.name) && !inline.has(ref.name)) {
       throw fail(
-        `line ${ref.line} uses the partial "${ref.name}", which is neither built in nor in the operator's partials folder.`,
+        `line ${ref.line} uses the partial "${ref.name}", which is neither built in nor in the operator's ` +
+          'partials folder.',
       );
     }
   }

@@ -59,7 +59,8 @@ export function buildViewModel(report: ReportV1, options: ViewOptions): ViewMode
     status: overall,
     statusSentence: statusSentence(overall, failed.length, warned.length, report.controls.length),
     signatureNotice: options.signed
-      ? 'The PDF of this report carries a digital signature (PAdES): any PDF reader shows whether it is intact. The archive manifest, signed as well, records the SHA-256 of every file of this report.'
+      ? 'The PDF of this report carries a digital signature (PAdES): any PDF reader shows whether it is ' +
+        'intact. The archive manifest, signed as well, records the SHA-256 of every file of this report.'
       : 'This report is not signed.',
     archiveLocation: options.archiveLocation ?? null,
     keyFigures: [
@@ -157,7 +158,8 @@ function tamperingSection(r: ReportV1, table: TableBuilder): Section {
     title: 'Prevent data tampering',
     objective: CHECKLIST.tampering,
     paragraphs: [
-      `${count(c.connects, 'client connection')} and ${count(c.disconnects, 'disconnection')} by ${count(c.users, 'user')}; ` +
+      `${count(c.connects, 'client connection')} and ${count(c.disconnects, 'disconnection')} by ` +
+        `${count(c.users, 'user')}; ` +
         `${count(c.leafnodes.connects, 'leaf node connection')}; ${count(af.total, 'failed login')}.`,
     ],
     tables: [
@@ -247,7 +249,8 @@ function timelineSection(r: ReportV1, table: TableBuilder): Section {
     paragraphs: [
       tx.total === 0
         ? 'No financial transaction was stored in this period.'
-        : `${count(tx.total, 'financial transaction')} stored between ${formatTime(tx.first ?? '', r.period.timezone)} and ${formatTime(tx.last ?? '', r.period.timezone)}.`,
+        : `${count(tx.total, 'financial transaction')} stored between ` +
+          `${formatTime(tx.first ?? '', r.period.timezone)} and ${formatTime(tx.last ?? '', r.period.timezone)}.`,
     ],
     tables: [
       table({
@@ -306,7 +309,8 @@ function accessSection(r: ReportV1, table: TableBuilder): Section {
     objective: CHECKLIST.access,
     paragraphs: [
       `${count(js.changes, 'JetStream change')}${ops ? ` (${ops})` : ''}, ${formatNumber(js.refused)} refused. ` +
-        `${count(js.reads, 'read-only API call')}; ${formatNumber(js.ownReads)} of them this report's own reads, not counted as activity.`,
+        `${count(js.reads, 'read-only API call')}; ${formatNumber(js.ownReads)} of them this report's own ` +
+        'reads, not counted as activity.',
     ],
     tables: [
       table({
@@ -371,7 +375,8 @@ function incidentsSection(r: ReportV1, table: TableBuilder): Section {
     title: 'Security incidents',
     objective: CHECKLIST.incidents,
     paragraphs: [
-      `${count(opened.length, 'incident')} detected in this period; ${formatNumber(resolved.length)} resolved in it; ${formatNumber(open.length)} still open.`,
+      `${count(opened.length, 'incident')} detected in this period; ${formatNumber(resolved.length)} ` +
+        `resolved in it; ${formatNumber(open.length)} still open.`,
     ],
     tables: [
       table({
@@ -463,7 +468,8 @@ function unparseableSection(r: ReportV1, table: TableBuilder): Section {
     paragraphs: [
       r.unparseable === 0
         ? 'Every event of the period was understood.'
-        : `${count(r.unparseable, 'event')} could not be understood. They stay in their streams and are listed here by sequence.`,
+        : `${count(r.unparseable, 'event')} could not be understood. They stay in their streams and are listed ` +
+          'here by sequence.',
     ],
     tables: [
       table({

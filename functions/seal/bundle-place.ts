@@ -37,9 +37,9 @@ export async function inspectBundlePlace(archive: ArchivePort, bundle: string, s
     foreign.push(`${archive.locate(entry.path)} ${describeEntry(entry)}`);
   if (!archive.resumable) {
     throw new ForeignObjectsError(
-      `${archive.locate(bundle)} exists without a ${MANIFEST}: a bundle of this archive appears whole, by a rename, so ` +
-        'this folder was not made by sox-report. Nothing was read or signed. Move it out of the archive (keep it if ' +
-        'it is evidence of tampering) and run again.',
+      `${archive.locate(bundle)} exists without a ${MANIFEST}: a bundle of this archive appears whole, ` +
+        'by a rename, so this folder was not made by sox-report. Nothing was read or signed. ' +
+        'Move it out of the archive (keep it if it is evidence of tampering) and run again.',
     );
   }
 
@@ -72,7 +72,8 @@ export async function inspectBundlePlace(archive: ArchivePort, bundle: string, s
       if (vouched) stored.files.set(name, { bytes, sha256, data });
       else
         foreign.push(
-          `${archive.locate(entry.path)}: no intent signed by this run's key names it with these bytes (SHA-256 ${sha256})`,
+          `${archive.locate(entry.path)}: no intent signed by this run's key names it with these bytes ` +
+            `(SHA-256 ${sha256})`,
         );
     } catch (err) {
       foreign.push(`${archive.locate(entry.path)}: cannot be read (${errorMessage(err)})`);
@@ -80,9 +81,10 @@ export async function inspectBundlePlace(archive: ArchivePort, bundle: string, s
   }
   if (foreign.length > 0) {
     throw new ForeignObjectsError(
-      `the place of the bundle ${archive.locate(bundle)} holds what this software did not write there: ${foreign.join('; ')}. ` +
-        'Nothing was read or signed. Locked objects cannot be removed: find out who wrote them (CloudTrail data events ' +
-        'for the bucket), and archive this period elsewhere (another archive prefix, or an ad-hoc run).',
+      `the place of the bundle ${archive.locate(bundle)} holds what this software did not write there: ` +
+        `${foreign.join('; ')}. Nothing was read or signed. Locked objects cannot be removed: ` +
+        'find out who wrote them (CloudTrail data events for the bucket), ' +
+        'and archive this period elsewhere (another archive prefix, or an ad-hoc run).',
     );
   }
   return { state: 'interrupted', stored };

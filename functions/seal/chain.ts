@@ -35,7 +35,8 @@ async function readLink(archive: ArchivePort, bundle: string): Promise<PreviousM
   const signature = await archive.read(`${bundle}/${MANIFEST_SIG}`, { maxBytes: READ_LIMITS[MANIFEST_SIG]! });
   if (signature === null) {
     throw new Error(
-      `the previous daily bundle ${bundle} has a ${MANIFEST} but no ${MANIFEST_SIG}: the archive needs attention (run verify)`,
+      `the previous daily bundle ${bundle} has a ${MANIFEST} but no ${MANIFEST_SIG}: ` +
+        'the archive needs attention (run verify)',
     );
   }
   return { path: `${bundle}/${MANIFEST}`, manifest, signature };

@@ -1,5 +1,5 @@
 /**
- * manifest.json (ARCHITECTURE.md, "The bundle"): what a bundle holds, byte for byte, and which manifest came
+ * manifest.json (docs/architecture.md, "manifest.json"): what a bundle holds, byte for byte, and which manifest came
  * before it, after CloudTrail's digest files. Nothing in it depends on the clock of the run that seals it, so an
  * interrupted run that is resumed writes the same bytes again.
  */

@@ -79,7 +79,8 @@ class PortCmsSigner extends SignPdfSigner {
 
 /**
  * A DER ContentInfo holding a detached SignedData over `content`: signed attributes contentType, messageDigest,
- * signingCertificateV2 and, when given (CAdES use outside a PDF), signingTime; the signature is `signer.signDigest(SHA-256(DER of the attribute SET))`.
+ * signingCertificateV2 and, when given (CAdES use outside a PDF), signingTime; the signature is
+ * `signer.signDigest(SHA-256(DER of the attribute SET))`.
  */
 export async function buildDetachedCms(content: Uint8Array, signer: Signer, signingTime?: Date): Promise<Uint8Array> {
   const certificateDer = new Uint8Array(new X509Certificate(signer.certificatePem).raw);

@@ -1,7 +1,7 @@
 /**
  * What produced a bundle, for its manifest: the software (name, version, commit when known), Node's version, the
  * nats-server(s) the events were read from, and the configuration that shaped the figures, by the SHA-256 of its
- * effective form without secrets, together with the parameters themselves (analysis/analyse.ts).
+ * effective form without secrets, together with the parameters themselves (analysis/parameters.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
- * The signer port: everything that seals a bundle (the PDF's CMS signature, manifest.json.sig) asks it to sign
- * a SHA-256 digest, so a KMS key never needs its private half on this machine.
+ * The signer port: everything that seals a bundle (the PDF's CMS signature, the intent, manifest.json.sig) asks it
+ * to sign a SHA-256 digest, so a KMS key never needs its private half on this machine.
  */
 export type SigningAlgorithm = 'ECDSA_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_256';
 
@@ -11,7 +11,7 @@ export interface Signer {
   readonly keyId: string;
   /** SPKI public key, PEM. */
   readonly publicKeyPem: string;
-  /** Lower-case hex SHA-256 of the DER SubjectPublicKeyInfo: names the key in `<archive>/keys/`. */
+  /** Lower-case hex SHA-256 of the DER SubjectPublicKeyInfo: with the certificate's, names its file in `keys/`. */
   readonly publicKeySha256: string;
   /** X.509 certificate of the key, PEM: embedded in the PDF signature. */
   readonly certificatePem: string;

@@ -164,7 +164,8 @@ async function consumeWindow(
   }
   if (Date.now() > deadline) {
     throw new RunError(
-      `source "${source}": replay of stream ${ref.stream} did not finish in time (read up to seq ${tracker.lastSeq ?? 'none'})`,
+      `source "${source}": replay of stream ${ref.stream} did not finish in time (read up to seq ` +
+        `${tracker.lastSeq ?? 'none'})`,
     );
   }
 }

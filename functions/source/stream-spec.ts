@@ -43,7 +43,8 @@ export function captureSubjects(source: SourceConfig, ref: StreamConfig, reading
       if (!ref.account || ref.account === own) return ['$JS.EVENT.ADVISORY.>'];
       if (own === null) {
         throw new InputError(
-          `source "${source.name}": stream ${ref.stream}: cannot tell whether account ${ref.account} is the reading account ` +
+          `source "${source.name}": stream ${ref.stream}: cannot tell whether account ${ref.account} is the ` +
+            'reading account ' +
             '(this server does not answer $SYS.REQ.USER.INFO); set the source\'s "account" or the stream\'s "subjects"',
         );
       }
@@ -121,7 +122,8 @@ export function planStream(spec: CaptureStreamSpec, existing: ExistingStreamConf
   if (existing.allow_rollup_hdrs) findings.push('allow_rollup_hdrs is on (a roll-up message can replace the record)');
   if ((existing.max_age ?? 0) > 0 && existing.max_age! < spec.min_age) {
     findings.push(
-      `max_age is ${Math.round(existing.max_age! / DAY_NS)} days, shorter than the ${Math.round(spec.min_age / DAY_NS)} days retention`,
+      `max_age is ${Math.round(existing.max_age! / DAY_NS)} days, shorter than the ` +
+        `${Math.round(spec.min_age / DAY_NS)} days retention`,
     );
   }
   for (const limit of ['max_msgs', 'max_bytes', 'max_msgs_per_subject'] as const) {

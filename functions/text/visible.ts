@@ -30,7 +30,9 @@ function isInvisible(cp: number): boolean {
 /** Printable ASCII never needs a second look; almost every value of a heavy day is that. */
 const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 
-/** Matches at least one character `isInvisible` accepts; the quick test that lets almost every value through untouched. */
+/**
+ * Matches at least one character `isInvisible` accepts; the quick test that lets almost every value through untouched.
+ */
 const ANY_INVISIBLE =
   /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb]/;
 

@@ -82,150 +82,171 @@ afterAll(() => {
 });
 
 describe('archive bucket', () => {
-  it('locks every object in COMPLIANCE mode for seven years by default, versioned, KMS-encrypted, private, retained', () => {
-    const bucket = resources[id(stack.archive.bucket)]!;
-    expect(bucket.DeletionPolicy).toBe('Retain');
-    expect(bucket.Properties).toMatchObject({
-      ObjectLockEnabled: true,
-      ObjectLockConfiguration: {
-        ObjectLockEnabled: 'Enabled',
-        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 * 7 } },
-      },
-      VersioningConfiguration: { Status: 'Enabled' },
-      BucketEncryption: {
-        ServerSideEncryptionConfiguration: [
-          {
-            BucketKeyEnabled: true,
-            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: arnOf(stack.archive.key) },
-          },
-        ],
-      },
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
-      LoggingConfiguration: { DestinationBucketName: ref(stack.archive.accessLogs), LogFilePrefix: 'archive/' },
-    });
-  });
-
-  it('denies to everyone plain HTTP and old TLS, deletes, lifecycle rules, writes without If-None-Match, lock modes but COMPLIANCE, and copies', () => {
-    const policy = template.findResources('AWS::S3::BucketPolicy', {
-      Properties: { Bucket: ref(stack.archive.bucket) },
-    });
-    const bucket = arnOf(stack.archive.bucket);
-    const objects = { 'Fn::Join': ['', [bucket, '/*']] };
-    const everyone = { AWS: '*' };
-    expect(statementsOf(Object.keys(policy)[0]!)).toEqual([
-      {
-        Effect: 'Deny',
-        Principal: everyone,
-        Action: 's3:*',
-        Resource: [bucket, objects],
-        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-      },
-      {
-        Effect: 'Deny',
-        Principal: everyone,
-        Action: 's3:*',
-        Resource: [bucket, objects],
-        Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
-      },
-      {
-        Sid: 'DenyDeletingReports',
-        Effect: 'Deny',
-        Principal: everyone,
-        Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
-        Resource: objects,
-      },
-      {
-        Sid: 'DenyLifecycleRules',
-        Effect: 'Deny',
-        Principal: everyone,
-        Action: 's3:PutLifecycleConfiguration',
-        Resource: bucket,
-      },
-      // AWS's conditional-write enforcement: CreateMultipartUpload, UploadPart and UploadPartCopy (ObjectCreationOperation
-      // false) take no conditional header; PutObject and CompleteMultipartUpload must carry If-None-Match.
-      {
-        Sid: 'DenyWritesWithoutIfNoneMatch',
-        Effect: 'Deny',
-        Principal: everyone,
-        Action: 's3:PutObject',
-        Resource: objects,
-        Condition: { Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } },
-      },
-      // Only where a mode is named, so UploadPart and CompleteMultipartUpload (which name none) go through.
-      {
-        Sid: 'DenyLockModesOtherThanCompliance',
-        Effect: 'Deny',
-        Principal: everyone,
-        Action: 's3:PutObject',
-        Resource: objects,
-        Condition: {
-          StringNotEquals: { 's3:object-lock-mode': 'COMPLIANCE' },
-          Null: { 's3:object-lock-mode': 'false' },
+  it(
+    'locks every object in COMPLIANCE mode for seven years by default, versioned, KMS-encrypted, private, ' +
+      'retained',
+    () => {
+      const bucket = resources[id(stack.archive.bucket)]!;
+      expect(bucket.DeletionPolicy).toBe('Retain');
+      expect(bucket.Properties).toMatchObject({
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 * 7 } },
         },
-      },
-      {
-        Sid: 'DenyCopies',
-        Effect: 'Deny',
-        Principal: everyone,
-        Action: 's3:PutObject',
-        Resource: objects,
-        Condition: { Null: { 's3:x-amz-copy-source': 'false' } },
-      },
-    ]);
-  });
+        VersioningConfiguration: { Status: 'Enabled' },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            {
+              BucketKeyEnabled: true,
+              ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: arnOf(stack.archive.key) },
+            },
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LoggingConfiguration: { DestinationBucketName: ref(stack.archive.accessLogs), LogFilePrefix: 'archive/' },
+      });
+    },
+  );
 
-  it('lets through, by those conditions, exactly the requests of a locked, conditional write and of a multipart upload', () => {
-    // Each request as IAM sees it: the condition keys S3 sets for it. A Deny applies when all its conditions hold.
-    type Request = {
-      's3:if-none-match'?: string;
-      's3:ObjectCreationOperation': boolean;
-      's3:object-lock-mode'?: string;
-      's3:x-amz-copy-source'?: string;
-    };
-    const holds = (condition: Record<string, Record<string, string>>, request: Request) =>
-      Object.entries(condition).every(([operator, keys]) =>
-        Object.entries(keys).every(([key, value]) => {
-          const present = (request as Record<string, unknown>)[key];
-          if (operator === 'Null') return (present === undefined) === (value === 'true');
-          if (operator === 'Bool') return present !== undefined && String(present) === value;
-          if (operator === 'StringNotEquals') return present !== value;
-          throw new Error(`no model for ${operator}`);
+  it(
+    'denies to everyone plain HTTP and old TLS, deletes, lifecycle rules, writes without If-None-Match, ' +
+      'lock modes but COMPLIANCE, and copies',
+    () => {
+      const policy = template.findResources('AWS::S3::BucketPolicy', {
+        Properties: { Bucket: ref(stack.archive.bucket) },
+      });
+      const bucket = arnOf(stack.archive.bucket);
+      const objects = { 'Fn::Join': ['', [bucket, '/*']] };
+      const everyone = { AWS: '*' };
+      expect(statementsOf(Object.keys(policy)[0]!)).toEqual([
+        {
+          Effect: 'Deny',
+          Principal: everyone,
+          Action: 's3:*',
+          Resource: [bucket, objects],
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+        {
+          Effect: 'Deny',
+          Principal: everyone,
+          Action: 's3:*',
+          Resource: [bucket, objects],
+          Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+        },
+        {
+          Sid: 'DenyDeletingReports',
+          Effect: 'Deny',
+          Principal: everyone,
+          Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+          Resource: objects,
+        },
+        {
+          Sid: 'DenyLifecycleRules',
+          Effect: 'Deny',
+          Principal: everyone,
+          Action: 's3:PutLifecycleConfiguration',
+          Resource: bucket,
+        },
+        // AWS's conditional-write enforcement: CreateMultipartUpload, UploadPart and UploadPartCopy
+        // (ObjectCreationOperation false) take no conditional header; PutObject and CompleteMultipartUpload must carry
+        // If-None-Match.
+        {
+          Sid: 'DenyWritesWithoutIfNoneMatch',
+          Effect: 'Deny',
+          Principal: everyone,
+          Action: 's3:PutObject',
+          Resource: objects,
+          Condition: { Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } },
+        },
+        // Only where a mode is named, so UploadPart and CompleteMultipartUpload (which name none) go through.
+        {
+          Sid: 'DenyLockModesOtherThanCompliance',
+          Effect: 'Deny',
+          Principal: everyone,
+          Action: 's3:PutObject',
+          Resource: objects,
+          Condition: {
+            StringNotEquals: { 's3:object-lock-mode': 'COMPLIANCE' },
+            Null: { 's3:object-lock-mode': 'false' },
+          },
+        },
+        {
+          Sid: 'DenyCopies',
+          Effect: 'Deny',
+          Principal: everyone,
+          Action: 's3:PutObject',
+          Resource: objects,
+          Condition: { Null: { 's3:x-amz-copy-source': 'false' } },
+        },
+      ]);
+    },
+  );
+
+  it(
+    'lets through, by those conditions, exactly the requests of a locked, ' +
+      'conditional write and of a multipart upload',
+    () => {
+      // Each request as IAM sees it: the condition keys S3 sets for it. A Deny applies when all its conditions hold.
+      type Request = {
+        's3:if-none-match'?: string;
+        's3:ObjectCreationOperation': boolean;
+        's3:object-lock-mode'?: string;
+        's3:x-amz-copy-source'?: string;
+      };
+      const holds = (condition: Record<string, Record<string, string>>, request: Request) =>
+        Object.entries(condition).every(([operator, keys]) =>
+          Object.entries(keys).every(([key, value]) => {
+            const present = (request as Record<string, unknown>)[key];
+            if (operator === 'Null') return (present === undefined) === (value === 'true');
+            if (operator === 'Bool') return present !== undefined && String(present) === value;
+            if (operator === 'StringNotEquals') return present !== value;
+            throw new Error(`no model for ${operator}`);
+          }),
+        );
+      const policy = template.findResources('AWS::S3::BucketPolicy', {
+        Properties: { Bucket: ref(stack.archive.bucket) },
+      });
+      const writeRules = statementsOf(Object.keys(policy)[0]!).filter((s) => actionsOf(s).includes('s3:PutObject'));
+      const denied = (request: Request) =>
+        writeRules.some((s) => holds(s.Condition as Record<string, Record<string, string>>, request));
+      const locked = { 's3:object-lock-mode': 'COMPLIANCE' };
+
+      // PutObject
+      expect(denied({ 's3:ObjectCreationOperation': true, 's3:if-none-match': '*', ...locked })).toBe(false);
+      // CreateMultipartUpload
+      expect(denied({ 's3:ObjectCreationOperation': false, ...locked })).toBe(false);
+      // UploadPart
+      expect(denied({ 's3:ObjectCreationOperation': false })).toBe(false);
+      // CompleteMultipartUpload
+      expect(denied({ 's3:ObjectCreationOperation': true, 's3:if-none-match': '*' })).toBe(false);
+
+      // PutObject over an existing key
+      expect(denied({ 's3:ObjectCreationOperation': true, ...locked })).toBe(true);
+      // CompleteMultipartUpload without If-None-Match
+      expect(denied({ 's3:ObjectCreationOperation': true })).toBe(true);
+      expect(
+        denied({ 's3:ObjectCreationOperation': true, 's3:if-none-match': '*', 's3:object-lock-mode': 'GOVERNANCE' }),
+      ).toBe(true);
+      // CreateMultipartUpload
+      expect(denied({ 's3:ObjectCreationOperation': false, 's3:object-lock-mode': 'GOVERNANCE' })).toBe(true);
+      expect(
+        denied({
+          's3:ObjectCreationOperation': true,
+          's3:if-none-match': '*',
+          's3:x-amz-copy-source': 'other/key',
+          ...locked,
         }),
-      );
-    const policy = template.findResources('AWS::S3::BucketPolicy', {
-      Properties: { Bucket: ref(stack.archive.bucket) },
-    });
-    const writeRules = statementsOf(Object.keys(policy)[0]!).filter((s) => actionsOf(s).includes('s3:PutObject'));
-    const denied = (request: Request) =>
-      writeRules.some((s) => holds(s.Condition as Record<string, Record<string, string>>, request));
-    const locked = { 's3:object-lock-mode': 'COMPLIANCE' };
-
-    expect(denied({ 's3:ObjectCreationOperation': true, 's3:if-none-match': '*', ...locked })).toBe(false); // PutObject
-    expect(denied({ 's3:ObjectCreationOperation': false, ...locked })).toBe(false); // CreateMultipartUpload
-    expect(denied({ 's3:ObjectCreationOperation': false })).toBe(false); // UploadPart
-    expect(denied({ 's3:ObjectCreationOperation': true, 's3:if-none-match': '*' })).toBe(false); // CompleteMultipartUpload
-
-    expect(denied({ 's3:ObjectCreationOperation': true, ...locked })).toBe(true); // PutObject over an existing key
-    expect(denied({ 's3:ObjectCreationOperation': true })).toBe(true); // CompleteMultipartUpload without If-None-Match
-    expect(
-      denied({ 's3:ObjectCreationOperation': true, 's3:if-none-match': '*', 's3:object-lock-mode': 'GOVERNANCE' }),
-    ).toBe(true);
-    expect(denied({ 's3:ObjectCreationOperation': false, 's3:object-lock-mode': 'GOVERNANCE' })).toBe(true); // CreateMultipartUpload
-    expect(
-      denied({
-        's3:ObjectCreationOperation': true,
-        's3:if-none-match': '*',
-        's3:x-amz-copy-source': 'other/key',
-        ...locked,
-      }),
-    ).toBe(true);
-    expect(denied({ 's3:ObjectCreationOperation': false, 's3:x-amz-copy-source': 'other/key' })).toBe(true); // UploadPartCopy
-  });
+      ).toBe(true);
+      // UploadPartCopy
+      expect(denied({ 's3:ObjectCreationOperation': false, 's3:x-amz-copy-source': 'other/key' })).toBe(true);
+    },
+  );
 
   it('keeps its KMS key: rotated, retained, and nobody may schedule its deletion', () => {
     const key = resources[id(stack.archive.key)]!;
@@ -438,7 +459,8 @@ doc.registerFont('Sans', path.join(fonts, 'DejaVuSans.ttf'));
 doc.font('Sans').text('Дмитрий');
 const chunks = [];
 doc.on('data', (c) => chunks.push(c));
-doc.on('end', () => console.log(JSON.stringify({ handler: typeof handler, fonts, pdf: Buffer.concat(chunks).subarray(0, 5).toString() })));
+doc.on('end', () => console.log(JSON.stringify({ handler: typeof handler, fonts, ` +
+          `pdf: Buffer.concat(chunks).subarray(0, 5).toString() })));
 doc.end();
 `,
       );

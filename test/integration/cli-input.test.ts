@@ -86,7 +86,8 @@ describe('sox-report run refuses bad local paths up front, with exit 2 and the k
     const result = await run(inside);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
-      `signing.dir: ${path.join(archive, 'signing')} is inside the archive (archive: ${archive}), so the private key would be archived`,
+      `signing.dir: ${path.join(archive, 'signing')} is inside the archive (archive: ` +
+        `${archive}), so the private key would be archived`,
     );
     expect(await entries(archive)).toBeNull();
 

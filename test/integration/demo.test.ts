@@ -45,7 +45,8 @@ describe('sox-report demo: the whole flow from an empty folder', () => {
     expect(stdout).toContain('auth failures: 2 (app: 1, mallory: 1)');
     expect(stdout).toMatch(/AUDIT\/audit msg\.delete SYS_EVENTS REFUSED/);
     expect(stdout).toContain(
-      'control financial-records-complete: FAIL financial records were deleted: TRANSACTIONS: 2 records missing (seq 2, 12)',
+      'control financial-records-complete: FAIL financial records were deleted: TRANSACTIONS: ' +
+        '2 records missing (seq 2, 12)',
     );
     expect(stdout).toMatch(/control no-tampering-attempts: FAIL 2 attempts against the audit record/);
   });
@@ -61,10 +62,17 @@ describe('sox-report demo: the whole flow from an empty folder', () => {
       expect(stdout).toMatch(new RegExp(`^ {2}INC-\\d{8}-[a-z-]+-[0-9a-f]{8} {2}[A-Z]+ {2}${rule}$`, 'm'));
     }
     expect(stdout).toMatch(
-      /npx sox-report incidents resolve INC-\d{8}-unknown-user-[0-9a-f]{8} --config .* --by "Demo Security Officer" --note/,
+      new RegExp(
+        /npx sox-report incidents resolve INC-\d{8}-unknown-user-[0-9a-f]{8} --config .* --by "Demo /.source +
+          /Security Officer" --note/.source,
+      ),
     );
     expect(stdout).toMatch(
-      /^ {2}INC-\d{8}-unknown-user-[0-9a-f]{8} resolved by Demo Security Officer \(AUDIT\/audit\): mallory is the penetration-test account/m,
+      new RegExp(
+        /^ {2}INC-\d{8}-unknown-user-[0-9a-f]{8} resolved by Demo Security Officer \(AUDIT\/audit\): /.source +
+          /mallory is the penetration-test account/.source,
+        'm',
+      ),
     );
   });
 
@@ -113,7 +121,8 @@ describe('sox-report demo: the whole flow from an empty folder', () => {
     const key = path.join(dir, 'demo', 'signing', 'signing-key.pem');
     await run('bash', [
       '-c',
-      `openssl dgst -sha256 -sign ${key} -out ${path.join(bundle, 'manifest.json.sig')} ${path.join(bundle, 'manifest.json')}`,
+      `openssl dgst -sha256 -sign ${key} -out ${path.join(bundle, 'manifest.json.sig')} ` +
+        `${path.join(bundle, 'manifest.json')}`,
     ]);
     const cli = (args: string[]) =>
       run('node', ['--import', 'tsx', 'functions/cli/entry.ts', 'verify', forged, ...args], { cwd: repo }).then(

@@ -71,36 +71,39 @@ describe.each(NATS_VERSIONS)('the evidence of a period on nats-server %s', (vers
   });
   afterAll(async () => bed?.close());
 
-  it('holds every message the report counts, stream by stream, in stream order, with exact bytes and headers', async () => {
-    const messages = evidence.filter((r): r is EvidenceMessage => r.type === 'message');
-    for (const s of report.streams) {
-      const mine = messages.filter((m) => m.stream === s.stream);
-      expect(mine.length, s.stream).toBe(s.messages);
-      expect(mine.map((m) => m.seq)).toEqual([...mine.map((m) => m.seq)].sort((a, b) => a - b));
-    }
-    // The transactions as the server stores them, read independently with a plain consumer.
-    const app = await connectSource('app', bed.config.sources[1]!.nats);
-    const consumer = await jetstream(app).consumers.get('TRANSACTIONS', { deliver_policy: DeliverPolicy.All });
-    const stored = new Map<number, Uint8Array>();
-    for (;;) {
-      const m = await consumer.next({ expires: 1000 });
-      if (!m) break;
-      stored.set(m.seq, m.data);
-    }
-    await app.close();
-    const tx = messages.filter((m) => m.stream === 'TRANSACTIONS');
-    expect(tx.map((m) => m.seq)).toEqual([...stored.keys()]);
-    for (const m of tx) {
-      const bytes = m.data !== undefined ? Buffer.from(m.data, 'utf8') : Buffer.from(m.data_base64!, 'base64');
-      expect(bytes.equals(Buffer.from(stored.get(m.seq)!)), `seq ${m.seq}`).toBe(true);
-    }
-    const withHeaders = tx.find((m) => m.headers);
-    expect(withHeaders?.headers).toEqual({ 'Nats-Msg-Id': ['order-77'], 'X-Trace': ['a', 'b'] });
-    const binary = tx.at(-1)!;
-    expect(binary.data).toBeUndefined();
-    expect(Buffer.from(binary.data_base64!, 'base64').equals(Buffer.from(hostile))).toBe(true);
-    expect(binary.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/);
-  });
+  it(
+    'holds every message the report counts, stream by stream, ' + 'in stream order, with exact bytes and headers',
+    async () => {
+      const messages = evidence.filter((r): r is EvidenceMessage => r.type === 'message');
+      for (const s of report.streams) {
+        const mine = messages.filter((m) => m.stream === s.stream);
+        expect(mine.length, s.stream).toBe(s.messages);
+        expect(mine.map((m) => m.seq)).toEqual([...mine.map((m) => m.seq)].sort((a, b) => a - b));
+      }
+      // The transactions as the server stores them, read independently with a plain consumer.
+      const app = await connectSource('app', bed.config.sources[1]!.nats);
+      const consumer = await jetstream(app).consumers.get('TRANSACTIONS', { deliver_policy: DeliverPolicy.All });
+      const stored = new Map<number, Uint8Array>();
+      for (;;) {
+        const m = await consumer.next({ expires: 1000 });
+        if (!m) break;
+        stored.set(m.seq, m.data);
+      }
+      await app.close();
+      const tx = messages.filter((m) => m.stream === 'TRANSACTIONS');
+      expect(tx.map((m) => m.seq)).toEqual([...stored.keys()]);
+      for (const m of tx) {
+        const bytes = m.data !== undefined ? Buffer.from(m.data, 'utf8') : Buffer.from(m.data_base64!, 'base64');
+        expect(bytes.equals(Buffer.from(stored.get(m.seq)!)), `seq ${m.seq}`).toBe(true);
+      }
+      const withHeaders = tx.find((m) => m.headers);
+      expect(withHeaders?.headers).toEqual({ 'Nats-Msg-Id': ['order-77'], 'X-Trace': ['a', 'b'] });
+      const binary = tx.at(-1)!;
+      expect(binary.data).toBeUndefined();
+      expect(Buffer.from(binary.data_base64!, 'base64').equals(Buffer.from(hostile))).toBe(true);
+      expect(binary.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/);
+    },
+  );
 
   it('starts with the period and ends each stream with what its replay found, and the manifest lists it', async () => {
     expect(evidence[0]).toMatchObject({
@@ -144,36 +147,39 @@ describe.each(NATS_VERSIONS)('the evidence of a period on nats-server %s', (vers
     );
   });
 
-  it('catches a figure edited and re-signed with the real key: plain verify passes, --recompute names the field', async () => {
-    const root = path.join(bed.dir, 'forged');
-    execFileSync('cp', ['-a', bed.config.archive, root]);
-    execFileSync('chmod', ['-R', 'u+w', root]);
-    const bundle = path.join(root, 'adhoc', path.basename(result.reportDir));
-    const forged = JSON.parse(await readFile(path.join(bundle, 'report.json'), 'utf8')) as ReportV1;
-    const real = forged.authFailures.total;
-    forged.authFailures.total = real + 9;
-    const json = Buffer.from(`${JSON.stringify(forged, null, 2)}\n`);
-    await writeFile(path.join(bundle, 'report.json'), json);
-    const manifest = parseManifest(await readFile(path.join(bundle, 'manifest.json')));
-    manifest.artifacts = manifest.artifacts.map((a) =>
-      a.path === 'report.json' ? { path: a.path, bytes: json.length, sha256: sha256(json) } : a,
-    );
-    const bytes = manifestBytes(manifest);
-    const signer = await loadOrCreateLocalSigner({ dir: (bed.config.signing as { dir: string }).dir });
-    await writeFile(path.join(bundle, 'manifest.json'), bytes);
-    await writeFile(
-      path.join(bundle, 'manifest.json.sig'),
-      await signer.signDigest(createHash('sha256').update(bytes).digest()),
-    );
+  it(
+    'catches a figure edited and re-signed with the real key: ' + 'plain verify passes, --recompute names the field',
+    async () => {
+      const root = path.join(bed.dir, 'forged');
+      execFileSync('cp', ['-a', bed.config.archive, root]);
+      execFileSync('chmod', ['-R', 'u+w', root]);
+      const bundle = path.join(root, 'adhoc', path.basename(result.reportDir));
+      const forged = JSON.parse(await readFile(path.join(bundle, 'report.json'), 'utf8')) as ReportV1;
+      const real = forged.authFailures.total;
+      forged.authFailures.total = real + 9;
+      const json = Buffer.from(`${JSON.stringify(forged, null, 2)}\n`);
+      await writeFile(path.join(bundle, 'report.json'), json);
+      const manifest = parseManifest(await readFile(path.join(bundle, 'manifest.json')));
+      manifest.artifacts = manifest.artifacts.map((a) =>
+        a.path === 'report.json' ? { path: a.path, bytes: json.length, sha256: sha256(json) } : a,
+      );
+      const bytes = manifestBytes(manifest);
+      const signer = await loadOrCreateLocalSigner({ dir: (bed.config.signing as { dir: string }).dir });
+      await writeFile(path.join(bundle, 'manifest.json'), bytes);
+      await writeFile(
+        path.join(bundle, 'manifest.json.sig'),
+        await signer.signDigest(createHash('sha256').update(bytes).digest()),
+      );
 
-    const plain = await verifyArchive(localArchive(root));
-    expect(plain.ok).toBe(true);
-    const recomputed = await verifyArchive(localArchive(root), { recompute: true });
-    expect(recomputed.ok).toBe(false);
-    expect(recomputed.entries[0]!.problems).toContain(
-      `recompute: authFailures.total: report ${real + 9}, evidence ${real}`,
-    );
-  });
+      const plain = await verifyArchive(localArchive(root));
+      expect(plain.ok).toBe(true);
+      const recomputed = await verifyArchive(localArchive(root), { recompute: true });
+      expect(recomputed.ok).toBe(false);
+      expect(recomputed.entries[0]!.problems).toContain(
+        `recompute: authFailures.total: report ${real + 9}, evidence ${real}`,
+      );
+    },
+  );
 
   it('writes an evidence file for an empty period too: the header and each stream, no message', async () => {
     // Before the streams existed: nothing can be stored in it.
@@ -204,7 +210,8 @@ describe.each(NATS_VERSIONS)('the evidence of a period on nats-server %s', (vers
       runReport(bed.config, next, await terminalPorts(bed.config, { log: () => undefined })),
     ).rejects.toThrow(
       new RegExp(
-        `${folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} exists without a manifest\\.json: .*this folder was not made by sox-report\\. Nothing was read or signed`,
+        `${folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} exists without a manifest\\.json: ` +
+          '.*this folder was not made by sox-report\\. Nothing was read or signed',
       ),
     );
     expect(await readFile(path.join(folder, 'report.json'), 'utf8')).toBe(fake);

@@ -154,7 +154,8 @@ async function prepare(asset: HandlerAsset, taskDir: string, functionName: strin
 }
 
 describe('the bundled handlers, each from an empty folder', () => {
-  it('on demand: archives a bundle verify accepts and mails its PDF; a retry neither rebuilds nor mails again', async () => {
+  it('on demand: archives a bundle verify accepts and mails its PDF; ' +
+    'a retry neither rebuilds nor mails again', async () => {
     const started = Date.now() - 1_000;
     const ledger = await generateActivity(bed.hub, { transactions: 6 });
     const from = new Date(Math.floor(started / 1000) * 1000).toISOString();
@@ -209,7 +210,8 @@ describe('the bundled handlers, each from an empty folder', () => {
     expect(report.incidents.filter((i) => i.openedInPeriod).map((i) => i.rule)).toEqual(
       expect.arrayContaining(['message-deleted', 'stream-purged', 'audit-stream-attempt']),
     );
-    // Each newly opened incident (all of them, on this fresh server) was announced once on the alert topic, the retry announced none.
+    // Each newly opened incident (all of them, on this fresh server) was announced once on the alert topic, the retry
+    // announced none.
     expect(output.calls.filter((c) => c.command === 'Publish')).toHaveLength(report.incidents.length);
     for (const secret of [bed.hub.passwords.audit, bed.hub.passwords.app])
       expect(output.stdout + output.stderr).not.toContain(secret);
@@ -252,8 +254,10 @@ describe('the bundled handlers, each from an empty folder', () => {
     const median = [...times].sort((a, b) => a - b)[Math.floor(COLD_IMPORTS / 2)]!;
     const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
     console.info(
-      `bundled handlers (unzipped): on-demand ${onDemandBytes} bytes (${mib(onDemandBytes)}), scheduled ${scheduledBytes} bytes (${mib(scheduledBytes)}); ` +
-        `on-demand cold import median ${median.toFixed(0)} ms of ${times.map((t) => t.toFixed(0)).join(', ')} ms (node ${process.version})`,
+      `bundled handlers (unzipped): on-demand ${onDemandBytes} bytes (${mib(onDemandBytes)}), ` +
+        `scheduled ${scheduledBytes} bytes (${mib(scheduledBytes)}); ` +
+        `on-demand cold import median ${median.toFixed(0)} ms of ` +
+        `${times.map((t) => t.toFixed(0)).join(', ')} ms (node ${process.version})`,
     );
     // Lambda's limit for an unzipped deployment package.
     for (const bytes of [onDemandBytes, scheduledBytes]) expect(bytes).toBeLessThan(250 * 1024 * 1024);
@@ -416,7 +420,9 @@ function jsonLines(text: string): Record<string, unknown>[] {
 
 /** Milliseconds to import the bundle's entry in a new node process, as a Lambda cold start does (the SDK included). */
 async function coldImportMs(fn: PreparedFunction): Promise<number> {
-  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(fn.handlerFile).href)}); process.stdout.write(String(performance.now() - t)); process.exit(0);`;
+  const script =
+    `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(fn.handlerFile).href)}); ` +
+    'process.stdout.write(String(performance.now() - t)); process.exit(0);';
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
     cwd: fn.taskDir,
     env: fn.env,

@@ -374,42 +374,48 @@ describe('incidents CLI with names that would rewrite the terminal', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('shows --by, --note and event-derived values as escapes, and JSON that parses to the values as stored', async () => {
-    const id = incidentId('unknown-user', subject, '2026-11-24');
-    const ack = await soxReport(['incidents', 'ack', id, '--by', reversed, '--note', note, '--config', configFile]);
-    expect(ack.code).toBe(0);
-    expect(ack.stdout).not.toMatch(raw);
-    expect(ack.stdout).toMatch(
-      /^acknowledged INC-\S+ by \\u202Enimda \[AUDIT\/audit\] \(stream seq 2, stored \S+\): looking\\u2066 into\\u2069 it\\u200F\\u007F\n$/,
-    );
+  it(
+    'shows --by, --note and event-derived values as escapes, ' + 'and JSON that parses to the values as stored',
+    async () => {
+      const id = incidentId('unknown-user', subject, '2026-11-24');
+      const ack = await soxReport(['incidents', 'ack', id, '--by', reversed, '--note', note, '--config', configFile]);
+      expect(ack.code).toBe(0);
+      expect(ack.stdout).not.toMatch(raw);
+      expect(ack.stdout).toMatch(
+        new RegExp(
+          /^acknowledged INC-\S+ by \\u202Enimda \[AUDIT\/audit\] \(stream seq 2, stored \S+\): /.source +
+            /looking\\u2066 into\\u2069 it\\u200F\\u007F\n$/.source,
+        ),
+      );
 
-    const list = await soxReport(['incidents', 'list', '--config', configFile]);
-    expect(list.code).toBe(0);
-    expect(list.stdout).not.toMatch(raw);
-    expect(list.stdout).toContain('evil\\u001B[2J\\u202Dresu');
+      const list = await soxReport(['incidents', 'list', '--config', configFile]);
+      expect(list.code).toBe(0);
+      expect(list.stdout).not.toMatch(raw);
+      expect(list.stdout).toContain('evil\\u001B[2J\\u202Dresu');
 
-    const show = await soxReport(['incidents', 'show', id, '--config', configFile]);
-    expect(show.code).toBe(0);
-    expect(show.stdout).not.toMatch(raw);
-    expect(show.stdout).toContain(
-      'acknowledged by \\u202Enimda [AUDIT/audit]: looking\\u2066 into\\u2069 it\\u200F\\u007F',
-    );
+      const show = await soxReport(['incidents', 'show', id, '--config', configFile]);
+      expect(show.code).toBe(0);
+      expect(show.stdout).not.toMatch(raw);
+      expect(show.stdout).toContain(
+        'acknowledged by \\u202Enimda [AUDIT/audit]: looking\\u2066 into\\u2069 it\\u200F\\u007F',
+      );
 
-    for (const args of [
-      ['list', '--json'],
-      ['show', id, '--json'],
-    ]) {
-      const json = await soxReport(['incidents', ...args, '--config', configFile]);
-      expect(json.code, args.join(' ')).toBe(0);
-      expect(json.stdout, args.join(' ')).not.toMatch(raw);
-      const body = JSON.parse(json.stdout) as {
-        incident?: { subject: string; acknowledged: { by: { name: string }; note: string } };
-        incidents?: { subject: string; acknowledged: { by: { name: string }; note: string } }[];
-      };
-      const incident = body.incident ?? body.incidents![0]!;
-      expect(incident.subject).toBe(subject);
-      expect(incident.acknowledged.by.name).toBe(reversed);
-      expect(incident.acknowledged.note).toBe(note);
-    }
-  });
+      for (const args of [
+        ['list', '--json'],
+        ['show', id, '--json'],
+      ]) {
+        const json = await soxReport(['incidents', ...args, '--config', configFile]);
+        expect(json.code, args.join(' ')).toBe(0);
+        expect(json.stdout, args.join(' ')).not.toMatch(raw);
+        const body = JSON.parse(json.stdout) as {
+          incident?: { subject: string; acknowledged: { by: { name: string }; note: string } };
+          incidents?: { subject: string; acknowledged: { by: { name: string }; note: string } }[];
+        };
+        const incident = body.incident ?? body.incidents![0]!;
+        expect(incident.subject).toBe(subject);
+        expect(incident.acknowledged.by.name).toBe(reversed);
+        expect(incident.acknowledged.note).toBe(note);
+      }
+    },
+  );
 });

@@ -229,8 +229,10 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
   });
 
   const refusal = (objects: string) =>
-    `the place of the bundle ${bundleUrl} holds what this software did not write there: ${objects}. Nothing was read or signed. ` +
-    'Locked objects cannot be removed: find out who wrote them (CloudTrail data events for the bucket), and archive this ' +
+    `the place of the bundle ${bundleUrl} holds what this software did not write there: ${objects}. ` +
+    'Nothing was read or signed. ' +
+    'Locked objects cannot be removed: find out who wrote them (CloudTrail data events for the bucket), ' +
+    'and archive this ' +
     'period elsewhere (another archive prefix, or an ad-hoc run).';
 
   /** Runs against what was planted: the run must stop before NATS and write nothing under the bundle. */
@@ -258,7 +260,8 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
     await expectRefused(
       bucket,
       refusal(
-        `${bundleUrl}/report.json: no intent signed by this run's key names it with these bytes (SHA-256 ${sha256(fake)})`,
+        `${bundleUrl}/report.json: no intent signed by this run's key names it with these bytes (SHA-256 ` +
+          `${sha256(fake)})`,
       ),
     );
   });
@@ -285,7 +288,8 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
       bucket,
       refusal(
         `${bundleUrl}/${intentFileName(run)}: its signature does not verify with this run's signing key; ` +
-          `${bundleUrl}/report.json: no intent signed by this run's key names it with these bytes (SHA-256 ${sha256(fake)})`,
+          `${bundleUrl}/report.json: no intent signed by this run's key names it with these bytes (SHA-256 ` +
+          `${sha256(fake)})`,
       ),
     );
   });
@@ -314,7 +318,8 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
     await expectRefused(
       bucket,
       refusal(
-        `${bundleUrl}/report.json: no intent signed by this run's key names it with these bytes (SHA-256 ${sha256(stored)})`,
+        `${bundleUrl}/report.json: no intent signed by this run's key names it with these bytes (SHA-256 ` +
+          `${sha256(stored)})`,
       ),
     );
   });
@@ -328,7 +333,8 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
       const bucket = newBucket();
       expect(() => archiveOf(bucket, { multipartBytes: PART })).toThrow(
         new Error(
-          's3 archive: multipartBytes must be a whole number of bytes from 5242880 to 5368709120 (S3 takes parts of 5 MiB to 5 GiB), not 1024',
+          's3 archive: multipartBytes must be a whole number of bytes from 5242880 to 5368709120 (S3 takes ' +
+            'parts of 5 MiB to 5 GiB), not 1024',
         ),
       );
       expect(() => archiveOf(bucket, { multipartBytes: 0, allowSmallParts: true })).toThrow(
@@ -336,65 +342,68 @@ describe(`completing an interrupted run on an S3 archive (nats-server ${version}
       );
     });
 
-    it('is written as a locked multipart upload completed with If-None-Match, read back by its composite checksum', async () => {
-      const bucket = newBucket();
-      const result = await runReport(bed.config, period, portsOn(small(bucket)));
-      expect(result.existed).toBe(false);
-      const evidence = Buffer.from(bucket.bytes(evidenceKey())!);
-      const n = Math.ceil(evidence.length / PART);
-      expect(n).toBeGreaterThanOrEqual(3);
-      const parts = Array.from({ length: n }, (_, i) => evidence.subarray(i * PART, (i + 1) * PART));
-      const retainUntil = new Date(
-        Math.floor(retainUntilOf(period, bed.config.retentionYears).getTime() / 1000) * 1000,
-      );
+    it(
+      'is written as a locked multipart upload completed ' + 'with If-None-Match, read back by its composite checksum',
+      async () => {
+        const bucket = newBucket();
+        const result = await runReport(bed.config, period, portsOn(small(bucket)));
+        expect(result.existed).toBe(false);
+        const evidence = Buffer.from(bucket.bytes(evidenceKey())!);
+        const n = Math.ceil(evidence.length / PART);
+        expect(n).toBeGreaterThanOrEqual(3);
+        const parts = Array.from({ length: n }, (_, i) => evidence.subarray(i * PART, (i + 1) * PART));
+        const retainUntil = new Date(
+          Math.floor(retainUntilOf(period, bed.config.retentionYears).getTime() / 1000) * 1000,
+        );
 
-      const created = bucket.mock.commandCalls(CreateMultipartUploadCommand).map((c) => c.args[0].input);
-      expect(created).toEqual([
-        {
-          Bucket: 'archive',
-          Key: evidenceKey(),
-          ChecksumAlgorithm: 'SHA256',
-          ObjectLockMode: 'COMPLIANCE',
-          ObjectLockRetainUntilDate: retainUntil,
-          ContentType: 'application/gzip',
-        },
-      ]);
-      const uploaded = bucket.mock.commandCalls(UploadPartCommand).map((c) => c.args[0].input);
-      const UploadId = uploaded[0]!.UploadId;
-      expect(UploadId).toMatch(/^upload-\d+$/);
-      expect(uploaded.map((input) => ({ ...input, Body: Buffer.from(input.Body as Uint8Array) }))).toEqual(
-        parts.map((body, i) => ({
-          Bucket: 'archive',
-          Key: evidenceKey(),
-          UploadId,
-          PartNumber: i + 1,
-          Body: body,
-          ChecksumSHA256: b64(body),
-        })),
-      );
-      expect(bucket.mock.commandCalls(CompleteMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([
-        {
-          Bucket: 'archive',
-          Key: evidenceKey(),
-          UploadId,
-          IfNoneMatch: '*',
-          MultipartUpload: { Parts: parts.map((body, i) => ({ PartNumber: i + 1, ChecksumSHA256: b64(body) })) },
-        },
-      ]);
-      expect(bucket.mock.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Key === evidenceKey())).toEqual(
-        [],
-      );
-      expect(bucket.mock.commandCalls(AbortMultipartUploadCommand)).toEqual([]);
+        const created = bucket.mock.commandCalls(CreateMultipartUploadCommand).map((c) => c.args[0].input);
+        expect(created).toEqual([
+          {
+            Bucket: 'archive',
+            Key: evidenceKey(),
+            ChecksumAlgorithm: 'SHA256',
+            ObjectLockMode: 'COMPLIANCE',
+            ObjectLockRetainUntilDate: retainUntil,
+            ContentType: 'application/gzip',
+          },
+        ]);
+        const uploaded = bucket.mock.commandCalls(UploadPartCommand).map((c) => c.args[0].input);
+        const UploadId = uploaded[0]!.UploadId;
+        expect(UploadId).toMatch(/^upload-\d+$/);
+        expect(uploaded.map((input) => ({ ...input, Body: Buffer.from(input.Body as Uint8Array) }))).toEqual(
+          parts.map((body, i) => ({
+            Bucket: 'archive',
+            Key: evidenceKey(),
+            UploadId,
+            PartNumber: i + 1,
+            Body: body,
+            ChecksumSHA256: b64(body),
+          })),
+        );
+        expect(bucket.mock.commandCalls(CompleteMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([
+          {
+            Bucket: 'archive',
+            Key: evidenceKey(),
+            UploadId,
+            IfNoneMatch: '*',
+            MultipartUpload: { Parts: parts.map((body, i) => ({ PartNumber: i + 1, ChecksumSHA256: b64(body) })) },
+          },
+        ]);
+        expect(bucket.mock.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Key === evidenceKey())).toEqual(
+          [],
+        );
+        expect(bucket.mock.commandCalls(AbortMultipartUploadCommand)).toEqual([]);
 
-      const [stored] = bucket.versions.get(evidenceKey())!;
-      const composite = `${createHash('sha256')
-        .update(Buffer.concat(parts.map((p) => createHash('sha256').update(p).digest())))
-        .digest('base64')}-${n}`;
-      expect(stored).toMatchObject({ lockMode: 'COMPLIANCE', retainUntil, checksum: composite });
-      expect(bucket.uploads.size).toBe(0);
-      expectSealed(bucket, intentsOf(bucket));
-      await verifiedOk(bucket);
-    });
+        const [stored] = bucket.versions.get(evidenceKey())!;
+        const composite = `${createHash('sha256')
+          .update(Buffer.concat(parts.map((p) => createHash('sha256').update(p).digest())))
+          .digest('base64')}-${n}`;
+        expect(stored).toMatchObject({ lockMode: 'COMPLIANCE', retainUntil, checksum: composite });
+        expect(bucket.uploads.size).toBe(0);
+        expectSealed(bucket, intentsOf(bucket));
+        await verifiedOk(bucket);
+      },
+    );
 
     it('is aborted when a part fails midway: no object, the run rejects, and a rerun completes', async () => {
       const bucket = newBucket();

@@ -108,7 +108,10 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
     });
     expect(byId['no-tampering-attempts']!.status).toBe('fail');
     expect(byId['no-tampering-attempts']!.detail).toMatch(
-      /^2 attempts against the audit record: msg\.delete SYS_EVENTS .*\(refused\); stream\.purge SYS_EVENTS .*\(refused\)$/,
+      new RegExp(
+        /^2 attempts against the audit record: msg\.delete SYS_EVENTS .*\(refused\); stream\.purge /.source +
+          /SYS_EVENTS .*\(refused\)$/.source,
+      ),
     );
     expect(byId['changes-attributed']!.status).toBe(attributed ? 'pass' : 'warn');
     expect(byId['events-understood']).toMatchObject({ status: 'warn' }); // two malformed transactions, none forged
@@ -238,7 +241,8 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
     await resolve(log, unknown.id, { identity, name: 'Jane Roe' }, 'mallory is the penetration-test account');
     await nc.close();
 
-    // nowNanos() is whole milliseconds: end a millisecond later (and wait it out) so the resolution, stored just now, is inside.
+    // nowNanos() is whole milliseconds: end a millisecond later (and wait it out) so the resolution, stored just now,
+    // is inside.
     const next: Period = { from: period.to, to: nowNanos() + 1_000_000n, timezone: 'UTC', kind: 'adhoc' };
     await new Promise((r) => setTimeout(r, 5));
     const after = (await runReport(bed.config, next, await ports(bed, path.join(bed.dir, 'reports-next')))).report!;
@@ -309,33 +313,36 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
     expect(await readdir(outbox)).toEqual(mailsBefore);
   });
 
-  it('sends a link to the archived PDF instead of the PDF when the email would be too large for the mailer', async () => {
-    const archive = path.join(bed.dir, 'reports-limited');
-    const expiresAt = new Date('2026-12-01T12:00:00Z');
-    const asked: string[] = [];
-    const limited: Ports = {
-      ...(await ports(bed, archive)),
-      mailLimit: {
-        maxBytes: 30_000,
-        pdfLink: async (pdfPath) => {
-          asked.push(pdfPath);
-          return { url: `https://archive.example/${pdfPath}?X-Amz-Expires=3600&sig=a&b=c`, expiresAt };
+  it(
+    'sends a link to the archived PDF instead of the ' + 'PDF when the email would be too large for the mailer',
+    async () => {
+      const archive = path.join(bed.dir, 'reports-limited');
+      const expiresAt = new Date('2026-12-01T12:00:00Z');
+      const asked: string[] = [];
+      const limited: Ports = {
+        ...(await ports(bed, archive)),
+        mailLimit: {
+          maxBytes: 30_000,
+          pdfLink: async (pdfPath) => {
+            asked.push(pdfPath);
+            return { url: `https://archive.example/${pdfPath}?X-Amz-Expires=3600&sig=a&b=c`, expiresAt };
+          },
         },
-      },
-    };
-    const sent = await runReport(bed.config, period, limited);
-    const bundle = path.relative(archive, sent.reportDir);
-    expect(asked).toEqual([`${bundle}/report.pdf`]);
-    const raw = await readFile(sent.email!);
-    expect(raw.length).toBeLessThanOrEqual(30_000);
-    const email = await simpleParser(raw);
-    expect(email.attachments).toEqual([]);
-    expect(email.text).toContain(`https://archive.example/${bundle}/report.pdf?X-Amz-Expires=3600&sig=a&b=c`);
-    expect(email.text).toContain('too large to attach');
-    expect(email.html).toContain(
-      `href="https://archive.example/${bundle}/report.pdf?X-Amz-Expires&#x3D;3600&amp;sig&#x3D;a&amp;b&#x3D;c"`,
-    );
-  });
+      };
+      const sent = await runReport(bed.config, period, limited);
+      const bundle = path.relative(archive, sent.reportDir);
+      expect(asked).toEqual([`${bundle}/report.pdf`]);
+      const raw = await readFile(sent.email!);
+      expect(raw.length).toBeLessThanOrEqual(30_000);
+      const email = await simpleParser(raw);
+      expect(email.attachments).toEqual([]);
+      expect(email.text).toContain(`https://archive.example/${bundle}/report.pdf?X-Amz-Expires=3600&sig=a&b=c`);
+      expect(email.text).toContain('too large to attach');
+      expect(email.html).toContain(
+        `href="https://archive.example/${bundle}/report.pdf?X-Amz-Expires&#x3D;3600&amp;sig&#x3D;a&amp;b&#x3D;c"`,
+      );
+    },
+  );
 
   it('sends the email of an archived bundle once more only when no receipt says it went out', async () => {
     const outbox = path.join(bed.dir, 'outbox');

@@ -204,32 +204,35 @@ describe('the SES mailer against aws-ses-v2-local', () => {
     expect(Buffer.compare(received, Buffer.from(pdf))).toBe(0);
   });
 
-  it('sends a message over the limit without the attachment, with a seven-day presigned link to the archived PDF', async () => {
-    const maxBytes = 8 * 1024;
-    const result = await composeWithinLimit({
-      compose: composeFor,
-      link: () => archivedPdfLink(fakeS3(), BUCKET, PDF_KEY, { now: DATE }),
-      maxBytes,
-    });
-    expect(result.attachedBytes).toBeGreaterThan(maxBytes);
-    expect(result.fellBack).toBe(true);
-    expect(result.email.raw.byteLength).toBeLessThanOrEqual(maxBytes);
+  it(
+    'sends a message over the limit without the attachment, ' + 'with a seven-day presigned link to the archived PDF',
+    async () => {
+      const maxBytes = 8 * 1024;
+      const result = await composeWithinLimit({
+        compose: composeFor,
+        link: () => archivedPdfLink(fakeS3(), BUCKET, PDF_KEY, { now: DATE }),
+        maxBytes,
+      });
+      expect(result.attachedBytes).toBeGreaterThan(maxBytes);
+      expect(result.fellBack).toBe(true);
+      expect(result.email.raw.byteLength).toBeLessThanOrEqual(maxBytes);
 
-    const link = result.link!;
-    expect(link.url).toContain(`/${PDF_KEY}?`);
-    expect(link.url).toContain(BUCKET);
-    expect(link.url).toContain('X-Amz-Expires=604800');
-    expect(link.url).toContain('X-Amz-Date=20261125T060005Z');
-    expect(link.expiresAt.toISOString()).toBe('2026-12-02T06:00:05.000Z');
+      const link = result.link!;
+      expect(link.url).toContain(`/${PDF_KEY}?`);
+      expect(link.url).toContain(BUCKET);
+      expect(link.url).toContain('X-Amz-Expires=604800');
+      expect(link.url).toContain('X-Amz-Date=20261125T060005Z');
+      expect(link.expiresAt.toISOString()).toBe('2026-12-02T06:00:05.000Z');
 
-    const { location } = await sesMailer({ client: ses }).send(result.email);
-    const stored = await emulator.stored(location);
-    expect(stored.attachments).toEqual([]);
-    expect(stored.subject).toBe(reportSubject(vm));
-    expect(addressesOf(stored.destination.to)).toEqual(TO);
-    expect(stored.body.text).toContain(link.url);
-    expect(stored.body.html).toContain(link.url.replaceAll('&', '&amp;'));
-  });
+      const { location } = await sesMailer({ client: ses }).send(result.email);
+      const stored = await emulator.stored(location);
+      expect(stored.attachments).toEqual([]);
+      expect(stored.subject).toBe(reportSubject(vm));
+      expect(addressesOf(stored.destination.to)).toEqual(TO);
+      expect(stored.body.text).toContain(link.url);
+      expect(stored.body.html).toContain(link.url.replaceAll('&', '&amp;'));
+    },
+  );
 });
 
 describe('the SendEmail request', () => {

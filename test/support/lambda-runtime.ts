@@ -59,7 +59,9 @@ function resolveInLock(packages: LockPackages, from: string, name: string): stri
   }
 }
 
-/** Links each package into `nodeModules` (its real path stays in the repository, so its own dependencies resolve there). */
+/**
+ * Links each package into `nodeModules` (its real path stays in the repository, so its own dependencies resolve there).
+ */
 export async function linkPackages(repo: string, nodeModules: string, names: string[]): Promise<void> {
   for (const name of names) {
     const link = path.join(nodeModules, name);

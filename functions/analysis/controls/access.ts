@@ -13,7 +13,9 @@ export function authFailuresInvestigated({ report, incidents, incidentDeadlineDa
       ? { status: 'pass', detail: 'no login failed in the period' }
       : {
           status: 'warn',
-          detail: `${plural(failures, 'login')} failed and the incident record could not be read to see whether they were investigated`,
+          detail:
+            `${plural(failures, 'login')} failed and the incident record could not be read to see whether they ` +
+            'were investigated',
         };
   }
   const login = incidents.filter((i) => ruleCategory(i.rule) === 'login');
@@ -22,12 +24,16 @@ export function authFailuresInvestigated({ report, incidents, incidentDeadlineDa
   if (late.length)
     return {
       status: 'fail',
-      detail: `login incidents nobody acknowledged within ${incidentDeadlineDays} days: ${late.map((i) => i.id).join(', ')}`,
+      detail:
+        `login incidents nobody acknowledged within ${incidentDeadlineDays} days: ` +
+        `${late.map((i) => i.id).join(', ')}`,
     };
   if (untouched.length)
     return {
       status: 'warn',
-      detail: `${plural(untouched.length, 'login incident')} not yet acknowledged: ${untouched.map((i) => i.id).join(', ')}`,
+      detail:
+        `${plural(untouched.length, 'login incident')} not yet acknowledged: ` +
+        `${untouched.map((i) => i.id).join(', ')}`,
     };
   return {
     status: 'pass',
@@ -44,7 +50,10 @@ export function changesAttributed({ report }: ControlInputs): Verdict {
     return { status: 'pass', detail: `all ${plural(changes.length, 'change')} name the user who made them` };
   return {
     status: 'warn',
-    detail: `${plural(anonymous.length, 'change')} of ${changes.length} name only the account (${[...new Set(anonymous.map((c) => c.account))].join(', ')}): the server records no user before nats-server 2.10.10`,
+    detail:
+      `${plural(anonymous.length, 'change')} of ${changes.length} name only the account ` +
+      `(${[...new Set(anonymous.map((c) => c.account))].join(', ')}): ` +
+      'the server records no user before nats-server 2.10.10',
   };
 }
 
@@ -59,7 +68,8 @@ export function noTamperingAttempts({ report, streams }: ControlInputs): Verdict
     .slice(0, 10)
     .map(
       (c) =>
-        `${c.operation} ${c.target} by ${c.account}/${c.user ?? '(user not recorded)'} at ${c.time} (${c.success ? 'ALLOWED' : 'refused'})`,
+        `${c.operation} ${c.target} by ${c.account}/${c.user ?? '(user not recorded)'} at ${c.time} ` +
+        `(${c.success ? 'ALLOWED' : 'refused'})`,
     );
   return {
     status: 'fail',
@@ -78,7 +88,9 @@ export function eventsUnderstood({ report }: ControlInputs): Verdict {
   if (forged.length) {
     return {
       status: 'fail',
-      detail: `${plural(forged.length, 'event')} claim to come from where they cannot (forged), of ${report.unparseable} not understood: ${where}`,
+      detail:
+        `${plural(forged.length, 'event')} claim to come from where they cannot (forged), ` +
+        `of ${report.unparseable} not understood: ${where}`,
     };
   }
   return {

@@ -32,7 +32,8 @@ export const CONTROLS: readonly ControlDefinition[] = [
     title: 'Every required event is captured',
     objective: 'Track access',
     evidence:
-      'each configured capture stream as the server describes it, against the subjects its kind requires for every account named',
+      'each configured capture stream as the server describes it, against the subjects its kind requires for ' +
+      'every account named',
     passes: 'every stream exists and captures every required subject',
     fails: 'a stream is missing, or does not capture a required subject',
     warns: 'the streams could not be inspected in this run',
@@ -43,7 +44,8 @@ export const CONTROLS: readonly ControlDefinition[] = [
     title: 'Capture streams are tamper-resistant',
     objective: 'Prevent data tampering',
     evidence:
-      "the settings of each capture stream (storage, deny_delete, deny_purge, roll-ups, discard, limits, max_age) against the provision spec; the previous report's result",
+      'the settings of each capture stream (storage, deny_delete, deny_purge, roll-ups, discard, limits, ' +
+      "max_age) against the provision spec; the previous report's result",
     passes: 'every stream keeps the provision settings',
     fails: 'a setting is weaker than the spec (and says whether it weakened since the previous report)',
     warns: 'the streams could not be inspected in this run',
@@ -54,7 +56,8 @@ export const CONTROLS: readonly ControlDefinition[] = [
     title: 'The audit record is complete',
     objective: 'Prevent data tampering',
     evidence:
-      'the sequence numbers of every message of the audit streams in the period, and the last sequence of the previous report',
+      'the sequence numbers of every message of the audit streams in the period, ' +
+      'and the last sequence of the previous report',
     passes: 'no sequence is missing and each stream continues where the previous report ended',
     fails: 'a sequence is missing in the period, or between the previous report and this one',
     warns: 'the period overlaps the previous one',

@@ -24,7 +24,8 @@ export function auditCompleteness({ report, previous }: ControlInputs): Verdict 
       continued += 1;
       if (start > expected)
         problems.push(
-          `${s.stream}: seq ${expected}-${start - 1} were removed between the previous report (ended at ${through}) and this one`,
+          `${s.stream}: seq ${expected}-${start - 1} were removed ` +
+            `between the previous report (ended at ${through}) and this one`,
         );
       if (start < expected)
         notes.push(
@@ -41,7 +42,9 @@ export function auditCompleteness({ report, previous }: ControlInputs): Verdict 
   if (notes.length)
     return { status: 'warn', detail: `no sequence is missing, but ${notes.join('; ')}. ${read.join('; ')}` };
   const continuation = continued
-    ? `, and ${continued === audit.length ? 'each stream' : `${plural(continued, 'stream')} of ${audit.length}`} continues where the previous report ended`
+    ? ', and ' +
+      `${continued === audit.length ? 'each stream' : `${plural(continued, 'stream')} of ${audit.length}`} ` +
+      'continues where the previous report ended'
     : '';
   return { status: 'pass', detail: `no sequence is missing${continuation}. ${read.join('; ')}` };
 }
@@ -54,7 +57,9 @@ export function financialRecordsComplete({ report }: ControlInputs): Verdict {
   if (broken.length) {
     return {
       status: 'fail',
-      detail: `financial records were deleted: ${broken.map((s) => `${s.stream}: ${plural(s.missing, 'record')} missing (seq ${ranges(s.gaps)})`).join('; ')}`,
+      detail:
+        'financial records were deleted: ' +
+        broken.map((s) => `${s.stream}: ${plural(s.missing, 'record')} missing (seq ${ranges(s.gaps)})`).join('; '),
     };
   }
   return {
@@ -70,7 +75,9 @@ export function eventsFlowing({ report, streams }: ControlInputs): Verdict {
   if (unexpected.length) {
     return {
       status: 'fail',
-      detail: `no event at all in the period on ${unexpected.map((s) => s.stream).join(', ')} (mark a stream "quiet" if silence is normal for it)`,
+      detail:
+        `no event at all in the period on ${unexpected.map((s) => s.stream).join(', ')} ` +
+        '(mark a stream "quiet" if silence is normal for it)',
     };
   }
   if (silent.length)

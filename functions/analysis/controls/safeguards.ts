@@ -56,7 +56,9 @@ export function noIncidentPastDeadline({ incidents, incidentDeadlineDays }: Cont
   if (late.length) {
     return {
       status: 'fail',
-      detail: `${plural(late.length, 'incident')} open longer than ${incidentDeadlineDays} days: ${late.map((i) => `${i.id} (${Math.floor(i.ageDays)} days)`).join(', ')}`,
+      detail:
+        `${plural(late.length, 'incident')} open longer than ${incidentDeadlineDays} days: ` +
+        `${late.map((i) => `${i.id} (${Math.floor(i.ageDays)} days)`).join(', ')}`,
     };
   }
   const open = incidents.filter((i) => i.status !== 'resolved').length;

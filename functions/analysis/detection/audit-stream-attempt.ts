@@ -23,7 +23,10 @@ function auditStreamOf(change: JetStreamChange, audit: Set<string>): string | nu
   return audit.has(stream) ? stream : null;
 }
 
-/** Any attempt to change, delete or purge the audit record, refused or not: refusal proves the safeguard, not the intent. */
+/**
+ * Any attempt to change, delete or purge the audit record, refused or not: refusal proves the safeguard, not the
+ * intent.
+ */
 export function auditStreamAttempt(report: ReportV1, context: DetectionContext): Detection[] {
   const audit = new Set(context.auditStreams);
   const attempts = report.jetstreamChanges
@@ -35,7 +38,8 @@ export function auditStreamAttempt(report: ReportV1, context: DetectionContext):
     const changes = group.map((x) => x.change);
     const listed = changes.map(
       (c) =>
-        `${c.operation}${c.detail && c.success ? ` (${shownName(c.detail)})` : ''} ${c.success ? 'ALLOWED' : 'refused'} at ${shownTime(report, c.time)} by ${shownName(actorOf(c))}`,
+        `${c.operation}${c.detail && c.success ? ` (${shownName(c.detail)})` : ''} ` +
+        `${c.success ? 'ALLOWED' : 'refused'} at ${shownTime(report, c.time)} by ${shownName(actorOf(c))}`,
     );
     const allowed = changes.filter((c) => c.success).length;
     detections.push(

@@ -44,7 +44,8 @@ export function bruteForce(report: ReportV1, context: DetectionContext, axis: Br
         subject: key,
         summary:
           `${plural(window.failures.length, 'failed login')} ${axis.describe(key)} within ${windowMinutes} minutes ` +
-          `(from ${shownTime(report, window.first.time)} to ${shownTime(report, window.last.time)}; threshold ${threshold} in ${windowMinutes} min), ` +
+          `(from ${shownTime(report, window.first.time)} to ${shownTime(report, window.last.time)}; ` +
+          `threshold ${threshold} in ${windowMinutes} min), ` +
           `${total} in the period` +
           (others.length ? `; ${axis.otherLabel}: ${someOf(others)}` : ''),
         at: window.first.time,

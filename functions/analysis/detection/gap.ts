@@ -31,7 +31,10 @@ export function gap(report: ReportV1, context: DetectionContext): Detection[] {
         rule: GAP,
         severity: isAudit(s) ? 'critical' : 'high',
         subject: s.stream,
-        summary: `${isAudit(s) ? 'audit' : s.kind} stream ${shownName(s.stream)}: ${plural(s.missing, 'message')} missing (seq ${ranges(s.gaps)}) of seq ${s.firstSeq ?? '?'}-${s.lastSeq ?? '?'}`,
+        summary:
+          `${isAudit(s) ? 'audit' : s.kind} stream ${shownName(s.stream)}: ` +
+          `${plural(s.missing, 'message')} missing (seq ${ranges(s.gaps)}) of seq ` +
+          `${s.firstSeq ?? '?'}-${s.lastSeq ?? '?'}`,
         at: s.firstTime ?? report.period.from,
         evidence: missingSeqs(s),
       }),

@@ -29,7 +29,8 @@ export function newHost(report: ReportV1, context: DetectionContext): Detection[
         severity: 'medium',
         subject: user,
         summary:
-          `${shownName(user)} logged in from ${logins.length === 1 ? 'a host' : plural(logins.length, 'host')} not seen for this user before: ` +
+          `${shownName(user)} logged in from ` +
+          `${logins.length === 1 ? 'a host' : plural(logins.length, 'host')} not seen for this user before: ` +
           `${someOf(seen)}; known hosts: ${someOf(known)}`,
         at: logins[0]!.time,
         evidence: logins,

@@ -31,7 +31,9 @@ export function offHoursChange(report: ReportV1, context: DetectionContext): Det
         rule: OFF_HOURS_CHANGE,
         severity: 'medium',
         subject: actor,
-        summary: `${shownName(actor)} made ${plural(made.length, 'JetStream change')} outside business hours (${describeBusinessHours(hours, context.timezone)}): ${someOf(listed)}`,
+        summary:
+          `${shownName(actor)} made ${plural(made.length, 'JetStream change')} outside business hours ` +
+          `(${describeBusinessHours(hours, context.timezone)}): ${someOf(listed)}`,
         at: made[0]!.time,
         evidence: made.flatMap((c) => c.evidence),
       }),

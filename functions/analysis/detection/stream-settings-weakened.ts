@@ -23,10 +23,12 @@ export function streamSettingsWeakened(report: ReportV1, context: DetectionConte
         rule: STREAM_SETTINGS_WEAKENED,
         severity: audit.has(d.stream) ? 'critical' : 'high',
         subject: d.stream,
-        summary: `${audit.has(d.stream) ? 'audit stream' : 'stream'} ${shownName(d.stream)} is weaker than its tamper-resistant settings: ${someOf(
-          d.findings.map((f) => shownName(f, 200)),
-          6,
-        )}`,
+        summary:
+          `${audit.has(d.stream) ? 'audit stream' : 'stream'} ${shownName(d.stream)} is weaker than its ` +
+          `tamper-resistant settings: ${someOf(
+            d.findings.map((f) => shownName(f, 200)),
+            6,
+          )}`,
         at: report.generatedAt,
         evidence: [],
       }),

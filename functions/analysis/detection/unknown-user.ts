@@ -39,7 +39,9 @@ export function unknownUser(report: ReportV1, context: DetectionContext): Detect
         rule: UNKNOWN_USER,
         severity: 'medium',
         subject: name,
-        summary: `${plural(count, 'failed login')} ${describe(name)}, a user name never seen logging in successfully (after the failures the report lists, so without times)`,
+        summary:
+          `${plural(count, 'failed login')} ${describe(name)}, a user name never seen logging in successfully ` +
+          '(after the failures the report lists, so without times)',
         at: report.period.from,
         evidence: [],
       }),

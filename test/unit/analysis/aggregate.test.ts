@@ -347,7 +347,8 @@ describe.each(FIXTURE_VERSIONS)('mergeability on the capture of nats-server %s',
   const messages = byTime(allCapturedMessages(version));
   const whole = report(aggregate(messages));
   const label = (k: number) =>
-    `${messages[k - 1] ? `${messages[k - 1]!.stream}#${messages[k - 1]!.seq}` : 'start'}|${messages[k] ? `${messages[k]!.stream}#${messages[k]!.seq}` : 'end'}`;
+    `${messages[k - 1] ? `${messages[k - 1]!.stream}#${messages[k - 1]!.seq}` : 'start'}|` +
+    `${messages[k] ? `${messages[k]!.stream}#${messages[k]!.seq}` : 'end'}`;
   const splits = Array.from({ length: messages.length + 1 }, (_, k) => ({ k, at: label(k) }));
   const good = splits.filter((s) => !BROKEN_SPLITS[version].includes(s.at));
   const broken = splits.filter((s) => BROKEN_SPLITS[version].includes(s.at));

@@ -80,12 +80,14 @@ describe('the control catalogue', () => {
     expect(status(results, 'capture-configured')).toMatchObject({
       status: 'fail',
       detail:
-        'events are not being recorded: APP_JS_ADVISORIES does not exist; SYS_EVENTS does not capture $SYS.SERVER.*.CLIENT.AUTH.ERR (run sox-report provision)',
+        'events are not being recorded: APP_JS_ADVISORIES does not exist; ' +
+        'SYS_EVENTS does not capture $SYS.SERVER.*.CLIENT.AUTH.ERR (run sox-report provision)',
     });
     expect(status(results, 'capture-tamper-resistant')).toMatchObject({
       status: 'fail',
       detail:
-        'SYS_EVENTS: deny_purge is off (the stream can be purged) (weakened since the previous report, which found them intact)',
+        'SYS_EVENTS: deny_purge is off (the stream can be purged) (weakened since the previous report, ' +
+        'which found them intact)',
     });
     expect(status(evaluateControls(inputs({ streamPlans: null })), 'capture-configured').status).toBe('warn');
   });
@@ -98,7 +100,8 @@ describe('the control catalogue', () => {
     expect(status(results, 'audit-completeness')).toMatchObject({
       status: 'fail',
       detail:
-        'messages were removed from the audit record: SYS_EVENTS: seq 91-100 were removed between the previous report (ended at 90) and this one',
+        'messages were removed from the audit record: SYS_EVENTS: seq 91-100 were removed between the ' +
+        'previous report (ended at 90) and this one',
     });
     const ends: Record<string, number> = { SYS_EVENTS: 100, APP_JS_ADVISORIES: 10 };
     previous.streams = previous.streams.map((s) => ({ ...s, lastSeq: ends[s.stream] ?? s.lastSeq }));
@@ -137,15 +140,19 @@ describe('the control catalogue', () => {
     expect(status(evaluateControls(inputs({ report: silent, streams: quiet })), 'events-flowing').status).toBe('pass');
   });
 
-  it('fails on attempts against the audit streams, refused or not, and warns on changes naming only the account', () => {
-    const results = evaluateControls(inputs({ report: sampleReport() }));
-    expect(status(results, 'no-tampering-attempts')).toMatchObject({
-      status: 'fail',
-      detail:
-        '1 attempt against the audit record: stream.purge SYS_EVENTS by APP/(user not recorded) at 2026-11-24T23:30:00.000000000Z (refused)',
-    });
-    expect(status(results, 'changes-attributed').status).toBe('warn');
-  });
+  it(
+    'fails on attempts against the audit streams, ' + 'refused or not, and warns on changes naming only the account',
+    () => {
+      const results = evaluateControls(inputs({ report: sampleReport() }));
+      expect(status(results, 'no-tampering-attempts')).toMatchObject({
+        status: 'fail',
+        detail:
+          '1 attempt against the audit record: stream.purge SYS_EVENTS by APP/(user not recorded) at ' +
+          '2026-11-24T23:30:00.000000000Z (refused)',
+      });
+      expect(status(results, 'changes-attributed').status).toBe('warn');
+    },
+  );
 
   it('fails on forged events and warns on malformed ones', () => {
     expect(status(evaluateControls(inputs({ report: sampleReport() })), 'events-understood').status).toBe('fail');
@@ -161,7 +168,8 @@ describe('the control catalogue', () => {
       },
     ];
     expect(status(evaluateControls(inputs({ report: malformed })), 'events-understood').status).toBe('warn');
-    // The control reads the parser's kind, never the reason's words: a JSON error that quotes "but the payload names" stays malformed.
+    // The control reads the parser's kind, never the reason's words: a JSON error that quotes "but the payload names"
+    // stays malformed.
     malformed.unparseableEvents = [
       {
         stream: 'SYS_EVENTS',

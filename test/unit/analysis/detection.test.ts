@@ -227,7 +227,8 @@ describe('brute-force-user and brute-force-host', () => {
     expect(rulesOf(host)).toEqual(['brute-force-host high 203.0.113.9']);
     // The densest window is reported: the later burst of six.
     expect(user[0]!.summary).toBe(
-      '6 failed logins for user mallory within 10 minutes (from 2026-11-24 15:00:00.000000000 -05:00 to 2026-11-24 15:05:00.000000000 -05:00; ' +
+      '6 failed logins for user mallory within 10 minutes (from 2026-11-24 15:00:00.000000000 -05:00 to ' +
+        '2026-11-24 15:05:00.000000000 -05:00; ' +
         'threshold 5 in 10 min), 11 in the period; from hosts: 203.0.113.9',
     );
     expect(user[0]!.at).toBe('2026-11-24T20:00:00.000000000Z');
@@ -300,7 +301,8 @@ describe('unknown-user', () => {
     const found = only(detect(r, context()), 'unknown-user');
     expect(rulesOf(found)).toEqual(['unknown-user medium mallory', 'unknown-user medium (no user name)']);
     expect(found[0]!.summary).toBe(
-      '1 failed login as mallory, a user name never seen logging in successfully; first at 2026-11-24 09:00:00.000000000 -05:00 from 203.0.113.9',
+      '1 failed login as mallory, a user name never seen logging in successfully; ' +
+        'first at 2026-11-24 09:00:00.000000000 -05:00 from 203.0.113.9',
     );
     expect(found[0]!.evidence).toEqual([{ stream: 'SYS_EVENTS', seq: r.authFailureEvents![0]!.seq }]);
   });
@@ -350,7 +352,8 @@ describe('new-host', () => {
       evidence: [{ stream: 'SYS_EVENTS', seq: 77 }],
     });
     expect(found[0]!.summary).toBe(
-      'APP/payments-svc logged in from a host not seen for this user before: 198.51.100.23 (first at 2026-11-24 11:00:00.000000000 -05:00); known hosts: 10.0.0.7, 10.0.0.8',
+      'APP/payments-svc logged in from a host not seen for this user before: ' +
+        '198.51.100.23 (first at 2026-11-24 11:00:00.000000000 -05:00); known hosts: 10.0.0.7, 10.0.0.8',
     );
   });
 
@@ -422,8 +425,10 @@ describe('off-hours-change', () => {
       'off-hours-change medium AUDIT (user not recorded)',
     ]);
     expect(found[0]!.summary).toBe(
-      'APP/ops-admin made 2 JetStream changes outside business hours (mon, tue, wed, thu, fri 07:00–19:00 America/New_York): ' +
-        'stream.update ORDERS at 2026-11-24 20:00:00.000000000 -05:00, stream.delete ORDERS (refused) at 2026-11-24 21:00:00.000000000 -05:00',
+      'APP/ops-admin made 2 JetStream changes outside business hours (mon, tue, wed, thu, ' +
+        'fri 07:00–19:00 America/New_York): ' +
+        'stream.update ORDERS at 2026-11-24 20:00:00.000000000 -05:00, ' +
+        'stream.delete ORDERS (refused) at 2026-11-24 21:00:00.000000000 -05:00',
     );
     expect(found[0]!.evidence).toHaveLength(2);
   });
@@ -528,7 +533,8 @@ describe('stream-deleted, consumer-deleted, message-deleted, stream-purged', () 
       'stream TEMP deleted by APP/ops-admin at 2026-11-24 09:00:00.000000000 -05:00',
     );
     expect(only(found, 'message-deleted')[0]!.summary).toBe(
-      '2 messages deleted from TRANSACTIONS by APP/ops-admin, APP/other: seq 2 at 2026-11-24 09:02:00.000000000 -05:00, seq 9 at 2026-11-24 09:03:00.000000000 -05:00',
+      '2 messages deleted from TRANSACTIONS by APP/ops-admin, APP/other: ' +
+        'seq 2 at 2026-11-24 09:02:00.000000000 -05:00, seq 9 at 2026-11-24 09:03:00.000000000 -05:00',
     );
     expect(only(found, 'message-deleted')[0]!.evidence).toHaveLength(2);
     expect(only(found, 'stream-purged')[0]!.summary).toBe(
@@ -649,7 +655,8 @@ describe('audit-stream-attempt', () => {
       'audit-stream-attempt critical APP_JS_ADVISORIES',
     ]);
     expect(found[0]!.summary).toBe(
-      '2 attempts against audit stream SYS_EVENTS, all refused: msg.delete refused at 2026-11-24 09:00:00.000000000 -05:00 by AUDIT/audit, ' +
+      '2 attempts against audit stream SYS_EVENTS, all refused: msg.delete refused at 2026-11-24 ' +
+        '09:00:00.000000000 -05:00 by AUDIT/audit, ' +
         'stream.purge refused at 2026-11-24 09:00:01.000000000 -05:00 by AUDIT/audit',
     );
     expect(found[1]!.summary).toContain('(1 ALLOWED)');
@@ -764,7 +771,8 @@ describe('malformed-event and forged-event', () => {
       evidence: [{ stream: 'SYS_EVENTS', seq: 7 }],
       at: r.period.from,
       summary:
-        '1 forged message in SYS_EVENTS: seq 7 ($SYS.ACCOUNT.APP.CONNECT): subject is for account APP but the payload names account AUDIT; ' +
+        '1 forged message in SYS_EVENTS: seq 7 ($SYS.ACCOUNT.APP.CONNECT): ' +
+        'subject is for account APP but the payload names account AUDIT; ' +
         '2 more not understood are not listed in the report',
     });
   });
@@ -792,7 +800,9 @@ describe('stream-settings-weakened', () => {
       at: ordinary().generatedAt,
       evidence: [],
       summary:
-        'audit stream SYS_EVENTS is weaker than its tamper-resistant settings: deny_delete is off (messages can be deleted), max_msgs is 10 (the oldest events are dropped silently when it is reached)',
+        'audit stream SYS_EVENTS is weaker than its tamper-resistant settings: ' +
+        'deny_delete is off (messages can be deleted), max_msgs is 10 (the oldest events are dropped ' +
+        'silently when it is reached)',
     });
     expect(detect(ordinary(), context())).toEqual([]);
   });

@@ -265,28 +265,31 @@ async function hostileFolder(): Promise<{ close: () => Promise<void> }> {
 const HANG = 10_000;
 
 describe('localArchive.entries', () => {
-  it('reports every entry with its kind, and the size of each regular file; list keeps only the regular files', async () => {
-    const hostile = await hostileFolder();
-    try {
-      const archive = localArchive(root);
-      expect(await archive.entries('daily')).toEqual([
-        { path: `${BUNDLE}/.partial-report.json-1a2b`, kind: 'staging' },
-        { path: `${BUNDLE}/ctl.sock`, kind: 'special', special: 'socket' },
-        { path: `${BUNDLE}/linked.pdf`, kind: 'symlink' },
-        { path: `${BUNDLE}/manifest.json`, kind: 'file', bytes: 17 },
-        { path: `${BUNDLE}/pipe.json`, kind: 'special', special: 'fifo' },
-        { path: `${BUNDLE}/report.json`, kind: 'file', bytes: 27 },
-        { path: `${BUNDLE}/report.pdf`, kind: 'file', bytes: 6 },
-      ]);
-      expect(await archive.list('daily')).toEqual([
-        `${BUNDLE}/manifest.json`,
-        `${BUNDLE}/report.json`,
-        `${BUNDLE}/report.pdf`,
-      ]);
-    } finally {
-      await hostile.close();
-    }
-  });
+  it(
+    'reports every entry with its kind, and the size of ' + 'each regular file; list keeps only the regular files',
+    async () => {
+      const hostile = await hostileFolder();
+      try {
+        const archive = localArchive(root);
+        expect(await archive.entries('daily')).toEqual([
+          { path: `${BUNDLE}/.partial-report.json-1a2b`, kind: 'staging' },
+          { path: `${BUNDLE}/ctl.sock`, kind: 'special', special: 'socket' },
+          { path: `${BUNDLE}/linked.pdf`, kind: 'symlink' },
+          { path: `${BUNDLE}/manifest.json`, kind: 'file', bytes: 17 },
+          { path: `${BUNDLE}/pipe.json`, kind: 'special', special: 'fifo' },
+          { path: `${BUNDLE}/report.json`, kind: 'file', bytes: 27 },
+          { path: `${BUNDLE}/report.pdf`, kind: 'file', bytes: 6 },
+        ]);
+        expect(await archive.list('daily')).toEqual([
+          `${BUNDLE}/manifest.json`,
+          `${BUNDLE}/report.json`,
+          `${BUNDLE}/report.pdf`,
+        ]);
+      } finally {
+        await hostile.close();
+      }
+    },
+  );
 
   it('reports a staging folder as one entry, and a linked folder without following it', async () => {
     const archive = localArchive(root);

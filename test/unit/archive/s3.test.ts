@@ -203,19 +203,22 @@ describe('s3Archive.writeBundle', () => {
     expect(putInputs().map((input) => input.Key)).toEqual([`sox/prod/${BUNDLE}/report.pdf`]);
   });
 
-  it('completes a bundle an earlier run left without its manifest when the stored objects hold the same bytes', async () => {
-    headReportsWhatWasPut();
-    s3.on(PutObjectCommand).resolves({});
-    const [first] = ordered;
-    s3.on(PutObjectCommand, { Key: `sox/prod/${BUNDLE}/${first!.name}` }).rejects(preconditionFailed());
-    s3.on(GetObjectCommand, { Key: `sox/prod/${BUNDLE}/${first!.name}` }).resolves({ Body: body(first!.data) });
+  it(
+    'completes a bundle an earlier run left without its ' + 'manifest when the stored objects hold the same bytes',
+    async () => {
+      headReportsWhatWasPut();
+      s3.on(PutObjectCommand).resolves({});
+      const [first] = ordered;
+      s3.on(PutObjectCommand, { Key: `sox/prod/${BUNDLE}/${first!.name}` }).rejects(preconditionFailed());
+      s3.on(GetObjectCommand, { Key: `sox/prod/${BUNDLE}/${first!.name}` }).resolves({ Body: body(first!.data) });
 
-    await archive().writeBundle(BUNDLE, ordered, { retainUntil: RETAIN });
-    expect(putInputs().map((input) => input.Key)).toEqual(ordered.map((f) => `sox/prod/${BUNDLE}/${f.name}`));
-    expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
-      `sox/prod/${BUNDLE}/${first!.name}`,
-    ]);
-  });
+      await archive().writeBundle(BUNDLE, ordered, { retainUntil: RETAIN });
+      expect(putInputs().map((input) => input.Key)).toEqual(ordered.map((f) => `sox/prod/${BUNDLE}/${f.name}`));
+      expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
+        `sox/prod/${BUNDLE}/${first!.name}`,
+      ]);
+    },
+  );
 
   it('turns a 412 on the manifest (a concurrent run) into BundleExistsError', async () => {
     headReportsWhatWasPut();
@@ -283,7 +286,10 @@ describe('s3Archive.writeBundle', () => {
       .catch((err: unknown) => err);
     expect(error).not.toBeInstanceOf(BundleExistsError);
     expect((error as Error).message).toMatch(
-      /^S3 PutObject s3:\/\/reports-bucket\/sox\/prod\/daily\/2026\/03\/08\/report\.pdf failed \(AccessDenied, HTTP 403\): Access Denied/,
+      new RegExp(
+        /^S3 PutObject s3:\/\/reports-bucket\/sox\/prod\/daily\/2026\/03\/08\/report\.pdf failed /.source +
+          /\(AccessDenied, HTTP 403\): Access Denied/.source,
+      ),
     );
     expect((error as Error).cause).toBe(denied);
   });
@@ -454,50 +460,53 @@ describe('keys and locations', () => {
 });
 
 describe('s3Archive.entries', () => {
-  it('lists every version and delete marker, page by page, and names the first version written of each key', async () => {
-    s3.on(ListObjectVersionsCommand, { KeyMarker: undefined }).resolves({
-      IsTruncated: true,
-      NextKeyMarker: `sox/prod/${BUNDLE}/report.pdf`,
-      NextVersionIdMarker: 'pdf-v2',
-      // Newest first, as S3 lists the versions of a key.
-      Versions: [
-        { Key: `sox/prod/${BUNDLE}/manifest.json`, VersionId: 'manifest-v1', IsLatest: true, Size: 17 },
-        { Key: `sox/prod/${BUNDLE}/report.pdf`, VersionId: 'pdf-v2', IsLatest: true, Size: 9 },
-      ],
-      DeleteMarkers: [],
-    });
-    s3.on(ListObjectVersionsCommand, { KeyMarker: `sox/prod/${BUNDLE}/report.pdf` }).resolves({
-      IsTruncated: false,
-      Versions: [
-        { Key: `sox/prod/${BUNDLE}/report.pdf`, VersionId: 'pdf-v1', IsLatest: false, Size: 7 },
-        { Key: 'sox/prod/daily/2026/03/', VersionId: 'folder', IsLatest: true, Size: 0 },
-        { Key: `sox/prod/${BUNDLE}/report.json`, VersionId: 'json-v1', IsLatest: false, Size: 27 },
-      ],
-      DeleteMarkers: [{ Key: `sox/prod/${BUNDLE}/report.json`, VersionId: 'json-dm', IsLatest: true }],
-    });
+  it(
+    'lists every version and delete marker, page by page, ' + 'and names the first version written of each key',
+    async () => {
+      s3.on(ListObjectVersionsCommand, { KeyMarker: undefined }).resolves({
+        IsTruncated: true,
+        NextKeyMarker: `sox/prod/${BUNDLE}/report.pdf`,
+        NextVersionIdMarker: 'pdf-v2',
+        // Newest first, as S3 lists the versions of a key.
+        Versions: [
+          { Key: `sox/prod/${BUNDLE}/manifest.json`, VersionId: 'manifest-v1', IsLatest: true, Size: 17 },
+          { Key: `sox/prod/${BUNDLE}/report.pdf`, VersionId: 'pdf-v2', IsLatest: true, Size: 9 },
+        ],
+        DeleteMarkers: [],
+      });
+      s3.on(ListObjectVersionsCommand, { KeyMarker: `sox/prod/${BUNDLE}/report.pdf` }).resolves({
+        IsTruncated: false,
+        Versions: [
+          { Key: `sox/prod/${BUNDLE}/report.pdf`, VersionId: 'pdf-v1', IsLatest: false, Size: 7 },
+          { Key: 'sox/prod/daily/2026/03/', VersionId: 'folder', IsLatest: true, Size: 0 },
+          { Key: `sox/prod/${BUNDLE}/report.json`, VersionId: 'json-v1', IsLatest: false, Size: 27 },
+        ],
+        DeleteMarkers: [{ Key: `sox/prod/${BUNDLE}/report.json`, VersionId: 'json-dm', IsLatest: true }],
+      });
 
-    expect(await archive().entries('daily')).toEqual([
-      {
-        path: `${BUNDLE}/manifest.json`,
-        kind: 'file',
-        versions: 1,
-        deleteMarkers: 0,
-        versionId: 'manifest-v1',
-        bytes: 17,
-      },
-      { path: `${BUNDLE}/report.json`, kind: 'file', versions: 1, deleteMarkers: 1, versionId: 'json-v1', bytes: 27 },
-      { path: `${BUNDLE}/report.pdf`, kind: 'file', versions: 2, deleteMarkers: 0, versionId: 'pdf-v1', bytes: 7 },
-    ]);
-    expect(s3.commandCalls(ListObjectVersionsCommand).map((call) => call.args[0].input)).toEqual([
-      { Bucket: 'reports-bucket', Prefix: 'sox/prod/daily/', KeyMarker: undefined, VersionIdMarker: undefined },
-      {
-        Bucket: 'reports-bucket',
-        Prefix: 'sox/prod/daily/',
-        KeyMarker: `sox/prod/${BUNDLE}/report.pdf`,
-        VersionIdMarker: 'pdf-v2',
-      },
-    ]);
-  });
+      expect(await archive().entries('daily')).toEqual([
+        {
+          path: `${BUNDLE}/manifest.json`,
+          kind: 'file',
+          versions: 1,
+          deleteMarkers: 0,
+          versionId: 'manifest-v1',
+          bytes: 17,
+        },
+        { path: `${BUNDLE}/report.json`, kind: 'file', versions: 1, deleteMarkers: 1, versionId: 'json-v1', bytes: 27 },
+        { path: `${BUNDLE}/report.pdf`, kind: 'file', versions: 2, deleteMarkers: 0, versionId: 'pdf-v1', bytes: 7 },
+      ]);
+      expect(s3.commandCalls(ListObjectVersionsCommand).map((call) => call.args[0].input)).toEqual([
+        { Bucket: 'reports-bucket', Prefix: 'sox/prod/daily/', KeyMarker: undefined, VersionIdMarker: undefined },
+        {
+          Bucket: 'reports-bucket',
+          Prefix: 'sox/prod/daily/',
+          KeyMarker: `sox/prod/${BUNDLE}/report.pdf`,
+          VersionIdMarker: 'pdf-v2',
+        },
+      ]);
+    },
+  );
 
   it('reports a key that has only delete markers left, with no version to read', async () => {
     s3.on(ListObjectVersionsCommand).resolves({
@@ -680,22 +689,25 @@ describe('verify of an S3 archive reads the versions it listed, and fails any ke
     for (const input of [...gets, ...heads]) expect(input.VersionId).toBe(`v1:${input.Key!.slice('sox/prod/'.length)}`);
   });
 
-  it('fails the day of a report.pdf with a newer version written over it, and still reads the archived one', async () => {
-    const bucket = await MockBucket.from(root, 'sox/prod');
-    const key = 'sox/prod/daily/2026/03/08/report.pdf';
-    bucket.writeOver(key, new TextEncoder().encode('%PDF-1.7 a replacement'));
-    const report = await verifyBucket(bucket);
-    expect(problemsOf(report, '2026-03-08')).toEqual([
-      'report.pdf: 2 versions in the bucket (a newer one was written over the archived object)',
-    ]);
-    expect(problemsOf(report, '2026-03-07')).toEqual([]);
-    expect(report.ok).toBe(false);
-    const versionsRead = s3
-      .commandCalls(GetObjectCommand)
-      .filter((call) => call.args[0].input.Key === key)
-      .map((call) => call.args[0].input.VersionId);
-    expect(versionsRead).toEqual(['v1:daily/2026/03/08/report.pdf']);
-  });
+  it(
+    'fails the day of a report.pdf with a newer version ' + 'written over it, and still reads the archived one',
+    async () => {
+      const bucket = await MockBucket.from(root, 'sox/prod');
+      const key = 'sox/prod/daily/2026/03/08/report.pdf';
+      bucket.writeOver(key, new TextEncoder().encode('%PDF-1.7 a replacement'));
+      const report = await verifyBucket(bucket);
+      expect(problemsOf(report, '2026-03-08')).toEqual([
+        'report.pdf: 2 versions in the bucket (a newer one was written over the archived object)',
+      ]);
+      expect(problemsOf(report, '2026-03-07')).toEqual([]);
+      expect(report.ok).toBe(false);
+      const versionsRead = s3
+        .commandCalls(GetObjectCommand)
+        .filter((call) => call.args[0].input.Key === key)
+        .map((call) => call.args[0].input.VersionId);
+      expect(versionsRead).toEqual(['v1:daily/2026/03/08/report.pdf']);
+    },
+  );
 
   it('fails the day of a manifest with a delete marker, and every day a key file written over signed', async () => {
     const bucket = await MockBucket.from(root, 'sox/prod');

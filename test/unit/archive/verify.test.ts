@@ -205,7 +205,8 @@ describe('verifyArchive on an untouched archive', () => {
     expect(failedDays(report)).toEqual([]);
     expect(report.ok).toBe(true);
     expect(day(report, '2026-11-23').notes).toEqual([
-      'the bundle of 2026-11-22 was sealed after this one (at 2026-11-24T07:00:00.000000000Z, a late run): this bundle links around it',
+      'the bundle of 2026-11-22 was sealed after this one (at 2026-11-24T07:00:00.000000000Z, a late run): ' +
+        'this bundle links around it',
     ]);
 
     // Taking the late day away is still caught: the day is missing.
@@ -293,7 +294,11 @@ describe('verifyArchive on a tampered archive names the day and what is wrong', 
     expect(failedDays(report)).toEqual(['2026-11-22', '2026-11-23']);
     expect(problemsOf(report, '2026-11-22')).toMatch(/^manifest\.json\.sig: does not verify over manifest\.json/m);
     expect(problemsOf(report, '2026-11-23')).toMatch(
-      /^previous\.sha256 is [0-9a-f]{64}, but daily\/2026\/11\/22\/manifest\.json has SHA-256 [0-9a-f]{64}: that manifest was changed or replaced/m,
+      new RegExp(
+        /^previous\.sha256 is [0-9a-f]{64}, but daily\/2026\/11\/22\/manifest\.json has SHA-256 /.source +
+          /[0-9a-f]{64}: that manifest was changed or replaced/.source,
+        'm',
+      ),
     );
   });
 
@@ -327,7 +332,8 @@ describe('verifyArchive on a tampered archive names the day and what is wrong', 
     it("is caught without --trust by the second key in the archive, the PDF and the next day's link", async () => {
       const report = await verifyDir(root);
       expect(report.problems).toEqual([
-        `the bundles are signed by 2 different keys and none is pinned: key ${short(signer)} signed 2026-11-21 … 2026-11-22, 2026-11-24; ` +
+        'the bundles are signed by 2 different keys and none is pinned: ' +
+          `key ${short(signer)} signed 2026-11-21 … 2026-11-22, 2026-11-24; ` +
           `key ${short(otherSigner)} signed 2026-11-23; if the key was rotated, verify with --trust for each`,
       ]);
       const problems = problemsOf(report, '2026-11-23');
@@ -343,7 +349,8 @@ describe('verifyArchive on a tampered archive names the day and what is wrong', 
     const report = await verifyDir(root);
     expect(day(report, '2026-11-22')).toMatchObject({ status: 'missing', problems: [MISSING_DAY] });
     expect(problemsOf(report, '2026-11-23')).toBe(
-      'previous: links to daily/2026/11/22/manifest.json, but the nearest earlier bundle in the archive is daily/2026/11/21: 2026-11-22 is missing from the archive',
+      'previous: links to daily/2026/11/22/manifest.json, but the nearest earlier bundle in the archive is ' +
+        'daily/2026/11/21: 2026-11-22 is missing from the archive',
     );
     expect(report.summary.text).toBe('3 bundles, 2 days verified, 1 failed, 1 missing');
   });
@@ -374,7 +381,8 @@ describe('verifyArchive on a tampered archive names the day and what is wrong', 
     const report = await verifyDir(root);
     expect(failedDays(report)).toEqual(['2026-11-22', '2026-11-23']);
     expect(problemsOf(report, '2026-11-23')).toContain(
-      'previous: links to daily/2026/11/22/manifest.json, but the nearest earlier bundle in the archive is daily/2026/11/21: daily/2026/11/22 has no manifest.json',
+      'previous: links to daily/2026/11/22/manifest.json, but the nearest earlier bundle in the archive is ' +
+        'daily/2026/11/21: daily/2026/11/22 has no manifest.json',
     );
   });
 
@@ -512,7 +520,8 @@ function recording(root: string) {
   return { archive, reads, streamed };
 }
 
-// A hang is the failure these tests exist to catch: far more than verify needs (well under a second), far less than forever.
+// A hang is the failure these tests exist to catch: far more than verify needs (well under a second), far less than
+// forever.
 const HANG = 15_000;
 
 describe('verifyArchive on a hostile archive: only regular files count, and nothing blocks', () => {
@@ -571,27 +580,31 @@ describe('verifyArchive on a hostile archive: only regular files count, and noth
       problems: ['the bundle folder is a symbolic link, not a folder; nothing in it was read'],
     });
     expect(problemsOf(report, '2026-11-23')).toBe(
-      'previous: links to daily/2026/11/22/manifest.json, but the nearest earlier bundle in the archive is daily/2026/11/21: daily/2026/11/22 has no manifest.json',
+      'previous: links to daily/2026/11/22/manifest.json, but the nearest earlier bundle in the archive is ' +
+        'daily/2026/11/21: daily/2026/11/22 has no manifest.json',
     );
     expect(report.summary.missing).toBe(0);
   });
 
-  it('a staging leftover in a bundle folder fails that day; one beside the bundles is named in its folder', async () => {
-    const root = await freshCopy();
-    writeFileSync(path.join(dayFolder(root, '2026-11-24'), '.partial-report.json-5f2c'), '{}');
-    mkdirSync(path.join(root, 'daily/2026/11/.partial-25-x1y2'));
-    writeFileSync(path.join(root, 'daily/2026/11/.partial-25-x1y2/report.json'), '{}');
-    const report = await verifyDir(root);
-    expect(failedDays(report)).toEqual(['2026-11-24', 'daily/2026/11']);
-    expect(problemsOf(report, '2026-11-24')).toBe(
-      '.partial-report.json-5f2c: a staging leftover of an interrupted run',
-    );
-    expect(report.entries.at(-1)).toMatchObject({
-      bundle: 'daily/2026/11',
-      kind: 'unexpected',
-      problems: ['.partial-25-x1y2: a staging leftover of an interrupted run'],
-    });
-  });
+  it(
+    'a staging leftover in a bundle folder fails that day; ' + 'one beside the bundles is named in its folder',
+    async () => {
+      const root = await freshCopy();
+      writeFileSync(path.join(dayFolder(root, '2026-11-24'), '.partial-report.json-5f2c'), '{}');
+      mkdirSync(path.join(root, 'daily/2026/11/.partial-25-x1y2'));
+      writeFileSync(path.join(root, 'daily/2026/11/.partial-25-x1y2/report.json'), '{}');
+      const report = await verifyDir(root);
+      expect(failedDays(report)).toEqual(['2026-11-24', 'daily/2026/11']);
+      expect(problemsOf(report, '2026-11-24')).toBe(
+        '.partial-report.json-5f2c: a staging leftover of an interrupted run',
+      );
+      expect(report.entries.at(-1)).toMatchObject({
+        bundle: 'daily/2026/11',
+        kind: 'unexpected',
+        problems: ['.partial-25-x1y2: a staging leftover of an interrupted run'],
+      });
+    },
+  );
 
   it.runIf(process.getuid?.() === 0)(
     'a report.pdf that is a character device fails its day without opening it',
@@ -639,51 +652,58 @@ describe('verifyArchive caps what it holds', () => {
     expect(reads.filter((p) => p.startsWith('keys/'))).toEqual([]);
   });
 
-  it('hashes an evidence .jsonl.gz as it streams, never reading it whole, and names it when it was changed', async () => {
-    const root = path.join(scratch, 'evidence');
-    const evidence = randomBytes(5 * 1024 * 1024 + 123);
-    const archive = localArchive(root);
-    await archivePeriod(archive, dailyPeriod('2026-11-24', TIMEZONE), signer, undefined, [
-      { path: 'evidence-events.jsonl.gz', data: evidence },
-    ]);
-    const watched = recording(root);
-    expect((await verifyArchive(watched.archive)).ok).toBe(true);
-    const file = 'daily/2026/11/24/evidence-events.jsonl.gz';
-    expect(watched.reads).not.toContain(file);
-    expect(watched.streamed.get(file)!.reduce((a, b) => a + b, 0)).toBe(evidence.length);
-    expect(Math.max(...watched.streamed.get(file)!)).toBeLessThanOrEqual(1024 * 1024);
+  it(
+    'hashes an evidence .jsonl.gz as it streams, ' + 'never reading it whole, and names it when it was changed',
+    async () => {
+      const root = path.join(scratch, 'evidence');
+      const evidence = randomBytes(5 * 1024 * 1024 + 123);
+      const archive = localArchive(root);
+      await archivePeriod(archive, dailyPeriod('2026-11-24', TIMEZONE), signer, undefined, [
+        { path: 'evidence-events.jsonl.gz', data: evidence },
+      ]);
+      const watched = recording(root);
+      expect((await verifyArchive(watched.archive)).ok).toBe(true);
+      const file = 'daily/2026/11/24/evidence-events.jsonl.gz';
+      expect(watched.reads).not.toContain(file);
+      expect(watched.streamed.get(file)!.reduce((a, b) => a + b, 0)).toBe(evidence.length);
+      expect(Math.max(...watched.streamed.get(file)!)).toBeLessThanOrEqual(1024 * 1024);
 
-    const copy = await writableCopy(root, path.join(scratch, 'evidence-changed'));
-    appendFileSync(path.join(copy, file), 'x');
-    expect(problemsOf(await verifyDir(copy), '2026-11-24')).toMatch(
-      new RegExp(
-        `^evidence-events\\.jsonl\\.gz: ${evidence.length + 1} bytes with SHA-256 [0-9a-f]{64}, the manifest says ${evidence.length} bytes`,
-      ),
-    );
-  });
+      const copy = await writableCopy(root, path.join(scratch, 'evidence-changed'));
+      appendFileSync(path.join(copy, file), 'x');
+      expect(problemsOf(await verifyDir(copy), '2026-11-24')).toMatch(
+        new RegExp(
+          `^evidence-events\\.jsonl\\.gz: ${evidence.length + 1} bytes with SHA-256 [0-9a-f]{64}, ` +
+            `the manifest says ${evidence.length} bytes`,
+        ),
+      );
+    },
+  );
 });
 
 describe('verifyArchive on days far apart', () => {
-  it('turns a stray folder centuries back into one entry for the run of missing days, and counts every day', async () => {
-    const root = await freshCopy();
-    mkdirSync(path.join(root, 'daily/0001/01/01'), { recursive: true });
-    writeFileSync(path.join(root, 'daily/0001/01/01/report.json'), '{}');
-    const report = await verifyDir(root);
-    const days = Math.round((Date.parse('2026-11-20') - Date.parse('0001-01-02T00:00:00Z')) / 86_400_000) + 1;
-    expect(report.entries.map((e) => [e.date, e.status])).toEqual([
-      ['0001-01-01', 'fail'],
-      ['0001-01-02', 'missing'],
-      ...DAYS.map((d) => [d, 'ok']),
-    ]);
-    expect(day(report, '0001-01-02')).toMatchObject({
-      lastDate: '2026-11-20',
-      days,
-      problems: [`0001-01-02 … 2026-11-20: ${days.toLocaleString('en-US')} days missing`],
-    });
-    expect(report.summary.missing).toBe(days);
-    expect(report.summary.text).toBe(`5 bundles, 4 days verified, 1 failed, ${days.toLocaleString('en-US')} missing`);
-    expect(report.ok).toBe(false);
-  });
+  it(
+    'turns a stray folder centuries back into one entry ' + 'for the run of missing days, and counts every day',
+    async () => {
+      const root = await freshCopy();
+      mkdirSync(path.join(root, 'daily/0001/01/01'), { recursive: true });
+      writeFileSync(path.join(root, 'daily/0001/01/01/report.json'), '{}');
+      const report = await verifyDir(root);
+      const days = Math.round((Date.parse('2026-11-20') - Date.parse('0001-01-02T00:00:00Z')) / 86_400_000) + 1;
+      expect(report.entries.map((e) => [e.date, e.status])).toEqual([
+        ['0001-01-01', 'fail'],
+        ['0001-01-02', 'missing'],
+        ...DAYS.map((d) => [d, 'ok']),
+      ]);
+      expect(day(report, '0001-01-02')).toMatchObject({
+        lastDate: '2026-11-20',
+        days,
+        problems: [`0001-01-02 … 2026-11-20: ${days.toLocaleString('en-US')} days missing`],
+      });
+      expect(report.summary.missing).toBe(days);
+      expect(report.summary.text).toBe(`5 bundles, 4 days verified, 1 failed, ${days.toLocaleString('en-US')} missing`);
+      expect(report.ok).toBe(false);
+    },
+  );
 
   it('lists a run of 31 missing days day by day, and a run of 32 as one entry', async () => {
     const folderOf = (root: string, date: string) => {
@@ -706,51 +726,55 @@ describe('verifyArchive on days far apart', () => {
 });
 
 describe('verifyArchive and the signing keys', () => {
-  it('accepts a daily series across a renewal of the certificate (same key), one key file per certificate', async () => {
-    const privateKey = createPrivateKey(readFileSync(path.join(scratch, 'signer', 'signing-key.pem'), 'utf8'));
-    const renewedCert = path.join(scratch, 'renewed-cert.pem');
-    writeFileSync(
-      renewedCert,
-      await selfSignedCertificate(
-        { privateKey, publicKey: createPublicKey(privateKey) },
-        'Example Corp',
-        new Date('2026-11-23T00:00:00Z'),
-      ),
-    );
-    const renewed = await loadOrCreateLocalSigner({
-      keyFile: path.join(scratch, 'signer', 'signing-key.pem'),
-      certFile: renewedCert,
-    });
-    expect(renewed.publicKeySha256).toBe(signer.publicKeySha256);
-    expect(certificateSha256(renewed.certificatePem)).not.toBe(certificateSha256(signer.certificatePem));
-
-    const root = path.join(scratch, 'renewal');
-    const archive = localArchive(root);
-    for (const [date, by] of [
-      ['2026-11-21', signer],
-      ['2026-11-22', signer],
-      ['2026-11-23', renewed],
-      ['2026-11-24', renewed],
-    ] as const) {
-      await archivePeriod(archive, dailyPeriod(date, TIMEZONE), by);
-    }
-    expect(await archive.list('keys')).toEqual([keyPathFor(signer), keyPathFor(renewed)].sort());
-    const report = await verifyDir(root);
-    expect(report.entries.map((e) => [e.date, e.problems])).toEqual(DAYS.map((d) => [d, []]));
-    expect(report.problems).toEqual([]);
-    expect((await verifyDir(root, { trust: { pems: [signer.certificatePem] } })).ok).toBe(true);
-
-    // Each file holds the certificate its name says: the renewed one under the first one's name is caught.
-    const copy = await writableCopy(root, path.join(scratch, 'renewal-swapped'));
-    writeFileSync(path.join(copy, keyPathFor(signer)), keyFile(renewed));
-    const swapped = await verifyDir(copy);
-    for (const d of ['2026-11-21', '2026-11-22']) {
-      expect(problemsOf(swapped, d)).toBe(
-        `${keyPathFor(signer)}: the certificate in it has SHA-256 ${certificateSha256(renewed.certificatePem)}, not the one its name says`,
+  it(
+    'accepts a daily series across a renewal of the ' + 'certificate (same key), one key file per certificate',
+    async () => {
+      const privateKey = createPrivateKey(readFileSync(path.join(scratch, 'signer', 'signing-key.pem'), 'utf8'));
+      const renewedCert = path.join(scratch, 'renewed-cert.pem');
+      writeFileSync(
+        renewedCert,
+        await selfSignedCertificate(
+          { privateKey, publicKey: createPublicKey(privateKey) },
+          'Example Corp',
+          new Date('2026-11-23T00:00:00Z'),
+        ),
       );
-    }
-    expect(failedDays(swapped)).toEqual(['2026-11-21', '2026-11-22']);
-  });
+      const renewed = await loadOrCreateLocalSigner({
+        keyFile: path.join(scratch, 'signer', 'signing-key.pem'),
+        certFile: renewedCert,
+      });
+      expect(renewed.publicKeySha256).toBe(signer.publicKeySha256);
+      expect(certificateSha256(renewed.certificatePem)).not.toBe(certificateSha256(signer.certificatePem));
+
+      const root = path.join(scratch, 'renewal');
+      const archive = localArchive(root);
+      for (const [date, by] of [
+        ['2026-11-21', signer],
+        ['2026-11-22', signer],
+        ['2026-11-23', renewed],
+        ['2026-11-24', renewed],
+      ] as const) {
+        await archivePeriod(archive, dailyPeriod(date, TIMEZONE), by);
+      }
+      expect(await archive.list('keys')).toEqual([keyPathFor(signer), keyPathFor(renewed)].sort());
+      const report = await verifyDir(root);
+      expect(report.entries.map((e) => [e.date, e.problems])).toEqual(DAYS.map((d) => [d, []]));
+      expect(report.problems).toEqual([]);
+      expect((await verifyDir(root, { trust: { pems: [signer.certificatePem] } })).ok).toBe(true);
+
+      // Each file holds the certificate its name says: the renewed one under the first one's name is caught.
+      const copy = await writableCopy(root, path.join(scratch, 'renewal-swapped'));
+      writeFileSync(path.join(copy, keyPathFor(signer)), keyFile(renewed));
+      const swapped = await verifyDir(copy);
+      for (const d of ['2026-11-21', '2026-11-22']) {
+        expect(problemsOf(swapped, d)).toBe(
+          `${keyPathFor(signer)}: the certificate in it has SHA-256 ` +
+            `${certificateSha256(renewed.certificatePem)}, not the one its name says`,
+        );
+      }
+      expect(failedDays(swapped)).toEqual(['2026-11-21', '2026-11-22']);
+    },
+  );
 
   it('fails a manifest whose signer.key is not the file of its key and certificate', async () => {
     const root = await freshCopy();
@@ -768,24 +792,30 @@ describe('verifyArchive and the signing keys', () => {
     );
   });
 
-  it('fails an archive re-signed throughout with a new key (the old key file left in keys/) unless the new key is pinned', async () => {
-    const root = path.join(scratch, 're-signed');
-    await buildDailyArchive(root, DAYS, otherSigner);
-    // On S3 the first key's file is locked: whoever re-signs the bundles cannot take it away.
-    copyFileSync(path.join(pristine, keyPathFor(signer)), path.join(root, keyPathFor(signer)));
+  it(
+    'fails an archive re-signed throughout with a new key (the old key file left in keys/) unless the new key ' +
+      'is pinned',
+    async () => {
+      const root = path.join(scratch, 're-signed');
+      await buildDailyArchive(root, DAYS, otherSigner);
+      // On S3 the first key's file is locked: whoever re-signs the bundles cannot take it away.
+      copyFileSync(path.join(pristine, keyPathFor(signer)), path.join(root, keyPathFor(signer)));
 
-    const alone = await verifyDir(root);
-    expect(alone.entries.every((e) => e.ok)).toBe(true);
-    expect(alone.problems).toEqual([
-      `the bundles are signed by 2 different keys and none is pinned: key ${short(otherSigner)} signed 2026-11-21 … 2026-11-24; ` +
-        `key ${short(signer)} signed no bundle verified (its key file is in keys/); if the key was rotated, verify with --trust for each`,
-    ]);
-    expect(alone.ok).toBe(false);
-    const oldPin = await verifyDir(root, { trust: { pems: [signer.certificatePem] } });
-    expect(failedDays(oldPin)).toEqual(DAYS);
-    const newPin = await verifyDir(root, { trust: { pems: [otherSigner.certificatePem] } });
-    expect([newPin.ok, newPin.problems]).toEqual([true, []]);
-  });
+      const alone = await verifyDir(root);
+      expect(alone.entries.every((e) => e.ok)).toBe(true);
+      expect(alone.problems).toEqual([
+        'the bundles are signed by 2 different keys and none is pinned: ' +
+          `key ${short(otherSigner)} signed 2026-11-21 … 2026-11-24; ` +
+          `key ${short(signer)} signed no bundle verified (its key file is in keys/); ` +
+          'if the key was rotated, verify with --trust for each',
+      ]);
+      expect(alone.ok).toBe(false);
+      const oldPin = await verifyDir(root, { trust: { pems: [signer.certificatePem] } });
+      expect(failedDays(oldPin)).toEqual(DAYS);
+      const newPin = await verifyDir(root, { trust: { pems: [otherSigner.certificatePem] } });
+      expect([newPin.ok, newPin.problems]).toEqual([true, []]);
+    },
+  );
 
   it('fails an archive signed by two keys, daily and ad hoc, without --trust; passes with both pinned', async () => {
     const root = path.join(scratch, 'two-keys');
@@ -803,8 +833,10 @@ describe('verifyArchive and the signing keys', () => {
     const unpinned = await verifyDir(root);
     expect(unpinned.entries.every((e) => e.ok)).toBe(true);
     expect(unpinned.problems).toEqual([
-      `the bundles are signed by 2 different keys and none is pinned: key ${short(signer)} signed 2026-11-21 … 2026-11-22, ${adhoc}; ` +
-        `key ${short(otherSigner)} signed 2026-11-23 … 2026-11-24; if the key was rotated, verify with --trust for each`,
+      'the bundles are signed by 2 different keys and none is pinned: ' +
+        `key ${short(signer)} signed 2026-11-21 … 2026-11-22, ${adhoc}; ` +
+        `key ${short(otherSigner)} signed 2026-11-23 … 2026-11-24; if the key was rotated, ` +
+        'verify with --trust for each',
     ]);
     expect(unpinned.ok).toBe(false);
     const both = await verifyDir(root, { trust: { pems: [signer.certificatePem, otherSigner.certificatePem] } });
@@ -819,7 +851,8 @@ describe('findPreviousManifest (what a run links to) reads within the same caps'
     const root = await freshCopy();
     truncateSync(path.join(dayFolder(root, '2026-11-24'), 'manifest.json'), 4 * 1024 * 1024 + 1);
     await expect(findPreviousManifest(localArchive(root), '2026-11-25')).rejects.toThrow(
-      `${path.join(dayFolder(root, '2026-11-24'), 'manifest.json')}: 4194305 bytes, more than the 4194304 this read may hold`,
+      `${path.join(dayFolder(root, '2026-11-24'), 'manifest.json')}: ` +
+        '4194305 bytes, more than the 4194304 this read may hold',
     );
     expect((await findPreviousManifest(localArchive(pristine), '2026-11-25'))?.path).toBe(
       'daily/2026/11/24/manifest.json',

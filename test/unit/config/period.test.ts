@@ -219,7 +219,8 @@ describe('assertReportable', () => {
     const err = thrown(() => assertReportable(day, day.to - 1n));
     expect(err).toBeInstanceOf(InputError);
     expect(err.message).toBe(
-      'period: it ends at 2026-11-27T05:00:00.000000000Z, which is in the future (now is 2026-11-27T04:59:59.999999999Z); ' +
+      'period: it ends at 2026-11-27T05:00:00.000000000Z, which is in the future (now is ' +
+        '2026-11-27T04:59:59.999999999Z); ' +
         'a report covers only a finished period',
     );
   });

@@ -363,7 +363,8 @@ describe('the detection block', () => {
     [{ businessHours: { days: ['mon', 'mon'] } }, 'detection.businessHours.days: must not name a day twice'],
     [
       { businessHours: { days: [] } },
-      'detection.businessHours.days: must name at least one day (to treat no hour as off-hours, name every day from "00:00" to "24:00")',
+      'detection.businessHours.days: must name at least one day (to treat no hour as off-hours, ' +
+        'name every day from "00:00" to "24:00")',
     ],
     [{ bruteForce: { failures: 1 } }, 'detection.bruteForce.failures: must be at least 2 (one failed login is a typo)'],
     [{ bruteForce: { windowMinutes: 0 } }, expect.stringMatching(/^detection\.bruteForce\.windowMinutes: /)],
@@ -426,7 +427,8 @@ describe('loadConfigFile', () => {
     );
     expect(err).toBeInstanceOf(InputError);
     expect(err!.message).toBe(
-      `invalid configuration in ${file}:\n  timezone: is not a known IANA time zone (for example "America/New_York" or "UTC")`,
+      `invalid configuration in ${file}:\n  timezone: is not a known IANA time zone (for example ` +
+        '"America/New_York" or "UTC")',
     );
     expect(err!.message).not.toContain(SECRET);
   });

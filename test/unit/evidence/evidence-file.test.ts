@@ -115,7 +115,8 @@ describe('the evidence file', () => {
   it('refuses a hostile file line by line, naming the line', async () => {
     const file = (text: string) => gzipSync(Buffer.from(text));
     const good =
-      '{"type":"evidence","schema":"sox-report-evidence/v1","bundle":"b","period":{"from":"2026-11-24T00:00:00Z","to":"2026-11-25T00:00:00Z","timezone":"UTC","kind":"daily"}}\n';
+      '{"type":"evidence","schema":"sox-report-evidence/v1","bundle":"b",' +
+      '"period":{"from":"2026-11-24T00:00:00Z","to":"2026-11-25T00:00:00Z","timezone":"UTC","kind":"daily"}}\n';
     await expect(records(file(`${good}not json\n`))).rejects.toThrow(/^line 2: not a JSON object/);
     await expect(
       records(

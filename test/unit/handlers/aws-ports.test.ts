@@ -96,7 +96,9 @@ describe('configuration on Lambda', () => {
   it("says what to put into a parameter that still holds the stack's placeholder", async () => {
     aws.mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: CONFIG_PLACEHOLDER } });
     await expect(loadLambdaConfig({ [ENV.configParameter]: CONFIG_PARAMETER }, aws.clients.ssm)).rejects.toThrow(
-      'invalid configuration in SSM parameter /sox/config: it holds no JSON document yet (a placeholder?). Store the configuration with `aws ssm put-parameter --name /sox/config --type String --overwrite --value file://sox-report.json`',
+      'invalid configuration in SSM parameter /sox/config: it holds no JSON document yet (a placeholder?). ' +
+        'Store the configuration with `aws ssm put-parameter --name /sox/config --type String --overwrite ' +
+        '--value file://sox-report.json`',
     );
   });
 
@@ -105,7 +107,8 @@ describe('configuration on Lambda', () => {
       .on(GetParameterCommand)
       .rejects(Object.assign(new Error('Parameter not found.'), { name: 'ParameterNotFound' }));
     await expect(loadLambdaConfig({ [ENV.configParameter]: CONFIG_PARAMETER }, aws.clients.ssm)).rejects.toThrow(
-      'SSM GetParameter /sox/config (named by SOX_CONFIG_PARAMETER) failed: ParameterNotFound: Parameter not found. (the parameter does not exist in this account and region)',
+      'SSM GetParameter /sox/config (named by SOX_CONFIG_PARAMETER) failed: ParameterNotFound: ' +
+        'Parameter not found. (the parameter does not exist in this account and region)',
     );
   });
 
@@ -142,7 +145,8 @@ describe('configuration on Lambda', () => {
 describe('the NATS secret', () => {
   it('maps each source to its credentials: creds content, user and password, or token', () => {
     const creds =
-      '-----BEGIN NATS USER JWT-----\neyJ0\n------END NATS USER JWT------\n-----BEGIN USER NKEY SEED-----\nSUAK\n------END USER NKEY SEED------\n';
+      '-----BEGIN NATS USER JWT-----\neyJ0\n------END NATS USER JWT------\n-----BEGIN USER NKEY ' +
+      'SEED-----\nSUAK\n------END USER NKEY SEED------\n';
     const secrets = parseNatsSecret(
       JSON.stringify({ audit: { creds }, app: { user: 'app', pass: SECRET_VALUES[0] } }),
       config,
@@ -195,38 +199,42 @@ describe('the NATS secret', () => {
     });
   }
 
-  it('a failed scheduled run names the unknown source, and neither its error nor its logs hold a secret value', async () => {
-    aws.mocks.secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
-      SecretString: JSON.stringify({
-        app: { user: 'app', pass: SECRET_VALUES[0] },
-        reporting: { token: SECRET_VALUES[1] },
-      }),
-    });
-    aws.mocks.ssm
-      .on(GetParameterCommand, { Name: CERT_PARAMETER, WithDecryption: true })
-      .resolves({ Parameter: { Value: certificatePem } });
-    kmsWithRealKey();
-    const env = {
-      [ENV.config]: JSON.stringify(lambdaConfigDocument()),
-      [ENV.natsSecretArn]: SECRET_ARN,
-      [ENV.kmsKeyId]: 'alias/sox-signing',
-      [ENV.certificateParameter]: CERT_PARAMETER,
-    };
-    const handler = createScheduledHandler(handlerDeps(env, aws.clients, Date.parse('2026-11-26T11:00:00Z')));
-    const error = (await handler({}, lambdaContext('req-secret')).catch((e: unknown) => e)) as Error;
-    expect(error.message).toBe(
-      `scheduled report for 2026-11-25 failed: secret ${SECRET_ARN} (SOX_NATS_SECRET_ARN): no source named "reporting" in the configuration (its sources: audit, app)`,
-    );
-    const logs = output.text();
-    const errorLine = JSON.parse(logs.split('\n').find((l) => l.includes('"level":"ERROR"'))!);
-    expect(errorLine).toMatchObject({
-      message: error.message,
-      runId: 'req-secret',
-      period: '2026-11-25',
-      function_request_id: 'req-secret',
-    });
-    expectNoSecretIn(error.message, String(error.stack), String((error.cause as Error).stack), logs);
-  });
+  it(
+    'a failed scheduled run names the unknown source, ' + 'and neither its error nor its logs hold a secret value',
+    async () => {
+      aws.mocks.secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
+        SecretString: JSON.stringify({
+          app: { user: 'app', pass: SECRET_VALUES[0] },
+          reporting: { token: SECRET_VALUES[1] },
+        }),
+      });
+      aws.mocks.ssm
+        .on(GetParameterCommand, { Name: CERT_PARAMETER, WithDecryption: true })
+        .resolves({ Parameter: { Value: certificatePem } });
+      kmsWithRealKey();
+      const env = {
+        [ENV.config]: JSON.stringify(lambdaConfigDocument()),
+        [ENV.natsSecretArn]: SECRET_ARN,
+        [ENV.kmsKeyId]: 'alias/sox-signing',
+        [ENV.certificateParameter]: CERT_PARAMETER,
+      };
+      const handler = createScheduledHandler(handlerDeps(env, aws.clients, Date.parse('2026-11-26T11:00:00Z')));
+      const error = (await handler({}, lambdaContext('req-secret')).catch((e: unknown) => e)) as Error;
+      expect(error.message).toBe(
+        `scheduled report for 2026-11-25 failed: secret ${SECRET_ARN} (SOX_NATS_SECRET_ARN): ` +
+          'no source named "reporting" in the configuration (its sources: audit, app)',
+      );
+      const logs = output.text();
+      const errorLine = JSON.parse(logs.split('\n').find((l) => l.includes('"level":"ERROR"'))!);
+      expect(errorLine).toMatchObject({
+        message: error.message,
+        runId: 'req-secret',
+        period: '2026-11-25',
+        function_request_id: 'req-secret',
+      });
+      expectNoSecretIn(error.message, String(error.stack), String((error.cause as Error).stack), logs);
+    },
+  );
 });
 
 describe('the signer on Lambda', () => {
@@ -312,14 +320,18 @@ describe('the scheduled event', () => {
     expect(() => firedAt({ scheduledTime: 'yesterday' })).toThrow(InputError);
   });
 
-  it('refuses a scheduledTime whose previous day has not ended, before asking AWS for anything but the configuration', async () => {
-    const env = { [ENV.config]: JSON.stringify(lambdaConfigDocument()) };
-    const handler = createScheduledHandler(handlerDeps(env, aws.clients, Date.parse('2026-11-26T11:00:00Z')));
-    await expect(handler({ scheduledTime: '2026-11-28T11:00:00Z' }, lambdaContext())).rejects.toThrow(
-      /^scheduled report failed: period: it ends at 2026-11-28T05:00:00\.000000000Z, which is in the future/,
-    );
-    expect(aws.calls()).toBe(0);
-  });
+  it(
+    'refuses a scheduledTime whose previous day has not ended, before asking AWS for anything but the ' +
+      'configuration',
+    async () => {
+      const env = { [ENV.config]: JSON.stringify(lambdaConfigDocument()) };
+      const handler = createScheduledHandler(handlerDeps(env, aws.clients, Date.parse('2026-11-26T11:00:00Z')));
+      await expect(handler({ scheduledTime: '2026-11-28T11:00:00Z' }, lambdaContext())).rejects.toThrow(
+        /^scheduled report failed: period: it ends at 2026-11-28T05:00:00\.000000000Z, which is in the future/,
+      );
+      expect(aws.calls()).toBe(0);
+    },
+  );
 });
 
 describe('the configuration placeholder the stack deploys', () => {
@@ -329,7 +341,9 @@ describe('the configuration placeholder the stack deploys', () => {
       .on(GetParameterCommand)
       .resolves({ Parameter: { Value: 'PLACEHOLDER: put the configuration document here' } });
     await expect(loadLambdaConfig({ [ENV.configParameter]: CONFIG_PARAMETER }, mocked.clients.ssm)).rejects.toThrow(
-      'invalid configuration in SSM parameter /sox/config: it holds no JSON document yet (a placeholder?). Store the configuration with `aws ssm put-parameter --name /sox/config --type String --overwrite --value file://sox-report.json`',
+      'invalid configuration in SSM parameter /sox/config: it holds no JSON document yet (a placeholder?). ' +
+        'Store the configuration with `aws ssm put-parameter --name /sox/config --type String --overwrite ' +
+        '--value file://sox-report.json`',
     );
     mocked.restore();
   });

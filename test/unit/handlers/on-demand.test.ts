@@ -101,18 +101,21 @@ describe('the on-demand payload', () => {
     }
   });
 
-  it('allows recipients by exact address or by "@domain" (the domain without regard to case), else only email.to', () => {
-    const email = { to: ['cfo@example.com'], allowedRecipients: ['auditor@audit-firm.example', '@Example.COM'] };
-    expect(
-      recipientNotAllowed(['anyone@example.com', 'Someone@EXAMPLE.com', 'auditor@Audit-Firm.example'], email),
-    ).toBeNull();
-    expect(recipientNotAllowed(['anyone@example.com', 'x@sub.example.com'], email)).toBe('x@sub.example.com');
-    expect(recipientNotAllowed(['Auditor@audit-firm.example'], email)).toBe('Auditor@audit-firm.example');
-    expect(recipientNotAllowed(['other@audit-firm.example'], email)).toBe('other@audit-firm.example');
-    // Without allowedRecipients only the configured addresses: not their domain.
-    expect(recipientNotAllowed(['cfo@EXAMPLE.com'], { to: ['cfo@example.com'] })).toBeNull();
-    expect(recipientNotAllowed(['ceo@example.com'], { to: ['cfo@example.com'] })).toBe('ceo@example.com');
-  });
+  it(
+    'allows recipients by exact address or by "@domain" ' + '(the domain without regard to case), else only email.to',
+    () => {
+      const email = { to: ['cfo@example.com'], allowedRecipients: ['auditor@audit-firm.example', '@Example.COM'] };
+      expect(
+        recipientNotAllowed(['anyone@example.com', 'Someone@EXAMPLE.com', 'auditor@Audit-Firm.example'], email),
+      ).toBeNull();
+      expect(recipientNotAllowed(['anyone@example.com', 'x@sub.example.com'], email)).toBe('x@sub.example.com');
+      expect(recipientNotAllowed(['Auditor@audit-firm.example'], email)).toBe('Auditor@audit-firm.example');
+      expect(recipientNotAllowed(['other@audit-firm.example'], email)).toBe('other@audit-firm.example');
+      // Without allowedRecipients only the configured addresses: not their domain.
+      expect(recipientNotAllowed(['cfo@EXAMPLE.com'], { to: ['cfo@example.com'] })).toBeNull();
+      expect(recipientNotAllowed(['ceo@example.com'], { to: ['cfo@example.com'] })).toBe('ceo@example.com');
+    },
+  );
 
   it('says what the CLI says, with the payload keys in place of its options', () => {
     expect(new InputError({ field: 'date', notWith: ['from', 'to'] }).worded(payloadKeyName)).toBe(
@@ -175,7 +178,10 @@ describe('the on-demand handler returns bad input, touching no AWS service', () 
   it('a period that has not ended', async () => {
     await expectBadInput(
       { date: '2026-11-26' },
-      /^period: it ends at 2026-11-27T05:00:00\.000000000Z, which is in the future \(now is 2026-11-26T15:00:00\.000000000Z\); a report covers only a finished period$/,
+      new RegExp(
+        /^period: it ends at 2026-11-27T05:00:00\.000000000Z, which is in the future \(now is /.source +
+          /2026-11-26T15:00:00\.000000000Z\); a report covers only a finished period$/.source,
+      ),
     );
   });
 
@@ -217,21 +223,25 @@ describe('the on-demand handler returns bad input, touching no AWS service', () 
     );
   });
 
-  it('a recipient the configuration does not allow: without allowedRecipients, anyone but the configured addresses', async () => {
-    await expectBadInput(
-      { date: '2026-11-20', recipients: ['cfo@example.com', 'attacker@evil.example'] },
-      'recipients: attacker@evil.example is not allowed (without email.allowedRecipients only the configured email.to addresses may receive reports)',
-    );
-    const document = lambdaConfigDocument({
-      email: { from: 'reports@example.com', to: ['cfo@example.com'], allowedRecipients: ['@audit-firm.example'] },
-    });
-    await expectBadInput(
-      { date: '2026-11-20', recipients: ['partner@Audit-Firm.example', 'cfo@example.com'] },
-      'recipients: cfo@example.com is not allowed (email.allowedRecipients names neither it nor its "@domain")',
-      {},
-      document,
-    );
-  });
+  it(
+    'a recipient the configuration does not allow: ' + 'without allowedRecipients, anyone but the configured addresses',
+    async () => {
+      await expectBadInput(
+        { date: '2026-11-20', recipients: ['cfo@example.com', 'attacker@evil.example'] },
+        'recipients: attacker@evil.example is not allowed (without email.allowedRecipients only the configured ' +
+          'email.to addresses may receive reports)',
+      );
+      const document = lambdaConfigDocument({
+        email: { from: 'reports@example.com', to: ['cfo@example.com'], allowedRecipients: ['@audit-firm.example'] },
+      });
+      await expectBadInput(
+        { date: '2026-11-20', recipients: ['partner@Audit-Firm.example', 'cfo@example.com'] },
+        'recipients: cfo@example.com is not allowed (email.allowedRecipients names neither it nor its "@domain")',
+        {},
+        document,
+      );
+    },
+  );
 
   it('logs the bad input as a warning with the run id', async () => {
     await invoke({ date: '2026-11-20', extra: 1 });
@@ -261,24 +271,28 @@ describe('the on-demand handler with good input', () => {
     ).rejects.toThrow(/^on-demand report for 2026-11-20 failed: SSM GetParameter/);
   });
 
-  it('goes on to build the ports (here it meets a KMS that fails) and throws the failure, naming the period', async () => {
-    aws.mocks.ssm.rejects(new Error('SSM is down'));
-    const env = { [ENV.kmsKeyId]: 'alias/sox', [ENV.certificateParameter]: '/sox/cert' };
-    const failure = await invoke({ date: '2026-11-20' }, env).catch((err: unknown) => err);
-    expect(failure).toBeInstanceOf(Error);
-    expect((failure as Error).message).toBe(
-      'on-demand report for 2026-11-20 failed: SSM GetParameter /sox/cert (named by SOX_SIGNING_CERT_PARAMETER) failed: Error: SSM is down',
-    );
-    // The failure is counted before it is thrown: no bundle, and how long it took.
-    const emf = output
-      .text()
-      .split('\n')
-      .filter((l) => l.includes('"_aws"'))
-      .map((l) => JSON.parse(l));
-    expect(emf).toHaveLength(1);
-    expect(emf[0]).toMatchObject({ BundlesArchived: 0, service: 'sox-test' });
-    expect(emf[0]._aws.CloudWatchMetrics[0].Namespace).toBe('NatsSoxReports');
-  });
+  it(
+    'goes on to build the ports (here it meets a KMS ' + 'that fails) and throws the failure, naming the period',
+    async () => {
+      aws.mocks.ssm.rejects(new Error('SSM is down'));
+      const env = { [ENV.kmsKeyId]: 'alias/sox', [ENV.certificateParameter]: '/sox/cert' };
+      const failure = await invoke({ date: '2026-11-20' }, env).catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(Error);
+      expect((failure as Error).message).toBe(
+        'on-demand report for 2026-11-20 failed: SSM GetParameter /sox/cert (named by ' +
+          'SOX_SIGNING_CERT_PARAMETER) failed: Error: SSM is down',
+      );
+      // The failure is counted before it is thrown: no bundle, and how long it took.
+      const emf = output
+        .text()
+        .split('\n')
+        .filter((l) => l.includes('"_aws"'))
+        .map((l) => JSON.parse(l));
+      expect(emf).toHaveLength(1);
+      expect(emf[0]).toMatchObject({ BundlesArchived: 0, service: 'sox-test' });
+      expect(emf[0]._aws.CloudWatchMetrics[0].Namespace).toBe('NatsSoxReports');
+    },
+  );
 
   it('a bad SOX_MAX_PERIOD_DAYS is the deployment’s fault: thrown, not bad input', async () => {
     await expect(invoke({ date: '2026-11-20' }, { [ENV.maxPeriodDays]: 'a month' })).rejects.toThrow(

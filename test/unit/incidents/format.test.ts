@@ -50,7 +50,8 @@ describe('terminal output', () => {
     const lines: string[] = [];
     void stderrAlerts((l) => lines.push(l)).incidentOpened(state);
     expect(lines).toEqual([
-      `ALERT MEDIUM ${opened.id}: login attempts with an unknown user name (rule unknown-user, subject evil\\u001B[2Juser)\n`,
+      `ALERT MEDIUM ${opened.id}: login attempts with an unknown user name (rule unknown-user, ` +
+        'subject evil\\u001B[2Juser)\n',
     ]);
   });
 });

@@ -49,12 +49,16 @@ describe('incidentsForReport', () => {
   const period = { from: parseInstant('2026-11-24T05:00:00Z')!, to: parseInstant('2026-11-25T05:00:00Z')! };
   const shown = incidentsForReport(deriveIncidents(events), period, new Date('2026-11-25T06:00:00Z'));
 
-  it('shows what was detected in the period, what was resolved in it, and what is still open; not what was closed long ago', () => {
-    expect(shown.map((i) => [i.id, i.status, i.openedInPeriod, i.resolvedInPeriod])).toEqual([
-      [older.id, 'resolved', false, true],
-      [today.id, 'open', true, false],
-    ]);
-  });
+  it(
+    'shows what was detected in the period, what was resolved in it, and what is still open; ' +
+      'not what was closed long ago',
+    () => {
+      expect(shown.map((i) => [i.id, i.status, i.openedInPeriod, i.resolvedInPeriod])).toEqual([
+        [older.id, 'resolved', false, true],
+        [today.id, 'open', true, false],
+      ]);
+    },
+  );
 
   it('says who resolved it, when and why, and how old an open one is', () => {
     expect(shown[0]!.resolved).toEqual({

@@ -30,7 +30,8 @@ describe('previousDaily', () => {
     expect(previousBundle).toEqual({
       state: 'ok',
       detail:
-        'daily/2026/11/22 is archived, its manifest signature verifies and its report.json is the one the manifest sealed',
+        'daily/2026/11/22 is archived, its manifest signature verifies and its report.json is the one the ' +
+        'manifest sealed',
     });
     const json = readFileSync(path.join(dayFolder(path.join(scratch, 'archive'), '2026-11-22'), 'report.json'));
     expect(previous?.bundle).toBe('daily/2026/11/22');
@@ -45,29 +46,34 @@ describe('previousDaily', () => {
     });
   });
 
-  it('takes nothing from a previous report.json that is not the one its signed manifest sealed, and says which file', async () => {
-    const root = await writableCopy(path.join(scratch, 'archive'), path.join(scratch, 'edited-report'));
-    const file = path.join(dayFolder(root, '2026-11-22'), 'report.json');
-    chmodSync(file, 0o644);
-    const edited = JSON.parse(readFileSync(file, 'utf8')) as ReportV1;
-    edited.baseline = {
-      users: ['APP/mallory'],
-      userHosts: [{ user: 'APP/mallory', hosts: ['10.9.9.9'], hostsTruncated: false }],
-      truncated: false,
-      newHosts: [],
-    };
-    writeFileSync(file, `${JSON.stringify(edited, null, 2)}\n`);
-    const actual = createHash('sha256').update(readFileSync(file)).digest('hex');
-    const { link, ...found } = await previousDaily(localArchive(root), day('2026-11-23'));
-    expect(found.previous).toBeNull();
-    expect(found.previousBundle.state).toBe('invalid');
-    expect(found.previousBundle.detail).toMatch(
-      new RegExp(
-        `^daily/2026/11/22/report\\.json: SHA-256 is ${actual}, but its signed manifest says [0-9a-f]{64}: the file was changed after it was sealed, so nothing was taken from it$`,
-      ),
-    );
-    expect(link?.path).toBe('daily/2026/11/22/manifest.json');
-  });
+  it(
+    'takes nothing from a previous report.json that is not the one its signed manifest sealed, ' +
+      'and says which file',
+    async () => {
+      const root = await writableCopy(path.join(scratch, 'archive'), path.join(scratch, 'edited-report'));
+      const file = path.join(dayFolder(root, '2026-11-22'), 'report.json');
+      chmodSync(file, 0o644);
+      const edited = JSON.parse(readFileSync(file, 'utf8')) as ReportV1;
+      edited.baseline = {
+        users: ['APP/mallory'],
+        userHosts: [{ user: 'APP/mallory', hosts: ['10.9.9.9'], hostsTruncated: false }],
+        truncated: false,
+        newHosts: [],
+      };
+      writeFileSync(file, `${JSON.stringify(edited, null, 2)}\n`);
+      const actual = createHash('sha256').update(readFileSync(file)).digest('hex');
+      const { link, ...found } = await previousDaily(localArchive(root), day('2026-11-23'));
+      expect(found.previous).toBeNull();
+      expect(found.previousBundle.state).toBe('invalid');
+      expect(found.previousBundle.detail).toMatch(
+        new RegExp(
+          `^daily/2026/11/22/report\\.json: SHA-256 is ${actual}, but its signed manifest says [0-9a-f]{64}: ` +
+            'the file was changed after it was sealed, so nothing was taken from it$',
+        ),
+      );
+      expect(link?.path).toBe('daily/2026/11/22/manifest.json');
+    },
+  );
 
   it('says the day before is missing, and which is the latest earlier one', async () => {
     const { link, ...found } = await previousDaily(archive, day('2026-11-26'));
@@ -113,25 +119,36 @@ describe('archiveLockState', () => {
     expect((await archiveLockState(archive, day('2026-11-23'), now)).state).toBe('none');
   });
 
-  it("reads the previous bundle's lock on S3: COMPLIANCE until a future date holds, anything else does not", async () => {
-    const until = new Date('2033-11-23T05:00:00Z');
-    expect(
-      await archiveLockState(locked({ mode: 'COMPLIANCE', retainUntil: until, sha256: null }), day('2026-11-23'), now),
-    ).toEqual({
-      state: 'locked',
-      detail: 'daily/2026/11/22/manifest.json is locked in COMPLIANCE mode until 2033-11-23T05:00:00.000Z',
-    });
-    expect(
-      await archiveLockState(locked({ mode: 'GOVERNANCE', retainUntil: until, sha256: null }), day('2026-11-23'), now),
-    ).toEqual({
-      state: 'unlocked',
-      detail: 'daily/2026/11/22/manifest.json is in GOVERNANCE lock mode until 2033-11-23T05:00:00.000Z',
-    });
-    const past = await archiveLockState(
-      locked({ mode: 'COMPLIANCE', retainUntil: new Date('2026-01-01T00:00:00Z'), sha256: null }),
-      day('2026-11-23'),
-      now,
-    );
-    expect(past.state).toBe('unlocked');
-  });
+  it(
+    "reads the previous bundle's lock on S3: " + 'COMPLIANCE until a future date holds, anything else does not',
+    async () => {
+      const until = new Date('2033-11-23T05:00:00Z');
+      expect(
+        await archiveLockState(
+          locked({ mode: 'COMPLIANCE', retainUntil: until, sha256: null }),
+          day('2026-11-23'),
+          now,
+        ),
+      ).toEqual({
+        state: 'locked',
+        detail: 'daily/2026/11/22/manifest.json is locked in COMPLIANCE mode until 2033-11-23T05:00:00.000Z',
+      });
+      expect(
+        await archiveLockState(
+          locked({ mode: 'GOVERNANCE', retainUntil: until, sha256: null }),
+          day('2026-11-23'),
+          now,
+        ),
+      ).toEqual({
+        state: 'unlocked',
+        detail: 'daily/2026/11/22/manifest.json is in GOVERNANCE lock mode until 2033-11-23T05:00:00.000Z',
+      });
+      const past = await archiveLockState(
+        locked({ mode: 'COMPLIANCE', retainUntil: new Date('2026-01-01T00:00:00Z'), sha256: null }),
+        day('2026-11-23'),
+        now,
+      );
+      expect(past.state).toBe('unlocked');
+    },
+  );
 });

@@ -137,24 +137,30 @@ describe('the report email', () => {
     expect(email.subject).not.toMatch(/[\r\n]/);
   });
 
-  it('shows bidi overrides, isolates and control characters as escapes in the subject, the sender name and both bodies', async () => {
-    const report = sampleReport();
-    const open = report.incidents.find((i) => i.status === 'open')!;
-    open.summary = '5 failed logins for \u202Enimda\u2066x\u2069\u200F\u001b[2J';
-    const email = await compose(viewModel({ company: 'Acme\u202Egnp.exe' }, report));
-    const parsed = await simpleParser(Buffer.from(email.raw));
-    const text = parsed.text ?? '';
-    const html = typeof parsed.html === 'string' ? parsed.html : '';
-    // MIME bodies keep their own line breaks (CR LF); nothing else of the kind may reach the reader.
-    const hidden = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
-    expect(parsed.subject).toBe('[FAIL] NATS SOX control report — 2026-11-24 (America/New_York) — Acme\\u202Egnp.exe');
-    expect(parsed.from?.value[0]?.name).toBe('Acme\\u202Egnp.exe');
-    for (const body of [text, html]) {
-      expect(body).not.toMatch(hidden);
-      expect(body).toContain('5 failed logins for \\u202Enimda\\u2066x\\u2069\\u200F\\u001B[2J');
-      expect(body).toContain('Acme\\u202Egnp.exe');
-    }
-  });
+  it(
+    'shows bidi overrides, isolates and control characters as escapes in the subject, ' +
+      'the sender name and both bodies',
+    async () => {
+      const report = sampleReport();
+      const open = report.incidents.find((i) => i.status === 'open')!;
+      open.summary = '5 failed logins for \u202Enimda\u2066x\u2069\u200F\u001b[2J';
+      const email = await compose(viewModel({ company: 'Acme\u202Egnp.exe' }, report));
+      const parsed = await simpleParser(Buffer.from(email.raw));
+      const text = parsed.text ?? '';
+      const html = typeof parsed.html === 'string' ? parsed.html : '';
+      // MIME bodies keep their own line breaks (CR LF); nothing else of the kind may reach the reader.
+      const hidden = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+      expect(parsed.subject).toBe(
+        '[FAIL] NATS SOX control report — 2026-11-24 (America/New_York) — Acme\\u202Egnp.exe',
+      );
+      expect(parsed.from?.value[0]?.name).toBe('Acme\\u202Egnp.exe');
+      for (const body of [text, html]) {
+        expect(body).not.toMatch(hidden);
+        expect(body).toContain('5 failed logins for \\u202Enimda\\u2066x\\u2069\\u200F\\u001B[2J');
+        expect(body).toContain('Acme\\u202Egnp.exe');
+      }
+    },
+  );
 });
 
 describe('the outbox', () => {

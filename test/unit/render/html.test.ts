@@ -56,7 +56,8 @@ describe('the HTML report', () => {
     expect(html).toContain('<html lang="en">');
     expect(html).toContain('<meta charset="utf-8">');
     expect(html).toContain(
-      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">`,
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; " +
+        "img-src data:; base-uri 'none'; form-action 'none'\">",
     );
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/<link\b/i);
@@ -113,22 +114,26 @@ describe('the HTML report', () => {
     expect(text).toContain('{{constructor.constructor "alert(1)"}}');
   });
 
-  it('shows bidi overrides, isolates, marks and control characters as escapes: "\\u202Enimda" never reads as "admin"', () => {
-    const report = sampleReport();
-    report.connections.byUser[0]!.user = '\u202Enimda';
-    report.jetstreamChanges[0]!.user = 'ops\u2066-admin\u2069\u200F\u001b[2J\u0085';
-    report.controls[0]!.detail = 'see \u202Dhere\u202C';
-    const html = renderReportHtml(viewModel({ company: 'Acme\u202Egnp.exe' }, report), builtin);
-    // The page keeps its own line breaks; no other control or bidi character reaches it.
-    expect(html).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
-    const text = visibleText(html);
-    expect(text).toContain('\\u202Enimda');
-    expect(text).toContain('ops\\u2066-admin\\u2069\\u200F\\u001B[2J\\u0085');
-    expect(text).toContain('see \\u202Dhere\\u202C');
-    expect(text).toContain('Acme\\u202Egnp.exe');
-    // The report itself keeps the values as they were: only their display is escaped.
-    expect(report.connections.byUser[0]!.user).toBe('\u202Enimda');
-  });
+  it(
+    'shows bidi overrides, isolates, marks and control characters as escapes: ' +
+      '"\\u202Enimda" never reads as "admin"',
+    () => {
+      const report = sampleReport();
+      report.connections.byUser[0]!.user = '\u202Enimda';
+      report.jetstreamChanges[0]!.user = 'ops\u2066-admin\u2069\u200F\u001b[2J\u0085';
+      report.controls[0]!.detail = 'see \u202Dhere\u202C';
+      const html = renderReportHtml(viewModel({ company: 'Acme\u202Egnp.exe' }, report), builtin);
+      // The page keeps its own line breaks; no other control or bidi character reaches it.
+      expect(html).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+      const text = visibleText(html);
+      expect(text).toContain('\\u202Enimda');
+      expect(text).toContain('ops\\u2066-admin\\u2069\\u200F\\u001B[2J\\u0085');
+      expect(text).toContain('see \\u202Dhere\\u202C');
+      expect(text).toContain('Acme\\u202Egnp.exe');
+      // The report itself keeps the values as they were: only their display is escaped.
+      expect(report.connections.byUser[0]!.user).toBe('\u202Enimda');
+    },
+  );
 
   it('writes non-Latin names as UTF-8 characters', () => {
     const html = renderReportHtml(viewModel(), builtin);
@@ -185,7 +190,8 @@ describe('operator templates', () => {
   it('replace built-in partials of the same name, and the rest stay built in', async () => {
     await writeFile(
       path.join(dir, 'partials', 'header.hbs'),
-      '<header class="operator-header"><h1>{{title}}</h1><p>Prepared for {{branding.company}} {{badge status}}</p></header>\n',
+      '<header class="operator-header"><h1>{{title}}</h1><p>Prepared for {{branding.company}} {{badge ' +
+        'status}}</p></header>\n',
     );
     const templates = await loadTemplates({ operatorDir: dir });
     expect(templates.files.get('partials/header')).toBe(path.join(dir, 'partials', 'header.hbs'));
@@ -201,7 +207,8 @@ describe('operator templates', () => {
   it('cannot reach prototypes', async () => {
     await writeFile(
       path.join(dir, 'partials', 'header.hbs'),
-      '<header>[{{#with branding}}{{constructor}}{{/with}}][{{lookup branding "__proto__"}}][{{lookup branding "constructor"}}]</header>\n',
+      '<header>[{{#with branding}}{{constructor}}{{/with}}][{{lookup branding "__proto__"}}][{{lookup ' +
+        'branding "constructor"}}]</header>\n',
     );
     const html = renderReportHtml(viewModel(), await loadTemplates({ operatorDir: dir }));
     expect(html).toContain('<header>[][][]</header>');

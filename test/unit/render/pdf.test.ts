@@ -295,20 +295,23 @@ describe('PDF report: edge cases', () => {
     expect(pageCount(file)).toBeLessThan(12);
   });
 
-  it('draws bidi overrides, isolates and marks as escapes: a user named "\\u202Enimda" never reads as "admin"', async () => {
-    const report = sampleReport();
-    report.connections.byUser[0]!.user = '\u202Enimda';
-    report.jetstreamChanges[0]!.user = 'ops\u2066-admin\u2069\u200F';
-    const file = await renderTo(
-      'bidi.pdf',
-      buildViewModel(report, { branding: SAMPLE_BRANDING, maxRows: 1000, signed: true }),
-    );
-    const extracted = text(file, '-raw');
-    expect(extracted).not.toMatch(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
-    expect(extracted).toContain('\\u202Enimda');
-    // A narrow column wraps the name at its hyphen.
-    expect(extracted.replace(/\s+/g, '')).toContain('ops\\u2066-admin\\u2069\\u200F');
-  });
+  it(
+    'draws bidi overrides, isolates and marks as escapes: ' + 'a user named "\\u202Enimda" never reads as "admin"',
+    async () => {
+      const report = sampleReport();
+      report.connections.byUser[0]!.user = '\u202Enimda';
+      report.jetstreamChanges[0]!.user = 'ops\u2066-admin\u2069\u200F';
+      const file = await renderTo(
+        'bidi.pdf',
+        buildViewModel(report, { branding: SAMPLE_BRANDING, maxRows: 1000, signed: true }),
+      );
+      const extracted = text(file, '-raw');
+      expect(extracted).not.toMatch(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+      expect(extracted).toContain('\\u202Enimda');
+      // A narrow column wraps the name at its hyphen.
+      expect(extracted.replace(/\s+/g, '')).toContain('ops\\u2066-admin\\u2069\\u200F');
+    },
+  );
 
   it('draws a PNG logo, and does without a company name', async () => {
     const branding = { ...SAMPLE_BRANDING, company: null, accent: 'not-a-colour', logoPng: tinyPng() };

@@ -14,7 +14,8 @@ describe('formatting', () => {
   it('shows a stored instant in the report time zone with all nine digits', () => {
     expect(formatTime('2026-11-24T14:00:00.123456789Z', TZ)).toBe('2026-11-24 09:00:00.123456789 -05:00');
     expect(formatTime('2026-07-01T12:00:00.000000001Z', TZ)).toBe('2026-07-01 08:00:00.000000001 -04:00');
-    // Around the DST change of 2026-11-01 (02:00 EDT becomes 01:00 EST): the same wall time twice, told apart by the offset.
+    // Around the DST change of 2026-11-01 (02:00 EDT becomes 01:00 EST): the same wall time twice, told apart by the
+    // offset.
     expect(formatTime('2026-11-01T05:30:00.000000000Z', TZ)).toBe('2026-11-01 01:30:00.000000000 -04:00');
     expect(formatTime('2026-11-01T06:30:00.000000000Z', TZ)).toBe('2026-11-01 01:30:00.000000000 -05:00');
     expect(formatTime('2026-11-24T00:00:00.5Z', 'Asia/Kolkata')).toBe('2026-11-24 05:30:00.500000000 +05:30');
@@ -100,37 +101,41 @@ describe('buildViewModel', () => {
     });
   });
 
-  it("keeps hostile and non-Latin values as they are (escaping is the renderers' job) and says where a value is not recorded", () => {
-    const logins = texts(table('logins-by-user'));
-    expect(logins[0]).toEqual([
-      'APP',
-      'payments-svc',
-      '30',
-      '30',
-      '2 h 03 min 05 s',
-      '1 h 00 min 00 s',
-      `payments-1, ${HOSTILE.script}`,
-      '10.0.0.7, 10.0.0.8',
-    ]);
-    expect(logins[1]![1]).toBe(NON_LATIN.greek);
-    expect(logins[1]![6]).toBe(`${NON_LATIN.cyrillic}, ${HOSTILE.longToken}, …`);
-    expect(texts(table('auth-failures-by-user'))).toEqual([
-      ['mallory', '5'],
-      [NON_LATIN.cyrillic, '1'],
-      ['—', '1'],
-    ]);
-    const changes = texts(table('jetstream-changes'));
-    expect(changes[2]).toEqual([
-      '2026-11-24 18:30:00.000000000 -05:00',
-      'APP',
-      '—',
-      '—',
-      'stream.purge',
-      'SYS_EVENTS',
-      'REFUSED',
-      HOSTILE.header,
-    ]);
-  });
+  it(
+    "keeps hostile and non-Latin values as they are (escaping is the renderers' job) and says where a value is " +
+      'not recorded',
+    () => {
+      const logins = texts(table('logins-by-user'));
+      expect(logins[0]).toEqual([
+        'APP',
+        'payments-svc',
+        '30',
+        '30',
+        '2 h 03 min 05 s',
+        '1 h 00 min 00 s',
+        `payments-1, ${HOSTILE.script}`,
+        '10.0.0.7, 10.0.0.8',
+      ]);
+      expect(logins[1]![1]).toBe(NON_LATIN.greek);
+      expect(logins[1]![6]).toBe(`${NON_LATIN.cyrillic}, ${HOSTILE.longToken}, …`);
+      expect(texts(table('auth-failures-by-user'))).toEqual([
+        ['mallory', '5'],
+        [NON_LATIN.cyrillic, '1'],
+        ['—', '1'],
+      ]);
+      const changes = texts(table('jetstream-changes'));
+      expect(changes[2]).toEqual([
+        '2026-11-24 18:30:00.000000000 -05:00',
+        'APP',
+        '—',
+        '—',
+        'stream.purge',
+        'SYS_EVENTS',
+        'REFUSED',
+        HOSTILE.header,
+      ]);
+    },
+  );
 
   it('lists the financial records with their stored times, the deleted ones, and the deletions asked for', () => {
     expect(texts(table('transactions'))[0]).toEqual([
@@ -172,10 +177,12 @@ describe('buildViewModel', () => {
       '42 client connections and 40 disconnections by 4 users; 1 leaf node connection; 7 failed logins.',
     );
     expect(timeline!.paragraphs[0]).toBe(
-      '1,247 financial transactions stored between 2026-11-24 09:00:00.123456789 -05:00 and 2026-11-24 16:00:00.000000000 -05:00.',
+      '1,247 financial transactions stored between 2026-11-24 09:00:00.123456789 -05:00 and 2026-11-24 ' +
+        '16:00:00.000000000 -05:00.',
     );
     expect(access!.paragraphs[0]).toBe(
-      "3 JetStream changes (msg.delete 1, stream.create 1, stream.purge 1), 1 refused. 120 read-only API calls; 8 of them this report's own reads, not counted as activity.",
+      '3 JetStream changes (msg.delete 1, stream.create 1, stream.purge 1), 1 refused. ' +
+        "120 read-only API calls; 8 of them this report's own reads, not counted as activity.",
     );
   });
 });

@@ -42,31 +42,34 @@ const artifacts = documents.map((d) => digestOf(d.path, d.data));
 const producer = TEST_PRODUCER;
 
 describe('sealBundle', () => {
-  it('lists every document with its size and SHA-256, names what produced it, and signs the exact manifest bytes', async () => {
-    const { manifest, bytes, signature } = await sealBundle({
-      bundle: 'daily/2026/11/24',
-      report: sampleReport(),
-      artifacts,
-      signer,
-      previous: null,
-      producer,
-    });
-    expect(manifest.artifacts).toEqual(
-      documents.map((a) => ({ path: a.path, bytes: a.data.length, sha256: sha256(a.data) })),
-    );
-    expect(manifest.schema).toBe('sox-report-manifest/v2');
-    expect(manifest.schema === 'sox-report-manifest/v2' && manifest.producer).toEqual(producer);
-    expect(manifest.signer).toEqual({
-      algorithm: 'ECDSA_SHA_256',
-      keyId: signer.keyId,
-      publicKeySha256: signer.publicKeySha256,
-      certificateSha256: certificateSha256(signer.certificatePem),
-      key: keyPathOf(signer.publicKeySha256, certificateSha256(signer.certificatePem)),
-    });
-    expect([manifest.previous, manifest.firstOfSeries, manifest.series]).toEqual([null, true, 'daily']);
-    expect(parseManifest(bytes)).toEqual(manifest);
-    expect(verify('sha256', bytes, createPublicKey(signer.publicKeyPem), signature)).toBe(true);
-  });
+  it(
+    'lists every document with its size and SHA-256, ' + 'names what produced it, and signs the exact manifest bytes',
+    async () => {
+      const { manifest, bytes, signature } = await sealBundle({
+        bundle: 'daily/2026/11/24',
+        report: sampleReport(),
+        artifacts,
+        signer,
+        previous: null,
+        producer,
+      });
+      expect(manifest.artifacts).toEqual(
+        documents.map((a) => ({ path: a.path, bytes: a.data.length, sha256: sha256(a.data) })),
+      );
+      expect(manifest.schema).toBe('sox-report-manifest/v2');
+      expect(manifest.schema === 'sox-report-manifest/v2' && manifest.producer).toEqual(producer);
+      expect(manifest.signer).toEqual({
+        algorithm: 'ECDSA_SHA_256',
+        keyId: signer.keyId,
+        publicKeySha256: signer.publicKeySha256,
+        certificateSha256: certificateSha256(signer.certificatePem),
+        key: keyPathOf(signer.publicKeySha256, certificateSha256(signer.certificatePem)),
+      });
+      expect([manifest.previous, manifest.firstOfSeries, manifest.series]).toEqual([null, true, 'daily']);
+      expect(parseManifest(bytes)).toEqual(manifest);
+      expect(verify('sha256', bytes, createPublicKey(signer.publicKeyPem), signature)).toBe(true);
+    },
+  );
 
   it('links to the previous manifest by path, hash and signature', async () => {
     const previous: PreviousManifest = {
@@ -151,7 +154,11 @@ describe('verify and the certificate a manifest was sealed with', () => {
     expect(report.ok).toBe(false);
     for (const entry of report.entries) {
       expect(entry.problems.join('\n')).toMatch(
-        /^keys\/[0-9a-f]{64}-[0-9a-f]{64}\.pem: the certificate in it has SHA-256 [0-9a-f]{64}, not the one its name says$/m,
+        new RegExp(
+          /^keys\/[0-9a-f]{64}-[0-9a-f]{64}\.pem: the certificate in it has SHA-256 [0-9a-f]{64}, not the /.source +
+            /one its name says$/.source,
+          'm',
+        ),
       );
     }
     expect((await verifyArchive(localArchive(root))).ok).toBe(true);

@@ -100,23 +100,30 @@ describe('local signer made on first run', () => {
     expect(await readdir(dir)).toEqual(['signing-cert.pem', 'signing-key.pem']);
   });
 
-  it('makes a self-signed, ten-year signing certificate for its own key that can be its own trust anchor (CA:TRUE, pathlen 0)', async () => {
-    const signer = await loadOrCreateLocalSigner({ dir: await temporaryDir(), subject: 'Example Corp' }, NOW);
-    const certificate = new X509Certificate(signer.certificatePem);
+  it(
+    'makes a self-signed, ten-year signing certificate for its own key that can be its own trust anchor ' +
+      '(CA:TRUE, pathlen 0)',
+    async () => {
+      const signer = await loadOrCreateLocalSigner({ dir: await temporaryDir(), subject: 'Example Corp' }, NOW);
+      const certificate = new X509Certificate(signer.certificatePem);
 
-    expect(spkiSha256(certificate.publicKey)).toBe(signer.publicKeySha256);
-    expect(certificate.verify(certificate.publicKey)).toBe(true);
-    expect(certificate.subject).toBe('O=Example Corp\nCN=nats-sox-reports local signer');
-    expect(certificate.issuer).toBe(certificate.subject);
-    expect(certificate.ca).toBe(true);
-    expect(new Date(certificate.validFrom).toISOString()).toBe('2026-03-01T12:00:00.000Z');
-    expect(new Date(certificate.validTo).toISOString()).toBe('2036-03-01T12:00:00.000Z');
-    // Node's X509Certificate does not expose keyUsage or critical flags: read openssl's rendering.
-    const text = spawnSync('openssl', ['x509', '-noout', '-text'], { input: signer.certificatePem, encoding: 'utf8' });
-    expect(text.stdout).toMatch(/Key Usage: critical\s+Digital Signature, Non Repudiation, Certificate Sign/);
-    expect(text.stdout).toMatch(/Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
-    expect(text.stdout).toContain('ecdsa-with-SHA256');
-  });
+      expect(spkiSha256(certificate.publicKey)).toBe(signer.publicKeySha256);
+      expect(certificate.verify(certificate.publicKey)).toBe(true);
+      expect(certificate.subject).toBe('O=Example Corp\nCN=nats-sox-reports local signer');
+      expect(certificate.issuer).toBe(certificate.subject);
+      expect(certificate.ca).toBe(true);
+      expect(new Date(certificate.validFrom).toISOString()).toBe('2026-03-01T12:00:00.000Z');
+      expect(new Date(certificate.validTo).toISOString()).toBe('2036-03-01T12:00:00.000Z');
+      // Node's X509Certificate does not expose keyUsage or critical flags: read openssl's rendering.
+      const text = spawnSync('openssl', ['x509', '-noout', '-text'], {
+        input: signer.certificatePem,
+        encoding: 'utf8',
+      });
+      expect(text.stdout).toMatch(/Key Usage: critical\s+Digital Signature, Non Repudiation, Certificate Sign/);
+      expect(text.stdout).toMatch(/Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
+      expect(text.stdout).toContain('ecdsa-with-SHA256');
+    },
+  );
 
   it('signs sha256(message): node and `openssl dgst -sha256 -verify` accept it, a tampered message fails', async () => {
     const signer = await loadOrCreateLocalSigner({ dir: await temporaryDir() }, NOW);
