@@ -4,18 +4,18 @@
  * secret is here.
  */
 import { z } from 'zod';
-import { detectionSchema, STREAM_KINDS, type Config } from '../config/schema.js';
+import { detectionSchema, reportBounds, STREAM_KINDS, timezoneSchema, type Config } from '../config/schema.js';
 import { DEFAULT_LIMITS, type AggregateLimits } from './aggregate-state.js';
 
 export const reportParametersSchema = z.strictObject({
-  timezone: z.string(),
+  timezone: timezoneSchema,
   report: z.strictObject({
-    topN: z.number().int().min(1),
-    maxListed: z.number().int().min(1),
-    consumerPrefix: z.string(),
+    topN: reportBounds.topN,
+    maxListed: reportBounds.maxListed,
+    consumerPrefix: reportBounds.consumerPrefix,
   }),
   detection: detectionSchema,
-  incidents: z.strictObject({ deadlineDays: z.number().int().min(1) }),
+  incidents: z.strictObject({ deadlineDays: reportBounds.deadlineDays }),
   streams: z.array(
     z.strictObject({
       source: z.string(),
@@ -26,7 +26,10 @@ export const reportParametersSchema = z.strictObject({
     }),
   ),
   /** The aggregation's own bounds; pairWindowNs in nanoseconds, as text (it is a bigint). */
-  limits: z.strictObject({ maxSamples: z.number().int().min(1), pairWindowNs: z.string().regex(/^\d+$/) }),
+  limits: z.strictObject({
+    maxSamples: z.number().int().min(1).max(10_000),
+    pairWindowNs: z.string().regex(/^\d{1,15}$/, 'must be nanoseconds, at most 15 digits'),
+  }),
 });
 
 export type ReportParameters = z.output<typeof reportParametersSchema>;

@@ -81,17 +81,26 @@ export async function recomputeBundle(
       );
   }
 
-  const { report, detections } = analyseEvents({
-    period,
-    streams: replayed.streams,
-    state: replayed.state,
-    generatedAt,
-    parameters: parameters.data,
-    previous: archived.inputs.previous,
-    streamPlans: archived.inputs.streamPlans,
-  });
-  completeReport(report, detections, archived.inputs, archived.incidents, parameters.data);
-  const recomputed = JSON.parse(JSON.stringify(report)) as unknown;
+  let recomputed: unknown;
+  try {
+    const { report, detections } = analyseEvents({
+      period,
+      streams: replayed.streams,
+      state: replayed.state,
+      generatedAt,
+      parameters: parameters.data,
+      previous: archived.inputs.previous,
+      streamPlans: archived.inputs.streamPlans,
+    });
+    completeReport(report, detections, archived.inputs, archived.incidents, parameters.data);
+    recomputed = JSON.parse(JSON.stringify(report));
+  } catch (err) {
+    // report.json's recorded inputs are anyone's who could write it: a shape the analysis cannot take is a finding.
+    return {
+      problems: [...problems, `recompute: the report could not be re-performed (${errorMessage(err)})`],
+      notes: [],
+    };
+  }
   const differences = jsonDifferences(archived, recomputed);
   problems.push(
     ...differences.slice(0, MAX_NAMED).map((d) => `recompute: ${describeDifference(d, 'report', 'evidence')}`),

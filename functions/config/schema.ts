@@ -116,14 +116,25 @@ export const detectionSchema = z
   })
   .default(() => ({ bruteForce: defaultBruteForce(), businessHours: defaultBusinessHours() }));
 
+/** A known IANA time zone. */
+export const timezoneSchema = z.string().refine((tz) => IANAZone.isValidZone(tz), {
+  message: 'is not a known IANA time zone (for example "America/New_York" or "UTC")',
+});
+
+/**
+ * Bounds of the settings that shape a report, shared with the parameters a manifest records
+ * (analysis/parameters.ts): a manifest read back by `verify --recompute` cannot ask for more than a run could.
+ */
+export const reportBounds = {
+  topN: z.number().int().min(1).max(10_000),
+  maxListed: z.number().int().min(1).max(100_000),
+  consumerPrefix: z.string().regex(/^[A-Za-z0-9_-]+$/),
+  deadlineDays: z.number().int().min(1).max(365),
+};
+
 export const configSchema = z
   .strictObject({
-    timezone: z
-      .string()
-      .refine((tz) => IANAZone.isValidZone(tz), {
-        message: 'is not a known IANA time zone (for example "America/New_York" or "UTC")',
-      })
-      .default('UTC'),
+    timezone: timezoneSchema.default('UTC'),
     sources: z.array(source).min(1, 'must list at least one source'),
     archive: nonEmpty.default('./reports'),
     email: z
@@ -205,7 +216,7 @@ export const configSchema = z
           .regex(/^[^\s*>]+$/, 'must be a NATS subject without wildcards')
           .optional(),
         /** An incident must be resolved within this many days, or the incident-deadline control fails. */
-        deadlineDays: z.number().int().min(1).max(365).default(7),
+        deadlineDays: reportBounds.deadlineDays.default(7),
       })
       .default({ deadlineDays: 7 }),
     /** Years an archived bundle stays locked after its period ends (S3 Object Lock, COMPLIANCE). */
@@ -215,14 +226,11 @@ export const configSchema = z
     report: z
       .strictObject({
         /** Rows kept in each ranked table (by user, by host, by subject). */
-        topN: z.number().int().min(1).max(10_000).default(50),
+        topN: reportBounds.topN.default(50),
         /** Detail rows kept in lists (JetStream changes, unparseable events); counts stay exact. */
-        maxListed: z.number().int().min(1).max(100_000).default(1000),
+        maxListed: reportBounds.maxListed.default(1000),
         /** Prefix of the report's own consumers, so its reads are recognised and not counted as activity. */
-        consumerPrefix: z
-          .string()
-          .regex(/^[A-Za-z0-9_-]+$/)
-          .default('sox-report'),
+        consumerPrefix: reportBounds.consumerPrefix.default('sox-report'),
         /** Longest period one run may cover (ad-hoc and on-demand runs). */
         maxPeriodDays: z.number().int().min(1).max(3660).default(31),
       })

@@ -64,6 +64,12 @@ export async function inspectBundlePlace(archive: ArchivePort, bundle: string, s
       stored.signature = await archive.read(entry.path, { maxBytes: 64 * 1024, ...version(entry) });
       continue;
     }
+    // Only what an intent names is read at all: a planted object, however large, is named, never hashed.
+    const named = intents.flatMap((i) => i.artifacts.filter((a) => a.path === name));
+    if (named.length === 0 || (entry.bytes !== undefined && !named.some((a) => a.bytes === entry.bytes))) {
+      foreign.push(`${archive.locate(entry.path)}: no intent signed by this run's key names it with this size (${entry.bytes} bytes)`);
+      continue;
+    }
     try {
       const { data, bytes, sha256 } = await digest(archive, entry, REUSED.has(name));
       const vouched = intents.some((i) =>
