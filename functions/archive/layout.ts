@@ -153,16 +153,24 @@ export function keyOfKeyPath(path: string): { publicKeySha256: string; certifica
   return m ? { publicKeySha256: m[1]!, certificateSha256: m[2] ?? null } : null;
 }
 
-/** One receipt per bundle and set of recipients: an on-demand run to other people sends again, to the same not. */
+/**
+ * What names one delivery of a bundle's email: the archive it is in, the bundle and its set of recipients
+ * (`daily/2026/11/24/email-…`). An on-demand run to other people is another delivery; a retry to the same people
+ * is the same one; the same period archived in another archive is another bundle.
+ */
+export function deliveryKey(archiveRoot: string, bundle: string, recipients: readonly string[]): string {
+  return `${bundle}/email-${shortHash([archiveRoot, bundle, ...normalized(recipients)])}`;
+}
+
+/** One receipt per bundle and set of recipients, in the bundle's archive: a retry to the same people sends not. */
 export function receiptPath(bundle: string, recipients: readonly string[]): string {
-  const who = createHash('sha256')
-    .update(
-      [...recipients]
-        .map((r) => r.toLowerCase())
-        .sort()
-        .join('\n'),
-    )
-    .digest('hex')
-    .slice(0, 16);
-  return `${FOLDERS.receipts}/${bundle}/email-${who}.json`;
+  return `${FOLDERS.receipts}/${bundle}/email-${shortHash(normalized(recipients))}.json`;
+}
+
+function normalized(recipients: readonly string[]): string[] {
+  return [...recipients].map((r) => r.toLowerCase()).sort();
+}
+
+function shortHash(parts: string[]): string {
+  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 16);
 }

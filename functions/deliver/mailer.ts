@@ -12,7 +12,16 @@ export interface ComposedEmail {
   raw: Uint8Array;
 }
 
+/** Which delivery a message is (archive/layout.ts `deliveryKey`: the bundle and its recipients). */
+export interface Delivery {
+  key: string;
+}
+
 export interface Mailer {
-  /** Where the message went: a file path, or the provider's message id. */
-  send(email: ComposedEmail): Promise<{ location: string }>;
+  /**
+   * Where the message went: a file path, or the provider's message id. A mailer that can keeps one message per
+   * delivery however often it is asked (the outbox: `already` says the message was there before); one that cannot
+   * (SES) sends each time, so the pipeline asks only when no delivery receipt says it went.
+   */
+  send(email: ComposedEmail, delivery: Delivery): Promise<{ location: string; already?: boolean }>;
 }

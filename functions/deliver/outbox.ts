@@ -1,47 +1,49 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, open, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ComposedEmail, Mailer } from './mailer.js';
-
-/** Attempts before giving up on finding a free name: only a runaway loop reaches it. */
-const MAX_SAME_NAME = 10_000;
+import type { ComposedEmail, Delivery, Mailer } from './mailer.js';
 
 /**
- * The embedded mailer: each message becomes `<dir>/<UTC timestamp>-<subject slug>.eml`, which any mail client
- * opens. A file is never overwritten: an earlier message is evidence that it was sent.
+ * The embedded mailer: one `.eml` file per delivery, named by it (`daily-2026-11-24-email-<recipients>.eml`), which
+ * any mail client opens. It appears whole or not at all: written under a hidden temporary name, synced, then
+ * linked to its name, and a link never replaces. So a retried run, or one that died between writing and its
+ * receipt, finds the message there and writes no second one: exactly once per bundle and recipient list. A file is
+ * never overwritten: it is evidence that the message was sent.
  */
-export function outboxMailer(dir: string, options: { now?: () => Date } = {}): Mailer {
-  const now = options.now ?? (() => new Date());
+export function outboxMailer(dir: string): Mailer {
   return {
-    async send(email: ComposedEmail) {
+    async send(email: ComposedEmail, delivery: Delivery) {
       await mkdir(dir, { recursive: true });
-      const base = `${utcStamp(now())}-${slug(email.subject)}`;
-      for (let n = 1; n <= MAX_SAME_NAME; n++) {
-        const path = resolve(join(dir, n === 1 ? `${base}.eml` : `${base}-${n}.eml`));
+      const name = fileNameOf(delivery.key);
+      const target = resolve(join(dir, `${name}.eml`));
+      const temporary = resolve(join(dir, `.partial-${name}-${randomUUID()}`));
+      try {
+        const file = await open(temporary, 'wx', 0o644);
         try {
-          await writeFile(path, email.raw, { flag: 'wx' });
-          return { location: path };
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          await file.writeFile(email.raw);
+          await file.sync();
+        } finally {
+          await file.close();
         }
+        try {
+          await link(temporary, target);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { location: target, already: true };
+          throw err;
+        }
+        return { location: target };
+      } catch (err) {
+        throw new Error(`outbox ${resolve(dir)}: ${name}.eml could not be written (${(err as Error).message})`, {
+          cause: err,
+        });
+      } finally {
+        await unlink(temporary).catch(() => undefined);
       }
-      throw new Error(`The outbox ${dir} already holds ${MAX_SAME_NAME} messages named ${base}.`);
     },
   };
 }
 
-/** `20261125T060001Z`: sorts by time and holds no character a file system rejects. */
-function utcStamp(date: Date): string {
-  return date
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')
-    .replace(/[-:]/g, '');
-}
-
-function slug(subject: string): string {
-  const ascii = subject
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase();
-  const dashed = ascii.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  return dashed.slice(0, 80).replace(/-+$/, '') || 'message';
+/** A delivery key as a file name: its folders joined by `-`, nothing a file system rejects. */
+function fileNameOf(key: string): string {
+  return key.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '');
 }

@@ -1,7 +1,8 @@
 /** The email of an archived bundle, sent at most once per recipient list (a delivery receipt says it went). */
 import type { ReportV1 } from '../analysis/report-model.js';
-import { receiptPath, REPORT_JSON, REPORT_PDF } from '../archive/layout.js';
+import { deliveryKey, receiptPath, REPORT_JSON, REPORT_PDF } from '../archive/layout.js';
 import type { Config } from '../config/schema.js';
+import { errorMessage, RunError } from '../errors.js';
 import { receiptBytes } from '../deliver/receipt.js';
 import { composeWithinLimit } from '../deliver/size-limit.js';
 import { composeReportEmail } from '../render/email.js';
@@ -46,8 +47,22 @@ export async function deliver(
         })
       ).email
     : await composeReportEmail(vm, ports.templates, { ...base, pdf });
-  const { location } = await ports.mailer.send(composed);
-  ports.log(`email to ${recipients.length} recipient(s): ${location}`);
+  let sent: { location: string; already?: boolean };
+  try {
+    sent = await ports.mailer.send(composed, { key: deliveryKey(ports.archive.locate(''), where, recipients) });
+  } catch (err) {
+    throw new RunError(
+      `${archiveLocation} is archived; only its email to ${recipients.length} recipient(s) is pending: ` +
+        `${errorMessage(err)}. The next run of this period sends it.`,
+      { cause: err },
+    );
+  }
+  const { location } = sent;
+  ports.log(
+    sent.already
+      ? `email already in the outbox (an earlier run wrote it; its receipt is written now): ${location}`
+      : `email to ${recipients.length} recipient(s): ${location}`,
+  );
   const receipt = {
     schema: 'sox-report-delivery/v1' as const,
     bundle: where,

@@ -67,7 +67,8 @@ export async function inspectBundlePlace(archive: ArchivePort, bundle: string, s
     // Only what an intent names is read at all: a planted object, however large, is named, never hashed.
     const named = intents.flatMap((i) => i.artifacts.filter((a) => a.path === name));
     if (named.length === 0 || (entry.bytes !== undefined && !named.some((a) => a.bytes === entry.bytes))) {
-      foreign.push(`${archive.locate(entry.path)}: no intent signed by this run's key names it with this size (${entry.bytes} bytes)`);
+      const what = `no intent signed by this run's key names it with this size (${entry.bytes} bytes)`;
+      foreign.push(`${archive.locate(entry.path)}: ${what}`);
       continue;
     }
     try {

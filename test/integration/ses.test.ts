@@ -32,6 +32,8 @@ import { SAMPLE_BRANDING, sampleReport } from '../support/sample-report.js';
 const FROM = 'reports@example.com';
 const TO = ['cfo@example.com', 'audit@example.com'];
 const DATE = new Date('2026-11-25T06:00:05.000Z');
+/** SES sends each time it is asked, whatever the delivery: the pipeline's receipt is what keeps it to once. */
+const DELIVERY = { key: 'daily/2026/11/24/email-0123456789abcdef' };
 const BUCKET = 'evidence';
 const PDF_KEY = 'sox/daily/2026/11/24/report.pdf';
 const ARCHIVE = `s3://${BUCKET}/sox/daily/2026/11/24/`;
@@ -185,7 +187,7 @@ describe('the SES mailer against aws-ses-v2-local', () => {
       client: ses,
       configurationSet: 'sox-reports',
       tags: { report: 'daily' },
-    }).send(email);
+    }).send(email, DELIVERY);
     expect(location).toMatch(/^ses-\d+$/);
 
     const stored = await emulator.stored(location);
@@ -224,7 +226,7 @@ describe('the SES mailer against aws-ses-v2-local', () => {
       expect(link.url).toContain('X-Amz-Date=20261125T060005Z');
       expect(link.expiresAt.toISOString()).toBe('2026-12-02T06:00:05.000Z');
 
-      const { location } = await sesMailer({ client: ses }).send(result.email);
+      const { location } = await sesMailer({ client: ses }).send(result.email, DELIVERY);
       const stored = await emulator.stored(location);
       expect(stored.attachments).toEqual([]);
       expect(stored.subject).toBe(reportSubject(vm));
@@ -248,7 +250,7 @@ describe('the SendEmail request', () => {
         timezone: 'America/New_York',
         'company name': 'Acme <Ltd> & Co',
       };
-      const sent = await sesMailer({ client, configurationSet: 'sox-reports', tags }).send(email);
+      const sent = await sesMailer({ client, configurationSet: 'sox-reports', tags }).send(email, DELIVERY);
       expect(sent).toEqual({ location: '0100018c-mocked' });
 
       const calls = mock.commandCalls(SendEmailCommand);
@@ -276,7 +278,10 @@ describe('the SendEmail request', () => {
     const mock = mockClient(client);
     try {
       mock.on(SendEmailCommand).resolves({ MessageId: 'id' });
-      await sesMailer({ client }).send(await composeLinked({ url: 'https://example.com/r.pdf', expiresAt: DATE }));
+      await sesMailer({ client }).send(
+        await composeLinked({ url: 'https://example.com/r.pdf', expiresAt: DATE }),
+        DELIVERY,
+      );
       expect(Object.keys(mock.commandCalls(SendEmailCommand)[0]!.args[0].input).sort()).toEqual([
         'Content',
         'Destination',
@@ -306,7 +311,7 @@ describe('the SendEmail request', () => {
         .rejects(new MessageRejected({ message: 'Email address is not verified.', $metadata: {} }));
       const email = await composeAttached();
       const error = await sesMailer({ client })
-        .send(email)
+        .send(email, DELIVERY)
         .catch((err: unknown) => err);
       expect(error).toBeInstanceOf(SesSendError);
       expect(error).toBeInstanceOf(RunError);
@@ -349,6 +354,7 @@ describe('the SendEmail request', () => {
     try {
       const sent = await sesMailer({ client }).send(
         await composeLinked({ url: 'https://example.com/r.pdf', expiresAt: DATE }),
+        DELIVERY,
       );
       expect(sent).toEqual({ location: 'after-retry' });
       expect(requests).toBe(2);

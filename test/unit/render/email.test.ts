@@ -1,9 +1,5 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { simpleParser } from 'mailparser';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { outboxMailer } from '../../../functions/deliver/outbox.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { composeReportEmail, reportSubject } from '../../../functions/render/email.js';
 import { loadTemplates, type Templates } from '../../../functions/render/templates.js';
 import { buildViewModel } from '../../../functions/render/view-model.js';
@@ -161,36 +157,4 @@ describe('the report email', () => {
       }
     },
   );
-});
-
-describe('the outbox', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = path.join(await mkdtemp(path.join(tmpdir(), 'outbox-')), 'outbox');
-  });
-  afterEach(async () => {
-    await rm(path.dirname(dir), { recursive: true, force: true });
-  });
-
-  it('writes a .eml file a mail reader parses, and never overwrites one', async () => {
-    const mailer = outboxMailer(dir, { now: () => DATE });
-    const first = await compose();
-    const second = await compose(viewModel({ accent: '#123456' }));
-    expect(second.subject).toBe(first.subject);
-
-    const a = await mailer.send(first);
-    const b = await mailer.send(second);
-    expect(a.location).not.toBe(b.location);
-    expect(path.basename(a.location)).toBe(
-      '20261125T060005Z-fail-nats-sox-control-report-2026-11-24-america-new-york-acme-payments-ltd-co.eml',
-    );
-    expect(path.basename(b.location)).toMatch(/-2\.eml$/);
-    expect((await readdir(dir)).sort()).toEqual([path.basename(a.location), path.basename(b.location)].sort());
-
-    expect(Buffer.compare(await readFile(a.location), Buffer.from(first.raw))).toBe(0);
-    expect(Buffer.compare(await readFile(b.location), Buffer.from(second.raw))).toBe(0);
-    const parsed = await simpleParser(await readFile(a.location));
-    expect(parsed.subject).toBe(first.subject);
-    expect(parsed.attachments).toHaveLength(1);
-  });
 });
