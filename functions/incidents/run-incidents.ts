@@ -2,7 +2,7 @@ import type { ControlInputs } from '../analysis/controls/inputs.js';
 import type { ReportIncident } from '../analysis/report-model.js';
 import type { Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, RunError } from '../errors.js';
 import type { Ports } from '../pipeline/contracts.js';
 import { natsAlerts, type AlertPort } from './alerts.js';
 import { incidentsForReport } from './in-report.js';
@@ -20,8 +20,9 @@ export interface IncidentOutcome {
 
 /**
  * Records the period's detections in the incident stream of the first (audit) source, alerts each newly opened
- * incident once, and reads the record back. A record that cannot be reached does not stop the report: the
- * controls that read it warn that it could not be read, and the log says why.
+ * incident once, and reads the record back. Detections are recorded before anything is sealed: a record that cannot
+ * be reached fails the run (nothing is archived, and the next run records them), so no report ever says "no
+ * incident" because the record was out of reach.
  */
 export async function recordIncidents(
   config: Config,
@@ -31,13 +32,19 @@ export async function recordIncidents(
   now: Date,
 ): Promise<IncidentOutcome> {
   const source = config.sources[0]!;
+  const unrecorded = (doing: string, err: unknown) =>
+    new RunError(
+      `incident record of source "${source.name}": ${doing} failed (${errorMessage(err)}); ` +
+        `${detections.length} detections are not recorded, so nothing was archived: the next run records them`,
+      { cause: err },
+    );
   let nc: NatsConnection;
   try {
     nc = await ports.connect(source);
   } catch (err) {
-    ports.log(`incident record: cannot connect (${errorMessage(err)}); ${detections.length} detections not recorded`);
-    return { report: [], states: null };
+    throw unrecorded('connecting', err);
   }
+  let doing = 'opening the record';
   try {
     const log = await incidentLog(nc, { consumerPrefix: config.report.consumerPrefix });
     const ensured = await ensureIncidentStream(log.jsm);
@@ -47,11 +54,13 @@ export async function recordIncidents(
       ...(config.incidents.alertSubject ? [natsAlerts(nc, config.incidents.alertSubject)] : []),
       ...(ports.alerts ? [ports.alerts] : []),
     ]);
+    doing = 'recording the detections';
     const recorded = await recordDetections(log, detections, alerts);
     ports.log(`incidents: ${recorded.opened.length} opened, ${recorded.alreadyOpen.length} already recorded`);
     for (const failure of recorded.alertFailures) ports.log(`ALERT NOT DELIVERED for ${failure.id}: ${failure.error}`);
+    doing = 'reading the record back';
     const derived = await readIncidents(log);
-    if (derived === null) return { report: [], states: null };
+    if (derived === null) throw new Error('the INCIDENTS stream is not there (run "sox-report provision")');
     for (const anomaly of derived.anomalies)
       ports.log(`incident record anomaly at seq ${anomaly.seq}: ${anomaly.detail}`);
     return {
@@ -64,8 +73,7 @@ export async function recordIncidents(
       })),
     };
   } catch (err) {
-    ports.log(`incident record: ${errorMessage(err)}; the controls that read it will say so`);
-    return { report: [], states: null };
+    throw unrecorded(doing, err);
   } finally {
     await nc.close().catch(() => undefined);
   }

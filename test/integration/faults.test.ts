@@ -1,0 +1,81 @@
+/**
+ * Faults of a night, on real nats-server: what a run must not lose when something goes away part-way.
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IncidentState } from '../../functions/incidents/model.js';
+import { terminalPorts } from '../../functions/cli/ports.js';
+import { bundlePath } from '../../functions/archive/layout.js';
+import type { Period } from '../../functions/config/period.js';
+import { RunError } from '../../functions/errors.js';
+import { generateActivity } from '../../functions/local/activity.js';
+import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
+import type { Ports } from '../../functions/pipeline/contracts.js';
+import { runReport } from '../../functions/pipeline/run-report.js';
+import { nowNanos } from '../../functions/time/nanos.js';
+import { startTestBed, type TestBed } from '../support/hub.js';
+
+describe.each(NATS_VERSIONS)('faults of a night on nats-server %s', (version) => {
+  let bed: TestBed;
+  let period: Period;
+
+  beforeAll(async () => {
+    bed = await startTestBed(version);
+    const from = nowNanos();
+    await generateActivity(bed.hub, { transactions: 4 });
+    await new Promise((r) => setTimeout(r, 50));
+    period = { from, to: nowNanos(), timezone: 'UTC', kind: 'adhoc' };
+  });
+  afterAll(async () => bed?.close());
+
+  it(
+    'fails the run, archiving nothing, when the incident record cannot be reached; ' + 'the rerun records them',
+    async () => {
+      const alerts: string[] = [];
+      const base = await terminalPorts(bed.config, { log: () => undefined });
+      const alertPort = {
+        async incidentOpened(incident: IncidentState) {
+          alerts.push(incident.id);
+        },
+      };
+      // The replay's two connections go through; the third, to the incident record, meets an outage.
+      let connections = 0;
+      const outage: Ports = {
+        ...base,
+        alerts: alertPort,
+        connect: async (source) => {
+          connections += 1;
+          if (connections === 3) throw new Error('connection refused (simulated outage)');
+          return base.connect(source);
+        },
+      };
+      const failed = await runReport(bed.config, period, outage).then(
+        () => null,
+        (err: Error) => err,
+      );
+      expect(failed).toBeInstanceOf(RunError);
+      expect(failed?.message).toMatch(
+        new RegExp(
+          /^incident record of source "audit": connecting failed \(connection refused \(simulated outage\)\); /.source +
+            /\d+ detections are not recorded, so nothing was archived: the next run records them$/.source,
+        ),
+      );
+      // Nothing of the bundle is in the archive, not even a staging leftover; no incident was alerted.
+      const bundle = path.join(bed.config.archive, bundlePath(period));
+      expect(await readdir(path.dirname(bundle)).catch(() => [])).toEqual([]);
+      expect(alerts).toEqual([]);
+
+      const rerun = await runReport(bed.config, period, { ...base, alerts: alertPort });
+      expect(rerun.existed).toBe(false);
+      const opened = rerun.report!.incidents.filter((i) => i.openedInPeriod);
+      expect(opened.length).toBeGreaterThan(0);
+      expect(opened.map((i) => i.rule)).toEqual(expect.arrayContaining(['unknown-user', 'message-deleted']));
+      // Each was alerted once, by the run that recorded it (a weakened stream's incident is dated by the run, not
+      // by an event of the period, so it is shown as open rather than as opened in the period).
+      expect(new Set(alerts).size).toBe(alerts.length);
+      expect(alerts).toEqual(expect.arrayContaining(opened.map((i) => i.id)));
+      expect(alerts.every((id) => rerun.report!.incidents.some((i) => i.id === id))).toBe(true);
+    },
+  );
+});
