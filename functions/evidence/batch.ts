@@ -78,22 +78,25 @@ export class BatchWriter {
   }
 }
 
-/** Each message of a packed batch, in the order they were added, as ranges of the batch's bytes. */
-export function forEachPacked(
-  batch: ArrayBuffer,
-  length: number,
-  visit: (
-    seq: number,
-    ts: Nanos,
-    subject: Uint8Array,
-    subjectStart: number,
-    subjectEnd: number,
-    headersJson: string | null,
-    data: Uint8Array,
-    dataStart: number,
-    dataEnd: number,
-  ) => void,
-): void {
+/**
+ * One message as ranges of bytes rather than views, so a batch is encoded without an allocation per message: the
+ * subject is `subject[subjectStart, subjectEnd)` (UTF-8), the payload `data[dataStart, dataEnd)`, the headers JSON
+ * text (null for none).
+ */
+export type MessageVisitor = (
+  seq: number,
+  ts: Nanos,
+  subject: Uint8Array,
+  subjectStart: number,
+  subjectEnd: number,
+  headersJson: string | null,
+  data: Uint8Array,
+  dataStart: number,
+  dataEnd: number,
+) => void;
+
+/** Each message of a packed batch, in the order they were added. */
+export function forEachPacked(batch: ArrayBuffer, length: number, visit: MessageVisitor): void {
   const bytes = Buffer.from(batch, 0, length);
   const view = new DataView(batch, 0, length);
   let at = 0;

@@ -9,7 +9,7 @@
 import { gzipSync } from 'node:zlib';
 import type { Nanos } from '../time/nanos.js';
 import { headerLine, MessageLineEncoder, streamLine, type EvidenceHeader, type EvidenceStream } from './format.js';
-import { forEachPacked } from './batch.js';
+import { forEachPacked, type MessageVisitor } from './batch.js';
 import { LineBuffer } from './line-buffer.js';
 
 /**
@@ -45,17 +45,17 @@ export class EvidenceEncoder {
     forEachPacked(buffer, length, this.line);
   }
 
-  private readonly line = (
-    seq: number,
-    ts: Nanos,
-    subject: Uint8Array,
-    subjectStart: number,
-    subjectEnd: number,
-    headersJson: string | null,
-    data: Uint8Array,
-    dataStart: number,
-    dataEnd: number,
-  ): void => {
+  private readonly line: MessageVisitor = (
+    seq,
+    ts,
+    subject,
+    subjectStart,
+    subjectEnd,
+    headersJson,
+    data,
+    dataStart,
+    dataEnd,
+  ) => {
     if (!this.stream) throw new Error('evidence: a message before its stream');
     this.stream.line(this.out, seq, ts, subject, subjectStart, subjectEnd, headersJson, data, dataStart, dataEnd);
     if (this.out.length >= WRITE_BYTES) this.flush();

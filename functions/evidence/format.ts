@@ -66,9 +66,8 @@ export class MessageLineEncoder {
   }
 
   /**
-   * One message's line: the subject is `subject[subjectStart, subjectEnd)` (UTF-8), the payload
-   * `data[dataStart, dataEnd)`, headers JSON text (null for none). Ranges rather than views, so a batch of
-   * messages is encoded without an allocation per message.
+   * One message's line: the message as batch.ts's MessageVisitor sees it. Explicit parameters, not a rest tuple:
+   * this runs once per message.
    */
   line(
     out: LineBuffer,

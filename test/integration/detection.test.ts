@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -17,6 +16,7 @@ import { replayAndAggregate } from '../../functions/pipeline/replay-aggregate.js
 import { connectSource } from '../../functions/source/connect.js';
 import { provisionSource } from '../../functions/source/provision.js';
 import { nowNanos, parseInstant, type Nanos } from '../../functions/time/nanos.js';
+import { loginFrom } from '../support/raw-login.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 
 /** Every hour of every day is business hours: off-hours-change stays out of the way. */
@@ -33,41 +33,6 @@ function neverNow(): DetectionConfig {
 
 const rulesOf = (ds: Detection[]) => ds.map((d) => `${d.rule} ${d.subject}`).sort();
 const settle = () => new Promise((r) => setTimeout(r, 300));
-
-/**
- * A login from another loopback address. The NATS client cannot bind a local address, and on loopback every
- * client is 127.0.0.1, so this speaks the protocol's handshake itself (INFO, CONNECT, PING/PONG) from 127.0.0.2.
- */
-async function loginFrom(localAddress: string, port: number, user: string, pass: string): Promise<void> {
-  const socket = tcpConnect({ host: '127.0.0.1', port, localAddress });
-  let received = '';
-  await new Promise<void>((resolve, reject) => {
-    socket.on('error', reject);
-    socket.on('data', (chunk) => {
-      received += chunk.toString('utf8');
-      if (received.startsWith('INFO ') && received.includes('\r\n') && !received.includes('CONNECT_SENT')) {
-        received += 'CONNECT_SENT';
-        const options = {
-          verbose: false,
-          pedantic: false,
-          user,
-          pass,
-          name: `login-from-${localAddress}`,
-          lang: 'raw',
-          version: '0',
-          protocol: 1,
-        };
-        socket.write(`CONNECT ${JSON.stringify(options)}\r\nPING\r\n`);
-      }
-      if (received.includes('PONG')) resolve();
-      if (received.includes('-ERR')) reject(new Error(`login refused: ${received}`));
-    });
-  });
-  await new Promise<void>((resolve) => {
-    socket.once('close', () => resolve());
-    socket.end();
-  });
-}
 
 describe.each(NATS_VERSIONS)('detection rules on nats-server %s', (version) => {
   let bed: TestBed;

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { access, chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { connect as tcpConnect } from 'node:net';
 import path from 'node:path';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +23,7 @@ import { runReport } from '../../functions/pipeline/run-report.js';
 import { selfSignedCertificate } from '../../functions/seal/local-signer.js';
 import { certificateSha256, keyFile, parseManifest, sha256 } from '../../functions/seal/manifest.js';
 import { nowNanos, type Nanos } from '../../functions/time/nanos.js';
+import { loginFrom } from '../support/raw-login.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 
 const settle = () => new Promise((r) => setTimeout(r, 300));
@@ -40,39 +40,6 @@ const said = (ds: Detection[] | undefined) =>
 const rules = (ds: Detection[] | undefined) => (ds ?? []).map((d) => `${d.rule} ${d.subject}`).sort();
 const control = (report: ReportV1, id: string) => report.controls.find((c) => c.id === id)!;
 const readJson = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as ReportV1;
-
-/** A login from another loopback address, speaking the handshake itself (as in detection.test.ts). */
-async function loginFrom(localAddress: string, port: number, user: string, pass: string): Promise<void> {
-  const socket = tcpConnect({ host: '127.0.0.1', port, localAddress });
-  let received = '';
-  let sent = false;
-  await new Promise<void>((resolve, reject) => {
-    socket.on('error', reject);
-    socket.on('data', (chunk) => {
-      received += chunk.toString('utf8');
-      if (!sent && received.startsWith('INFO ') && received.includes('\r\n')) {
-        sent = true;
-        const options = {
-          verbose: false,
-          pedantic: false,
-          user,
-          pass,
-          name: `login-from-${localAddress}`,
-          lang: 'raw',
-          version: '0',
-          protocol: 1,
-        };
-        socket.write(`CONNECT ${JSON.stringify(options)}\r\nPING\r\n`);
-      }
-      if (received.includes('PONG')) resolve();
-      if (received.includes('-ERR')) reject(new Error(`login refused: ${received}`));
-    });
-  });
-  await new Promise<void>((resolve) => {
-    socket.once('close', () => resolve());
-    socket.end();
-  });
-}
 
 /** The application's TRANSACTIONS stream, which the configuration reads, made as the application makes it. */
 async function transactionsStream(bed: TestBed): Promise<void> {

@@ -1,18 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openedEvent, type Detection } from '../../../functions/incidents/model.js';
 import { incidentStreamSpec, planIncidentStream } from '../../../functions/incidents/stream.js';
-
-const detection: Detection = {
-  rule: 'unknown-user',
-  severity: 'medium',
-  subject: 'evil\u001b[2Juser',
-  summary: 'login attempts with an unknown user name',
-  day: '2026-03-08',
-  at: '2026-03-08T07:30:00Z',
-  evidence: [{ stream: 'SYS_EVENTS', seq: 9 }],
-};
-const _opened = openedEvent(detection);
-const _encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
 describe('incident stream settings', () => {
   const spec = incidentStreamSpec({ duplicateWindowMs: 1000 });
