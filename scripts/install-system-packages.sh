@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the demo use, only those missing:
 #   poppler-utils (pdfsig, pdftotext, pdffonts, pdftoppm, pdfinfo), qpdf, openssl,
-#   libnss3-tools (certutil, for the trusted-certificate check of pdfsig), chromium (the HTML report's browser test).
+#   libnss3-tools (certutil, for the trusted-certificate check of pdfsig), chromium (the HTML report's browser test),
+#   jq (the demo shows how to read an evidence file with zcat and jq, and its test runs that command).
 set -euo pipefail
 
 declare -A PACKAGE_OF=(
@@ -10,6 +11,7 @@ declare -A PACKAGE_OF=(
   [openssl]=openssl
   [certutil]=libnss3-tools
   [chromium]=chromium
+  [jq]=jq
 )
 
 missing=()
