@@ -38,7 +38,15 @@ export class LocalStagedFile implements StagedFile {
   async write(chunk: Uint8Array): Promise<void> {
     if (this.closed) throw new Error(`${this.name}: written after it was closed`);
     let at = 0;
-    while (at < chunk.byteLength) at += (await this.handle.write(chunk, at, chunk.byteLength - at)).bytesWritten;
+    try {
+      while (at < chunk.byteLength) at += (await this.handle.write(chunk, at, chunk.byteLength - at)).bytesWritten;
+    } catch (err) {
+      throw new Error(
+        `archive: ${this.name} could not be written in ${this.folder} (${(err as Error).message}); ` +
+          'nothing of this bundle was archived',
+        { cause: err },
+      );
+    }
     this.hash.update(chunk);
     this.bytes += chunk.byteLength;
   }

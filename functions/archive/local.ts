@@ -18,7 +18,7 @@ import {
   type FileHandle,
 } from 'node:fs/promises';
 import path from 'node:path';
-import { BundleExistsError, NotRegularFileError, TooLargeError } from '../errors.js';
+import { BundleExistsError, errorMessage, NotRegularFileError, TooLargeError } from '../errors.js';
 import { LocalStagedFile, STAGING_PREFIX } from './local-staged.js';
 import { describeEntry, type ArchiveEntry, type ArchivePort, type BundleFile, type SpecialKind } from './port.js';
 
@@ -135,9 +135,17 @@ export function localArchive(root: string): ArchivePort {
           for (let depth = 1; depth < segments.length; depth++) folders.add(path.join(...segments.slice(0, depth)));
           if (!('data' in file)) continue;
           const where = path.join(staging, ...segments);
-          await mkdir(path.dirname(where), { recursive: true });
-          await writeFile(where, file.data, { flag: 'wx', mode: 0o444 });
-          await chmod(where, 0o444); // the umask may have left it different
+          try {
+            await mkdir(path.dirname(where), { recursive: true });
+            await writeFile(where, file.data, { flag: 'wx', mode: 0o444 });
+            await chmod(where, 0o444); // the umask may have left it different
+          } catch (err) {
+            throw new Error(
+              `archive ${absoluteRoot}: ${bundlePath}/${names[i]} could not be written (${errorMessage(err)}); ` +
+                'nothing of this bundle was archived',
+              { cause: err },
+            );
+          }
         }
         try {
           await rename(staging, target);

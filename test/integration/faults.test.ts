@@ -1,7 +1,8 @@
 /**
  * Faults of a night, on real nats-server: what a run must not lose when something goes away part-way.
  */
-import { readdir } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentState } from '../../functions/incidents/model.js';
@@ -76,6 +77,45 @@ describe.each(NATS_VERSIONS)('faults of a night on nats-server %s', (version) =>
       expect(new Set(alerts).size).toBe(alerts.length);
       expect(alerts).toEqual(expect.arrayContaining(opened.map((i) => i.id)));
       expect(alerts.every((id) => rerun.report!.incidents.some((i) => i.id === id))).toBe(true);
+    },
+  );
+
+  const root = process.getuid?.() === 0;
+  it.skipIf(!root)(
+    'says which archive file could not be written on a full disk, leaves no half bundle, ' +
+      'and the rerun archives it',
+    async () => {
+      // A real full disk: a 64 KiB tmpfs where the archive is (root only: mount needs it).
+      const archive = path.join(bed.dir, 'full-archive');
+      await mkdir(archive, { recursive: true });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', archive]);
+      const next: Period = { from: period.from, to: period.to + 1n, timezone: 'UTC', kind: 'adhoc' };
+      try {
+        const ports = await terminalPorts(bed.config, { archive, log: () => undefined });
+        const failed = await runReport(bed.config, next, ports).then(
+          () => null,
+          (err: Error) => err,
+        );
+        expect(failed?.message).toMatch(
+          new RegExp(
+            `^archive ${archive}: ${bundlePath(next)}/\\S+ could not be written \\(ENOSPC: no space left on device` +
+              /.*\); nothing of this bundle was archived$/.source,
+          ),
+        );
+        // Nothing under the bundle's name, and no staging folder left.
+        expect(await readdir(path.join(archive, 'adhoc'))).toEqual([]);
+      } finally {
+        execFileSync('umount', [archive]);
+      }
+      const rerun = await runReport(
+        bed.config,
+        next,
+        await terminalPorts(bed.config, { archive, log: () => undefined }),
+      );
+      expect(rerun.existed).toBe(false);
+      expect(await readdir(rerun.reportDir)).toEqual(
+        expect.arrayContaining(['evidence.jsonl.gz', 'manifest.json', 'report.json', 'report.pdf']),
+      );
     },
   );
 });
