@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deliveryKey } from '../../../functions/archive/layout.js';
 import type { ComposedEmail } from '../../../functions/deliver/mailer.js';
 import { outboxMailer } from '../../../functions/deliver/outbox.js';
+import { mountTmpfs, NO_TMPFS, unmount } from '../../support/tmpfs.js';
 
 const email = (body: string): ComposedEmail => ({
   from: 'reports@example.com',
@@ -52,12 +52,14 @@ describe('the outbox', () => {
 
   it(
     'never leaves a partial message under the real name of a full outbox, ' + 'and says which outbox and file',
-    async () => {
-      // A real full disk: a 16 KiB tmpfs (root only); elsewhere a folder nothing can be written to.
+    async (ctx) => {
+      // A real full disk: a 16 KiB tmpfs; elsewhere a folder nothing can be written to (as a user other than root).
       await mkdir(dir, { recursive: true });
-      const root = process.getuid?.() === 0;
-      if (root) execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', dir]);
-      else await chmod(dir, 0o555);
+      const mounted = mountTmpfs(dir, '16k');
+      if (!mounted) {
+        if (process.getuid?.() === 0) return ctx.skip(NO_TMPFS);
+        await chmod(dir, 0o555);
+      }
       try {
         const big = email('x'.repeat(64 * 1024));
         const refused = await outboxMailer(dir)
@@ -73,7 +75,7 @@ describe('the outbox', () => {
         );
         expect(await readdir(dir)).toEqual([]);
       } finally {
-        if (root) execFileSync('umount', [dir]);
+        if (mounted) unmount(dir);
       }
     },
   );
