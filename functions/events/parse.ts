@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { keyPath } from '../text/zod-issue.js';
+import { issueText } from '../text/zod-issue.js';
 import { parseInstant } from '../time/nanos.js';
 import { classifyApiSubject, jsTarget } from './api-subject.js';
 import {
@@ -95,7 +95,7 @@ function shaped<T extends z.ZodType>(
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  throw new Unparseable(`not a ${what}: ${keyPath(issue.path)}: ${issue.message}`);
+  throw new Unparseable(`not a ${what}: ${issueText(issue)}`);
 }
 
 function orNull(value: string | undefined): string | null {
