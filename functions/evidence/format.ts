@@ -8,7 +8,7 @@
  * - `stream` (after each stream's messages): what the replay found about that stream's sequences, including
  *   the runs of deleted messages at the edges of the period that no message shows.
  */
-import type { StreamKind } from '../config/schema.js';
+import type { StreamCompleteness } from '../analysis/report-model.js';
 import { formatInstant, type Nanos } from '../time/nanos.js';
 import type { LineBuffer } from './line-buffer.js';
 
@@ -33,19 +33,12 @@ export interface EvidenceMessage {
   data_base64?: string;
 }
 
-/** One stream's sequences in the period as the replay found them (StreamCompleteness without what derives). */
-export interface EvidenceStream {
-  type: 'stream';
-  source: string;
-  stream: string;
-  kind: StreamKind;
-  account?: string;
-  firstSeq: number | null;
-  lastSeq: number | null;
-  messages: number;
-  /** Every missing run, inside the period and at its edges, as the replay reported it. */
-  gaps: [number, number][];
-}
+/**
+ * One stream's sequences in the period as the replay found them: its StreamCompleteness without what derives from
+ * the rest or from the messages (missing, firstTime, lastTime). `gaps` holds every missing run, inside the period
+ * and at its edges.
+ */
+export type EvidenceStream = { type: 'stream' } & Omit<StreamCompleteness, 'missing' | 'firstTime' | 'lastTime'>;
 
 export type EvidenceRecord = EvidenceHeader | EvidenceMessage | EvidenceStream;
 

@@ -8,6 +8,8 @@ import { addMessage } from '../analysis/add-event.js';
 import { emptyAggregate, type AggregateState } from '../analysis/aggregate-state.js';
 import { aggregateLimits, parseOptionsOf, type ReportParameters } from '../analysis/parameters.js';
 import type { StreamCompleteness } from '../analysis/report-model.js';
+import { SequenceTracker } from '../source/sequence-tracker.js';
+import { formatInstant } from '../time/nanos.js';
 import type { EvidenceHeader } from './format.js';
 import { rawMessageOf, readEvidence } from './reader.js';
 
@@ -19,22 +21,18 @@ export interface ReplayedEvidence {
   problems: string[];
 }
 
+/** A stream whose messages are being read, tracked as the run's replay tracked them. */
 interface OpenStream {
   source: string;
   stream: string;
   kind: StreamCompleteness['kind'];
   account?: string;
-  count: number;
-  firstSeq: number | null;
-  lastSeq: number | null;
-  firstTime: string | null;
-  lastTime: string | null;
-  /** Jumps between consecutive messages: each must be one of the gaps the stream record lists. */
-  jumps: [number, number][];
+  /** Its jumps between consecutive messages must each be a gap the stream record lists. */
+  tracker: SequenceTracker;
 }
 
 export async function replayEvidence(
-  gzipped: AsyncIterable<Uint8Array>,
+  gzipped: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   parameters: ReportParameters,
 ): Promise<ReplayedEvidence> {
   const state = emptyAggregate(aggregateLimits(parameters));
@@ -73,24 +71,16 @@ export async function replayEvidence(
           stream: record.stream,
           kind: ref.kind,
           ...(ref.account ? { account: ref.account } : {}),
-          count: 0,
-          firstSeq: null,
-          lastSeq: null,
-          firstTime: null,
-          lastTime: null,
-          jumps: [],
+          tracker: new SequenceTracker(),
         };
       }
-      if (open.lastSeq !== null && record.seq <= open.lastSeq)
-        throw new Error(`line ${line}: ${record.stream} seq ${record.seq} after seq ${open.lastSeq}`);
-      if (open.lastSeq !== null && record.seq > open.lastSeq + 1) open.jumps.push([open.lastSeq + 1, record.seq - 1]);
-      open.firstSeq ??= record.seq;
-      open.firstTime ??= record.time;
-      open.lastSeq = record.seq;
-      open.lastTime = record.time;
-      open.count += 1;
+      const raw = rawMessageOf(record, open);
+      // The run's replay skips a sequence it saw before (a redelivery); in a file it can only be an edit.
+      if (!open.tracker.accept(raw.seq, raw.ts)) {
+        throw new Error(`line ${line}: ${record.stream} seq ${record.seq} after seq ${open.tracker.lastSeq}`);
+      }
       messages += 1;
-      addMessage(state, rawMessageOf(record, open), parseOptions);
+      addMessage(state, raw, parseOptions);
       continue;
     }
     // A stream record ends the stream's messages (none, for a stream without any in the period).
@@ -99,16 +89,7 @@ export async function replayEvidence(
       throw new Error(
         `line ${line}: a record of ${record.source}/${record.stream}, which the report's parameters do not name`,
       );
-    const seen = open ?? {
-      source: record.source,
-      stream: record.stream,
-      count: 0,
-      firstSeq: null,
-      lastSeq: null,
-      firstTime: null,
-      lastTime: null,
-      jumps: [],
-    };
+    const seen = open?.tracker ?? new SequenceTracker();
     if (open && (open.source !== record.source || open.stream !== record.stream)) {
       throw new Error(
         `line ${line}: the record of ${record.source}/${record.stream} ends the messages of ` +
@@ -118,9 +99,9 @@ export async function replayEvidence(
     const where = `${record.source}/${record.stream}`;
     if (record.kind !== ref.kind)
       problems.push(`evidence ${where}: recorded as kind ${record.kind}, the parameters say ${ref.kind}`);
-    if (record.messages !== seen.count)
+    if (record.messages !== seen.messages)
       problems.push(
-        `evidence ${where}: the stream record says ${record.messages} messages, the file holds ${seen.count}`,
+        `evidence ${where}: the stream record says ${record.messages} messages, the file holds ${seen.messages}`,
       );
     if (record.firstSeq !== seen.firstSeq || record.lastSeq !== seen.lastSeq) {
       problems.push(
@@ -128,7 +109,7 @@ export async function replayEvidence(
           `the messages run ${seen.firstSeq}-${seen.lastSeq}`,
       );
     }
-    for (const [a, b] of seen.jumps) {
+    for (const [a, b] of seen.gaps) {
       if (!record.gaps.some(([x, y]) => x === a && y === b))
         problems.push(
           `evidence ${where}: seq ${a}-${b} are missing between messages, but the stream record does not list that gap`,
@@ -144,8 +125,8 @@ export async function replayEvidence(
       messages: record.messages,
       gaps: record.gaps,
       missing: record.gaps.reduce((n, [a, b]) => n + (b - a + 1), 0),
-      firstTime: seen.firstTime,
-      lastTime: seen.lastTime,
+      firstTime: seen.firstTs === null ? null : formatInstant(seen.firstTs),
+      lastTime: seen.lastTs === null ? null : formatInstant(seen.lastTs),
     });
     open = null;
   }
