@@ -5,22 +5,31 @@
  * streams, loads N realistic events (bench/events.ts) and measures in the same run, on the same messages:
  *   (a) raw      — a bare ordered consumer per stream, touching only the payload length and sequence;
  *   (b) pipeline — the production path: replayStream + addMessage (parse and aggregate), then buildReport;
- * alternating a and b for a few rounds after a warm-up and taking medians. Then it loads 9N more and runs the
- * pipeline over N and over 10N events, each in a child process of its own, for the peak RSS of each.
+ *   (c) evidence — the same writing the evidence file, as production does;
+ *   (d) peer     — bench/peers/go-replay (bench/go-peer.ts), what one writes by hand in Go with nats.go: a pull
+ *                  consumer per stream, encoding/json into a small struct, counts; once per source connection;
+ * rotating them for a few rounds after a warm-up and taking medians. Where Go or the nats.go sources are missing
+ * (scripts/install-bench-deps.sh installs them) it says so and leaves the peer's figures out. Then it runs the
+ * pipeline with evidence over N in a child process pinned to one CPU and in one pinned to two, for the sizing of
+ * the Lambda (1769 MB is one vCPU), loads 9N more and runs the pipeline over N and over 10N events, each in a
+ * child process of its own, for the peak RSS of each.
  *
- * The last line of stdout is one JSON object (events, rawMsgsPerSec, pipelineMsgsPerSec, ratio, rssSmallMB,
- * rssLargeMB, rssGrowth, …). Exit 0 whether or not the targets are met; 1 when the benchmark itself failed.
+ * The last line of stdout is one JSON object (events, rawMsgsPerSec, pipelineMsgsPerSec, ratio, peerMsgsPerSec,
+ * vsPeer, vsPeerWithEvidence, oneCpuMsgsPerSec, twoCpuMsgsPerSec, rssSmallMB, rssLargeMB, rssGrowth, …).
+ * Targets: vsPeer >= 1.0 (aim 1.3; pipeline / peer), ratio >= 0.6 (pipeline / bare consumer), evidenceRatio >= 0.9,
+ * rssGrowth <= 1.25. Exit 0 whether or not the targets are met; 1 when the benchmark itself failed.
  *
  * CPU per message, medians over the rounds: rawCpuUsPerMsg / pipelineCpuUsPerMsg are this process, every thread
  * (garbage collection included); pipelineReaderCpuUsPerMsg is the reading thread alone; serverCpuUsPerMsg /
- * pipelineServerCpuUsPerMsg are nats-server's during the raw and the pipeline reads. Client and server share the
- * machine's cores, so on a small machine the sum of them bounds the throughput.
+ * pipelineServerCpuUsPerMsg / peerServerCpuUsPerMsg are nats-server's during the raw, the pipeline and the peer's
+ * reads. Client and server share the machine's cores, so on a small machine the sum of them bounds the throughput.
  *
  * Environment: BENCH_EVENTS (N, default 20000), BENCH_ROUNDS (default 7), BENCH_LARGE_FACTOR (default 10),
- * BENCH_CPU_PROF (a directory: the RSS children write V8 CPU profiles there), BENCH_CHILD_NODE_FLAGS (extra node
- * flags for the RSS children, e.g. "--trace-gc" or "--max-semi-space-size=32").
+ * BENCH_SIZING_PASSES (passes over N of each pinned child after its warm-up pass, median taken; default 3),
+ * BENCH_CPU_PROF (a directory: the child processes write V8 CPU profiles there), BENCH_CHILD_NODE_FLAGS (extra
+ * node flags for the child processes, e.g. "--trace-gc" or "--max-semi-space-size=32").
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -40,13 +49,13 @@ import { newestNatsServerBinary } from '../functions/local/nats-binaries.js';
 import { connectSource } from '../functions/source/connect.js';
 import { provisionSource } from '../functions/source/provision.js';
 import { replayAndAggregate } from '../functions/pipeline/replay-aggregate.js';
-import { startEvidence } from '../functions/evidence/recorder.js';
 import { formatInstant, nowNanos, type Nanos } from '../functions/time/nanos.js';
 import { EventGenerator, type Target } from './events.js';
+import { goPeer, type PeerResult } from './go-peer.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
-const TARGETS = { ratio: 0.8, evidenceRatio: 0.9, rssGrowth: 1.25 } as const;
-const AIM = { ratio: 0.9 } as const;
+const TARGETS = { vsPeer: 1.0, ratio: 0.6, evidenceRatio: 0.9, rssGrowth: 1.25 } as const;
+const AIM = { vsPeer: 1.3 } as const;
 const MB = 1024 * 1024;
 
 function intEnv(name: string, fallback: number): number {
@@ -78,6 +87,12 @@ interface ReadResult {
   seconds: number;
   /** CPU time of this process (user + system, every thread) during the read. */
   cpuSeconds: number;
+}
+
+/** Whether taskset (util-linux) is there and can pin a process to `cpus`. */
+function canPin(cpus: string): boolean {
+  const r = spawnSync('taskset', ['-c', cpus, 'true'], { stdio: 'ignore' });
+  return !r.error && r.status === 0;
 }
 
 function cpuSince(start: NodeJS.CpuUsage): number {
@@ -178,8 +193,8 @@ async function readPipeline(
   let bytes = 0;
   const file = evidenceFile ? await open(evidenceFile, 'w') : null;
   const evidence = file
-    ? startEvidence(
-        {
+    ? {
+        header: {
           bundle: 'bench',
           period: {
             from: formatInstant(period.from),
@@ -188,10 +203,8 @@ async function readPipeline(
             kind: period.kind,
           },
         },
-        {
-          write: async (chunk) => void (await file.write(chunk)),
-        },
-      )
+        sink: { write: async (chunk: Uint8Array) => void (await file.write(chunk)) },
+      }
     : undefined;
   const { state, streams } = await replayAndAggregate(
     config,
@@ -204,7 +217,6 @@ async function readPipeline(
       },
     },
   );
-  if (evidence) await evidence.finish();
   await file?.close();
   const report = buildReport(period, streams, state, nowNanos(), { topN: config.report.topN });
   const json = `${JSON.stringify(report, null, 2)}\n`; // what the pipeline hands the archive
@@ -222,11 +234,16 @@ interface ChildParams {
   dir: string;
   from: string;
   to: string;
+  /** Passes over the period (default 1); with more, the first one warms the process up. */
+  passes?: number;
 }
 
 interface ChildResult {
   messages: number;
+  /** The first pass's. */
   seconds: number;
+  /** Every pass's. */
+  passSeconds: number[];
   /** VmHWM of the child: its peak resident set, start-up included. */
   peakRssMB: number;
   /** The largest of the 10 ms samples of process.memoryUsage().rss during the run. */
@@ -260,7 +277,14 @@ async function childMain(): Promise<void> {
     if (m.rss > peakRss) peakRss = m.rss;
     if (m.heapUsed > peakHeap) peakHeap = m.heapUsed;
   }, 10);
-  const result = await readPipeline(config, period, path.join(params.dir, `evidence-child-${process.pid}.jsonl.gz`));
+  const evidenceFile = path.join(params.dir, `evidence-child-${process.pid}.jsonl.gz`);
+  const passSeconds: number[] = [];
+  let result = await readPipeline(config, period, evidenceFile);
+  passSeconds.push(result.seconds);
+  for (let pass = 1; pass < (params.passes ?? 1); pass++) {
+    result = await readPipeline(config, period, evidenceFile);
+    passSeconds.push(result.seconds);
+  }
   clearInterval(sampler);
   const end = process.memoryUsage();
   peakRss = Math.max(peakRss, end.rss);
@@ -271,7 +295,8 @@ async function childMain(): Promise<void> {
   const liveHeap = process.memoryUsage().heapUsed;
   const out: ChildResult = {
     messages: result.messages,
-    seconds: result.seconds,
+    seconds: passSeconds[0]!,
+    passSeconds,
     peakRssMB: round(hwm / MB, 1),
     sampledPeakRssMB: round(peakRss / MB, 1),
     baselineRssMB: round(baseline / MB, 1),
@@ -282,7 +307,8 @@ async function childMain(): Promise<void> {
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
-async function runChild(params: ChildParams, label: string): Promise<ChildResult> {
+/** The pipeline in a child process; with `cpus` (a taskset list such as "0" or "0,1") pinned to those CPUs. */
+async function runChild(params: ChildParams, label: string, cpus?: string): Promise<ChildResult> {
   // --expose-gc only for the final live-heap figure: nothing calls gc() while the pipeline runs.
   const args = ['--expose-gc', '--import', import.meta.resolve('tsx'), THIS_FILE, '--child'];
   const extra = (process.env.BENCH_CHILD_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
@@ -290,7 +316,10 @@ async function runChild(params: ChildParams, label: string): Promise<ChildResult
   const profDir = process.env.BENCH_CPU_PROF;
   // One directory per run: every thread (tsx runs a module-loader worker) writes a profile of its own.
   if (profDir) args.unshift('--cpu-prof', `--cpu-prof-dir=${path.resolve(profDir, `pipeline-${label}`)}`);
-  const child = spawn(process.execPath, args, {
+  const [command, commandArgs]: [string, string[]] = cpus
+    ? ['taskset', ['-c', cpus, process.execPath, ...args]]
+    : [process.execPath, args];
+  const child = spawn(command, commandArgs, {
     env: { ...process.env, BENCH_CHILD: JSON.stringify(params) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -390,6 +419,7 @@ async function main(): Promise<void> {
   const n = intEnv('BENCH_EVENTS', 20_000);
   const rounds = intEnv('BENCH_ROUNDS', 7);
   const factor = intEnv('BENCH_LARGE_FACTOR', 10);
+  const sizingPasses = intEnv('BENCH_SIZING_PASSES', 3);
   const binary = newestNatsServerBinary();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sox-bench-'));
   let hub: RunningHub | null = null;
@@ -411,6 +441,7 @@ async function main(): Promise<void> {
   process.once('uncaughtException', onCrash);
   process.once('unhandledRejection', onCrash);
   try {
+    const peer = await goPeer(log);
     hub = await startHub(binary, path.join(dir, 'nats'), DEFAULT_HUB_PASSWORDS);
     const version = /nats-server: (\S+)/.exec(await serverVersion(binary))?.[1] ?? 'unknown';
     log(`bench: nats-server ${version} (${binary}) at ${hub.url}; N=${n}, ${rounds} rounds, large = ${factor}N`);
@@ -444,19 +475,27 @@ async function main(): Promise<void> {
     await readRaw(config, small);
     await readPipeline(config, small);
     await readPipeline(config, small, evidenceFile);
+    await peer?.read(config, small);
     const warmRaw = await readRaw(config, small);
     const warmPipe = await readPipeline(config, small);
     const warmEvidence = await readPipeline(config, small, evidenceFile);
+    const warmPeer: PeerResult | null = peer ? await peer.read(config, small) : null;
     if (warmRaw.messages !== warmPipe.messages || warmEvidence.messages !== warmPipe.messages) {
       throw new Error(
         `raw read ${warmRaw.messages} messages, the pipeline ${warmPipe.messages}, ` +
           `with evidence ${warmEvidence.messages}`,
       );
     }
+    if (warmPeer && warmPeer.messages !== warmPipe.messages)
+      throw new Error(`the Go peer read ${warmPeer.messages} messages, the pipeline ${warmPipe.messages}`);
     describeReport(warmPipe);
     log(
-      `warm-up: raw ${warmRaw.seconds.toFixed(3)} s, pipeline ${warmPipe.seconds.toFixed(3)} s for ` +
-        `${warmPipe.messages} messages (${(warmPipe.bytes / MB).toFixed(1)} MB)`,
+      `warm-up: raw ${warmRaw.seconds.toFixed(3)} s, pipeline ${warmPipe.seconds.toFixed(3)} s` +
+        (warmPeer
+          ? `, Go peer ${warmPeer.seconds.toFixed(3)} s (${warmPeer.wallSeconds.toFixed(3)} s with start-up and ` +
+            `connect, ${warmPeer.undecodable} undecodable)`
+          : '') +
+        ` for ${warmPipe.messages} messages (${(warmPipe.bytes / MB).toFixed(1)} MB)`,
     );
 
     const raw: number[] = [];
@@ -467,13 +506,26 @@ async function main(): Promise<void> {
     const pipeReaderCpu: number[] = [];
     const rawServerCpu: number[] = [];
     const pipeServerCpu: number[] = [];
+    const peerRuns: number[] = [];
+    const peerServerCpu: number[] = [];
     const pid = serverPid(path.join(hub.dir, 'hub.conf'));
     if (pid === null) log('(nats-server pid not found: no server CPU figures)');
+    const readers: Array<'raw' | 'pipeline' | 'evidence' | 'peer'> = ['raw', 'pipeline', 'evidence'];
+    if (peer) readers.push('peer');
     for (let i = 0; i < rounds; i++) {
       // Rotate which goes first, so none always runs on a cooler or warmer machine.
-      const readers = ['raw', 'pipeline', 'evidence'] as const;
-      const order = [0, 1, 2].map((k) => readers[(k + i) % 3]!);
+      const order = readers.map((_, k) => readers[(k + i) % readers.length]!);
       for (const which of order) {
+        if (which === 'peer' && peer) {
+          const server0 = pid === null ? null : taskCpuSeconds(pid);
+          const r = await peer.read(config, small);
+          const server1 = pid === null ? null : taskCpuSeconds(pid);
+          if (r.messages !== warmPipe.messages)
+            throw new Error(`the Go peer read ${r.messages} messages, expected ${warmPipe.messages}`);
+          peerRuns.push(r.seconds);
+          if (server0 !== null && server1 !== null) peerServerCpu.push(server1 - server0);
+          continue;
+        }
         if (which === 'evidence') {
           const r = await readPipeline(config, small, evidenceFile);
           if (r.messages !== warmPipe.messages)
@@ -498,7 +550,8 @@ async function main(): Promise<void> {
         `round ${i + 1}: raw ${raw[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / raw[i]!)}/s), ` +
           `pipeline ${pipe[i]!.toFixed(3)} s ` +
           `(${Math.round(warmPipe.messages / pipe[i]!)}/s), with evidence ${withEvidence[i]!.toFixed(3)} s ` +
-          `(${Math.round(warmPipe.messages / withEvidence[i]!)}/s)`,
+          `(${Math.round(warmPipe.messages / withEvidence[i]!)}/s)` +
+          (peer ? `, Go peer ${peerRuns[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / peerRuns[i]!)}/s)` : ''),
       );
     }
     const events = warmPipe.messages;
@@ -516,12 +569,53 @@ async function main(): Promise<void> {
     const pipelineReaderCpuUsPerMsg = perMsg(pipeReaderCpu);
     const serverCpuUsPerMsg = perMsg(rawServerCpu);
     const pipelineServerCpuUsPerMsg = perMsg(pipeServerCpu);
+    // The peer's own seconds (after its connect) against the pipeline's (connect included): if anything, in the
+    // peer's favour.
+    const peerMsgsPerSec = peerRuns.length ? events / median(peerRuns) : null;
+    const vsPeer = peerMsgsPerSec === null ? null : pipelineMsgsPerSec / peerMsgsPerSec;
+    const vsPeerWithEvidence = peerMsgsPerSec === null ? null : evidenceMsgsPerSec / peerMsgsPerSec;
+    const peerServerCpuUsPerMsg = perMsg(peerServerCpu);
     log(
       `median: raw ${Math.round(rawMsgsPerSec)} msg/s, pipeline ${Math.round(pipelineMsgsPerSec)} msg/s, ` +
-        `ratio ${ratio.toFixed(3)}; client CPU raw ${rawCpuUsPerMsg.toFixed(2)} µs/msg, ` +
+        `ratio ${ratio.toFixed(3)}` +
+        (peerMsgsPerSec === null
+          ? ''
+          : `; Go peer ${Math.round(peerMsgsPerSec)} msg/s, vsPeer ${vsPeer!.toFixed(3)} ` +
+            `(with evidence ${vsPeerWithEvidence!.toFixed(3)})`) +
+        `; client CPU raw ${rawCpuUsPerMsg.toFixed(2)} µs/msg, ` +
         `pipeline ${pipelineCpuUsPerMsg.toFixed(2)} µs/msg (reading thread ` +
         `${pipelineReaderCpuUsPerMsg ?? '?'}); nats-server CPU raw ${serverCpuUsPerMsg ?? '?'} µs/msg, ` +
-        `pipeline ${pipelineServerCpuUsPerMsg ?? '?'} µs/msg`,
+        `pipeline ${pipelineServerCpuUsPerMsg ?? '?'} µs/msg` +
+        (peerMsgsPerSec === null ? '' : `, Go peer ${peerServerCpuUsPerMsg ?? '?'} µs/msg`),
+    );
+
+    const childParams = (to: Nanos, passes = 1): ChildParams => ({
+      url: hub!.url,
+      passwords: hub!.passwords,
+      dir,
+      from: from.toString(),
+      to: to.toString(),
+      passes,
+    });
+    // Sizing of the Lambda (1769 MB is one vCPU; the ingest workers need a second, and the pipeline sizes them to
+    // the CPUs it may use: none on one): the production pipeline, evidence written, over N in a fresh process pinned
+    // to CPU 0 and in one pinned to CPUs 0 and 1, each the median of `sizingPasses` passes after a warm-up pass of
+    // its own. nats-server is not pinned: on a 2-core machine it shares those cores with the pipeline (in production
+    // it runs elsewhere), so both figures are conservative.
+    const sizing: { oneCpuMsgsPerSec?: number; twoCpuMsgsPerSec?: number } = {};
+    const sized = async (cpus: string, label: string) => {
+      const r = await runChild(childParams(toSmall, 1 + sizingPasses), label, cpus);
+      if (r.messages !== events) throw new Error(`pipeline child on CPUs ${cpus} read ${r.messages}, not ${events}`);
+      log(`pipeline child on CPUs ${cpus}: passes of ${r.passSeconds.map((x) => x.toFixed(3)).join(', ')} s`);
+      return Math.round(events / median(r.passSeconds.slice(1)));
+    };
+    if (!canPin('0')) log('(taskset, of util-linux, cannot pin a process here: no oneCpuMsgsPerSec)');
+    else sizing.oneCpuMsgsPerSec = await sized('0', 'one-cpu');
+    if (!canPin('0,1')) log('(taskset cannot pin a process to CPUs 0 and 1 here: no twoCpuMsgsPerSec)');
+    else sizing.twoCpuMsgsPerSec = await sized('0,1', 'two-cpus');
+    log(
+      `sizing, pipeline with evidence: one CPU ${sizing.oneCpuMsgsPerSec ?? '?'} msg/s, ` +
+        `two CPUs ${sizing.twoCpuMsgsPerSec ?? '?'} msg/s (nats-server unpinned, on the same cores)`,
     );
 
     const loadLarge = await load(generator, n * (factor - 1), clients);
@@ -530,13 +624,6 @@ async function main(): Promise<void> {
       `loaded ${n * (factor - 1)} more events in ${loadLarge.toFixed(1)} s ` +
         `(${Math.round((n * (factor - 1)) / loadLarge)}/s)`,
     );
-    const childParams = (to: Nanos): ChildParams => ({
-      url: hub!.url,
-      passwords: hub!.passwords,
-      dir,
-      from: from.toString(),
-      to: to.toString(),
-    });
     const rssSmall = await runChild(childParams(toSmall), 'small');
     log(
       `pipeline child, N: ${rssSmall.messages} messages in ${rssSmall.seconds.toFixed(2)} s; ` +
@@ -566,6 +653,16 @@ async function main(): Promise<void> {
       evidenceMsgsPerSec: Math.round(evidenceMsgsPerSec),
       evidenceRatio: round(evidenceRatio),
       evidenceRunsSeconds: withEvidence.map((x) => round(x)),
+      ...(peerMsgsPerSec === null
+        ? {}
+        : {
+            peerMsgsPerSec: Math.round(peerMsgsPerSec),
+            vsPeer: round(vsPeer!),
+            vsPeerWithEvidence: round(vsPeerWithEvidence!),
+            peerServerCpuUsPerMsg,
+            peerRunsSeconds: peerRuns.map((x) => round(x)),
+          }),
+      ...sizing,
       rawSeconds: round(rawSeconds),
       pipelineSeconds: round(pipelineSeconds),
       rawCpuUsPerMsg: round(rawCpuUsPerMsg, 2),
@@ -593,14 +690,16 @@ async function main(): Promise<void> {
       renderSeconds: render.renderSeconds,
       renderPeakRssMB: render.peakRssMB,
       targets: {
+        vsPeer: TARGETS.vsPeer,
+        aimVsPeer: AIM.vsPeer,
         ratio: TARGETS.ratio,
         evidenceRatio: TARGETS.evidenceRatio,
         rssGrowth: TARGETS.rssGrowth,
-        aimRatio: AIM.ratio,
         renderSeconds: RENDER_TARGETS.seconds,
         renderPeakRssMB: RENDER_TARGETS.peakRssMB,
       },
       pass: {
+        ...(vsPeer === null ? {} : { vsPeer: vsPeer >= TARGETS.vsPeer }),
         ratio: ratio >= TARGETS.ratio,
         evidenceRatio: evidenceRatio >= TARGETS.evidenceRatio,
         rssGrowth: rssGrowth <= TARGETS.rssGrowth,
@@ -608,7 +707,11 @@ async function main(): Promise<void> {
       },
     };
     log(
-      `ratio ${result.ratio} (target >= ${TARGETS.ratio}): ${result.pass.ratio ? 'ok' : 'MISSED'}; ` +
+      (vsPeer === null
+        ? 'vsPeer: no Go peer; '
+        : `vsPeer ${round(vsPeer)} (target >= ${TARGETS.vsPeer}, aim ${AIM.vsPeer}): ` +
+          `${vsPeer >= TARGETS.vsPeer ? 'ok' : 'MISSED'} (with evidence ${round(vsPeerWithEvidence!)}); `) +
+        `ratio ${result.ratio} (target >= ${TARGETS.ratio}): ${result.pass.ratio ? 'ok' : 'MISSED'}; ` +
         `evidenceRatio ${result.evidenceRatio} (target >= ${TARGETS.evidenceRatio}): ` +
         `${result.pass.evidenceRatio ? 'ok' : 'MISSED'}; rssGrowth ${result.rssGrowth} (target <= ` +
         `${TARGETS.rssGrowth}): ${result.pass.rssGrowth ? 'ok' : 'MISSED'}; ` +

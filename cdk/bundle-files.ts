@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EVIDENCE_WORKER_BUNDLE } from '../functions/evidence/recorder.js';
+import { INGEST_WORKER_BUNDLE } from '../functions/ingest/ingest.js';
 
 /**
  * What the esbuild bundle cannot hold and the handler reads from disk at run time, laid out so the code finds it
@@ -8,7 +8,7 @@ import { EVIDENCE_WORKER_BUNDLE } from '../functions/evidence/recorder.js';
  * - `templates/` next to index.mjs: functions/render/templates.ts walks up from the module's folder to it;
  * - `node_modules/dejavu-fonts-ttf/` (package.json and the four fonts the PDF embeds): functions/render/pdf-fonts.ts
  *   resolves that package from the module, so no environment variable or code change is needed;
- * - `evidence-worker.mjs` next to index.mjs: the evidence worker (functions/evidence/worker.ts), bundled on its own;
+ * - `ingest-worker.mjs` next to index.mjs: the ingest worker (functions/ingest/worker.ts), bundled on its own;
  * - `node_modules/pdfkit` and every package it needs, unbundled: pdfkit 0.20 locates its data files with
  *   `import.meta.url` and loads its standard fonts through its package `imports` map (`#standard-fonts/*`), both of
  *   which stop resolving once esbuild has inlined it into index.mjs.
@@ -36,10 +36,10 @@ export function bundleFileCommands(options: BundleFilesOptions, outputDir: strin
   const out = (...parts: string[]) => path.join(outputDir, ...parts);
   const fontsPackage = resolvePackageDir('dejavu-fonts-ttf', root);
   const commands = [
-    // The evidence worker runs in a thread of its own: its entry is a second bundle beside index.mjs.
+    // The ingest worker runs in a thread of its own: its entry is a second bundle beside index.mjs.
     `${q(path.join(root, 'node_modules', '.bin', 'esbuild'))} ` +
-      `${q(path.join(root, 'functions', 'evidence', 'worker.ts'))} --bundle --platform=node --format=esm ` +
-      `--target=node22 --log-level=warning --outfile=${q(out(EVIDENCE_WORKER_BUNDLE))}`,
+      `${q(path.join(root, 'functions', 'ingest', 'worker.ts'))} --bundle --platform=node --format=esm ` +
+      `--target=node22 --log-level=warning --outfile=${q(out(INGEST_WORKER_BUNDLE))}`,
     `cp -R ${q(path.join(root, 'templates'))} ${q(out('templates'))}`,
     `rm -f ${q(out('templates', 'README.md'))}`,
     `mkdir -p ${q(out('node_modules', 'dejavu-fonts-ttf', 'ttf'))}`,

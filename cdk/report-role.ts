@@ -68,11 +68,12 @@ export class ReportRole extends Construct {
     );
     // Without ListBucket a missing key answers 403 instead of 404, and "is this day archived?" cannot be told;
     // the versions show what is really under a bundle's path before a run writes there (a newer version written
-    // over an archived object included).
+    // over an archived object included); the unfinished multipart uploads are the evidence of runs that died
+    // mid-upload, which the next run of the period aborts.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ListBundles',
-        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+        actions: ['s3:ListBucket', 's3:ListBucketVersions', 's3:ListBucketMultipartUploads'],
         resources: [access.bucket.bucketArn],
       }),
     );

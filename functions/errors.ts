@@ -55,6 +55,14 @@ export class RunError extends Error {
   override name = 'RunError';
 }
 
+/**
+ * NATS stayed out of reach longer than the run may wait (source/nats-steps.ts): the message names the source, its
+ * servers, the step, how long it waited and what the run had done before.
+ */
+export class NatsUnavailableError extends RunError {
+  override name = 'NatsUnavailableError';
+}
+
 /** Objects under a bundle's path that this software did not leave there: the run stops and names them. */
 export class ForeignObjectsError extends RunError {
   override name = 'ForeignObjectsError';

@@ -1,14 +1,19 @@
 /**
  * A bundle file of a local archive written while it is produced (the evidence): into a hidden staging folder
  * beside the bundle's place, the one `writeBundle` then completes and renames into place. A crash leaves only
- * that hidden folder; a failed run removes it.
+ * that hidden folder (named for the process that made it, so the next run of the period can tell it is stale and
+ * remove it); a failed run removes it.
  */
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { errorMessage } from '../errors.js';
 import type { StagedFile } from './port.js';
+import { makeFolders, STAGING_PREFIX, stagingPrefixOf } from './staging.js';
 
-export const STAGING_PREFIX = '.partial-';
+export { STAGING_PREFIX };
+
+const NOTHING_ARCHIVED = 'nothing of this bundle was archived';
 
 export class LocalStagedFile implements StagedFile {
   private readonly hash = createHash('sha256');
@@ -20,18 +25,27 @@ export class LocalStagedFile implements StagedFile {
     readonly folder: string,
     readonly name: string,
     private readonly handle: FileHandle,
+    /** `archive <root>: <bundle>/<name>`, the start of every message about this file. */
+    private readonly label: string,
   ) {}
 
-  /** Creates the staging folder beside `target` (the bundle's folder) and the file in it. */
-  static async create(target: string, name: string): Promise<LocalStagedFile> {
-    await mkdir(path.dirname(target), { recursive: true });
-    const folder = await mkdtemp(path.join(path.dirname(target), `${STAGING_PREFIX}${path.basename(target)}-`));
+  /**
+   * Creates the staging folder beside `target` (the bundle's folder) and the file in it; `label` names the file
+   * in the archive for messages.
+   */
+  static async create(target: string, name: string, label: string): Promise<LocalStagedFile> {
+    let folder: string | null = null;
     try {
+      await makeFolders(path.dirname(target));
+      folder = await mkdtemp(path.join(path.dirname(target), stagingPrefixOf(path.basename(target))));
       const handle = await open(path.join(folder, name), 'wx', 0o444);
-      return new LocalStagedFile(folder, name, handle);
+      return new LocalStagedFile(folder, name, handle, label);
     } catch (err) {
-      await rm(folder, { recursive: true, force: true });
-      throw err;
+      if (folder !== null) await rm(folder, { recursive: true, force: true }).catch(() => undefined);
+      throw new Error(
+        `${label} could not be staged in ${path.dirname(target)} (${errorMessage(err)}); ${NOTHING_ARCHIVED}`,
+        { cause: err },
+      );
     }
   }
 
@@ -41,11 +55,7 @@ export class LocalStagedFile implements StagedFile {
     try {
       while (at < chunk.byteLength) at += (await this.handle.write(chunk, at, chunk.byteLength - at)).bytesWritten;
     } catch (err) {
-      throw new Error(
-        `archive: ${this.name} could not be written in ${this.folder} (${(err as Error).message}); ` +
-          'nothing of this bundle was archived',
-        { cause: err },
-      );
+      throw this.failure(err);
     }
     this.hash.update(chunk);
     this.bytes += chunk.byteLength;
@@ -53,9 +63,14 @@ export class LocalStagedFile implements StagedFile {
 
   async close(): Promise<{ bytes: number; sha256: string }> {
     if (!this.closed) {
-      await this.handle.sync();
-      await this.handle.close();
-      await chmod(path.join(this.folder, this.name), 0o444);
+      // Some file systems report a full disk only when the data is flushed.
+      try {
+        await this.handle.sync();
+        await this.handle.close();
+        await chmod(path.join(this.folder, this.name), 0o444);
+      } catch (err) {
+        throw this.failure(err);
+      }
       this.closed = { bytes: this.bytes, sha256: this.hash.digest('hex') };
     }
     return this.closed;
@@ -64,5 +79,9 @@ export class LocalStagedFile implements StagedFile {
   async discard(): Promise<void> {
     await this.handle.close().catch(() => undefined);
     await rm(this.folder, { recursive: true, force: true });
+  }
+
+  private failure(err: unknown): Error {
+    return new Error(`${this.label} could not be written (${errorMessage(err)}); ${NOTHING_ARCHIVED}`, { cause: err });
   }
 }

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import {
   chmod,
   link,
   lstat,
-  mkdir,
   mkdtemp,
   open,
   readdir,
@@ -19,8 +18,17 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import { BundleExistsError, errorMessage, NotRegularFileError, TooLargeError } from '../errors.js';
-import { LocalStagedFile, STAGING_PREFIX } from './local-staged.js';
-import { describeEntry, type ArchiveEntry, type ArchivePort, type BundleFile, type SpecialKind } from './port.js';
+import { FOLDERS, MANIFEST } from './layout.js';
+import { LocalStagedFile } from './local-staged.js';
+import {
+  describeEntry,
+  type ArchiveEntry,
+  type ArchivePort,
+  type BundleFile,
+  type Leftovers,
+  type SpecialKind,
+} from './port.js';
+import { isStagingOf, judgeStaging, makeFolders, STAGING_PREFIX, stagingPrefixOf } from './staging.js';
 
 /** Prefix of the hidden temporary entries a write makes before the real name appears; listed as `staging`. */
 export { STAGING_PREFIX };
@@ -100,14 +108,13 @@ export function localArchive(root: string): ArchivePort {
       }
     },
 
-    async writeBundle(bundlePath, bundleFiles) {
+    async writeBundle(bundlePath, bundleFiles, options = {}) {
       const target = resolve(bundlePath, 'bundle path');
       const names = checkBundleFiles(bundleFiles);
       // Checked before anything is created so that a rerun changes nothing at all (not even a parent mtime).
       if (await pathExists(target))
         throw new BundleExistsError(`a bundle already exists at ${target}; it was left unchanged`);
 
-      await mkdir(path.dirname(target), { recursive: true });
       // A crash leaves a hidden staging folder, never a half bundle under the real name. A file staged while it
       // was produced is already in one: that folder becomes the bundle.
       const staged = bundleFiles.flatMap((file) => ('staged' in file ? [file.staged] : []));
@@ -124,28 +131,36 @@ export function localArchive(root: string): ArchivePort {
           `archive bundle ${bundlePath}: ${stored.name} cannot be kept from an earlier run: ` +
             'a local archive writes a bundle whole',
         );
-      const staging =
-        staged.length > 0
-          ? (staged[0] as LocalStagedFile).folder
-          : await mkdtemp(path.join(path.dirname(target), `${STAGING_PREFIX}${path.basename(target)}-`));
+      const failed = (what: string, err: unknown) =>
+        new Error(`archive ${absoluteRoot}: ${what} (${errorMessage(err)}); nothing of this bundle was archived`, {
+          cause: err,
+        });
+      let staging: string;
+      if (staged.length > 0) staging = (staged[0] as LocalStagedFile).folder;
+      else {
+        try {
+          await makeFolders(path.dirname(target));
+          staging = await mkdtemp(path.join(path.dirname(target), stagingPrefixOf(path.basename(target))));
+        } catch (err) {
+          throw failed(`${bundlePath} could not be staged in ${path.dirname(target)}`, err);
+        }
+      }
       const folders = new Set<string>();
       try {
         for (const [i, file] of bundleFiles.entries()) {
           const segments = names[i]!.split('/');
           for (let depth = 1; depth < segments.length; depth++) folders.add(path.join(...segments.slice(0, depth)));
-          if (!('data' in file)) continue;
-          const where = path.join(staging, ...segments);
-          try {
-            await mkdir(path.dirname(where), { recursive: true });
-            await writeFile(where, file.data, { flag: 'wx', mode: 0o444 });
-            await chmod(where, 0o444); // the umask may have left it different
-          } catch (err) {
-            throw new Error(
-              `archive ${absoluteRoot}: ${bundlePath}/${names[i]} could not be written (${errorMessage(err)}); ` +
-                'nothing of this bundle was archived',
-              { cause: err },
-            );
+          if ('data' in file) {
+            const where = path.join(staging, ...segments);
+            try {
+              await makeFolders(path.dirname(where));
+              await writeFile(where, file.data, { flag: 'wx', mode: 0o444 });
+              await chmod(where, 0o444); // the umask may have left it different
+            } catch (err) {
+              throw failed(`${bundlePath}/${names[i]} could not be written`, err);
+            }
           }
+          options.progress?.({ file: names[i]! });
         }
         try {
           await rename(staging, target);
@@ -154,16 +169,26 @@ export function localArchive(root: string): ArchivePort {
           if (isCode(err, 'EEXIST', 'ENOTEMPTY')) {
             throw new BundleExistsError(`a bundle already exists at ${target}; it was left unchanged`, { cause: err });
           }
-          throw err;
+          throw failed(`${bundlePath} could not be moved into place from ${staging}`, err);
         }
       } catch (err) {
-        await rm(staging, { recursive: true, force: true });
+        // What cannot be removed now, the next run of the period removes (clearLeftovers).
+        await rm(staging, { recursive: true, force: true }).catch(() => undefined);
         throw err;
       }
+      options.progress?.({ placed: bundlePath });
       // Read-only folders stop files being added to (or removed from) a finished bundle; done after the rename
       // because a failed write must still be able to remove its staging folder.
-      for (const folder of folders) await chmod(path.join(target, folder), 0o555);
-      await chmod(target, 0o555);
+      try {
+        for (const folder of folders) await chmod(path.join(target, folder), 0o555);
+        await chmod(target, 0o555);
+      } catch (err) {
+        throw new Error(
+          `archive ${absoluteRoot}: the bundle ${bundlePath} is archived, but its folder could not be made ` +
+            `read-only (${errorMessage(err)}); the next run of this period makes it read-only`,
+          { cause: err },
+        );
+      }
     },
 
     async stageFile(bundlePath, name) {
@@ -173,7 +198,7 @@ export function localArchive(root: string): ArchivePort {
         throw new Error(
           `archive bundle ${bundlePath}: a staged file must be at the bundle's top level, not ${checked}`,
         );
-      return LocalStagedFile.create(target, checked!);
+      return LocalStagedFile.create(target, checked!, `archive ${absoluteRoot}: ${bundlePath}/${checked!}`);
     },
 
     resumable: false,
@@ -181,19 +206,27 @@ export function localArchive(root: string): ArchivePort {
     async writeOnce(where, data) {
       const target = resolve(where, 'path');
       const bytes = toBytes(data);
+      // A temporary file of an earlier write of this very file that a crash left (before or after its link).
+      await clearStaleFiles(path.dirname(target), (name) => isStagingOf(name, path.basename(target)));
       // The usual rerun finds the file already there: answer without touching the folder at all.
       if (await sameAsExisting(files, where, bytes)) return;
-      await mkdir(path.dirname(target), { recursive: true });
       // Written under a temporary name and then hard-linked: link() never replaces, and the real name only
       // ever holds complete bytes, so a crash cannot leave a truncated key file that would fail every rerun.
-      const temporary = path.join(path.dirname(target), `${STAGING_PREFIX}${path.basename(target)}-${randomUUID()}`);
+      const temporary = path.join(
+        path.dirname(target),
+        `${stagingPrefixOf(path.basename(target))}${randomBytes(6).toString('hex')}`,
+      );
       try {
+        await makeFolders(path.dirname(target));
         await writeFile(temporary, bytes, { flag: 'wx', mode: 0o444 });
         await chmod(temporary, 0o444);
         await link(temporary, target);
       } catch (err) {
         // Another writer linked the same name between our check and our link.
-        if (!isCode(err, 'EEXIST') || !(await sameAsExisting(files, where, bytes))) throw err;
+        if (!isCode(err, 'EEXIST') || !(await sameAsExisting(files, where, bytes)))
+          throw new Error(`archive ${absoluteRoot}: ${where} could not be written (${errorMessage(err)})`, {
+            cause: err,
+          });
       } finally {
         await unlink(temporary).catch(() => undefined);
       }
@@ -220,6 +253,23 @@ export function localArchive(root: string): ArchivePort {
     list: async (prefix) => (await entries(prefix)).filter((entry) => entry.kind === 'file').map((entry) => entry.path),
 
     entries,
+
+    async clearLeftovers(bundlePath) {
+      const target = resolve(bundlePath, 'bundle path');
+      const done: Leftovers = { removed: [], fixed: [], kept: [] };
+      const base = path.basename(target);
+      await clearStaleFiles(path.dirname(target), (name) => isStagingOf(name, base), done);
+      // Receipts are written with writeOnce: a crash after the link leaves its temporary file beside it, and the
+      // delivery that reads the receipt never writes it again.
+      await clearStaleFiles(resolve(`${FOLDERS.receipts}/${bundlePath}`, 'path'), () => true, done);
+      await fixSealedModes(target, done);
+      return done;
+    },
+
+    async modeOf(where) {
+      const stats = await lstatOrNull(resolve(where, 'path', true));
+      return stats === null ? null : stats.mode & 0o777;
+    },
   };
 
   async function entries(prefix: string): Promise<ArchiveEntry[]> {
@@ -404,6 +454,96 @@ async function* streamRegularFile(files: RegularFiles, where: string): AsyncGene
   } finally {
     await opened.handle.close();
   }
+}
+
+/**
+ * Removes the staging entries of `dir` that `matches` picks and that no live run is writing, and says in `done`
+ * what it removed or kept. A folder that is not there holds none.
+ */
+async function clearStaleFiles(
+  dir: string,
+  matches: (name: string) => boolean,
+  done: Leftovers = { removed: [], fixed: [], kept: [] },
+): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if (!isCode(err, 'ENOENT', 'ENOTDIR')) done.kept.push(`${dir}: not searched for leftovers (${errorMessage(err)})`);
+    return;
+  }
+  for (const name of names.filter((n) => n.startsWith(STAGING_PREFIX) && matches(n)).sort()) {
+    const where = path.join(dir, name);
+    try {
+      const stats = await lstat(where);
+      const held = stats.isDirectory() ? await folderSummary(where, stats.mtimeMs) : null;
+      const verdict = judgeStaging(name, held?.modifiedMs ?? stats.mtimeMs, Date.now());
+      if (!verdict.stale) {
+        done.kept.push(`${where}: left as it is: ${verdict.why}`);
+        continue;
+      }
+      await removeLeftover(where, stats);
+      done.removed.push(`${where}${held ? ` (holding ${held.names || 'nothing'})` : ''}: ${verdict.why}`);
+    } catch (err) {
+      if (!isCode(err, 'ENOENT')) done.kept.push(`${where}: could not be removed (${errorMessage(err)})`);
+    }
+  }
+}
+
+/** What a staging folder holds, for the log, and when anything in it last changed (a live run's evidence grows). */
+async function folderSummary(folder: string, folderMtimeMs: number): Promise<{ names: string; modifiedMs: number }> {
+  const names = (await readdir(folder)).sort();
+  let modifiedMs = folderMtimeMs;
+  for (const name of names) {
+    const stats = await lstatOrNull(path.join(folder, name));
+    if (stats) modifiedMs = Math.max(modifiedMs, stats.mtimeMs);
+  }
+  const shown = names.length > 8 ? [...names.slice(0, 8), `${names.length - 8} more`] : names;
+  return { names: shown.join(', '), modifiedMs };
+}
+
+async function removeLeftover(where: string, stats: Stats): Promise<void> {
+  if (!stats.isDirectory()) return unlink(where);
+  // A user other than root cannot empty a folder it may not write: give it back first (staging folders are 0700).
+  await chmod(where, 0o700).catch(() => undefined);
+  await rm(where, { recursive: true });
+}
+
+/**
+ * A sealed bundle (a folder holding a regular manifest.json) whose folders are not 0555 or files not 0444: a run
+ * that died between its rename and its chmod left the folder as mkdtemp made it, 0700, which nobody else can read.
+ * Links, special files and staging entries in it are left alone: verify names them.
+ */
+async function fixSealedModes(target: string, done: Leftovers): Promise<void> {
+  const folder = await lstatOrNull(target).catch(() => null);
+  const manifest = folder?.isDirectory() ? await lstatOrNull(path.join(target, MANIFEST)).catch(() => null) : null;
+  if (!manifest?.isFile()) return;
+  const setMode = async (where: string, now: number, wanted: number) => {
+    if ((now & 0o777) === wanted) return;
+    const change = `mode ${octal(now)}, the archive makes it ${octal(wanted)}`;
+    try {
+      await chmod(where, wanted);
+      done.fixed.push(`${where}: ${change}: set`);
+    } catch (err) {
+      done.kept.push(`${where}: ${change}: could not be set (${errorMessage(err)})`);
+    }
+  };
+  const walk = async (dir: string, stats: Stats) => {
+    // The folder first: a user other than root could not list one left without read permission.
+    await setMode(dir, stats.mode, 0o555);
+    for (const name of (await readdir(dir).catch(() => [])).sort()) {
+      if (name.startsWith(STAGING_PREFIX)) continue;
+      const child = path.join(dir, name);
+      const childStats = await lstatOrNull(child).catch(() => null);
+      if (childStats?.isDirectory()) await walk(child, childStats);
+      else if (childStats?.isFile()) await setMode(child, childStats.mode, 0o444);
+    }
+  };
+  await walk(target, folder!);
+}
+
+function octal(mode: number): string {
+  return `0${(mode & 0o777).toString(8).padStart(3, '0')}`;
 }
 
 async function lstatOrNull(target: string): Promise<Stats | null> {

@@ -21,6 +21,27 @@ export interface StagedFile {
 export interface WriteOptions {
   /** Objects may not be deleted or changed before this instant (S3 Object Lock, COMPLIANCE mode). */
   retainUntil?: Date;
+  /**
+   * Told after each step of `writeBundle`: a file is stored (written, or already staged or kept), and on a local
+   * archive the bundle is renamed into place, before its folders are made read-only. The pipeline stops a test's
+   * process there (pipeline/crash-points.ts).
+   */
+  progress?: (step: WriteStep) => void;
+}
+
+export type WriteStep = { file: string } | { placed: string };
+
+/**
+ * What a run did about what earlier, crashed runs left for one bundle (`clearLeftovers`), each line naming the
+ * entry where the archive has it (a path or an s3:// URL) and why.
+ */
+export interface Leftovers {
+  /** Staging leftovers removed (a hidden `.partial-…` folder or file, an unfinished multipart upload). */
+  removed: string[];
+  /** A sealed bundle's folders and files given back the archive's modes (0555/0444). */
+  fixed: string[];
+  /** Left as they were: what may belong to a run in progress, or what could not be removed. */
+  kept: string[];
 }
 
 /** What the archive says about one stored object's lock (S3 only; a local archive has none). */
@@ -112,6 +133,14 @@ export interface ArchivePort {
   entries(prefix: string): Promise<ArchiveEntry[]>;
   /** Lock state of a stored object, for `verify`; undefined on archives without locks. */
   lockState?(path: string, options?: VersionOptions): Promise<LockState>;
+  /**
+   * Removes what crashed runs left for one bundle and its delivery receipts (their staging leftovers, never a
+   * stored file) and gives a sealed bundle's folders and files the modes the archive makes. A leftover that may
+   * belong to a run still writing is kept. Never throws for what it could not do: it says so in `kept`.
+   */
+  clearLeftovers(bundlePath: string): Promise<Leftovers>;
+  /** The permission bits of an entry (lstat: a link is not followed), null when absent; local archives only. */
+  modeOf?(path: string): Promise<number | null>;
 }
 
 export class BundleExistsError extends Error {

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
+  AbortMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  type ListMultipartUploadsCommandOutput,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   type ListObjectVersionsCommandOutput,
@@ -15,7 +18,8 @@ import { BundleExistsError, TooLargeError } from '../errors.js';
 import { MANIFEST } from './layout.js';
 import { checkArchivePath, checkBundleFiles, sameBytes, toBytes } from './local.js';
 import { MAX_PART_BYTES, MIN_PART_BYTES, PART_BYTES, S3StagedFile } from './s3-staged.js';
-import type { ArchiveEntry, ArchivePort, LockState, WriteOptions } from './port.js';
+import type { ArchiveEntry, ArchivePort, Leftovers, LockState, WriteOptions } from './port.js';
+import { STALE_AFTER_MS } from './staging.js';
 
 export interface S3ArchiveOptions {
   client: S3Client;
@@ -267,6 +271,56 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
       throw new Error(`${urlOf(key)}: an interrupted run's object this bundle keeps has changed: ${wrong.join('; ')}`);
   }
 
+  /**
+   * Objects are never staged on S3, but the evidence of a run that died mid-upload is an unfinished multipart
+   * upload: invisible, never an object, billed until aborted (the bucket refuses lifecycle rules that would end
+   * it). Only uploads started STALE_AFTER_MS ago or earlier are aborted: a younger one may be a run still writing.
+   */
+  async function abortStaleUploads(checkedBundle: string): Promise<Leftovers> {
+    const done: Leftovers = { removed: [], fixed: [], kept: [] };
+    const prefix = `${keyOf(checkedBundle)}/`;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      let page: ListMultipartUploadsCommandOutput | undefined;
+      try {
+        page = await client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+        );
+      } catch (err) {
+        const failure = s3Failure('ListMultipartUploads', urlOf(prefix), err);
+        done.kept.push(`${urlOf(prefix)}: unfinished uploads not looked for: ${failure.message}`);
+        return done;
+      }
+      for (const upload of page?.Uploads ?? []) {
+        if (!upload.Key || !upload.UploadId) continue;
+        const started = upload.Initiated;
+        const when = started ? started.toISOString() : 'at an unknown time';
+        const what = `${urlOf(upload.Key)}: an unfinished upload started ${when}`;
+        if (!started || now().getTime() - started.getTime() < STALE_AFTER_MS) {
+          done.kept.push(`${what}, left as it is: it may be a run still writing`);
+          continue;
+        }
+        try {
+          await client.send(
+            new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
+          );
+          done.removed.push(`${what}, aborted (its parts never became an object)`);
+        } catch (err) {
+          done.kept.push(`${what}, not aborted: ${s3Failure('AbortMultipartUpload', urlOf(upload.Key), err).message}`);
+        }
+      }
+      keyMarker = page?.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page?.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+    return done;
+  }
+
   async function bundleExists(checkedBundle: string): Promise<boolean> {
     return (await headObject(keyOf(`${checkedBundle}/${MANIFEST}`))) !== null;
   }
@@ -295,6 +349,7 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
         const key = keyOf(`${bundle}/${name}`);
         if ('stored' in file) {
           await confirmKept(key, file.stored);
+          write?.progress?.({ file: name });
           continue;
         }
         if ('staged' in file && !(file.staged instanceof S3StagedFile && file.staged.target.key === key)) {
@@ -303,6 +358,7 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
         const whole = 'staged' in file ? (file.staged as S3StagedFile).wholeBytes : null;
         if ('staged' in file && whole === null) {
           await completeStaged(key, file.staged as S3StagedFile, retainUntil);
+          write?.progress?.({ file: name });
           continue;
         }
         const bytes = whole ?? toBytes((file as { data: Uint8Array | string }).data);
@@ -313,7 +369,10 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
           // Locked objects of a run that stopped before its manifest can never be replaced: a rerun that
           // brings the same bytes (the pipeline reuses what is stored) completes the bundle instead.
           const stored = name === MANIFEST ? null : await getBytes(key);
-          if (stored !== null && sameBytes(stored, bytes)) continue;
+          if (stored !== null && sameBytes(stored, bytes)) {
+            write?.progress?.({ file: name });
+            continue;
+          }
           const partial =
             name === MANIFEST
               ? ''
@@ -323,6 +382,7 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
             cause: err,
           });
         }
+        write?.progress?.({ file: name });
       }
     },
 
@@ -342,6 +402,8 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
     },
 
     resumable: true,
+
+    clearLeftovers: async (bundlePath) => abortStaleUploads(checkArchivePath(bundlePath, 'bundle path')),
 
     async writeOnce(where, data, write) {
       const checked = checkArchivePath(where, 'path');

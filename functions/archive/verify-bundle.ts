@@ -162,7 +162,7 @@ export async function verifyBundle(context: VerifyContext, location: BundleLocat
   const stored = [...location.entries].flatMap(([name, entry]) => storageProblems(name, entry));
   const loaded = await loadChainLink(archive, location);
   const { problems: readProblems, ...link } = loaded;
-  const problems = [...stored, ...readProblems];
+  const problems = [...stored, ...(await modeProblems(archive, location)), ...readProblems];
   const notes: string[] = [];
   // The hash of every file read, so an S3 checksum can be compared without reading anything twice.
   const readHashes = new Map<string, string>();
@@ -205,6 +205,35 @@ export async function verifyBundle(context: VerifyContext, location: BundleLocat
   }
   if (archive.lockState) problems.push(...(await checkLocks(context, location, files, readHashes)));
   return { problems, notes, link };
+}
+
+/**
+ * A local bundle's folder is 0555 and its files 0444, readable by everyone (an auditor's account included). One
+ * that others cannot read is named: a run that died between renaming the bundle into place and making it
+ * read-only leaves the folder 0700, and the next run of the period sets it. A writable mode is not named: copies
+ * (`aws s3 cp`, `cp -r`) are writable, and a mode stops mistakes, not someone with write access.
+ */
+async function modeProblems(archive: ArchivePort, location: BundleLocation): Promise<string[]> {
+  if (!archive.modeOf) return [];
+  const problems: string[] = [];
+  const folderMode = await archive.modeOf(location.bundle).catch(() => null);
+  if (folderMode !== null && (folderMode & 0o055) !== 0o055) {
+    problems.push(
+      `the bundle folder is mode ${octal(folderMode)}: others cannot read it (the archive makes it 0555; ` +
+        'a run that stopped right after archiving it leaves 0700, and the next run of the period sets 0555)',
+    );
+  }
+  for (const [name, entry] of location.entries) {
+    if (entry.kind !== 'file') continue;
+    const mode = await archive.modeOf(`${location.bundle}/${name}`).catch(() => null);
+    if (mode !== null && (mode & 0o044) !== 0o044)
+      problems.push(`${name}: mode ${octal(mode)}: others cannot read it (the archive makes its files 0444)`);
+  }
+  return problems;
+}
+
+function octal(mode: number): string {
+  return `0${(mode & 0o777).toString(8).padStart(3, '0')}`;
 }
 
 /** A bundle belongs where its manifest says and holds the period its folder names: catches moves and swaps. */

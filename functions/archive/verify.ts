@@ -99,8 +99,8 @@ export async function verifyArchive(archive: ArchivePort, options: VerifyOptions
   const trusted = options.trust ? trustedKeys(options.trust.pems) : null;
   const now = options.now ?? new Date();
   // One listing of each part of the archive: every read after it is of an entry it found, at the version it found.
-  const [dailyEntries, adhocEntries, keyEntries] = await Promise.all(
-    [FOLDERS.daily, FOLDERS.adhoc, FOLDERS.keys].map((prefix) => archive.entries(prefix)),
+  const [dailyEntries, adhocEntries, keyEntries, receiptEntries] = await Promise.all(
+    [FOLDERS.daily, FOLDERS.adhoc, FOLDERS.keys, FOLDERS.receipts].map((prefix) => archive.entries(prefix)),
   );
   const context = verifyContext(
     archive,
@@ -157,6 +157,11 @@ export async function verifyArchive(archive: ArchivePort, options: VerifyOptions
   for (const key of keyEntries!) {
     if (key.path === FOLDERS.keys) problems.push(`${FOLDERS.keys}: ${describeEntry(key, 'folder')}`);
     else if (!context.keyFilesLoaded.has(key.path)) problems.push(...storageProblems(key.path, key));
+  }
+  // Receipts are not verified (they say an email went, nothing about the bundle), but a write of one that a crash
+  // interrupted is named like any other leftover.
+  for (const leftover of receiptEntries!.filter((e) => e.kind === 'staging')) {
+    problems.push(`${leftover.path}: ${describeEntry(leftover)} (the next run of its period removes it)`);
   }
   const firstDay = layout.daily[0]?.date ?? null;
   const lastDay = layout.daily[layout.daily.length - 1]?.date ?? null;
@@ -354,6 +359,11 @@ function groupArchive(entries: ArchiveEntry[]): ArchiveLayout {
     describeEntry(found, isLayoutFolder(found.path) ? 'folder' : 'regular file');
   for (const found of entries) {
     const place = placeOfEntry(found.path);
+    if (found.kind === 'staging' && (place === null || place.name === undefined)) {
+      // Beside the bundles, not in one: a bundle a run was writing when it stopped (or anything named like one).
+      stray(found, `${describeEntry(found)} ${leftoverOf(found.path)}`);
+      continue;
+    }
     if (place === null) {
       const why = found.path.startsWith(`${FOLDERS.daily}/`)
         ? 'not inside a daily bundle folder (daily/YYYY/MM/DD)'
@@ -381,6 +391,19 @@ function groupArchive(entries: ArchiveEntry[]): ArchiveLayout {
     adhoc: sorted.filter((b) => b.kind === 'adhoc'),
     unexpected: [...unexpected.entries()].sort().map(([bundle, problems]) => ({ bundle, date: null, problems })),
   };
+}
+
+/**
+ * Which bundle a staging folder beside the bundles was for, and what will remove it: a run of that period removes
+ * the leftovers of runs that are over. A name that is no bundle's staging name is left to a person.
+ */
+function leftoverOf(path: string): string {
+  const day = /^(daily\/\d{4}\/\d{2})\/\.partial-(\d{2})-/.exec(path);
+  const adhoc = /^adhoc\/\.partial-([^-/]+)-/.exec(path);
+  const bundle = day ? `${day[1]}/${day[2]}` : adhoc ? `${FOLDERS.adhoc}/${adhoc[1]}` : null;
+  return bundle
+    ? `(of the bundle ${bundle}: the next run of that period removes it)`
+    : '(named for no bundle, so no run removes it: look at what it holds, then remove it)';
 }
 
 function isCalendarDate(date: string): boolean {

@@ -26,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--archive <dir>', 'archive directory (overrides the configuration)')
     .option('--outbox <dir>', 'outbox directory for the email (overrides the configuration)')
     .option('--json', 'print one JSON object with reportDir and reportJson to stdout')
+    .option('--quiet', 'no progress bars on stderr (they show only when stderr is a terminal)')
     .action(async (opts) => {
       exitCode = await runCommand(opts);
     });

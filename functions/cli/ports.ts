@@ -5,20 +5,30 @@ import { outboxMailer } from '../deliver/outbox.js';
 import { InputError } from '../errors.js';
 import { stderrAlerts } from '../incidents/alerts.js';
 import type { Ports } from '../pipeline/contracts.js';
+import type { StreamProgress } from '../progress/stream-progress.js';
 import { loadBranding } from '../render/branding-file.js';
 import { loadTemplates } from '../render/templates.js';
 import { signerFromConfig } from '../seal/signer-from-config.js';
+import { ENV } from '../handlers/environment.js';
 import { connectSource } from '../source/connect.js';
+import { runDeadline, waitBudgetMs } from '../source/retry.js';
 import { nowNanos } from '../time/nanos.js';
+
+export interface TerminalPortsOptions {
+  archive?: string;
+  outbox?: string;
+  log: (line: string) => void;
+  /** The replay's progress display (cli/progress-display.ts), when one is shown. */
+  progress?: (progress: StreamProgress) => void;
+  /** Where alerts are written (stderr by default): through the progress display, so no bar tears them. */
+  stderr?: (text: string) => void;
+}
 
 /**
  * The ports of a run on this machine (or any host with a terminal): the archive and outbox the options name.
  * The local paths are checked first, before the signer makes a key or anything connects.
  */
-export async function terminalPorts(
-  config: Config,
-  options: { archive?: string; outbox?: string; log: (line: string) => void },
-): Promise<Ports> {
+export async function terminalPorts(config: Config, options: TerminalPortsOptions): Promise<Ports> {
   const location = options.archive ?? config.archive;
   const archive = openArchive(location);
   await preflightRun(config, {
@@ -36,11 +46,13 @@ export async function terminalPorts(
   return {
     archive,
     connect: (source) => connectSource(source.name, source.nats),
+    deadline: runDeadline({ budgetMs: waitBudgetMs(process.env[ENV.natsWaitSeconds], ENV.natsWaitSeconds) }),
     signer: await signerFromConfig(config),
     templates: await loadTemplates({ operatorDir: config.templates ?? null }),
     branding: await loadBranding(config.branding),
     mailer: outbox ? outboxMailer(outbox) : null,
-    alerts: stderrAlerts(),
+    alerts: stderrAlerts(options.stderr),
+    ...(options.progress ? { progress: options.progress } : {}),
     now: nowNanos,
     log: options.log,
   };

@@ -4,6 +4,7 @@ import { runReport } from '../pipeline/run-report.js';
 import { formatInstant, nowNanos } from '../time/nanos.js';
 import { reportError, shown } from './exit.js';
 import { terminalPorts } from './ports.js';
+import { progressDisplay } from './progress-display.js';
 
 export interface RunOptions {
   config: string;
@@ -13,21 +14,27 @@ export interface RunOptions {
   archive?: string;
   outbox?: string;
   json?: boolean;
+  /** No progress display (there is none anyway when stderr is not a terminal). */
+  quiet?: boolean;
 }
 
 export async function runCommand(opts: RunOptions): Promise<number> {
+  const display = progressDisplay(process.stderr, { quiet: opts.quiet === true });
   try {
     const config = await loadConfigFile(opts.config);
     const period = requestedPeriod(opts, config.timezone, Date.now());
     assertReportable(period, nowNanos(), config.report.maxPeriodDays);
-    const log = (line: string) => process.stderr.write(`${shown(line)}\n`);
+    const log = (line: string) => display.write(`${shown(line)}\n`);
     log(`report for [${formatInstant(period.from)}, ${formatInstant(period.to)}) (${period.kind}, ${period.timezone})`);
     const ports = await terminalPorts(config, {
       ...(opts.archive ? { archive: opts.archive } : {}),
       ...(opts.outbox ? { outbox: opts.outbox } : {}),
       log,
+      stderr: display.write,
+      ...(display.progress ? { progress: display.progress } : {}),
     });
     const result = await runReport(config, period, ports);
+    display.stop();
     const { report: _report, ...paths } = result;
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(paths)}\n`);
@@ -37,6 +44,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     }
     return 0;
   } catch (err) {
+    display.stop();
     return reportError(err);
   }
 }

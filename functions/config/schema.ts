@@ -28,7 +28,7 @@ const natsConnection = z
     token: nonEmpty.optional(),
     creds: nonEmpty.optional(),
     tls: tls.optional(),
-    /** Seconds to wait for a server before the run fails. */
+    /** Seconds to wait for a server before the run fails: connect attempts, and the waits between them, included. */
     connectTimeoutSeconds: z.number().positive().max(300).default(10),
   })
   .superRefine((n, ctx) => {

@@ -86,11 +86,11 @@ export class BatchWriter {
 export type MessageVisitor = (
   seq: number,
   ts: Nanos,
-  subject: Uint8Array,
+  subject: Buffer,
   subjectStart: number,
   subjectEnd: number,
   headersJson: string | null,
-  data: Uint8Array,
+  data: Buffer,
   dataStart: number,
   dataEnd: number,
 ) => void;

@@ -15,6 +15,7 @@ import type { Ports } from '../pipeline/contracts.js';
 import { loadBranding } from '../render/branding-file.js';
 import { loadTemplates } from '../render/templates.js';
 import { connectSource } from '../source/connect.js';
+import { runDeadline, waitBudgetMs, type RunDeadline } from '../source/retry.js';
 import { redactCredentials } from '../text/redact.js';
 import { nanosFromMillis } from '../time/nanos.js';
 import type { AwsClients } from './aws-clients.js';
@@ -22,6 +23,7 @@ import { ENV } from './environment.js';
 import { nonEmpty, type Environment } from './lambda-config.js';
 import { lambdaSigner } from './lambda-signer.js';
 import { loadNatsSecrets } from './nats-secret.js';
+import { progressLog } from './progress-log.js';
 
 /** Where the handlers write their lines; a Powertools Logger is one. */
 export interface HandlerLog {
@@ -32,6 +34,8 @@ export interface AwsPortsOptions {
   /** SES message tags of the report email (period kind, trigger). */
   emailTags?: Record<string, string>;
   now?: () => number;
+  /** The invocation's remaining time (`context.getRemainingTimeInMillis`). */
+  remainingMs?: () => number;
 }
 
 /**
@@ -59,6 +63,8 @@ export async function awsPorts(
   return {
     archive,
     connect: (source) => connectSource(source.name, source.nats, secrets.get(source.name)),
+    // Real time, whatever clock the report is dated by: the invocation ends by it.
+    deadline: lambdaDeadline(env, options.remainingMs?.(), Date.now()),
     signer,
     templates: await loadTemplates({ operatorDir: config.templates ? inTask(config.templates) : null }),
     branding: await loadBranding(config.branding, inTask),
@@ -74,9 +80,25 @@ export async function awsPorts(
       maxBytes: emailMaxBytes(env),
       pdfLink: (pdfPath) => pdfLinkFor(clients, archiveLocation(env, config), pdfPath, new Date(now())),
     },
+    progress: progressLog(log, now),
     now: () => nanosFromMillis(now()),
     log: (message) => log.info(redactCredentials(message)),
   };
+}
+
+/** Of the invocation's remaining time, at most this much is kept for what follows NATS (render, seal, send). */
+export const LAMBDA_RESERVE_MS = 90_000;
+
+/**
+ * The run's deadline for NATS on Lambda: `SOX_NATS_WAIT_SECONDS` of waiting in all (else the default), and no wait
+ * past the point where the rest of the run would no longer fit in the invocation (a quarter of the remaining time is
+ * kept for it, at most LAMBDA_RESERVE_MS): giving up with a message beats being killed by the timeout without one.
+ */
+export function lambdaDeadline(env: Environment, remainingMs: number | undefined, now: number): RunDeadline {
+  const budgetMs = waitBudgetMs(env[ENV.natsWaitSeconds], ENV.natsWaitSeconds);
+  if (remainingMs === undefined) return runDeadline({ budgetMs });
+  const until = now + remainingMs - Math.min(LAMBDA_RESERVE_MS, remainingMs / 4);
+  return runDeadline({ budgetMs: Math.max(0, Math.min(budgetMs, until - now)), until });
 }
 
 /** `SOX_EMAIL_MAX_BYTES`, else SES v2's own limit. */

@@ -27,6 +27,11 @@ export const ENV = {
   maxPeriodDays: 'SOX_MAX_PERIOD_DAYS',
   /** Largest email sent with the PDF attached, in bytes (default and SES v2 limit: 40 MB); larger ones carry a link. */
   emailMaxBytes: 'SOX_EMAIL_MAX_BYTES',
+  /**
+   * Seconds a run may wait out NATS outages in all (default 180), on AWS never more than leaves the run time to
+   * finish before the invocation ends; the CLI reads it too.
+   */
+  natsWaitSeconds: 'SOX_NATS_WAIT_SECONDS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

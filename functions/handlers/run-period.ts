@@ -44,6 +44,8 @@ export type ReportProduced = { ok: true; period: PeriodSummary } & Omit<RunResul
 export interface Invocation {
   trigger: Trigger;
   seconds(): number;
+  /** What Lambda still gives it before the timeout, in milliseconds. */
+  remainingMs(): number;
   periodLabel: string | null;
 }
 
@@ -67,7 +69,12 @@ export async function instrumented<T>(
 ): Promise<T> {
   const { logger, metrics, tracer } = deps.observability;
   const started = performance.now();
-  const run: Invocation = { trigger, seconds: () => (performance.now() - started) / 1000, periodLabel: null };
+  const run: Invocation = {
+    trigger,
+    seconds: () => (performance.now() - started) / 1000,
+    remainingMs: () => context.getRemainingTimeInMillis(),
+    periodLabel: null,
+  };
   logger.addContext(context);
   logger.appendPersistentKeys({ runId: context.awsRequestId });
   const parent = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
@@ -117,6 +124,7 @@ export async function reportPeriod(
   const ports = await awsPorts(deps.env, deps.clients(), logger, config, {
     emailTags: { report: period.kind, trigger: run.trigger },
     now: deps.now,
+    remainingMs: run.remainingMs,
   });
   logger.info(
     `${run.trigger} report for [${formatInstant(period.from)}, ${formatInstant(period.to)}) ` +

@@ -3,6 +3,7 @@
  * NATS and stderr here; SNS behind the same port in sns-alerts.ts.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import { natsStep } from '../source/nats-steps.js';
 import { visible } from '../text/visible.js';
 import type { IncidentState } from './model.js';
 
@@ -21,13 +22,18 @@ export function incidentAlert(incident: IncidentState): IncidentAlert {
   return { type: 'incident.opened', id, rule, severity, subject, summary, day, openedAt };
 }
 
-/** Publishes each alert as JSON on `subject`; waits for the server to have it before returning. */
+/**
+ * Publishes each alert as JSON on `subject`; waits for the server to have it before returning. Across an outage it
+ * is published again, so a subscriber may see an alert twice (at least once), never not at all.
+ */
 export function natsAlerts(nc: NatsConnection, subject: string): AlertPort {
   return {
     async incidentOpened(incident) {
-      nc.publish(subject, JSON.stringify(incidentAlert(incident)));
-      // A plain publish is buffered: flushing makes a lost connection fail here rather than lose the alert silently.
-      await nc.flush();
+      await natsStep(nc, `publishing the alert of incident ${incident.id} on ${subject}`, async () => {
+        nc.publish(subject, JSON.stringify(incidentAlert(incident)));
+        // A plain publish is buffered: flushing makes a lost connection fail here rather than lose the alert.
+        await nc.flush();
+      });
     },
   };
 }

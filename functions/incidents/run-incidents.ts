@@ -2,8 +2,9 @@ import type { ControlInputs } from '../analysis/controls/inputs.js';
 import type { ReportIncident } from '../analysis/report-model.js';
 import type { Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
-import { errorMessage, RunError } from '../errors.js';
+import { errorMessage, NatsUnavailableError, RunError } from '../errors.js';
 import type { Ports } from '../pipeline/contracts.js';
+import { connectWithin, natsStep, recordDone } from '../source/nats-steps.js';
 import { natsAlerts, type AlertPort } from './alerts.js';
 import { incidentsForReport } from './in-report.js';
 import { ageDays, type Detection } from './model.js';
@@ -26,28 +27,36 @@ export interface IncidentOutcome {
  */
 export async function recordIncidents(
   config: Config,
-  ports: Pick<Ports, 'connect' | 'log' | 'alerts'>,
+  ports: Pick<Ports, 'connect' | 'log' | 'alerts' | 'deadline'>,
   detections: Detection[],
   period: Period,
   now: Date,
 ): Promise<IncidentOutcome> {
   const source = config.sources[0]!;
-  const unrecorded = (doing: string, err: unknown) =>
-    new RunError(
-      `incident record of source "${source.name}": ${doing} failed (${errorMessage(err)}); ` +
-        `${detections.length} detections are not recorded, so nothing was archived: the next run records them`,
-      { cause: err },
-    );
+  const unrecorded = (doing: string, err: unknown) => {
+    const n = detections.length;
+    const consequence = `${n} detections are not recorded, so nothing was archived: the next run records them`;
+    // One that gave up waiting for NATS already says where, what and how long.
+    return err instanceof NatsUnavailableError
+      ? new NatsUnavailableError(`${err.message}; ${consequence}`, { cause: err })
+      : new RunError(
+          `incident record of source "${source.name}": ${doing} failed (${errorMessage(err)}); ${consequence}`,
+          { cause: err },
+        );
+  };
   let nc: NatsConnection;
   try {
-    nc = await ports.connect(source);
+    nc = await connectWithin(source, (s) => ports.connect(s), {
+      deadline: ports.deadline,
+      purpose: 'to record the incidents',
+    });
   } catch (err) {
     throw unrecorded('connecting', err);
   }
   let doing = 'opening the record';
   try {
     const log = await incidentLog(nc, { consumerPrefix: config.report.consumerPrefix });
-    const ensured = await ensureIncidentStream(log.jsm);
+    const ensured = await natsStep(nc, 'checking the incident record', () => ensureIncidentStream(log.jsm));
     if (ensured.created || ensured.plan.action !== 'ok')
       ports.log(`incident record: ${describeIncidentStreamPlan(ensured)}`);
     const alerts = combined([
@@ -58,8 +67,9 @@ export async function recordIncidents(
     const recorded = await recordDetections(log, detections, alerts);
     ports.log(`incidents: ${recorded.opened.length} opened, ${recorded.alreadyOpen.length} already recorded`);
     for (const failure of recorded.alertFailures) ports.log(`ALERT NOT DELIVERED for ${failure.id}: ${failure.error}`);
+    recordDone(nc, `recorded the incidents (${recorded.opened.length} opened)`);
     doing = 'reading the record back';
-    const derived = await readIncidents(log);
+    const derived = await natsStep(nc, 'reading the incident record back', () => readIncidents(log));
     if (derived === null) throw new Error('the INCIDENTS stream is not there (run "sox-report provision")');
     for (const anomaly of derived.anomalies)
       ports.log(`incident record anomaly at seq ${anomaly.seq}: ${anomaly.detail}`);

@@ -6,7 +6,6 @@ import {
   DeliverPolicy,
   JetStreamApiCodes,
   jetstream,
-  jetstreamManager,
   type JetStreamClient,
   type JetStreamManager,
   type StoredMsg,
@@ -18,10 +17,12 @@ import {
   IncidentNotFoundError,
   IncidentStreamMissingError,
   InputError,
+  NatsUnavailableError,
   RunError,
   errorMessage,
 } from '../errors.js';
 import { isJetStreamApiError } from '../source/api-error.js';
+import { natsStep, openJetStream } from '../source/nats-steps.js';
 import { formatInstant, nanosFromMillis, parseInstant } from '../time/nanos.js';
 import { firstIssueText } from '../text/zod-issue.js';
 import {
@@ -115,7 +116,7 @@ export async function ensureIncidentStream(
     existing = (await jsm.streams.info(spec.name)).config as ExistingStreamConfig;
   } catch (err) {
     if (!isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound))
-      throw new RunError(`cannot read incident stream ${spec.name}: ${errorMessage(err)}`);
+      throw new RunError(`cannot read incident stream ${spec.name}: ${errorMessage(err)}`, { cause: err });
   }
   const plan = planIncidentStream(spec, existing);
   if (plan.action !== 'create' || options.dryRun) return { plan, created: false };
@@ -123,7 +124,7 @@ export async function ensureIncidentStream(
   try {
     await jsm.streams.add(settings as Partial<JsStreamConfig> as JsStreamConfig);
   } catch (err) {
-    throw new RunError(`cannot create incident stream ${spec.name}: ${errorMessage(err)}`);
+    throw new RunError(`cannot create incident stream ${spec.name}: ${errorMessage(err)}`, { cause: err });
   }
   return { plan, created: true };
 }
@@ -148,6 +149,8 @@ export function describeIncidentStreamPlan({ plan, created }: EnsureResult): str
 
 /** The incident stream of one connection. */
 export interface IncidentLog {
+  /** The connection itself: its steps wait out outages (source/nats-steps.ts). */
+  nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
   stream: string;
@@ -158,8 +161,9 @@ export interface IncidentLog {
 export async function incidentLog(nc: NatsConnection, options: IncidentStreamOptions = {}): Promise<IncidentLog> {
   const spec = incidentStreamSpec(options);
   return {
+    nc,
     js: jetstream(nc),
-    jsm: await jetstreamManager(nc),
+    jsm: await openJetStream(nc),
     stream: spec.name,
     prefix: options.subjectPrefix ?? DEFAULT_INCIDENT_PREFIX,
     consumerPrefix: options.consumerPrefix ?? 'sox-report',
@@ -168,14 +172,17 @@ export async function incidentLog(nc: NatsConnection, options: IncidentStreamOpt
 
 async function lastOn(log: IncidentLog, id: string, type: IncidentEventType): Promise<StoredMsg | null> {
   try {
-    return await log.jsm.streams.getMessage(log.stream, { last_by_subj: eventSubject(log.prefix, id, type) });
+    return await natsStep(log.nc, `looking up the ${type} event of incident ${id} in ${log.stream}`, () =>
+      log.jsm.streams.getMessage(log.stream, { last_by_subj: eventSubject(log.prefix, id, type) }),
+    );
   } catch (err) {
+    if (err instanceof NatsUnavailableError) throw err;
     if (isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) {
       throw new IncidentStreamMissingError(
         `incident stream ${log.stream} does not exist: no incident has been recorded`,
       );
     }
-    throw new RunError(`cannot read incident stream ${log.stream}: ${errorMessage(err)}`);
+    throw new RunError(`cannot read incident stream ${log.stream}: ${errorMessage(err)}`, { cause: err });
   }
 }
 
@@ -205,19 +212,31 @@ export async function openIncident(log: IncidentLog, detection: Detection): Prom
   const { id } = event;
   if (await lastOn(log, id, 'opened')) return { id, newly: false };
   let seq: number;
+  // An attempt that got no answer may have been stored all the same: the server then calls the next attempt a
+  // duplicate (or, failing that, a wrong last sequence), and the incident is still this run's to alert.
+  let unanswered = false;
   try {
-    const ack = await log.js.publish(eventSubject(log.prefix, id, 'opened'), JSON.stringify(event), {
-      msgID: `${id}:opened`,
-      expect: { lastSubjectSequence: 0, streamName: log.stream },
+    const ack = await natsStep(log.nc, `recording incident ${id} in ${log.stream}`, (attempt) => {
+      unanswered = attempt > 1;
+      return log.js.publish(eventSubject(log.prefix, id, 'opened'), JSON.stringify(event), {
+        msgID: `${id}:opened`,
+        expect: { lastSubjectSequence: 0, streamName: log.stream },
+      });
     });
-    if (ack.duplicate) return { id, newly: false };
+    if (ack.duplicate && !unanswered) return { id, newly: false };
     seq = ack.seq;
   } catch (err) {
-    if (isJetStreamApiError(err, JetStreamApiCodes.StreamWrongLastSequence)) return { id, newly: false };
-    throw new RunError(`cannot record incident ${id} in stream ${log.stream}: ${errorMessage(err)}`);
+    if (err instanceof NatsUnavailableError) throw err;
+    if (!isJetStreamApiError(err, JetStreamApiCodes.StreamWrongLastSequence))
+      throw new RunError(`cannot record incident ${id} in stream ${log.stream}: ${errorMessage(err)}`, { cause: err });
+    const ours = unanswered ? await lastOn(log, id, 'opened') : null;
+    if (!ours) return { id, newly: false };
+    seq = ours.seq;
   }
   // Read it back for the server's stored time: the record, not this machine's clock, says when.
-  const stored = await log.jsm.streams.getMessage(log.stream, { seq }).catch(() => null);
+  const stored = await natsStep(log.nc, `reading back incident ${id} from ${log.stream}`, () =>
+    log.jsm.streams.getMessage(log.stream, { seq }),
+  ).catch(() => null);
   const incident = deriveIncidents([{ seq, storedAt: serverTime(stored), event }]).incidents.get(id)!;
   return { id, newly: true, incident };
 }
@@ -328,7 +347,7 @@ export async function readIncidents(log: IncidentLog): Promise<DerivedIncidents 
     state = (await log.jsm.streams.info(log.stream)).state;
   } catch (err) {
     if (isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) return null;
-    throw new RunError(`cannot read incident stream ${log.stream}: ${errorMessage(err)}`);
+    throw new RunError(`cannot read incident stream ${log.stream}: ${errorMessage(err)}`, { cause: err });
   }
   const events: StoredIncidentEvent[] = [];
   const anomalies: IncidentAnomaly[] = [];
@@ -364,7 +383,7 @@ export async function readIncidents(log: IncidentLog): Promise<DerivedIncidents 
         if (received === 0) break;
       }
     } catch (err) {
-      throw new RunError(`cannot read incident stream ${log.stream}: ${errorMessage(err)}`);
+      throw new RunError(`cannot read incident stream ${log.stream}: ${errorMessage(err)}`, { cause: err });
     }
   }
   if (next <= state.last_seq) gap(next, state.last_seq);

@@ -10,7 +10,6 @@ import { EVIDENCE_FILE } from '../archive/layout.js';
 import type { StagedFile } from '../archive/port.js';
 import type { Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
-import { startEvidence } from '../evidence/recorder.js';
 import { recordIncidents } from '../incidents/run-incidents.js';
 import type { PreviousManifest } from '../seal/manifest.js';
 import { producerOf, type Producer } from '../seal/producer.js';
@@ -40,25 +39,23 @@ export async function analysePeriod(
   const file = await ports.archive.stageFile(bundle, EVIDENCE_FILE, { retainUntil });
   let replayed: Replayed;
   let digest: { bytes: number; sha256: string };
-  const evidence = startEvidence(
-    {
-      bundle,
-      period: {
-        from: formatInstant(period.from),
-        to: formatInstant(period.to),
-        timezone: period.timezone,
-        kind: period.kind,
-        ...(period.date ? { date: period.date } : {}),
-      },
+  const header = {
+    bundle,
+    period: {
+      from: formatInstant(period.from),
+      to: formatInstant(period.to),
+      timezone: period.timezone,
+      kind: period.kind,
+      ...(period.date ? { date: period.date } : {}),
     },
-    file,
-  );
+  };
   try {
-    replayed = await replayAndAggregate(config, period, ports, { evidence });
-    await evidence.finish();
+    replayed = await replayAndAggregate(config, period, ports, {
+      evidence: { header, sink: file },
+      onProgress: ports.progress,
+    });
     digest = await file.close();
   } catch (err) {
-    await evidence.abort();
     await file.discard();
     throw err;
   }

@@ -9,15 +9,22 @@ import type { SourceConfig } from '../config/schema.js';
 import type { Mailer } from '../deliver/mailer.js';
 import type { PdfLink } from '../deliver/size-limit.js';
 import type { AlertPort } from '../incidents/alerts.js';
+import type { StreamProgress } from '../progress/stream-progress.js';
 import type { Templates } from '../render/templates.js';
 import type { Branding } from '../render/view-model-types.js';
 import type { Signer } from '../seal/signer.js';
+import type { RunDeadline } from '../source/retry.js';
 import type { Nanos } from '../time/nanos.js';
 
 export interface Ports {
   archive: ArchivePort;
   /** Opens the NATS connection of a source; the pipeline closes it. */
   connect(source: SourceConfig): Promise<NatsConnection>;
+  /**
+   * How long this run may wait out NATS outages in all, and until when (a Lambda's remaining time); one per run, as
+   * these ports are. Absent: a few minutes (source/retry.ts DEFAULT_NATS_WAIT_MS) for each connection.
+   */
+  deadline?: RunDeadline;
   signer: Signer;
   templates: Templates;
   /** Branding with the logo already read. */
@@ -30,6 +37,11 @@ export interface Ports {
   alerts?: AlertPort | null;
   /** A mailer with a size limit (SES): larger emails carry a time-limited link to the archived PDF instead. */
   mailLimit?: { maxBytes: number; pdfLink(pdfPath: string): Promise<PdfLink> };
+  /**
+   * Told how far each stream's replay is (a terminal's bars, a Lambda's periodic log line); absent: the replay does
+   * not even size the streams for it.
+   */
+  progress?: (progress: StreamProgress) => void;
   now(): Nanos;
   log(message: string): void;
 }

@@ -10,6 +10,7 @@ import { buildViewModel } from '../render/view-model.js';
 import type { ViewModel } from '../render/view-model-types.js';
 import { millisFromNanos } from '../time/nanos.js';
 import type { Ports, RunOptions } from './contracts.js';
+import { crashPoint } from './crash-points.js';
 
 /**
  * Sends the email of a bundle unless a receipt says it went to these recipients already, then archives the
@@ -58,6 +59,7 @@ export async function deliver(
     );
   }
   const { location } = sent;
+  crashPoint('email-sent');
   ports.log(
     sent.already
       ? `email already in the outbox (an earlier run wrote it; its receipt is written now): ${location}`
@@ -71,7 +73,17 @@ export async function deliver(
     location,
     sentAt: new Date(millisFromNanos(ports.now())).toISOString(),
   };
-  await ports.archive.writeOnce(receiptAt, receiptBytes(receipt));
+  try {
+    await ports.archive.writeOnce(receiptAt, receiptBytes(receipt));
+  } catch (err) {
+    throw new RunError(
+      `${archiveLocation} is archived and its email to ${recipients.length} recipient(s) went out (${location}); ` +
+        `only its delivery receipt ${ports.archive.locate(receiptAt)} is missing: ${errorMessage(err)}. ` +
+        'The next run of this period writes it (an outbox finds its message already there; SES sends it again).',
+      { cause: err },
+    );
+  }
+  crashPoint('receipt-written');
   return location;
 }
 

@@ -1,38 +1,66 @@
-import { addMessage } from '../analysis/add-event.js';
-import { emptyAggregate, DEFAULT_LIMITS, type AggregateState } from '../analysis/aggregate-state.js';
+import { DEFAULT_LIMITS, type AggregateState } from '../analysis/aggregate-state.js';
 import type { StreamCompleteness } from '../analysis/report-model.js';
 import type { Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
 import type { RawMessage } from '../events/types.js';
 import type { Ports } from './contracts.js';
 import type { StreamPlanSummary } from '../analysis/report-model.js';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { errorMessage } from '../errors.js';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { NatsUnavailableError, errorMessage } from '../errors.js';
+import { connectWithin, natsStep, openJetStream } from '../source/nats-steps.js';
 import { provisionSource } from '../source/provision.js';
 import { replayStream } from '../source/replay.js';
-import type { EvidenceRecorder } from '../evidence/recorder.js';
+import type { StreamProgress } from '../progress/stream-progress.js';
+import { startIngest, type Ingest, type IngestOptions } from '../ingest/ingest.js';
 
 /** Replays every configured stream for the period into one aggregate, with each stream's completeness. */
 export async function replayAndAggregate(
   config: Config,
   period: Period,
-  ports: Pick<Ports, 'connect' | 'log'>,
+  ports: Pick<Ports, 'connect' | 'log' | 'deadline'>,
   options: ReplayAggregateOptions = {},
 ): Promise<Replayed> {
-  const { evidence, onMessage } = options;
-  const state = emptyAggregate({ ...DEFAULT_LIMITS, maxListed: config.report.maxListed });
-  const parseOptions = { ownConsumerPrefix: `${config.report.consumerPrefix}_` };
+  const { onMessage } = options;
+  const ingest = startIngest({
+    limits: { ...DEFAULT_LIMITS, maxListed: config.report.maxListed },
+    parse: { ownConsumerPrefix: `${config.report.consumerPrefix}_` },
+    ...(options.evidence ? { evidence: options.evidence } : {}),
+    ...(options.workers !== undefined ? { workers: options.workers } : {}),
+  });
+  try {
+    const replayed = await replaySources(config, period, ports, ingest, onMessage, options.onProgress);
+    return { ...replayed, state: await ingest.finish() };
+  } catch (err) {
+    await ingest.abort();
+    throw err;
+  }
+}
+
+async function replaySources(
+  config: Config,
+  period: Period,
+  ports: Pick<Ports, 'connect' | 'log' | 'deadline'>,
+  ingest: Ingest,
+  onMessage: ((raw: RawMessage) => void) | undefined,
+  onProgress: ((progress: StreamProgress) => void) | undefined,
+): Promise<Omit<Replayed, 'state'>> {
   const streams: StreamCompleteness[] = [];
   let streamPlans: StreamPlanSummary[] | null = [];
   const originalLastSeq = new Map<string, number | null>();
   const mirrorLastSeq = new Map<string, number | null>();
   const servers: ServerSeen[] = [];
   for (const source of config.sources) {
-    const nc = await ports.connect(source);
+    const nc = await connectWithin(source, (s) => ports.connect(s), { deadline: ports.deadline });
     try {
       servers.push({ source: source.name, version: nc.info?.version ?? null, name: nc.info?.server_name ?? null });
       for (const ref of source.streams) {
-        evidence?.startStream(source.name, ref.stream);
+        ingest.startStream({
+          source: source.name,
+          stream: ref.stream,
+          kind: ref.kind,
+          ...(ref.account ? { account: ref.account } : {}),
+        });
         const completeness = await replayStream(
           nc,
           source.name,
@@ -40,15 +68,15 @@ export async function replayAndAggregate(
           period,
           (raw) => {
             onMessage?.(raw);
-            // The evidence line is recorded before the message is analysed: nothing is counted that is not kept.
-            const wait = evidence?.message(raw);
-            addMessage(state, raw, parseOptions);
-            return wait;
+            return ingest.message(raw);
           },
-          { consumerPrefix: config.report.consumerPrefix },
+          {
+            consumerPrefix: config.report.consumerPrefix,
+            ...(onProgress ? { onProgress } : {}),
+          },
         );
         const { source: _source, stream, kind, account, firstSeq, lastSeq, messages, gaps } = completeness;
-        evidence?.endStream({
+        ingest.endStream({
           source: source.name,
           stream,
           kind,
@@ -62,17 +90,19 @@ export async function replayAndAggregate(
         streams.push(completeness);
       }
       // Mirrors are compared with what their originals hold right after the replay: both read within moments.
-      const jsm = config.mirrors.length ? await jetstreamManager(nc) : null;
+      const jsm = config.mirrors.length ? await openJetStream(nc) : null;
       for (const ref of source.streams) {
         if (jsm && config.mirrors.some((m) => m.of === ref.stream))
-          originalLastSeq.set(ref.stream, await lastSeq(jsm, ref.stream));
+          originalLastSeq.set(ref.stream, await lastSeq(nc, jsm, ref.stream));
       }
       for (const mirror of config.mirrors.filter((m) => m.source === source.name)) {
-        mirrorLastSeq.set(mirror.stream, jsm ? await lastSeq(jsm, mirror.stream) : null);
+        mirrorLastSeq.set(mirror.stream, jsm ? await lastSeq(nc, jsm, mirror.stream) : null);
       }
       // The capture streams as they are now, against their tamper-resistant spec; nothing is changed (dry run).
       try {
-        const plans = await provisionSource(config, source, nc, true);
+        const plans = await natsStep(nc, `checking the settings of the capture streams of ${source.name}`, () =>
+          provisionSource(config, source, nc, true),
+        );
         streamPlans?.push(
           ...plans.map(({ plan }, i) => ({
             source: source.name,
@@ -83,6 +113,8 @@ export async function replayAndAggregate(
           })),
         );
       } catch (err) {
+        // Settings left uninspected because NATS was away would read as a finding: the run fails instead.
+        if (err instanceof NatsUnavailableError) throw err;
         ports.log(`${source.name}: the capture streams could not be inspected (${errorMessage(err)})`);
         streamPlans = null;
       }
@@ -102,14 +134,18 @@ export async function replayAndAggregate(
       lag: copy === null || original === null ? null : Math.max(0, original - copy),
     };
   });
-  return { state, streams, streamPlans, mirrors, servers };
+  return { streams, streamPlans, mirrors, servers };
 }
 
 export interface ReplayAggregateOptions {
   /** Where every message read goes, as it is read (the bundle's evidence file). */
-  evidence?: EvidenceRecorder;
+  evidence?: IngestOptions['evidence'];
+  /** Worker threads for the messages (ingest.ts; default: sized to the cores). */
+  workers?: IngestOptions['workers'];
   /** Sees every message first (the benchmark counts bytes with it). */
   onMessage?: (raw: RawMessage) => void;
+  /** Told how far each stream's replay is (source/replay.ts). */
+  onProgress?: (progress: StreamProgress) => void;
 }
 
 export interface Replayed {
@@ -135,10 +171,13 @@ export interface MirrorState {
   lag: number | null;
 }
 
-async function lastSeq(jsm: JetStreamManager, stream: string): Promise<number | null> {
+async function lastSeq(nc: NatsConnection, jsm: JetStreamManager, stream: string): Promise<number | null> {
   try {
-    return (await jsm.streams.info(stream)).state.last_seq;
-  } catch {
+    return (await natsStep(nc, `reading stream info of ${stream} (mirrors)`, () => jsm.streams.info(stream))).state
+      .last_seq;
+  } catch (err) {
+    // A mirror out of reach only because NATS was away is not a missing mirror: the run fails rather than say so.
+    if (err instanceof NatsUnavailableError) throw err;
     return null;
   }
 }

@@ -3,15 +3,17 @@
  * do (analysis/, render/, seal/); this says in which order, and what is checked before anything is read.
  */
 import { bundlePath, keyPathOf, MANIFEST, REPORT_HTML, REPORT_JSON, REPORT_PDF } from '../archive/layout.js';
+import type { ArchivePort } from '../archive/port.js';
 import type { Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
-import { BundleExistsError } from '../errors.js';
+import { BundleExistsError, errorMessage, RunError } from '../errors.js';
 import { renderReportHtml } from '../render/html.js';
 import { buildViewModel } from '../render/view-model.js';
 import { inspectBundlePlace } from '../seal/bundle-place.js';
 import { findPreviousManifest } from '../seal/chain.js';
 import { certificateSha256, keyFile } from '../seal/manifest.js';
 import type { Ports, RunOptions, RunResult } from './contracts.js';
+import { crashAfterWrite, crashPoint } from './crash-points.js';
 import { deliver, deliverArchived } from './deliver.js';
 import { documentsOfInterruptedRun, documentsOfThisRun } from './documents.js';
 import { retainUntilOf, sealedFiles, signedPdf } from './seal-archive.js';
@@ -33,13 +35,18 @@ export async function runReport(
   };
   const retainUntil = retainUntilOf(period, config.retentionYears);
 
-  // Before anything is read from NATS: the key's file (a renewed certificate is a file of its own), and what
-  // is already in the bundle's place.
-  await ports.archive.writeOnce(
-    keyPathOf(ports.signer.publicKeySha256, certificateSha256(ports.signer.certificatePem)),
-    keyFile(ports.signer),
-    { retainUntil },
-  );
+  // Before anything is read from NATS: what crashed runs of this period left, the key's file (a renewed
+  // certificate is a file of its own), and what is already in the bundle's place.
+  await clearLeftovers(ports.archive, where, ports.log);
+  try {
+    await ports.archive.writeOnce(
+      keyPathOf(ports.signer.publicKeySha256, certificateSha256(ports.signer.certificatePem)),
+      keyFile(ports.signer),
+      { retainUntil },
+    );
+  } catch (err) {
+    throw new RunError(`${errorMessage(err)}; nothing of this bundle was archived`, { cause: err });
+  }
   const place = await inspectBundlePlace(ports.archive, where, ports.signer);
   if (place.state === 'sealed') {
     ports.log(`bundle for this period already archived at ${located.reportDir}; it is left as it is`);
@@ -52,6 +59,7 @@ export async function runReport(
   const documents = stored?.files.get(REPORT_JSON)?.data
     ? documentsOfInterruptedRun(stored)
     : await documentsOfThisRun(config, period, ports, where, retainUntil, stored);
+  crashPoint('evidence-staged');
   const vm = buildViewModel(documents.report, {
     branding: ports.branding,
     maxRows: config.report.maxListed,
@@ -69,7 +77,7 @@ export async function runReport(
           : await findPreviousManifest(ports.archive, period.date)
         : null;
     const files = await sealedFiles({ where, ports, stored, documents, html, pdf, previous });
-    await ports.archive.writeBundle(where, files, { retainUntil });
+    await ports.archive.writeBundle(where, files, { retainUntil, progress: crashAfterWrite });
   } catch (err) {
     await documents.discard();
     if (!(err instanceof BundleExistsError)) throw err;
@@ -77,7 +85,16 @@ export async function runReport(
     return { ...located, existed: true };
   }
   ports.log(`archived ${located.reportDir}`);
+  crashPoint('archived');
 
   const email = await deliver(config, ports, where, vm, pdf, located.reportDir, options);
   return { ...located, existed: false, report: documents.report, ...(email ? { email } : {}) };
+}
+
+/** Says what was removed, fixed or kept: an operator who finds a leftover gone learns here where it went. */
+async function clearLeftovers(archive: ArchivePort, where: string, log: (line: string) => void): Promise<void> {
+  const { removed, fixed, kept } = await archive.clearLeftovers(where);
+  for (const line of removed) log(`removed what a crashed run left: ${line}`);
+  for (const line of fixed) log(`sealed bundle given its read-only modes: ${line}`);
+  for (const line of kept) log(`leftover: ${line}`);
 }

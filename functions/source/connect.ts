@@ -96,6 +96,8 @@ export async function connectSource(
     const hint = refused ? ' (check the user, password, token or creds of this source)' : '';
     throw new RunError(
       `cannot connect to NATS for source "${name}" at ${describeServers(nats.servers)}: ${reason}${hint}`,
+      // The cause tells a refused connection (waited out by nats-steps.ts) from a refused login (not).
+      { cause: err },
     );
   }
 }

@@ -38,7 +38,9 @@ export async function provisionSource(
       existing = (await jsm.streams.info(ref.stream)).config as ExistingStreamConfig;
     } catch (err) {
       if (!isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) {
-        throw new RunError(`source "${source.name}": cannot read stream ${ref.stream}: ${errorMessage(err)}`);
+        throw new RunError(`source "${source.name}": cannot read stream ${ref.stream}: ${errorMessage(err)}`, {
+          cause: err,
+        });
       }
     }
     const plan = planStream(spec, existing);
@@ -48,7 +50,9 @@ export async function provisionSource(
       try {
         await jsm.streams.add(settings as Partial<JsStreamConfig> as JsStreamConfig);
       } catch (err) {
-        throw new RunError(`source "${source.name}": cannot create stream ${ref.stream}: ${errorMessage(err)}`);
+        throw new RunError(`source "${source.name}": cannot create stream ${ref.stream}: ${errorMessage(err)}`, {
+          cause: err,
+        });
       }
       created = true;
     }

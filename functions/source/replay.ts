@@ -2,7 +2,6 @@ import {
   DeliverPolicy,
   JetStreamApiCodes,
   jetstream,
-  jetstreamManager,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
@@ -11,11 +10,13 @@ import {
 import { nuid, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { Period } from '../config/period.js';
 import type { StreamConfig } from '../config/schema.js';
-import { RunError, errorMessage } from '../errors.js';
+import { NatsUnavailableError, RunError, errorMessage } from '../errors.js';
 import type { StreamCompleteness } from '../analysis/report-model.js';
 import type { RawMessage } from '../events/types.js';
+import type { StreamProgress } from '../progress/stream-progress.js';
 import { formatInstant, parseInstant, type Nanos } from '../time/nanos.js';
 import { isJetStreamApiError } from './api-error.js';
+import { NatsInterruptedError, natsStep, openJetStream, recordDone } from './nats-steps.js';
 import { SequenceTracker, deletedRunBefore } from './sequence-tracker.js';
 
 export interface ReplayOptions {
@@ -25,7 +26,12 @@ export interface ReplayOptions {
   idleMs?: number;
   /** Longest a stream's replay may take before the run fails. */
   timeoutMs?: number;
+  /** Told how far the stream's replay is: as it starts, every PROGRESS_EVERY messages, and once done (always). */
+  onProgress?: (progress: StreamProgress) => void;
 }
+
+/** Messages between two progress calls: often enough for a display, rarely enough to cost nothing. */
+export const PROGRESS_EVERY = 2_000;
 
 export type MessageSink = (message: RawMessage) => void | Promise<void>;
 
@@ -37,20 +43,24 @@ function stateTime(text: string | undefined): Nanos | null {
 }
 
 async function streamInfo(
+  nc: NatsConnection,
   jsm: JetStreamManager,
   stream: string,
   source: string,
   deletedDetails = false,
 ): Promise<StreamInfo> {
   try {
-    return await jsm.streams.info(stream, deletedDetails ? { deleted_details: true } : undefined);
+    return await natsStep(nc, `reading stream info of ${stream}`, () =>
+      jsm.streams.info(stream, deletedDetails ? { deleted_details: true } : undefined),
+    );
   } catch (err) {
+    if (err instanceof NatsUnavailableError) throw err;
     if (isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound)) {
       throw new RunError(
         `source "${source}": stream ${stream} does not exist (run "sox-report provision" to create it)`,
       );
     }
-    throw new RunError(`source "${source}": cannot read stream ${stream}: ${errorMessage(err)}`);
+    throw new RunError(`source "${source}": cannot read stream ${stream}: ${errorMessage(err)}`, { cause: err });
   }
 }
 
@@ -66,8 +76,8 @@ export async function replayStream(
   sink: MessageSink,
   options: ReplayOptions,
 ): Promise<StreamCompleteness> {
-  const jsm = await jetstreamManager(nc);
-  const before = await streamInfo(jsm, ref.stream, source);
+  const jsm = await openJetStream(nc);
+  const before = await streamInfo(nc, jsm, ref.stream, source);
   const tracker = new SequenceTracker();
   const lastTs = stateTime(before.state.last_ts);
   const firstTs = stateTime(before.state.first_ts);
@@ -77,7 +87,10 @@ export async function replayStream(
   if (windowHasMessages) {
     await consumeWindow(nc, source, ref, period, tracker, sink, options);
   }
-  await findEdgeGaps(jsm, source, ref.stream, period, tracker);
+  await findEdgeGaps(nc, jsm, source, ref.stream, period, tracker);
+  recordDone(nc, `read ${source}/${ref.stream} (${tracker.messages} messages)`);
+  const read = tracker.messages;
+  options.onProgress?.({ source, stream: ref.stream, read, total: read, done: true });
 
   return {
     source,
@@ -104,19 +117,38 @@ async function consumeWindow(
   options: ReplayOptions,
 ): Promise<void> {
   const js = jetstream(nc);
-  const jsm = await jetstreamManager(nc);
+  const jsm = await openJetStream(nc);
   const idleMs = options.idleMs ?? 5_000;
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
   const namePrefix = `${options.consumerPrefix}_${nuid.next()}`;
-  const firstSeq = await firstSequenceAtOrAfter(js, ref.stream, namePrefix, period.from);
-  if (firstSeq === null) return;
+  const firstSeq = await natsStep(nc, `finding the first message of ${ref.stream} in the period`, async (attempt) => {
+    // A probe abandoned by a dropped connection may linger on the server for a while: the next one is another.
+    const seq = await firstSequenceAtOrAfter(
+      js,
+      ref.stream,
+      attempt > 1 ? `${namePrefix}-${attempt}` : namePrefix,
+      period.from,
+    );
+    // Called only when stream info showed a message at or after `from`: none coming back means the answer was
+    // lost (a connection that died without a word), not that the period is empty.
+    if (seq === null) throw new NatsInterruptedError(`no message came back from ${ref.stream}, whose info shows some`);
+    return seq;
+  });
   // The library's ordered consumer cannot recreate itself after a reconnect when it was started by time
   // (it keeps opt_start_time beside a start sequence, which the server refuses): start it by sequence.
-  const consumer = await js.consumers.get(ref.stream, {
-    name_prefix: namePrefix,
-    deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: firstSeq,
-  });
+  const consumer = await natsStep(nc, `creating the ordered consumer on ${ref.stream}`, () =>
+    js.consumers.get(ref.stream, {
+      name_prefix: namePrefix,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: firstSeq,
+    }),
+  );
+  const { onProgress } = options;
+  const progress = onProgress
+    ? await natsStep(nc, `sizing ${ref.stream} for the progress report`, () =>
+        progressReporter(js, jsm, source, ref.stream, namePrefix, period, firstSeq, onProgress),
+      )
+    : null;
   // Short pulls and heartbeats: after a reconnect the library recreates the consumer but resumes pulling
   // only when heartbeats are missed, so these bound the pause to about two seconds.
   const messages = await consumer.consume({ max_messages: 512, expires: 5_000, idle_heartbeat: 1_000 });
@@ -146,14 +178,15 @@ async function consumeWindow(
   try {
     for await (const m of messages) {
       lastDelivery = Date.now();
-      const ts = storedTime(m);
+      const { seq, ts, pending } = delivery(m);
       if (ts >= period.to) break;
-      if (tracker.accept(m.seq, ts)) {
+      if (tracker.accept(seq, ts)) {
         // Awaiting a plain return costs a microtask per message: only wait for sinks that are asynchronous.
-        const pending = sink(toRaw(m, ref, ts));
-        if (pending) await pending;
+        const wait = sink(toRaw(m, ref, seq, ts));
+        if (wait) await wait;
+        if (progress && tracker.messages % PROGRESS_EVERY === 0) progress(tracker.messages);
       }
-      if (m.info.pending === 0) break;
+      if (pending === 0) break;
     }
   } catch (err) {
     throw new RunError(`source "${source}": replay of stream ${ref.stream} failed: ${errorMessage(err)}`);
@@ -168,6 +201,27 @@ async function consumeWindow(
         `${tracker.lastSeq ?? 'none'})`,
     );
   }
+}
+
+/**
+ * Reports a stream's progress against the sequences from the period's first message to the first one stored at or
+ * after its end (or the stream's last): an upper bound that holds whether the period is yesterday or long ago.
+ */
+async function progressReporter(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  source: string,
+  stream: string,
+  namePrefix: string,
+  period: Period,
+  firstSeq: number,
+  onProgress: (progress: StreamProgress) => void,
+): Promise<(read: number) => void> {
+  const afterEnd = await firstSequenceAtOrAfter(js, stream, `${namePrefix}-end`, period.to);
+  const end = afterEnd ?? (await jsm.streams.info(stream)).state.last_seq + 1;
+  const total = Math.max(0, end - firstSeq);
+  onProgress({ source, stream, read: 0, total, done: false });
+  return (read) => onProgress({ source, stream, read, total: Math.max(total, read), done: false });
 }
 
 /** The sequence of the first message stored at or after `from`, as the server finds it; null if none. */
@@ -190,37 +244,54 @@ async function firstSequenceAtOrAfter(
   }
 }
 
+/** What the delivery subject says of a message: its stream sequence, stored time, and how many follow it. */
+export interface Delivery {
+  seq: number;
+  ts: Nanos;
+  pending: number;
+}
+
 /**
- * The stored time from the reply subject, read straight off its timestamp token: the library's
- * timestampNanos splits the whole subject again for every message, and its info.timestampNanos is a
- * JS number, too coarse for nanoseconds. Subjects are `$JS.ACK.<stream>.<consumer>.<dc>.<sseq>.<dseq>.<ts>.<pending>`
- * (9 tokens, old servers) or `$JS.ACK.<domain>.<hash>.<stream>.<consumer>.<dc>.<sseq>.<dseq>.<ts>.<pending>[.<rnd>]`.
+ * Reads the delivery subject once, straight off its tokens: the library's info parse splits the whole subject into
+ * an array for every message, and its timestampNanos is a JS number, too coarse for nanoseconds. Subjects are
+ * `$JS.ACK.<stream>.<consumer>.<dc>.<sseq>.<dseq>.<ts>.<pending>` (9 tokens, old servers) or
+ * `$JS.ACK.<domain>.<hash>.<stream>.<consumer>.<dc>.<sseq>.<dseq>.<ts>.<pending>[.<rnd>]`.
  */
-export function storedNanos(reply: string): Nanos {
+const DIGITS = /^\d{1,19}$/;
+
+export function deliveryOf(reply: string): Delivery {
   const dots: number[] = [];
   for (let i = reply.indexOf('.'); i >= 0 && dots.length < 12; i = reply.indexOf('.', i + 1)) dots.push(i);
   if (!reply.startsWith('$JS.ACK.') || dots.length < 8)
     throw new Error(`not a JetStream delivery subject: ${reply.slice(0, 200)}`);
   const at = dots.length === 8 ? 6 : 8;
-  const end = dots[at + 1] ?? reply.length;
-  const token = reply.slice(dots[at]! + 1, end);
-  if (!/^\d+$/.test(token)) throw new Error(`no stored time in the delivery subject ${reply.slice(0, 200)}`);
-  return BigInt(token);
+  const token = (k: number) => reply.slice(dots[k]! + 1, dots[k + 1] ?? reply.length);
+  const ts = token(at);
+  if (!DIGITS.test(ts)) throw new Error(`no stored time in the delivery subject ${reply.slice(0, 200)}`);
+  const seq = token(at - 2);
+  const pending = token(at + 1);
+  if (!DIGITS.test(seq) || !DIGITS.test(pending))
+    throw new Error(`no sequence or pending count in the delivery subject ${reply.slice(0, 200)}`);
+  return { seq: Number(seq), ts: BigInt(ts), pending: Number(pending) };
+}
+
+export function storedNanos(reply: string): Nanos {
+  return deliveryOf(reply).ts;
 }
 
 /** `reply` is not in the library's public JsMsg type: fall back to its own parse if a release drops it. */
-function storedTime(m: JsMsg): Nanos {
+function delivery(m: JsMsg): Delivery {
   const reply = (m as { reply?: unknown }).reply;
-  return typeof reply === 'string' ? storedNanos(reply) : m.timestampNanos;
+  return typeof reply === 'string' ? deliveryOf(reply) : { seq: m.seq, ts: m.timestampNanos, pending: m.info.pending };
 }
 
-function toRaw(m: JsMsg, ref: StreamConfig, ts: Nanos): RawMessage {
+function toRaw(m: JsMsg, ref: StreamConfig, seq: number, ts: Nanos): RawMessage {
   const headers = m.headers;
   return {
     stream: ref.stream,
     kind: ref.kind,
     account: ref.account,
-    seq: m.seq,
+    seq,
     subject: m.subject,
     ts,
     data: m.data,
@@ -241,13 +312,14 @@ function headerRecord(headers: MsgHdrs): Record<string, string[]> {
  * period that holds the stream's last stored time; so every gap is reported exactly once.
  */
 async function findEdgeGaps(
+  nc: NatsConnection,
   jsm: JetStreamManager,
   source: string,
   stream: string,
   period: Period,
   tracker: SequenceTracker,
 ): Promise<void> {
-  const info = await streamInfo(jsm, stream, source);
+  const info = await streamInfo(nc, jsm, stream, source);
   const { state } = info;
   const lastTs = stateTime(state.last_ts);
   const lastInPeriod = lastTs !== null && lastTs >= period.from && lastTs < period.to;
@@ -255,7 +327,7 @@ async function findEdgeGaps(
   const trailing = lastInPeriod && state.last_seq > (tracker.lastSeq ?? 0);
   if (!leadingUnknown && !trailing) return;
   if ((state.num_deleted ?? 0) === 0 && !trailing) return;
-  const detailed = await streamInfo(jsm, stream, source, true);
+  const detailed = await streamInfo(nc, jsm, stream, source, true);
   const deleted = new Set(detailed.state.deleted ?? []);
   if (leadingUnknown) {
     const start = deletedRunBefore(tracker.firstSeq!, deleted);

@@ -408,6 +408,7 @@ describe('report functions', () => {
       's3:GetObjectRetention',
       's3:GetObjectVersion',
       's3:ListBucket',
+      's3:ListBucketMultipartUploads',
       's3:ListBucketVersions',
       's3:PutObject',
       's3:PutObjectRetention',
@@ -426,8 +427,8 @@ describe('the bundle of a report function', () => {
   it('holds the ESM handler, the templates, the four fonts and pdfkit with its dependencies, unbundled', () => {
     const has = (file: string) => existsSync(path.join(assetDir, file));
     expect(has('index.mjs')).toBe(true);
-    // The evidence worker is a bundle of its own beside the handler (functions/evidence/recorder.ts looks there).
-    expect(has('evidence-worker.mjs')).toBe(true);
+    // The ingest worker is a bundle of its own beside the handler (functions/ingest/ingest.ts looks there).
+    expect(has('ingest-worker.mjs')).toBe(true);
     expect(has('templates/report.hbs')).toBe(true);
     expect(has('templates/email.html.hbs')).toBe(true);
     expect(has('templates/partials/header.hbs')).toBe(true);

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { addMessage } from '../../functions/analysis/add-event.js';
-import { emptyAggregate, type AggregateState } from '../../functions/analysis/aggregate-state.js';
+import { DEFAULT_LIMITS, emptyAggregate, type AggregateState } from '../../functions/analysis/aggregate-state.js';
 import { mergeAggregates } from '../../functions/analysis/merge-aggregates.js';
 import { buildReport } from '../../functions/analysis/finalize.js';
 import type { Period } from '../../functions/config/period.js';
-import type { StreamConfig } from '../../functions/config/schema.js';
+import type { SourceConfig, StreamConfig } from '../../functions/config/schema.js';
 import type { RawMessage } from '../../functions/events/types.js';
 import { generateActivity } from '../../functions/local/activity.js';
 import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
+import { replayAndAggregate } from '../../functions/pipeline/replay-aggregate.js';
 import { connectSource } from '../../functions/source/connect.js';
 import { replayStream } from '../../functions/source/replay.js';
 import { nowNanos, type Nanos } from '../../functions/time/nanos.js';
@@ -114,6 +115,20 @@ describe.each(NATS_VERSIONS)('replay on nats-server %s', (version) => {
     expect(second.events).toBeGreaterThan(0);
     expect(merged).toEqual(expected);
     expect(expected.jetstreamSummary.changes).toBeGreaterThan(5);
+  });
+
+  it('gives the same figures whether the reading thread or worker threads ingest the messages', async () => {
+    const period: Period = { from: start, to: end, timezone: 'UTC', kind: 'adhoc' };
+    const whole = emptyAggregate({ ...DEFAULT_LIMITS, maxListed: bed.config.report.maxListed });
+    const streams = await replayAll(bed, period, aggregateInto(whole));
+    const expected = buildReport(period, streams, whole, 0n, { topN: 50 });
+    const ports = { connect: (s: SourceConfig) => connectSource(s.name, s.nats), log: () => undefined };
+    for (const workers of [0, 1, 2]) {
+      const replayed = await replayAndAggregate(bed.config, period, ports, { workers });
+      expect(replayed.streams).toEqual(streams);
+      expect(buildReport(period, replayed.streams, replayed.state, 0n, { topN: 50 })).toEqual(expected);
+    }
+    expect(expected.connections.connects).toBeGreaterThan(0);
   });
 
   it('resumes after the server restarts mid-replay without losing or doubling a message', async () => {

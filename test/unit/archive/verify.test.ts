@@ -601,7 +601,10 @@ describe('verifyArchive on a hostile archive: only regular files count, and noth
       expect(report.entries.at(-1)).toMatchObject({
         bundle: 'daily/2026/11',
         kind: 'unexpected',
-        problems: ['.partial-25-x1y2: a staging leftover of an interrupted run'],
+        problems: [
+          '.partial-25-x1y2: a staging leftover of an interrupted run ' +
+            '(of the bundle daily/2026/11/25: the next run of that period removes it)',
+        ],
       });
     },
   );

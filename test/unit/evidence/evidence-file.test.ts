@@ -2,7 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { RawMessage } from '../../../functions/events/types.js';
-import { startEvidence, type EvidenceMode } from '../../../functions/evidence/recorder.js';
+import { DEFAULT_LIMITS } from '../../../functions/analysis/aggregate-state.js';
+import { startIngest } from '../../../functions/ingest/ingest.js';
 import { EvidenceFormatError } from '../../../functions/errors.js';
 import { payloadBytes, readEvidence } from '../../../functions/evidence/reader.js';
 import type { EvidenceMessage, EvidenceRecord } from '../../../functions/evidence/format.js';
@@ -33,10 +34,15 @@ function message(seq: number, data: Uint8Array | string, extra: Partial<RawMessa
 }
 
 /** Records the messages and returns the file's bytes and what the recorder said of them. */
-async function record(messages: RawMessage[], mode: EvidenceMode) {
+async function record(messages: RawMessage[], workers: number) {
   const chunks: Uint8Array[] = [];
-  const recorder = startEvidence(header, { write: async (c) => void chunks.push(c) }, mode);
-  recorder.startStream('audit', 'SYS_EVENTS');
+  const recorder = startIngest({
+    limits: DEFAULT_LIMITS,
+    parse: { ownConsumerPrefix: 'sox_' },
+    evidence: { header, sink: { write: async (c) => void chunks.push(c) } },
+    workers,
+  });
+  recorder.startStream({ source: 'audit', stream: 'SYS_EVENTS', kind: 'system-events' });
   for (const m of messages) await recorder.message(m);
   recorder.endStream({
     source: 'audit',
@@ -71,7 +77,7 @@ const tricky = [
 
 describe('the evidence file', () => {
   it('keeps every message with its exact bytes, stored time to the nanosecond, subject and headers', async () => {
-    const { bytes } = await record(tricky, 'inline');
+    const { bytes } = await record(tricky, 0);
     const read = await records(bytes);
     expect(read[0]).toEqual({ type: 'evidence', schema: 'sox-report-evidence/v1', ...header });
     const messages = read.filter((r): r is EvidenceMessage => r.type === 'message');
@@ -98,17 +104,20 @@ describe('the evidence file', () => {
     });
   });
 
-  it('is the same file, byte for byte, whether a worker thread or the reading thread builds it', async () => {
+  it('is the same file, byte for byte, whether worker threads or the reading thread build it', async () => {
     const many = Array.from({ length: 3000 }, (_, i) => message(i + 1, `{"n":${i},"pad":"${'x'.repeat(i % 700)}"}`));
-    const inline = await record([...tricky, ...many.map((m) => ({ ...m, seq: m.seq + 5 }))], 'inline');
-    const worker = await record([...tricky, ...many.map((m) => ({ ...m, seq: m.seq + 5 }))], 'worker');
+    const all = [...tricky, ...many.map((m) => ({ ...m, seq: m.seq + 5 }))];
+    const inline = await record(all, 0);
+    const worker = await record(all, 1);
+    const workers = await record(all, 3);
     expect(worker.digest).toEqual(inline.digest);
+    expect(workers.digest).toEqual(inline.digest);
     expect(Buffer.compare(worker.bytes, inline.bytes)).toBe(0);
     expect((await records(worker.bytes)).length).toBe(1 + 3005 + 1);
   });
 
   it('is an empty list of messages for an empty period, still with its header', async () => {
-    const { bytes } = await record([], 'inline');
+    const { bytes } = await record([], 0);
     expect((await records(bytes)).map((r) => r.type)).toEqual(['evidence', 'stream']);
   });
 
