@@ -94,9 +94,21 @@ export function natsStep<T>(nc: NatsConnection, doing: string, work: (attempt: n
   return runStep(scope, nc, { lead: `${where}: gave up ${doing}` }, work);
 }
 
-/** The JetStream manager of `nc`: making one asks the server ($JS.API.INFO), so it is a step like any other. */
+const managers = new WeakMap<NatsConnection, Promise<JetStreamManager>>();
+
+/**
+ * The JetStream manager of `nc`: making one asks the server ($JS.API.INFO), so it is a step like any other, taken
+ * once per connection (every stream's replay asks for it, and a round trip each is time the replay waits).
+ */
 export function openJetStream(nc: NatsConnection): Promise<JetStreamManager> {
-  return natsStep(nc, 'opening JetStream', () => jetstreamManager(nc));
+  let manager = managers.get(nc);
+  if (!manager) {
+    manager = natsStep(nc, 'opening JetStream', () => jetstreamManager(nc));
+    managers.set(nc, manager);
+    // A step that gave up is not kept: the caller sees its error, and a later call tries again.
+    manager.catch(() => managers.delete(nc));
+  }
+  return manager;
 }
 
 /** Notes what the run has done on `nc`'s source, for the message should a later step give up. */

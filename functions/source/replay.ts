@@ -85,7 +85,7 @@ export async function replayStream(
     before.state.messages > 0 && lastTs !== null && lastTs >= period.from && (firstTs === null || firstTs < period.to);
 
   if (windowHasMessages) {
-    await consumeWindow(nc, source, ref, period, tracker, sink, options);
+    await consumeWindow(nc, source, ref, period, tracker, sink, options, pullBatch(before.state));
   }
   await findEdgeGaps(nc, jsm, source, ref.stream, period, tracker);
   recordDone(nc, `read ${source}/${ref.stream} (${tracker.messages} messages)`);
@@ -115,9 +115,10 @@ async function consumeWindow(
   tracker: SequenceTracker,
   sink: MessageSink,
   options: ReplayOptions,
+  batch: number,
 ): Promise<void> {
   const js = jetstream(nc);
-  const jsm = await openJetStream(nc);
+  const jsm = await openJetStream(nc); // the one replayStream opened: no second round trip
   const idleMs = options.idleMs ?? 5_000;
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
   const namePrefix = `${options.consumerPrefix}_${nuid.next()}`;
@@ -149,9 +150,9 @@ async function consumeWindow(
         progressReporter(js, jsm, source, ref.stream, namePrefix, period, firstSeq, onProgress),
       )
     : null;
-  // Short pulls and heartbeats: after a reconnect the library recreates the consumer but resumes pulling
+  // Short-lived pulls and heartbeats: after a reconnect the library recreates the consumer but resumes pulling
   // only when heartbeats are missed, so these bound the pause to about two seconds.
-  const messages = await consumer.consume({ max_messages: 512, expires: 5_000, idle_heartbeat: 1_000 });
+  const messages = await consumer.consume({ max_messages: batch, expires: 5_000, idle_heartbeat: 1_000 });
   let lastDelivery = Date.now();
   let finished = false;
   // Waiting on a stream with nothing left must end: ask the server when messages stop coming.
@@ -224,6 +225,19 @@ async function progressReporter(
   return (read) => onProgress({ source, stream, read, total: Math.max(total, read), done: false });
 }
 
+/** Bytes a pull may ask for, about: fewer, larger pulls cost the server less per message than many small ones. */
+const PULL_BYTES = 4 * 1024 * 1024;
+const PULL_MESSAGES = { min: 64, max: 2048 };
+
+/**
+ * How many messages each pull asks for, from the stream's average message size, so that a pull's worth stays near
+ * PULL_BYTES in memory whatever the messages are: 2048 of the ~1 KiB audit events, 64 of 100 KiB ones.
+ */
+export function pullBatch(state: { messages: number; bytes: number }): number {
+  const average = state.messages > 0 ? state.bytes / state.messages : 1;
+  return Math.max(PULL_MESSAGES.min, Math.min(PULL_MESSAGES.max, Math.floor(PULL_BYTES / Math.max(1, average))));
+}
+
 /** The sequence of the first message stored at or after `from`, as the server finds it; null if none. */
 async function firstSequenceAtOrAfter(
   js: JetStreamClient,
@@ -240,7 +254,9 @@ async function firstSequenceAtOrAfter(
     const first = await probe.next({ expires: 2_000 });
     return first?.seq ?? null;
   } finally {
-    await probe.delete().catch(() => undefined);
+    // Not awaited: the replay need not wait a round trip for it, and the server drops an idle ordered consumer
+    // by itself should the request be lost.
+    void probe.delete().catch(() => undefined);
   }
 }
 
