@@ -11,13 +11,10 @@ import { Construct } from 'constructs';
 import { bundleFileCommands, UNBUNDLED_PACKAGES } from './bundle-files.js';
 
 /**
- * Sized from the benchmark (npm run bench): a heavy day's PDF renders in about 2 s at about 200 MB peak, and replay
- * reads about 100k messages/s on one core. 1769 MB is the size at which Lambda gives a function one full vCPU,
- * which replay and rendering (single-threaded) are bound by; it leaves ample headroom for memory. 15 minutes (the
- * Lambda maximum) lets a day of ~80M messages replay; a day that needs more is the point at which to split it
- * into mergeable slices (analysis/merge-aggregates.ts), not to wait longer.
+ * The memory (and so the vCPUs) comes from the settings (reportMemoryMB, default 1769: one full vCPU); README's
+ * "Sizing" gives messages per second per size, from the benchmark. 15 minutes is the Lambda maximum; a day that
+ * needs more is the point at which to split it into mergeable slices (analysis/merge-aggregates.ts), not to wait.
  */
-export const REPORT_MEMORY_MB = 1769;
 export const REPORT_TIMEOUT = Duration.minutes(15);
 
 export interface ReportFunctionProps {
@@ -31,6 +28,7 @@ export interface ReportFunctionProps {
   /** Lambda's on-failure destination for asynchronous invocations that failed after their retries. */
   failedRuns: sqs.IQueue;
   logRetentionDays: number;
+  memoryMB: number;
   /** 1 for the scheduled run: two runs of the same day never race (the archive's write-once still guards). */
   reservedConcurrency?: number;
   network?: { vpc: ec2.IVpc; subnets: ec2.ISubnet[]; securityGroups: ec2.ISecurityGroup[] } | null;
@@ -54,7 +52,7 @@ export class ReportFunction extends Construct {
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: REPORT_MEMORY_MB,
+      memorySize: props.memoryMB,
       timeout: REPORT_TIMEOUT,
       role: props.role,
       environment: props.environment,

@@ -35,6 +35,8 @@ export interface StackSettings {
   /** Hours without a newly archived daily bundle before the deadline alarm fires. */
   missingBundleAlarmHours: number;
   logRetentionDays: number;
+  /** Memory of both functions, MB: it buys the vCPUs (1769 MB one, 3538 MB two: the ingest workers need a second). */
+  reportMemoryMB: number;
   /** A folder of operator files (logo, templates) copied into the bundle as `operator/`. */
   operatorFilesDir: string | null;
 }
@@ -66,6 +68,7 @@ export const DEFAULTS = {
   // The schedule fires every 24 h; two more hours cover Lambda's retries of a failed first attempt.
   missingBundleAlarmHours: 26,
   logRetentionDays: 365,
+  reportMemoryMB: 1769,
 } as const;
 
 const CRON_FIELDS = ['minute', 'hour', 'day', 'month', 'weekDay', 'year'] as const;
@@ -131,6 +134,8 @@ export function readSettings(node: Node): StackSettings {
     emailMaxBytes: number('emailMaxBytes', 1024, 40 * 1024 * 1024),
     missingBundleAlarmHours: number('missingBundleAlarmHours', 25, 168) ?? DEFAULTS.missingBundleAlarmHours,
     logRetentionDays,
+    // Below one full vCPU the replay and the PDF slow down with the share of a core; Lambda's limit is 10240.
+    reportMemoryMB: number('reportMemoryMB', 1769, 10240) ?? DEFAULTS.reportMemoryMB,
     operatorFilesDir: text('operatorFilesDir'),
   };
 }

@@ -104,6 +104,7 @@ export class SoxReportsStack extends Stack {
       role: reportRole.role,
       failedRuns,
       logRetentionDays: settings.logRetentionDays,
+      memoryMB: settings.reportMemoryMB,
       network,
       operatorFilesDir: settings.operatorFilesDir,
     };

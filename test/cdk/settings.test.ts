@@ -49,6 +49,7 @@ describe('context settings', () => {
       maxPeriodDays: null,
       missingBundleAlarmHours: 26,
       logRetentionDays: 365,
+      reportMemoryMB: 1769,
     });
   });
 
@@ -89,6 +90,8 @@ describe('context settings', () => {
     [{ natsVpcId: 'vpc-0123456789abcdef0' }, /needs natsSubnetIds/],
     [{ natsVpcId: 'vpc-0123456789abcdef0', natsSubnetIds: 'sub-1' }, /not a subnet id/],
     [{ logRetentionDays: 42 }, /context logRetentionDays/],
+    [{ reportMemoryMB: 1024 }, /context reportMemoryMB/],
+    [{ reportMemoryMB: 20_000 }, /context reportMemoryMB/],
     [{ alarmEmail: 'soc' }, /context alarmEmail/],
     [{ configParameterName: 'no-slash' }, /context configParameterName/],
     [{ certificateIssuerArn: 'arn:aws:iam::123456789012:role/Admin' }, /go together/],
@@ -128,6 +131,7 @@ describe('stack variants', () => {
       emailMaxBytes: 10_000_000,
       auditorPrincipalArn: 'arn:aws:iam::123456789012:role/ExternalAuditors',
       logRetentionDays: 731,
+      reportMemoryMB: '3538',
     });
     template.hasResourceProperties('AWS::S3::Bucket', {
       ObjectLockConfiguration: { Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 3650 } } },
@@ -148,6 +152,9 @@ describe('stack variants', () => {
       },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 731 });
+    expect(template.findResources('AWS::Lambda::Function', { Properties: { MemorySize: 3538 } })).toSatisfy(
+      (found: object) => Object.keys(found).length === 2,
+    );
     for (const f of [stack.scheduled.function, stack.onDemand.function]) {
       expect(variablesOf(template, stack, f)).toMatchObject({
         [ENV.archive]: { 'Fn::Join': ['', ['s3://', { Ref: logicalId(stack, stack.archive.bucket) }, '/sox']] },

@@ -11,7 +11,6 @@ import { AUDITOR_BUCKET_ACTIONS, AUDITOR_OBJECT_ACTIONS } from '../../cdk/audito
 import { addSoxReportsStack } from '../../cdk/build-app.js';
 import { PDF_FONT_FILES } from '../../cdk/bundle-files.js';
 import { SCHEDULE_RETRY } from '../../cdk/daily-schedule.js';
-import { REPORT_MEMORY_MB } from '../../cdk/report-function.js';
 import { CERTIFICATE_PLACEHOLDER, CONFIG_PLACEHOLDER } from '../../cdk/run-inputs.js';
 import type { SoxReportsStack } from '../../cdk/stack.js';
 import { ENV } from '../../functions/handlers/environment.js';
@@ -305,14 +304,13 @@ describe('report functions', () => {
       expect(props).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
-        MemorySize: REPORT_MEMORY_MB,
+        MemorySize: 1769,
         Timeout: 900,
         Handler: 'index.handler',
         TracingConfig: { Mode: 'Active' },
         Role: arnOf(stack.reportRole.role),
       });
     }
-    expect(REPORT_MEMORY_MB).toBe(1769);
   });
 
   it('get every variable of the environment contract that the stack decides, and never SOX_CONFIG', () => {
