@@ -5,7 +5,6 @@
  * verifies, one whole email, no leftover, and the figures and incidents of a run nothing disturbed.
  */
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { cp, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -19,7 +18,7 @@ import { generateActivity } from '../../functions/local/activity.js';
 import { CRASH_ENV, CRASH_POINTS, type CrashPoint } from '../../functions/pipeline/crash-points.js';
 import { soxReportProcess } from '../support/cli-process.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
-import { mountTmpfs, NO_TMPFS, unmount } from '../support/tmpfs.js';
+import { mountTmpfs, NO_TMPFS, remount, unmount } from '../support/tmpfs.js';
 
 /** Two runs at a time: the machine has two cores, and nats-server needs its share. */
 const PARALLEL = 2;
@@ -227,10 +226,6 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
   };
   await walk(dir);
   return found;
-}
-
-function remount(dir: string, mode: 'ro' | 'rw'): void {
-  execFileSync('mount', ['-o', `remount,${mode}`, dir]);
 }
 
 describe('a read-only archive or outbox', () => {

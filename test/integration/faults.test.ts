@@ -14,7 +14,7 @@ import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
 import type { Ports } from '../../functions/pipeline/contracts.js';
 import { runReport } from '../../functions/pipeline/run-report.js';
 import { nowNanos } from '../../functions/time/nanos.js';
-import { mountTmpfs, NO_TMPFS, unmount } from '../support/tmpfs.js';
+import { mountTmpfs, NO_TMPFS, remount, unmount } from '../support/tmpfs.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 
 describe.each(NATS_VERSIONS)('faults of a night on nats-server %s', (version) => {
@@ -115,6 +115,47 @@ describe.each(NATS_VERSIONS)('faults of a night on nats-server %s', (version) =>
       expect(await readdir(rerun.reportDir)).toEqual(
         expect.arrayContaining(['evidence.jsonl.gz', 'manifest.json', 'report.json', 'report.pdf']),
       );
+    },
+  );
+
+  it(
+    'says the bundle is archived and only its email pending when the outbox is full, leaves no part of an email, ' +
+      'and the rerun sends it once',
+    async (ctx) => {
+      // A real full disk: a 16 KiB tmpfs where the outbox is; the email with its PDF is larger.
+      const archive = path.join(bed.dir, 'archive-for-full-outbox');
+      const outbox = path.join(bed.dir, 'full-outbox');
+      await mkdir(outbox, { recursive: true });
+      if (!mountTmpfs(outbox, '16k')) return ctx.skip(NO_TMPFS);
+      const next: Period = { from: period.from, to: period.to + 2n, timezone: 'UTC', kind: 'adhoc' };
+      try {
+        const ports = () => terminalPorts(bed.config, { archive, outbox, log: () => undefined });
+        const failed = await runReport(bed.config, next, await ports()).then(
+          () => null,
+          (err: Error) => err,
+        );
+        expect(failed).toBeInstanceOf(RunError);
+        expect(failed?.message).toMatch(
+          new RegExp(
+            `^${path.join(archive, bundlePath(next)).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is archived; ` +
+              `only its email to \\d+ recipient\\(s\\) is pending: outbox ${outbox}: \\S+\\.eml could not be ` +
+              'written \\(ENOSPC: no space left on device',
+          ),
+        );
+        // No truncated email and no temporary file: the next run cannot mistake a part for a whole.
+        expect(await readdir(outbox)).toEqual([]);
+        remount(outbox, 'size=8m');
+        const rerun = await runReport(bed.config, next, await ports());
+        expect(rerun.existed).toBe(true);
+        const emails = (await readdir(outbox)).filter((f) => f.endsWith('.eml'));
+        expect(emails).toHaveLength(1);
+        expect(rerun.email).toBe(path.join(outbox, emails[0]!));
+        const again = await runReport(bed.config, next, await ports());
+        expect(again.email).toBeUndefined();
+        expect((await readdir(outbox)).filter((f) => f.endsWith('.eml'))).toEqual(emails);
+      } finally {
+        unmount(outbox);
+      }
     },
   );
 });

@@ -14,6 +14,11 @@ export function mountTmpfs(dir: string, size: string): boolean {
   }
 }
 
+/** Remounts the tmpfs on `dir` with other options: 'ro', 'rw', or a new 'size=…'. */
+export function remount(dir: string, options: string): void {
+  execFileSync('mount', ['-o', `remount,${options}`, dir]);
+}
+
 export function unmount(dir: string): void {
   execFileSync('umount', [dir]);
 }
