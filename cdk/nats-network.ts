@@ -10,7 +10,7 @@ import type { NatsNetwork } from './settings.js';
  * synth. The subnets need a route to the AWS APIs (NAT or VPC endpoints for S3, KMS, SSM, Secrets Manager, SES,
  * SNS, X-Ray).
  */
-export function natsNetwork(scope: Construct, nats: NatsNetwork, role: iam.Role) {
+export function natsNetwork(scope: Construct, nats: NatsNetwork, roles: readonly iam.Role[]) {
   const vpc = ec2.Vpc.fromVpcAttributes(scope, 'NatsVpc', {
     vpcId: nats.vpcId,
     availabilityZones: Stack.of(scope).availabilityZones,
@@ -34,12 +34,14 @@ export function natsNetwork(scope: Construct, nats: NatsNetwork, role: iam.Role)
         }),
       ];
   // The role is ours, so Lambda does not attach this itself; it lets Lambda create the functions' network interfaces.
-  role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
-  acknowledge(
-    role,
-    awsManagedPolicy('service-role/AWSLambdaVPCAccessExecutionRole'),
-    'AWSLambdaVPCAccessExecutionRole is the AWS-maintained set of EC2 network-interface actions Lambda needs ' +
-      'to place the functions in the NATS VPC.',
-  );
+  for (const role of roles) {
+    role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
+    acknowledge(
+      role,
+      awsManagedPolicy('service-role/AWSLambdaVPCAccessExecutionRole'),
+      'AWSLambdaVPCAccessExecutionRole is the AWS-maintained set of EC2 network-interface actions Lambda needs ' +
+        'to place the functions in the NATS VPC.',
+    );
+  }
   return { vpc, subnets, securityGroups };
 }

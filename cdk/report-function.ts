@@ -25,10 +25,15 @@ export interface ReportFunctionProps {
   /** Shared by both functions: the signing key's policy names exactly this role. */
   role: iam.IRole;
   environment: Record<string, string>;
-  /** Lambda's on-failure destination for asynchronous invocations that failed after their retries. */
-  failedRuns: sqs.IQueue;
+  /**
+   * Lambda's on-failure destination for asynchronous invocations that failed after their retries; null for a
+   * function only ever called synchronously (the attest function, behind its URL), which keeps Lambda's defaults.
+   */
+  failedRuns: sqs.IQueue | null;
   logRetentionDays: number;
   memoryMB: number;
+  /** REPORT_TIMEOUT unless given. */
+  timeout?: Duration;
   /** 1 for the scheduled run: two runs of the same day never race (the archive's write-once still guards). */
   reservedConcurrency?: number;
   network?: { vpc: ec2.IVpc; subnets: ec2.ISubnet[]; securityGroups: ec2.ISecurityGroup[] } | null;
@@ -53,7 +58,7 @@ export class ReportFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memoryMB,
-      timeout: REPORT_TIMEOUT,
+      timeout: props.timeout ?? REPORT_TIMEOUT,
       role: props.role,
       environment: props.environment,
       tracing: lambda.Tracing.ACTIVE,
@@ -61,9 +66,9 @@ export class ReportFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       // Asynchronous invocations (the schedule's): two retries, then the event goes to the failed-runs queue.
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(6),
-      onFailure: new SqsDestination(props.failedRuns),
+      ...(props.failedRuns
+        ? { retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(props.failedRuns) }
+        : {}),
       ...(props.network
         ? {
             vpc: props.network.vpc,

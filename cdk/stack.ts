@@ -1,4 +1,5 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as ses from 'aws-cdk-lib/aws-ses';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -7,6 +8,7 @@ import { ENV } from '../functions/handlers/environment.js';
 import { SOFTWARE_ENV, softwareIdentity } from '../functions/seal/producer.js';
 import { AlertTopic, ReportAlarms } from './alerts.js';
 import { ArchiveBucket } from './archive-bucket.js';
+import { AttestRole } from './attest-role.js';
 import { AuditorRole } from './auditor-role.js';
 import { DailySchedule } from './daily-schedule.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
@@ -16,6 +18,7 @@ import { OperatorPolicy } from './operator-policy.js';
 import { reportEmail } from './report-email.js';
 import { ReportFunction } from './report-function.js';
 import { ReportRole } from './report-role.js';
+import { ReviewerPolicy } from './reviewer-policy.js';
 import { RunInputs } from './run-inputs.js';
 import type { StackSettings } from './settings.js';
 import { SigningKey } from './signing-key.js';
@@ -24,7 +27,12 @@ import { SigningKey } from './signing-key.js';
 export const SERVICE_NAMES = {
   scheduled: DEFAULT_SERVICE_NAME,
   onDemand: `${DEFAULT_SERVICE_NAME}-on-demand`,
+  attest: `${DEFAULT_SERVICE_NAME}-attest`,
 } as const;
+
+/** The attest function reads one manifest and records one message: it needs neither the memory nor the time. */
+export const ATTEST_MEMORY_MB = 512;
+export const ATTEST_TIMEOUT = Duration.minutes(2);
 
 export interface SoxReportsStackProps extends StackProps {
   settings: StackSettings;
@@ -40,6 +48,10 @@ export class SoxReportsStack extends Stack {
   readonly reportRole: ReportRole;
   readonly scheduled: ReportFunction;
   readonly onDemand: ReportFunction;
+  readonly attestRole: AttestRole;
+  readonly attest: ReportFunction;
+  readonly attestUrl: lambda.FunctionUrl;
+  readonly reviewer: ReviewerPolicy;
   readonly daily: DailySchedule;
   readonly auditor: AuditorRole;
   readonly operator: OperatorPolicy;
@@ -81,7 +93,13 @@ export class SoxReportsStack extends Stack {
 
     const failedRuns = (this.failedRuns = deadLetterQueue(this, 'FailedRuns'));
     const scheduleDeadLetters = (this.scheduleDeadLetters = deadLetterQueue(this, 'ScheduleDeadLetters'));
-    const network = settings.nats ? natsNetwork(this, settings.nats, reportRole.role) : null;
+    const attestRole = (this.attestRole = new AttestRole(this, 'AttestRole', {
+      bucket: archive.bucket,
+      bucketKey: archive.key,
+      config: inputs.config,
+      natsCredentials: inputs.natsCredentials,
+    }));
+    const network = settings.nats ? natsNetwork(this, settings.nats, [reportRole.role, attestRole.role]) : null;
 
     const archivePath = settings.archivePrefix ? `/${settings.archivePrefix}` : '';
     const archiveLocation = `s3://${archive.bucket.bucketName}${archivePath}`;
@@ -121,6 +139,25 @@ export class SoxReportsStack extends Stack {
       description: 'SOX control report of any period on demand: {"date"} or {"from","to"}, optional "recipients"',
       environment: { ...environment, POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.onDemand },
     }));
+    // Behind an IAM-authorized URL, with its own read-only role and only the variables it reads.
+    const attest = (this.attest = new ReportFunction(this, 'Attest', {
+      ...common,
+      entry: 'functions/handlers/attest.ts',
+      description: 'Sign-off of an archived bundle by a reviewer, recorded with their IAM principal: POST to its URL',
+      role: attestRole.role,
+      failedRuns: null,
+      memoryMB: ATTEST_MEMORY_MB,
+      timeout: ATTEST_TIMEOUT,
+      environment: {
+        [ENV.configParameter]: inputs.config.parameterName,
+        [ENV.natsSecretArn]: inputs.natsCredentials.secretArn,
+        [ENV.archive]: archiveLocation,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.attest,
+      },
+    }));
+    const attestUrl = (this.attestUrl = attest.function.addFunctionUrl({
+      authType: lambda.FunctionUrlAuthType.AWS_IAM,
+    }));
 
     const schedule = (this.daily = new DailySchedule(this, 'Daily', {
       target: scheduled.function,
@@ -148,8 +185,9 @@ export class SoxReportsStack extends Stack {
       assumedBy: settings.auditorPrincipalArn,
     }));
     const operator = (this.operator = new OperatorPolicy(this, 'Operator', { onDemand: onDemand.function }));
+    const reviewer = (this.reviewer = new ReviewerPolicy(this, 'Reviewer', { attest: attest.function }));
 
-    for (const fn of [scheduled.function, onDemand.function]) {
+    for (const fn of [scheduled.function, onDemand.function, attest.function]) {
       acknowledge(
         fn,
         'AwsSolutions-L1',
@@ -185,6 +223,12 @@ export class SoxReportsStack extends Stack {
       OperatorPolicyArn: [
         operator.policy.managedPolicyArn,
         'Managed policy to attach to operators: invoke the on-demand function',
+      ],
+      AttestFunctionUrl: [attestUrl.url, 'Function URL (AWS_IAM) a reviewer POSTs a sign-off to, signed with SigV4'],
+      AttestFunctionName: [attest.function.functionName, "Lambda function recording reviewers' sign-offs"],
+      ReviewerPolicyArn: [
+        reviewer.policy.managedPolicyArn,
+        'Managed policy to attach to reviewers: call the attest function URL, nothing else',
       ],
       ReportRoleArn: [reportRole.role.roleArn, 'Execution role of both report functions (the only signer)'],
       SesConfigurationSetName: [configurationSet.configurationSetName, 'SES configuration set of the report emails'],

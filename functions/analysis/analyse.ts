@@ -13,6 +13,7 @@ import type { ControlInputs } from './controls/inputs.js';
 import { detectionContext } from './detection/context.js';
 import { detect } from './detection/detect.js';
 import { buildReport } from './finalize.js';
+import { judgeReviews } from './reviews.js';
 import type { ReportParameters } from './parameters.js';
 import type {
   RecordedInputs,
@@ -70,6 +71,9 @@ export function completeReport(
   parameters: ReportParameters,
 ): ReportV1 {
   report.incidents = incidents;
+  // Reports written before sign-offs were recorded have no inputs.reviews, and get no reviews section.
+  const reviews = inputs.reviews && report.period.date ? judgeReviews(inputs.reviews, report.period.date) : null;
+  if (reviews) report.reviews = reviews;
   const controlInputs: ControlInputs = {
     report,
     streams: parameters.streams.map(({ source, stream, kind, quiet }) => ({ source, stream, kind, quiet })),
@@ -80,6 +84,7 @@ export function completeReport(
     mirrors: inputs.mirrors?.length ? inputs.mirrors.map((m) => ({ ...m, lag: mirrorLag(m, report.streams) })) : null,
     incidents: inputs.incidents,
     incidentDeadlineDays: parameters.incidents.deadlineDays,
+    reviews,
   };
   report.controls = evaluateControls(controlInputs);
   report.detections = detections.map((d) => ({

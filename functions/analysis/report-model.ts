@@ -1,6 +1,7 @@
 import type { PeriodKind } from '../config/period.js';
 import type { StreamKind } from '../config/schema.js';
 import type { JsOperation, UnparseableEvent } from '../events/types.js';
+import type { AttestationDecision, AttestationIdentity } from '../attest/model.js';
 import type { Detection } from '../incidents/model.js';
 
 /** report.json, schema sox-report/v1 (docs/architecture.md). Instants are RFC 3339 UTC with nanoseconds. */
@@ -86,6 +87,11 @@ export interface ReportV1 {
    * recorded and re-performs the rest from the evidence file. Absent in reports written before the evidence file.
    */
   inputs?: RecordedInputs;
+  /**
+   * The sign-offs of the earlier daily bundles (inputs.reviews judged against review.deadlineDays); absent in ad-hoc
+   * reports and in reports written before sign-offs were recorded.
+   */
+  reviews?: ReportReviews;
 }
 
 /** What a report carries over from the report of the period before it. */
@@ -101,6 +107,49 @@ export interface RecordedInputs {
   mirrors: { stream: string; mirror: string; lastSeq: number | null }[] | null;
   /** The incident record's state after this run's detections were recorded; null when it could not be read. */
   incidents: IncidentState[] | null;
+  /** The earlier daily bundles and their attestations as read (daily reports only; absent in older reports). */
+  reviews?: RecordedReviews | null;
+}
+
+/** One attestation as a report shows it: who signed off what, when, with which decision. */
+export interface ReviewAttestation {
+  by: string;
+  decision: AttestationDecision;
+  note: string | null;
+  at: string;
+  /** The SHA-256 of the manifest the reviewer attested. */
+  manifestSha256: string;
+  identity: AttestationIdentity;
+}
+
+/** What a daily run read for the reports-reviewed control: the earlier bundles, their manifests and sign-offs. */
+export interface RecordedReviews {
+  deadlineDays: number;
+  lookbackDays: number;
+  /** Why the archive's manifests or the attestation record could not be read; null when both were. */
+  recordError: string | null;
+  /** Each earlier daily bundle the archive held within lookbackDays, newest first. */
+  bundles: { bundle: string; date: string; manifestSha256: string; attestations: ReviewAttestation[] }[];
+}
+
+/** An earlier bundle's sign-off state on the report's day. */
+export type ReviewStatus = 'reviewed' | 'not-yet-due' | 'overdue' | 'hash-mismatch';
+
+export interface ReportReviews {
+  deadlineDays: number;
+  lookbackDays: number;
+  recordError: string | null;
+  bundles: {
+    bundle: string;
+    date: string;
+    /** Whole days from the bundle's day to the report's day. */
+    ageDays: number;
+    status: ReviewStatus;
+    manifestSha256: string;
+    attestations: ReviewAttestation[];
+  }[];
+  /** The bundles nobody has attested (with the archived manifest's hash). */
+  notReviewed: string[];
 }
 
 /** The previous daily bundle as the chain sees it. */

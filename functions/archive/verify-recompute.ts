@@ -93,6 +93,9 @@ export async function recomputeBundle(
       streamPlans: archived.inputs.streamPlans,
     });
     completeReport(report, detections, archived.inputs, archived.incidents, parameters.data);
+    // Reports archived before sign-offs were recorded have no inputs.reviews: compare them without that control.
+    if (archived.inputs.reviews === undefined)
+      report.controls = report.controls.filter((c) => c.id !== 'reports-reviewed');
     recomputed = JSON.parse(JSON.stringify(report));
   } catch (err) {
     // report.json's recorded inputs are anyone's who could write it: a shape the analysis cannot take is a finding.

@@ -14,8 +14,8 @@ export function shown(text: string): string {
 export const optionName: InputNamer = (field) => `--${field}`;
 
 /** Prints an error for a person and returns the exit code: 2 for input they can fix, 1 otherwise. */
-export function reportError(err: unknown): number {
-  const message = err instanceof InputError ? err.worded(optionName) : errorMessage(err);
+export function reportError(err: unknown, namer: InputNamer = optionName): number {
+  const message = err instanceof InputError ? err.worded(namer) : errorMessage(err);
   process.stderr.write(`sox-report: ${shown(message)}\n`);
   return err instanceof InputError ? 2 : 1;
 }

@@ -6,6 +6,7 @@ import { demoCommand } from './demo.js';
 import { verifyCommand } from './verify.js';
 import { certificateCommand } from './certificate.js';
 import { registerIncidentsCommand } from './incidents.js';
+import { registerAttestCommands } from './attest.js';
 
 /** Runs the sox-report CLI and returns its exit code: 0 done, 1 failed, 2 bad input, 3 drift found. */
 export async function main(argv: string[]): Promise<number> {
@@ -77,6 +78,10 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   registerIncidentsCommand(program, (code) => {
+    exitCode = code;
+  });
+
+  registerAttestCommands(program, (code) => {
     exitCode = code;
   });
 

@@ -3,6 +3,12 @@ import { connectSource } from '../source/connect.js';
 import { describePlan, provisionSource, type ProvisionResult } from '../source/provision.js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { describeIncidentStreamPlan, ensureIncidentStream, type EnsureResult } from '../incidents/stream.js';
+import {
+  describeAttestationStreamPlan,
+  ensureAttestationStream,
+  reviewSource,
+  type AttestationStreamResult,
+} from '../attest/stream.js';
 import { reportError } from './exit.js';
 
 export async function provisionCommand(opts: { config: string; dryRun?: boolean }): Promise<number> {
@@ -10,6 +16,7 @@ export async function provisionCommand(opts: { config: string; dryRun?: boolean 
     const config = await loadConfigFile(opts.config);
     const results: ProvisionResult[] = [];
     let incidents: EnsureResult | null = null;
+    let attestations: AttestationStreamResult | null = null;
     for (const [i, source] of config.sources.entries()) {
       const nc = await connectSource(source.name, source.nats);
       try {
@@ -17,15 +24,20 @@ export async function provisionCommand(opts: { config: string; dryRun?: boolean 
         // The incident record lives beside the audit streams, in the first source's account.
         if (i === 0)
           incidents = await ensureIncidentStream(await jetstreamManager(nc), { dryRun: opts.dryRun ?? false });
+        // The attestation record lives in the review source's account (the first source unless configured).
+        if (source.name === reviewSource(config).name)
+          attestations = await ensureAttestationStream(await jetstreamManager(nc), config, { dryRun: opts.dryRun });
       } finally {
         await nc.close().catch(() => undefined);
       }
     }
     for (const line of describePlan(results, opts.dryRun ?? false)) process.stdout.write(`${line}\n`);
     if (incidents) process.stdout.write(`${describeIncidentStreamPlan(incidents)}\n`);
+    if (attestations) process.stdout.write(`${describeAttestationStreamPlan(attestations)}\n`);
     const drift =
       results.some((r) => r.plan.action === 'drift' || r.plan.action === 'absent') ||
-      incidents?.plan.action === 'drift';
+      incidents?.plan.action === 'drift' ||
+      attestations?.plan.action === 'drift';
     return drift ? 3 : 0;
   } catch (err) {
     return reportError(err);

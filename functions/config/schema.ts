@@ -219,6 +219,31 @@ export const configSchema = z
         deadlineDays: reportBounds.deadlineDays.default(7),
       })
       .default({ deadlineDays: 7 }),
+    /** Sign-offs of archived bundles (sox-report attest): where they are recorded and when they are due. */
+    review: z
+      .strictObject({
+        /** The configured source whose account holds the attestation stream; the first source by default. */
+        source: nonEmpty.optional(),
+        /** The append-only stream of attestations (provision creates it, deny_delete and deny_purge). */
+        stream: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _')
+          .default('SOX_ATTESTATIONS'),
+        /** Attestations are published on `<subjectPrefix>.<daily|adhoc>`. */
+        subjectPrefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated tokens without wildcards')
+          .default('sox.attestations'),
+        /** A daily bundle must be attested within this many days, or the reports-reviewed control fails. */
+        deadlineDays: reportBounds.deadlineDays.default(3),
+        /** How many earlier days each daily report looks back on for their sign-offs. */
+        lookbackDays: z.number().int().min(1).max(90).default(14),
+      })
+      .default({ stream: 'SOX_ATTESTATIONS', subjectPrefix: 'sox.attestations', deadlineDays: 3, lookbackDays: 14 })
+      .refine((r) => r.lookbackDays > r.deadlineDays, {
+        message: 'must be more than deadlineDays (a report must look back past the deadline)',
+        path: ['lookbackDays'],
+      }),
     /** Years an archived bundle stays locked after its period ends (S3 Object Lock, COMPLIANCE). */
     retentionYears: z.number().int().min(1).max(100).default(7),
     /** A folder of Handlebars templates that replace the built-in ones of the same name. */
@@ -248,6 +273,12 @@ export const configSchema = z
       if (!c.sources.some((s) => s.streams.some((r) => r.stream === m.of)))
         ctx.addIssue({ code: 'custom', path: ['mirrors', i, 'of'], message: `"${m.of}" is not a configured stream` });
     });
+    if (c.review.source !== undefined && !c.sources.some((s) => s.name === c.review.source))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['review', 'source'],
+        message: `"${c.review.source}" is not a configured source`,
+      });
     const names = new Set<string>();
     c.sources.forEach((s, i) => {
       if (names.has(s.name))

@@ -50,19 +50,18 @@ export async function awsPorts(
   config: Config,
   options: AwsPortsOptions = {},
 ): Promise<Ports> {
-  const archive = openArchive(archiveLocation(env, config), { s3Client: clients.s3 });
-  const [secrets, signer] = await Promise.all([
-    loadNatsSecrets(env, clients.secrets, config),
+  const now = options.now ?? Date.now;
+  const [{ archive, connect }, signer] = await Promise.all([
+    archiveAndNatsPorts(env, clients, config, now),
     lambdaSigner(env, clients.kms, clients.ssm),
   ]);
   const taskRoot = nonEmpty(env.LAMBDA_TASK_ROOT) ?? process.cwd();
   const inTask = (file: string) => path.resolve(taskRoot, file);
   const configurationSet = nonEmpty(env[ENV.sesConfigurationSet]);
   const topicArn = nonEmpty(env[ENV.alertTopicArn]);
-  const now = options.now ?? Date.now;
   return {
     archive,
-    connect: (source) => connectSource(source.name, source.nats, secrets.get(source.name)),
+    connect,
     // Real time, whatever clock the report is dated by: the invocation ends by it.
     deadline: lambdaDeadline(env, options.remainingMs?.(), Date.now()),
     signer,
@@ -83,6 +82,28 @@ export async function awsPorts(
     progress: progressLog(log, now),
     now: () => nanosFromMillis(now()),
     log: (message) => log.info(redactCredentials(message)),
+  };
+}
+
+/** The ports that read the archive and talk to NATS, and no others. */
+export type ArchiveAndNatsPorts = Pick<Ports, 'archive' | 'connect' | 'now'>;
+
+/**
+ * The S3 archive and NATS with the credentials from Secrets Manager: what a run reads and records with, without the
+ * signer, the mailer or the templates (the attest function needs no more, and its role may read no more).
+ */
+export async function archiveAndNatsPorts(
+  env: Environment,
+  clients: Pick<AwsClients, 's3' | 'secrets'>,
+  config: Config,
+  now: () => number = Date.now,
+): Promise<ArchiveAndNatsPorts> {
+  const archive = openArchive(archiveLocation(env, config), { s3Client: clients.s3 });
+  const secrets = await loadNatsSecrets(env, clients.secrets, config);
+  return {
+    archive,
+    connect: (source) => connectSource(source.name, source.nats, secrets.get(source.name)),
+    now: () => nanosFromMillis(now()),
   };
 }
 

@@ -11,6 +11,7 @@ import type { StagedFile } from '../archive/port.js';
 import type { Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
 import { recordIncidents } from '../incidents/run-incidents.js';
+import { gatherReviews } from '../attest/in-report.js';
 import type { PreviousManifest } from '../seal/manifest.js';
 import { producerOf, type Producer } from '../seal/producer.js';
 import { formatInstant, millisFromNanos } from '../time/nanos.js';
@@ -81,6 +82,7 @@ export async function analysePeriod(
         ? replayed.mirrors.map(({ stream, mirror, lastSeq }) => ({ stream, mirror, lastSeq }))
         : null,
       incidents: incidents.states,
+      reviews: await gatherReviews(config, ports, period),
     };
     completeReport(report, detections, inputs, incidents.report, parameters);
     return {

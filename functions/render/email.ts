@@ -39,6 +39,7 @@ export async function composeReportEmail(
   const context = {
     ...templateContext(vm),
     archiveLocation: options.archiveLocation === null ? null : visible(options.archiveLocation),
+    signOff: visible(signOffCommand(vm, options.archiveLocation)),
     pdfLink: link
       ? {
           url: link.url,
@@ -108,4 +109,15 @@ function shortLocal(iso: string, timezone: string): string {
   const ns = parseInstant(iso);
   if (ns === null) return iso;
   return DateTime.fromMillis(Number(ns / 1_000_000n), { zone: timezone }).toFormat('yyyy-MM-dd HH:mm');
+}
+
+/** The exact command that signs this report off (sox-report attest), with the reviewer's parts to fill in. */
+export function signOffCommand(vm: Pick<ViewModel, 'period'>, archiveLocation: string | null): string {
+  const which = vm.period.date ? `--date ${vm.period.date}` : `--bundle ${bundleOf(archiveLocation)}`;
+  return `sox-report attest ${which} --by "<your name>" --decision approved|exception [--note "<what you found>"]`;
+}
+
+function bundleOf(location: string | null): string {
+  const m = /(adhoc\/[^/]+)\/?$/.exec(location ?? '');
+  return m ? m[1]! : '<bundle path>';
 }

@@ -362,6 +362,7 @@ function safeguardsSection(r: ReportV1, table: TableBuilder): Section {
         rows: r.controls.map((c) => [status(c.status), text(`${c.title} (${c.id})`), text(c.detail)]),
         emptyText: 'No control was evaluated.',
       }),
+      ...(r.reviews ? [signOffTable(r.reviews, table)] : []),
     ],
   };
 }
@@ -510,4 +511,51 @@ function incidentRow(i: ReportV1['incidents'][number]): Cell[] {
 function gapText(gaps: [number, number][]): string {
   const shown = gaps.slice(0, 20).map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`));
   return shown.join(', ') + (gaps.length > 20 ? ` and ${gaps.length - 20} more ranges (report.json)` : '');
+}
+
+const REVIEW_STATUS: Record<NonNullable<ReportV1['reviews']>['bundles'][number]['status'], Status> = {
+  reviewed: 'pass',
+  'not-yet-due': 'open',
+  overdue: 'fail',
+  'hash-mismatch': 'fail',
+};
+
+/** The sign-offs of the earlier daily bundles: one row per attestation, and one per bundle nobody reviewed. */
+function signOffTable(reviews: NonNullable<ReportV1['reviews']>, table: TableBuilder): Table {
+  const rows = reviews.bundles.flatMap((b): Cell[][] => {
+    const state = status(REVIEW_STATUS[b.status]);
+    if (b.attestations.length === 0)
+      return [
+        [
+          code(b.bundle),
+          state,
+          text(b.status === 'overdue' ? 'not reviewed (overdue)' : 'not reviewed'),
+          time(null),
+          text(null),
+          text(null),
+        ],
+      ];
+    return b.attestations.map((a) => [
+      code(b.bundle),
+      state,
+      text(a.manifestSha256 === b.manifestSha256 ? a.decision : `${a.decision} of another manifest`),
+      time(a.at),
+      text(a.by),
+      text(a.note),
+    ]);
+  });
+  return table({
+    id: 'sign-offs',
+    caption: `Sign-offs of earlier daily reports (deadline ${count(reviews.deadlineDays, 'day')})`,
+    columns: [
+      col('Bundle', 1.2),
+      col('Status', 0.7),
+      col('Decision', 1),
+      col('Reviewed at', 1.3),
+      col('By', 1),
+      col('Note', 2),
+    ],
+    rows,
+    emptyText: `No earlier daily bundle in the last ${count(reviews.lookbackDays, 'day')}.`,
+  });
 }

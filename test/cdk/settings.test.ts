@@ -184,7 +184,7 @@ describe('stack variants', () => {
     expect(policy.filter((s) => s.Action.includes('kms:Sign') && !s.Condition)).toHaveLength(1);
   });
 
-  it('place both functions in the NATS subnets, with a security group of their own unless one is given', () => {
+  it('place every function in the NATS subnets, with a security group of their own unless one is given', () => {
     const { template } = synth({
       natsVpcId: 'vpc-0123456789abcdef0',
       natsSubnetIds: 'subnet-0aaaaaaaaaaaaaaa1,subnet-0bbbbbbbbbbbbbbb2',
@@ -192,7 +192,7 @@ describe('stack variants', () => {
     template.resourceCountIs('AWS::EC2::SecurityGroup', 1);
     template.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0123456789abcdef0' });
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(2);
+    expect(functions).toHaveLength(3);
     for (const fn of functions)
       expect(fn.Properties.VpcConfig.SubnetIds).toEqual(['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2']);
 

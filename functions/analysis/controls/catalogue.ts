@@ -2,6 +2,7 @@ import type { ControlResult } from '../report-model.js';
 import { authFailuresInvestigated, changesAttributed, eventsUnderstood, noTamperingAttempts } from './access.js';
 import { captureConfigured, captureTamperResistant } from './capture.js';
 import type { ControlInputs } from './inputs.js';
+import { reportsReviewed } from './reviews.js';
 import { auditCompleteness, eventsFlowing, financialRecordsComplete } from './records.js';
 import { archiveLockInForce, noIncidentPastDeadline, previousReportInChain, remoteMirrorInSync } from './safeguards.js';
 import type { Verdict } from './verdict.js';
@@ -163,6 +164,20 @@ export const CONTROLS: readonly ControlDefinition[] = [
     fails: 'an event claims to come from where it cannot (forged)',
     warns: 'an event could not be understood',
     evaluate: eventsUnderstood,
+  },
+  {
+    id: 'reports-reviewed',
+    title: 'Earlier reports were reviewed and signed off',
+    objective: 'Safeguards',
+    evidence:
+      'the daily bundles of the last review.lookbackDays days in the archive, the SHA-256 of each manifest, and ' +
+      'the attestations of the attestation record (sox-report attest)',
+    passes: 'every bundle older than review.deadlineDays has an attestation of its archived manifest',
+    fails:
+      'a bundle was not reviewed within review.deadlineDays, or an attestation names another manifest SHA-256 ' +
+      'than the archived one',
+    warns: 'the archived manifests or the attestation record could not be read',
+    evaluate: reportsReviewed,
   },
 ];
 

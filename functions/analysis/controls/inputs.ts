@@ -4,6 +4,7 @@ import type {
   IncidentState,
   PreviousBundleState,
   PreviousReport,
+  ReportReviews,
   ReportV1,
   StreamPlanSummary,
 } from '../report-model.js';
@@ -31,4 +32,6 @@ export interface ControlInputs {
   incidents: IncidentState[] | null;
   /** An incident must be resolved within this many days. */
   incidentDeadlineDays: number;
+  /** The earlier daily bundles' sign-offs, judged; absent in ad-hoc reports and those written before sign-offs. */
+  reviews?: ReportReviews | null;
 }

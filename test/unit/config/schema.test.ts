@@ -92,6 +92,7 @@ describe('parseConfig', () => {
       signing: { kind: 'local', dir: './signing' },
       retentionYears: 7,
       incidents: { deadlineDays: 7 },
+      review: { stream: 'SOX_ATTESTATIONS', subjectPrefix: 'sox.attestations', deadlineDays: 3, lookbackDays: 14 },
       mirrors: [],
       report: { topN: 50, maxListed: 1000, consumerPrefix: 'sox-report', maxPeriodDays: 31 },
       detection: {
@@ -220,6 +221,23 @@ describe('parseConfig', () => {
     doc.capture = { retentionDays: 400, maxAgeDays: 30 };
     expect(issues(parseError(doc))).toEqual([
       'capture.maxAgeDays: maxAgeDays must be 0 (no age limit) or at least retentionDays',
+    ]);
+  });
+
+  it('takes a review section, and refuses a look-back within the deadline and an unknown review source', () => {
+    const doc = valid();
+    doc.review = { source: 'app', deadlineDays: 5 };
+    expect(parseConfig(doc).review).toEqual({
+      source: 'app',
+      stream: 'SOX_ATTESTATIONS',
+      subjectPrefix: 'sox.attestations',
+      deadlineDays: 5,
+      lookbackDays: 14,
+    });
+    doc.review = { source: 'nobody', deadlineDays: 14 };
+    expect(issues(parseError(doc))).toEqual([
+      'review.lookbackDays: must be more than deadlineDays (a report must look back past the deadline)',
+      'review.source: "nobody" is not a configured source',
     ]);
   });
 

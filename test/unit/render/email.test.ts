@@ -109,6 +109,22 @@ describe('the report email', () => {
     expect(text).toMatch(/Connections: 42/);
   });
 
+  it('says how to sign the report off, with the exact command, and where the bundle is', async () => {
+    const parsed = await simpleParser(Buffer.from((await compose()).raw));
+    const command =
+      'sox-report attest --date 2026-11-24 --by "<your name>" --decision approved|exception ' +
+      '[--note "<what you found>"]';
+    expect(parsed.text).toContain(
+      `Archived at: ${ARCHIVE}\n\nTo sign this report off once you have reviewed it (an exception needs a note):\n` +
+        `  ${command}\n`,
+    );
+    const html = typeof parsed.html === 'string' ? parsed.html : '';
+    expect(html).toContain(
+      '<code style="word-break:break-all;">sox-report attest --date 2026-11-24 --by &quot;&lt;your name&gt;&quot; ' +
+        '--decision approved|exception [--note &quot;&lt;what you found&gt;&quot;]</code>',
+    );
+  });
+
   it('escapes hostile values in HTML and leaves the plain text unescaped', async () => {
     const parsed = await simpleParser(Buffer.from((await compose()).raw));
     const html = typeof parsed.html === 'string' ? parsed.html : '';
