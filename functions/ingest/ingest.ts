@@ -172,6 +172,7 @@ class BatchedIngest implements Ingest {
       for (const worker of this.workers) returnWorker(worker);
       state = this.merger.result(this.options.limits, Math.ceil(this.batches / this.sliceBatches));
     }
+    if (this.pieces && !this.pieces.complete) throw new Error('ingest: a piece of the evidence file never came back');
     await this.writer?.settle();
     return state;
   }
