@@ -1,5 +1,5 @@
 import type { ControlInputs } from '../analysis/controls/inputs.js';
-import type { ReportIncident } from '../analysis/report-model.js';
+import type { RecordedNotifications, ReportIncident } from '../analysis/report-model.js';
 import type { Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
 import { errorMessage, NatsUnavailableError, RunError } from '../errors.js';
@@ -8,6 +8,8 @@ import { connectWithin, natsStep, recordDone } from '../source/nats-steps.js';
 import { natsAlerts, type AlertPort } from './alerts.js';
 import { incidentsForReport } from './in-report.js';
 import { ageDays, type Detection } from './model.js';
+import { undeliveredNotices } from './notifications.js';
+import { syncNotificationsSafely } from './notify.js';
 import { recordDetections } from './record.js';
 import { describeIncidentStreamPlan, ensureIncidentStream, incidentLog, readIncidents } from './stream.js';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -17,6 +19,8 @@ export interface IncidentOutcome {
   report: ReportIncident[];
   /** What the controls read; null when the record could not be read (they say so). */
   states: ControlInputs['incidents'];
+  /** The notifications still undelivered after this run sent what was due. */
+  notifications: RecordedNotifications;
 }
 
 /**
@@ -68,6 +72,11 @@ export async function recordIncidents(
     ports.log(`incidents: ${recorded.opened.length} opened, ${recorded.alreadyOpen.length} already recorded`);
     for (const failure of recorded.alertFailures) ports.log(`ALERT NOT DELIVERED for ${failure.id}: ${failure.error}`);
     recordDone(nc, `recorded the incidents (${recorded.opened.length} opened)`);
+    const { integrations } = config.incidents;
+    // An integration that is down never fails the report: what is undelivered is shown, and retried next run.
+    const sent = await syncNotificationsSafely(log, integrations, { env: process.env, now, log: ports.log });
+    if (sent && (sent.queued || sent.delivered || sent.failed))
+      ports.log(`notifications: ${sent.queued} queued, ${sent.delivered} delivered, ${sent.failed} failed`);
     doing = 'reading the record back';
     const derived = await natsStep(nc, 'reading the incident record back', () => readIncidents(log));
     if (derived === null) throw new Error('the INCIDENTS stream is not there (run "sox-report provision")');
@@ -81,6 +90,15 @@ export async function recordIncidents(
         status: s.status,
         ageDays: ageDays(s, now),
       })),
+      notifications: {
+        integrations: integrations.map((i) => i.name),
+        recordError: null,
+        undelivered: undeliveredNotices(
+          derived.notices,
+          integrations.map((i) => i.name),
+          now,
+        ),
+      },
     };
   } catch (err) {
     throw unrecorded(doing, err);

@@ -33,6 +33,7 @@ import {
   type StreamPlan,
 } from '../source/stream-spec.js';
 import { decodeIncidentMessage, eventSubject, isAnomaly } from './codec.js';
+import { decodeNotice, deriveNotices, isNoticeSubject, type NoticeState, type StoredNotice } from './notifications.js';
 import {
   deriveIncidents,
   incidentEventSchema,
@@ -337,11 +338,16 @@ export async function resolve(
   return append(log, { type: 'resolved', id, at: now.toISOString(), by, note: text }, { once: true });
 }
 
+/** The incidents and the outbound queue of notifications, both folded from the one record. */
+export interface IncidentRecord extends DerivedIncidents {
+  notices: NoticeState[];
+}
+
 /**
  * Every incident as its events say, or null when the stream does not exist (nothing recorded yet). Sequence
  * gaps, unreadable and misfiled messages come back as anomalies: in an append-only record each is a finding.
  */
-export async function readIncidents(log: IncidentLog): Promise<DerivedIncidents | null> {
+export async function readIncidents(log: IncidentLog): Promise<IncidentRecord | null> {
   let state: { first_seq: number; last_seq: number; messages: number };
   try {
     state = (await log.jsm.streams.info(log.stream)).state;
@@ -350,6 +356,7 @@ export async function readIncidents(log: IncidentLog): Promise<DerivedIncidents 
     throw new RunError(`cannot read incident stream ${log.stream}: ${errorMessage(err)}`, { cause: err });
   }
   const events: StoredIncidentEvent[] = [];
+  const notices: StoredNotice[] = [];
   const anomalies: IncidentAnomaly[] = [];
   const gap = (from: number, to: number) =>
     anomalies.push({
@@ -371,12 +378,16 @@ export async function readIncidents(log: IncidentLog): Promise<DerivedIncidents 
           received++;
           if (m.seq > next) gap(next, m.seq - 1);
           next = m.seq + 1;
-          const decoded = decodeIncidentMessage(
-            { seq: m.seq, subject: m.subject, storedAt: formatInstant(m.timestampNanos), data: m.data },
-            log.prefix,
-          );
-          if (isAnomaly(decoded)) anomalies.push(decoded);
-          else events.push(decoded);
+          const raw = { seq: m.seq, subject: m.subject, storedAt: formatInstant(m.timestampNanos), data: m.data };
+          if (isNoticeSubject(log.prefix, m.subject)) {
+            const notice = decodeNotice(raw, log.prefix);
+            if ('kind' in notice) anomalies.push(notice);
+            else notices.push(notice);
+          } else {
+            const decoded = decodeIncidentMessage(raw, log.prefix);
+            if (isAnomaly(decoded)) anomalies.push(decoded);
+            else events.push(decoded);
+          }
           if (m.seq >= state.last_seq) break reading;
         }
         // Nothing more arrives though the stream said there was: the rest is gone, reported as a gap below.
@@ -388,8 +399,10 @@ export async function readIncidents(log: IncidentLog): Promise<DerivedIncidents 
   }
   if (next <= state.last_seq) gap(next, state.last_seq);
   const derived = deriveIncidents(events);
+  const queue = deriveNotices(notices, derived.incidents);
   return {
     incidents: derived.incidents,
-    anomalies: [...anomalies, ...derived.anomalies].sort((a, b) => a.seq - b.seq),
+    anomalies: [...anomalies, ...derived.anomalies, ...queue.anomalies].sort((a, b) => a.seq - b.seq),
+    notices: queue.notices,
   };
 }
