@@ -8,7 +8,18 @@ export { BundleExistsError, NotRegularFileError, TooLargeError } from './archive
  * What a person gives a run or `verify` by name. Each shell has its own word for it (the CLI `--date`, the Lambda
  * payload `"date"`), so the core says which one, never how it is written.
  */
-export type InputField = 'date' | 'from' | 'to' | 'trust' | 'bundle' | 'by' | 'decision' | 'note';
+export type InputField =
+  | 'date'
+  | 'from'
+  | 'to'
+  | 'trust'
+  | 'bundle'
+  | 'by'
+  | 'decision'
+  | 'note'
+  | 'month'
+  | 'quarter'
+  | 'year';
 
 /** What is wrong with the input, as data; `wordInput` puts it in a shell's words. */
 export type InputIssue =

@@ -85,7 +85,10 @@ export function completeReport(
     incidents: inputs.incidents,
     incidentDeadlineDays: parameters.incidents.deadlineDays,
     reviews,
+    ...(inputs.notifications ? { notifications: inputs.notifications } : {}),
   };
+  // Reports written before integrations existed have no inputs.notifications, and get no notifications section.
+  if (inputs.notifications) report.notifications = inputs.notifications;
   report.controls = evaluateControls(controlInputs);
   report.detections = detections.map((d) => ({
     ...d,

@@ -3,6 +3,7 @@ import type { StreamKind } from '../config/schema.js';
 import type { JsOperation, UnparseableEvent } from '../events/types.js';
 import type { AttestationDecision, AttestationIdentity } from '../attest/model.js';
 import type { Detection } from '../incidents/model.js';
+import type { UndeliveredNotice } from '../incidents/notifications.js';
 
 /** report.json, schema sox-report/v1 (docs/architecture.md). Instants are RFC 3339 UTC with nanoseconds. */
 export interface ReportV1 {
@@ -92,6 +93,59 @@ export interface ReportV1 {
    * reports and in reports written before sign-offs were recorded.
    */
   reviews?: ReportReviews;
+  /**
+   * The incident notifications not yet delivered to the configured integrations (inputs.notifications as read);
+   * absent in reports written before integrations existed.
+   */
+  notifications?: RecordedNotifications;
+  /** A rollup's days and the daily bundles it rests on (period.kind 'rollup' only). */
+  rollup?: RollupSection;
+}
+
+/** What a rollup rests on: each day of it, its daily bundle, and whether that bundle verified. */
+export interface RollupSection {
+  /** The first and last day of the rollup (YYYY-MM-DD, both inclusive). */
+  first: string;
+  last: string;
+  verified: number;
+  failed: number;
+  missing: number;
+  days: RollupDay[];
+}
+
+export interface RollupDay {
+  date: string;
+  /** The daily bundle's folder. */
+  bundle: string;
+  /** verified: signatures, hashes, chain and the report re-performed from its evidence all hold. */
+  status: 'verified' | 'failed' | 'missing';
+  /** SHA-256 of the daily manifest the rollup rests on; null when the day is missing or its manifest unreadable. */
+  manifestSha256: string | null;
+  /** Why the day failed verification (bounded), or that it is missing; empty when verified. */
+  problems: string[];
+  /** The day's figures from its verified report; null unless verified. */
+  figures: RollupDayFigures | null;
+}
+
+export interface RollupDayFigures {
+  messages: number;
+  transactions: number;
+  connects: number;
+  authFailures: number;
+  changes: number;
+  incidentsOpened: number;
+  incidentsResolved: number;
+  /** The ids of the controls that failed on the day. */
+  failingControls: string[];
+}
+
+/** The outbound queue of the incident record as a run found it after sending what was due. */
+export interface RecordedNotifications {
+  /** The names of the integrations configured for the run. */
+  integrations: string[];
+  /** Why the queue could not be read; null when it was. */
+  recordError: string | null;
+  undelivered: UndeliveredNotice[];
 }
 
 /** What a report carries over from the report of the period before it. */
@@ -109,6 +163,8 @@ export interface RecordedInputs {
   incidents: IncidentState[] | null;
   /** The earlier daily bundles and their attestations as read (daily reports only; absent in older reports). */
   reviews?: RecordedReviews | null;
+  /** The outbound queue of incident notifications (absent in older reports). */
+  notifications?: RecordedNotifications;
 }
 
 /** One attestation as a report shows it: who signed off what, when, with which decision. */

@@ -7,7 +7,13 @@ import { createHash } from 'node:crypto';
 import { formatInstant, type Nanos } from '../time/nanos.js';
 
 /** The folders at the archive's root. */
-export const FOLDERS = { daily: 'daily', adhoc: 'adhoc', keys: 'keys', receipts: 'receipts' } as const;
+export const FOLDERS = {
+  daily: 'daily',
+  adhoc: 'adhoc',
+  rollup: 'rollup',
+  keys: 'keys',
+  receipts: 'receipts',
+} as const;
 
 export const MANIFEST = 'manifest.json';
 export const MANIFEST_SIG = 'manifest.json.sig';
@@ -42,15 +48,18 @@ export function isIntentFile(name: string): boolean {
 
 /** What bundlePath needs of a period (config/period.ts `Period`). */
 export interface PeriodPlace {
-  kind: 'daily' | 'adhoc';
+  kind: 'daily' | 'adhoc' | 'rollup';
   /** The calendar day of a daily period. */
   date?: string | undefined;
+  /** The first and last day of a rollup period. */
+  days?: { first: string; last: string } | undefined;
   from: Nanos;
   to: Nanos;
 }
 
-/** Where a period's bundle lives: `daily/YYYY/MM/DD`, or `adhoc/<from>_<to>` in compact UTC. */
+/** Where a period's bundle lives: `daily/YYYY/MM/DD`, `rollup/<first>_<last>`, `adhoc/<from>_<to>` (compact UTC). */
 export function bundlePath(period: PeriodPlace): string {
+  if (period.kind === 'rollup' && period.days) return rollupBundlePath(period.days.first, period.days.last);
   return period.kind === 'daily' && period.date
     ? dailyBundlePath(period.date)
     : adhocBundlePath(period.from, period.to);
@@ -73,6 +82,19 @@ function compactInstant(ns: Nanos): string {
   const basic = whole!.replaceAll('-', '').replaceAll(':', '');
   const trimmed = frac!.replace(/0+$/, '');
   return `${basic}${trimmed ? `.${trimmed}` : ''}Z`;
+}
+
+/** `rollup/2026-11-01_2026-11-30`: the first and last day (YYYY-MM-DD, inclusive) the rollup rests on. */
+export function rollupBundlePath(first: string, last: string): string {
+  return `${FOLDERS.rollup}/${first}_${last}`;
+}
+
+const ROLLUP_BUNDLE = /^rollup\/(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})$/;
+
+/** The first and last day a rollup bundle's folder names, or null for any other path. */
+export function daysOfRollupBundle(bundle: string): { first: string; last: string } | null {
+  const m = ROLLUP_BUNDLE.exec(bundle);
+  return m ? { first: m[1]!, last: m[2]! } : null;
 }
 
 const DAILY_BUNDLE = /^daily\/(\d{4})\/(\d{2})\/(\d{2})$/;
@@ -104,25 +126,28 @@ export type EntryPlace =
       date: string;
       name: string | undefined;
     }
-  | { kind: 'adhoc'; bundle: string; date: null; name: string | undefined };
+  | { kind: 'adhoc' | 'rollup'; bundle: string; date: null; name: string | undefined };
 
 const DAILY_ENTRY = /^daily\/(\d{4})\/(\d{2})\/(\d{2})(?:\/(.+))?$/;
 const ADHOC_ENTRY = /^adhoc\/([^/]+)(?:\/(.+))?$/;
+const ROLLUP_ENTRY = /^rollup\/([^/]+)(?:\/(.+))?$/;
 
-/** The bundle an archive path is in, or null when it is in no bundle folder (`daily/2026`, `adhoc`, `keys/…`). */
+/** The bundle an archive path is in, or null when in no bundle folder (`daily/2026`, `adhoc`, `rollup`, `keys/…`). */
 export function placeOfEntry(path: string): EntryPlace | null {
   const day = DAILY_ENTRY.exec(path);
   if (day) {
     const date = `${day[1]}-${day[2]}-${day[3]}`;
     return { kind: 'daily', bundle: dailyBundlePath(date), date, name: day[4] };
   }
+  const rollup = ROLLUP_ENTRY.exec(path);
+  if (rollup) return { kind: 'rollup', bundle: `${FOLDERS.rollup}/${rollup[1]}`, date: null, name: rollup[2] };
   const adhoc = ADHOC_ENTRY.exec(path);
   return adhoc ? { kind: 'adhoc', bundle: `${FOLDERS.adhoc}/${adhoc[1]}`, date: null, name: adhoc[2] } : null;
 }
 
-/** Where the layout has folders above the bundles (daily, its years and months, adhoc, keys). */
+/** Where the layout has folders above the bundles (daily, its years and months, adhoc, rollup, keys). */
 export function isLayoutFolder(path: string): boolean {
-  return /^(daily(\/\d{4}(\/\d{2})?)?|adhoc|keys)$/.test(path);
+  return /^(daily(\/\d{4}(\/\d{2})?)?|adhoc|rollup|keys)$/.test(path);
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { plural } from '../analysis/wording.js';
-import { dailyPeriod } from '../config/period.js';
+import { dailyPeriod, rollupPeriod } from '../config/period.js';
 import { errorMessage } from '../errors.js';
 import { parseManifest, sha256, type Manifest } from '../seal/manifest.js';
 import { verifies } from '../seal/signature.js';
@@ -12,6 +12,7 @@ import { formatInstant, parseInstant } from '../time/nanos.js';
 import {
   adhocBundlePath,
   ARTIFACTS,
+  daysOfRollupBundle,
   keyPathOfManifest,
   MANIFEST,
   MANIFEST_SCHEMA_V1,
@@ -29,8 +30,8 @@ import type { Period } from '../config/period.js';
 export interface BundleLocation {
   /** Folder of the bundle, relative to the archive root. */
   bundle: string;
-  kind: 'daily' | 'adhoc';
-  /** The calendar day of a daily bundle, from its folder; null for ad-hoc bundles. */
+  kind: 'daily' | 'adhoc' | 'rollup';
+  /** The calendar day of a daily bundle, from its folder; null for ad-hoc and rollup bundles. */
   date: string | null;
   /** Names of the files in the folder that can be read (regular files with a version), relative to it. */
   files: string[];
@@ -190,7 +191,11 @@ export async function verifyBundle(context: VerifyContext, location: BundleLocat
     problems.push(...documents.problems);
     if (documents.report) problems.push(...checkReportJson(documents.report, manifest));
     if (documents.pdf) problems.push(...checkPdfSignature(REPORT_PDF, documents.pdf, manifest.signer.publicKeySha256));
-    if (context.recompute) {
+    if (location.kind === 'rollup') {
+      const rested = await checkRollupDays(archive, documents.report);
+      problems.push(...rested.problems);
+      notes.push(...rested.notes);
+    } else if (context.recompute) {
       const recomputed = await recomputeBundle(
         archive,
         bundle,
@@ -279,6 +284,8 @@ function checkPlacement(manifest: Manifest, location: BundleLocation): string[] 
           `([${formatInstant(expected.from)}, ${formatInstant(expected.to)}))`,
       );
     }
+  } else if (kind === 'rollup') {
+    problems.push(...checkRollupPlacement(manifest, bundle, from, to));
   } else {
     const expected = adhocBundlePath(from, to);
     if (expected !== bundle)
@@ -288,6 +295,72 @@ function checkPlacement(manifest: Manifest, location: BundleLocation): string[] 
     }
   }
   return problems;
+}
+
+/** A rollup's period is exactly the days its folder names, from the first's midnight to the last's end. */
+function checkRollupPlacement(manifest: Manifest, bundle: string, from: bigint, to: bigint): string[] {
+  const { period } = manifest;
+  const days = daysOfRollupBundle(bundle);
+  if (!days) return [`${MANIFEST}: ${bundle} is not a rollup folder (rollup/<first day>_<last day>)`];
+  const problems: string[] = [];
+  try {
+    const expected = rollupPeriod({ from: days.first, to: days.last }, period.timezone);
+    if (from !== expected.from || to !== expected.to) {
+      problems.push(
+        `${MANIFEST}: period [${period.from}, ${period.to}) is not the days ${days.first} to ${days.last} in ` +
+          `${period.timezone} ([${formatInstant(expected.from)}, ${formatInstant(expected.to)}))`,
+      );
+    }
+  } catch (err) {
+    problems.push(`${MANIFEST}: ${bundle}: ${errorMessage(err)}`);
+  }
+  if (manifest.previous !== null || manifest.firstOfSeries) {
+    problems.push(`${MANIFEST}: a rollup manifest must have previous null and firstOfSeries false`);
+  }
+  return problems;
+}
+
+/**
+ * What a rollup rests on: each day it counted as verified names its daily bundle's manifest by SHA-256, and that
+ * manifest must still be the one archived (a daily bundle is checked on its own as a day of the series).
+ */
+async function checkRollupDays(
+  archive: ArchivePort,
+  reportBytes: Uint8Array | null,
+): Promise<{ problems: string[]; notes: string[] }> {
+  if (reportBytes === null) return { problems: [], notes: [] };
+  let days: { date: string; bundle: string; manifestSha256: string | null; status: string }[];
+  try {
+    const report = JSON.parse(new TextDecoder().decode(reportBytes)) as { rollup?: { days?: typeof days } };
+    if (!Array.isArray(report.rollup?.days))
+      return { problems: ['report.json: a rollup without its rollup.days'], notes: [] };
+    days = report.rollup.days;
+  } catch {
+    return { problems: [], notes: [] }; // not JSON: already named by checkReportJson
+  }
+  const problems: string[] = [];
+  let checked = 0;
+  for (const day of days) {
+    if (day.status !== 'verified' || day.manifestSha256 === null) continue;
+    let bytes: Uint8Array | null;
+    try {
+      bytes = await archive.read(`${day.bundle}/${MANIFEST}`, { maxBytes: readLimitOf(MANIFEST)! });
+    } catch (err) {
+      problems.push(`rollup: ${day.bundle}/${MANIFEST} cannot be read (${errorMessage(err)})`);
+      continue;
+    }
+    checked += 1;
+    if (bytes === null)
+      problems.push(`rollup: the day ${day.date} rests on ${day.bundle}, which is not in the archive`);
+    else if (sha256(bytes) !== day.manifestSha256) {
+      problems.push(
+        `rollup: the day ${day.date} rests on ${day.bundle}/${MANIFEST} with SHA-256 ${day.manifestSha256}, ` +
+          `but the archive holds ${sha256(bytes)}`,
+      );
+    }
+  }
+  const notes = problems.length === 0 ? [`rests on ${checked} daily manifests, each the one archived`] : [];
+  return { problems, notes };
 }
 
 async function checkManifestSignature(

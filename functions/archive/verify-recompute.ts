@@ -96,6 +96,9 @@ export async function recomputeBundle(
     // Reports archived before sign-offs were recorded have no inputs.reviews: compare them without that control.
     if (archived.inputs.reviews === undefined)
       report.controls = report.controls.filter((c) => c.id !== 'reports-reviewed');
+    // Nor have those archived before incident integrations an inputs.notifications, nor that control.
+    if (archived.inputs.notifications === undefined)
+      report.controls = report.controls.filter((c) => c.id !== 'incident-notifications-delivered');
     recomputed = JSON.parse(JSON.stringify(report));
   } catch (err) {
     // report.json's recorded inputs are anyone's who could write it: a shape the analysis cannot take is a finding.

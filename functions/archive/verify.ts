@@ -6,7 +6,15 @@ import type { KeyObject } from 'node:crypto';
 import { InputError, errorMessage } from '../errors.js';
 import { sha256 } from '../seal/manifest.js';
 import { plural } from '../analysis/wording.js';
-import { adhocStartDay, dailyBundlePath, FOLDERS, isLayoutFolder, MANIFEST, placeOfEntry } from './layout.js';
+import {
+  adhocStartDay,
+  dailyBundlePath,
+  daysOfRollupBundle,
+  FOLDERS,
+  isLayoutFolder,
+  MANIFEST,
+  placeOfEntry,
+} from './layout.js';
 import { describeEntry, type ArchiveEntry, type ArchivePort } from './port.js';
 import {
   isReadable,
@@ -52,7 +60,7 @@ export interface VerifyEntry {
   /** A run of missing days too long to list day by day: its last day and how many days it holds. */
   lastDate?: string;
   days?: number;
-  kind: 'daily' | 'adhoc' | 'unexpected';
+  kind: 'daily' | 'adhoc' | 'rollup' | 'unexpected';
   status: EntryStatus;
   ok: boolean;
   problems: string[];
@@ -64,6 +72,7 @@ export interface VerifySummary {
   bundles: number;
   daysVerified: number;
   adhocVerified: number;
+  rollupVerified: number;
   failed: number;
   /** Days without a bundle, each counted once however the entries group them (a long run is one entry). */
   missing: number;
@@ -99,8 +108,10 @@ export async function verifyArchive(archive: ArchivePort, options: VerifyOptions
   const trusted = options.trust ? trustedKeys(options.trust.pems) : null;
   const now = options.now ?? new Date();
   // One listing of each part of the archive: every read after it is of an entry it found, at the version it found.
-  const [dailyEntries, adhocEntries, keyEntries, receiptEntries] = await Promise.all(
-    [FOLDERS.daily, FOLDERS.adhoc, FOLDERS.keys, FOLDERS.receipts].map((prefix) => archive.entries(prefix)),
+  const [dailyEntries, adhocEntries, rollupEntries, keyEntries, receiptEntries] = await Promise.all(
+    [FOLDERS.daily, FOLDERS.adhoc, FOLDERS.rollup, FOLDERS.keys, FOLDERS.receipts].map((prefix) =>
+      archive.entries(prefix),
+    ),
   );
   const context = verifyContext(
     archive,
@@ -109,12 +120,16 @@ export async function verifyArchive(archive: ArchivePort, options: VerifyOptions
     new Map(keyEntries!.map((e) => [e.path, e])),
     options.recompute ?? false,
   );
-  const layout = groupArchive([...dailyEntries!, ...adhocEntries!]);
+  const layout = groupArchive([...dailyEntries!, ...adhocEntries!, ...rollupEntries!]);
   const inRange = (date: string) => (from === undefined || date >= from) && (to === undefined || date <= to);
   const daily = layout.daily.filter((b) => inRange(b.date!));
   const adhoc = layout.adhoc.filter((b) => {
     const started = adhocStartDay(b.bundle);
     return started === null || inRange(started);
+  });
+  const rollups = layout.rollup.filter((b) => {
+    const days = daysOfRollupBundle(b.bundle);
+    return days === null || inRange(days.first);
   });
 
   const limit = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
@@ -122,6 +137,7 @@ export async function verifyArchive(archive: ArchivePort, options: VerifyOptions
   const check = (b: BundleLocation) => withinBudget(bytesHeld(b), () => verifyBundle(context, b));
   const dailyChecks = await mapConcurrently(daily, limit, check);
   const adhocChecks = await mapConcurrently(adhoc, limit, check);
+  const rollupChecks = await mapConcurrently(rollups, limit, check);
 
   await checkDailyChain(archive, layout.daily, daily, dailyChecks);
 
@@ -137,18 +153,20 @@ export async function verifyArchive(archive: ArchivePort, options: VerifyOptions
   const entries = [
     ...dayEntries,
     ...adhoc.map((b, i) => entry(b, adhocChecks[i]!.problems, adhocChecks[i]!.notes)),
+    ...rollups.map((b, i) => entry(b, rollupChecks[i]!.problems, rollupChecks[i]!.notes)),
     ...layout.unexpected.map<VerifyEntry>((u) => ({ ...u, kind: 'unexpected', status: 'fail', ok: false, notes: [] })),
   ];
 
   const problems: string[] = [];
-  if (layout.daily.length + layout.adhoc.length === 0) problems.push(`no bundles found in ${archive.locate('')}`);
+  if (layout.daily.length + layout.adhoc.length + layout.rollup.length === 0)
+    problems.push(`no bundles found in ${archive.locate('')}`);
   else if (from !== undefined || to !== undefined) {
     if (daily.length === 0)
       problems.push(`no daily bundle from ${from ?? 'the first'} to ${to ?? 'the last'} in ${archive.locate('')}`);
   }
   problems.push(
     ...signerProblems(
-      signedBundles([...daily, ...adhoc], [...dailyChecks, ...adhocChecks]),
+      signedBundles([...daily, ...adhoc, ...rollups], [...dailyChecks, ...adhocChecks, ...rollupChecks]),
       keyEntries!.map((e) => e.path),
       trusted !== null,
     ),
@@ -339,7 +357,8 @@ interface ArchiveLayout {
   /** In date order. */
   daily: BundleLocation[];
   adhoc: BundleLocation[];
-  /** Entries under daily/ or adhoc/ that are in no bundle folder, by folder. */
+  rollup: BundleLocation[];
+  /** Entries under daily/, adhoc/ or rollup/ that are in no bundle folder, by folder. */
   unexpected: { bundle: string; date: null; problems: string[] }[];
 }
 
@@ -367,7 +386,9 @@ function groupArchive(entries: ArchiveEntry[]): ArchiveLayout {
     if (place === null) {
       const why = found.path.startsWith(`${FOLDERS.daily}/`)
         ? 'not inside a daily bundle folder (daily/YYYY/MM/DD)'
-        : 'not inside an ad-hoc bundle folder';
+        : found.path.startsWith(`${FOLDERS.rollup}/`)
+          ? 'not inside a rollup bundle folder'
+          : 'not inside an ad-hoc bundle folder';
       stray(found, found.kind === 'file' ? why : notAFile(found));
       continue;
     }
@@ -389,6 +410,7 @@ function groupArchive(entries: ArchiveEntry[]): ArchiveLayout {
   return {
     daily: sorted.filter((b) => b.kind === 'daily'),
     adhoc: sorted.filter((b) => b.kind === 'adhoc'),
+    rollup: sorted.filter((b) => b.kind === 'rollup'),
     unexpected: [...unexpected.entries()].sort().map(([bundle, problems]) => ({ bundle, date: null, problems })),
   };
 }
@@ -400,7 +422,14 @@ function groupArchive(entries: ArchiveEntry[]): ArchiveLayout {
 function leftoverOf(path: string): string {
   const day = /^(daily\/\d{4}\/\d{2})\/\.partial-(\d{2})-/.exec(path);
   const adhoc = /^adhoc\/\.partial-([^-/]+)-/.exec(path);
-  const bundle = day ? `${day[1]}/${day[2]}` : adhoc ? `${FOLDERS.adhoc}/${adhoc[1]}` : null;
+  const rollup = /^rollup\/\.partial-(\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2})-/.exec(path);
+  const bundle = day
+    ? `${day[1]}/${day[2]}`
+    : adhoc
+      ? `${FOLDERS.adhoc}/${adhoc[1]}`
+      : rollup
+        ? `${FOLDERS.rollup}/${rollup[1]}`
+        : null;
   return bundle
     ? `(of the bundle ${bundle}: the next run of that period removes it)`
     : '(named for no bundle, so no run removes it: look at what it holds, then remove it)';
@@ -429,12 +458,24 @@ function summarize(entries: VerifyEntry[], firstDay: string | null, lastDay: str
   const bundles = count((e) => e.status !== 'missing');
   const daysVerified = count((e) => e.kind === 'daily' && e.ok);
   const adhocVerified = count((e) => e.kind === 'adhoc' && e.ok);
+  const rollupVerified = count((e) => e.kind === 'rollup' && e.ok);
   const failed = count((e) => e.status === 'fail');
   const missing = entries.reduce((days, e) => days + (e.status === 'missing' ? (e.days ?? 1) : 0), 0);
   const parts = [plural(bundles, 'bundle'), `${plural(daysVerified, 'day')} verified`];
   if (entries.some((e) => e.kind === 'adhoc')) parts.push(`${adhocVerified} ad-hoc verified`);
+  if (entries.some((e) => e.kind === 'rollup')) parts.push(`${rollupVerified} rollup verified`);
   parts.push(`${failed} failed`, `${missing.toLocaleString('en-US')} missing`);
-  return { bundles, daysVerified, adhocVerified, failed, missing, firstDay, lastDay, text: parts.join(', ') };
+  return {
+    bundles,
+    daysVerified,
+    adhocVerified,
+    rollupVerified,
+    failed,
+    missing,
+    firstDay,
+    lastDay,
+    text: parts.join(', '),
+  };
 }
 
 function archiveNotes(

@@ -11,6 +11,7 @@ import { connectSource } from '../source/connect.js';
 import { anomalyLine, incidentDetail, incidentSummary, incidentTable, sortIncidents } from '../incidents/format.js';
 import { connectionIdentity } from '../incidents/identity.js';
 import { isIncidentId, type Actor, type StoredIncidentEvent } from '../incidents/model.js';
+import { syncNotificationsSafely } from '../incidents/notify.js';
 import { acknowledge, incidentLog, readIncidents, resolve, type IncidentLog } from '../incidents/stream.js';
 import { terminalJson, visible } from '../text/visible.js';
 import { reportError, shown } from './exit.js';
@@ -66,6 +67,23 @@ function describeRecorded(stored: StoredIncidentEvent): string {
     `${event.type} ${event.id} by ${by} (stream seq ${stored.seq}, stored ${stored.storedAt})` +
     `${event.note ? `: ${visible(event.note)}` : ''}`
   );
+}
+
+/**
+ * Sends the change just recorded to the configured integrations at once. The change is recorded whatever they
+ * answer: one that fails is said on stderr and retried by the next report run.
+ */
+async function notify(log: IncidentLog, config: Config, id: string): Promise<void> {
+  const { integrations } = config.incidents;
+  if (integrations.length === 0) return;
+  const warn = (line: string) => process.stderr.write(`${shown(`warning: ${line}`)}\n`);
+  const sent = await syncNotificationsSafely(log, integrations, {
+    env: process.env,
+    now: new Date(),
+    log: warn,
+    only: id,
+  });
+  if (sent?.delivered) out(`notifications delivered: ${sent.delivered}`);
 }
 
 export async function listIncidentsCommand(opts: CommonOptions & { open?: boolean; json?: boolean }): Promise<number> {
@@ -127,9 +145,10 @@ export async function ackIncidentCommand(
       opts.by,
       "ack needs --by NAME: the person acknowledging (the connection's NATS identity is recorded too)",
     );
-    return await withIncidentLog(opts.config, async (log, nc, source) => {
+    return await withIncidentLog(opts.config, async (log, nc, source, config) => {
       const stored = await acknowledge(log, id, await actor(nc, source, name), opts.note ?? null);
       out(describeRecorded(stored));
+      await notify(log, config, id);
       return 0;
     });
   } catch (err) {
@@ -148,9 +167,10 @@ export async function resolveIncidentCommand(
       opts.by,
       "resolve needs --by NAME: the person resolving (the connection's NATS identity is recorded too)",
     );
-    return await withIncidentLog(opts.config, async (log, nc, source) => {
+    return await withIncidentLog(opts.config, async (log, nc, source, config) => {
       const stored = await resolve(log, id, await actor(nc, source, name), note);
       out(describeRecorded(stored));
+      await notify(log, config, id);
       return 0;
     });
   } catch (err) {

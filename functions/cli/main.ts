@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { reportError } from './exit.js';
 import { runCommand } from './run.js';
+import { rollupCommand } from './rollup.js';
 import { provisionCommand } from './provision.js';
 import { demoCommand } from './demo.js';
 import { verifyCommand } from './verify.js';
@@ -30,6 +31,21 @@ export async function main(argv: string[]): Promise<number> {
     .option('--quiet', 'no progress bars on stderr (they show only when stderr is a terminal)')
     .action(async (opts) => {
       exitCode = await runCommand(opts);
+    });
+
+  program
+    .command('rollup')
+    .description('a rollup of whole days from the sealed daily bundles alone (no replay): each day verified first')
+    .option('--config <file>', 'configuration file', 'sox-report.json')
+    .option('--from <YYYY-MM-DD>', 'first day of the rollup (inclusive)')
+    .option('--to <YYYY-MM-DD>', 'last day of the rollup (inclusive)')
+    .option('--month <YYYY-MM>', 'every day of a month, e.g. 2026-11')
+    .option('--quarter <YYYY-Qn>', 'every day of a quarter, e.g. 2026-Q4')
+    .option('--year <YYYY>', 'every day of a year, e.g. 2026')
+    .option('--archive <dir>', 'archive directory (overrides the configuration)')
+    .option('--json', 'print one JSON object with reportDir and reportJson to stdout')
+    .action(async (opts) => {
+      exitCode = await rollupCommand(opts);
     });
 
   program

@@ -2,7 +2,7 @@ import { DateTime, IANAZone } from 'luxon';
 import { InputError } from '../errors.js';
 import { formatInstant, nanosFromMillis, parseInstant, type Nanos } from '../time/nanos.js';
 
-export type PeriodKind = 'daily' | 'adhoc';
+export type PeriodKind = 'daily' | 'adhoc' | 'rollup';
 
 /** A half-open interval [from, to) of UTC instants, in nanoseconds. */
 export interface Period {
@@ -12,6 +12,8 @@ export interface Period {
   kind: PeriodKind;
   /** The calendar day in `timezone` for a daily period. */
   date?: string;
+  /** The first and last calendar day (inclusive) of a rollup period. */
+  days?: { first: string; last: string };
 }
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -104,4 +106,98 @@ export function assertReportable(period: Period, now: Nanos, maxDays?: number): 
   if (maxDays !== undefined && period.to - period.from > BigInt(maxDays) * 86_400_000_000_000n) {
     throw new InputError(`period: it is longer than the maximum of ${maxDays} days`);
   }
+}
+
+/** What a person asks a rollup by: first and last day, or a month, a quarter or a year. */
+export interface RollupRequest {
+  from?: string | undefined;
+  to?: string | undefined;
+  month?: string | undefined;
+  quarter?: string | undefined;
+  year?: string | undefined;
+}
+
+/**
+ * The rollup period a request names, in `timezone`: the calendar days from `from` to `to` (both inclusive), or
+ * every day of a month (`2026-11`), a quarter (`2026-Q4`) or a year (`2026`). From the first day's midnight to the
+ * midnight after the last, so a rollup covers exactly the daily periods of its days.
+ */
+export function rollupPeriod(request: RollupRequest, timezone: string): Period {
+  assertTimeZone(timezone);
+  const given = (['from', 'to', 'month', 'quarter', 'year'] as const).filter((f) => request[f] !== undefined);
+  const named = given.filter((f) => f === 'month' || f === 'quarter' || f === 'year');
+  if (named.length > 1) throw new InputError({ field: named[0]!, notWith: named.slice(1) });
+  if (named.length === 1 && given.length > 1) {
+    throw new InputError({ field: named[0]!, notWith: given.filter((f) => f === 'from' || f === 'to') });
+  }
+  let first: string;
+  let last: string;
+  if (named[0] === 'month') [first, last] = monthDays(request.month!);
+  else if (named[0] === 'quarter') [first, last] = quarterDays(request.quarter!);
+  else if (named[0] === 'year') [first, last] = yearDays(request.year!);
+  else {
+    if (request.from === undefined && request.to === undefined) {
+      throw new InputError({
+        field: 'from',
+        problem: 'a rollup needs its first and last day, or a month, a quarter or a year',
+      });
+    }
+    if (request.from === undefined) throw new InputError({ field: 'to', needs: 'from' });
+    if (request.to === undefined) throw new InputError({ field: 'from', needs: 'to' });
+    first = calendarDay(request.from, 'from');
+    last = calendarDay(request.to, 'to');
+    if (first > last) throw new InputError({ field: 'from', value: first, isAfter: { field: 'to', value: last } });
+  }
+  const start = dailyPeriod(first, timezone);
+  const end = dailyPeriod(last, timezone);
+  return { from: start.from, to: end.to, timezone, kind: 'rollup', days: { first, last } };
+}
+
+/** Every calendar day from `first` to `last`, both inclusive (YYYY-MM-DD). */
+export function daysFrom(first: string, last: string): string[] {
+  const days: string[] = [];
+  for (let d = DateTime.fromISO(first, { zone: 'UTC' }); d.toISODate()! <= last; d = d.plus({ days: 1 })) {
+    days.push(d.toISODate()!);
+  }
+  return days;
+}
+
+function calendarDay(text: string, field: 'from' | 'to'): string {
+  const day = DateTime.fromISO(text, { zone: 'UTC' });
+  if (!DATE.test(text) || !day.isValid || day.toISODate() !== text) {
+    throw new InputError({ field, problem: `"${text}" is not a calendar date of the form YYYY-MM-DD` });
+  }
+  return text;
+}
+
+function monthDays(text: string): [string, string] {
+  const m = /^(\d{4})-(\d{2})$/.exec(text);
+  const month = m ? Number(m[2]) : 0;
+  if (!m || month < 1 || month > 12) {
+    throw new InputError({
+      field: 'month',
+      problem: `"${text}" is not a month of the form YYYY-MM (for example 2026-11)`,
+    });
+  }
+  const start = DateTime.utc(Number(m[1]), month, 1);
+  return [start.toISODate()!, start.endOf('month').toISODate()!];
+}
+
+function quarterDays(text: string): [string, string] {
+  const m = /^(\d{4})-Q([1-4])$/.exec(text);
+  if (!m) {
+    throw new InputError({
+      field: 'quarter',
+      problem: `"${text}" is not a quarter of the form YYYY-Qn (for example 2026-Q4)`,
+    });
+  }
+  const start = DateTime.utc(Number(m[1]), (Number(m[2]) - 1) * 3 + 1, 1);
+  return [start.toISODate()!, start.plus({ months: 2 }).endOf('month').toISODate()!];
+}
+
+function yearDays(text: string): [string, string] {
+  if (!/^\d{4}$/.test(text)) {
+    throw new InputError({ field: 'year', problem: `"${text}" is not a year of the form YYYY (for example 2026)` });
+  }
+  return [`${text}-01-01`, `${text}-12-31`];
 }

@@ -117,6 +117,25 @@ export const detectionSchema = z
   .default(() => ({ bruteForce: defaultBruteForce(), businessHours: defaultBusinessHours() }));
 
 /** A known IANA time zone. */
+/** An integration's name is a NATS subject token of the incident record: lower-case letters, digits and dashes. */
+export const INTEGRATION_NAME = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
+
+const webhookIntegration = z.strictObject({
+  type: z.literal('webhook'),
+  name: z.string().regex(INTEGRATION_NAME, 'must be lower-case letters, digits and dashes (at most 48)'),
+  /** Where each change is POSTed. */
+  url: z
+    .string()
+    .url()
+    .regex(/^https?:\/\//, 'must be an http(s) URL')
+    .refine((u) => !/^https?:\/\/[^/]*@/.test(u), 'must not hold credentials: name them with secretEnv'),
+  /** The environment variable holding the HMAC-SHA256 secret of X-Sox-Report-Signature (never the secret). */
+  secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be an environment variable name such as SOX_HOOK'),
+});
+
+export const integrationSchema = z.discriminatedUnion('type', [webhookIntegration]);
+export type IntegrationConfig = z.output<typeof integrationSchema>;
+
 export const timezoneSchema = z.string().refine((tz) => IANAZone.isValidZone(tz), {
   message: 'is not a known IANA time zone (for example "America/New_York" or "UTC")',
 });
@@ -217,8 +236,19 @@ export const configSchema = z
           .optional(),
         /** An incident must be resolved within this many days, or the incident-deadline control fails. */
         deadlineDays: reportBounds.deadlineDays.default(7),
+        /**
+         * The tools each change of an incident is sent to (README "Incident management integrations"). A secret is
+         * named, never written here: `secretEnv` is the environment variable that holds it.
+         */
+        integrations: z
+          .array(integrationSchema)
+          .default([])
+          .refine(
+            (list) => new Set(list.map((i) => i.name)).size === list.length,
+            'must not name an integration twice',
+          ),
       })
-      .default({ deadlineDays: 7 }),
+      .default({ deadlineDays: 7, integrations: [] }),
     /** Sign-offs of archived bundles (sox-report attest): where they are recorded and when they are due. */
     review: z
       .strictObject({

@@ -83,6 +83,7 @@ export async function analysePeriod(
         : null,
       incidents: incidents.states,
       reviews: await gatherReviews(config, ports, period),
+      notifications: incidents.notifications,
     };
     completeReport(report, detections, inputs, incidents.report, parameters);
     return {

@@ -18,7 +18,8 @@ import type { Ports } from './contracts.js';
 export interface Documents {
   report: ReportV1;
   reportJson: Uint8Array;
-  evidence: BundleFile & ArtifactDigest;
+  /** The evidence file; null for a rollup, which rests on its daily bundles' evidence. */
+  evidence: (BundleFile & ArtifactDigest) | null;
   producer: Producer;
   chainLink: PreviousManifest | null | undefined;
   /** Drops the staged evidence when the bundle is not archived after all. */

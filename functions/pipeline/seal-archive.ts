@@ -39,7 +39,7 @@ export async function sealedFiles(input: {
     return earlier ? { name, stored: { bytes: earlier.bytes, sha256: earlier.sha256 } } : { name, data };
   };
   const documentFiles: (BundleFile & ArtifactDigest)[] = [
-    documents.evidence,
+    ...(documents.evidence ? [documents.evidence] : []),
     { ...kept(REPORT_JSON, documents.reportJson), ...digestOf(REPORT_JSON, documents.reportJson) },
     { ...kept(REPORT_HTML, input.html), ...digestOf(REPORT_HTML, input.html) },
     { ...kept(REPORT_PDF, input.pdf), ...digestOf(REPORT_PDF, input.pdf) },

@@ -11,7 +11,7 @@ export interface ViewModel {
   title: string;
   timezone: string;
   period: {
-    kind: 'daily' | 'adhoc';
+    kind: 'daily' | 'adhoc' | 'rollup';
     /** `Daily report for Tuesday, 24 November 2026` or `Ad-hoc report`. */
     heading: string;
     fromLocal: string;

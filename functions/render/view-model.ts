@@ -78,6 +78,7 @@ export function buildViewModel(report: ReportV1, options: ViewOptions): ViewMode
     warnedControls: warned,
     openIncidents,
     sections: [
+      ...(report.rollup ? [rollupSection(report.rollup, table)] : []),
       tamperingSection(report, table),
       timelineSection(report, table),
       accessSection(report, table),
@@ -124,7 +125,74 @@ function periodHeading(report: ReportV1, tz: string): string {
     });
     return `Daily report for ${day} (${tz})`;
   }
+  if (report.period.kind === 'rollup' && report.rollup) {
+    return `Rollup report for ${report.rollup.first} to ${report.rollup.last} (${tz})`;
+  }
   return `Ad-hoc report (${tz})`;
+}
+
+const ROLLUP_STATUS: Record<NonNullable<ReportV1['rollup']>['days'][number]['status'], Status> = {
+  verified: 'ok',
+  failed: 'fail',
+  missing: 'fail',
+};
+
+/** A rollup's days: the trend of each day's figures, and the daily bundles it rests on with their manifests. */
+function rollupSection(rollup: NonNullable<ReportV1['rollup']>, table: TableBuilder): Section {
+  const n = (value: number | undefined) => (value === undefined ? text(null) : num(value));
+  return {
+    id: 'rollup',
+    title: 'Rollup: the days and the daily bundles',
+    objective: CHECKLIST.rollup,
+    paragraphs: [
+      `${count(rollup.days.length, 'day')} from ${rollup.first} to ${rollup.last}: ` +
+        `${formatNumber(rollup.verified)} verified, ${formatNumber(rollup.failed)} failed verification, ` +
+        `${formatNumber(rollup.missing)} missing. Only verified days are counted in the figures of this report.`,
+    ],
+    tables: [
+      table({
+        id: 'rollup-trend',
+        caption: 'Per-day trend',
+        columns: [
+          col('Day', 1),
+          col('Status', 0.8),
+          numCol('Messages'),
+          numCol('Failed logins'),
+          numCol('Changes'),
+          numCol('Incidents opened'),
+          numCol('Incidents resolved'),
+          col('Failing controls', 2),
+        ],
+        rows: rollup.days.map((d) => [
+          text(d.date),
+          status(ROLLUP_STATUS[d.status]),
+          n(d.figures?.messages),
+          n(d.figures?.authFailures),
+          n(d.figures?.changes),
+          n(d.figures?.incidentsOpened),
+          n(d.figures?.incidentsResolved),
+          list(d.figures?.failingControls ?? [], false),
+        ]),
+        emptyText: 'The rollup has no days.',
+      }),
+      table({
+        id: 'rollup-bundles',
+        caption: 'The daily bundles this rollup rests on',
+        columns: [col('Day', 1), col('Bundle', 1.4), col('Status', 0.8), col('Manifest SHA-256', 3)],
+        rows: rollup.days.map((d) => [text(d.date), code(d.bundle), text(d.status), code(d.manifestSha256)]),
+        emptyText: 'The rollup has no days.',
+      }),
+      table({
+        id: 'rollup-exceptions',
+        caption: 'Days missing or failing verification',
+        columns: [col('Day', 1), col('Status', 0.8), col('Why', 4)],
+        rows: rollup.days
+          .filter((d) => d.status !== 'verified')
+          .map((d) => [text(d.date), status('fail'), list(d.problems, false)]),
+        emptyText: 'Every day rests on a verified daily bundle.',
+      }),
+    ],
+  };
 }
 
 function statusSentence(overall: ViewModel['status'], failed: number, warned: number, total: number): string {
@@ -141,6 +209,7 @@ function statusSentence(overall: ViewModel['status'], failed: number, warned: nu
 }
 
 const CHECKLIST = {
+  rollup: 'Record timelines: every day of the period rests on a sealed daily bundle, verified before it is counted.',
   tampering: 'Prevent data tampering: who logged in, from where, how often and how long; failed and suspicious logins.',
   timeline: 'Record timelines: every financial record with its stored timestamp, and every record deleted.',
   access: 'Track access: every change to the stored data, with who made it, what, when, and whether it was allowed.',

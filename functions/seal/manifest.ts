@@ -18,12 +18,12 @@ const manifestV1Schema = z.strictObject({
   schema: z.literal(MANIFEST_SCHEMA_V1),
   /** Where the bundle belongs in the archive; a bundle found anywhere else has been moved. */
   bundle: z.string().min(1),
-  series: z.enum(['daily', 'adhoc']),
+  series: z.enum(['daily', 'adhoc', 'rollup']),
   period: z.strictObject({
     from: z.string(),
     to: z.string(),
     timezone: z.string(),
-    kind: z.enum(['daily', 'adhoc']),
+    kind: z.enum(['daily', 'adhoc', 'rollup']),
     date: z.string().optional(),
   }),
   generatedAt: z.string(),

@@ -2,6 +2,7 @@ import type { ControlResult } from '../report-model.js';
 import { authFailuresInvestigated, changesAttributed, eventsUnderstood, noTamperingAttempts } from './access.js';
 import { captureConfigured, captureTamperResistant } from './capture.js';
 import type { ControlInputs } from './inputs.js';
+import { notificationsDelivered } from './notifications.js';
 import { reportsReviewed } from './reviews.js';
 import { auditCompleteness, eventsFlowing, financialRecordsComplete } from './records.js';
 import { archiveLockInForce, noIncidentPastDeadline, previousReportInChain, remoteMirrorInSync } from './safeguards.js';
@@ -178,6 +179,18 @@ export const CONTROLS: readonly ControlDefinition[] = [
       'than the archived one',
     warns: 'the archived manifests or the attestation record could not be read',
     evaluate: reportsReviewed,
+  },
+  {
+    id: 'incident-notifications-delivered',
+    title: 'Incidents reached the incident management tools',
+    objective: 'Security incidents',
+    evidence:
+      'the notifications the incident record queued for each configured integration (incidents.integrations), ' +
+      'their tries and deliveries',
+    passes: 'every notification was delivered, or none is configured to be',
+    fails: 'a notification has been undelivered for more than a day',
+    warns: 'a notification is awaiting a retry, or the queue could not be read',
+    evaluate: notificationsDelivered,
   },
 ];
 

@@ -4,6 +4,7 @@ import type {
   IncidentState,
   PreviousBundleState,
   PreviousReport,
+  RecordedNotifications,
   ReportReviews,
   ReportV1,
   StreamPlanSummary,
@@ -34,4 +35,6 @@ export interface ControlInputs {
   incidentDeadlineDays: number;
   /** The earlier daily bundles' sign-offs, judged; absent in ad-hoc reports and those written before sign-offs. */
   reviews?: ReportReviews | null;
+  /** The incident notifications not yet delivered; absent in reports written before integrations existed. */
+  notifications?: RecordedNotifications;
 }

@@ -55,6 +55,7 @@ describe('the control catalogue', () => {
       ['remote-mirror', 'not-applicable'],
       ['archive-lock', 'not-applicable'],
       ['reports-reviewed', 'not-applicable'],
+      ['incident-notifications-delivered', 'not-applicable'],
     ]);
   });
 

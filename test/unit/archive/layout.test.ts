@@ -7,6 +7,7 @@ import {
   dailyBundlePath,
   dateOfDailyBundle,
   dayBefore,
+  daysOfRollupBundle,
   intentFileName,
   isEvidenceFile,
   isIntentFile,
@@ -18,8 +19,9 @@ import {
   MANIFEST_SCHEMA_V1,
   placeOfEntry,
   receiptPath,
+  rollupBundlePath,
 } from '../../../functions/archive/layout.js';
-import { adhocPeriod, dailyPeriod } from '../../../functions/config/period.js';
+import { adhocPeriod, dailyPeriod, rollupPeriod } from '../../../functions/config/period.js';
 
 const KEY = 'a'.repeat(64);
 const CERT = 'b'.repeat(64);
@@ -142,6 +144,23 @@ describe('placeOfEntry', () => {
     ]) {
       expect(placeOfEntry(`${bundle}/${name}`)).toMatchObject({ bundle, name });
     }
+  });
+
+  it('places a rollup bundle at rollup/<first>_<last>, both ways', () => {
+    const period = rollupPeriod({ month: '2026-11' }, 'America/New_York');
+    expect(bundlePath(period)).toBe('rollup/2026-11-01_2026-11-30');
+    expect(rollupBundlePath('2026-10-01', '2026-12-31')).toBe('rollup/2026-10-01_2026-12-31');
+    expect(daysOfRollupBundle('rollup/2026-10-01_2026-12-31')).toEqual({ first: '2026-10-01', last: '2026-12-31' });
+    expect(daysOfRollupBundle('rollup/2026-10-01')).toBeNull();
+    expect(placeOfEntry('rollup/2026-11-01_2026-11-30/report.pdf')).toEqual({
+      kind: 'rollup',
+      bundle: 'rollup/2026-11-01_2026-11-30',
+      date: null,
+      name: 'report.pdf',
+    });
+    expect(placeOfEntry('rollup')).toBeNull();
+    expect(isLayoutFolder('rollup')).toBe(true);
+    expect(isLayoutFolder('rollup/2026-11-01_2026-11-30')).toBe(false);
   });
 
   it('knows the layout folders above the bundles', () => {

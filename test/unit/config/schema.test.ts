@@ -91,7 +91,7 @@ describe('parseConfig', () => {
       branding: { title: 'NATS SOX control report', accent: '#1f5f8b' },
       signing: { kind: 'local', dir: './signing' },
       retentionYears: 7,
-      incidents: { deadlineDays: 7 },
+      incidents: { deadlineDays: 7, integrations: [] },
       review: { stream: 'SOX_ATTESTATIONS', subjectPrefix: 'sox.attestations', deadlineDays: 3, lookbackDays: 14 },
       mirrors: [],
       report: { topN: 50, maxListed: 1000, consumerPrefix: 'sox-report', maxPeriodDays: 31 },

@@ -1,0 +1,216 @@
+/**
+ * A rollup (sox-report rollup): a period of whole days built from the sealed daily bundles alone, never from NATS.
+ * Each day is verified first (archive/verify.ts with --recompute: signatures, hashes, chain, the report re-performed
+ * from its evidence); each verified day's evidence is replayed into its aggregate, and the pure stage
+ * (analysis/rollup.ts) merges them in day order. A day missing or failing is named and fails rollup-coverage;
+ * the rollup is still produced. It is rendered, sealed, signed and archived as the dailies are, at
+ * rollup/<first>_<last>.
+ */
+import { createHash } from 'node:crypto';
+import { aggregateLimits, reportParameters } from '../analysis/parameters.js';
+import type { ReportV1 } from '../analysis/report-model.js';
+import { buildRollupReport, MAX_DAY_PROBLEMS, type RollupDayInput } from '../analysis/rollup.js';
+import {
+  bundlePath,
+  dailyBundlePath,
+  dayBefore,
+  isEvidenceFile,
+  keyPathOf,
+  MANIFEST,
+  REPORT_HTML,
+  REPORT_JSON,
+  REPORT_PDF,
+} from '../archive/layout.js';
+import type { ArchivePort } from '../archive/port.js';
+import { verifyArchive, type VerifyEntry } from '../archive/verify.js';
+import { readLimitOf } from '../archive/verify-limits.js';
+import { daysFrom, type Period } from '../config/period.js';
+import type { Config } from '../config/schema.js';
+import { BundleExistsError, errorMessage, RunError } from '../errors.js';
+import { replayEvidence } from '../evidence/replay-evidence.js';
+import { renderReportHtml } from '../render/html.js';
+import { buildViewModel } from '../render/view-model.js';
+import { inspectBundlePlace } from '../seal/bundle-place.js';
+import { certificateSha256, keyFile, parseManifest, sha256 } from '../seal/manifest.js';
+import { producerOf } from '../seal/producer.js';
+import { millisFromNanos } from '../time/nanos.js';
+import type { Ports, RunResult } from './contracts.js';
+import { retainUntilOf, sealedFiles, signedPdf } from './seal-archive.js';
+
+export type RollupPeriod = Period & { kind: 'rollup'; days: { first: string; last: string } };
+
+export async function runRollup(config: Config, period: RollupPeriod, ports: Ports): Promise<RunResult> {
+  const where = bundlePath(period);
+  const at = (name: string) => ports.archive.locate(`${where}/${name}`);
+  const located = {
+    reportDir: ports.archive.locate(where),
+    reportJson: at(REPORT_JSON),
+    reportPdf: at(REPORT_PDF),
+    reportHtml: at(REPORT_HTML),
+    manifest: at(MANIFEST),
+  };
+  const retainUntil = retainUntilOf(period, config.retentionYears);
+  const cleared = await ports.archive.clearLeftovers(where);
+  for (const line of [...cleared.removed, ...cleared.fixed, ...cleared.kept]) ports.log(`leftover: ${line}`);
+  try {
+    await ports.archive.writeOnce(
+      keyPathOf(ports.signer.publicKeySha256, certificateSha256(ports.signer.certificatePem)),
+      keyFile(ports.signer),
+      { retainUntil },
+    );
+  } catch (err) {
+    throw new RunError(`${errorMessage(err)}; nothing of this rollup was archived`, { cause: err });
+  }
+  const place = await inspectBundlePlace(ports.archive, where, ports.signer);
+  if (place.state === 'sealed') {
+    ports.log(`rollup for this period already archived at ${located.reportDir}; it is left as it is`);
+    return { ...located, existed: true };
+  }
+  if (place.state === 'interrupted') {
+    throw new RunError(
+      `${located.reportDir} holds files of an unfinished rollup: a rollup is not completed, only redone; ` +
+        'archive it elsewhere or investigate who wrote them',
+    );
+  }
+
+  const days = await rollupDays(ports, period.days.first, period.days.last);
+  const parameters = reportParameters(config);
+  const report = buildRollupReport({
+    period,
+    days,
+    generatedAt: ports.now(),
+    limits: aggregateLimits(parameters),
+    topN: parameters.report.topN,
+  });
+  const reportJson = new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`);
+  const vm = buildViewModel(report, {
+    branding: ports.branding,
+    maxRows: config.report.maxListed,
+    archiveLocation: located.reportDir,
+    signed: true,
+  });
+  const html = new TextEncoder().encode(renderReportHtml(vm, ports.templates));
+  const pdf = await signedPdf(vm, ports.signer);
+  const documents = {
+    report,
+    reportJson,
+    evidence: null,
+    producer: producerOf(config, [], parameters),
+    chainLink: null,
+    discard: () => Promise.resolve(),
+  };
+  try {
+    const files = await sealedFiles({ where, ports, stored: null, documents, html, pdf, previous: null });
+    await ports.archive.writeBundle(where, files, { retainUntil });
+  } catch (err) {
+    if (!(err instanceof BundleExistsError)) throw err;
+    ports.log(`another run archived this rollup first (${err.message}); its bundle is left as it is`);
+    return { ...located, existed: true };
+  }
+  ports.log(`archived ${located.reportDir}`);
+  return { ...located, existed: false, report };
+}
+
+/** Every day of the rollup: verified (with its aggregate re-performed from its evidence), failed or missing. */
+async function rollupDays(ports: Ports, first: string, last: string): Promise<RollupDayInput[]> {
+  const verified = await verifyArchive(ports.archive, {
+    from: first,
+    to: last,
+    recompute: true,
+    now: new Date(millisFromNanos(ports.now())),
+  });
+  for (const problem of verified.problems) ports.log(`verify: ${problem}`);
+  const entries = new Map<string, VerifyEntry>();
+  for (const entry of verified.entries) {
+    if (entry.kind !== 'daily' || entry.date === null) continue;
+    const dates = entry.lastDate ? daysFrom(entry.date, entry.lastDate) : [entry.date];
+    for (const date of dates) entries.set(date, entry);
+  }
+  const days: RollupDayInput[] = [];
+  for (const date of daysFrom(first, last)) {
+    const bundle = dailyBundlePath(date);
+    const entry = entries.get(date);
+    const before = entries.get(dayBefore(date));
+    if (entry && !entry.ok && before && !before.ok && onlyPreviousReport(entry)) {
+      // The day itself holds: what failed is the day before's report, which is named as failing on its own.
+      ports.log(
+        `${date}: its only problem is the report of ${dayBefore(date)}, which failed verification itself: counted`,
+      );
+      days.push(await verifiedDay(ports.archive, date, bundle));
+    } else if (!entry || entry.status === 'missing') {
+      days.push({ date, bundle, status: 'missing', manifestSha256: null, problems: ['no daily bundle for the day'] });
+    } else if (!entry.ok) {
+      const manifestSha256 = await manifestSha(ports.archive, bundle);
+      days.push({
+        date,
+        bundle,
+        status: 'failed',
+        manifestSha256,
+        problems: entry.problems.slice(0, MAX_DAY_PROBLEMS),
+      });
+    } else {
+      days.push(await verifiedDay(ports.archive, date, bundle));
+    }
+    ports.log(`${date}: ${days.at(-1)!.status}`);
+  }
+  return days;
+}
+
+/** Every problem is about the previous report as recorded against the one archived (verify-recompute.ts). */
+function onlyPreviousReport(entry: VerifyEntry): boolean {
+  return entry.status === 'fail' && entry.problems.every((p) => p.startsWith('recompute: inputs.previous.'));
+}
+
+async function manifestSha(archive: ArchivePort, bundle: string): Promise<string | null> {
+  const bytes = await archive.read(`${bundle}/${MANIFEST}`, { maxBytes: readLimitOf(MANIFEST)! }).catch(() => null);
+  return bytes === null ? null : sha256(bytes);
+}
+
+/**
+ * A day that verified, read again for its figures: the manifest, report.json and evidence must be the bytes the
+ * manifest lists (the archive could have changed since it was verified), and the evidence is replayed with the
+ * parameters the day was produced with.
+ */
+async function verifiedDay(archive: ArchivePort, date: string, bundle: string): Promise<RollupDayInput> {
+  let manifestSha256: string | null = null;
+  const failed = (why: string): RollupDayInput => ({ date, bundle, status: 'failed', manifestSha256, problems: [why] });
+  try {
+    const manifestBytes = await archive.read(`${bundle}/${MANIFEST}`, { maxBytes: readLimitOf(MANIFEST)! });
+    if (manifestBytes === null) return failed(`${MANIFEST}: gone after the day was verified`);
+    manifestSha256 = sha256(manifestBytes);
+    const manifest = parseManifest(manifestBytes);
+    if (manifest.schema !== 'sox-report-manifest/v2')
+      return failed('sealed before evidence files existed (manifest v1): its figures cannot be merged exactly');
+    const reportArtifact = manifest.artifacts.find((a) => a.path === REPORT_JSON);
+    const evidenceArtifact = manifest.artifacts.find((a) => isEvidenceFile(a.path));
+    if (!reportArtifact || !evidenceArtifact) return failed(`${MANIFEST}: lists no report.json or no evidence file`);
+    const reportBytes = await archive.read(`${bundle}/${REPORT_JSON}`, { maxBytes: readLimitOf(REPORT_JSON)! });
+    if (reportBytes === null || sha256(reportBytes) !== reportArtifact.sha256)
+      return failed(`${REPORT_JSON}: changed after the day was verified`);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    async function* hashed(): AsyncIterable<Uint8Array> {
+      for await (const chunk of archive.readStream(`${bundle}/${evidenceArtifact!.path}`)) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        yield chunk;
+      }
+    }
+    const replayed = await replayEvidence(hashed(), manifest.producer.parameters);
+    if (bytes !== evidenceArtifact.bytes || hash.digest('hex') !== evidenceArtifact.sha256)
+      return failed(`${evidenceArtifact.path}: changed after the day was verified`);
+    if (replayed.problems.length > 0) return failed(replayed.problems[0]!);
+    const report = JSON.parse(new TextDecoder().decode(reportBytes)) as ReportV1;
+    return {
+      date,
+      bundle,
+      status: 'verified',
+      manifestSha256,
+      report,
+      state: replayed.state,
+      streams: replayed.streams,
+    };
+  } catch (err) {
+    return failed(`cannot be read for the rollup (${errorMessage(err)})`);
+  }
+}
