@@ -1,15 +1,18 @@
-import type { ReportIncident } from '../analysis/report-model.js';
+import type { IncidentInTool, ReportIncident } from '../analysis/report-model.js';
+import type { IntegrationConfig } from '../config/schema.js';
 import { parseInstant, type Nanos } from '../time/nanos.js';
-import { ageDays, type DerivedIncidents, type IncidentAction } from './model.js';
+import { ageDays, type DerivedIncidents, type IncidentAction, type IncidentState } from './model.js';
+import type { IncidentLink, NoticeState } from './notifications.js';
 
 /**
  * The incidents a report shows, so an auditor sees what was mitigated and what not: those whose evidence lies in
  * the period, those resolved during it (with who and the note), and every one still open, with its age.
  */
 export function incidentsForReport(
-  derived: DerivedIncidents,
+  derived: DerivedIncidents & { notices?: readonly NoticeState[]; links?: readonly IncidentLink[] },
   period: { from: Nanos; to: Nanos },
   now: Date,
+  integrations: readonly Pick<IntegrationConfig, 'name' | 'type'>[] = [],
 ): ReportIncident[] {
   const within = (iso: string | undefined) => {
     const t = iso === undefined ? null : parseInstant(iso);
@@ -34,12 +37,35 @@ export function incidentsForReport(
       acknowledged: action(state.acknowledged),
       resolved: action(state.resolved),
     });
+    const tools = inTools(state, derived.notices ?? [], derived.links ?? [], integrations);
+    if (tools.length) shown[shown.length - 1]!.integrations = tools;
   }
   const key = (i: ReportIncident) => `${i.openedAt ?? ''} ${i.id}`;
   return shown.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-function action(a: IncidentAction | null): ReportIncident['resolved'] {
+function action(a: (IncidentAction & { link?: string }) | null): ReportIncident['resolved'] {
   if (!a) return null;
-  return { at: a.storedAt, by: a.by.name ? `${a.by.name} (${a.by.identity})` : a.by.identity, note: a.note };
+  const by = a.by.name ? `${a.by.name} (${a.by.identity})` : a.by.identity;
+  return { at: a.storedAt, by, note: a.note, ...(a.link === undefined ? {} : { link: a.link }) };
+}
+
+/** Each configured tool that has heard of the incident, in configuration order: where it is, and if in sync. */
+function inTools(
+  state: IncidentState,
+  notices: readonly NoticeState[],
+  links: readonly IncidentLink[],
+  integrations: readonly Pick<IntegrationConfig, 'name' | 'type'>[],
+): IncidentInTool[] {
+  const tools: IncidentInTool[] = [];
+  for (const { name, type } of integrations) {
+    const mine = notices.filter((n) => n.id === state.id && n.integration === name);
+    if (mine.length === 0) continue;
+    const link = links.find((l) => l.id === state.id && l.integration === name);
+    const key = type === 'pagerduty' ? state.id : type === 'jira' ? (link?.key ?? null) : null;
+    const url = type === 'jira' ? (link?.url ?? null) : null;
+    const sync = mine.every((n) => n.delivered) ? 'delivered' : 'pending';
+    tools.push({ integration: name, type, key, url, sync });
+  }
+  return tools;
 }

@@ -80,6 +80,8 @@ const resolvedSchema = z.object({
   by: actorSchema,
   // How it was resolved is the point of the record: never empty.
   note: text(4000),
+  /** Where it was resolved, when that was in an integration (the Jira issue's page). */
+  link: z.string().url().max(2000).optional(),
 });
 
 export const incidentEventSchema = z.discriminatedUnion('type', [openedSchema, acknowledgedSchema, resolvedSchema]);
@@ -120,7 +122,7 @@ export interface IncidentState {
   status: IncidentStatus;
   /** The first acknowledgement; later ones are in the history. */
   acknowledged: IncidentAction | null;
-  resolved: (IncidentAction & { note: string }) | null;
+  resolved: (IncidentAction & { note: string; link?: string }) | null;
   /** The events that made this state, in stream order. */
   history: StoredIncidentEvent[];
 }
@@ -243,7 +245,11 @@ export function deriveIncidents(events: readonly StoredIncidentEvent[]): Derived
       incident.acknowledged ??= action(stored, event);
       incident.status = 'acknowledged';
     } else {
-      incident.resolved = { ...action(stored, event), note: event.note };
+      incident.resolved = {
+        ...action(stored, event),
+        note: event.note,
+        ...(event.link === undefined ? {} : { link: event.link }),
+      };
       incident.status = 'resolved';
     }
   }

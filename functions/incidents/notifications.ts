@@ -11,7 +11,7 @@ import type { IncidentAnomaly, IncidentState } from './model.js';
 
 export const CHANGES = ['opened', 'acknowledged', 'resolved'] as const;
 export type IncidentChange = (typeof CHANGES)[number];
-export const NOTICE_TYPES = ['notification', 'attempt', 'delivered'] as const;
+export const NOTICE_TYPES = ['notification', 'attempt', 'delivered', 'link'] as const;
 export type NoticeType = (typeof NOTICE_TYPES)[number];
 
 const instant = z.string().refine((s) => parseInstant(s) !== null, 'must be an RFC 3339 instant');
@@ -25,6 +25,17 @@ export const noticeEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('attempt'), ...base, error: z.string().min(1).max(500) }),
   /** The integration accepted it; `status` is its HTTP status. */
   z.strictObject({ type: z.literal('delivered'), ...base, status: z.number().int() }),
+  /**
+   * Where the incident lives in the tool (a Jira issue), made when its opened change was delivered: later changes
+   * go to it. `change` is always `opened`, so the subject names the change that made it.
+   */
+  z.strictObject({
+    type: z.literal('link'),
+    ...base,
+    change: z.literal('opened'),
+    key: z.string().min(1).max(255),
+    url: z.string().url().max(2000),
+  }),
 ]);
 export type NoticeEvent = z.output<typeof noticeEventSchema>;
 
@@ -89,14 +100,33 @@ export interface NoticeState {
 
 const key = (e: { id: string; integration: string; change: string }) => `${e.id} ${e.integration} ${e.change}`;
 
+/** Where an incident lives in one integration (a Jira issue): the first link recorded stands. */
+export interface IncidentLink {
+  id: string;
+  integration: string;
+  key: string;
+  url: string;
+}
+
 /** The queue from its records in stream order; a record about nothing queued is an anomaly, never applied. */
 export function deriveNotices(
   notices: readonly StoredNotice[],
   incidents: ReadonlyMap<string, IncidentState>,
-): { notices: NoticeState[]; anomalies: IncidentAnomaly[] } {
+): { notices: NoticeState[]; links: IncidentLink[]; anomalies: IncidentAnomaly[] } {
   const states = new Map<string, NoticeState>();
+  const links = new Map<string, IncidentLink>();
   const anomalies: IncidentAnomaly[] = [];
   for (const { seq, event } of [...notices].sort((a, b) => a.seq - b.seq)) {
+    if (event.type === 'link') {
+      if (!incidents.has(event.id)) {
+        const detail = `link of ${event.id} in ${event.integration}, which was never opened`;
+        anomalies.push({ seq, id: event.id, kind: 'unknown-incident', detail });
+      } else if (!links.has(`${event.id} ${event.integration}`)) {
+        const { id, integration, key: linkKey, url } = event;
+        links.set(`${id} ${integration}`, { id, integration, key: linkKey, url });
+      }
+      continue;
+    }
     const state = states.get(key(event));
     if (event.type === 'notification') {
       if (!incidents.has(event.id)) {
@@ -131,7 +161,7 @@ export function deriveNotices(
       state.delivered = { at: event.at, status: event.status };
     }
   }
-  return { notices: [...states.values()], anomalies };
+  return { notices: [...states.values()], links: [...links.values()], anomalies };
 }
 
 /** The changes an incident has gone through so far, with the sequence of the event that made each. */

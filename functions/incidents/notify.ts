@@ -9,7 +9,17 @@ import { errorMessage } from '../errors.js';
 import { isJetStreamApiError } from '../source/api-error.js';
 import { natsStep } from '../source/nats-steps.js';
 import type { IncidentState } from './model.js';
-import { dueNotices, noticesToQueue, noticeSubject, type NoticeEvent, type NoticeState } from './notifications.js';
+import {
+  dueNotices,
+  noticesToQueue,
+  noticeSubject,
+  type IncidentLink,
+  type NoticeEvent,
+  type NoticeState,
+} from './notifications.js';
+import { call, failure, redact } from './http.js';
+import { sendJira, type Sent } from './jira-sync.js';
+import { pagerdutyBody, pagerdutyError, pagerdutyUrl } from './pagerduty.js';
 import { readIncidents, type IncidentLog, type IncidentRecord } from './stream.js';
 import { webhookRequest } from './webhook.js';
 
@@ -48,18 +58,9 @@ async function appendNotice(log: IncidentLog, event: NoticeEvent): Promise<void>
   }
 }
 
-type Sent = { ok: true; status: number } | { ok: false; error: string };
-
-/** The reason a request failed, without its URL or anything it carried. */
-function failure(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
-    return `no answer within ${timeoutMs} ms`;
-  const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
-  return typeof cause?.code === 'string' ? `connection failed (${cause.code})` : 'connection failed';
-}
-
+/** One change to a webhook: the signed body; any 2xx is a delivery. */
 async function sendWebhook(
-  integration: IntegrationConfig,
+  integration: Extract<IntegrationConfig, { type: 'webhook' }>,
   incident: IncidentState,
   notice: NoticeState,
   options: NotifyOptions,
@@ -69,17 +70,61 @@ async function sendWebhook(
   const request = webhookRequest(incident, notice.change, notice.changeSeq, secret);
   const timeoutMs = options.timeoutMs ?? 10_000;
   try {
-    const response = await fetch(integration.url, {
-      method: 'POST',
-      headers: request.headers,
-      body: request.body,
-      redirect: 'error',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await response.arrayBuffer().catch(() => undefined);
-    return response.ok ? { ok: true, status: response.status } : { ok: false, error: `HTTP ${response.status}` };
+    const answer = await call(
+      integration.url,
+      { method: 'POST', headers: request.headers, body: request.body },
+      timeoutMs,
+    );
+    return answer.status >= 200 && answer.status < 300
+      ? { ok: true, status: answer.status }
+      : { ok: false, error: `HTTP ${answer.status}` };
   } catch (err) {
     return { ok: false, error: failure(err, timeoutMs) };
+  }
+}
+
+/** One event to PagerDuty: 202 is accepted; anything else is a failed try with PagerDuty's reason. */
+async function sendPagerduty(
+  integration: Extract<IntegrationConfig, { type: 'pagerduty' }>,
+  incident: IncidentState,
+  notice: NoticeState,
+  options: NotifyOptions,
+): Promise<Sent> {
+  const routingKey = options.env[integration.secretEnv];
+  if (!routingKey) return { ok: false, error: `the secret environment variable ${integration.secretEnv} is not set` };
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  try {
+    const answer = await call(
+      pagerdutyUrl(integration.url),
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: pagerdutyBody(incident, notice.change, routingKey),
+      },
+      timeoutMs,
+    );
+    return answer.status === 202
+      ? { ok: true, status: answer.status }
+      : { ok: false, error: redact(pagerdutyError(answer.status, answer.text), routingKey) };
+  } catch (err) {
+    return { ok: false, error: failure(err, timeoutMs) };
+  }
+}
+
+function send(
+  integration: IntegrationConfig,
+  incident: IncidentState,
+  notice: NoticeState,
+  link: IncidentLink | undefined,
+  options: NotifyOptions,
+): Promise<Sent> {
+  switch (integration.type) {
+    case 'webhook':
+      return sendWebhook(integration, incident, notice, options);
+    case 'pagerduty':
+      return sendPagerduty(integration, incident, notice, options);
+    case 'jira':
+      return sendJira(integration, incident, notice, link, options);
   }
 }
 
@@ -116,7 +161,8 @@ export async function syncNotifications(
     if (failedPairs.has(pair)) continue;
     const integration = integrations.find((i) => i.name === notice.integration)!;
     const incident = record.incidents.get(notice.id)!;
-    const sent = await sendWebhook(integration, incident, notice, options);
+    const link = record.links.find((l) => l.id === notice.id && l.integration === notice.integration);
+    const sent = await send(integration, incident, notice, link, options);
     const base = {
       id: notice.id,
       integration: notice.integration,
@@ -124,6 +170,20 @@ export async function syncNotifications(
       at: options.now.toISOString(),
     };
     if (sent.ok) {
+      // Where the incident lives in the tool is recorded before the delivery: later changes go there.
+      if (sent.link && !link) {
+        const { key, url } = sent.link;
+        await appendNotice(log, {
+          type: 'link',
+          id: notice.id,
+          integration: notice.integration,
+          change: 'opened',
+          at: base.at,
+          key,
+          url,
+        });
+        record.links.push({ id: notice.id, integration: notice.integration, key, url });
+      }
       await appendNotice(log, { type: 'delivered', ...base, status: sent.status });
       outcome.delivered++;
     } else {

@@ -9,6 +9,7 @@ import { natsAlerts, type AlertPort } from './alerts.js';
 import { incidentsForReport } from './in-report.js';
 import { ageDays, type Detection } from './model.js';
 import { undeliveredNotices } from './notifications.js';
+import { pullJiraResolutionsSafely } from './jira-sync.js';
 import { syncNotificationsSafely } from './notify.js';
 import { recordDetections } from './record.js';
 import { describeIncidentStreamPlan, ensureIncidentStream, incidentLog, readIncidents } from './stream.js';
@@ -73,6 +74,9 @@ export async function recordIncidents(
     for (const failure of recorded.alertFailures) ports.log(`ALERT NOT DELIVERED for ${failure.id}: ${failure.error}`);
     recordDone(nc, `recorded the incidents (${recorded.opened.length} opened)`);
     const { integrations } = config.incidents;
+    // An issue done in Jira is an incident resolved there: recorded before the notifications, so every tool hears.
+    const pulled = await pullJiraResolutionsSafely(log, integrations, { env: process.env, now, log: ports.log });
+    if (pulled) ports.log(`incidents: ${pulled} resolved in Jira`);
     // An integration that is down never fails the report: what is undelivered is shown, and retried next run.
     const sent = await syncNotificationsSafely(log, integrations, { env: process.env, now, log: ports.log });
     if (sent && (sent.queued || sent.delivered || sent.failed))
@@ -83,7 +87,7 @@ export async function recordIncidents(
     for (const anomaly of derived.anomalies)
       ports.log(`incident record anomaly at seq ${anomaly.seq}: ${anomaly.detail}`);
     return {
-      report: incidentsForReport(derived, period, now),
+      report: incidentsForReport(derived, period, now, integrations),
       states: [...derived.incidents.values()].map((s) => ({
         id: s.id,
         rule: s.rule,

@@ -33,7 +33,14 @@ import {
   type StreamPlan,
 } from '../source/stream-spec.js';
 import { decodeIncidentMessage, eventSubject, isAnomaly } from './codec.js';
-import { decodeNotice, deriveNotices, isNoticeSubject, type NoticeState, type StoredNotice } from './notifications.js';
+import {
+  decodeNotice,
+  deriveNotices,
+  isNoticeSubject,
+  type IncidentLink,
+  type NoticeState,
+  type StoredNotice,
+} from './notifications.js';
 import {
   deriveIncidents,
   incidentEventSchema,
@@ -338,9 +345,27 @@ export async function resolve(
   return append(log, { type: 'resolved', id, at: now.toISOString(), by, note: text }, { once: true });
 }
 
+/**
+ * Records a resolution made in an integration (a Jira issue moved to done), with its own time, who and link.
+ * Null when the incident was resolved meanwhile: the first resolution stands.
+ */
+export async function recordOutsideResolution(
+  log: IncidentLog,
+  event: Omit<ResolvedEvent, 'type'>,
+): Promise<StoredIncidentEvent | null> {
+  try {
+    return await append(log, { type: 'resolved', ...event }, { once: true });
+  } catch (err) {
+    if (err instanceof IncidentAlreadyResolvedError) return null;
+    throw err;
+  }
+}
+
 /** The incidents and the outbound queue of notifications, both folded from the one record. */
 export interface IncidentRecord extends DerivedIncidents {
   notices: NoticeState[];
+  /** Where incidents live in the integrations (Jira issues). */
+  links: IncidentLink[];
 }
 
 /**
@@ -404,5 +429,6 @@ export async function readIncidents(log: IncidentLog): Promise<IncidentRecord | 
     incidents: derived.incidents,
     anomalies: [...anomalies, ...derived.anomalies, ...queue.anomalies].sort((a, b) => a.seq - b.seq),
     notices: queue.notices,
+    links: queue.links,
   };
 }
