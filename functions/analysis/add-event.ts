@@ -53,6 +53,7 @@ export function addEvent(state: AggregateState, event: ParsedEvent): void {
         return;
       }
       const user = userActivity(state, client.account, client.user);
+      if (client.userName !== undefined) user.userName = firstName(user.userName, client.userName);
       if (connect) {
         state.connects += 1;
         user.connects += 1;
@@ -114,6 +115,7 @@ export function addEvent(state: AggregateState, event: ParsedEvent): void {
         seq: event.seq,
         account: event.account,
         user: event.user,
+        ...(event.userName !== undefined ? { userName: event.userName } : {}),
         client: event.client,
         host: event.host,
         operation: event.operation,
@@ -152,6 +154,13 @@ function listAuthFailure(state: AggregateState, event: Envelope & { user: string
   if (listed.length >= state.limits.maxListed && event.ts > listed[listed.length - 1]!.ts) return;
   const record = { ts: event.ts, stream: event.stream, seq: event.seq, user: event.user, host: event.host };
   insertBounded(listed, record, state.limits.maxListed, compareStored);
+}
+
+/** Of two JWT names for one key (a re-issued JWT), the first in sort order: the same whatever the slicing. */
+export function firstName(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a < b ? a : b;
 }
 
 function userActivity(state: AggregateState, account: string, user: string | null): UserActivity {

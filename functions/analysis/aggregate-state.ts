@@ -87,6 +87,8 @@ export interface LoginTable {
 export interface UserActivity {
   account: string;
   user: string | null;
+  /** Operator mode: the user JWT's name (of two names for one key, the first in sort order). */
+  userName?: string;
   connects: number;
   disconnects: number;
   totalDurationNs: Nanos;
@@ -107,6 +109,7 @@ export interface LeafRemote {
 export interface ChangeRecord extends StoredAt {
   account: string;
   user: string | null;
+  userName?: string;
   client: string | null;
   host: string | null;
   operation: JsOperation;

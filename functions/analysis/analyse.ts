@@ -13,9 +13,11 @@ import type { ControlInputs } from './controls/inputs.js';
 import { detectionContext } from './detection/context.js';
 import { detect } from './detection/detect.js';
 import { buildReport } from './finalize.js';
+import { applyAccountNames } from './account-names.js';
 import { judgeReviews } from './reviews.js';
 import type { ReportParameters } from './parameters.js';
 import type {
+  AccountName,
   RecordedInputs,
   ReportIncident,
   ReportV1,
@@ -32,6 +34,8 @@ export interface EventFacts {
   parameters: ReportParameters;
   previous: RecordedInputs['previous'];
   streamPlans: StreamPlanSummary[] | null;
+  /** Operator mode: the accounts' JWT names as the run read them (inputs.accountNames). */
+  accountNames?: AccountName[] | null;
 }
 
 /** The report's figures and the detections they raise: everything that comes from the period's events. */
@@ -46,6 +50,8 @@ export function analyseEvents(facts: EventFacts): { report: ReportV1; detections
     { topN: facts.parameters.report.topN },
     previous,
   );
+  // Before the detections, so that their summaries (and the incidents and alerts made of them) show the names.
+  applyAccountNames(report, facts.accountNames);
   const drift = (facts.streamPlans ?? [])
     .filter((p) => p.action === 'drift')
     .map((p) => ({ stream: p.stream, findings: p.findings }));

@@ -34,6 +34,7 @@ export function buildReport(
     .map((u) => ({
       account: u.account,
       user: u.user,
+      ...(u.userName !== undefined ? { userName: u.userName } : {}),
       connects: u.connects,
       disconnects: u.disconnects,
       totalDurationSeconds: seconds(u.totalDurationNs),
@@ -125,6 +126,7 @@ function toChange(c: ChangeRecord): JetStreamChange {
     time: formatInstant(c.ts),
     account: c.account,
     user: c.user,
+    ...(c.userName !== undefined ? { userName: c.userName } : {}),
     client: c.client,
     host: c.host,
     operation: c.operation,

@@ -1,4 +1,5 @@
 import type { Nanos } from '../time/nanos.js';
+import { firstName } from './add-event.js';
 import { mergeBounded, mergeCounts, mergeSamples } from './bounded.js';
 import { emptyAggregate, type AggregateState } from './aggregate-state.js';
 import { pair } from './change-pairing.js';
@@ -24,6 +25,8 @@ export function mergeAggregates(a: AggregateState, b: AggregateState): Aggregate
       else {
         m.connects += u.connects;
         m.disconnects += u.disconnects;
+        const userName = firstName(m.userName, u.userName);
+        if (userName !== undefined) m.userName = userName;
         m.totalDurationNs += u.totalDurationNs;
         if (u.maxDurationNs > m.maxDurationNs) m.maxDurationNs = u.maxDurationNs;
         m.clients = mergeSamples(m.clients, u.clients, limits.maxSamples);

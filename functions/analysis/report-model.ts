@@ -17,7 +17,12 @@ export interface ReportV1 {
     users: number;
     byUser: {
       account: string;
+      /** Operator mode: the account JWT's name (inputs.accountNames), shown beside the key. */
+      accountName?: string;
+      /** The user as the server names it: in operator (JWT) mode its public key, the identifier to match on. */
       user: string | null;
+      /** Operator mode: the user JWT's name, shown beside the key; absent where the events carry none. */
+      userName?: string;
       connects: number;
       disconnects: number;
       totalDurationSeconds: number;
@@ -165,6 +170,15 @@ export interface RecordedInputs {
   reviews?: RecordedReviews | null;
   /** The outbound queue of incident notifications (absent in older reports). */
   notifications?: RecordedNotifications;
+  /** Operator (JWT) mode: the name of each account key, as the server said (absent outside operator mode). */
+  accountNames?: AccountName[];
+}
+
+/** An account public key and its JWT name; where the name could not be read, null and the reason. */
+export interface AccountName {
+  account: string;
+  name: string | null;
+  reason: string | null;
 }
 
 /** One attestation as a report shows it: who signed off what, when, with which decision. */
@@ -256,8 +270,12 @@ export interface StreamCompleteness {
 export interface JetStreamChange {
   time: string;
   account: string;
+  /** Operator mode: the account JWT's name (inputs.accountNames), shown beside the key. */
+  accountName?: string;
   /** null where the server does not say (nats-server before 2.10.10 names only the account). */
   user: string | null;
+  /** Operator mode, nats-server 2.10.10+: the user JWT's name; absent where the audit record carries none. */
+  userName?: string;
   client: string | null;
   host: string | null;
   operation: JsOperation;
@@ -328,5 +346,19 @@ export interface ReportIncident {
   openedInPeriod?: boolean;
   resolvedInPeriod?: boolean;
   acknowledged?: { at: string; by: string; note: string | null } | null;
-  resolved?: { at: string; by: string; note: string | null } | null;
+  resolved?: { at: string; by: string; note: string | null; link?: string } | null;
+  /**
+   * The incident in each configured tool that has heard of it: its key there (the Jira issue, PagerDuty's dedup
+   * key; null for a webhook or an issue not yet made), its page, and whether every change reached it. Reports
+   * written before integrations, or without any, lack it.
+   */
+  integrations?: IncidentInTool[];
+}
+
+export interface IncidentInTool {
+  integration: string;
+  type: 'webhook' | 'pagerduty' | 'jira';
+  key: string | null;
+  url: string | null;
+  sync: 'delivered' | 'pending';
 }

@@ -91,6 +91,7 @@ export async function recomputeBundle(
       parameters: parameters.data,
       previous: archived.inputs.previous,
       streamPlans: archived.inputs.streamPlans,
+      accountNames: archived.inputs.accountNames ?? null,
     });
     completeReport(report, detections, archived.inputs, archived.incidents, parameters.data);
     // Reports archived before sign-offs were recorded have no inputs.reviews: compare them without that control.

@@ -6,7 +6,8 @@ import { parseConfig } from '../config/load.js';
 import type { Period } from '../config/period.js';
 import { InputError } from '../errors.js';
 import { generateActivity } from '../local/activity.js';
-import { startHub, type HubUsers } from '../local/hub.js';
+import { DEFAULT_HUB_PASSWORDS, startHub, type HubUsers } from '../local/hub.js';
+import type { OperatorLayout } from '../local/operator-hub.js';
 import { newestNatsServerBinary } from '../local/nats-binaries.js';
 import { runReport } from '../pipeline/run-report.js';
 import { connectSource } from '../source/connect.js';
@@ -60,6 +61,41 @@ export function demoConfig(url: string, passwords: HubUsers, archive: string): u
       to: ['cfo@demo.example', 'audit@demo.example'],
       outbox: beside('outbox'),
     },
+  };
+}
+
+/**
+ * The demo configuration for the operator-mode layout (functions/local/operator-hub.ts): each source reads with
+ * its user's creds file. In operator mode an account is named by its public key, so `account` holds the key;
+ * APP's advisories arrive under the import prefix "APP.", named by `subjects`.
+ */
+export function operatorDemoConfig(url: string, layout: OperatorLayout, archive: string): unknown {
+  const document = demoConfig(url, DEFAULT_HUB_PASSWORDS, archive) as { sources: unknown[] };
+  return {
+    ...document,
+    sources: [
+      {
+        name: 'audit',
+        account: layout.accounts.AUDIT,
+        nats: { servers: [url], creds: layout.creds.audit },
+        streams: [
+          { stream: 'SYS_EVENTS', kind: 'system-events' },
+          {
+            stream: 'APP_JS_ADVISORIES',
+            kind: 'advisories',
+            account: layout.accounts.APP,
+            subjects: ['APP.$JS.EVENT.ADVISORY.>'],
+          },
+          { stream: 'AUDIT_JS_ADVISORIES', kind: 'advisories', account: layout.accounts.AUDIT },
+        ],
+      },
+      {
+        name: 'app',
+        account: layout.accounts.APP,
+        nats: { servers: [url], creds: layout.creds.app },
+        streams: [{ stream: 'TRANSACTIONS', kind: 'transactions' }],
+      },
+    ],
   };
 }
 

@@ -120,20 +120,57 @@ export const detectionSchema = z
 /** An integration's name is a NATS subject token of the incident record: lower-case letters, digits and dashes. */
 export const INTEGRATION_NAME = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 
+const integrationName = z
+  .string()
+  .regex(INTEGRATION_NAME, 'must be lower-case letters, digits and dashes (at most 48)');
+const toolUrl = z
+  .string()
+  .url()
+  .regex(/^https?:\/\//, 'must be an http(s) URL')
+  .refine((u) => !/^https?:\/\/[^/]*@/.test(u), 'must not hold credentials: name them with secretEnv');
+const secretEnv = z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be an environment variable name such as SOX_HOOK');
+
 const webhookIntegration = z.strictObject({
   type: z.literal('webhook'),
-  name: z.string().regex(INTEGRATION_NAME, 'must be lower-case letters, digits and dashes (at most 48)'),
+  name: integrationName,
   /** Where each change is POSTed. */
-  url: z
-    .string()
-    .url()
-    .regex(/^https?:\/\//, 'must be an http(s) URL')
-    .refine((u) => !/^https?:\/\/[^/]*@/.test(u), 'must not hold credentials: name them with secretEnv'),
+  url: toolUrl,
   /** The environment variable holding the HMAC-SHA256 secret of X-Sox-Report-Signature (never the secret). */
-  secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be an environment variable name such as SOX_HOOK'),
+  secretEnv,
 });
 
-export const integrationSchema = z.discriminatedUnion('type', [webhookIntegration]);
+/** PagerDuty Events API v2: each change is a trigger, acknowledge or resolve event deduplicated by incident id. */
+const pagerdutyIntegration = z.strictObject({
+  type: z.literal('pagerduty'),
+  name: integrationName,
+  /** The Events API host; events are POSTed to `<url>/v2/enqueue`. */
+  url: toolUrl.default('https://events.pagerduty.com'),
+  /** The environment variable holding the integration's routing key. */
+  secretEnv,
+});
+
+/** Jira (REST API v2): an issue per incident, a comment on acknowledgement, a transition to done on resolution. */
+const jiraIntegration = z.strictObject({
+  type: z.literal('jira'),
+  name: integrationName,
+  /** The site, such as https://acme.atlassian.net. */
+  url: toolUrl,
+  project: z.string().regex(/^[A-Z][A-Z0-9_]{0,254}$/, 'must be a Jira project key such as SEC'),
+  issueType: z.string().trim().min(1).max(255).default('Task'),
+  /** Added to every issue, besides `sox-incident-<id>` (which finds the issue again). */
+  labels: z
+    .array(z.string().regex(/^[^\s]{1,255}$/, 'must be a Jira label (no spaces)'))
+    .max(20)
+    .default([]),
+  /** The environment variable holding `email:apiToken` for basic authentication. */
+  secretEnv,
+});
+
+export const integrationSchema = z.discriminatedUnion('type', [
+  webhookIntegration,
+  pagerdutyIntegration,
+  jiraIntegration,
+]);
 export type IntegrationConfig = z.output<typeof integrationSchema>;
 
 export const timezoneSchema = z.string().refine((tz) => IANAZone.isValidZone(tz), {

@@ -102,10 +102,16 @@ function orNull(value: string | undefined): string | null {
   return value === undefined || value === '' ? null : value;
 }
 
+/** The user JWT's name (operator mode), only where the server sends one for a user it names. */
+function userNameOf(client: { user?: string; name_tag?: string }): { userName?: string } {
+  return client.user && client.name_tag ? { userName: client.name_tag } : {};
+}
+
 function identity(client: z.output<typeof connectSchema>['client']): ClientIdentity {
   return {
     account: client.acc,
     user: orNull(client.user),
+    ...userNameOf(client),
     name: orNull(client.name),
     host: orNull(client.host),
     kind: client.kind ?? 'Client',
@@ -252,6 +258,7 @@ function apiAudit(raw: RawMessage, account: string, isOwn: (consumer: string | n
       type: 'api-audit',
       account: who.acc ?? account,
       user: orNull(who.user),
+      ...userNameOf(who),
       client: orNull(who.name),
       host: orNull(who.host),
       operation: null,
@@ -292,6 +299,7 @@ function apiAudit(raw: RawMessage, account: string, isOwn: (consumer: string | n
     type: 'api-audit',
     account: who.acc ?? account,
     user: orNull(who.user),
+    ...userNameOf(who),
     client: orNull(who.name),
     host: orNull(who.host),
     operation: call.operation,

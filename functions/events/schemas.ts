@@ -18,6 +18,8 @@ const text = z.string().max(65_536);
 export const clientInfoSchema = z.looseObject({
   acc: text,
   user: text.optional(),
+  /** Operator (JWT) mode: the user JWT's name; `user` is then the user's public key. */
+  name_tag: text.optional(),
   name: text.optional(),
   host: text.optional(),
   kind: text.optional(),
@@ -49,6 +51,7 @@ export const apiAuditSchema = z.looseObject({
   client: z.looseObject({
     acc: text.optional(),
     user: text.optional(),
+    name_tag: text.optional(),
     name: text.optional(),
     host: text.optional(),
   }),

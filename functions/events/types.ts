@@ -25,6 +25,8 @@ export interface Envelope {
 export interface ClientIdentity {
   account: string;
   user: string | null;
+  /** Operator (JWT) mode: the name in the user's JWT (the server's `name_tag`); `user` is then its public key. */
+  userName?: string;
   name: string | null;
   host: string | null;
   /** Client, Leafnode, Router, Gateway, … as the server says. */
@@ -51,6 +53,8 @@ export type NatsEvent =
       type: 'api-audit';
       account: string;
       user: string | null;
+      /** Operator (JWT) mode, nats-server 2.10.10+: the user JWT's name. */
+      userName?: string;
       client: string | null;
       host: string | null;
       /** null for reads, which change nothing. */

@@ -133,7 +133,7 @@ export async function startHub(
   return { url: `nats://127.0.0.1:${ports.client}`, ports, dir, passwords, stop, start, log: () => output };
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {

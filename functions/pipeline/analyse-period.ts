@@ -70,6 +70,7 @@ export async function analysePeriod(
       parameters,
       previous,
       streamPlans: replayed.streamPlans,
+      accountNames: replayed.accountNames,
     });
     const now = new Date(millisFromNanos(ports.now()));
     const incidents = await recordIncidents(config, ports, detections, period, now);
@@ -84,6 +85,7 @@ export async function analysePeriod(
       incidents: incidents.states,
       reviews: await gatherReviews(config, ports, period),
       notifications: incidents.notifications,
+      ...(replayed.accountNames ? { accountNames: replayed.accountNames } : {}),
     };
     completeReport(report, detections, inputs, incidents.report, parameters);
     return {

@@ -4,7 +4,8 @@ import type { Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
 import type { RawMessage } from '../events/types.js';
 import type { Ports } from './contracts.js';
-import type { StreamPlanSummary } from '../analysis/report-model.js';
+import type { AccountName, StreamPlanSummary } from '../analysis/report-model.js';
+import { accountKeysOf, resolveAccountNames } from '../source/account-names.js';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NatsUnavailableError, errorMessage } from '../errors.js';
@@ -30,10 +31,30 @@ export async function replayAndAggregate(
   });
   try {
     const replayed = await replaySources(config, period, ports, ingest, onMessage, options.onProgress);
-    return { ...replayed, state: await ingest.finish() };
+    const state = await ingest.finish();
+    return { ...replayed, state, accountNames: await accountNames(config, ports, state) };
   } catch (err) {
     await ingest.abort();
     throw err;
+  }
+}
+
+/**
+ * Operator mode: the JWT names of the account keys the period names, asked of the first source's server;
+ * null outside operator mode (no account is a key), where nothing is asked.
+ */
+async function accountNames(
+  config: Config,
+  ports: Pick<Ports, 'connect' | 'deadline'>,
+  state: AggregateState,
+): Promise<AccountName[] | null> {
+  const keys = accountKeysOf(config, state);
+  if (keys.length === 0) return null;
+  const nc = await connectWithin(config.sources[0]!, (s) => ports.connect(s), { deadline: ports.deadline });
+  try {
+    return await resolveAccountNames(nc, keys);
+  } finally {
+    await nc.close().catch(() => undefined);
   }
 }
 
@@ -44,7 +65,7 @@ async function replaySources(
   ingest: Ingest,
   onMessage: ((raw: RawMessage) => void) | undefined,
   onProgress: ((progress: StreamProgress) => void) | undefined,
-): Promise<Omit<Replayed, 'state'>> {
+): Promise<Omit<Replayed, 'state' | 'accountNames'>> {
   const streams: StreamCompleteness[] = [];
   let streamPlans: StreamPlanSummary[] | null = [];
   const originalLastSeq = new Map<string, number | null>();
@@ -155,6 +176,8 @@ export interface Replayed {
   mirrors: MirrorState[];
   /** The nats-server each source's connection reached: what produced the events. */
   servers: ServerSeen[];
+  /** Operator mode: each account key's JWT name; null outside operator mode. */
+  accountNames: AccountName[] | null;
 }
 
 export interface ServerSeen {

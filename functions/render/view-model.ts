@@ -3,6 +3,7 @@ import { ruleCategory } from '../analysis/detection/detect.js';
 import type { ControlResult, ReportV1 } from '../analysis/report-model.js';
 import { formatBoundary, formatDuration, formatNumber, formatTime } from './format.js';
 import type { Cell, Column, Section, Status, Table, ViewModel, ViewOptions } from './view-model-types.js';
+import { named } from '../text/named.js';
 
 /** `1 leaf node connection`, `1,247 financial transactions`. */
 function count(n: number, one: string, many = `${one}s`): string {
@@ -246,8 +247,8 @@ function tamperingSection(r: ReportV1, table: TableBuilder): Section {
           col('Hosts', 1.1),
         ],
         rows: c.byUser.map((u) => [
-          code(u.account),
-          text(u.user),
+          code(named(u.account, u.accountName)),
+          text(u.user === null ? null : named(u.user, u.userName)),
           num(u.connects),
           num(u.disconnects),
           duration(u.totalDurationSeconds),
@@ -440,6 +441,7 @@ function incidentsSection(r: ReportV1, table: TableBuilder): Section {
   const opened = r.incidents.filter((i) => i.openedInPeriod ?? true);
   const resolved = r.incidents.filter((i) => i.resolvedInPeriod && i.resolved);
   const open = r.incidents.filter((i) => i.status !== 'resolved');
+  const tracked = r.incidents.filter((i) => i.integrations?.length);
   return {
     id: 'incidents',
     title: 'Security incidents',
@@ -490,8 +492,27 @@ function incidentsSection(r: ReportV1, table: TableBuilder): Section {
         ]),
         emptyText: 'No incident is open.',
       }),
+      ...(tracked.length ? [toolsTable(tracked, table)] : []),
     ],
   };
+}
+
+/** Where each incident is in the incident management tools, and whether every change reached it. */
+function toolsTable(incidents: ReportV1['incidents'], table: TableBuilder): Table {
+  return table({
+    id: 'incident-integrations',
+    caption: 'Incidents in the incident management tools',
+    columns: [col('Incident', 1.1), col('Tool', 1), col('Link', 2.4), col('Sync', 0.8)],
+    rows: incidents.flatMap((i) =>
+      (i.integrations ?? []).map((t) => [
+        code(i.id),
+        text(`${t.integration} (${t.type})`),
+        text(t.key === null ? null : t.url === null ? t.key : `${t.key} ${t.url}`),
+        text(t.sync),
+      ]),
+    ),
+    emptyText: 'No incident was sent to a tool.',
+  });
 }
 
 function completenessSection(r: ReportV1, table: TableBuilder): Section {
@@ -558,8 +579,8 @@ function unparseableSection(r: ReportV1, table: TableBuilder): Section {
 function changeRow(c: ReportV1['jetstreamChanges'][number]): Cell[] {
   return [
     time(c.time),
-    code(c.account),
-    text(c.user),
+    code(named(c.account, c.accountName)),
+    text(c.user === null ? null : named(c.user, c.userName)),
     text(c.operation),
     code(c.target),
     status(c.success ? 'ok' : 'refused'),

@@ -1,6 +1,7 @@
 import { isAuditKind } from '../../config/schema.js';
 import { HARMLESS_ON_AUDIT } from '../detection/audit-stream-attempt.js';
 import { ruleCategory } from '../detection/detect.js';
+import { named } from '../../text/named.js';
 import type { ControlInputs } from './inputs.js';
 import type { Verdict } from './verdict.js';
 import { plural } from './verdict.js';
@@ -64,13 +65,11 @@ export function noTamperingAttempts({ report, streams }: ControlInputs): Verdict
     (c) => audit.has(c.target.split('/')[0]!) && !HARMLESS_ON_AUDIT.has(c.operation),
   );
   if (attempts.length === 0) return { status: 'pass', detail: 'no attempt to change or remove the audit record' };
-  const listed = attempts
-    .slice(0, 10)
-    .map(
-      (c) =>
-        `${c.operation} ${c.target} by ${c.account}/${c.user ?? '(user not recorded)'} at ${c.time} ` +
-        `(${c.success ? 'ALLOWED' : 'refused'})`,
-    );
+  const listed = attempts.slice(0, 10).map((c) => {
+    const user = c.user === null ? '(user not recorded)' : named(c.user, c.userName);
+    const who = `${named(c.account, c.accountName)}/${user}`;
+    return `${c.operation} ${c.target} by ${who} at ${c.time} (${c.success ? 'ALLOWED' : 'refused'})`;
+  });
   return {
     status: 'fail',
     detail: `${plural(attempts.length, 'attempt')} against the audit record: ${listed.join('; ')}`,

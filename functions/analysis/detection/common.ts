@@ -3,6 +3,7 @@ import type { Detection, EvidenceRef, Severity } from '../../incidents/model.js'
 import { formatTime } from '../../render/format.js';
 import { parseInstant } from '../../time/nanos.js';
 import type { ReportV1 } from '../report-model.js';
+import { named } from '../../text/named.js';
 
 /** A detection carries the first evidence references; the report lists the rest. */
 export const MAX_DETECTION_EVIDENCE = 20;
@@ -90,8 +91,14 @@ export function targetStream(target: string): string {
 }
 
 /** Who made a change, as far as the server says: nats-server before 2.10.10 names only the account. */
-export function actorOf(change: { account: string; user: string | null }): string {
-  return change.user === null ? `${change.account} (user not recorded)` : `${change.account}/${change.user}`;
+export function actorOf(change: {
+  account: string;
+  accountName?: string;
+  user: string | null;
+  userName?: string;
+}): string {
+  const account = named(change.account, change.accountName);
+  return change.user === null ? `${account} (user not recorded)` : `${account}/${named(change.user, change.userName)}`;
 }
 
 /** Groups items by key, keeping the order of first appearance. */

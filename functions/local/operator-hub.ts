@@ -1,0 +1,234 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { encodeAccount, encodeOperator, encodeUser, fmtCreds, type Account, type User } from '@nats-io/jwt';
+import { createAccount, createOperator, createUser, type KeyPair } from '@nats-io/nkeys';
+import { freePort, waitForPort, type HubPorts } from './hub.js';
+
+/** The accounts of the operator-mode layout: the hub layout's SYS / APP / AUDIT, as JWTs. */
+export type OperatorAccountName = 'SYS' | 'APP' | 'AUDIT';
+
+/** The users of the operator-mode layout, each with a creds file; the key is also the user's JWT name. */
+export const OPERATOR_USERS = {
+  sys: 'SYS',
+  app: 'APP',
+  alice: 'APP',
+  bob: 'APP',
+  audit: 'AUDIT',
+  admin: 'AUDIT',
+} as const satisfies Record<string, OperatorAccountName>;
+export type OperatorUserName = keyof typeof OPERATOR_USERS;
+
+/** The reporting user's read-only JetStream access (README "The NATS side"), plus the account INFO requests. */
+export const AUDIT_READ_PERMISSIONS = {
+  pub: {
+    allow: [
+      '$JS.API.INFO',
+      '$JS.API.STREAM.INFO.*',
+      '$JS.API.STREAM.MSG.GET.*',
+      '$JS.API.CONSUMER.CREATE.*',
+      '$JS.API.CONSUMER.CREATE.*.>',
+      '$JS.API.CONSUMER.INFO.*.*',
+      '$JS.API.CONSUMER.MSG.NEXT.*.*',
+      '$JS.API.CONSUMER.DELETE.*.*',
+      '$JS.ACK.>',
+      '$SYS.REQ.USER.INFO',
+      '$SYS.REQ.ACCOUNT.*.INFO',
+      'sox.incidents.>',
+      'sox.attestations.>',
+      'sox.alerts',
+    ],
+  },
+  sub: { allow: ['_INBOX.>'] },
+};
+
+/** The application's service user: publishes transactions and reads its stream; changes no stream. */
+export const APP_PERMISSIONS = {
+  pub: {
+    allow: [
+      'tx.>',
+      '$JS.API.INFO',
+      '$JS.API.STREAM.INFO.*',
+      '$JS.API.STREAM.MSG.GET.*',
+      '$JS.API.CONSUMER.CREATE.*',
+      '$JS.API.CONSUMER.CREATE.*.>',
+      '$JS.API.CONSUMER.INFO.*.*',
+      '$JS.API.CONSUMER.MSG.NEXT.*.*',
+      '$JS.API.CONSUMER.DELETE.*.*',
+      '$JS.ACK.>',
+      '$SYS.REQ.USER.INFO',
+    ],
+  },
+  sub: { allow: ['_INBOX.>'] },
+};
+
+/** Unlimited account limits with JetStream on: a JWT without limits gets zero of everything and is refused. */
+const UNLIMITED = {
+  subs: -1,
+  data: -1,
+  payload: -1,
+  imports: -1,
+  exports: -1,
+  wildcards: true,
+  conn: -1,
+  leaf: -1,
+};
+const JETSTREAM_UNLIMITED = { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 };
+
+const SYS_EVENT_STREAMS = [
+  '$SYS.ACCOUNT.*.CONNECT',
+  '$SYS.ACCOUNT.*.DISCONNECT',
+  '$SYS.SERVER.*.CLIENT.AUTH.ERR',
+  '$SYS.ACCOUNT.*.LEAFNODE.CONNECT',
+];
+const ACCOUNT_INFO = '$SYS.REQ.ACCOUNT.*.INFO';
+
+/** What the operator-mode layout is made of: public keys, JWTs and the creds file of each user. */
+export interface OperatorLayout {
+  operatorKey: string;
+  operatorJwt: string;
+  /** Account name → public key. */
+  accounts: Record<OperatorAccountName, string>;
+  accountJwts: Record<OperatorAccountName, string>;
+  /** User name → public key. */
+  users: Record<OperatorUserName, string>;
+  /** User name → creds file path. */
+  creds: Record<OperatorUserName, string>;
+}
+
+/**
+ * Builds the hub layout as an operator would with nsc: an operator, SYS / APP / AUDIT accounts whose JWTs carry
+ * the hub's exports and imports (SYS's events and account INFO service to AUDIT, APP's advisories to AUDIT under
+ * the prefix "APP."), and users with creds files under `dir`.
+ */
+export async function buildOperatorLayout(dir: string): Promise<OperatorLayout> {
+  await mkdir(dir, { recursive: true });
+  const okp = createOperator();
+  const akps: Record<OperatorAccountName, KeyPair> = {
+    SYS: createAccount(),
+    APP: createAccount(),
+    AUDIT: createAccount(),
+  };
+  const pub = (name: OperatorAccountName) => akps[name].getPublicKey();
+  const accounts = { SYS: pub('SYS'), APP: pub('APP'), AUDIT: pub('AUDIT') };
+
+  const claims: Record<OperatorAccountName, Partial<Account>> = {
+    SYS: {
+      limits: UNLIMITED,
+      exports: [
+        ...SYS_EVENT_STREAMS.map((subject) => ({ name: subject, subject, type: 'stream' as const })),
+        { name: 'account-info', subject: ACCOUNT_INFO, type: 'service' as const },
+      ],
+    },
+    APP: {
+      limits: { ...UNLIMITED, ...JETSTREAM_UNLIMITED },
+      exports: [{ name: 'advisories', subject: '$JS.EVENT.ADVISORY.>', type: 'stream' }],
+    },
+    AUDIT: {
+      limits: { ...UNLIMITED, ...JETSTREAM_UNLIMITED },
+      imports: [
+        ...SYS_EVENT_STREAMS.map((subject) => ({
+          name: subject,
+          subject,
+          account: accounts.SYS,
+          type: 'stream' as const,
+        })),
+        { name: 'account-info', subject: ACCOUNT_INFO, account: accounts.SYS, type: 'service' },
+        { name: 'app-advisories', subject: '$JS.EVENT.ADVISORY.>', account: accounts.APP, type: 'stream', to: 'APP' },
+      ],
+    },
+  };
+  const operatorJwt = await encodeOperator('OP', okp, { system_account: accounts.SYS });
+  const accountJwts = {} as Record<OperatorAccountName, string>;
+  for (const name of ['SYS', 'APP', 'AUDIT'] as const) {
+    accountJwts[name] = await encodeAccount(name, akps[name], claims[name], { signer: okp });
+  }
+
+  const permissions: Partial<Record<OperatorUserName, Partial<User>>> = {
+    app: APP_PERMISSIONS,
+    audit: AUDIT_READ_PERMISSIONS,
+  };
+  const users = {} as Record<OperatorUserName, string>;
+  const creds = {} as Record<OperatorUserName, string>;
+  for (const [user, account] of Object.entries(OPERATOR_USERS) as [OperatorUserName, OperatorAccountName][]) {
+    const ukp = createUser();
+    users[user] = ukp.getPublicKey();
+    const jwt = await encodeUser(user, ukp, akps[account], permissions[user] ?? {});
+    creds[user] = path.join(dir, `${user}.creds`);
+    await writeFile(creds[user], fmtCreds(jwt, ukp), { mode: 0o600 });
+  }
+  return { operatorKey: okp.getPublicKey(), operatorJwt, accounts, accountJwts, users, creds };
+}
+
+/** The server configuration of the operator-mode layout: memory resolver preloaded with the account JWTs. */
+export function operatorHubConfig(ports: HubPorts, storeDir: string, layout: OperatorLayout): string {
+  const q = (s: string) => JSON.stringify(s);
+  const preload = (['SYS', 'APP', 'AUDIT'] as const)
+    .map((name) => `  ${layout.accounts[name]}: ${q(layout.accountJwts[name])}`)
+    .join('\n');
+  return `server_name: hub1
+listen: 127.0.0.1:${ports.client}
+jetstream {
+  store_dir: ${q(storeDir)}
+  max_memory_store: 256MB
+  max_file_store: 4GB
+}
+leafnodes {
+  listen: 127.0.0.1:${ports.leafnode}
+}
+operator: ${q(layout.operatorJwt)}
+system_account: ${layout.accounts.SYS}
+resolver: MEMORY
+resolver_preload: {
+${preload}
+}
+`;
+}
+
+export interface RunningOperatorHub {
+  url: string;
+  ports: HubPorts;
+  dir: string;
+  layout: OperatorLayout;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  log(): string;
+}
+
+/** Starts nats-server in operator mode with the SYS / APP / AUDIT layout on free loopback ports. */
+export async function startOperatorHub(binary: string, dir: string): Promise<RunningOperatorHub> {
+  await mkdir(dir, { recursive: true });
+  const layout = await buildOperatorLayout(path.join(dir, 'creds'));
+  const ports = { client: await freePort(), leafnode: await freePort() };
+  const configFile = path.join(dir, 'operator-hub.conf');
+  await writeFile(configFile, operatorHubConfig(ports, path.join(dir, 'jetstream'), layout), { mode: 0o600 });
+  let child: ChildProcess | null = null;
+  let output = '';
+
+  const start = async () => {
+    const proc = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<never>((_, reject) =>
+      proc.once('exit', (code) =>
+        reject(new Error(`nats-server exited with code ${code} while starting:\n${output.slice(-2000)}`)),
+      ),
+    );
+    exited.catch(() => undefined);
+    await Promise.race([waitForPort(ports.client, 15_000), exited]);
+  };
+
+  const stop = async () => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+    await gone;
+    clearTimeout(timer);
+  };
+
+  await start();
+  return { url: `nats://127.0.0.1:${ports.client}`, ports, dir, layout, stop, start, log: () => output };
+}
