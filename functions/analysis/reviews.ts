@@ -38,6 +38,7 @@ export function judgeReviews(recorded: RecordedReviews, reportDate: string): Rep
   return {
     deadlineDays: recorded.deadlineDays,
     lookbackDays: recorded.lookbackDays,
+    ...(recorded.asOf === undefined ? {} : { asOf: recorded.asOf }),
     recordError: recorded.recordError,
     bundles,
     notReviewed: bundles.filter((b) => b.attestations.length === 0).map((b) => b.bundle),

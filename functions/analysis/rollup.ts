@@ -6,12 +6,16 @@
 import type { Period } from '../config/period.js';
 import type { Nanos } from '../time/nanos.js';
 import { emptyAggregate, type AggregateLimits, type AggregateState } from './aggregate-state.js';
+import { CONTROLS } from './controls/catalogue.js';
+import { reportsReviewed } from './controls/reviews.js';
 import { rollupCoverage, ROLLUP_COVERAGE } from './controls/rollup-coverage.js';
 import { buildReport } from './finalize.js';
 import { mergeAggregates } from './merge-aggregates.js';
+import { judgeReviews } from './reviews.js';
 import type {
   ControlResult,
   ControlStatus,
+  RecordedReviews,
   ReportIncident,
   ReportV1,
   RollupDay,
@@ -53,6 +57,8 @@ export interface RollupInput {
   generatedAt: Nanos;
   limits: AggregateLimits;
   topN: number;
+  /** The sign-offs of the rollup's daily bundles as read (in-report.ts gatherRollupReviews); absent or null: none. */
+  reviews?: RecordedReviews | null;
 }
 
 export function buildRollupReport(input: RollupInput): ReportV1 {
@@ -67,13 +73,23 @@ export function buildRollupReport(input: RollupInput): ReportV1 {
   report.incidents = gatherIncidents(verified.map((d) => d.report));
   report.detections = verified.flatMap((d) => d.report.detections ?? []);
   const coverage = rollupCoverage(rollup);
-  report.controls = [
-    { id: ROLLUP_COVERAGE.id, title: ROLLUP_COVERAGE.title, ...coverage },
-    ...mergeControls(verified.map((d) => ({ date: d.date, controls: d.report.controls }))),
-  ];
+  const controls = mergeControls(verified.map((d) => ({ date: d.date, controls: d.report.controls })));
+  if (input.reviews) {
+    // The days' own sign-offs, judged on the day the rollup was made, instead of what each day said of its past.
+    const reviews = judgeReviews(input.reviews, input.reviews.asOf!);
+    const judged = { id: REPORTS_REVIEWED.id, title: REPORTS_REVIEWED.title, ...reportsReviewed({ reviews }) };
+    const at = controls.findIndex((c) => c.id === REPORTS_REVIEWED.id);
+    if (at >= 0) controls[at] = judged;
+    else controls.push(judged);
+    report.reviews = reviews;
+    rollup.reviews = input.reviews;
+  }
+  report.controls = [{ id: ROLLUP_COVERAGE.id, title: ROLLUP_COVERAGE.title, ...coverage }, ...controls];
   report.rollup = rollup;
   return report;
 }
+
+const REPORTS_REVIEWED = CONTROLS.find((c) => c.id === 'reports-reviewed')!;
 
 export function rollupSection(days: { first: string; last: string }, inputs: RollupDayInput[]): RollupSection {
   const list: RollupDay[] = inputs.map((d) =>

@@ -1,6 +1,7 @@
 /**
  * What a daily run reads for the reports-reviewed control: the earlier daily bundles of the archive (their manifests'
- * SHA-256) and the attestations that name them, recorded in report.json `inputs.reviews` as read.
+ * SHA-256) and the attestations that name them, recorded in report.json `inputs.reviews` as read. A rollup reads the
+ * same for the daily bundles it rests on (recorded in `rollup.reviews`).
  */
 import { dailyBundlePath } from '../archive/layout.js';
 import { earlierDays } from '../analysis/reviews.js';
@@ -38,6 +39,40 @@ export async function gatherReviews(
     return { deadlineDays, lookbackDays, recordError, bundles };
   }
   if (bundles.length === 0) return { deadlineDays, lookbackDays, recordError: null, bundles };
+  return { deadlineDays, lookbackDays, recordError: await readSignOffs(config, ports, bundles), bundles };
+}
+
+/**
+ * The sign-offs of the daily bundles a rollup rests on (each day whose manifest it read), judged on `asOf`, the day
+ * the rollup was produced. A missing day is not listed: rollup-coverage names it.
+ */
+export async function gatherRollupReviews(
+  config: Config,
+  ports: Pick<Ports, 'connect' | 'deadline' | 'log'>,
+  days: { date: string; bundle: string; manifestSha256: string | null }[],
+  asOf: string,
+): Promise<RecordedReviews> {
+  const { deadlineDays, lookbackDays } = config.review;
+  const bundles: RecordedReviews['bundles'] = days
+    .filter((d): d is typeof d & { manifestSha256: string } => d.manifestSha256 !== null)
+    .map((d) => ({ bundle: d.bundle, date: d.date, manifestSha256: d.manifestSha256, attestations: [] }));
+  // A rollup's figures need no NATS: when it cannot be reached, the sign-offs are said to be unjudged (a warning).
+  const recordError =
+    bundles.length === 0
+      ? null
+      : await readSignOffs(config, ports, bundles).catch((err: unknown) => {
+          ports.log(`sign-offs: ${errorMessage(err)}`);
+          return `the attestation record could not be read (${errorMessage(err)})`;
+        });
+  return { deadlineDays, lookbackDays, asOf, recordError, bundles };
+}
+
+/** Adds to each bundle the attestations that name it; why the record could not be read, or null. */
+async function readSignOffs(
+  config: Config,
+  ports: Pick<Ports, 'connect' | 'deadline' | 'log'>,
+  bundles: RecordedReviews['bundles'],
+): Promise<string | null> {
   let recordError: string | null = null;
   const source = reviewSource(config);
   try {
@@ -68,5 +103,5 @@ export async function gatherReviews(
     recordError = `the attestation record could not be read (${errorMessage(err)})`;
     ports.log(`attestation record of source "${source.name}" could not be read: ${recordError}`);
   }
-  return { deadlineDays, lookbackDays, recordError, bundles };
+  return recordError;
 }

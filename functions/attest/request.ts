@@ -2,7 +2,7 @@
  * What a reviewer asks to record, checked before anything is read or connected (pure): the bundle's path, the
  * decision, a note for an exception, and who they say they are.
  */
-import { dailyBundlePath } from '../archive/layout.js';
+import { dailyBundlePath, rollupBundlePath } from '../archive/layout.js';
 import { InputError } from '../errors.js';
 import type { AttestationDecision, AttestationRequest } from './model.js';
 
@@ -12,6 +12,7 @@ export const MAX_NOTE = 4000;
 
 const DAILY = /^daily\/\d{4}\/\d{2}\/\d{2}$/;
 const ADHOC = /^adhoc\/\d{8}T\d{2,6}(?:\.\d{1,9})?Z_\d{8}T\d{2,6}(?:\.\d{1,9})?Z$/;
+const ROLLUP = /^rollup\/(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})$/;
 
 /** A calendar day (YYYY-MM-DD) that exists. */
 function isCalendarDate(text: string): boolean {
@@ -27,21 +28,42 @@ export function bundleOfDate(date: string): string {
   return dailyBundlePath(date);
 }
 
-/** The day a daily bundle is for, or the bundle itself: how a message names it to a person. */
+/** The rollup bundle of FROM_TO (`2026-11-01_2026-11-30` → `rollup/2026-11-01_2026-11-30`), as `rollup` names it. */
+export function bundleOfRollup(fromTo: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})$/.exec(fromTo);
+  if (!m || !isCalendarDate(m[1]!) || !isCalendarDate(m[2]!) || m[1]! > m[2]!) {
+    throw new InputError({
+      field: 'rollup',
+      problem:
+        `"${fromTo}" is not a rollup's FROM_TO (two calendar days YYYY-MM-DD_YYYY-MM-DD, the first not after ` +
+        'the last, as in rollup/<from>_<to>)',
+    });
+  }
+  return rollupBundlePath(m[1]!, m[2]!);
+}
+
+/** The day a daily bundle is for, the days of a rollup, or the bundle itself: how a message names it to a person. */
 export function describeBundle(bundle: string): string {
   const m = /^daily\/(\d{4})\/(\d{2})\/(\d{2})$/.exec(bundle);
-  return m ? `the daily bundle of ${m[1]}-${m[2]}-${m[3]} (${bundle})` : `bundle ${bundle}`;
+  if (m) return `the daily bundle of ${m[1]}-${m[2]}-${m[3]} (${bundle})`;
+  const r = ROLLUP.exec(bundle);
+  return r ? `the rollup of ${r[1]} to ${r[2]} (${bundle})` : `bundle ${bundle}`;
 }
 
 /** The request as it is recorded (trimmed, note null when empty), or an InputError naming what to fix. */
 export function checkAttestationRequest(request: AttestationRequest): AttestationRequest {
   const bundle = request.bundle.replace(/\/+$/, '');
-  if (!DAILY.test(bundle) && !ADHOC.test(bundle)) {
+  if (!DAILY.test(bundle) && !ADHOC.test(bundle) && !ROLLUP.test(bundle)) {
     throw new InputError({
       field: 'bundle',
-      problem: `"${bundle}" is not a bundle path (daily/YYYY/MM/DD or adhoc/<from>_<to>, as in the archive)`,
+      problem:
+        `"${bundle}" is not a bundle path (daily/YYYY/MM/DD, adhoc/<from>_<to> or rollup/<first>_<last>, ` +
+        'as in the archive)',
     });
   }
+  const rollup = ROLLUP.exec(bundle);
+  if (rollup && (!isCalendarDate(rollup[1]!) || !isCalendarDate(rollup[2]!) || rollup[1]! > rollup[2]!))
+    throw new InputError({ field: 'bundle', problem: `"${bundle}" does not name two calendar days, first to last` });
   const day = /^daily\/(\d{4})\/(\d{2})\/(\d{2})$/.exec(bundle);
   if (day && !isCalendarDate(`${day[1]}-${day[2]}-${day[3]}`))
     throw new InputError({ field: 'bundle', problem: `"${bundle}" does not name a calendar day` });

@@ -43,7 +43,7 @@ export function attestationStreamSpec(config: Config): CaptureStreamSpec {
   };
 }
 
-/** The subject an attestation of `bundle` is published on: `<prefix>.daily` or `<prefix>.adhoc`. */
+/** The subject an attestation of `bundle` is published on: `<prefix>.daily`, `<prefix>.adhoc` or `<prefix>.rollup`. */
 export function attestationSubject(config: Config, bundle: string): string {
   return `${config.review.subjectPrefix}.${bundle.split('/')[0]}`;
 }

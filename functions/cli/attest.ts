@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { openArchive } from '../archive/index.js';
 import { attest } from '../attest/attest.js';
 import type { Attestation, AttestationDecision } from '../attest/model.js';
-import { bundleOfDate } from '../attest/request.js';
+import { bundleOfDate, bundleOfRollup } from '../attest/request.js';
 import { readAttestations, reviewSource } from '../attest/stream.js';
 import { loadConfigFile } from '../config/load.js';
 import { InputError, type InputNamer } from '../errors.js';
@@ -21,6 +21,7 @@ export interface AttestOptions {
   config: string;
   date?: string;
   bundle?: string;
+  rollup?: string;
   archive?: string;
   by?: string;
   decision?: string;
@@ -39,14 +40,23 @@ export function attestationLine(a: Attestation): string {
 }
 
 export async function attestCommand(opts: AttestOptions): Promise<number> {
-  // A bundle the archive lacks is named by what the person typed: --date for a day, --bundle for a path.
-  const namer: InputNamer = (field) => (field === 'bundle' && opts.date !== undefined ? '--date' : optionName(field));
+  // A bundle the archive lacks is named by what the person typed: --date for a day, --rollup for a rollup,
+  // --bundle for a path.
+  const typed = opts.date !== undefined ? '--date' : opts.rollup !== undefined ? '--rollup' : '--bundle';
+  const namer: InputNamer = (field) => (field === 'bundle' ? typed : optionName(field));
   try {
-    if (opts.date !== undefined && opts.bundle !== undefined)
-      throw new InputError({ field: 'date', notWith: ['bundle'] });
-    if (opts.date === undefined && opts.bundle === undefined)
-      throw new InputError('attest needs --date YYYY-MM-DD or --bundle PATH: the bundle you reviewed');
-    const bundle = opts.date !== undefined ? bundleOfDate(opts.date) : opts.bundle!;
+    const given = (['date', 'rollup', 'bundle'] as const).filter((o) => opts[o] !== undefined);
+    if (given.length > 1) throw new InputError({ field: given[0]!, notWith: given.slice(1) });
+    if (given.length === 0)
+      throw new InputError(
+        'attest needs --date YYYY-MM-DD, --rollup FROM_TO or --bundle PATH: the bundle you reviewed',
+      );
+    const bundle =
+      opts.date !== undefined
+        ? bundleOfDate(opts.date)
+        : opts.rollup !== undefined
+          ? bundleOfRollup(opts.rollup)
+          : opts.bundle!;
     const config = await loadConfigFile(opts.config);
     const request = {
       bundle,
@@ -119,7 +129,8 @@ export function registerAttestCommands(program: Command, setExitCode: (code: num
     .command('attest')
     .description("sign off an archived bundle: records the decision with the connection's NATS identity and --by")
     .option('--date <YYYY-MM-DD>', 'the daily bundle of this day')
-    .option('--bundle <path>', 'the bundle by its archive path (daily/2026/11/24, adhoc/…)')
+    .option('--rollup <FROM_TO>', 'the rollup bundle of these days (2026-11-01_2026-11-30, as rollup/<from>_<to>)')
+    .option('--bundle <path>', 'the bundle by its archive path (daily/2026/11/24, adhoc/…, rollup/…)')
     .option('--by <name>', 'who is signing off (required)')
     .option('--decision <decision>', 'approved or exception (required)')
     .option('--note <text>', 'what you found (required for an exception)')

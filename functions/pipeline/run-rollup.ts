@@ -1,12 +1,15 @@
 /**
- * A rollup (sox-report rollup): a period of whole days built from the sealed daily bundles alone, never from NATS.
+ * A rollup (sox-report rollup): a period of whole days built from the sealed daily bundles alone, never from NATS
+ * (only the days' sign-offs are read from the attestation record).
  * Each day is verified first (archive/verify.ts with --recompute: signatures, hashes, chain, the report re-performed
  * from its evidence); each verified day's evidence is replayed into its aggregate, and the pure stage
  * (analysis/rollup.ts) merges them in day order. A day missing or failing is named and fails rollup-coverage;
- * the rollup is still produced. It is rendered, sealed, signed and archived as the dailies are, at
- * rollup/<first>_<last>.
+ * the rollup is still produced. The sign-offs of its daily bundles are read from the attestation record (recorded in
+ * rollup.reviews) and judged by reports-reviewed. It is rendered, sealed, signed and archived as the dailies are, at
+ * rollup/<first>_<last>, and is signed off itself with `sox-report attest --rollup <first>_<last>`.
  */
 import { createHash } from 'node:crypto';
+import { DateTime } from 'luxon';
 import { aggregateLimits, reportParameters } from '../analysis/parameters.js';
 import type { ReportV1 } from '../analysis/report-model.js';
 import { buildRollupReport, MAX_DAY_PROBLEMS, type RollupDayInput } from '../analysis/rollup.js';
@@ -23,6 +26,7 @@ import {
 } from '../archive/layout.js';
 import type { ArchivePort } from '../archive/port.js';
 import { verifyArchive, type VerifyEntry } from '../archive/verify.js';
+import { gatherRollupReviews } from '../attest/in-report.js';
 import { readLimitOf } from '../archive/verify-limits.js';
 import { daysFrom, type Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
@@ -75,10 +79,14 @@ export async function runRollup(config: Config, period: RollupPeriod, ports: Por
 
   const days = await rollupDays(ports, period.days.first, period.days.last);
   const parameters = reportParameters(config);
+  const generatedAt = ports.now();
+  // The days' sign-offs, judged on the day (in the configured zone) the rollup is made.
+  const asOf = DateTime.fromMillis(millisFromNanos(generatedAt), { zone: config.timezone }).toISODate()!;
   const report = buildRollupReport({
     period,
     days,
-    generatedAt: ports.now(),
+    generatedAt,
+    reviews: await gatherRollupReviews(config, ports, days, asOf),
     limits: aggregateLimits(parameters),
     topN: parameters.report.topN,
   });

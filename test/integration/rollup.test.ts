@@ -7,6 +7,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { ReportV1 } from '../../functions/analysis/report-model.js';
 import { dailyBundlePath } from '../../functions/archive/layout.js';
+import type { Attestation } from '../../functions/attest/model.js';
+import { ensureAttestationStream } from '../../functions/attest/stream.js';
 import { localArchive } from '../../functions/archive/local.js';
 import { verifyArchive } from '../../functions/archive/verify.js';
 import { demoConfig } from '../../functions/cli/demo.js';
@@ -17,6 +19,7 @@ import type { Config } from '../../functions/config/schema.js';
 import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
 import { runReport } from '../../functions/pipeline/run-report.js';
 import { sha256 } from '../../functions/seal/manifest.js';
+import { connectSource } from '../../functions/source/connect.js';
 import { formatInstant } from '../../functions/time/nanos.js';
 import { soxReport } from '../support/cli.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
@@ -242,6 +245,186 @@ describe(`sox-report rollup over a daily series on nats-server ${VERSION}`, () =
     expect(report.controls[0]).toMatchObject({
       status: 'fail',
       detail: `1 day missing (${before}); 3 of 4 days counted in the figures`,
+    });
+  });
+
+  describe('sign-offs', () => {
+    const attestCli = (which: string[], by: string, decision: string, note?: string) =>
+      soxReport([
+        'attest',
+        ...which,
+        '--by',
+        by,
+        '--decision',
+        decision,
+        ...(note ? ['--note', note] : []),
+        '--config',
+        configFile,
+        '--json',
+      ]);
+    const recorded = (result: { code: number; stdout: string }) => {
+      expect(result.code).toBe(0);
+      return JSON.parse(result.stdout) as Attestation;
+    };
+    const reviewOf = (i: number, a: Attestation) => ({
+      by: a.by,
+      decision: a.decision,
+      note: a.note,
+      at: a.at,
+      manifestSha256: manifests[i],
+      identity: { nats: { account: 'AUDIT', user: 'audit' }, iamPrincipal: null },
+    });
+    let ann: Attestation;
+
+    beforeAll(async () => {
+      const audit = config.sources[0]!;
+      const nc = await connectSource(audit.name, audit.nats);
+      await ensureAttestationStream(await jetstreamManager(nc), config);
+      await nc.close();
+    });
+
+    it('attest --rollup signs off the rollup bundle by its manifest SHA-256', async () => {
+      const rollupSha = sha256(await readFile(path.join(rollupDir, 'manifest.json')));
+      const a = recorded(await attestCli(['--rollup', `${days[0]}_${days[2]}`], 'Rita', 'approved', 'trend fine'));
+      expect(a).toMatchObject({
+        bundle: `rollup/${days[0]}_${days[2]}`,
+        decision: 'approved',
+        note: 'trend fine',
+        by: 'Rita',
+        manifestSha256: rollupSha,
+        identity: { nats: { account: 'AUDIT', user: 'audit' }, iamPrincipal: null },
+      });
+      const listed = await soxReport(['attestations', 'list', '--config', configFile, '--json']);
+      const record = JSON.parse(listed.stdout) as { attestations: { attestation: Attestation }[] };
+      expect(record.attestations.map((s) => s.attestation)).toEqual([a]);
+    });
+
+    it.each([
+      [
+        '2020-01-01_2020-01-31',
+        '--rollup: the rollup of 2020-01-01 to 2020-01-31 (rollup/2020-01-01_2020-01-31) is not in the archive ' +
+          '(no manifest.json): nothing to attest',
+      ],
+      [
+        '2026-11',
+        '--rollup: "2026-11" is not a rollup\'s FROM_TO (two calendar days YYYY-MM-DD_YYYY-MM-DD, the first ' +
+          'not after the last, as in rollup/<from>_<to>)',
+      ],
+      [
+        '2026-11-30_2026-11-01',
+        '--rollup: "2026-11-30_2026-11-01" is not a rollup\'s FROM_TO (two calendar days ' +
+          'YYYY-MM-DD_YYYY-MM-DD, the first not after the last, as in rollup/<from>_<to>)',
+      ],
+    ])('attest --rollup %s exits 2, naming it', async (fromTo, message) => {
+      const result = await soxReport([
+        'attest',
+        '--rollup',
+        fromTo,
+        '--by',
+        'Rita',
+        '--decision',
+        'approved',
+        '--config',
+        configFile,
+      ]);
+      expect(result).toEqual({ code: 2, stdout: '', stderr: `sox-report: ${message}\n` });
+    });
+
+    it('lists a signed-off day and an overdue one, and reports-reviewed fails naming the overdue day', async () => {
+      ann = recorded(await attestCli(['--date', days[1]!], 'Ann', 'approved'));
+      const result = await soxReport([
+        'rollup',
+        '--config',
+        configFile,
+        '--from',
+        days[0]!,
+        '--to',
+        days[1]!,
+        '--json',
+      ]);
+      expect(result.code).toBe(0);
+      const report = await readJson(JSON.parse(result.stdout).reportJson as string);
+      const asOf = DateTime.now().setZone(config.timezone).toISODate()!;
+      expect(report.rollup!.reviews).toEqual({
+        deadlineDays: 3,
+        lookbackDays: 14,
+        asOf,
+        recordError: null,
+        bundles: [
+          { bundle: dailyBundlePath(days[0]!), date: days[0], manifestSha256: manifests[0], attestations: [] },
+          {
+            bundle: dailyBundlePath(days[1]!),
+            date: days[1],
+            manifestSha256: manifests[1],
+            attestations: [reviewOf(1, ann)],
+          },
+        ],
+      });
+      expect(report.reviews).toEqual({
+        deadlineDays: 3,
+        lookbackDays: 14,
+        asOf,
+        recordError: null,
+        bundles: [
+          {
+            bundle: dailyBundlePath(days[0]!),
+            date: days[0],
+            ageDays: 4,
+            status: 'overdue',
+            manifestSha256: manifests[0],
+            attestations: [],
+          },
+          {
+            bundle: dailyBundlePath(days[1]!),
+            date: days[1],
+            ageDays: 3,
+            status: 'reviewed',
+            manifestSha256: manifests[1],
+            attestations: [reviewOf(1, ann)],
+          },
+        ],
+        notReviewed: [dailyBundlePath(days[0]!)],
+      });
+      expect(report.controls.filter((c) => c.id === 'reports-reviewed')).toEqual([
+        {
+          id: 'reports-reviewed',
+          title: 'Earlier reports were reviewed and signed off',
+          status: 'fail',
+          detail: `${dailyBundlePath(days[0]!)} was not reviewed within 3 days (4 days old)`,
+        },
+      ]);
+      const html = await readFile(JSON.parse(result.stdout).reportHtml as string, 'utf8');
+      expect(html).toContain(`Sign-offs of the daily reports of this rollup (deadline 3 days, judged on ${asOf})`);
+      expect(html).toContain('not reviewed (overdue)');
+      expect(html).toContain('Ann');
+    });
+
+    it('passes reports-reviewed when every day of the rollup is signed off, an exception with its note', async () => {
+      const eve = recorded(await attestCli(['--date', days[0]!], 'Eve', 'exception', 'late ticket CHG-7'));
+      const bob = recorded(await attestCli(['--bundle', dailyBundlePath(days[2]!)], 'Bob', 'approved'));
+      const copy = path.join(bed.dir, 'archive-signed');
+      execFileSync('cp', ['-a', archive, copy]);
+      execFileSync('rm', ['-rf', path.join(copy, 'rollup')]);
+      const args = ['rollup', '--config', configFile, '--archive', copy, '--from', days[0]!, '--to', days[2]!];
+      const result = await soxReport([...args, '--json']);
+      expect(result.code).toBe(0);
+      const report = await readJson(JSON.parse(result.stdout).reportJson as string);
+      expect(report.reviews!.bundles.map((b) => [b.bundle, b.ageDays, b.status, b.attestations])).toEqual([
+        [dailyBundlePath(days[0]!), 4, 'reviewed', [reviewOf(0, eve)]],
+        [dailyBundlePath(days[1]!), 3, 'reviewed', [reviewOf(1, ann)]],
+        [dailyBundlePath(days[2]!), 2, 'reviewed', [reviewOf(2, bob)]],
+      ]);
+      expect(report.reviews!.notReviewed).toEqual([]);
+      expect(report.controls.filter((c) => c.id === 'reports-reviewed')).toEqual([
+        {
+          id: 'reports-reviewed',
+          title: 'Earlier reports were reviewed and signed off',
+          status: 'pass',
+          detail: '3 of 3 earlier daily bundles signed off',
+        },
+      ]);
+      const html = await readFile(JSON.parse(result.stdout).reportHtml as string, 'utf8');
+      expect(html).toContain('late ticket CHG-7');
     });
   });
 

@@ -2,8 +2,11 @@ import type { ControlInputs } from './inputs.js';
 import type { Verdict } from './verdict.js';
 import { plural } from './verdict.js';
 
-/** Every earlier daily bundle was signed off within the deadline, on exactly the manifest the archive holds. */
-export function reportsReviewed({ reviews }: ControlInputs): Verdict {
+/**
+ * Every earlier daily bundle was signed off within the deadline, on exactly the manifest the archive holds. In a
+ * rollup: every daily bundle it rests on, judged on the day the rollup was made (reviews.asOf).
+ */
+export function reportsReviewed({ reviews }: Pick<ControlInputs, 'reviews'>): Verdict {
   if (!reviews) return { status: 'not-applicable', detail: 'sign-offs are judged in daily reports' };
   const days = plural(reviews.deadlineDays, 'day');
   if (reviews.recordError !== null)
@@ -21,8 +24,12 @@ export function reportsReviewed({ reviews }: ControlInputs): Verdict {
     ...overdue.map((b) => `${b.bundle} was not reviewed within ${days} (${b.ageDays} days old)`),
   ];
   if (problems.length) return { status: 'fail', detail: problems.join('; ') };
-  if (reviews.bundles.length === 0)
-    return { status: 'pass', detail: `no earlier daily bundle in the last ${reviews.lookbackDays} days` };
+  if (reviews.bundles.length === 0) {
+    const none = reviews.asOf
+      ? 'no daily bundle of the rollup is archived'
+      : `no earlier daily bundle in the last ${reviews.lookbackDays} days`;
+    return { status: 'pass', detail: none };
+  }
   const reviewed = reviews.bundles.filter((b) => b.status === 'reviewed').length;
   const pending = reviews.bundles.filter((b) => b.status === 'not-yet-due');
   return {
