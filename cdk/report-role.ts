@@ -33,6 +33,8 @@ export interface ReportAccess {
   config: ssm.IStringParameter;
   certificate: ssm.IStringParameter;
   natsCredentials: secretsmanager.ISecret;
+  /** The secrets the incident integrations name by `secretArn` (context integrationSecretArns). */
+  integrationSecretArns: readonly string[];
   topic: sns.ITopic;
   configurationSet: ses.IConfigurationSet;
   /** The verified identity reports are sent from; null: any identity of the account. */
@@ -81,6 +83,16 @@ export class ReportRole extends Construct {
     access.config.grantRead(role);
     access.certificate.grantRead(role);
     access.natsCredentials.grantRead(role);
+    // Read once per run, before the integrations are sent to; only the secrets named in the settings.
+    if (access.integrationSecretArns.length > 0) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadIntegrationSecrets',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [...access.integrationSecretArns],
+        }),
+      );
+    }
     access.topic.grantPublish(role);
 
     const stack = Stack.of(this);

@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { SECRET_ARN } from '../functions/config/schema.js';
 
 /**
  * Everything a deployment can choose, read from CDK context (`cdk.json` or `-c key=value`). Values from `-c`
@@ -39,6 +40,8 @@ export interface StackSettings {
   reportMemoryMB: number;
   /** A folder of operator files (logo, templates) copied into the bundle as `operator/`. */
   operatorFilesDir: string | null;
+  /** Secrets Manager secrets the incident integrations name (`secretArn`): the report role may read these. */
+  integrationSecretArns: string[];
 }
 
 export interface CronFields {
@@ -137,7 +140,21 @@ export function readSettings(node: Node): StackSettings {
     // Below one full vCPU the replay and the PDF slow down with the share of a core; Lambda's limit is 10240.
     reportMemoryMB: number('reportMemoryMB', 1769, 10240) ?? DEFAULTS.reportMemoryMB,
     operatorFilesDir: text('operatorFilesDir'),
+    integrationSecretArns: readSecretArns(raw('integrationSecretArns')),
   };
+}
+
+/** The full ARNs of the integrations' secrets, as the configuration's `secretArn` names them. */
+function readSecretArns(value: unknown): string[] {
+  const arns = [...new Set(readList('integrationSecretArns', value))];
+  for (const arn of arns) {
+    if (!SECRET_ARN.test(arn))
+      throw new SettingsError(
+        `context integrationSecretArns: ${JSON.stringify(arn)} is not the full ARN of a Secrets Manager secret ` +
+          '(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)',
+      );
+  }
+  return arns;
 }
 
 function optionalText(key: string, value: unknown): string | null {

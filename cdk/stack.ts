@@ -81,6 +81,7 @@ export class SoxReportsStack extends Stack {
       config: inputs.config,
       certificate: inputs.certificate,
       natsCredentials: inputs.natsCredentials,
+      integrationSecretArns: settings.integrationSecretArns,
       topic: alerts.topic,
       configurationSet,
       sesIdentity: settings.sesIdentity,

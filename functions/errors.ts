@@ -19,7 +19,8 @@ export type InputField =
   | 'note'
   | 'month'
   | 'quarter'
-  | 'year';
+  | 'year'
+  | 'rollup';
 
 /** What is wrong with the input, as data; `wordInput` puts it in a shell's words. */
 export type InputIssue =

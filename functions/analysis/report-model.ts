@@ -94,8 +94,8 @@ export interface ReportV1 {
    */
   inputs?: RecordedInputs;
   /**
-   * The sign-offs of the earlier daily bundles (inputs.reviews judged against review.deadlineDays); absent in ad-hoc
-   * reports and in reports written before sign-offs were recorded.
+   * The sign-offs of the earlier daily bundles (inputs.reviews judged against review.deadlineDays; in a rollup, those
+   * of its days, rollup.reviews); absent in ad-hoc reports and in reports written before sign-offs were recorded.
    */
   reviews?: ReportReviews;
   /**
@@ -116,6 +116,11 @@ export interface RollupSection {
   failed: number;
   missing: number;
   days: RollupDay[];
+  /**
+   * The daily bundles of the rollup (each whose manifest was read) and their attestations as read, judged on `asOf`
+   * into `reviews` and the reports-reviewed control; absent in rollups written before sign-offs were shown.
+   */
+  reviews?: RecordedReviews;
 }
 
 export interface RollupDay {
@@ -196,6 +201,8 @@ export interface ReviewAttestation {
 export interface RecordedReviews {
   deadlineDays: number;
   lookbackDays: number;
+  /** Rollups only: the day (YYYY-MM-DD) the deadline is judged on, the day the rollup was produced. */
+  asOf?: string;
   /** Why the archive's manifests or the attestation record could not be read; null when both were. */
   recordError: string | null;
   /** Each earlier daily bundle the archive held within lookbackDays, newest first. */
@@ -208,6 +215,8 @@ export type ReviewStatus = 'reviewed' | 'not-yet-due' | 'overdue' | 'hash-mismat
 export interface ReportReviews {
   deadlineDays: number;
   lookbackDays: number;
+  /** Rollups only: the day the deadline was judged on (a daily judges on its own day). */
+  asOf?: string;
   recordError: string | null;
   bundles: {
     bundle: string;

@@ -9,6 +9,7 @@ import { generateActivity } from '../local/activity.js';
 import { DEFAULT_HUB_PASSWORDS, startHub, type HubUsers } from '../local/hub.js';
 import type { OperatorLayout } from '../local/operator-hub.js';
 import { newestNatsServerBinary } from '../local/nats-binaries.js';
+import { jiraStandIn, webhookReceiver, type Received } from '../local/tool-stand-ins.js';
 import { runReport } from '../pipeline/run-report.js';
 import { connectSource } from '../source/connect.js';
 import { describePlan, provisionSource } from '../source/provision.js';
@@ -21,6 +22,7 @@ import { LOCAL_CERT_FILE } from '../seal/local-signer.js';
 import { certificateSha256 } from '../seal/manifest.js';
 import { connectionIdentity } from '../incidents/identity.js';
 import { incidentLog, resolve } from '../incidents/stream.js';
+import { pullJiraResolutions } from '../incidents/jira-sync.js';
 import type { Config } from '../config/schema.js';
 import type { Ports } from '../pipeline/contracts.js';
 import { reportError, shown } from './exit.js';
@@ -31,10 +33,11 @@ import { terminalPorts } from './ports.js';
  * The configuration the demo writes: the hub layout's two sources, read with their own users; the signing key
  * and the outbox sit beside the archive, never in it.
  */
-export function demoConfig(url: string, passwords: HubUsers, archive: string): unknown {
+export function demoConfig(url: string, passwords: HubUsers, archive: string, tools?: DemoTools): unknown {
   const beside = (name: string) => path.join(path.dirname(archive), name);
   return {
     timezone: 'America/New_York',
+    ...(tools ? { incidents: { integrations: demoIntegrations(tools) } } : {}),
     sources: [
       {
         name: 'audit',
@@ -62,6 +65,27 @@ export function demoConfig(url: string, passwords: HubUsers, archive: string): u
       outbox: beside('outbox'),
     },
   };
+}
+
+/** The environment variables the demo's integration secrets are read from (the demo sets them for itself). */
+export const DEMO_WEBHOOK_ENV = 'SOX_DEMO_WEBHOOK_SECRET';
+export const DEMO_JIRA_ENV = 'SOX_DEMO_JIRA_AUTH';
+const DEMO_JIRA_USER = 'demo-bot@demo.example';
+/** Who works the Jira issue the demo closes in the stand-in, as the resolution read back names them. */
+export const DEMO_JIRA_ASSIGNEE = 'Dana Analyst';
+
+/** Where the demo's local tools listen. */
+export interface DemoTools {
+  webhookUrl: string;
+  jiraUrl: string;
+}
+
+/** A webhook and a Jira project, their secrets named by environment variable, never written in the file. */
+function demoIntegrations(tools: DemoTools): unknown[] {
+  return [
+    { type: 'webhook', name: 'hook', url: `${tools.webhookUrl}/sox-incidents`, secretEnv: DEMO_WEBHOOK_ENV },
+    { type: 'jira', name: 'jira', url: tools.jiraUrl, project: 'SEC', labels: ['sox'], secretEnv: DEMO_JIRA_ENV },
+  ];
 }
 
 /**
@@ -104,6 +128,7 @@ export async function demoCommand(opts: { dir: string }): Promise<number> {
   // Names from the activity (users, clients, notes) reach the terminal: shown, never raw.
   const out = (line = '') => process.stdout.write(`${shown(line)}\n`);
   let stopHub: (() => Promise<void>) | null = null;
+  const stopTools: (() => Promise<void>)[] = [];
   try {
     await mkdir(dir, { recursive: true });
     if ((await readdir(dir)).length > 0) throw new InputError(`demo: ${dir} is not empty; give an empty or new --dir`);
@@ -113,8 +138,23 @@ export async function demoCommand(opts: { dir: string }): Promise<number> {
     stopHub = hub.stop;
     out(`nats-server (${binary}) listening at ${hub.url}, store in ${hub.dir}`);
 
+    // The integrations' secrets, for this process only: the configuration names the variables.
+    const hookSecret = secret();
+    const jiraSecret = `${DEMO_JIRA_USER}:${secret()}`;
+    process.env[DEMO_WEBHOOK_ENV] = hookSecret;
+    process.env[DEMO_JIRA_ENV] = jiraSecret;
+    const showReceived = (r: Received) =>
+      out(`  webhook received ${r.type} ${r.incident} (signature ${r.signatureValid ? 'valid' : 'INVALID'})`);
+    const hook = await webhookReceiver(hookSecret, showReceived);
+    stopTools.push(hook.close);
+    const jira = await jiraStandIn(`Basic ${Buffer.from(jiraSecret, 'utf8').toString('base64')}`);
+    stopTools.push(jira.close);
+    out(`webhook receiver at ${hook.url}, secret in ${DEMO_WEBHOOK_ENV}`);
+    out(`Jira stand-in at ${jira.url}, email:apiToken in ${DEMO_JIRA_ENV}`);
+
     const configFile = path.join(dir, 'sox-report.json');
-    const document = demoConfig(hub.url, passwords, path.join(dir, 'reports'));
+    const tools = { webhookUrl: hook.url, jiraUrl: jira.url };
+    const document = demoConfig(hub.url, passwords, path.join(dir, 'reports'), tools);
     await writeFile(configFile, `${JSON.stringify(document, null, 2)}\n`, { mode: 0o600 });
     const config = parseConfig(document, configFile);
     out(`configuration: ${configFile}`);
@@ -142,7 +182,7 @@ export async function demoCommand(opts: { dir: string }): Promise<number> {
     out(`manifest:    ${result.manifest}`);
     out(`email:       ${result.email ?? '(none)'}`);
 
-    await showIncidentFlow(config, configFile, period, result.report!, ports, out);
+    await showIncidentFlow(config, configFile, period, result.report!, ports, jira, out);
 
     // Two nightly reports of the days before (nothing happened on them: the server is new) start the daily chain.
     out('\ndaily reports of the two days before (empty days still get a bundle, so the chain has no holes):');
@@ -176,6 +216,7 @@ export async function demoCommand(opts: { dir: string }): Promise<number> {
   } catch (err) {
     return reportError(err);
   } finally {
+    for (const stop of stopTools) await stop();
     await stopHub?.();
   }
 }
@@ -187,12 +228,20 @@ async function showIncidentFlow(
   period: Period,
   report: ReportV1,
   ports: Ports,
+  jira: Awaited<ReturnType<typeof jiraStandIn>>,
   out: (line?: string) => void,
 ): Promise<void> {
   out('\nincidents opened (each was alerted once, on stderr here; on AWS through SNS):');
   for (const i of report.incidents) out(`  ${i.id}  ${i.severity.toUpperCase()}  ${i.rule}: ${i.subject ?? ''}`);
   const incident = report.incidents.find((i) => i.rule === 'unknown-user') ?? report.incidents[0];
   if (!incident) return;
+  // Someone works another incident's issue in Jira and closes it there: the next run reads the resolution back.
+  const inJira = report.incidents.find((i) => i.rule === 'message-deleted');
+  const issue = inJira ? jira.issues.find((i) => i.fields.labels.includes(`sox-incident-${inJira.id}`)) : undefined;
+  if (inJira && issue) {
+    jira.markDone(issue.key, DEMO_JIRA_ASSIGNEE, new Date().toISOString().replace('Z', '+0000'));
+    out(`\n${issue.key} (${inJira.id}) marked Done in the Jira stand-in, assigned to ${DEMO_JIRA_ASSIGNEE}`);
+  }
   const audit = config.sources[0]!;
   const note = 'mallory is the penetration-test account; the test was scheduled (ticket SEC-123)';
   const nc = await connectSource(audit.name, audit.nats);
@@ -204,6 +253,12 @@ async function showIncidentFlow(
       user: audit.nats.user,
     });
     await resolve(log, incident.id, { identity, name: 'Demo Security Officer' }, note);
+    // Each run reads Jira back first; read now, so the resolution lies inside the next report's period.
+    await pullJiraResolutions(log, config.incidents.integrations, {
+      env: process.env,
+      now: new Date(),
+      log: ports.log,
+    });
   } finally {
     await nc.close();
   }
@@ -217,10 +272,13 @@ async function showIncidentFlow(
   const next: Period = { from: period.to, to: nowNanos() + 1_000_000n, timezone: config.timezone, kind: 'adhoc' };
   await new Promise((r) => setTimeout(r, 5));
   const followUp = await runReport(config, next, ports);
-  out('the report of the period after it shows the resolution:');
+  out('the report of the period after it shows the resolutions:');
   for (const i of followUp.report!.incidents.filter((x) => x.resolvedInPeriod)) {
     out(`  ${i.id} resolved by ${i.resolved?.by}: ${i.resolved?.note}`);
   }
+  const fromJira = followUp.report!.incidents.find((i) => i.id === inJira?.id && i.resolvedInPeriod);
+  if (fromJira && issue)
+    out(`the resolution flowed back from Jira: ${fromJira.id} resolved by ${fromJira.resolved?.by} (${issue.key})`);
   out(`  ${followUp.reportPdf}`);
 }
 

@@ -74,9 +74,13 @@ function describeRecorded(stored: StoredIncidentEvent): string {
  * answer: one that fails is said on stderr and retried by the next report run.
  */
 async function notify(log: IncidentLog, config: Config, id: string): Promise<void> {
-  const { integrations } = config.incidents;
-  if (integrations.length === 0) return;
   const warn = (line: string) => process.stderr.write(`${shown(`warning: ${line}`)}\n`);
+  // A secret in Secrets Manager is read on AWS only: those integrations hear of the change from the next run there.
+  const onAws = config.incidents.integrations.filter((i) => i.secretArn !== undefined).map((i) => i.name);
+  if (onAws.length > 0)
+    warn(`${onAws.join(', ')}: the secret is in Secrets Manager (secretArn), so the next run on AWS sends the change`);
+  const integrations = config.incidents.integrations.filter((i) => i.secretArn === undefined);
+  if (integrations.length === 0) return;
   const sent = await syncNotificationsSafely(log, integrations, {
     env: process.env,
     now: new Date(),

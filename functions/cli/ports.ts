@@ -29,6 +29,7 @@ export interface TerminalPortsOptions {
  * The local paths are checked first, before the signer makes a key or anything connects.
  */
 export async function terminalPorts(config: Config, options: TerminalPortsOptions): Promise<Ports> {
+  refuseSecretArns(config);
   const location = options.archive ?? config.archive;
   const archive = openArchive(location);
   await preflightRun(config, {
@@ -56,4 +57,17 @@ export async function terminalPorts(config: Config, options: TerminalPortsOption
     now: nowNanos,
     log: options.log,
   };
+}
+
+/**
+ * A run here reads the integrations' secrets from the environment only: one named by `secretArn` (Secrets Manager)
+ * is read by the report functions on AWS, so a local run refuses it rather than record failed notifications.
+ */
+export function refuseSecretArns(config: Config): void {
+  const named = config.incidents.integrations.filter((i) => i.secretArn !== undefined);
+  if (named.length === 0) return;
+  throw new InputError(
+    `incidents.integrations ${named.map((i) => `"${i.name}"`).join(', ')}: secretArn (Secrets Manager) is read ` +
+      'by the report functions on AWS only; for a run on this machine name an environment variable with secretEnv',
+  );
 }

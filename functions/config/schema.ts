@@ -129,42 +129,69 @@ const toolUrl = z
   .regex(/^https?:\/\//, 'must be an http(s) URL')
   .refine((u) => !/^https?:\/\/[^/]*@/.test(u), 'must not hold credentials: name them with secretEnv');
 const secretEnv = z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be an environment variable name such as SOX_HOOK');
+/** A Secrets Manager secret's ARN: read by the report functions on AWS only (README "Incident management"). */
+export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+const secretArn = z
+  .string()
+  .regex(SECRET_ARN, 'must be a Secrets Manager secret ARN such as arn:aws:secretsmanager:us-east-1:…:secret:sox-hook');
+/** Where an integration's secret is: an environment variable by name, or a Secrets Manager secret on AWS. */
+const secretRef = { secretEnv: secretEnv.optional(), secretArn: secretArn.optional() };
+const oneSecret = (i: { secretEnv?: string | undefined; secretArn?: string | undefined }) =>
+  (i.secretEnv === undefined) !== (i.secretArn === undefined);
+const ONE_SECRET = {
+  message:
+    'must name its secret with exactly one of secretEnv (an environment variable) or secretArn (Secrets Manager)',
+  path: ['secretEnv'],
+};
 
-const webhookIntegration = z.strictObject({
-  type: z.literal('webhook'),
-  name: integrationName,
-  /** Where each change is POSTed. */
-  url: toolUrl,
-  /** The environment variable holding the HMAC-SHA256 secret of X-Sox-Report-Signature (never the secret). */
-  secretEnv,
-});
+const webhookIntegration = z
+  .strictObject({
+    type: z.literal('webhook'),
+    name: integrationName,
+    /** Where each change is POSTed. */
+    url: toolUrl,
+    /** The environment variable (or the secret) holding the HMAC-SHA256 secret of X-Sox-Report-Signature. */
+    ...secretRef,
+  })
+  .refine(oneSecret, ONE_SECRET);
 
 /** PagerDuty Events API v2: each change is a trigger, acknowledge or resolve event deduplicated by incident id. */
-const pagerdutyIntegration = z.strictObject({
-  type: z.literal('pagerduty'),
-  name: integrationName,
-  /** The Events API host; events are POSTed to `<url>/v2/enqueue`. */
-  url: toolUrl.default('https://events.pagerduty.com'),
-  /** The environment variable holding the integration's routing key. */
-  secretEnv,
-});
+const pagerdutyIntegration = z
+  .strictObject({
+    type: z.literal('pagerduty'),
+    name: integrationName,
+    /** The Events API host; events are POSTed to `<url>/v2/enqueue`. */
+    url: toolUrl.default('https://events.pagerduty.com'),
+    /** The environment variable (or the secret) holding the integration's routing key. */
+    ...secretRef,
+    /**
+     * The environment variable holding a REST API token: with it each run reads back the PagerDuty incidents of open
+     * incidents, and one resolved there is recorded resolved (README "Incident management integrations").
+     */
+    apiTokenEnv: secretEnv.optional(),
+    /** The REST API host the read-back asks (`<apiUrl>/incidents`). */
+    apiUrl: toolUrl.default('https://api.pagerduty.com'),
+  })
+  .refine(oneSecret, ONE_SECRET);
 
 /** Jira (REST API v2): an issue per incident, a comment on acknowledgement, a transition to done on resolution. */
-const jiraIntegration = z.strictObject({
-  type: z.literal('jira'),
-  name: integrationName,
-  /** The site, such as https://acme.atlassian.net. */
-  url: toolUrl,
-  project: z.string().regex(/^[A-Z][A-Z0-9_]{0,254}$/, 'must be a Jira project key such as SEC'),
-  issueType: z.string().trim().min(1).max(255).default('Task'),
-  /** Added to every issue, besides `sox-incident-<id>` (which finds the issue again). */
-  labels: z
-    .array(z.string().regex(/^[^\s]{1,255}$/, 'must be a Jira label (no spaces)'))
-    .max(20)
-    .default([]),
-  /** The environment variable holding `email:apiToken` for basic authentication. */
-  secretEnv,
-});
+const jiraIntegration = z
+  .strictObject({
+    type: z.literal('jira'),
+    name: integrationName,
+    /** The site, such as https://acme.atlassian.net. */
+    url: toolUrl,
+    project: z.string().regex(/^[A-Z][A-Z0-9_]{0,254}$/, 'must be a Jira project key such as SEC'),
+    issueType: z.string().trim().min(1).max(255).default('Task'),
+    /** Added to every issue, besides `sox-incident-<id>` (which finds the issue again). */
+    labels: z
+      .array(z.string().regex(/^[^\s]{1,255}$/, 'must be a Jira label (no spaces)'))
+      .max(20)
+      .default([]),
+    /** The environment variable (or the secret) holding `email:apiToken` for basic authentication. */
+    ...secretRef,
+  })
+  .refine(oneSecret, ONE_SECRET);
 
 export const integrationSchema = z.discriminatedUnion('type', [
   webhookIntegration,
@@ -296,7 +323,7 @@ export const configSchema = z
           .string()
           .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _')
           .default('SOX_ATTESTATIONS'),
-        /** Attestations are published on `<subjectPrefix>.<daily|adhoc>`. */
+        /** Attestations are published on `<subjectPrefix>.<daily|adhoc|rollup>`. */
         subjectPrefix: z
           .string()
           .regex(/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated tokens without wildcards')

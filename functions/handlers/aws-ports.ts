@@ -22,6 +22,7 @@ import type { AwsClients } from './aws-clients.js';
 import { ENV } from './environment.js';
 import { nonEmpty, type Environment } from './lambda-config.js';
 import { lambdaSigner } from './lambda-signer.js';
+import { loadIntegrationSecrets } from './integration-secrets.js';
 import { loadNatsSecrets } from './nats-secret.js';
 import { progressLog } from './progress-log.js';
 
@@ -51,9 +52,10 @@ export async function awsPorts(
   options: AwsPortsOptions = {},
 ): Promise<Ports> {
   const now = options.now ?? Date.now;
-  const [{ archive, connect }, signer] = await Promise.all([
+  const [{ archive, connect }, signer, integrationSecrets] = await Promise.all([
     archiveAndNatsPorts(env, clients, config, now),
     lambdaSigner(env, clients.kms, clients.ssm),
+    loadIntegrationSecrets(config, clients.secrets),
   ]);
   const taskRoot = nonEmpty(env.LAMBDA_TASK_ROOT) ?? process.cwd();
   const inTask = (file: string) => path.resolve(taskRoot, file);
@@ -75,6 +77,7 @@ export async function awsPorts(
         })
       : null,
     alerts: topicArn ? snsAlerts(clients.sns, topicArn) : null,
+    integrationSecrets,
     mailLimit: {
       maxBytes: emailMaxBytes(env),
       pdfLink: (pdfPath) => pdfLinkFor(clients, archiveLocation(env, config), pdfPath, new Date(now())),

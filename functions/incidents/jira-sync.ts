@@ -6,6 +6,7 @@ import type { IntegrationConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import { natsStep } from '../source/nats-steps.js';
 import { call, failure, parseJson, redact, type Answer } from './http.js';
+import { integrationSecret, secretPlace, type SecretSources } from './integration-secret.js';
 import {
   browseUrl,
   commentBody,
@@ -30,20 +31,19 @@ export type JiraConfig = Extract<IntegrationConfig, { type: 'jira' }>;
 
 export type Sent = { ok: true; status: number; link?: { key: string; url: string } } | { ok: false; error: string };
 
-interface JiraOptions {
-  env: Readonly<Record<string, string | undefined>>;
+interface JiraOptions extends SecretSources {
   timeoutMs?: number;
 }
 
 const ok = (a: Answer) => a.status >= 200 && a.status < 300;
 
 /** The credentials of an integration, or why there are none (never the secret). */
-function credentials(integration: JiraConfig, env: JiraOptions['env']): { secret: string; auth: string } | string {
-  const secret = env[integration.secretEnv];
-  if (!secret) return `the secret environment variable ${integration.secretEnv} is not set`;
-  const auth = jiraAuthorization(secret);
-  if (!auth) return `the secret environment variable ${integration.secretEnv} does not hold email:apiToken`;
-  return { secret, auth };
+function credentials(integration: JiraConfig, sources: SecretSources): { secret: string; auth: string } | string {
+  const read = integrationSecret(integration, sources);
+  if ('error' in read) return read.error;
+  const auth = jiraAuthorization(read.value);
+  if (!auth) return `${secretPlace(integration)} does not hold email:apiToken`;
+  return { secret: read.value, auth };
 }
 
 /**
@@ -58,7 +58,7 @@ export async function sendJira(
   link: IncidentLink | undefined,
   options: JiraOptions,
 ): Promise<Sent> {
-  const creds = credentials(integration, options.env);
+  const creds = credentials(integration, options);
   if (typeof creds === 'string') return { ok: false, error: creds };
   const timeoutMs = options.timeoutMs ?? 10_000;
   const site = siteUrl(integration.url);
@@ -119,7 +119,7 @@ export async function pullJiraResolutions(
   const timeoutMs = options.timeoutMs ?? 10_000;
   let resolved = 0;
   for (const integration of jira) {
-    const creds = credentials(integration, options.env);
+    const creds = credentials(integration, options);
     const links = record.links.filter(
       (l) => l.integration === integration.name && record.incidents.get(l.id)?.status !== 'resolved',
     );

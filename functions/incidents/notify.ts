@@ -18,14 +18,13 @@ import {
   type NoticeState,
 } from './notifications.js';
 import { call, failure, redact } from './http.js';
+import { integrationSecret, type SecretSources } from './integration-secret.js';
 import { sendJira, type Sent } from './jira-sync.js';
 import { pagerdutyBody, pagerdutyError, pagerdutyUrl } from './pagerduty.js';
 import { readIncidents, type IncidentLog, type IncidentRecord } from './stream.js';
 import { webhookRequest } from './webhook.js';
 
-export interface NotifyOptions {
-  /** Where secrets are read by the name the configuration gives (process.env). */
-  env: Readonly<Record<string, string | undefined>>;
+export interface NotifyOptions extends SecretSources {
   now: Date;
   log(message: string): void;
   /** Only this incident (the CLI after ack/resolve); every incident otherwise (a run). */
@@ -65,9 +64,9 @@ async function sendWebhook(
   notice: NoticeState,
   options: NotifyOptions,
 ): Promise<Sent> {
-  const secret = options.env[integration.secretEnv];
-  if (!secret) return { ok: false, error: `the secret environment variable ${integration.secretEnv} is not set` };
-  const request = webhookRequest(incident, notice.change, notice.changeSeq, secret);
+  const secret = integrationSecret(integration, options);
+  if ('error' in secret) return { ok: false, error: secret.error };
+  const request = webhookRequest(incident, notice.change, notice.changeSeq, secret.value);
   const timeoutMs = options.timeoutMs ?? 10_000;
   try {
     const answer = await call(
@@ -90,8 +89,9 @@ async function sendPagerduty(
   notice: NoticeState,
   options: NotifyOptions,
 ): Promise<Sent> {
-  const routingKey = options.env[integration.secretEnv];
-  if (!routingKey) return { ok: false, error: `the secret environment variable ${integration.secretEnv} is not set` };
+  const secret = integrationSecret(integration, options);
+  if ('error' in secret) return { ok: false, error: secret.error };
+  const routingKey = secret.value;
   const timeoutMs = options.timeoutMs ?? 10_000;
   try {
     const answer = await call(

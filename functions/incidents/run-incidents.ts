@@ -11,6 +11,7 @@ import { ageDays, type Detection } from './model.js';
 import { undeliveredNotices } from './notifications.js';
 import { pullJiraResolutionsSafely } from './jira-sync.js';
 import { syncNotificationsSafely } from './notify.js';
+import { pullPagerdutyResolutionsSafely } from './pagerduty-sync.js';
 import { recordDetections } from './record.js';
 import { describeIncidentStreamPlan, ensureIncidentStream, incidentLog, readIncidents } from './stream.js';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -32,7 +33,7 @@ export interface IncidentOutcome {
  */
 export async function recordIncidents(
   config: Config,
-  ports: Pick<Ports, 'connect' | 'log' | 'alerts' | 'deadline'>,
+  ports: Pick<Ports, 'connect' | 'log' | 'alerts' | 'deadline' | 'integrationSecrets'>,
   detections: Detection[],
   period: Period,
   now: Date,
@@ -75,10 +76,16 @@ export async function recordIncidents(
     recordDone(nc, `recorded the incidents (${recorded.opened.length} opened)`);
     const { integrations } = config.incidents;
     // An issue done in Jira is an incident resolved there: recorded before the notifications, so every tool hears.
-    const pulled = await pullJiraResolutionsSafely(log, integrations, { env: process.env, now, log: ports.log });
+    const secrets = {
+      env: process.env,
+      ...(ports.integrationSecrets ? { secrets: ports.integrationSecrets } : {}),
+    };
+    const pulled = await pullJiraResolutionsSafely(log, integrations, { ...secrets, now, log: ports.log });
     if (pulled) ports.log(`incidents: ${pulled} resolved in Jira`);
+    const paged = await pullPagerdutyResolutionsSafely(log, integrations, { env: process.env, now, log: ports.log });
+    if (paged) ports.log(`incidents: ${paged} resolved in PagerDuty`);
     // An integration that is down never fails the report: what is undelivered is shown, and retried next run.
-    const sent = await syncNotificationsSafely(log, integrations, { env: process.env, now, log: ports.log });
+    const sent = await syncNotificationsSafely(log, integrations, { ...secrets, now, log: ports.log });
     if (sent && (sent.queued || sent.delivered || sent.failed))
       ports.log(`notifications: ${sent.queued} queued, ${sent.delivered} delivered, ${sent.failed} failed`);
     doing = 'reading the record back';

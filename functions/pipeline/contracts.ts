@@ -9,6 +9,7 @@ import type { SourceConfig } from '../config/schema.js';
 import type { Mailer } from '../deliver/mailer.js';
 import type { PdfLink } from '../deliver/size-limit.js';
 import type { AlertPort } from '../incidents/alerts.js';
+import type { IntegrationSecrets } from '../incidents/integration-secret.js';
 import type { StreamProgress } from '../progress/stream-progress.js';
 import type { Templates } from '../render/templates.js';
 import type { Branding } from '../render/view-model-types.js';
@@ -35,6 +36,8 @@ export interface Ports {
    * Where newly opened incidents are announced besides the configured NATS subject (stderr, SNS); null: nowhere else.
    */
   alerts?: AlertPort | null;
+  /** The integrations' secrets named by `secretArn`, read from Secrets Manager on AWS; absent: none (env only). */
+  integrationSecrets?: IntegrationSecrets;
   /** A mailer with a size limit (SES): larger emails carry a time-limited link to the archived PDF instead. */
   mailLimit?: { maxBytes: number; pdfLink(pdfPath: string): Promise<PdfLink> };
   /**

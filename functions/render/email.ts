@@ -113,7 +113,12 @@ function shortLocal(iso: string, timezone: string): string {
 
 /** The exact command that signs this report off (sox-report attest), with the reviewer's parts to fill in. */
 export function signOffCommand(vm: Pick<ViewModel, 'period'>, archiveLocation: string | null): string {
-  const which = vm.period.date ? `--date ${vm.period.date}` : `--bundle ${bundleOf(archiveLocation)}`;
+  const rollup = /rollup\/([^/]+)\/?$/.exec(archiveLocation ?? '');
+  const which = vm.period.date
+    ? `--date ${vm.period.date}`
+    : rollup
+      ? `--rollup ${rollup[1]}`
+      : `--bundle ${bundleOf(archiveLocation)}`;
   return `sox-report attest ${which} --by "<your name>" --decision approved|exception [--note "<what you found>"]`;
 }
 

@@ -636,7 +636,10 @@ function signOffTable(reviews: NonNullable<ReportV1['reviews']>, table: TableBui
   });
   return table({
     id: 'sign-offs',
-    caption: `Sign-offs of earlier daily reports (deadline ${count(reviews.deadlineDays, 'day')})`,
+    caption: reviews.asOf
+      ? `Sign-offs of the daily reports of this rollup (deadline ${count(reviews.deadlineDays, 'day')}, ` +
+        `judged on ${reviews.asOf})`
+      : `Sign-offs of earlier daily reports (deadline ${count(reviews.deadlineDays, 'day')})`,
     columns: [
       col('Bundle', 1.2),
       col('Status', 0.7),
@@ -646,6 +649,8 @@ function signOffTable(reviews: NonNullable<ReportV1['reviews']>, table: TableBui
       col('Note', 2),
     ],
     rows,
-    emptyText: `No earlier daily bundle in the last ${count(reviews.lookbackDays, 'day')}.`,
+    emptyText: reviews.asOf
+      ? 'No daily bundle of this rollup is archived.'
+      : `No earlier daily bundle in the last ${count(reviews.lookbackDays, 'day')}.`,
   });
 }

@@ -164,6 +164,41 @@ describe('stack variants', () => {
     }
   });
 
+  it('let the report role read exactly the integration secrets named, and none by default', () => {
+    const hook = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sox-hook-AbCdEf';
+    const jira = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sox/jira-GhIjKl';
+    expect(settingsOf({}).integrationSecretArns).toEqual([]);
+    expect(settingsOf({ integrationSecretArns: `${hook},${jira},${hook}` }).integrationSecretArns).toEqual([
+      hook,
+      jira,
+    ]);
+    expect(() => settingsOf({ integrationSecretArns: ['arn:aws:ssm:us-east-1:123456789012:parameter/x'] })).toThrow(
+      'context integrationSecretArns: "arn:aws:ssm:us-east-1:123456789012:parameter/x" is not the full ARN of a ' +
+        'Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)',
+    );
+    const statementsOf = (stack: SoxReportsStack, template: Template) =>
+      Object.values(template.toJSON().Resources as Record<string, { Type: string; Properties: any }>)
+        .filter(
+          (r) =>
+            r.Type === 'AWS::IAM::Policy' &&
+            JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: logicalId(stack, stack.reportRole.role) }]),
+        )
+        .flatMap(
+          (r) => r.Properties.PolicyDocument.Statement as { Sid?: string; Action: unknown; Resource: unknown }[],
+        );
+    const granted = synth({ integrationSecretArns: [hook, jira] });
+    expect(statementsOf(granted.stack, granted.template).filter((s) => s.Sid === 'ReadIntegrationSecrets')).toEqual([
+      {
+        Sid: 'ReadIntegrationSecrets',
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: [hook, jira],
+      },
+    ]);
+    const plain = synth();
+    expect(statementsOf(plain.stack, plain.template).some((s) => s.Sid === 'ReadIntegrationSecrets')).toBe(false);
+  });
+
   it('let a certificate issuer sign until the deadline only', () => {
     const { stack, template } = synth({
       certificateIssuerArn: 'arn:aws:iam::123456789012:role/Admin',

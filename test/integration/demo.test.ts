@@ -76,6 +76,44 @@ describe('sox-report demo: the whole flow from an empty folder', () => {
     );
   });
 
+  it('sends every incident it opened to its webhook receiver, each signed with the secret it set', async () => {
+    const opened = [...stdout.matchAll(/^ {2}(INC-\d{8}-[a-z-]+-[0-9a-f]{8}) {2}[A-Z]+ {2}/gm)].map((m) => m[1]!);
+    // The five rules the previous test names, and whatever else the activity opened: all of them reach the hook.
+    expect(opened.length).toBeGreaterThanOrEqual(5);
+    const received = [...stdout.matchAll(/^ {2}webhook received (\S+) (\S+) \(signature (\w+)\)$/gm)].map(
+      (m) => `${m[1]} ${m[2]} ${m[3]}`,
+    );
+    for (const id of opened) expect(received).toContain(`incident.opened ${id} valid`);
+    expect(received.filter((r) => !r.endsWith(' valid'))).toEqual([]);
+    expect(stdout).toMatch(/^webhook receiver at http:\/\/127\.0\.0\.1:\d+, secret in SOX_DEMO_WEBHOOK_SECRET$/m);
+    const config = stdout.match(/^configuration: (\S+)$/m)![1]!;
+    const text = await readFile(config, 'utf8');
+    const { integrations } = (JSON.parse(text) as { incidents: { integrations: Record<string, unknown>[] } }).incidents;
+    expect(integrations.map((i) => [i.type, i.name, i.secretEnv])).toEqual([
+      ['webhook', 'hook', 'SOX_DEMO_WEBHOOK_SECRET'],
+      ['jira', 'jira', 'SOX_DEMO_JIRA_AUTH'],
+    ]);
+  });
+
+  it('marks a Jira issue done in the stand-in, and the next report records it resolved by jira:<assignee>', () => {
+    const done = stdout.match(
+      new RegExp(
+        /^(SEC-\d+) \((INC-\d{8}-message-deleted-[0-9a-f]{8})\) /.source +
+          /marked Done in the Jira stand-in, assigned to Dana Analyst$/.source,
+        'm',
+      ),
+    );
+    expect(done).not.toBeNull();
+    const [, key, id] = done!;
+    const jira = stdout.match(/^Jira stand-in at (http:\/\/127\.0\.0\.1:\d+), email:apiToken in SOX_DEMO_JIRA_AUTH$/m);
+    expect(jira).not.toBeNull();
+    expect(stdout).toContain(
+      `\n  ${id} resolved by jira:Dana Analyst: resolved in Jira: ${key} is Done (${jira![1]}/browse/${key})\n`,
+    );
+    expect(stdout).toContain(`\nthe resolution flowed back from Jira: ${id} resolved by jira:Dana Analyst (${key})\n`);
+    expect(stdout).toContain(`\n  webhook received incident.resolved ${id} (signature valid)\n`);
+  });
+
   it('ends by verifying the archive and re-performing every report from its evidence, every bundle OK', () => {
     expect(stdout).toMatch(/^sox-report verify \S+ --trust \S+ --recompute$/m);
     expect(stdout).toMatch(/^ {2}\d{4}-\d{2}-\d{2} {2}OK$/m);

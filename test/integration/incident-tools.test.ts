@@ -20,12 +20,14 @@ import { connectSource } from '../../functions/source/connect.js';
 import { nanosFromMillis, nowNanos } from '../../functions/time/nanos.js';
 import { soxReport } from '../support/cli.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
-import { jiraStandIn, pagerDutyStandIn } from '../support/tool-stand-ins.js';
+import { jiraStandIn, pagerDutyStandIn } from '../../functions/local/tool-stand-ins.js';
 
 const ROUTING_KEY = 'R0UT1NGKEY9f3c1e27a8b64d05aa17c2';
 const PD_ENV = 'SOX_TEST_PAGERDUTY_KEY';
 const JIRA_SECRET = 'sox-bot@example.com:ATATT3xJiraToken7e41c9';
 const JIRA_ENV = 'SOX_TEST_JIRA_AUTH';
+const PD_API_TOKEN = 'u+PdRestT0ken8c2e5a91b7';
+const PD_API_ENV = 'SOX_TEST_PAGERDUTY_API_TOKEN';
 const BASIC = `Basic ${Buffer.from(JIRA_SECRET).toString('base64')}`;
 const MINUTE = 60_000;
 const SEVERITY = { critical: 'critical', high: 'error', medium: 'warning', low: 'info' } as const;
@@ -81,7 +83,7 @@ describe('incidents in PagerDuty and Jira', () => {
     process.env[PD_ENV] = ROUTING_KEY;
     process.env[JIRA_ENV] = JIRA_SECRET;
     bed = await startTestBed('2.10.27');
-    pd = await pagerDutyStandIn();
+    pd = await pagerDutyStandIn(PD_API_TOKEN);
     jira = await jiraStandIn(BASIC);
     config = parseConfig(configWith(tools()));
     configFile = path.join(bed.dir, 'config.json');
@@ -95,6 +97,7 @@ describe('incidents in PagerDuty and Jira', () => {
   afterAll(async () => {
     delete process.env[PD_ENV];
     delete process.env[JIRA_ENV];
+    delete process.env[PD_API_ENV];
     pd?.server.close();
     jira?.server.close();
     await bed?.close();
@@ -103,7 +106,13 @@ describe('incidents in PagerDuty and Jira', () => {
   it('takes PagerDuty at its default host and refuses a Jira without a project or with an inline secret', () => {
     const parsed = parseConfig(configWith([{ type: 'pagerduty', name: 'pd', secretEnv: PD_ENV }]));
     expect(parsed.incidents.integrations).toEqual([
-      { type: 'pagerduty', name: 'pd', url: 'https://events.pagerduty.com', secretEnv: PD_ENV },
+      {
+        type: 'pagerduty',
+        name: 'pd',
+        url: 'https://events.pagerduty.com',
+        apiUrl: 'https://api.pagerduty.com',
+        secretEnv: PD_ENV,
+      },
     ]);
     const { project: _project, ...noProject } = tools()[0]!;
     expect(() => parseConfig(configWith([noProject]))).toThrow(/project/);
@@ -362,6 +371,53 @@ describe('incidents in PagerDuty and Jira', () => {
     for (const secret of [ROUTING_KEY, JIRA_SECRET, 'ATATT3xJiraToken7e41c9']) {
       expect([...lines, ...later.lines].join('\n')).not.toContain(secret);
       expect(JSON.stringify(later.report)).not.toContain(secret);
+    }
+  });
+
+  it('reads a resolution made in PagerDuty back by its incident key with the REST API token', async () => {
+    process.env[PD_API_ENV] = PD_API_TOKEN;
+    config = parseConfig(configWith([tools()[0]!, { ...tools()[1]!, apiTokenEnv: PD_API_ENV, apiUrl: pd.url }]));
+    const open = [...(await record()).incidents.values()]
+      .filter((i) => i.status !== 'resolved')
+      .map((i) => i.id)
+      .sort();
+    const target = open[0]!;
+    pd.resolveIncident(target, 'Grace Hopper', '2026-12-04T10:15:00Z');
+    const pdBefore = pd.requests.length;
+
+    const { lines } = await run(40 * MINUTE);
+    const reads = pd.requests.slice(pdBefore).filter((r) => r.method === 'GET');
+    expect(reads.map((r) => `${r.path} ${r.status}`).sort()).toEqual(
+      open.map((id) => `/incidents?incident_key=${id} 200`).sort(),
+    );
+    for (const r of reads) {
+      expect(r.headers.authorization).toBe(`Token token=${PD_API_TOKEN}`);
+      expect(r.headers.accept).toBe('application/vnd.pagerduty+json;version=2');
+    }
+    const paged = pd.incidents.find((i) => i.incident_key === target)!;
+    const link = `${pd.url}/incidents/${paged.id}`;
+    expect((await record()).incidents.get(target)!.resolved).toMatchObject({
+      at: '2026-12-04T10:15:00.000000000Z',
+      by: { identity: 'pagerduty:Grace Hopper', name: null },
+      note: `resolved in PagerDuty: ${paged.id} (${link})`,
+      link,
+    });
+    expect(lines).toContain(`incident ${target} resolved in PagerDuty by pagerduty:Grace Hopper`);
+    expect(lines).toContain('incidents: 1 resolved in PagerDuty');
+
+    // A token PagerDuty refuses: each read is logged as not read, and the token is never in a line.
+    const wrong = 'wr0ng-PdToken-never-logged';
+    process.env[PD_API_ENV] = wrong;
+    const again = await run(50 * MINUTE);
+    expect(again.lines.filter((l) => l.startsWith('PAGERDUTY NOT READ')).sort()).toEqual(
+      open
+        .filter((id) => id !== target)
+        .map((id) => `PAGERDUTY NOT READ (pd): ${id}: HTTP 401: Unauthorized`)
+        .sort(),
+    );
+    for (const secret of [wrong, PD_API_TOKEN]) {
+      expect([...lines, ...again.lines].join('\n')).not.toContain(secret);
+      expect(JSON.stringify(again.report)).not.toContain(secret);
     }
   });
 });

@@ -297,6 +297,27 @@ describe('awsPorts', () => {
     expect(aws.mocks.s3.calls()).toHaveLength(0);
   });
 
+  it('reads the integration secrets named by secretArn into the ports, and logs none of them', async () => {
+    const hookArn = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:sox-hook-AbCdEf';
+    aws.mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: certificatePem } });
+    aws.mocks.secrets.on(GetSecretValueCommand, { SecretId: hookArn }).resolves({ SecretString: SECRET_VALUES[1] });
+    kmsWithRealKey();
+    const withHook = parseConfig(
+      lambdaConfigDocument({
+        incidents: {
+          integrations: [{ type: 'webhook', name: 'hook', url: 'https://hooks.example.com/sox', secretArn: hookArn }],
+        },
+      }),
+    );
+    const env = { [ENV.kmsKeyId]: 'alias/sox', [ENV.certificateParameter]: CERT_PARAMETER };
+    const ports = await awsPorts(env, aws.clients, testObservability().logger, withHook);
+    expect([...ports.integrationSecrets!]).toEqual([[hookArn, { value: SECRET_VALUES[1] }]]);
+    expect(aws.mocks.secrets.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input)).toEqual([
+      { SecretId: hookArn },
+    ]);
+    for (const value of SECRET_VALUES) expect(output.text()).not.toContain(value);
+  });
+
   it('reads a logo relative to the task root', async () => {
     aws.mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: certificatePem } });
     kmsWithRealKey();

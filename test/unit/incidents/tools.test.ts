@@ -10,7 +10,14 @@ import {
 } from '../../../functions/incidents/jira.js';
 import { deriveIncidents, type StoredIncidentEvent } from '../../../functions/incidents/model.js';
 import { decodeNotice, deriveNotices, isNoticeSubject } from '../../../functions/incidents/notifications.js';
-import { pagerdutyBody, pagerdutyError, pagerdutyUrl } from '../../../functions/incidents/pagerduty.js';
+import {
+  pagerdutyApiHeaders,
+  pagerdutyBody,
+  pagerdutyError,
+  pagerdutyIncidentsUrl,
+  pagerdutyResolution,
+  pagerdutyUrl,
+} from '../../../functions/incidents/pagerduty.js';
 
 const ID = 'INC-20261124-brute-force-2bd806c9';
 const opened: StoredIncidentEvent = {
@@ -69,6 +76,44 @@ describe('PagerDuty events', () => {
     const answer = JSON.stringify({ status: 'invalid event', message: 'Event object is invalid', errors: ['a', 'b'] });
     expect(pagerdutyError(400, answer)).toBe('HTTP 400: Event object is invalid (a; b)');
     expect(pagerdutyError(502, '<html>bad gateway</html>')).toBe('HTTP 502');
+    expect(pagerdutyError(401, JSON.stringify({ error: { message: 'Unauthorized', code: 2006 } }))).toBe(
+      'HTTP 401: Unauthorized',
+    );
+  });
+
+  it('reads a resolved PagerDuty incident of ours back as a resolution, and nothing else', () => {
+    const now = new Date('2026-12-04T11:00:00Z');
+    const resolvedOne = {
+      id: 'Q1ABC',
+      incident_key: ID,
+      status: 'resolved',
+      html_url: 'https://acme.pagerduty.com/incidents/Q1ABC',
+      last_status_change_at: '2026-12-04T10:15:00Z',
+      last_status_change_by: { type: 'user_reference', summary: 'Grace Hopper' },
+    };
+    expect(pagerdutyIncidentsUrl('https://api.pagerduty.com/', ID)).toBe(
+      `https://api.pagerduty.com/incidents?incident_key=${ID}`,
+    );
+    expect(pagerdutyApiHeaders('TOKEN')).toEqual({
+      Accept: 'application/vnd.pagerduty+json;version=2',
+      Authorization: 'Token token=TOKEN',
+    });
+    expect(pagerdutyResolution({ incidents: [resolvedOne] }, ID, now)).toEqual({
+      at: '2026-12-04T10:15:00.000000000Z',
+      by: { identity: 'pagerduty:Grace Hopper', name: null },
+      note: 'resolved in PagerDuty: Q1ABC (https://acme.pagerduty.com/incidents/Q1ABC)',
+      link: 'https://acme.pagerduty.com/incidents/Q1ABC',
+    });
+    const anonymous = { ...resolvedOne, last_status_change_by: null, last_status_change_at: 'soon', html_url: 'x' };
+    expect(pagerdutyResolution({ incidents: [anonymous] }, ID, now)).toEqual({
+      at: '2026-12-04T11:00:00.000Z',
+      by: { identity: 'pagerduty:unknown', name: null },
+      note: 'resolved in PagerDuty: Q1ABC',
+    });
+    expect(pagerdutyResolution({ incidents: [{ ...resolvedOne, status: 'acknowledged' }] }, ID, now)).toBeNull();
+    expect(pagerdutyResolution({ incidents: [{ ...resolvedOne, incident_key: 'other' }] }, ID, now)).toBeNull();
+    expect(pagerdutyResolution({ incidents: [] }, ID, now)).toBeNull();
+    expect(pagerdutyResolution(null, ID, now)).toBeNull();
   });
 });
 
