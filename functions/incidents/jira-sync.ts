@@ -9,7 +9,9 @@ import { call, failure, parseJson, redact, type Answer } from './http.js';
 import { integrationSecret, secretPlace, type SecretSources } from './integration-secret.js';
 import {
   browseUrl,
+  changeComment,
   commentBody,
+  hasComment,
   createdKey,
   doneTransition,
   foundKey,
@@ -48,8 +50,8 @@ function credentials(integration: JiraConfig, sources: SecretSources): { secret:
 
 /**
  * One change to Jira. Opened: the issue labelled `sox-incident-<id>` if a try before made it, else a new one (its
- * key comes back as the link to record). Acknowledged: a comment. Resolved: the transition to done, unless the
- * issue is done already (resolved in Jira, or an earlier try that got no answer).
+ * key comes back as the link to record). Acknowledged: a comment, unless a try before posted it. Resolved: the
+ * transition to done, unless the issue is done already (resolved in Jira, or an earlier try that got no answer).
  */
 export async function sendJira(
   integration: JiraConfig,
@@ -84,6 +86,10 @@ export async function sendJira(
     }
     if (!link) return { ok: false, error: `no Jira issue is recorded for ${incident.id} yet` };
     if (notice.change === 'acknowledged') {
+      const comments = await call(`${site}${issuePath(link.key, '/comment')}`, get, timeoutMs);
+      if (!ok(comments)) return refused(comments);
+      if (hasComment(parseJson(comments.text), changeComment(incident, notice.changeSeq)))
+        return { ok: true, status: comments.status };
       const body = commentBody(incident, notice.changeSeq);
       const commented = await call(`${site}${issuePath(link.key, '/comment')}`, post(body), timeoutMs);
       return ok(commented) ? { ok: true, status: commented.status } : refused(commented);

@@ -96,6 +96,15 @@ export function commentBody(incident: IncidentState, changeSeq: number): string 
   return JSON.stringify({ body: changeComment(incident, changeSeq) });
 }
 
+/**
+ * Whether the issue's comments (`GET …/comment`) already hold `text`: a try whose answer was lost made it, and
+ * posting it again would say the same thing twice. The text names the incident, who and when, so it is unique.
+ */
+export function hasComment(answer: unknown, text: string): boolean {
+  const comments = (answer as { comments?: unknown } | null)?.comments;
+  return Array.isArray(comments) && comments.some((c) => (c as { body?: unknown } | null)?.body === text);
+}
+
 /** The transition whose target status is in the done category, from `GET …/transitions`. */
 export function doneTransition(answer: unknown): string | null {
   const transitions = (answer as { transitions?: unknown } | null)?.transitions;

@@ -218,6 +218,8 @@ export async function jiraStandIn(authorization: string) {
           },
         },
       };
+    if (get && m[2] === '/comment')
+      return { status: 200, body: { comments: issue.comments.map((text, i) => ({ id: `${10001 + i}`, body: text })) } };
     if (post && m[2] === '/comment') {
       issue.comments.push((JSON.parse(body) as { body: string }).body);
       return { status: 201, body: { id: `${10000 + issue.comments.length}` } };

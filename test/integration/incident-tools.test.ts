@@ -282,6 +282,7 @@ describe('incidents in PagerDuty and Jira', () => {
     ]);
     const sent = jira.requests.slice(jiraBefore);
     expect(sent.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      `GET /rest/api/2/issue/${issueOf(acked)}/comment 200`,
       `POST /rest/api/2/issue/${issueOf(acked)}/comment 201`,
       `GET /rest/api/2/issue/${issueOf(resolved)}?fields=status 200`,
       `GET /rest/api/2/issue/${issueOf(resolved)}/transitions 200`,
@@ -289,9 +290,9 @@ describe('incidents in PagerDuty and Jira', () => {
     ]);
     for (const r of sent) expect(r.headers.authorization).toBe(BASIC);
     const comment = `Acknowledged by ${who(ackEvent.by)} at ${ackEvent.at}: on it (${acked})`;
-    expect(JSON.parse(sent[0]!.body)).toEqual({ body: comment });
+    expect(JSON.parse(sent[1]!.body)).toEqual({ body: comment });
     const resolution = `Resolved by ${who(resEvent.by)} at ${resEvent.at}: rotated the credentials (${resolved})`;
-    expect(JSON.parse(sent[3]!.body)).toEqual({
+    expect(JSON.parse(sent[4]!.body)).toEqual({
       transition: { id: '31' },
       update: { comment: [{ add: { body: resolution } }] },
     });

@@ -7,6 +7,7 @@ import {
   jiraInstant,
   jiraResolution,
   searchPath,
+  hasComment,
 } from '../../../functions/incidents/jira.js';
 import { deriveIncidents, type StoredIncidentEvent } from '../../../functions/incidents/model.js';
 import { decodeNotice, deriveNotices, isNoticeSubject } from '../../../functions/incidents/notifications.js';
@@ -152,6 +153,25 @@ describe('Jira', () => {
     });
     const open = { fields: { status: { statusCategory: { key: 'indeterminate' } } } };
     expect(jiraResolution(open, 'https://j', 'SEC-7', now)).toBeNull();
+  });
+
+  it('finds a comment a lost answer already posted, by its exact text only', () => {
+    const text = 'Acknowledged by AUDIT/audit at 2026-12-04T09:00:00.000000000Z: on it (INC-1)';
+    expect(
+      hasComment(
+        {
+          comments: [
+            { id: '1', body: 'other' },
+            { id: '2', body: text },
+          ],
+        },
+        text,
+      ),
+    ).toBe(true);
+    expect(hasComment({ comments: [{ id: '1', body: `${text} ` }] }, text)).toBe(false);
+    expect(hasComment({ comments: [] }, text)).toBe(false);
+    expect(hasComment(null, text)).toBe(false);
+    expect(hasComment({ comments: 'x' }, text)).toBe(false);
   });
 
   it("words a refusal with Jira's messages, and never with the secret", () => {
