@@ -3,25 +3,24 @@
  * of the review source. Several attestations may name one bundle; none is ever replaced. This adapter only stores
  * and reads them; what they mean for a report is analysis/reviews.ts's business.
  */
-import {
-  DeliverPolicy,
-  JetStreamApiCodes,
-  jetstream,
-  type JetStreamManager,
-  type StreamConfig as JsStreamConfig,
-} from '@nats-io/jetstream';
+import { DeliverPolicy, JetStreamApiCodes, jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import { nuid, type NatsConnection } from '@nats-io/transport-node';
 import type { Config, SourceConfig } from '../config/schema.js';
 import { RunError, errorMessage } from '../errors.js';
 import { isJetStreamApiError } from '../source/api-error.js';
 import { natsStep, openJetStream } from '../source/nats-steps.js';
 import {
-  planStream,
   TAMPER_RESISTANT,
   type CaptureStreamSpec,
   type ExistingStreamConfig,
   type StreamPlan,
 } from '../source/stream-spec.js';
+import {
+  describeRecordStreamPlan,
+  ensureRecordStream,
+  planRecordStream,
+  type RecordStreamResult,
+} from '../source/record-stream.js';
 import { decodeAttestation } from './codec.js';
 import type { Attestation } from './model.js';
 
@@ -50,16 +49,10 @@ export function attestationSubject(config: Config, bundle: string): string {
 
 /** planStream's tamper checks, plus the one it leaves to retention settings: any max_age loses sign-offs. */
 export function planAttestationStream(spec: CaptureStreamSpec, existing: ExistingStreamConfig | null): StreamPlan {
-  const plan = planStream(spec, existing);
-  if (existing === null || (existing.max_age ?? 0) <= 0) return plan;
-  const finding = `max_age is ${Math.round(existing.max_age! / 86_400e9)} days (attestations would expire)`;
-  return { action: 'drift', spec, findings: [...(plan.action === 'drift' ? plan.findings : []), finding] };
+  return planRecordStream(spec, existing, 'attestations would expire');
 }
 
-export interface AttestationStreamResult {
-  plan: StreamPlan;
-  created: boolean;
-}
+export type AttestationStreamResult = RecordStreamResult;
 
 /** Creates the attestation stream when it is missing; an existing one is never changed, only judged. */
 export async function ensureAttestationStream(
@@ -68,40 +61,11 @@ export async function ensureAttestationStream(
   options: { dryRun?: boolean } = {},
 ): Promise<AttestationStreamResult> {
   const spec = attestationStreamSpec(config);
-  let existing: ExistingStreamConfig | null = null;
-  try {
-    existing = (await jsm.streams.info(spec.name)).config as ExistingStreamConfig;
-  } catch (err) {
-    if (!isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound))
-      throw new RunError(`cannot read attestation stream ${spec.name}: ${errorMessage(err)}`, { cause: err });
-  }
-  const plan = planAttestationStream(spec, existing);
-  if (plan.action !== 'create' || options.dryRun) return { plan, created: false };
-  const { min_age: _minAge, ...settings } = spec;
-  try {
-    await jsm.streams.add(settings as Partial<JsStreamConfig> as JsStreamConfig);
-  } catch (err) {
-    throw new RunError(`cannot create attestation stream ${spec.name}: ${errorMessage(err)}`, { cause: err });
-  }
-  return { plan, created: true };
+  return ensureRecordStream(jsm, 'attestation stream', spec, planAttestationStream, options.dryRun);
 }
 
-export function describeAttestationStreamPlan({ plan, created }: AttestationStreamResult): string {
-  const name = plan.spec.name;
-  switch (plan.action) {
-    case 'create':
-      return (
-        `${created ? 'created' : 'would create'} attestation stream ${name}: ` +
-        `subjects ${plan.spec.subjects.join(' ')}; file storage, deny_delete, deny_purge, no roll-ups, ` +
-        'discard old, no max_age'
-      );
-    case 'ok':
-      return `ok attestation stream ${name}: already tamper-resistant`;
-    case 'drift':
-      return `DRIFT attestation stream ${name}: ${plan.findings.join('; ')} (left unchanged: fix it deliberately)`;
-    case 'absent':
-      return `MISSING attestation stream ${name}`;
-  }
+export function describeAttestationStreamPlan(result: AttestationStreamResult): string {
+  return describeRecordStreamPlan('attestation stream', result);
 }
 
 /**

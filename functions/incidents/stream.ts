@@ -9,7 +9,6 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type StoredMsg,
-  type StreamConfig as JsStreamConfig,
 } from '@nats-io/jetstream';
 import { nuid, type NatsConnection } from '@nats-io/transport-node';
 import {
@@ -26,12 +25,17 @@ import { natsStep, openJetStream } from '../source/nats-steps.js';
 import { formatInstant, nanosFromMillis, parseInstant } from '../time/nanos.js';
 import { firstIssueText } from '../text/zod-issue.js';
 import {
-  planStream,
   TAMPER_RESISTANT,
   type CaptureStreamSpec,
   type ExistingStreamConfig,
   type StreamPlan,
 } from '../source/stream-spec.js';
+import {
+  describeRecordStreamPlan,
+  ensureRecordStream,
+  planRecordStream,
+  type RecordStreamResult,
+} from '../source/record-stream.js';
 import { decodeIncidentMessage, eventSubject, isAnomaly } from './codec.js';
 import {
   decodeNotice,
@@ -101,58 +105,21 @@ export function incidentStreamSpec(options: IncidentStreamOptions = {}): Inciden
 
 /** planStream's tamper checks, plus the one it leaves to retention settings: any max_age loses incidents. */
 export function planIncidentStream(spec: IncidentStreamSpec, existing: ExistingStreamConfig | null): StreamPlan {
-  const plan = planStream(spec, existing);
-  if (existing === null || (existing.max_age ?? 0) <= 0) return plan;
-  const days = Math.round(existing.max_age! / 86_400e9);
-  const finding = `max_age is ${days} days (incidents would expire from the record)`;
-  return { action: 'drift', spec, findings: [...(plan.action === 'drift' ? plan.findings : []), finding] };
+  return planRecordStream(spec, existing, 'incidents would expire from the record');
 }
 
-export interface EnsureResult {
-  plan: StreamPlan;
-  created: boolean;
-}
+export type EnsureResult = RecordStreamResult;
 
 /** Creates the incident stream when it is missing; an existing one is never changed, only judged. */
 export async function ensureIncidentStream(
   jsm: JetStreamManager,
   options: IncidentStreamOptions & { dryRun?: boolean } = {},
 ): Promise<EnsureResult> {
-  const spec = incidentStreamSpec(options);
-  let existing: ExistingStreamConfig | null = null;
-  try {
-    existing = (await jsm.streams.info(spec.name)).config as ExistingStreamConfig;
-  } catch (err) {
-    if (!isJetStreamApiError(err, JetStreamApiCodes.StreamNotFound))
-      throw new RunError(`cannot read incident stream ${spec.name}: ${errorMessage(err)}`, { cause: err });
-  }
-  const plan = planIncidentStream(spec, existing);
-  if (plan.action !== 'create' || options.dryRun) return { plan, created: false };
-  const { min_age: _minAge, ...settings } = spec;
-  try {
-    await jsm.streams.add(settings as Partial<JsStreamConfig> as JsStreamConfig);
-  } catch (err) {
-    throw new RunError(`cannot create incident stream ${spec.name}: ${errorMessage(err)}`, { cause: err });
-  }
-  return { plan, created: true };
+  return ensureRecordStream(jsm, 'incident stream', incidentStreamSpec(options), planIncidentStream, options.dryRun);
 }
 
-export function describeIncidentStreamPlan({ plan, created }: EnsureResult): string {
-  const name = plan.spec.name;
-  switch (plan.action) {
-    case 'create':
-      return (
-        `${created ? 'created' : 'would create'} incident stream ${name}: ` +
-        `subjects ${plan.spec.subjects.join(' ')}; file storage, deny_delete, deny_purge, no roll-ups, ` +
-        'discard old, no max_age'
-      );
-    case 'ok':
-      return `ok incident stream ${name}: already tamper-resistant`;
-    case 'drift':
-      return `DRIFT incident stream ${name}: ${plan.findings.join('; ')} (left unchanged: fix it deliberately)`;
-    case 'absent':
-      return `MISSING incident stream ${name}`;
-  }
+export function describeIncidentStreamPlan(result: EnsureResult): string {
+  return describeRecordStreamPlan('incident stream', result);
 }
 
 /** The incident stream of one connection. */
