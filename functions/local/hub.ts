@@ -102,6 +102,20 @@ export async function startHub(
   const ports = { client: await freePort(), leafnode: await freePort() };
   const configFile = path.join(dir, 'hub.conf');
   await writeFile(configFile, hubConfig(ports, path.join(dir, 'jetstream'), passwords), { mode: 0o600 });
+  const server = serverProcess(binary, configFile, ports.client);
+  await server.start();
+  return { url: `nats://127.0.0.1:${ports.client}`, ports, dir, passwords, ...server };
+}
+
+/**
+ * nats-server run with `configFile`, started and stopped at will on the same ports and store (a restart, as after a
+ * crash); its output kept for the error a failed start gives.
+ */
+export function serverProcess(
+  binary: string,
+  configFile: string,
+  clientPort: number,
+): { start(): Promise<void>; stop(): Promise<void>; log(): string } {
   let child: ChildProcess | null = null;
   let output = '';
 
@@ -116,7 +130,7 @@ export async function startHub(
       ),
     );
     exited.catch(() => undefined);
-    await Promise.race([waitForPort(ports.client, 15_000), exited]);
+    await Promise.race([waitForPort(clientPort, 15_000), exited]);
   };
 
   const stop = async () => {
@@ -129,11 +143,10 @@ export async function startHub(
     clearTimeout(timer);
   };
 
-  await start();
-  return { url: `nats://127.0.0.1:${ports.client}`, ports, dir, passwords, stop, start, log: () => output };
+  return { start, stop, log: () => output };
 }
 
-export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {

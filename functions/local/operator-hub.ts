@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeAccount, encodeOperator, encodeUser, fmtCreds, type Account, type User } from '@nats-io/jwt';
 import { createAccount, createOperator, createUser, type KeyPair } from '@nats-io/nkeys';
-import { freePort, waitForPort, type HubPorts } from './hub.js';
+import { freePort, serverProcess, type HubPorts } from './hub.js';
 
 /** The accounts of the operator-mode layout: the hub layout's SYS / APP / AUDIT, as JWTs. */
 export type OperatorAccountName = 'SYS' | 'APP' | 'AUDIT';
@@ -202,33 +201,7 @@ export async function startOperatorHub(binary: string, dir: string): Promise<Run
   const ports = { client: await freePort(), leafnode: await freePort() };
   const configFile = path.join(dir, 'operator-hub.conf');
   await writeFile(configFile, operatorHubConfig(ports, path.join(dir, 'jetstream'), layout), { mode: 0o600 });
-  let child: ChildProcess | null = null;
-  let output = '';
-
-  const start = async () => {
-    const proc = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<never>((_, reject) =>
-      proc.once('exit', (code) =>
-        reject(new Error(`nats-server exited with code ${code} while starting:\n${output.slice(-2000)}`)),
-      ),
-    );
-    exited.catch(() => undefined);
-    await Promise.race([waitForPort(ports.client, 15_000), exited]);
-  };
-
-  const stop = async () => {
-    const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await gone;
-    clearTimeout(timer);
-  };
-
-  await start();
-  return { url: `nats://127.0.0.1:${ports.client}`, ports, dir, layout, stop, start, log: () => output };
+  const server = serverProcess(binary, configFile, ports.client);
+  await server.start();
+  return { url: `nats://127.0.0.1:${ports.client}`, ports, dir, layout, ...server };
 }
