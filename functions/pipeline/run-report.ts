@@ -2,21 +2,19 @@
  * The one flow: period + ports -> sealed, archived, delivered bundle. It decides nothing itself: the pure stages
  * do (analysis/, render/, seal/); this says in which order, and what is checked before anything is read.
  */
-import { bundlePath, keyPathOf, MANIFEST, REPORT_HTML, REPORT_JSON, REPORT_PDF } from '../archive/layout.js';
-import type { ArchivePort } from '../archive/port.js';
+import { REPORT_HTML, REPORT_JSON, REPORT_PDF } from '../archive/layout.js';
 import type { Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
-import { BundleExistsError, errorMessage, RunError } from '../errors.js';
+import { BundleExistsError } from '../errors.js';
 import { renderReportHtml } from '../render/html.js';
 import { buildViewModel } from '../render/view-model.js';
-import { inspectBundlePlace } from '../seal/bundle-place.js';
 import { findPreviousManifest } from '../seal/chain.js';
-import { certificateSha256, keyFile } from '../seal/manifest.js';
 import type { Ports, RunOptions, RunResult } from './contracts.js';
 import { crashAfterWrite, crashPoint } from './crash-points.js';
 import { deliver, deliverArchived } from './deliver.js';
 import { documentsOfInterruptedRun, documentsOfThisRun } from './documents.js';
-import { retainUntilOf, sealedFiles, signedPdf } from './seal-archive.js';
+import { sealedFiles, signedPdf } from './seal-archive.js';
+import { openBundlePlace } from './bundle-place-open.js';
 
 export async function runReport(
   config: Config,
@@ -24,30 +22,7 @@ export async function runReport(
   ports: Ports,
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const where = bundlePath(period);
-  const at = (name: string) => ports.archive.locate(`${where}/${name}`);
-  const located = {
-    reportDir: ports.archive.locate(where),
-    reportJson: at(REPORT_JSON),
-    reportPdf: at(REPORT_PDF),
-    reportHtml: at(REPORT_HTML),
-    manifest: at(MANIFEST),
-  };
-  const retainUntil = retainUntilOf(period, config.retentionYears);
-
-  // Before anything is read from NATS: what crashed runs of this period left, the key's file (a renewed
-  // certificate is a file of its own), and what is already in the bundle's place.
-  await clearLeftovers(ports.archive, where, ports.log);
-  try {
-    await ports.archive.writeOnce(
-      keyPathOf(ports.signer.publicKeySha256, certificateSha256(ports.signer.certificatePem)),
-      keyFile(ports.signer),
-      { retainUntil },
-    );
-  } catch (err) {
-    throw new RunError(`${errorMessage(err)}; nothing of this bundle was archived`, { cause: err });
-  }
-  const place = await inspectBundlePlace(ports.archive, where, ports.signer);
+  const { where, located, retainUntil, place } = await openBundlePlace(config, period, ports, 'bundle');
   if (place.state === 'sealed') {
     ports.log(`bundle for this period already archived at ${located.reportDir}; it is left as it is`);
     const email = await deliverArchived(config, ports, where, located.reportDir, options);
@@ -89,12 +64,4 @@ export async function runReport(
 
   const email = await deliver(config, ports, where, vm, pdf, located.reportDir, options);
   return { ...located, existed: false, report: documents.report, ...(email ? { email } : {}) };
-}
-
-/** Says what was removed, fixed or kept: an operator who finds a leftover gone learns here where it went. */
-async function clearLeftovers(archive: ArchivePort, where: string, log: (line: string) => void): Promise<void> {
-  const { removed, fixed, kept } = await archive.clearLeftovers(where);
-  for (const line of removed) log(`removed what a crashed run left: ${line}`);
-  for (const line of fixed) log(`sealed bundle given its read-only modes: ${line}`);
-  for (const line of kept) log(`leftover: ${line}`);
 }

@@ -13,17 +13,7 @@ import { DateTime } from 'luxon';
 import { aggregateLimits, reportParameters } from '../analysis/parameters.js';
 import type { ReportV1 } from '../analysis/report-model.js';
 import { buildRollupReport, MAX_DAY_PROBLEMS, type RollupDayInput } from '../analysis/rollup.js';
-import {
-  bundlePath,
-  dailyBundlePath,
-  dayBefore,
-  isEvidenceFile,
-  keyPathOf,
-  MANIFEST,
-  REPORT_HTML,
-  REPORT_JSON,
-  REPORT_PDF,
-} from '../archive/layout.js';
+import { dailyBundlePath, dayBefore, isEvidenceFile, MANIFEST, REPORT_JSON } from '../archive/layout.js';
 import type { ArchivePort } from '../archive/port.js';
 import { verifyArchive, type VerifyEntry } from '../archive/verify.js';
 import { gatherRollupReviews } from '../attest/in-report.js';
@@ -34,38 +24,17 @@ import { BundleExistsError, errorMessage, RunError } from '../errors.js';
 import { replayEvidence } from '../evidence/replay-evidence.js';
 import { renderReportHtml } from '../render/html.js';
 import { buildViewModel } from '../render/view-model.js';
-import { inspectBundlePlace } from '../seal/bundle-place.js';
-import { certificateSha256, keyFile, parseManifest, sha256 } from '../seal/manifest.js';
+import { parseManifest, sha256 } from '../seal/manifest.js';
 import { producerOf } from '../seal/producer.js';
 import { millisFromNanos } from '../time/nanos.js';
 import type { Ports, RunResult } from './contracts.js';
-import { retainUntilOf, sealedFiles, signedPdf } from './seal-archive.js';
+import { sealedFiles, signedPdf } from './seal-archive.js';
+import { openBundlePlace } from './bundle-place-open.js';
 
 export type RollupPeriod = Period & { kind: 'rollup'; days: { first: string; last: string } };
 
 export async function runRollup(config: Config, period: RollupPeriod, ports: Ports): Promise<RunResult> {
-  const where = bundlePath(period);
-  const at = (name: string) => ports.archive.locate(`${where}/${name}`);
-  const located = {
-    reportDir: ports.archive.locate(where),
-    reportJson: at(REPORT_JSON),
-    reportPdf: at(REPORT_PDF),
-    reportHtml: at(REPORT_HTML),
-    manifest: at(MANIFEST),
-  };
-  const retainUntil = retainUntilOf(period, config.retentionYears);
-  const cleared = await ports.archive.clearLeftovers(where);
-  for (const line of [...cleared.removed, ...cleared.fixed, ...cleared.kept]) ports.log(`leftover: ${line}`);
-  try {
-    await ports.archive.writeOnce(
-      keyPathOf(ports.signer.publicKeySha256, certificateSha256(ports.signer.certificatePem)),
-      keyFile(ports.signer),
-      { retainUntil },
-    );
-  } catch (err) {
-    throw new RunError(`${errorMessage(err)}; nothing of this rollup was archived`, { cause: err });
-  }
-  const place = await inspectBundlePlace(ports.archive, where, ports.signer);
+  const { where, located, retainUntil, place } = await openBundlePlace(config, period, ports, 'rollup');
   if (place.state === 'sealed') {
     ports.log(`rollup for this period already archived at ${located.reportDir}; it is left as it is`);
     return { ...located, existed: true };
