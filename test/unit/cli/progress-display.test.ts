@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { progressDisplay, type DisplayStream } from '../../../functions/cli/progress-display.js';
-import type { StreamProgress } from '../../../functions/progress/stream-progress.js';
+import { tx } from '../../support/progress-updates.js';
 
 /** A stream that keeps what is written to it, a terminal or not. */
 function fakeStderr(isTTY: boolean) {
@@ -17,14 +17,6 @@ function fakeStderr(isTTY: boolean) {
   } as unknown as DisplayStream;
   return { stream, text: () => chunks.join('') };
 }
-
-const tx = (read: number, total: number, done = false): StreamProgress => ({
-  source: 'app',
-  stream: 'TRANSACTIONS',
-  read,
-  total,
-  done,
-});
 
 /** ESC [ 0 J: clear from the cursor to the end of the screen, how cli-progress takes its bars away. */
 const CLEAR_DOWN = '\u001b[0J';

@@ -2,21 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PROGRESS_LOG_EVERY_MS, PROGRESS_LOG_MESSAGE, progressLog } from '../../../functions/handlers/progress-log.js';
 import type { StreamProgress } from '../../../functions/progress/stream-progress.js';
 import { captureOutput, testObservability } from '../../support/lambda-fakes.js';
-
-const tx = (read: number, total: number, done = false): StreamProgress => ({
-  source: 'app',
-  stream: 'TRANSACTIONS',
-  read,
-  total,
-  done,
-});
-const sys = (read: number, total: number, done = false): StreamProgress => ({
-  source: 'audit',
-  stream: 'SYS_EVENTS',
-  read,
-  total,
-  done,
-});
+import { tx, sys } from '../../support/progress-updates.js';
 
 /** A logger that keeps its calls, and a clock the test moves. */
 function harness() {

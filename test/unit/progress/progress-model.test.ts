@@ -9,21 +9,7 @@ import {
   type ProgressState,
 } from '../../../functions/progress/progress-model.js';
 import type { StreamProgress } from '../../../functions/progress/stream-progress.js';
-
-const tx = (read: number, total: number, done = false): StreamProgress => ({
-  source: 'app',
-  stream: 'TRANSACTIONS',
-  read,
-  total,
-  done,
-});
-const sys = (read: number, total: number, done = false): StreamProgress => ({
-  source: 'audit',
-  stream: 'SYS_EVENTS',
-  read,
-  total,
-  done,
-});
+import { tx, sys } from '../../support/progress-updates.js';
 
 /** Records `[at, update]` pairs in order, from an empty state. */
 function replay(steps: [number, StreamProgress][], windowMs?: number): ProgressState {
