@@ -15,7 +15,8 @@ export interface Request {
   status: number;
 }
 
-async function listen(
+/** An HTTP stand-in on a free loopback port that answers with `handle` and keeps every request it was sent. */
+export async function listen(
   handle: (req: IncomingMessage, body: string) => { status: number; body?: unknown },
 ): Promise<{ server: Server; url: string; requests: Request[]; close(): Promise<void> }> {
   const requests: Request[] = [];

@@ -4,8 +4,6 @@
  */
 import { createHmac } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportV1 } from '../../functions/analysis/report-model.js';
@@ -19,6 +17,7 @@ import type { Config } from '../../functions/config/schema.js';
 import type { IncidentState } from '../../functions/incidents/model.js';
 import { incidentLog, readIncidents } from '../../functions/incidents/stream.js';
 import { generateActivity } from '../../functions/local/activity.js';
+import { listen } from '../../functions/local/tool-stand-ins.js';
 import { runReport } from '../../functions/pipeline/run-report.js';
 import { connectSource } from '../../functions/source/connect.js';
 import { nanosFromMillis, nowNanos } from '../../functions/time/nanos.js';
@@ -29,34 +28,11 @@ const SECRET = 'whsec-test-3f9c1e27a8b64d05';
 const SECRET_ENV = 'SOX_TEST_WEBHOOK_SECRET';
 const MINUTE = 60_000;
 
-interface Received {
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-  status: number;
-}
-
 /** A webhook receiver on 127.0.0.1: answers with the next queued status (200 when none is queued). */
-async function receiver(): Promise<{ server: Server; url: string; received: Received[]; statuses: number[] }> {
-  const received: Received[] = [];
+async function receiver() {
   const statuses: number[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const status = statuses.shift() ?? 200;
-      received.push({
-        path: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-        status,
-      });
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'unavailable');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return { server, url: `http://127.0.0.1:${port}/hooks/sox`, received, statuses };
+  const stand = await listen(() => ({ status: statuses.shift() ?? 200 }));
+  return { ...stand, url: `${stand.url}/hooks/sox`, received: stand.requests, statuses };
 }
 
 const hmac = (body: string, secret = SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -122,8 +98,8 @@ describe('incident notifications to a webhook', () => {
   });
   afterAll(async () => {
     delete process.env[SECRET_ENV];
-    hook?.server.close();
-    late?.server.close();
+    await hook?.close();
+    await late?.close();
     await bed?.close();
   });
 
