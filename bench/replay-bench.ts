@@ -6,6 +6,9 @@
  *   (a) raw      — a bare ordered consumer per stream, touching only the payload length and sequence;
  *   (b) pipeline — the production path: replayStream + addMessage (parse and aggregate), then buildReport;
  *   (c) evidence — the same writing the evidence file, as production does;
+ *   (e) sliced   — the same read as `run --slices 4` reads it: each stream in 4 time slices at once, each over a
+ *                  connection of its own, merged (pipeline/replay-sliced.ts); checked first to write the very file (c)
+ *                  writes;
  *   (d) peer     — bench/peers/go-replay (bench/go-peer.ts), what one writes by hand in Go with nats.go: a pull
  *                  consumer per stream, encoding/json into a small struct, counts; once per source connection;
  * rotating them for a few rounds after a warm-up and taking medians. Where Go or the nats.go sources are missing
@@ -15,7 +18,8 @@
  * child process of its own, for the peak RSS of each.
  *
  * The last line of stdout is one JSON object (events, rawMsgsPerSec, pipelineMsgsPerSec, ratio, peerMsgsPerSec,
- * vsPeer, vsPeerWithEvidence, oneCpuMsgsPerSec, twoCpuMsgsPerSec, rssSmallMB, rssLargeMB, rssGrowth, …).
+ * vsPeer, vsPeerWithEvidence, oneCpuMsgsPerSec, twoCpuMsgsPerSec, rssSmallMB, rssLargeMB, rssGrowth, `slices`:
+ * {requested, planned, oneSliceMsgsPerSec (= evidenceMsgsPerSec), slicedMsgsPerSec, ratio}, …).
  * Targets: vsPeer >= 1.0 (aim 1.3; pipeline / peer), ratio >= 0.6 (pipeline / bare consumer), evidenceRatio >= 0.9,
  * rssGrowth <= 1.25. Exit 0 whether or not the targets are met; 1 when the benchmark itself failed.
  *
@@ -52,11 +56,15 @@ import { newestNatsServerBinary } from '../functions/local/nats-binaries.js';
 import { connectSource } from '../functions/source/connect.js';
 import { provisionSource } from '../functions/source/provision.js';
 import { replayAndAggregate } from '../functions/pipeline/replay-aggregate.js';
+import { replaySliced } from '../functions/pipeline/replay-sliced.js';
+import { planSlices } from '../functions/slices/plan.js';
 import { formatInstant, nowNanos, type Nanos } from '../functions/time/nanos.js';
 import { EventGenerator, type Target } from './events.js';
 import { goPeer, type PeerResult } from './go-peer.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
+/** `run --slices`: the slices the sliced read asks for (the period's whole seconds may allow fewer). */
+const BENCH_SLICES = 4;
 const TARGETS = { vsPeer: 1.0, ratio: 0.6, evidenceRatio: 0.9, rssGrowth: 1.25 } as const;
 const AIM = { vsPeer: 1.3 } as const;
 const MB = 1024 * 1024;
@@ -190,6 +198,7 @@ async function readPipeline(
   config: Config,
   period: Period,
   evidenceFile: string | null = null,
+  slices = 1,
 ): Promise<PipelineResult> {
   const start = performance.now();
   const cpu = process.cpuUsage();
@@ -209,17 +218,17 @@ async function readPipeline(
         sink: { write: async (chunk: Uint8Array) => void (await file.write(chunk)) },
       }
     : undefined;
-  const { state, streams } = await replayAndAggregate(
-    config,
-    period,
-    { connect: (source) => connectSource(source.name, source.nats), log: () => undefined },
-    {
-      ...(evidence ? { evidence } : {}),
-      onMessage: (raw) => {
-        bytes += raw.data.length;
-      },
-    },
-  );
+  const ports = { connect: (source: Config['sources'][number]) => connectSource(source.name, source.nats), log() {} };
+  // (e) `run --slices N`: each stream read in N time slices at once, each over a connection of its own.
+  const { state, streams } =
+    slices > 1
+      ? await replaySliced(config, period, ports, slices, evidence ? { evidence } : {})
+      : await replayAndAggregate(config, period, ports, {
+          ...(evidence ? { evidence } : {}),
+          onMessage: (raw) => {
+            bytes += raw.data.length;
+          },
+        });
   await file?.close();
   const report = buildReport(period, streams, state, nowNanos(), { topN: config.report.topN });
   const json = `${JSON.stringify(report, null, 2)}\n`; // what the pipeline hands the archive
@@ -475,13 +484,20 @@ async function main(): Promise<void> {
     // Warm-up (two passes each: the raw reader is still speeding up after one): JIT, server caches; and a
     // check that both readers see the same messages.
     const evidenceFile = path.join(dir, 'evidence.jsonl.gz');
+    const slicedFile = path.join(dir, 'evidence-sliced.jsonl.gz');
     await readRaw(config, small);
     await readPipeline(config, small);
     await readPipeline(config, small, evidenceFile);
+    await readPipeline(config, small, slicedFile, BENCH_SLICES);
     await peer?.read(config, small);
     const warmRaw = await readRaw(config, small);
     const warmPipe = await readPipeline(config, small);
     const warmEvidence = await readPipeline(config, small, evidenceFile);
+    const warmSliced = await readPipeline(config, small, slicedFile, BENCH_SLICES);
+    // The sliced read must be the single read: the same messages, the same evidence file byte for byte.
+    if (warmSliced.messages !== warmPipe.messages || !readFileSync(slicedFile).equals(readFileSync(evidenceFile)))
+      throw new Error(`the read in ${BENCH_SLICES} slices differs from the single read`);
+    const slicesPlanned = planSlices([{ source: 'audit', stream: 'SYS_EVENTS' }], small, BENCH_SLICES).length;
     const warmPeer: PeerResult | null = peer ? await peer.read(config, small) : null;
     if (warmRaw.messages !== warmPipe.messages || warmEvidence.messages !== warmPipe.messages) {
       throw new Error(
@@ -504,6 +520,7 @@ async function main(): Promise<void> {
     const raw: number[] = [];
     const pipe: number[] = [];
     const withEvidence: number[] = [];
+    const sliced: number[] = [];
     const rawCpu: number[] = [];
     const pipeCpu: number[] = [];
     const pipeReaderCpu: number[] = [];
@@ -513,7 +530,12 @@ async function main(): Promise<void> {
     const peerServerCpu: number[] = [];
     const pid = serverPid(path.join(hub.dir, 'hub.conf'));
     if (pid === null) log('(nats-server pid not found: no server CPU figures)');
-    const readers: Array<'raw' | 'pipeline' | 'evidence' | 'peer'> = ['raw', 'pipeline', 'evidence'];
+    const readers: Array<'raw' | 'pipeline' | 'evidence' | 'sliced' | 'peer'> = [
+      'raw',
+      'pipeline',
+      'evidence',
+      'sliced',
+    ];
     if (peer) readers.push('peer');
     for (let i = 0; i < rounds; i++) {
       // Rotate which goes first, so none always runs on a cooler or warmer machine.
@@ -527,6 +549,13 @@ async function main(): Promise<void> {
             throw new Error(`the Go peer read ${r.messages} messages, expected ${warmPipe.messages}`);
           peerRuns.push(r.seconds);
           if (server0 !== null && server1 !== null) peerServerCpu.push(server1 - server0);
+          continue;
+        }
+        if (which === 'sliced') {
+          const r = await readPipeline(config, small, slicedFile, BENCH_SLICES);
+          if (r.messages !== warmPipe.messages)
+            throw new Error(`pipeline in slices read ${r.messages} messages, expected ${warmPipe.messages}`);
+          sliced.push(r.seconds);
           continue;
         }
         if (which === 'evidence') {
@@ -553,7 +582,8 @@ async function main(): Promise<void> {
         `round ${i + 1}: raw ${raw[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / raw[i]!)}/s), ` +
           `pipeline ${pipe[i]!.toFixed(3)} s ` +
           `(${Math.round(warmPipe.messages / pipe[i]!)}/s), with evidence ${withEvidence[i]!.toFixed(3)} s ` +
-          `(${Math.round(warmPipe.messages / withEvidence[i]!)}/s)` +
+          `(${Math.round(warmPipe.messages / withEvidence[i]!)}/s), in ${BENCH_SLICES} slices ` +
+          `${sliced[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / sliced[i]!)}/s)` +
           (peer ? `, Go peer ${peerRuns[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / peerRuns[i]!)}/s)` : ''),
       );
     }
@@ -565,6 +595,13 @@ async function main(): Promise<void> {
     const ratio = pipelineMsgsPerSec / rawMsgsPerSec;
     const evidenceMsgsPerSec = events / median(withEvidence);
     const evidenceRatio = evidenceMsgsPerSec / pipelineMsgsPerSec;
+    // `run --slices`: the same period, evidence written, read in one go and in BENCH_SLICES slices at once.
+    const slicedMsgsPerSec = events / median(sliced);
+    log(
+      `slices: 1 slice ${Math.round(evidenceMsgsPerSec)} msg/s, ${BENCH_SLICES} requested (${slicesPlanned} ` +
+        `planned for the period) ${Math.round(slicedMsgsPerSec)} msg/s, ` +
+        `ratio ${round(slicedMsgsPerSec / evidenceMsgsPerSec)}`,
+    );
     // Client CPU per message: what the pipeline adds on top of receiving (the server runs on the same cores).
     const rawCpuUsPerMsg = (median(rawCpu) * 1e6) / events;
     const pipelineCpuUsPerMsg = (median(pipeCpu) * 1e6) / events;
@@ -656,6 +693,14 @@ async function main(): Promise<void> {
       evidenceMsgsPerSec: Math.round(evidenceMsgsPerSec),
       evidenceRatio: round(evidenceRatio),
       evidenceRunsSeconds: withEvidence.map((x) => round(x)),
+      slices: {
+        requested: BENCH_SLICES,
+        planned: slicesPlanned,
+        oneSliceMsgsPerSec: Math.round(evidenceMsgsPerSec),
+        slicedMsgsPerSec: Math.round(slicedMsgsPerSec),
+        ratio: round(slicedMsgsPerSec / evidenceMsgsPerSec),
+        slicedRunsSeconds: sliced.map((x) => round(x)),
+      },
       ...(peerMsgsPerSec === null
         ? {}
         : {

@@ -20,6 +20,15 @@ export const PDF_FONT_FILES = [
   'DejaVuSansMono.ttf',
 ] as const;
 
+/**
+ * Bundled CommonJS packages still call require() for Node built-ins (handlebars, xray; in the ingest worker nkeys'
+ * tweetnacl asks for `crypto`), which esbuild's ESM output cannot do without a `require` of its own: each bundle
+ * starts with one.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __soxCreateRequire } from 'node:module'; " +
+  'const require = __soxCreateRequire(import.meta.url);';
+
 /** Imported at run time from the bundle's node_modules (installed by afterBundling), not inlined. */
 export const UNBUNDLED_PACKAGES = ['pdfkit'] as const;
 
@@ -39,7 +48,8 @@ export function bundleFileCommands(options: BundleFilesOptions, outputDir: strin
     // The ingest worker runs in a thread of its own: its entry is a second bundle beside index.mjs.
     `${q(path.join(root, 'node_modules', '.bin', 'esbuild'))} ` +
       `${q(path.join(root, 'functions', 'ingest', 'worker.ts'))} --bundle --platform=node --format=esm ` +
-      `--target=node22 --log-level=warning --outfile=${q(out(INGEST_WORKER_BUNDLE))}`,
+      `--target=node22 --log-level=warning --banner:js=${q(ESM_REQUIRE_BANNER)} ` +
+      `--outfile=${q(out(INGEST_WORKER_BUNDLE))}`,
     `cp -R ${q(path.join(root, 'templates'))} ${q(out('templates'))}`,
     `rm -f ${q(out('templates', 'README.md'))}`,
     `mkdir -p ${q(out('node_modules', 'dejavu-fonts-ttf', 'ttf'))}`,

@@ -8,7 +8,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { bundleFileCommands, UNBUNDLED_PACKAGES } from './bundle-files.js';
+import { bundleFileCommands, ESM_REQUIRE_BANNER, UNBUNDLED_PACKAGES } from './bundle-files.js';
 
 /**
  * The memory (and so the vCPUs) comes from the settings (reportMemoryMB, default 1769: one full vCPU); README's
@@ -82,9 +82,7 @@ export class ReportFunction extends Construct {
         target: 'node22',
         mainFields: ['module', 'main'],
         // Bundled CommonJS packages (handlebars, xray) still call require() for Node built-ins.
-        banner:
-          "import { createRequire as __soxCreateRequire } from 'node:module'; " +
-          'const require = __soxCreateRequire(import.meta.url);',
+        banner: ESM_REQUIRE_BANNER,
         // Only pdfkit stays out (installed next to the bundle, bundle-files.ts). The AWS SDK is bundled rather than
         // taken from the runtime: the runtime's copy has its own version and package set (s3-request-presigner,
         // If-None-Match on PutObject), the SDK team advises shipping your own, and one bundled file imports faster

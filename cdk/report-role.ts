@@ -95,22 +95,7 @@ export class ReportRole extends Construct {
     }
     access.topic.grantPublish(role);
 
-    const stack = Stack.of(this);
-    const sesArn = (resource: string) => stack.formatArn({ service: 'ses', resource });
-    const identities = access.sesIdentity ? [...new Set([access.sesIdentity, domainOf(access.sesIdentity)])] : ['*'];
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'SendReports',
-        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-        resources: [
-          ...identities.map((identity) => sesArn(`identity/${identity}`)),
-          sesArn(`configuration-set/${access.configurationSet.configurationSetName}`),
-        ],
-        ...(access.sesFromAddress
-          ? { conditions: { StringEquals: { 'ses:FromAddress': access.sesFromAddress } } }
-          : {}),
-      }),
-    );
+    grantSendReports(role, access);
 
     acknowledge(
       role,
@@ -129,14 +114,38 @@ export class ReportRole extends Construct {
       "kms:GenerateDataKey* is how CDK grants publishing to the alert topic's KMS key; " +
         'the statement names that one key.',
     );
-    if (!access.sesIdentity) {
-      acknowledge(
-        role,
-        wildcardResource(this, sesArn('identity/*')),
-        'No sesIdentity was given in context, so the functions may send from any verified SES identity of ' +
-          'the account; set sesIdentity to narrow it.',
-      );
-    }
+  }
+}
+
+/** Who sends the reports' emails, and from where: the configuration set, the identity and the From address. */
+export type SendReportsAccess = Pick<ReportAccess, 'configurationSet' | 'sesIdentity' | 'sesFromAddress'>;
+
+/**
+ * SendEmail through the stack's configuration set only, from the verified identity (and From address) the settings
+ * name: the report role's and the rollup role's one way to mail.
+ */
+export function grantSendReports(role: iam.Role, access: SendReportsAccess): void {
+  const stack = Stack.of(role);
+  const sesArn = (resource: string) => stack.formatArn({ service: 'ses', resource });
+  const identities = access.sesIdentity ? [...new Set([access.sesIdentity, domainOf(access.sesIdentity)])] : ['*'];
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'SendReports',
+      actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+      resources: [
+        ...identities.map((identity) => sesArn(`identity/${identity}`)),
+        sesArn(`configuration-set/${access.configurationSet.configurationSetName}`),
+      ],
+      ...(access.sesFromAddress ? { conditions: { StringEquals: { 'ses:FromAddress': access.sesFromAddress } } } : {}),
+    }),
+  );
+  if (!access.sesIdentity) {
+    acknowledge(
+      role,
+      wildcardResource(role, sesArn('identity/*')),
+      'No sesIdentity was given in context, so the functions may send from any verified SES identity of ' +
+        'the account; set sesIdentity to narrow it.',
+    );
   }
 }
 

@@ -36,12 +36,42 @@ export interface StackSettings {
   /** Hours without a newly archived daily bundle before the deadline alarm fires. */
   missingBundleAlarmHours: number;
   logRetentionDays: number;
-  /** Memory of both functions, MB: it buys the vCPUs (1769 MB one, 3538 MB two: the ingest workers need a second). */
+  /**
+   * Memory of the report and rollup functions, MB: it buys the vCPUs (1769 MB one, 3538 MB two: the ingest workers
+   * need a second).
+   */
   reportMemoryMB: number;
   /** A folder of operator files (logo, templates) copied into the bundle as `operator/`. */
   operatorFilesDir: string | null;
   /** Secrets Manager secrets the incident integrations name (`secretArn`): the report role may read these. */
   integrationSecretArns: string[];
+  /** The monthly rollup's schedule (the month before the one it fires in); enabled unless the context says false. */
+  monthlyRollup: RollupScheduleSettings;
+  /** The quarterly rollup's schedule (the quarter before the one it fires in). */
+  quarterlyRollup: RollupScheduleSettings;
+  /** The Step Functions fan-out of a day over many Lambdas (cdk/fan-out.ts). */
+  fanOut: FanOutSettings;
+}
+
+/** The fan-out's state machine is always deployed; the daily schedule starts it only when `scheduled`. */
+export interface FanOutSettings {
+  /** The daily schedule starts the state machine instead of invoking the scheduled function (default false). */
+  scheduled: boolean;
+  /** Slice functions the distributed map runs at once. */
+  maxConcurrency: number;
+  /** The plan's sizing (functions/slices/sizing.ts): messages a slice function reads per second, */
+  messagesPerSecond: number;
+  /** and the seconds of reading it plans one slice for. */
+  budgetSeconds: number;
+}
+
+/**
+ * A rollup schedule (cdk/rollup-schedules.ts): its cron in the stack's time zone, and whether it is enabled (a
+ * disabled one is deployed in the DISABLED state: the on-demand rollup still works).
+ */
+export interface RollupScheduleSettings {
+  enabled: boolean;
+  cron: string | CronFields;
 }
 
 export interface CronFields {
@@ -72,6 +102,24 @@ export const DEFAULTS = {
   missingBundleAlarmHours: 26,
   logRetentionDays: 365,
   reportMemoryMB: 1769,
+  /**
+   * The rollups fire on the 2nd at 06:00, 24 hours after the daily run that seals the month's last day (06:00 on the
+   * 1st by default). That daily is sealed within about 12¼ hours at worst: Scheduler retries its hand-over for up to
+   * 6 hours (SCHEDULE_RETRY), Lambda keeps and retries the event for up to 6 more (maxEventAge), and a run takes at
+   * most 15 minutes. A later daily cron needs later rollup crons (cdk/README.md).
+   */
+  monthlyRollupCron: 'cron(0 6 2 * ? *)',
+  quarterlyRollupCron: 'cron(0 6 2 1,4,7,10 ? *)',
+  /**
+   * The schedule keeps invoking the scheduled function until a deployment turns the fan-out on: that path is the one
+   * run end to end from the bundled handler here, and a day of up to about 50 million messages fits one function
+   * (README "Sizing"). The state machine is deployed either way, so it can be started on demand and tried first.
+   */
+  fanOutScheduled: false,
+  // Slices in flight at once: each holds a NATS connection and a consumer; 16 keep a server's load modest.
+  fanOutMaxConcurrency: 16,
+  sliceMessagesPerSecond: 40_000,
+  sliceBudgetSeconds: 480,
 } as const;
 
 const CRON_FIELDS = ['minute', 'hour', 'day', 'month', 'weekDay', 'year'] as const;
@@ -120,7 +168,7 @@ export function readSettings(node: Node): StackSettings {
   return {
     stackName,
     timezone,
-    schedule: readSchedule(raw('scheduleCron')),
+    schedule: readSchedule('scheduleCron', raw('scheduleCron'), DEFAULTS.scheduleCron),
     retentionYears: number('retentionYears', 1, 100) ?? DEFAULTS.retentionYears,
     nats: readNatsNetwork(text('natsVpcId'), raw('natsSubnetIds'), text('natsSecurityGroupId')),
     alarmEmail: email('alarmEmail', text('alarmEmail')),
@@ -141,7 +189,30 @@ export function readSettings(node: Node): StackSettings {
     reportMemoryMB: number('reportMemoryMB', 1769, 10240) ?? DEFAULTS.reportMemoryMB,
     operatorFilesDir: text('operatorFilesDir'),
     integrationSecretArns: readSecretArns(raw('integrationSecretArns')),
+    monthlyRollup: {
+      enabled: optionalBoolean('monthlyRollupEnabled', raw('monthlyRollupEnabled')) ?? true,
+      cron: readSchedule('monthlyRollupCron', raw('monthlyRollupCron'), DEFAULTS.monthlyRollupCron),
+    },
+    quarterlyRollup: {
+      enabled: optionalBoolean('quarterlyRollupEnabled', raw('quarterlyRollupEnabled')) ?? true,
+      cron: readSchedule('quarterlyRollupCron', raw('quarterlyRollupCron'), DEFAULTS.quarterlyRollupCron),
+    },
+    fanOut: {
+      scheduled: optionalBoolean('fanOutScheduled', raw('fanOutScheduled')) ?? DEFAULTS.fanOutScheduled,
+      // The distributed map runs up to 10,000 children at once; Lambda's account concurrency is the real bound.
+      maxConcurrency: number('fanOutMaxConcurrency', 1, 1000) ?? DEFAULTS.fanOutMaxConcurrency,
+      messagesPerSecond: number('sliceMessagesPerSecond', 1, 10_000_000) ?? DEFAULTS.sliceMessagesPerSecond,
+      budgetSeconds: number('sliceBudgetSeconds', 60, 840) ?? DEFAULTS.sliceBudgetSeconds,
+    },
   };
+}
+
+/** true or false, as JSON from cdk.json or as the text `-c key=false` gives. */
+function optionalBoolean(key: string, value: unknown): boolean | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new SettingsError(`context ${key}: expected true or false, got ${JSON.stringify(value)}`);
 }
 
 /** The full ARNs of the integrations' secrets, as the configuration's `secretArn` names them. */
@@ -190,15 +261,15 @@ function checkTimeZone(timezone: string): void {
   }
 }
 
-function readSchedule(value: unknown): string | CronFields {
-  if (value === undefined || value === null || value === '') return DEFAULTS.scheduleCron;
+function readSchedule(key: string, value: unknown, fallback: string): string | CronFields {
+  if (value === undefined || value === null || value === '') return fallback;
   let parsed: unknown = value;
   if (typeof value === 'string' && value.trim().startsWith('{')) {
     try {
       parsed = JSON.parse(value) as unknown;
     } catch {
       throw new SettingsError(
-        `context scheduleCron: ${JSON.stringify(value)} is neither cron(…) nor a JSON object of cron fields`,
+        `context ${key}: ${JSON.stringify(value)} is neither cron(…) nor a JSON object of cron fields`,
       );
     }
   }
@@ -207,22 +278,22 @@ function readSchedule(value: unknown): string | CronFields {
     // Scheduler's cron has six fields: minutes hours day-of-month month day-of-week year.
     if (!/^cron\(\s*\S+(\s+\S+){5}\s*\)$/.test(cron)) {
       throw new SettingsError(
-        `context scheduleCron: ${JSON.stringify(cron)} ` +
+        `context ${key}: ${JSON.stringify(cron)} ` +
           'is not cron(minutes hours day-of-month month day-of-week year), e.g. cron(0 6 * * ? *)',
       );
     }
     return cron;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new SettingsError(`context scheduleCron: expected cron(…) or an object such as {"minute":"0","hour":"6"}`);
+    throw new SettingsError(`context ${key}: expected cron(…) or an object such as {"minute":"0","hour":"6"}`);
   }
   const fields: CronFields = {};
-  for (const [key, field] of Object.entries(parsed)) {
-    if (!(CRON_FIELDS as readonly string[]).includes(key))
-      throw new SettingsError(`context scheduleCron: unknown field ${key} (known: ${CRON_FIELDS.join(', ')})`);
+  for (const [name, field] of Object.entries(parsed)) {
+    if (!(CRON_FIELDS as readonly string[]).includes(name))
+      throw new SettingsError(`context ${key}: unknown field ${name} (known: ${CRON_FIELDS.join(', ')})`);
     if (typeof field !== 'string' && typeof field !== 'number')
-      throw new SettingsError(`context scheduleCron.${key}: expected text such as "6"`);
-    fields[key as keyof CronFields] = String(field);
+      throw new SettingsError(`context ${key}.${name}: expected text such as "6"`);
+    fields[name as keyof CronFields] = String(field);
   }
   return fields;
 }

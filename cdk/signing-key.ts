@@ -8,8 +8,8 @@ export const PUBLIC_KEY_ACTIONS = ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:V
 
 /**
  * Managing the key, delegated to the account's IAM policies. Deliberately absent: kms:Sign (below, for the report
- * role only), kms:CreateGrant (a grant could hand Sign to anyone) and kms:ScheduleKeyDeletion (a deleted key
- * cannot sign tomorrow's report; the archived public keys still verify the old ones, but the chain would end).
+ * and rollup roles only), kms:CreateGrant (a grant could hand Sign to anyone) and kms:ScheduleKeyDeletion (a deleted
+ * key cannot sign tomorrow's report; the archived public keys still verify the old ones, but the chain would end).
  */
 export const KEY_ADMIN_ACTIONS = [
   'kms:DescribeKey',
@@ -30,8 +30,8 @@ export const KEY_ADMIN_ACTIONS = [
 ] as const;
 
 export interface SigningKeyProps {
-  /** The one role whose sessions may sign: both report functions run with it. */
-  signer: iam.IRole;
+  /** The roles whose sessions may sign: the report functions' role and the rollup function's. */
+  signers: readonly iam.IRole[];
   /**
    * Someone who may also sign until a deadline, to make the key's certificate after the first deploy
    * (`sox-report certificate` signs it with this key). After `until` the statement grants nothing.
@@ -64,8 +64,8 @@ export class SigningKey extends Construct {
         resources: ['*'],
       }),
       new iam.PolicyStatement({
-        sid: 'OnlyTheReportRoleSigns',
-        principals: [new iam.ArnPrincipal(props.signer.roleArn)],
+        sid: 'OnlyTheReportRolesSign',
+        principals: props.signers.map((signer) => new iam.ArnPrincipal(signer.roleArn)),
         actions: ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'],
         resources: ['*'],
       }),

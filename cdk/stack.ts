@@ -12,6 +12,7 @@ import { AttestRole } from './attest-role.js';
 import { AuditorRole } from './auditor-role.js';
 import { DailySchedule } from './daily-schedule.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
+import { FanOut, FanOutStaging } from './fan-out.js';
 import { acknowledge } from './nag.js';
 import { natsNetwork } from './nats-network.js';
 import { OperatorPolicy } from './operator-policy.js';
@@ -19,6 +20,8 @@ import { reportEmail } from './report-email.js';
 import { ReportFunction } from './report-function.js';
 import { ReportRole } from './report-role.js';
 import { ReviewerPolicy } from './reviewer-policy.js';
+import { RollupRole } from './rollup-role.js';
+import { RollupSchedules } from './rollup-schedules.js';
 import { RunInputs } from './run-inputs.js';
 import type { StackSettings } from './settings.js';
 import { SigningKey } from './signing-key.js';
@@ -27,7 +30,9 @@ import { SigningKey } from './signing-key.js';
 export const SERVICE_NAMES = {
   scheduled: DEFAULT_SERVICE_NAME,
   onDemand: `${DEFAULT_SERVICE_NAME}-on-demand`,
+  rollup: `${DEFAULT_SERVICE_NAME}-rollup`,
   attest: `${DEFAULT_SERVICE_NAME}-attest`,
+  fanOutMerge: `${DEFAULT_SERVICE_NAME}-fan-out-merge`,
 } as const;
 
 /** The attest function reads one manifest and records one message: it needs neither the memory nor the time. */
@@ -48,6 +53,11 @@ export class SoxReportsStack extends Stack {
   readonly reportRole: ReportRole;
   readonly scheduled: ReportFunction;
   readonly onDemand: ReportFunction;
+  readonly rollupRole: RollupRole;
+  readonly rollup: ReportFunction;
+  readonly rollupSchedules: RollupSchedules;
+  readonly fanOutStaging: FanOutStaging;
+  readonly fanOut: FanOut;
   readonly attestRole: AttestRole;
   readonly attest: ReportFunction;
   readonly attestUrl: lambda.FunctionUrl;
@@ -75,7 +85,7 @@ export class SoxReportsStack extends Stack {
     }));
 
     const reportRole = (this.reportRole = new ReportRole(this, 'ReportRole'));
-    reportRole.grant({
+    const reportAccess = {
       bucket: archive.bucket,
       bucketKey: archive.key,
       config: inputs.config,
@@ -86,9 +96,30 @@ export class SoxReportsStack extends Stack {
       configurationSet,
       sesIdentity: settings.sesIdentity,
       sesFromAddress: settings.sesFromAddress,
-    });
+    };
+    reportRole.grant(reportAccess);
+    // The fan-out's staging bucket and roles (cdk/fan-out.ts): the merge role is the report role plus the staged parts.
+    const fanOutStaging = (this.fanOutStaging = new FanOutStaging(this, 'FanOutStaging', {
+      archiveKey: archive.key,
+      accessLogs: archive.accessLogs,
+      config: inputs.config,
+      natsCredentials: inputs.natsCredentials,
+      reportAccess,
+    }));
+    // Rollups only verify, seal and mail: a role of their own that writes nothing but rollups (cdk/rollup-role.ts).
+    const rollupRole = (this.rollupRole = new RollupRole(this, 'RollupRole', {
+      bucket: archive.bucket,
+      bucketKey: archive.key,
+      archivePrefix: settings.archivePrefix,
+      config: inputs.config,
+      certificate: inputs.certificate,
+      natsCredentials: inputs.natsCredentials,
+      configurationSet,
+      sesIdentity: settings.sesIdentity,
+      sesFromAddress: settings.sesFromAddress,
+    }));
     const signing = (this.signing = new SigningKey(this, 'Signing', {
-      signer: reportRole.role,
+      signers: [reportRole.role, rollupRole.role, fanOutStaging.mergeRole.role],
       certificateIssuer: settings.certificateIssuer,
     }));
 
@@ -100,7 +131,15 @@ export class SoxReportsStack extends Stack {
       config: inputs.config,
       natsCredentials: inputs.natsCredentials,
     }));
-    const network = settings.nats ? natsNetwork(this, settings.nats, [reportRole.role, attestRole.role]) : null;
+    const network = settings.nats
+      ? natsNetwork(this, settings.nats, [
+          reportRole.role,
+          attestRole.role,
+          rollupRole.role,
+          fanOutStaging.sliceRole,
+          fanOutStaging.mergeRole.role,
+        ])
+      : null;
 
     const archivePath = settings.archivePrefix ? `/${settings.archivePrefix}` : '';
     const archiveLocation = `s3://${archive.bucket.bucketName}${archivePath}`;
@@ -159,18 +198,57 @@ export class SoxReportsStack extends Stack {
     const attestUrl = (this.attestUrl = attest.function.addFunctionUrl({
       authType: lambda.FunctionUrlAuthType.AWS_IAM,
     }));
+    // Schedules and operators alike; only the variables it reads (no alert topic: a rollup opens no incident).
+    const rollup = (this.rollup = new ReportFunction(this, 'Rollup', {
+      ...common,
+      entry: 'functions/handlers/rollup.ts',
+      description:
+        'SOX rollup of whole days from the sealed daily bundles: monthly and quarterly by schedule, ' +
+        '{"rollup": {"month" | "quarter" | "year" | "from","to"}} on demand',
+      role: rollupRole.role,
+      environment: {
+        [ENV.configParameter]: inputs.config.parameterName,
+        [ENV.natsSecretArn]: inputs.natsCredentials.secretArn,
+        [ENV.archive]: archiveLocation,
+        [ENV.kmsKeyId]: signing.key.keyArn,
+        [ENV.certificateParameter]: inputs.certificate.parameterName,
+        [ENV.sesConfigurationSet]: configurationSet.configurationSetName,
+        ...(settings.emailMaxBytes !== null ? { [ENV.emailMaxBytes]: String(settings.emailMaxBytes) } : {}),
+        ...softwareEnvironment(),
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.rollup,
+      },
+    }));
 
+    const fanOut = (this.fanOut = new FanOut(this, 'FanOut', {
+      staging: fanOutStaging,
+      settings: settings.fanOut,
+      common,
+      environment,
+      // When the schedule starts the fan-out, its merge archives the daily bundles the deadline alarm counts.
+      mergeService: settings.fanOut.scheduled ? SERVICE_NAMES.scheduled : SERVICE_NAMES.fanOutMerge,
+      serviceBase: DEFAULT_SERVICE_NAME,
+      failedRuns,
+      topic: alerts.topic,
+    }));
     const schedule = (this.daily = new DailySchedule(this, 'Daily', {
-      target: scheduled.function,
+      target: settings.fanOut.scheduled ? fanOut.stateMachine : scheduled.function,
       timezone: settings.timezone,
       cron: settings.schedule,
       deadLetterQueue: scheduleDeadLetters,
     }));
+    this.rollupSchedules = new RollupSchedules(this, 'Rollups', {
+      target: rollup.function,
+      timezone: settings.timezone,
+      monthly: settings.monthlyRollup,
+      quarterly: settings.quarterlyRollup,
+      deadLetterQueue: scheduleDeadLetters,
+    });
     new ReportAlarms(this, 'Alarms', {
       topic: alerts.topic,
       functions: [
         { label: 'Scheduled', function: scheduled.function },
         { label: 'OnDemand', function: onDemand.function },
+        { label: 'Rollup', function: rollup.function },
       ],
       deadLetterQueues: [
         { label: 'FailedRuns', queue: failedRuns },
@@ -185,10 +263,15 @@ export class SoxReportsStack extends Stack {
       signingKey: signing.key,
       assumedBy: settings.auditorPrincipalArn,
     }));
-    const operator = (this.operator = new OperatorPolicy(this, 'Operator', { onDemand: onDemand.function }));
+    const operator = (this.operator = new OperatorPolicy(this, 'Operator', {
+      onDemand: onDemand.function,
+      rollup: rollup.function,
+      fanOut: fanOut.stateMachine,
+    }));
     const reviewer = (this.reviewer = new ReviewerPolicy(this, 'Reviewer', { attest: attest.function }));
 
-    for (const fn of [scheduled.function, onDemand.function, attest.function]) {
+    const fanOutFunctions = [fanOut.plan.function, fanOut.slice.function, fanOut.merge.function];
+    for (const fn of [scheduled.function, onDemand.function, attest.function, rollup.function, ...fanOutFunctions]) {
       acknowledge(
         fn,
         'AwsSolutions-L1',
@@ -215,7 +298,20 @@ export class SoxReportsStack extends Stack {
       ScheduledFunctionName: [scheduled.function.functionName, 'Lambda function run by the daily schedule'],
       OnDemandFunctionName: [onDemand.function.functionName, 'Lambda function to invoke for any period'],
       OnDemandFunctionArn: [onDemand.function.functionArn, 'ARN of the on-demand function'],
+      RollupFunctionName: [
+        rollup.function.functionName,
+        'Lambda function of the monthly and quarterly rollups, to invoke for any rollup',
+      ],
+      RollupRoleArn: [rollupRole.role.roleArn, 'Execution role of the rollup function (writes rollups only)'],
       ScheduleArn: [schedule.schedule.scheduleArn, 'EventBridge Scheduler schedule of the daily run'],
+      FanOutStateMachineArn: [
+        fanOut.stateMachine.stateMachineArn,
+        'Step Functions fan-out of a period: plan, slices, merge (start with an on-demand payload)',
+      ],
+      FanOutStagingBucketName: [
+        fanOutStaging.bucket.bucketName,
+        "Staging of the fan-out's slice parts (not the archive)",
+      ],
       ScheduleName: [schedule.schedule.scheduleName, 'Name of the daily schedule'],
       FailedRunsQueueUrl: [failedRuns.queueUrl, 'Asynchronous runs that failed after their retries'],
       ScheduleDeadLettersQueueUrl: [scheduleDeadLetters.queueUrl, 'Schedule events Scheduler could not deliver'],
@@ -223,7 +319,7 @@ export class SoxReportsStack extends Stack {
       AuditorRoleArn: [auditor.role.roleArn, 'Read-only role for auditors'],
       OperatorPolicyArn: [
         operator.policy.managedPolicyArn,
-        'Managed policy to attach to operators: invoke the on-demand function',
+        'Managed policy to attach to operators: invoke the on-demand and rollup functions, start the fan-out',
       ],
       AttestFunctionUrl: [attestUrl.url, 'Function URL (AWS_IAM) a reviewer POSTs a sign-off to, signed with SigV4'],
       AttestFunctionName: [attest.function.functionName, "Lambda function recording reviewers' sign-offs"],

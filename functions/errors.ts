@@ -20,7 +20,8 @@ export type InputField =
   | 'month'
   | 'quarter'
   | 'year'
-  | 'rollup';
+  | 'rollup'
+  | 'slices';
 
 /** What is wrong with the input, as data; `wordInput` puts it in a shell's words. */
 export type InputIssue =

@@ -1,7 +1,13 @@
 import { parseMessage, type ParseOptions } from '../events/parse.js';
 import type { Envelope, ParsedEvent, RawMessage, UnparseableEvent } from '../events/types.js';
 import { count, emptySample, insertBounded, sample } from './bounded.js';
-import { KEY_SEPARATOR, type AggregateState, type ChangeRecord, type UserActivity } from './aggregate-state.js';
+import {
+  KEY_SEPARATOR,
+  type AggregateState,
+  type ChangeRecord,
+  type SeenJwt,
+  type UserActivity,
+} from './aggregate-state.js';
 import { ANNOUNCED, pair, settle } from './change-pairing.js';
 import { recordLogin } from './login-table.js';
 import { comparePosition, compareStored } from './stored-order.js';
@@ -42,6 +48,7 @@ export function addEvent(state: AggregateState, event: ParsedEvent): void {
           };
           state.leafnodes.remotes.set(key, remote);
         }
+        if (client.userName !== undefined) remote.userName = firstName(remote.userName, client.userName);
         if (connect) {
           state.leafnodes.connects += 1;
           remote.connects += 1;
@@ -54,6 +61,8 @@ export function addEvent(state: AggregateState, event: ParsedEvent): void {
       }
       const user = userActivity(state, client.account, client.user);
       if (client.userName !== undefined) user.userName = firstName(user.userName, client.userName);
+      if (client.jwt !== undefined)
+        user.jwt = laterJwt(user.jwt, { token: client.jwt, ts: event.ts, stream: event.stream, seq: event.seq });
       if (connect) {
         state.connects += 1;
         user.connects += 1;
@@ -147,12 +156,22 @@ export function addEvent(state: AggregateState, event: ParsedEvent): void {
   }
 }
 
-function listAuthFailure(state: AggregateState, event: Envelope & { user: string | null; host: string | null }): void {
+function listAuthFailure(
+  state: AggregateState,
+  event: Envelope & { user: string | null; userName?: string; host: string | null },
+): void {
   const listed = state.authFailures.listed;
   // Most failures of a busy day come after the list is full: compare before building a record (a tie in time
   // is left to insertBounded, which orders it by stream and sequence).
   if (listed.length >= state.limits.maxListed && event.ts > listed[listed.length - 1]!.ts) return;
-  const record = { ts: event.ts, stream: event.stream, seq: event.seq, user: event.user, host: event.host };
+  const record = {
+    ts: event.ts,
+    stream: event.stream,
+    seq: event.seq,
+    user: event.user,
+    ...(event.userName !== undefined ? { userName: event.userName } : {}),
+    host: event.host,
+  };
   insertBounded(listed, record, state.limits.maxListed, compareStored);
 }
 
@@ -161,6 +180,13 @@ export function firstName(a: string | undefined, b: string | undefined): string 
   if (a === undefined) return b;
   if (b === undefined) return a;
   return a < b ? a : b;
+}
+
+/** Of two JWTs seen for one user, the one stored later (then the later position): the same whatever the slicing. */
+export function laterJwt(a: SeenJwt | undefined, b: SeenJwt | undefined): SeenJwt | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return compareStored(a, b) >= 0 ? a : b;
 }
 
 function userActivity(state: AggregateState, account: string, user: string | null): UserActivity {

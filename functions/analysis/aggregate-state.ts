@@ -67,6 +67,8 @@ export interface TransactionRecord extends StoredAt {
 /** One failed login: brute-force windows are evaluated over the period's first ones in stored-time order. */
 export interface AuthFailureRecord extends StoredAt {
   user: string | null;
+  /** Operator mode: the name in the JWT the failed login presented. */
+  userName?: string;
   host: string | null;
 }
 
@@ -89,6 +91,8 @@ export interface UserActivity {
   user: string | null;
   /** Operator mode: the user JWT's name (of two names for one key, the first in sort order). */
   userName?: string;
+  /** Operator mode: the JWT of the user's latest connect or disconnect event (access/ reads its permissions). */
+  jwt?: SeenJwt;
   connects: number;
   disconnects: number;
   totalDurationNs: Nanos;
@@ -97,9 +101,16 @@ export interface UserActivity {
   hosts: SampleSet;
 }
 
+/** A user JWT and the event that carried it. */
+export interface SeenJwt extends StoredAt {
+  token: string;
+}
+
 export interface LeafRemote {
   account: string;
   user: string | null;
+  /** Operator mode: the leaf node user JWT's name (the events' `name_tag`). */
+  userName?: string;
   name: string | null;
   connects: number;
   disconnects: number;

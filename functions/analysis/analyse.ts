@@ -16,6 +16,10 @@ import { buildReport } from './finalize.js';
 import { applyAccountNames } from './account-names.js';
 import { judgeReviews } from './reviews.js';
 import type { ReportParameters } from './parameters.js';
+import { deriveAccess } from '../access/derive.js';
+import type { RecordedAccess } from '../access/model.js';
+import { READ_ONLY_PUBLISH } from '../access/permissions.js';
+import { usersSeen } from './users-seen.js';
 import type {
   AccountName,
   RecordedInputs,
@@ -36,6 +40,8 @@ export interface EventFacts {
   streamPlans: StreamPlanSummary[] | null;
   /** Operator mode: the accounts' JWT names as the run read them (inputs.accountNames). */
   accountNames?: AccountName[] | null;
+  /** The servers' answers about access and configuration (inputs.access); absent or null: no access section. */
+  access?: RecordedAccess | null;
 }
 
 /** The report's figures and the detections they raise: everything that comes from the period's events. */
@@ -52,6 +58,13 @@ export function analyseEvents(facts: EventFacts): { report: ReportV1; detections
   );
   // Before the detections, so that their summaries (and the incidents and alerts made of them) show the names.
   applyAccountNames(report, facts.accountNames);
+  if (facts.access)
+    report.access = deriveAccess({
+      recorded: facts.access,
+      users: usersSeen(facts.state),
+      readOnly: facts.parameters.access?.readOnlyPublish ?? [...READ_ONLY_PUBLISH],
+      previous: previous?.access ?? null,
+    });
   const drift = (facts.streamPlans ?? [])
     .filter((p) => p.action === 'drift')
     .map((p) => ({ stream: p.stream, findings: p.findings }));

@@ -50,6 +50,7 @@ export function buildReport(
     .map((r) => ({
       account: r.account,
       user: r.user,
+      ...withUserName(r.userName),
       name: r.name,
       connects: r.connects,
       disconnects: r.disconnects,
@@ -76,12 +77,18 @@ export function buildReport(
     },
     authFailures: {
       total: state.authFailures.total,
-      byUser: topCounts(state.authFailures.byUser, topN).map(([user, count]) => ({ user: user || null, count })),
+      byUser: topCounts(state.authFailures.byUser, topN).map(([user, count]) => ({
+        user: user || null,
+        // Operator mode: the JWT name the listed failures of this key presented (none past the listed ones).
+        ...withUserName(state.authFailures.listed.find((f) => f.user === user && f.userName !== undefined)?.userName),
+        count,
+      })),
       byHost: topCounts(state.authFailures.byHost, topN).map(([host, count]) => ({ host: host || null, count })),
     },
     authFailureEvents: state.authFailures.listed.map((f) => ({
       time: formatInstant(f.ts),
       user: f.user,
+      ...withUserName(f.userName),
       host: f.host,
       stream: f.stream,
       seq: f.seq,
@@ -139,4 +146,9 @@ function toChange(c: ChangeRecord): JetStreamChange {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `userName` where a JWT name is known, nothing otherwise: reports without names stay as they were. */
+function withUserName(userName: string | undefined): { userName?: string } {
+  return userName === undefined ? {} : { userName };
 }

@@ -1,5 +1,5 @@
 import type { Nanos } from '../time/nanos.js';
-import { firstName } from './add-event.js';
+import { firstName, laterJwt } from './add-event.js';
 import { mergeBounded, mergeCounts, mergeSamples } from './bounded.js';
 import { emptyAggregate, type AggregateState } from './aggregate-state.js';
 import { pair } from './change-pairing.js';
@@ -27,6 +27,8 @@ export function mergeAggregates(a: AggregateState, b: AggregateState): Aggregate
         m.disconnects += u.disconnects;
         const userName = firstName(m.userName, u.userName);
         if (userName !== undefined) m.userName = userName;
+        const jwt = laterJwt(m.jwt, u.jwt);
+        if (jwt !== undefined) m.jwt = jwt;
         m.totalDurationNs += u.totalDurationNs;
         if (u.maxDurationNs > m.maxDurationNs) m.maxDurationNs = u.maxDurationNs;
         m.clients = mergeSamples(m.clients, u.clients, limits.maxSamples);
@@ -40,6 +42,8 @@ export function mergeAggregates(a: AggregateState, b: AggregateState): Aggregate
         m.connects += r.connects;
         m.disconnects += r.disconnects;
         m.hosts = mergeSamples(m.hosts, r.hosts, limits.maxSamples);
+        const userName = firstName(m.userName, r.userName);
+        if (userName !== undefined) m.userName = userName;
       }
     }
   }

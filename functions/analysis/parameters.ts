@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { detectionSchema, reportBounds, STREAM_KINDS, timezoneSchema, type Config } from '../config/schema.js';
+import { readOnlyPublish } from '../access/permissions.js';
+import { DEFAULT_INCIDENT_PREFIX } from '../incidents/model.js';
 import { DEFAULT_LIMITS, type AggregateLimits } from './aggregate-state.js';
 
 export const reportParametersSchema = z.strictObject({
@@ -26,6 +28,8 @@ export const reportParametersSchema = z.strictObject({
     }),
   ),
   /** The aggregation's own bounds; pairWindowNs in nanoseconds, as text (it is a bigint). */
+  /** The reporting user's read-only publish list (access/permissions.ts); absent in reports written before it. */
+  access: z.strictObject({ readOnlyPublish: z.array(z.string().min(1).max(1000)).max(200) }).optional(),
   limits: z.strictObject({
     maxSamples: z.number().int().min(1).max(10_000),
     pairWindowNs: z.string().regex(/^\d{1,15}$/, 'must be nanoseconds, at most 15 digits'),
@@ -53,6 +57,13 @@ export function reportParameters(config: Config): ReportParameters {
         quiet: r.quiet,
       })),
     ),
+    access: {
+      readOnlyPublish: readOnlyPublish({
+        incidentPrefix: DEFAULT_INCIDENT_PREFIX,
+        attestationPrefix: config.review.subjectPrefix,
+        ...(config.incidents.alertSubject ? { alertSubject: config.incidents.alertSubject } : {}),
+      }),
+    },
     limits: { maxSamples: DEFAULT_LIMITS.maxSamples, pairWindowNs: DEFAULT_LIMITS.pairWindowNs.toString() },
   };
 }

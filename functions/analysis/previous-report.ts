@@ -7,5 +7,6 @@ export function carriedOver(report: ReportV1): PreviousReport {
     ...(report.baseline ? { baseline: report.baseline } : {}),
     ...(report.streamSettings ? { streamSettings: report.streamSettings } : {}),
     controls: report.controls,
+    ...(report.access ? { access: report.access } : {}),
   };
 }

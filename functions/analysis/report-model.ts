@@ -1,5 +1,7 @@
+import type { AccessSection, RecordedAccess } from '../access/model.js';
 import type { PeriodKind } from '../config/period.js';
 import type { StreamKind } from '../config/schema.js';
+import type { ConfiguredAccount } from '../config/account-refs.js';
 import type { JsOperation, UnparseableEvent } from '../events/types.js';
 import type { AttestationDecision, AttestationIdentity } from '../attest/model.js';
 import type { Detection } from '../incidents/model.js';
@@ -37,7 +39,11 @@ export interface ReportV1 {
       disconnects: number;
       remotes: {
         account: string;
+        /** Operator mode: the account JWT's name (inputs.accountNames). */
+        accountName?: string;
         user: string | null;
+        /** Operator mode: the leaf node user JWT's name. */
+        userName?: string;
         name: string | null;
         connects: number;
         disconnects: number;
@@ -47,7 +53,8 @@ export interface ReportV1 {
   };
   authFailures: {
     total: number;
-    byUser: { user: string | null; count: number }[];
+    /** Operator mode: `user` is the key the presented JWT names, `userName` its name (a claim: the login failed). */
+    byUser: { user: string | null; userName?: string; count: number }[];
     byHost: { host: string | null; count: number }[];
   };
   jetstreamChanges: JetStreamChange[];
@@ -77,6 +84,8 @@ export interface ReportV1 {
   authFailureEvents?: AuthFailureEvent[];
   /** Who has logged in successfully, and from where, carried from report to report (absent in older reports). */
   baseline?: Baseline;
+  /** Access and configuration evidence (functions/access/model.ts); absent in reports written before it. */
+  access?: AccessSection;
   controls: ControlResult[];
   incidents: ReportIncident[];
   /**
@@ -159,7 +168,7 @@ export interface RecordedNotifications {
 }
 
 /** What a report carries over from the report of the period before it. */
-export type PreviousReport = Pick<ReportV1, 'streams' | 'baseline' | 'streamSettings' | 'controls'>;
+export type PreviousReport = Pick<ReportV1, 'streams' | 'baseline' | 'streamSettings' | 'controls' | 'access'>;
 
 export interface RecordedInputs {
   /** The previous daily report, when it was archived and verified (its manifest signature and its SHA-256). */
@@ -177,6 +186,10 @@ export interface RecordedInputs {
   notifications?: RecordedNotifications;
   /** Operator (JWT) mode: the name of each account key, as the server said (absent outside operator mode). */
   accountNames?: AccountName[];
+  /** The servers' answers the access section is derived from (absent in older reports; null: not collected). */
+  access?: RecordedAccess | null;
+  /** Time slices each stream was read in (`run --slices`; 1: one read); absent in older reports. */
+  slices?: number;
 }
 
 /** An account public key and its JWT name; where the name could not be read, null and the reason. */
@@ -258,6 +271,10 @@ export interface StreamPlanSummary {
   kind: StreamKind;
   action: 'ok' | 'drift' | 'absent' | 'create';
   findings: string[];
+  /** Operator mode: the source's configured `account` and the key the run used for it (by name or as given). */
+  sourceAccount?: ConfiguredAccount;
+  /** Operator mode: the stream's configured `account` and the key the run used for it. */
+  account?: ConfiguredAccount;
 }
 
 export interface StreamCompleteness {
@@ -307,6 +324,8 @@ export interface AuthFailureEvent {
   time: string;
   /** The name that was tried; null when none was given. */
   user: string | null;
+  /** Operator mode: the name in the JWT the failed login presented (`user` is the key it names). */
+  userName?: string;
   host: string | null;
   stream: string;
   seq: number;

@@ -92,6 +92,7 @@ export async function recomputeBundle(
       previous: archived.inputs.previous,
       streamPlans: archived.inputs.streamPlans,
       accountNames: archived.inputs.accountNames ?? null,
+      access: archived.inputs.access ?? null,
     });
     completeReport(report, detections, archived.inputs, archived.incidents, parameters.data);
     // Reports archived before sign-offs were recorded have no inputs.reviews: compare them without that control.
@@ -100,6 +101,9 @@ export async function recomputeBundle(
     // Nor have those archived before incident integrations an inputs.notifications, nor that control.
     if (archived.inputs.notifications === undefined)
       report.controls = report.controls.filter((c) => c.id !== 'incident-notifications-delivered');
+    // Nor have those archived before access evidence an inputs.access, nor that control.
+    if (archived.inputs.access === undefined)
+      report.controls = report.controls.filter((c) => c.id !== 'reporting-user-read-only');
     recomputed = JSON.parse(JSON.stringify(report));
   } catch (err) {
     // report.json's recorded inputs are anyone's who could write it: a shape the analysis cannot take is a finding.

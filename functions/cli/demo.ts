@@ -1,13 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AccessSection } from '../access/model.js';
 import type { ReportV1 } from '../analysis/report-model.js';
 import { parseConfig } from '../config/load.js';
 import type { Period } from '../config/period.js';
 import { InputError } from '../errors.js';
 import { generateActivity } from '../local/activity.js';
 import { DEFAULT_HUB_PASSWORDS, startHub, type HubUsers } from '../local/hub.js';
-import type { OperatorLayout } from '../local/operator-hub.js';
+import { startOperatorHub, type OperatorLayout } from '../local/operator-hub.js';
+import { generateOperatorActivity } from '../local/operator-activity.js';
+import { actorOf } from '../analysis/detection/common.js';
+import { named } from '../text/named.js';
+import { describeConfiguredAccount } from '../config/account-refs.js';
+import { resolveConfiguredAccounts } from '../source/account-directory.js';
 import { newestNatsServerBinary } from '../local/nats-binaries.js';
 import { jiraStandIn, webhookReceiver, type Received } from '../local/tool-stand-ins.js';
 import { runReport } from '../pipeline/run-report.js';
@@ -21,9 +27,11 @@ import { dailyPeriod } from '../config/period.js';
 import { LOCAL_CERT_FILE } from '../seal/local-signer.js';
 import { certificateSha256 } from '../seal/manifest.js';
 import { connectionIdentity } from '../incidents/identity.js';
-import { incidentLog, resolve } from '../incidents/stream.js';
+import { describeIncidentStreamPlan, ensureIncidentStream, incidentLog, resolve } from '../incidents/stream.js';
+import { describeAttestationStreamPlan, ensureAttestationStream } from '../attest/stream.js';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { pullJiraResolutions } from '../incidents/jira-sync.js';
-import type { Config } from '../config/schema.js';
+import type { Config, SourceConfig } from '../config/schema.js';
 import type { Ports } from '../pipeline/contracts.js';
 import { reportError, shown } from './exit.js';
 import { formatVerifyReport } from './verify.js';
@@ -90,32 +98,27 @@ function demoIntegrations(tools: DemoTools): unknown[] {
 
 /**
  * The demo configuration for the operator-mode layout (functions/local/operator-hub.ts): each source reads with
- * its user's creds file. In operator mode an account is named by its public key, so `account` holds the key;
- * APP's advisories arrive under the import prefix "APP.", named by `subjects`.
+ * its user's creds file. Accounts are named as their JWTs name them: the run resolves each to its public key
+ * through the server, and finds the subject AUDIT imports APP's advisories on (the operator's prefix "APP.").
  */
-export function operatorDemoConfig(url: string, layout: OperatorLayout, archive: string): unknown {
-  const document = demoConfig(url, DEFAULT_HUB_PASSWORDS, archive) as { sources: unknown[] };
+export function operatorDemoConfig(url: string, layout: OperatorLayout, archive: string, tools?: DemoTools): unknown {
+  const document = demoConfig(url, DEFAULT_HUB_PASSWORDS, archive, tools) as { sources: unknown[] };
   return {
     ...document,
     sources: [
       {
         name: 'audit',
-        account: layout.accounts.AUDIT,
+        account: 'AUDIT',
         nats: { servers: [url], creds: layout.creds.audit },
         streams: [
           { stream: 'SYS_EVENTS', kind: 'system-events' },
-          {
-            stream: 'APP_JS_ADVISORIES',
-            kind: 'advisories',
-            account: layout.accounts.APP,
-            subjects: ['APP.$JS.EVENT.ADVISORY.>'],
-          },
-          { stream: 'AUDIT_JS_ADVISORIES', kind: 'advisories', account: layout.accounts.AUDIT },
+          { stream: 'APP_JS_ADVISORIES', kind: 'advisories', account: 'APP' },
+          { stream: 'AUDIT_JS_ADVISORIES', kind: 'advisories', account: 'AUDIT' },
         ],
       },
       {
         name: 'app',
-        account: layout.accounts.APP,
+        account: 'APP',
         nats: { servers: [url], creds: layout.creds.app },
         streams: [{ stream: 'TRANSACTIONS', kind: 'transactions' }],
       },
@@ -123,7 +126,48 @@ export function operatorDemoConfig(url: string, layout: OperatorLayout, archive:
   };
 }
 
-export async function demoCommand(opts: { dir: string }): Promise<number> {
+/** The demo's server and what it was started with, in either layout. */
+interface DemoHub {
+  url: string;
+  stop(): Promise<void>;
+  /** The configuration document, read with the reporting users. */
+  document(archive: string, tools: DemoTools): unknown;
+  /** The audit source as provision runs it: in operator mode the administrator's creds (audit may not create). */
+  provisioner(audit: SourceConfig): SourceConfig;
+  activity(): Promise<void>;
+  /** Why the incident resolved in the demo was expected. */
+  note: string;
+}
+
+async function startDemoHub(dir: string, operator: boolean, binary: string): Promise<DemoHub> {
+  if (operator) {
+    const hub = await startOperatorHub(binary, path.join(dir, 'nats'));
+    return {
+      url: hub.url,
+      stop: hub.stop,
+      document: (archive, tools) => operatorDemoConfig(hub.url, hub.layout, archive, tools),
+      provisioner: (audit) => ({ ...audit, nats: { ...audit.nats, creds: hub.layout.creds.admin } }),
+      activity: async () => {
+        await generateOperatorActivity(hub, { transactions: 12 });
+      },
+      note: 'alice lost a copy of her JWT; her seed was not in it (ticket SEC-124)',
+    };
+  }
+  const passwords: HubUsers = { sys: secret(), app: secret(), leaf: secret(), audit: secret() };
+  const hub = await startHub(binary, path.join(dir, 'nats'), passwords);
+  return {
+    url: hub.url,
+    stop: hub.stop,
+    document: (archive, tools) => demoConfig(hub.url, passwords, archive, tools),
+    provisioner: (audit) => audit,
+    activity: async () => {
+      await generateActivity(hub, { transactions: 12, leafBinary: binary, leafDir: path.join(dir, 'leaf') });
+    },
+    note: 'mallory is the penetration-test account; the test was scheduled (ticket SEC-123)',
+  };
+}
+
+export async function demoCommand(opts: { dir: string; operator?: boolean }): Promise<number> {
   const dir = path.resolve(opts.dir);
   // Names from the activity (users, clients, notes) reach the terminal: shown, never raw.
   const out = (line = '') => process.stdout.write(`${shown(line)}\n`);
@@ -132,11 +176,12 @@ export async function demoCommand(opts: { dir: string }): Promise<number> {
   try {
     await mkdir(dir, { recursive: true });
     if ((await readdir(dir)).length > 0) throw new InputError(`demo: ${dir} is not empty; give an empty or new --dir`);
-    const passwords: HubUsers = { sys: secret(), app: secret(), leaf: secret(), audit: secret() };
     const binary = newestNatsServerBinary();
-    const hub = await startHub(binary, path.join(dir, 'nats'), passwords);
+    const hub = await startDemoHub(dir, opts.operator ?? false, binary);
     stopHub = hub.stop;
-    out(`nats-server (${binary}) listening at ${hub.url}, store in ${hub.dir}`);
+    const mode = opts.operator ? 'operator (JWT) mode: accounts and users as JWTs, logins with creds files' : '';
+    out(`nats-server (${binary}) listening at ${hub.url}, store in ${path.join(dir, 'nats')}`);
+    if (mode) out(mode);
 
     // The integrations' secrets, for this process only: the configuration names the variables.
     const hookSecret = secret();
@@ -154,20 +199,36 @@ export async function demoCommand(opts: { dir: string }): Promise<number> {
 
     const configFile = path.join(dir, 'sox-report.json');
     const tools = { webhookUrl: hook.url, jiraUrl: jira.url };
-    const document = demoConfig(hub.url, passwords, path.join(dir, 'reports'), tools);
+    const document = hub.document(path.join(dir, 'reports'), tools);
     await writeFile(configFile, `${JSON.stringify(document, null, 2)}\n`, { mode: 0o600 });
     const config = parseConfig(document, configFile);
     out(`configuration: ${configFile}`);
 
     const from = nowNanos();
     out('\nprovision:');
-    const audit = config.sources[0]!;
+    // Operator mode: the accounts are configured by name; the server says which key each is.
+    const resolved = await resolveConfiguredAccounts(config, (s) => connectSource(s.name, s.nats));
+    for (const line of (resolved.accounts ?? []).map(describeConfiguredAccount)) if (line !== null) out(`  ${line}`);
+    const audit = hub.provisioner(resolved.config.sources[0]!);
     const nc = await connectSource(audit.name, audit.nats);
-    for (const line of describePlan(await provisionSource(config, audit, nc, false), false)) out(`  ${line}`);
-    await nc.close();
+    try {
+      for (const line of describePlan(await provisionSource(resolved.config, audit, nc, false), false))
+        out(`  ${line}`);
+      // The records too, as `sox-report provision` makes them: in operator mode the reporting user may not.
+      const jsm = await jetstreamManager(nc);
+      out(`  ${describeIncidentStreamPlan(await ensureIncidentStream(jsm))}`);
+      out(`  ${describeAttestationStreamPlan(await ensureAttestationStream(jsm, resolved.config))}`);
+    } finally {
+      await nc.close();
+    }
 
-    out('\nactivity: transactions, failed logins, JetStream changes, a deleted record, refused tampering, a leaf node');
-    await generateActivity(hub, { transactions: 12, leafBinary: binary, leafDir: path.join(dir, 'leaf') });
+    out(
+      opts.operator
+        ? "\nactivity: transactions, JetStream changes by alice and admin, failed logins with a copy of alice's JWT"
+        : '\nactivity: transactions, failed logins, JetStream changes, a deleted record, refused tampering, ' +
+            'a leaf node',
+    );
+    await hub.activity();
 
     const period: Period = { from, to: nowNanos() + 1_000_000n, timezone: config.timezone, kind: 'adhoc' };
     await new Promise((r) => setTimeout(r, 5));
@@ -182,7 +243,7 @@ export async function demoCommand(opts: { dir: string }): Promise<number> {
     out(`manifest:    ${result.manifest}`);
     out(`email:       ${result.email ?? '(none)'}`);
 
-    await showIncidentFlow(config, configFile, period, result.report!, ports, jira, out);
+    await showIncidentFlow(config, configFile, period, result.report!, ports, jira, hub.note, out);
 
     // Two nightly reports of the days before (nothing happened on them: the server is new) start the daily chain.
     out('\ndaily reports of the two days before (empty days still get a bundle, so the chain has no holes):');
@@ -229,6 +290,7 @@ async function showIncidentFlow(
   report: ReportV1,
   ports: Ports,
   jira: Awaited<ReturnType<typeof jiraStandIn>>,
+  note: string,
   out: (line?: string) => void,
 ): Promise<void> {
   out('\nincidents opened (each was alerted once, on stderr here; on AWS through SNS):');
@@ -243,7 +305,6 @@ async function showIncidentFlow(
     out(`\n${issue.key} (${inJira.id}) marked Done in the Jira stand-in, assigned to ${DEMO_JIRA_ASSIGNEE}`);
   }
   const audit = config.sources[0]!;
-  const note = 'mallory is the penetration-test account; the test was scheduled (ticket SEC-123)';
   const nc = await connectSource(audit.name, audit.nats);
   try {
     const log = await incidentLog(nc, { consumerPrefix: config.report.consumerPrefix });
@@ -251,6 +312,7 @@ async function showIncidentFlow(
       source: audit.name,
       account: audit.account,
       user: audit.nats.user,
+      creds: audit.nats.creds,
     });
     await resolve(log, incident.id, { identity, name: 'Demo Security Officer' }, note);
     // Each run reads Jira back first; read now, so the resolution lies inside the next report's period.
@@ -293,12 +355,14 @@ function summarize(report: ReportV1, out: (line?: string) => void): void {
   );
   out(
     `  auth failures: ${report.authFailures.total} ` +
-      `(${report.authFailures.byUser.map((u) => `${u.user ?? '?'}: ${u.count}`).join(', ')})`,
+      `(${report.authFailures.byUser
+        .map((u) => `${u.user === null ? '?' : named(u.user, u.userName)}: ${u.count}`)
+        .join(', ')})`,
   );
   out(`  JetStream changes: ${report.jetstreamSummary.changes} (${report.jetstreamSummary.refused} refused)`);
   for (const c of report.jetstreamChanges) {
     out(
-      `    ${c.time} ${c.account}/${c.user ?? '(user not recorded)'} ${c.operation} ${c.target} ` +
+      `    ${c.time} ${actorOf(c)} ${c.operation} ${c.target} ` +
         `${c.success ? 'ok' : 'REFUSED'}${c.detail ? ` (${c.detail})` : ''}`,
     );
   }
@@ -311,4 +375,23 @@ function summarize(report: ReportV1, out: (line?: string) => void): void {
   }
   for (const c of report.controls) out(`  control ${c.id}: ${c.status.toUpperCase()} ${c.detail}`);
   out(`  unparseable: ${report.unparseable}`);
+  if (report.access) summarizeAccess(report.access, out);
+}
+
+/** The access review in a few lines: the mode, the servers, who may do what, and what changed. */
+function summarizeAccess(access: AccessSection, out: (line?: string) => void): void {
+  const servers = access.servers.map((s) => `${s.name} ${s.version}`).join(', ') || 'none read';
+  out(`  access: ${access.mode} mode; servers ${servers}; ${access.accounts.length} accounts`);
+  for (const a of access.accounts.filter((x) => !x.isSystem)) {
+    const exports = a.exports.map((e) => `${e.type} ${e.subject}`).join(', ') || 'none';
+    const imports = a.imports.filter((i) => !i.automatic).length;
+    out(`    account ${named(a.account, a.accountName)}: exports ${exports}; ${imports} imports`);
+  }
+  const admins = access.users.filter((u) => u.privileges.length > 0);
+  out(
+    `    users seen: ${access.users.length}` +
+      (admins.length ? `; administrators: ${admins.map((u) => named(u.user, u.userName)).join(', ')}` : ''),
+  );
+  out(`    access changes since the previous daily report: ${access.changes.length}`);
+  for (const limit of access.limits) out(`    not seen: ${limit}`);
 }

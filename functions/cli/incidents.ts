@@ -54,7 +54,12 @@ function requireText(value: string | undefined, message: string): string {
 
 async function actor(nc: NatsConnection, source: SourceConfig, name: string): Promise<Actor> {
   return {
-    identity: await connectionIdentity(nc, { source: source.name, account: source.account, user: source.nats.user }),
+    identity: await connectionIdentity(nc, {
+      source: source.name,
+      account: source.account,
+      user: source.nats.user,
+      creds: source.nats.creds,
+    }),
     name,
   };
 }

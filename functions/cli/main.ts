@@ -29,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--outbox <dir>', 'outbox directory for the email (overrides the configuration)')
     .option('--json', 'print one JSON object with reportDir and reportJson to stdout')
     .option('--quiet', 'no progress bars on stderr (they show only when stderr is a terminal)')
+    .option('--slices <n>', 'read each stream in n time slices at once, 1 to 64 (the same figures and files)', '1')
     .action(async (opts) => {
       exitCode = await runCommand(opts);
     });
@@ -89,6 +90,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('demo')
     .description('the whole flow on this machine: a local nats-server, activity, and its report')
     .addOption(new Option('--dir <dir>', 'working directory for the demo (created; must be empty)').default('sox-demo'))
+    .addOption(new Option('--operator', 'run it in operator (JWT) mode: accounts and users as JWTs, creds files'))
     .action(async (opts) => {
       exitCode = await demoCommand(opts);
     });

@@ -1,4 +1,6 @@
 import { loadConfigFile } from '../config/load.js';
+import { describeConfiguredAccount } from '../config/account-refs.js';
+import { resolveConfiguredAccounts } from '../source/account-directory.js';
 import { connectSource } from '../source/connect.js';
 import { describePlan, provisionSource, type ProvisionResult } from '../source/provision.js';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -9,11 +11,18 @@ import {
   reviewSource,
   type AttestationStreamResult,
 } from '../attest/stream.js';
-import { reportError } from './exit.js';
+import { reportError, shown } from './exit.js';
 
 export async function provisionCommand(opts: { config: string; dryRun?: boolean }): Promise<number> {
   try {
-    const config = await loadConfigFile(opts.config);
+    // Operator mode: accounts configured by name are provisioned under the keys the server knows them by.
+    const resolved = await resolveConfiguredAccounts(await loadConfigFile(opts.config), (s) =>
+      connectSource(s.name, s.nats),
+    );
+    const config = resolved.config;
+    for (const line of (resolved.accounts ?? []).map(describeConfiguredAccount)) {
+      if (line !== null) process.stdout.write(`${shown(line)}\n`);
+    }
     const results: ProvisionResult[] = [];
     let incidents: EnsureResult | null = null;
     let attestations: AttestationStreamResult | null = null;

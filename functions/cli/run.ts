@@ -1,6 +1,7 @@
 import { loadConfigFile } from '../config/load.js';
 import { assertReportable, requestedPeriod } from '../config/period.js';
 import { runReport } from '../pipeline/run-report.js';
+import { sliceCount } from '../slices/plan.js';
 import { formatInstant, nowNanos } from '../time/nanos.js';
 import { reportError, shown } from './exit.js';
 import { terminalPorts } from './ports.js';
@@ -16,11 +17,14 @@ export interface RunOptions {
   json?: boolean;
   /** No progress display (there is none anyway when stderr is not a terminal). */
   quiet?: boolean;
+  /** Time slices each stream is read in at once (slices/plan.ts): 1 to 64, default 1. */
+  slices?: string;
 }
 
 export async function runCommand(opts: RunOptions): Promise<number> {
   const display = progressDisplay(process.stderr, { quiet: opts.quiet === true });
   try {
+    const slices = sliceCount(opts.slices ?? '1');
     const config = await loadConfigFile(opts.config);
     const period = requestedPeriod(opts, config.timezone, Date.now());
     assertReportable(period, nowNanos(), config.report.maxPeriodDays);
@@ -33,7 +37,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       stderr: display.write,
       ...(display.progress ? { progress: display.progress } : {}),
     });
-    const result = await runReport(config, period, ports);
+    const result = await runReport(config, period, ports, { slices });
     display.stop();
     const { report: _report, ...paths } = result;
     if (opts.json) {

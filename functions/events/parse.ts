@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { issueText } from '../text/zod-issue.js';
 import { parseInstant } from '../time/nanos.js';
 import { classifyApiSubject, jsTarget } from './api-subject.js';
+import { claimedUser } from './claimed-user.js';
 import {
   apiAuditSchema,
   apiResponseSchema,
@@ -112,6 +113,7 @@ function identity(client: z.output<typeof connectSchema>['client']): ClientIdent
     account: client.acc,
     user: orNull(client.user),
     ...userNameOf(client),
+    ...(client.user && client.jwt ? { jwt: client.jwt } : {}),
     name: orNull(client.name),
     host: orNull(client.host),
     kind: client.kind ?? 'Client',
@@ -156,7 +158,7 @@ function systemEvent(raw: RawMessage): ParsedEvent {
       seq: raw.seq,
       ts: raw.ts,
       type: 'auth-failure',
-      user: orNull(e.client.user),
+      ...((e.client.jwt ? claimedUser(e.client.jwt) : null) ?? { user: orNull(e.client.user) }),
       host: orNull(e.client.host),
       name: orNull(e.client.name),
       reason: e.reason ?? AUTH_FAILURE_REASON,

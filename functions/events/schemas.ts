@@ -20,6 +20,8 @@ export const clientInfoSchema = z.looseObject({
   user: text.optional(),
   /** Operator (JWT) mode: the user JWT's name; `user` is then the user's public key. */
   name_tag: text.optional(),
+  /** Operator mode: the user JWT the client connected with (its permissions, issuer and expiry). */
+  jwt: text.optional(),
   name: text.optional(),
   host: text.optional(),
   kind: text.optional(),

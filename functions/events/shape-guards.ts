@@ -21,6 +21,8 @@ function isClientInfo(v: unknown): boolean {
     isObject(v) &&
     isText(v.acc) &&
     isOptionalText(v.user) &&
+    isOptionalText(v.name_tag) &&
+    isOptionalText(v.jwt) &&
     isOptionalText(v.name) &&
     isOptionalText(v.host) &&
     isOptionalText(v.kind) &&

@@ -27,6 +27,8 @@ export interface ClientIdentity {
   user: string | null;
   /** Operator (JWT) mode: the name in the user's JWT (the server's `name_tag`); `user` is then its public key. */
   userName?: string;
+  /** Operator mode: the user JWT the client connected with, as the event carried it (decoded by access/). */
+  jwt?: string;
   name: string | null;
   host: string | null;
   /** Client, Leafnode, Router, Gateway, … as the server says. */
@@ -46,7 +48,16 @@ export type JsOperation =
 export type NatsEvent =
   | { type: 'connect'; client: ClientIdentity }
   | { type: 'disconnect'; client: ClientIdentity; durationNs: Nanos | null; reason: string }
-  | { type: 'auth-failure'; user: string | null; host: string | null; name: string | null; reason: string }
+  | {
+      type: 'auth-failure';
+      /** The name tried; in operator mode the user key the presented JWT names (events/claimed-user.ts). */
+      user: string | null;
+      /** Operator mode: the name in the JWT the failed login presented. */
+      userName?: string;
+      host: string | null;
+      name: string | null;
+      reason: string;
+    }
   | { type: 'leafnode-connect'; account: string; name: string | null; host: string | null }
   | { type: 'js-action'; account: string; operation: JsOperation; target: string; own: boolean }
   | {

@@ -14,6 +14,15 @@ import type { LineBuffer } from './line-buffer.js';
 
 export const EVIDENCE_SCHEMA = 'sox-report-evidence/v1';
 
+/**
+ * Message lines are cut into separate gzip members wherever a message's stored time enters another whole second
+ * (UTC, from the epoch), besides where a batch fills up. So a stream read in time slices whose edges fall on whole
+ * seconds (slices/plan.ts) packs exactly as when read in one go: the slices' parts, put one after another, are the
+ * bytes of a single run's file. The price: a stream with less than a message a second compresses each line alone
+ * (about a third of a line's size, instead of a ninth), a few megabytes a day at most.
+ */
+export const EVIDENCE_CUT_NS = 1_000_000_000n;
+
 export interface EvidenceHeader {
   type: 'evidence';
   schema: typeof EVIDENCE_SCHEMA;

@@ -37,6 +37,11 @@ export interface AwsPortsOptions {
   now?: () => number;
   /** The invocation's remaining time (`context.getRemainingTimeInMillis`). */
   remainingMs?: () => number;
+  /**
+   * False for a run that records no incident (a rollup): no alert topic and no integration secret, so its role needs
+   * neither. True unless given.
+   */
+  recordsIncidents?: boolean;
 }
 
 /**
@@ -52,15 +57,16 @@ export async function awsPorts(
   options: AwsPortsOptions = {},
 ): Promise<Ports> {
   const now = options.now ?? Date.now;
+  const recordsIncidents = options.recordsIncidents ?? true;
   const [{ archive, connect }, signer, integrationSecrets] = await Promise.all([
     archiveAndNatsPorts(env, clients, config, now),
     lambdaSigner(env, clients.kms, clients.ssm),
-    loadIntegrationSecrets(config, clients.secrets),
+    recordsIncidents ? loadIntegrationSecrets(config, clients.secrets) : undefined,
   ]);
   const taskRoot = nonEmpty(env.LAMBDA_TASK_ROOT) ?? process.cwd();
   const inTask = (file: string) => path.resolve(taskRoot, file);
   const configurationSet = nonEmpty(env[ENV.sesConfigurationSet]);
-  const topicArn = nonEmpty(env[ENV.alertTopicArn]);
+  const topicArn = recordsIncidents ? nonEmpty(env[ENV.alertTopicArn]) : undefined;
   return {
     archive,
     connect,
@@ -77,7 +83,7 @@ export async function awsPorts(
         })
       : null,
     alerts: topicArn ? snsAlerts(clients.sns, topicArn) : null,
-    integrationSecrets,
+    ...(integrationSecrets ? { integrationSecrets } : {}),
     mailLimit: {
       maxBytes: emailMaxBytes(env),
       pdfLink: (pdfPath) => pdfLinkFor(clients, archiveLocation(env, config), pdfPath, new Date(now())),

@@ -32,6 +32,12 @@ export const ENV = {
    * finish before the invocation ends; the CLI reads it too.
    */
   natsWaitSeconds: 'SOX_NATS_WAIT_SECONDS',
+  /** The fan-out's staging of slice results, `s3://bucket/prefix` (handlers/fan-out-staging.ts): not the archive. */
+  sliceStaging: 'SOX_SLICE_STAGING',
+  /** Messages a slice function reads per second, for the plan's sizing (slices/sizing.ts; default 40000). */
+  sliceMessagesPerSecond: 'SOX_SLICE_MESSAGES_PER_SECOND',
+  /** Seconds of reading the plan gives one slice (default 480: well within Lambda's 15 minutes). */
+  sliceBudgetSeconds: 'SOX_SLICE_BUDGET_SECONDS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

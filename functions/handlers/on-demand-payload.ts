@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { assertReportable, requestedPeriod, type Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
 import type { InputNamer } from '../errors.js';
+import { MAX_SLICES } from '../slices/plan.js';
 import { issueText } from '../text/zod-issue.js';
 import { nanosFromMillis } from '../time/nanos.js';
 
@@ -23,6 +24,13 @@ export const onDemandPayload = z.strictObject({
     .array(z.email('must be an email address'))
     .min(1, 'must name at least one address (leave it out for the configured recipients)')
     .max(MAX_RECIPIENTS, `must name at most ${MAX_RECIPIENTS} addresses (one SES message)`)
+    .optional(),
+  /** Read each stream in this many time slices at once (slices/plan.ts); default 1. */
+  slices: z
+    .number()
+    .int(`must be a whole number from 1 to ${MAX_SLICES}`)
+    .min(1, `must be a whole number from 1 to ${MAX_SLICES}`)
+    .max(MAX_SLICES, `must be a whole number from 1 to ${MAX_SLICES}`)
     .optional(),
 });
 
@@ -67,6 +75,23 @@ export function recipientNotAllowed(
     return allowed.some((entry) => entry.domain === domain && (entry.local === '' || entry.local === local));
   };
   return recipients.find((recipient) => !isAllowed(recipient)) ?? null;
+}
+
+/**
+ * Why these recipients may not be sent to by this configuration (the message names the first one refused), or null
+ * when they may: the on-demand report and rollup functions check them alike.
+ */
+export function recipientsRefusal(
+  recipients: readonly string[],
+  email: { to: readonly string[]; allowedRecipients?: readonly string[] | undefined } | undefined,
+): string | null {
+  if (!email) return 'recipients: the configuration has no "email" (sender), so this deployment sends no email';
+  const refused = recipientNotAllowed(recipients, email);
+  if (refused === null) return null;
+  const rule = email.allowedRecipients
+    ? 'email.allowedRecipients names neither it nor its "@domain"'
+    : 'without email.allowedRecipients only the configured email.to addresses may receive reports';
+  return `recipients: ${refused} is not allowed (${rule})`;
 }
 
 /** `Ann@Example.com` → `{ local: 'Ann', domain: 'example.com' }`; `@example.com` has an empty local part. */

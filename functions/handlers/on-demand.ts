@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { InputError } from '../errors.js';
 import { loadLambdaConfig, maxPeriodDays } from './lambda-config.js';
-import { parseOnDemandPayload, payloadKeyName, periodOfPayload, recipientNotAllowed } from './on-demand-payload.js';
+import { parseOnDemandPayload, payloadKeyName, periodOfPayload, recipientsRefusal } from './on-demand-payload.js';
 import { instrumented, lambdaDeps, reportPeriod, type HandlerDeps, type ReportProduced } from './run-period.js';
 import type { Period } from '../config/period.js';
 
@@ -35,16 +35,8 @@ export function createOnDemandHandler(deps: HandlerDeps) {
       // The deployment's limit is not the caller's input: a bad SOX_MAX_PERIOD_DAYS fails the invocation.
       const maxDays = maxPeriodDays(deps.env, config);
       const { recipients } = payload.value;
-      if (recipients && !config.email) {
-        return badInput('recipients: the configuration has no "email" (sender), so this deployment sends no email');
-      }
-      const refused = recipients && config.email ? recipientNotAllowed(recipients, config.email) : null;
-      if (refused !== null) {
-        const rule = config.email?.allowedRecipients
-          ? 'email.allowedRecipients names neither it nor its "@domain"'
-          : 'without email.allowedRecipients only the configured email.to addresses may receive reports';
-        return badInput(`recipients: ${refused} is not allowed (${rule})`);
-      }
+      const refused = recipients ? recipientsRefusal(recipients, config.email) : null;
+      if (refused !== null) return badInput(refused);
       let period: Period;
       try {
         period = periodOfPayload(payload.value, config, deps.now(), maxDays);
@@ -52,7 +44,11 @@ export function createOnDemandHandler(deps: HandlerDeps) {
         if (err instanceof InputError) return badInput(err.worded(payloadKeyName));
         throw err;
       }
-      return reportPeriod(deps, run, config, period, recipients ? { recipients } : {});
+      const { slices } = payload.value;
+      return reportPeriod(deps, run, config, period, {
+        ...(recipients ? { recipients } : {}),
+        ...(slices ? { slices } : {}),
+      });
     });
 }
 

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Period } from '../config/period.js';
 import { RunError, errorMessage } from '../errors.js';
 import { redactCredentials } from '../text/redact.js';
-import type { RunResult } from '../pipeline/contracts.js';
+import type { Ports, RunOptions, RunResult } from '../pipeline/contracts.js';
 import { runReport } from '../pipeline/run-report.js';
 import { formatInstant } from '../time/nanos.js';
 import { sharedAwsClients, type AwsClients } from './aws-clients.js';
@@ -21,7 +21,14 @@ export interface HandlerDeps {
   now(): number;
 }
 
-export type Trigger = 'scheduled' | 'on-demand';
+export type Trigger =
+  | 'scheduled'
+  | 'on-demand'
+  | 'scheduled-rollup'
+  | 'on-demand-rollup'
+  | 'fan-out-plan'
+  | 'fan-out-slice'
+  | 'fan-out-merge';
 
 export interface PeriodSummary {
   from: string;
@@ -30,6 +37,8 @@ export interface PeriodSummary {
   kind: Period['kind'];
   /** The calendar day of a daily period; null for an ad-hoc one. */
   date: string | null;
+  /** The first and last day of a rollup (absent for other periods). */
+  days?: { first: string; last: string };
 }
 
 /** A produced (or already archived) report: where it is (RunResult's paths), and whether this run sent its email. */
@@ -109,13 +118,22 @@ export async function instrumented<T>(
   }
 }
 
-/** The one thing both handlers do once they know the period: build the AWS ports, run it, count it. */
+/** What produces a period's bundle: a report replayed from NATS, or a rollup of the sealed daily bundles. */
+export type Produce = (config: Config, period: Period, ports: Ports, options: RunOptions) => Promise<RunResult>;
+
+/**
+ * The one thing every report handler does once it knows the period: build the AWS ports, run it, count it. A rollup
+ * (`produce` = its runner, `recordsIncidents` false) records no incident, so it is given no alert topic and reads
+ * no integration secret: its role may do neither.
+ */
 export async function reportPeriod(
   deps: HandlerDeps,
   run: Invocation,
   config: Config,
   period: Period,
-  options: { recipients?: string[] } = {},
+  options: Pick<RunOptions, 'recipients' | 'slices' | 'readSlices'> = {},
+  produce: Produce = runReport,
+  recordsIncidents = true,
 ): Promise<ReportProduced> {
   const { logger, metrics, tracer } = deps.observability;
   run.periodLabel = periodLabel(period);
@@ -125,12 +143,17 @@ export async function reportPeriod(
     emailTags: { report: period.kind, trigger: run.trigger },
     now: deps.now,
     remainingMs: run.remainingMs,
+    recordsIncidents,
   });
   logger.info(
     `${run.trigger} report for [${formatInstant(period.from)}, ${formatInstant(period.to)}) ` +
       `(${period.kind}, ${period.timezone})`,
   );
-  const result = await runReport(config, period, ports, options.recipients ? { recipients: options.recipients } : {});
+  const result = await produce(config, period, ports, {
+    ...(options.recipients ? { recipients: options.recipients } : {}),
+    ...(options.slices ? { slices: options.slices } : {}),
+    ...(options.readSlices ? { readSlices: options.readSlices } : {}),
+  });
   recordReport(metrics, result.report, !result.existed, run.seconds());
   const produced = producedOf(period, result);
   logger.info(result.existed ? 'bundle was already archived' : 'bundle archived', {
@@ -140,8 +163,12 @@ export async function reportPeriod(
   return produced;
 }
 
-/** The calendar day of a daily period, `from/to` (an ISO 8601 interval) otherwise: the `period` of every log line. */
+/**
+ * The calendar day of a daily period, `first_last` of a rollup (its bundle's name), `from/to` (an ISO 8601 interval)
+ * otherwise: the `period` of every log line.
+ */
 export function periodLabel(period: Period): string {
+  if (period.kind === 'rollup' && period.days) return `${period.days.first}_${period.days.last}`;
   return period.kind === 'daily' && period.date
     ? period.date
     : `${formatInstant(period.from)}/${formatInstant(period.to)}`;
@@ -154,6 +181,7 @@ export function periodSummary(period: Period): PeriodSummary {
     timezone: period.timezone,
     kind: period.kind,
     date: period.date ?? null,
+    ...(period.kind === 'rollup' && period.days ? { days: period.days } : {}),
   };
 }
 

@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { firstIssueText } from '../text/zod-issue.js';
 import { millisFromNanos, parseInstant } from '../time/nanos.js';
 
+/** Where the incident record's events are published: `<prefix>.<id>` (the reporting user appends to it). */
+export const DEFAULT_INCIDENT_PREFIX = 'sox.incidents';
+
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 

@@ -46,6 +46,7 @@ import {
   type StoredNotice,
 } from './notifications.js';
 import {
+  DEFAULT_INCIDENT_PREFIX,
   deriveIncidents,
   incidentEventSchema,
   isIncidentId,
@@ -62,7 +63,7 @@ import {
 } from './model.js';
 
 export const DEFAULT_INCIDENT_STREAM = 'INCIDENTS';
-export const DEFAULT_INCIDENT_PREFIX = 'sox.incidents';
+export { DEFAULT_INCIDENT_PREFIX };
 export const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
 
 export interface IncidentStreamOptions {

@@ -13,7 +13,7 @@ import { emptyAggregate, type AggregateLimits, type AggregateState } from '../an
 import { mergeAggregates } from '../analysis/merge-aggregates.js';
 import { BatchWriter } from '../evidence/batch.js';
 import { headerMember, MessageLines, streamMember } from '../evidence/encoder.js';
-import type { EvidenceHeader, EvidenceStream } from '../evidence/format.js';
+import { EVIDENCE_CUT_NS, type EvidenceHeader, type EvidenceStream } from '../evidence/format.js';
 import type { ParseOptions } from '../events/parse.js';
 import type { RawMessage } from '../events/types.js';
 import { ingestBatch, type StreamContext } from './ingest-batch.js';
@@ -26,8 +26,11 @@ export const INGEST_WORKER_BUNDLE = 'ingest-worker.mjs';
 export interface IngestOptions {
   limits: AggregateLimits;
   parse: ParseOptions;
-  /** Where the evidence file goes; none: the messages are only aggregated (the benchmark's baseline). */
-  evidence?: { header: Omit<EvidenceHeader, 'type' | 'schema'>; sink: ByteSink };
+  /**
+   * Where the evidence file goes; none: the messages are only aggregated (the benchmark's baseline). Without a
+   * header only message lines are written: one slice's part of a stream (pipeline/replay-slice.ts).
+   */
+  evidence?: { header?: Omit<EvidenceHeader, 'type' | 'schema'>; sink: ByteSink };
   /** How many worker threads: 'auto' sizes them to the cores (none on one core); 0 works on the reading thread. */
   workers?: 'auto' | number;
   /** Smaller batches and slices, for tests that split a few messages many ways. */
@@ -39,8 +42,11 @@ export interface Ingest {
   startStream(context: StreamContext): void;
   /** Takes one message; returns a promise only when the caller must wait (the workers or the sink are behind). */
   message(raw: RawMessage): void | Promise<void>;
-  /** The stream's messages are all in; `record` is what the replay found, the evidence's closing line for it. */
-  endStream(record: Omit<EvidenceStream, 'type'>): void;
+  /**
+   * The stream's messages are all in; `record` is what the replay found, the evidence's closing line for it (null
+   * for a slice's part: the stream's line is written once its slices are merged).
+   */
+  endStream(record: Omit<EvidenceStream, 'type'> | null): void;
   /** The aggregate of every message, once every evidence byte has reached the sink. */
   finish(): Promise<AggregateState>;
   /** Stops without finishing (the run failed); the sink's owner discards what it holds. */
@@ -106,6 +112,8 @@ class BatchedIngest implements Ingest {
   private readonly inline: { state: AggregateState; lines: MessageLines | null } | null;
   private readonly merger = new SliceMerger();
   private context: StreamContext | null = null;
+  /** The next whole second of stored time: a message at or after it starts a new batch (EVIDENCE_CUT_NS). */
+  private cutAt = -1n;
   private batches = 0;
   private inFlight = 0;
   private waiters: (() => void)[] = [];
@@ -135,15 +143,20 @@ class BatchedIngest implements Ingest {
       });
       this.post(worker, { t: 'begin', limits: options.limits, parse: options.parse, evidence: Boolean(evidence) });
     }
-    if (evidence) this.pieces!.fill(this.pieces!.reserve(), [headerMember(evidence.header)]);
+    if (evidence?.header) this.pieces!.fill(this.pieces!.reserve(), [headerMember(evidence.header)]);
   }
 
   startStream(context: StreamContext): void {
     this.dispatch();
     this.context = context;
+    this.cutAt = -1n;
   }
 
   message(raw: RawMessage): void | Promise<void> {
+    if (raw.ts >= this.cutAt) {
+      this.dispatch();
+      this.cutAt = (raw.ts / EVIDENCE_CUT_NS + 1n) * EVIDENCE_CUT_NS;
+    }
     if (this.batch.add(raw.seq, raw.ts, raw.subject, raw.data, raw.headers)) return;
     this.dispatch();
     this.batch.add(raw.seq, raw.ts, raw.subject, raw.data, raw.headers);
@@ -151,9 +164,9 @@ class BatchedIngest implements Ingest {
     if (this.behind) return this.catchUp();
   }
 
-  endStream(record: Omit<EvidenceStream, 'type'>): void {
+  endStream(record: Omit<EvidenceStream, 'type'> | null): void {
     this.dispatch();
-    this.pieces?.fill(this.pieces.reserve(), [streamMember(record)]);
+    if (record) this.pieces?.fill(this.pieces.reserve(), [streamMember(record)]);
   }
 
   async finish(): Promise<AggregateState> {

@@ -43,6 +43,10 @@ accounts {
       { stream: "$SYS.ACCOUNT.*.DISCONNECT",       accounts: [AUDIT] }
       { stream: "$SYS.SERVER.*.CLIENT.AUTH.ERR",   accounts: [AUDIT] }
       { stream: "$SYS.ACCOUNT.*.LEAFNODE.CONNECT", accounts: [AUDIT] }
+      { service: "$SYS.REQ.SERVER.PING.VARZ",      accounts: [AUDIT] }
+      { service: "$SYS.REQ.SERVER.PING.JSZ",       accounts: [AUDIT] }
+      { service: "$SYS.REQ.SERVER.PING.ACCOUNTZ",  accounts: [AUDIT] }
+      { service: "$SYS.REQ.ACCOUNT.*.INFO",        accounts: [AUDIT] }
     ]
   }
   APP {
@@ -61,6 +65,10 @@ accounts {
       { stream: { account: SYS, subject: "$SYS.SERVER.*.CLIENT.AUTH.ERR" } }
       { stream: { account: SYS, subject: "$SYS.ACCOUNT.*.LEAFNODE.CONNECT" } }
       { stream: { account: APP, subject: "$JS.EVENT.ADVISORY.>" }, prefix: "APP" }
+      { service: { account: SYS, subject: "$SYS.REQ.SERVER.PING.VARZ" } }
+      { service: { account: SYS, subject: "$SYS.REQ.SERVER.PING.JSZ" } }
+      { service: { account: SYS, subject: "$SYS.REQ.SERVER.PING.ACCOUNTZ" } }
+      { service: { account: SYS, subject: "$SYS.REQ.ACCOUNT.*.INFO" } }
     ]
   }
 }
@@ -89,6 +97,8 @@ export interface RunningHub {
   stop(): Promise<void>;
   /** Starts it again on the same ports and store, as after a crash or restart. */
   start(): Promise<void>;
+  /** Reloads the configuration file (SIGHUP). */
+  reload(): void;
   log(): string;
 }
 
@@ -115,7 +125,7 @@ export function serverProcess(
   binary: string,
   configFile: string,
   clientPort: number,
-): { start(): Promise<void>; stop(): Promise<void>; log(): string } {
+): { start(): Promise<void>; stop(): Promise<void>; reload(): void; log(): string } {
   let child: ChildProcess | null = null;
   let output = '';
 
@@ -143,7 +153,12 @@ export function serverProcess(
     clearTimeout(timer);
   };
 
-  return { start, stop, log: () => output };
+  // SIGHUP: nats-server reloads its configuration file in place (what an operator does after editing it).
+  const reload = () => {
+    child?.kill('SIGHUP');
+  };
+
+  return { start, stop, reload, log: () => output };
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {

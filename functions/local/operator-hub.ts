@@ -2,6 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeAccount, encodeOperator, encodeUser, fmtCreds, type Account, type User } from '@nats-io/jwt';
 import { createAccount, createOperator, createUser, type KeyPair } from '@nats-io/nkeys';
+import { JETSTREAM_READS, readOnlyPublish } from '../access/permissions.js';
+import { DEFAULT_INCIDENT_PREFIX } from '../incidents/model.js';
 import { freePort, serverProcess, type HubPorts } from './hub.js';
 
 /** The accounts of the operator-mode layout: the hub layout's SYS / APP / AUDIT, as JWTs. */
@@ -21,22 +23,7 @@ export type OperatorUserName = keyof typeof OPERATOR_USERS;
 /** The reporting user's read-only JetStream access (README "The NATS side"), plus the account INFO requests. */
 export const AUDIT_READ_PERMISSIONS = {
   pub: {
-    allow: [
-      '$JS.API.INFO',
-      '$JS.API.STREAM.INFO.*',
-      '$JS.API.STREAM.MSG.GET.*',
-      '$JS.API.CONSUMER.CREATE.*',
-      '$JS.API.CONSUMER.CREATE.*.>',
-      '$JS.API.CONSUMER.INFO.*.*',
-      '$JS.API.CONSUMER.MSG.NEXT.*.*',
-      '$JS.API.CONSUMER.DELETE.*.*',
-      '$JS.ACK.>',
-      '$SYS.REQ.USER.INFO',
-      '$SYS.REQ.ACCOUNT.*.INFO',
-      'sox.incidents.>',
-      'sox.attestations.>',
-      'sox.alerts',
-    ],
+    allow: readOnlyPublish({ incidentPrefix: DEFAULT_INCIDENT_PREFIX, attestationPrefix: 'sox.attestations' }),
   },
   sub: { allow: ['_INBOX.>'] },
 };
@@ -44,19 +31,7 @@ export const AUDIT_READ_PERMISSIONS = {
 /** The application's service user: publishes transactions and reads its stream; changes no stream. */
 export const APP_PERMISSIONS = {
   pub: {
-    allow: [
-      'tx.>',
-      '$JS.API.INFO',
-      '$JS.API.STREAM.INFO.*',
-      '$JS.API.STREAM.MSG.GET.*',
-      '$JS.API.CONSUMER.CREATE.*',
-      '$JS.API.CONSUMER.CREATE.*.>',
-      '$JS.API.CONSUMER.INFO.*.*',
-      '$JS.API.CONSUMER.MSG.NEXT.*.*',
-      '$JS.API.CONSUMER.DELETE.*.*',
-      '$JS.ACK.>',
-      '$SYS.REQ.USER.INFO',
-    ],
+    allow: ['tx.>', ...JETSTREAM_READS, '$SYS.REQ.USER.INFO', '$SYS.REQ.ACCOUNT.PING.STATZ'],
   },
   sub: { allow: ['_INBOX.>'] },
 };
@@ -80,7 +55,13 @@ const SYS_EVENT_STREAMS = [
   '$SYS.SERVER.*.CLIENT.AUTH.ERR',
   '$SYS.ACCOUNT.*.LEAFNODE.CONNECT',
 ];
-const ACCOUNT_INFO = '$SYS.REQ.ACCOUNT.*.INFO';
+/** The system account's information services the reporting account imports (access evidence, account names). */
+const SYS_SERVICES = [
+  { name: 'account-info', subject: '$SYS.REQ.ACCOUNT.*.INFO' },
+  { name: 'varz', subject: '$SYS.REQ.SERVER.PING.VARZ' },
+  { name: 'jsz', subject: '$SYS.REQ.SERVER.PING.JSZ' },
+  { name: 'accountz', subject: '$SYS.REQ.SERVER.PING.ACCOUNTZ' },
+];
 
 /** What the operator-mode layout is made of: public keys, JWTs and the creds file of each user. */
 export interface OperatorLayout {
@@ -93,6 +74,8 @@ export interface OperatorLayout {
   users: Record<OperatorUserName, string>;
   /** User name → creds file path. */
   creds: Record<OperatorUserName, string>;
+  /** A new JWT of the account with its claims edited, signed by the operator (to push as a claims update). */
+  reissueAccount(name: OperatorAccountName, edit: (claims: Partial<Account>) => Partial<Account>): Promise<string>;
 }
 
 /**
@@ -116,7 +99,7 @@ export async function buildOperatorLayout(dir: string): Promise<OperatorLayout> 
       limits: UNLIMITED,
       exports: [
         ...SYS_EVENT_STREAMS.map((subject) => ({ name: subject, subject, type: 'stream' as const })),
-        { name: 'account-info', subject: ACCOUNT_INFO, type: 'service' as const },
+        ...SYS_SERVICES.map((s) => ({ ...s, type: 'service' as const })),
       ],
     },
     APP: {
@@ -132,7 +115,7 @@ export async function buildOperatorLayout(dir: string): Promise<OperatorLayout> 
           account: accounts.SYS,
           type: 'stream' as const,
         })),
-        { name: 'account-info', subject: ACCOUNT_INFO, account: accounts.SYS, type: 'service' },
+        ...SYS_SERVICES.map((s) => ({ ...s, account: accounts.SYS, type: 'service' as const })),
         { name: 'app-advisories', subject: '$JS.EVENT.ADVISORY.>', account: accounts.APP, type: 'stream', to: 'APP' },
       ],
     },
@@ -156,10 +139,16 @@ export async function buildOperatorLayout(dir: string): Promise<OperatorLayout> 
     creds[user] = path.join(dir, `${user}.creds`);
     await writeFile(creds[user], fmtCreds(jwt, ukp), { mode: 0o600 });
   }
-  return { operatorKey: okp.getPublicKey(), operatorJwt, accounts, accountJwts, users, creds };
+  // What an operator does with `nsc edit account` and `nsc push`: a new JWT of the account, signed by the operator.
+  const reissueAccount = (name: OperatorAccountName, edit: (claims: Partial<Account>) => Partial<Account>) =>
+    encodeAccount(name, akps[name], edit(structuredClone(claims[name])), { signer: okp });
+  return { operatorKey: okp.getPublicKey(), operatorJwt, accounts, accountJwts, users, creds, reissueAccount };
 }
 
-/** The server configuration of the operator-mode layout: memory resolver preloaded with the account JWTs. */
+/**
+ * The server configuration of the operator-mode layout: the full resolver (as `nsc` deployments run it: account
+ * JWTs kept in a directory beside the store, updated by `$SYS.REQ.CLAIMS.UPDATE`) preloaded with the account JWTs.
+ */
 export function operatorHubConfig(ports: HubPorts, storeDir: string, layout: OperatorLayout): string {
   const q = (s: string) => JSON.stringify(s);
   const preload = (['SYS', 'APP', 'AUDIT'] as const)
@@ -177,7 +166,7 @@ leafnodes {
 }
 operator: ${q(layout.operatorJwt)}
 system_account: ${layout.accounts.SYS}
-resolver: MEMORY
+resolver: { type: full, dir: ${q(path.join(path.dirname(storeDir), 'jwt'))} }
 resolver_preload: {
 ${preload}
 }

@@ -5,6 +5,8 @@
  */
 import { analyseEvents, completeReport } from '../analysis/analyse.js';
 import { reportParameters } from '../analysis/parameters.js';
+import { withConfiguredAccounts } from '../analysis/account-names.js';
+import { resolveConfiguredAccounts } from '../source/account-directory.js';
 import type { RecordedInputs, ReportV1 } from '../analysis/report-model.js';
 import { EVIDENCE_FILE } from '../archive/layout.js';
 import type { StagedFile } from '../archive/port.js';
@@ -15,10 +17,12 @@ import { gatherReviews } from '../attest/in-report.js';
 import type { PreviousManifest } from '../seal/manifest.js';
 import { producerOf, type Producer } from '../seal/producer.js';
 import { formatInstant, millisFromNanos } from '../time/nanos.js';
-import type { Ports } from './contracts.js';
+import type { Ports, ReadSlices } from './contracts.js';
+import { gatherAccess } from './gather-access.js';
 import { archiveLockState, previousDaily } from './previous-daily.js';
 import { replayAndAggregate } from './replay-aggregate.js';
 import type { Replayed } from './replay-aggregate.js';
+import { mergeReadSlices, replaySliced } from './replay-sliced.js';
 
 export interface AnalysedPeriod {
   report: ReportV1;
@@ -30,12 +34,19 @@ export interface AnalysedPeriod {
 }
 
 export async function analysePeriod(
-  config: Config,
+  configured: Config,
   period: Period,
   ports: Ports,
   bundle: string,
   retainUntil: Date,
+  /** Time slices each stream is read in, in parallel (replay-sliced.ts); 1: one read per stream. */
+  slices = 1,
+  /** Slices read elsewhere (the fan-out), merged instead of reading NATS; `slices` is then the plan's largest count. */
+  readSlices?: ReadSlices,
 ): Promise<AnalysedPeriod> {
+  // Operator mode: accounts configured by name become the keys the server uses, before anything is read.
+  const resolved = await resolveConfiguredAccounts(configured, (s) => ports.connect(s), ports.deadline);
+  const config = resolved.config;
   const parameters = reportParameters(config);
   const file = await ports.archive.stageFile(bundle, EVIDENCE_FILE, { retainUntil });
   let replayed: Replayed;
@@ -51,16 +62,19 @@ export async function analysePeriod(
     },
   };
   try {
-    replayed = await replayAndAggregate(config, period, ports, {
-      evidence: { header, sink: file },
-      onProgress: ports.progress,
-    });
+    const replayOptions = { evidence: { header, sink: file }, onProgress: ports.progress };
+    replayed = readSlices
+      ? await mergeReadSlices(config, readSlices, ports, replayOptions)
+      : slices > 1
+        ? await replaySliced(config, period, ports, slices, replayOptions)
+        : await replayAndAggregate(config, period, ports, replayOptions);
     digest = await file.close();
   } catch (err) {
     await file.discard();
     throw err;
   }
   try {
+    const access = await gatherAccess(config, ports);
     const { previous, previousBundle, link } = await previousDaily(ports.archive, period);
     const { report, detections } = analyseEvents({
       period,
@@ -71,13 +85,14 @@ export async function analysePeriod(
       previous,
       streamPlans: replayed.streamPlans,
       accountNames: replayed.accountNames,
+      access,
     });
     const now = new Date(millisFromNanos(ports.now()));
     const incidents = await recordIncidents(config, ports, detections, period, now);
     const inputs: RecordedInputs = {
       previous,
       previousBundle,
-      streamPlans: replayed.streamPlans,
+      streamPlans: withConfiguredAccounts(replayed.streamPlans, configured, resolved.accounts),
       archiveLock: await archiveLockState(ports.archive, period, now),
       mirrors: config.mirrors.length
         ? replayed.mirrors.map(({ stream, mirror, lastSeq }) => ({ stream, mirror, lastSeq }))
@@ -86,6 +101,8 @@ export async function analysePeriod(
       reviews: await gatherReviews(config, ports, period),
       notifications: incidents.notifications,
       ...(replayed.accountNames ? { accountNames: replayed.accountNames } : {}),
+      slices,
+      access,
     };
     completeReport(report, detections, inputs, incidents.report, parameters);
     return {

@@ -10,10 +10,13 @@ import type { Mailer } from '../deliver/mailer.js';
 import type { PdfLink } from '../deliver/size-limit.js';
 import type { AlertPort } from '../incidents/alerts.js';
 import type { IntegrationSecrets } from '../incidents/integration-secret.js';
+import type { ByteSink } from '../ingest/sink-writer.js';
 import type { StreamProgress } from '../progress/stream-progress.js';
 import type { Templates } from '../render/templates.js';
 import type { Branding } from '../render/view-model-types.js';
 import type { Signer } from '../seal/signer.js';
+import type { SlicePart } from '../slices/codec.js';
+import type { SlicePlan } from '../slices/plan.js';
 import type { RunDeadline } from '../source/retry.js';
 import type { Nanos } from '../time/nanos.js';
 
@@ -52,6 +55,22 @@ export interface Ports {
 export interface RunOptions {
   /** Send to these addresses instead of the configured ones (on-demand runs). */
   recipients?: string[];
+  /** Read each stream in this many time slices at once (`--slices`, slices/plan.ts); default 1. */
+  slices?: number;
+  /** Slices already read elsewhere (the Step Functions fan-out): merged instead of reading NATS (replay-sliced.ts). */
+  readSlices?: ReadSlices;
+}
+
+/**
+ * Slices read by other processes (the fan-out's slice functions), as the merge finds them: the plan, each slice's
+ * part (slices/codec.ts), and a way to copy a part's evidence that checks it is the part's digest.
+ */
+export interface ReadSlices {
+  plan: SlicePlan[];
+  /** Every planned slice's part, read back and decoded; asked once, only when a bundle is to be built. */
+  parts(): Promise<SlicePart[]>;
+  /** Writes the evidence part of the plan's slice at `position` into `sink`; throws, naming it, if not `part`'s. */
+  copyEvidence(position: number, part: SlicePart, sink: ByteSink): Promise<void>;
 }
 
 export interface RunResult {

@@ -15,6 +15,7 @@ import { deliver, deliverArchived } from './deliver.js';
 import { documentsOfInterruptedRun, documentsOfThisRun } from './documents.js';
 import { sealedFiles, signedPdf } from './seal-archive.js';
 import { openBundlePlace } from './bundle-place-open.js';
+import { largestCount } from '../slices/sizing.js';
 
 export async function runReport(
   config: Config,
@@ -33,7 +34,16 @@ export async function runReport(
 
   const documents = stored?.files.get(REPORT_JSON)?.data
     ? documentsOfInterruptedRun(stored)
-    : await documentsOfThisRun(config, period, ports, where, retainUntil, stored);
+    : await documentsOfThisRun(
+        config,
+        period,
+        ports,
+        where,
+        retainUntil,
+        stored,
+        options.readSlices ? largestCount(options.readSlices.plan) : options.slices,
+        options.readSlices,
+      );
   crashPoint('evidence-staged');
   const vm = buildViewModel(documents.report, {
     branding: ports.branding,

@@ -6,7 +6,8 @@
  * (analysis/rollup.ts) merges them in day order. A day missing or failing is named and fails rollup-coverage;
  * the rollup is still produced. The sign-offs of its daily bundles are read from the attestation record (recorded in
  * rollup.reviews) and judged by reports-reviewed. It is rendered, sealed, signed and archived as the dailies are, at
- * rollup/<first>_<last>, and is signed off itself with `sox-report attest --rollup <first>_<last>`.
+ * rollup/<first>_<last>, emailed as a daily is (once per recipient list), and is signed off itself with
+ * `sox-report attest --rollup <first>_<last>`.
  */
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
@@ -27,17 +28,25 @@ import { buildViewModel } from '../render/view-model.js';
 import { parseManifest, sha256 } from '../seal/manifest.js';
 import { producerOf } from '../seal/producer.js';
 import { millisFromNanos } from '../time/nanos.js';
-import type { Ports, RunResult } from './contracts.js';
+import type { Ports, RunOptions, RunResult } from './contracts.js';
+import { deliver, deliverArchived } from './deliver.js';
 import { sealedFiles, signedPdf } from './seal-archive.js';
 import { openBundlePlace } from './bundle-place-open.js';
 
 export type RollupPeriod = Period & { kind: 'rollup'; days: { first: string; last: string } };
 
-export async function runRollup(config: Config, period: RollupPeriod, ports: Ports): Promise<RunResult> {
+export async function runRollup(
+  config: Config,
+  period: RollupPeriod,
+  ports: Ports,
+  options: RunOptions = {},
+): Promise<RunResult> {
   const { where, located, retainUntil, place } = await openBundlePlace(config, period, ports, 'rollup');
   if (place.state === 'sealed') {
     ports.log(`rollup for this period already archived at ${located.reportDir}; it is left as it is`);
-    return { ...located, existed: true };
+    // An earlier run archived it and then could not send its email (or sent it to others): this run sends it.
+    const email = await deliverArchived(config, ports, where, located.reportDir, options);
+    return { ...located, existed: true, ...(email ? { email } : {}) };
   }
   if (place.state === 'interrupted') {
     throw new RunError(
@@ -85,7 +94,9 @@ export async function runRollup(config: Config, period: RollupPeriod, ports: Por
     return { ...located, existed: true };
   }
   ports.log(`archived ${located.reportDir}`);
-  return { ...located, existed: false, report };
+  // Emailed like a daily: once per recipient list, a receipt archived after sending (receipts/rollup/…).
+  const email = await deliver(config, ports, where, vm, pdf, located.reportDir, options);
+  return { ...located, existed: false, report, ...(email ? { email } : {}) };
 }
 
 /** Every day of the rollup: verified (with its aggregate re-performed from its evidence), failed or missing. */

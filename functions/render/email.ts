@@ -40,6 +40,7 @@ export async function composeReportEmail(
     ...templateContext(vm),
     archiveLocation: options.archiveLocation === null ? null : visible(options.archiveLocation),
     signOff: visible(signOffCommand(vm, options.archiveLocation)),
+    rollupSpan: vm.rollup ? visible(rollupSpan(vm.rollup)) : null,
     pdfLink: link
       ? {
           url: link.url,
@@ -79,17 +80,28 @@ export async function composeReportEmail(
   return { from, to, subject, raw: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) };
 }
 
-/** `[FAIL] NATS SOX control report — 2026-11-24 (America/New_York) — Acme Payments`. */
+/**
+ * `[FAIL] NATS SOX control report — 2026-11-24 (America/New_York) — Acme Payments`; a rollup's says so:
+ * `… — rollup of November 2026, 2026-11-01 to 2026-11-30 (America/New_York) — …`.
+ */
 export function reportSubject(vm: ViewModel): string {
   const p = vm.period;
-  const when =
-    p.kind === 'daily' && p.date
+  const rollup = p.kind === 'rollup' ? (vm.rollup ?? null) : null;
+  const when = rollup
+    ? `rollup of ${rollupSpan(rollup)} (${vm.timezone})`
+    : p.kind === 'daily' && p.date
       ? `${p.date} (${vm.timezone})`
       : `ad hoc ${shortLocal(p.fromUtc, vm.timezone)} to ${shortLocal(p.toUtc, vm.timezone)} (${vm.timezone})`;
   const parts = [`[${statusLabel(vm.status)}] ${vm.branding.title}`, when];
   if (vm.branding.company) parts.push(vm.branding.company);
   // Escaped like every other value the email shows; oneLine then only guards the header itself.
   return oneLine(visible(parts.join(' — ')));
+}
+
+/** `November 2026, 2026-11-01 to 2026-11-30`; a span that is no month, quarter or year is named by its days alone. */
+export function rollupSpan(rollup: { first: string; last: string; name: string }): string {
+  const days = rollup.first === rollup.last ? rollup.first : `${rollup.first} to ${rollup.last}`;
+  return rollup.name === days ? days : `${rollup.name}, ${days}`;
 }
 
 /** Control characters (CR, LF, NUL, …) and Unicode line separators become spaces: a header value stays one line. */

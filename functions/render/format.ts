@@ -94,6 +94,9 @@ const STATUS_LABELS: Record<Status, string> = {
   refused: 'REFUSED',
   open: 'OPEN',
   resolved: 'RESOLVED',
+  admin: 'ADMIN',
+  'read-only': 'READ-ONLY',
+  'not-read-only': 'NOT READ-ONLY',
 };
 
 export function statusLabel(status: Status): string {

@@ -75,6 +75,9 @@ export const STATUS_COLOR: Record<Status, string> = {
   open: '#b42318',
   warn: '#b54708',
   'not-applicable': '#475467',
+  admin: '#b54708',
+  'read-only': '#067647',
+  'not-read-only': '#b42318',
 };
 
 /** Accent colours come from configuration: anything but `#rrggbb` falls back rather than failing the report. */

@@ -224,6 +224,9 @@ const BADGE_CLASSES: Record<Status, string> = {
   refused: 'badge-refused',
   open: 'badge-open',
   resolved: 'badge-resolved',
+  admin: 'badge-admin',
+  'read-only': 'badge-read-only',
+  'not-read-only': 'badge-not-read-only',
 };
 
 /** For email clients, which drop `<style>`: the same badges as inline styles, dark text readable without colour. */
@@ -236,6 +239,9 @@ const BADGE_INLINE_STYLES: Record<Status, string> = {
   refused: 'color:#8a1111;background:#ffebe9;border:2px solid #8a1111',
   open: 'color:#8a1111;background:#ffebe9;border:2px solid #8a1111',
   resolved: 'color:#116329;background:#dafbe1;border:1px solid #116329',
+  admin: 'color:#6b4500;background:#fff4d6;border:1px dashed #6b4500',
+  'read-only': 'color:#116329;background:#dafbe1;border:1px solid #116329',
+  'not-read-only': 'color:#8a1111;background:#ffebe9;border:2px solid #8a1111',
 };
 
 const BADGE_BASE_STYLE =

@@ -25,15 +25,19 @@ export interface ViewModel {
   };
   generatedAtLocal: string;
   generatedAtUtc: string;
-  status: Exclude<Status, 'ok' | 'refused' | 'open' | 'resolved'>;
+  status: Exclude<Status, 'ok' | 'refused' | 'open' | 'resolved' | AccessMark>;
   statusSentence: string;
   signatureNotice: string;
   archiveLocation: string | null;
   keyFigures: { label: string; value: Cell }[];
+  /** `2 access changes since the previous daily report: see Access review.`; null when none or not collected. */
+  accessChanges: string | null;
   failedControls: ControlResult[];
   warnedControls: ControlResult[];
   openIncidents: ReportV1['incidents'];
   sections: Section[];
+  /** A rollup's period in words and its days missing or failing (for the email); absent for other reports. */
+  rollup?: RollupSummary;
 }
 
 export interface Branding {
@@ -46,7 +50,10 @@ export interface Branding {
   logoPng: Uint8Array | null;
 }
 
-export type Status = 'pass' | 'fail' | 'warn' | 'not-applicable' | 'ok' | 'refused' | 'open' | 'resolved';
+export type Status = 'pass' | 'fail' | 'warn' | 'not-applicable' | 'ok' | 'refused' | 'open' | 'resolved' | AccessMark;
+
+/** The Access review's marks: a user with administrative privileges; whether the report's own user only reads. */
+export type AccessMark = 'admin' | 'read-only' | 'not-read-only';
 
 export type Cell =
   | { kind: 'text'; value: string | null }
@@ -95,4 +102,18 @@ export interface ViewOptions {
   archiveLocation?: string | null;
   /** Whether the PDF carries a digital signature (the notice says how to check it). */
   signed: boolean;
+}
+
+/** What the officers' email says of a rollup (render/rollup-summary.ts). */
+export interface RollupSummary {
+  first: string;
+  last: string;
+  /** `November 2026`, `2026-Q4`, `2026` for a whole month, quarter or year; else `2026-11-03 to 2026-11-09`. */
+  name: string;
+  days: number;
+  verified: number;
+  failed: number;
+  missing: number;
+  /** Runs of consecutive days missing or failing for the same reasons, in day order. */
+  exceptions: { days: string; status: 'failed' | 'missing'; why: string }[];
 }

@@ -2,24 +2,23 @@ import { parseInstant } from '../time/nanos.js';
 import { ruleCategory } from '../analysis/detection/detect.js';
 import type { ControlResult, ReportV1 } from '../analysis/report-model.js';
 import { formatBoundary, formatDuration, formatNumber, formatTime } from './format.js';
-import type { Cell, Column, Section, Status, Table, ViewModel, ViewOptions } from './view-model-types.js';
+import type { Cell, Section, Status, Table, ViewModel, ViewOptions } from './view-model-types.js';
 import { named } from '../text/named.js';
-
-/** `1 leaf node connection`, `1,247 financial transactions`. */
-function count(n: number, one: string, many = `${one}s`): string {
-  return `${formatNumber(n)} ${n === 1 ? one : many}`;
-}
-
-const text = (value: string | null): Cell => ({ kind: 'text', value });
-const code = (value: string | null): Cell => ({ kind: 'code', value });
-const num = (value: number): Cell => ({ kind: 'number', value });
-const time = (value: string | null): Cell => ({ kind: 'time', value });
-const duration = (seconds: number): Cell => ({ kind: 'duration', seconds });
-const status = (value: Status): Cell => ({ kind: 'status', value });
-const list = (values: string[], more: boolean): Cell => ({ kind: 'list', values, more });
-
-const col = (label: string, weight = 1, align: Column['align'] = 'left'): Column => ({ label, align, weight });
-const numCol = (label: string, weight = 0.9): Column => col(label, weight, 'right');
+import { rollupSummary } from './rollup-summary.js';
+import { accessChangesLine, accessReviewSection } from './view-model-access.js';
+import {
+  code,
+  col,
+  count,
+  duration,
+  list,
+  num,
+  numCol,
+  status,
+  type TableBuilder,
+  text,
+  time,
+} from './view-model-cells.js';
 
 export function overallStatus(controls: ControlResult[]): ViewModel['status'] {
   if (controls.some((c) => c.status === 'fail')) return 'fail';
@@ -75,14 +74,18 @@ export function buildViewModel(report: ReportV1, options: ViewOptions): ViewMode
       { label: 'Missing messages', value: num(report.streams.reduce((n, s) => n + s.missing, 0)) },
       { label: 'Events not understood', value: num(report.unparseable) },
     ],
+    accessChanges: report.access ? accessChangesLine(report.access) : null,
     failedControls: failed,
     warnedControls: warned,
     openIncidents,
+    ...(report.rollup ? { rollup: rollupSummary(report.rollup) } : {}),
     sections: [
       ...(report.rollup ? [rollupSection(report.rollup, table)] : []),
       tamperingSection(report, table),
       timelineSection(report, table),
       accessSection(report, table),
+      // Only reports that carry access evidence get the section: older reports and rollups render as before.
+      ...(report.access ? [accessReviewSection(report, report.access, table)] : []),
       safeguardsSection(report, table),
       incidentsSection(report, table),
       completenessSection(report, table),
@@ -90,10 +93,6 @@ export function buildViewModel(report: ReportV1, options: ViewOptions): ViewMode
     ],
   };
 }
-
-type TableBuilder = (
-  spec: Pick<Table, 'id' | 'caption' | 'columns' | 'emptyText'> & { rows: Cell[][]; total?: number; where?: string },
-) => Table;
 
 /** Bounds a table to maxRows and says how many rows were left out, and where they are. */
 function tableBuilder(maxRows: number): TableBuilder {
@@ -271,7 +270,7 @@ function tamperingSection(r: ReportV1, table: TableBuilder): Section {
         id: 'auth-failures-by-user',
         caption: 'Authentication failures by user',
         columns: [col('User', 2), numCol('Failures')],
-        rows: af.byUser.map((u) => [text(u.user), num(u.count)]),
+        rows: af.byUser.map((u) => [text(u.user === null ? null : named(u.user, u.userName)), num(u.count)]),
         emptyText: 'No login failed in this period.',
       }),
       table({
@@ -293,8 +292,8 @@ function tamperingSection(r: ReportV1, table: TableBuilder): Section {
           col('Hosts', 1.2),
         ],
         rows: c.leafnodes.remotes.map((l) => [
-          code(l.account),
-          text(l.user),
+          code(named(l.account, l.accountName)),
+          text(l.user === null ? null : named(l.user, l.userName)),
           text(l.name),
           num(l.connects),
           num(l.disconnects),
@@ -537,7 +536,7 @@ function completenessSection(r: ReportV1, table: TableBuilder): Section {
         ],
         rows: r.streams.map((s) => [
           code(s.source),
-          code(s.stream + (s.account ? ` (${s.account})` : '')),
+          code(s.stream + (s.account ? ` (${named(s.account, accountNameOf(r, s.account))})` : '')),
           text(s.kind),
           s.firstSeq === null ? text(null) : num(s.firstSeq),
           s.lastSeq === null ? text(null) : num(s.lastSeq),
@@ -596,6 +595,11 @@ function incidentRow(i: ReportV1['incidents'][number]): Cell[] {
     status(i.status === 'resolved' ? 'resolved' : 'open'),
     text(i.summary),
   ];
+}
+
+/** Operator mode: an account key's JWT name as the run read it (inputs.accountNames). */
+function accountNameOf(r: ReportV1, account: string): string | undefined {
+  return r.inputs?.accountNames?.find((a) => a.account === account)?.name ?? undefined;
 }
 
 function gapText(gaps: [number, number][]): string {

@@ -1,11 +1,9 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { AggregateState } from '../analysis/aggregate-state.js';
 import type { AccountName } from '../analysis/report-model.js';
+import { isAccountKey } from '../config/account-refs.js';
 import type { Config } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
-
-/** An account's public key (operator mode): 'A' and 55 more base32 characters. */
-const ACCOUNT_KEY = /^A[A-Z2-7]{55}$/;
 
 /** At most this many accounts are looked up in one run (the rest are shown by their key, and say so). */
 export const MAX_ACCOUNT_LOOKUPS = 200;
@@ -14,7 +12,7 @@ export const MAX_ACCOUNT_LOOKUPS = 200;
 export function accountKeysOf(config: Config, state: AggregateState): string[] {
   const keys = new Set<string>();
   const add = (account: string | undefined) => {
-    if (account !== undefined && ACCOUNT_KEY.test(account)) keys.add(account);
+    if (account !== undefined && isAccountKey(account)) keys.add(account);
   };
   for (const source of config.sources) {
     add(source.account);

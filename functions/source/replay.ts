@@ -122,9 +122,9 @@ async function consumeWindow(
   const idleMs = options.idleMs ?? 5_000;
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
   const namePrefix = `${options.consumerPrefix}_${nuid.next()}`;
-  const firstSeq = await natsStep(nc, `finding the first message of ${ref.stream} in the period`, async (attempt) => {
+  const first = await natsStep(nc, `finding the first message of ${ref.stream} in the period`, async (attempt) => {
     // A probe abandoned by a dropped connection may linger on the server for a while: the next one is another.
-    const seq = await firstSequenceAtOrAfter(
+    const found = await firstSequenceAtOrAfter(
       js,
       ref.stream,
       attempt > 1 ? `${namePrefix}-${attempt}` : namePrefix,
@@ -132,9 +132,14 @@ async function consumeWindow(
     );
     // Called only when stream info showed a message at or after `from`: none coming back means the answer was
     // lost (a connection that died without a word), not that the period is empty.
-    if (seq === null) throw new NatsInterruptedError(`no message came back from ${ref.stream}, whose info shows some`);
-    return seq;
+    if (found === null)
+      throw new NatsInterruptedError(`no message came back from ${ref.stream}, whose info shows some`);
+    return found;
   });
+  // When every message stored at or after `from` was deleted (the stream's last ones: its info still shows their
+  // time), nats-server 2.9 and 2.10 start a consumer by time at an earlier message: the period holds none.
+  if (first.ts < period.from) return;
+  const firstSeq = first.seq;
   // The library's ordered consumer cannot recreate itself after a reconnect when it was started by time
   // (it keeps opt_start_time beside a start sequence, which the server refuses): start it by sequence.
   const consumer = await natsStep(nc, `creating the ordered consumer on ${ref.stream}`, () =>
@@ -219,7 +224,8 @@ async function progressReporter(
   onProgress: (progress: StreamProgress) => void,
 ): Promise<(read: number) => void> {
   const afterEnd = await firstSequenceAtOrAfter(js, stream, `${namePrefix}-end`, period.to);
-  const end = afterEnd ?? (await jsm.streams.info(stream)).state.last_seq + 1;
+  const end =
+    afterEnd !== null && afterEnd.ts >= period.to ? afterEnd.seq : (await jsm.streams.info(stream)).state.last_seq + 1;
   const total = Math.max(0, end - firstSeq);
   onProgress({ source, stream, read: 0, total, done: false });
   return (read) => onProgress({ source, stream, read, total: Math.max(total, read), done: false });
@@ -238,13 +244,16 @@ export function pullBatch(state: { messages: number; bytes: number }): number {
   return Math.max(PULL_MESSAGES.min, Math.min(PULL_MESSAGES.max, Math.floor(PULL_BYTES / Math.max(1, average))));
 }
 
-/** The sequence of the first message stored at or after `from`, as the server finds it; null if none. */
-async function firstSequenceAtOrAfter(
+/**
+ * The first message stored at or after `from` as the server finds it (its sequence and stored time; the server may
+ * answer with an earlier one, see consumeWindow); null if none came.
+ */
+export async function firstSequenceAtOrAfter(
   js: JetStreamClient,
   stream: string,
   namePrefix: string,
   from: Nanos,
-): Promise<number | null> {
+): Promise<{ seq: number; ts: Nanos } | null> {
   const probe = await js.consumers.get(stream, {
     name_prefix: `${namePrefix}-start`,
     deliver_policy: DeliverPolicy.StartTime,
@@ -252,7 +261,9 @@ async function firstSequenceAtOrAfter(
   });
   try {
     const first = await probe.next({ expires: 2_000 });
-    return first?.seq ?? null;
+    if (!first) return null;
+    const { seq, ts } = delivery(first);
+    return { seq, ts };
   } finally {
     // Not awaited: the replay need not wait a round trip for it, and the server drops an idle ordered consumer
     // by itself should the request be lost.

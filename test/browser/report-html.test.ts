@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReportHtml } from '../../functions/render/html.js';
 import { loadTemplates } from '../../functions/render/templates.js';
 import { buildViewModel } from '../../functions/render/view-model.js';
-import { HOSTILE, NON_LATIN, SAMPLE_BRANDING, sampleReport } from '../support/sample-report.js';
+import { sampleReportWithAccess } from '../support/sample-access.js';
+import { HOSTILE, NON_LATIN, SAMPLE_BRANDING } from '../support/sample-report.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 /** A 1×1 PNG, so the logo's data: URL is exercised too. */
@@ -28,7 +29,8 @@ const dialogs: string[] = [];
 
 beforeAll(async () => {
   const templates = await loadTemplates();
-  const report = sampleReport();
+  // The sample day with access evidence in operator mode (a report without it is the HTML unit tests' case).
+  const report = sampleReportWithAccess();
   report.connections.byUser[2]!.user = REVERSED_ADMIN;
   const vm = buildViewModel(report, {
     branding: { ...SAMPLE_BRANDING, logoPng: TINY_PNG },
@@ -114,6 +116,42 @@ describe('report.html in Chromium', () => {
     // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is the point of this test
     expect(await cell.innerText()).toBe('\\u202Enimda');
     expect(await page.locator('td', { hasText: /^admin$/ }).count()).toBe(0);
+  });
+
+  it('shows the Access review: in the contents, changes first, the marks, names beside keys', async () => {
+    const section = page.locator('#section-access-review');
+    expect(await section.locator('h2').textContent()).toBe('Access review');
+    expect(await section.isVisible()).toBe(true);
+    expect(await page.locator('nav.contents a[href="#section-access-review"]').textContent()).toBe('Access review');
+    const tables = await section.locator('table caption').allTextContents();
+    expect(tables[0]).toBe('Changes since the previous daily report (4 rows)');
+    const changes = section.locator('#table-access-changes tbody tr');
+    expect(await changes.count()).toBe(4);
+    expect(await changes.first().locator('td').allTextContents()).toEqual([
+      'configuration reloaded',
+      'server hub-1',
+      'server hub-1 reloaded its configuration',
+      '2026-11-24 10:30:00.000000000 -05:00',
+      'sha256:0c9d5e7a3f21 → sha256:4f2a9c0e1b7d',
+    ]);
+    expect(await section.locator('#table-access-reporting-user .badge-read-only').allTextContents()).toEqual([
+      'READ-ONLY',
+    ]);
+    const admins = section.locator('#table-access-users tbody tr', { has: page.locator('.badge-admin') });
+    expect(await admins.count()).toBe(2);
+    expect(await admins.first().locator('td').nth(1).textContent()).toBe('ops-admin (UVEW…)');
+    expect(await admins.first().locator('.badge-admin').textContent()).toBe('ADMIN');
+  });
+
+  it('shows hostile names in the Access review as text, a bidi override as its escape', async () => {
+    const section = page.locator('#section-access-review');
+    const script = section.locator('#table-access-users td', { hasText: `${HOSTILE.script} (UYCS…)` });
+    expect(await script.count()).toBe(1);
+    const reversed = section.locator('td', { hasText: 'toor' });
+    expect(await reversed.count()).toBe(1);
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is the point of this test
+    expect(await reversed.innerText()).toBe('\\u202Etoor (U2HT…)');
+    expect(await section.locator('td', { hasText: /^root/ }).count()).toBe(0);
   });
 
   it('keeps every table within the page width (long tokens wrap)', async () => {

@@ -152,8 +152,10 @@ describe('stack variants', () => {
       },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 731 });
+    // The scheduled, on-demand and rollup functions (a rollup re-performs every day from its evidence), and the
+    // fan-out's plan, slice and merge.
     expect(template.findResources('AWS::Lambda::Function', { Properties: { MemorySize: 3538 } })).toSatisfy(
-      (found: object) => Object.keys(found).length === 2,
+      (found: object) => Object.keys(found).length === 6,
     );
     for (const f of [stack.scheduled.function, stack.onDemand.function]) {
       expect(variablesOf(template, stack, f)).toMatchObject({
@@ -227,7 +229,8 @@ describe('stack variants', () => {
     template.resourceCountIs('AWS::EC2::SecurityGroup', 1);
     template.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0123456789abcdef0' });
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(3);
+    // Scheduled, on-demand, rollup, attest, and the fan-out's plan, slice and merge.
+    expect(functions).toHaveLength(7);
     for (const fn of functions)
       expect(fn.Properties.VpcConfig.SubnetIds).toEqual(['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2']);
 

@@ -272,7 +272,7 @@ describe('archive bucket', () => {
 });
 
 describe('signing key', () => {
-  it('is an ECC P-256 SIGN_VERIFY key that only the report role may sign with', () => {
+  it('is an ECC P-256 SIGN_VERIFY key that only the report, rollup and fan-out merge roles may sign with', () => {
     const keyId = id(stack.signing.key);
     expect(resources[keyId]!.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
     const statements = statementsOf(keyId);
@@ -280,7 +280,10 @@ describe('signing key', () => {
       (s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a === 'kms:Sign' || a === 'kms:*' || a === 'kms:Sign*'),
     );
     expect(signers).toHaveLength(1);
-    expect(signers[0]!.Principal).toEqual({ AWS: arnOf(stack.reportRole.role) });
+    // The fan-out's merge role (cdk/fan-out.ts) seals as the report role does.
+    expect(signers[0]!.Principal).toEqual({
+      AWS: [arnOf(stack.fanOutStaging.mergeRole.role), arnOf(stack.reportRole.role), arnOf(stack.rollupRole.role)],
+    });
     expect(actionsOf(signers[0]!).sort()).toEqual(['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Sign']);
     // Nothing hands signing on: no grants, no wildcard actions.
     const everyAction = statements.flatMap(actionsOf);
@@ -514,7 +517,7 @@ describe('daily schedule', () => {
   });
 
   it('invokes through a role that may start the scheduled function and nothing else', () => {
-    const schedule = Object.values(template.findResources('AWS::Scheduler::Schedule'))[0] as Resource;
+    const schedule = resources[id(stack.daily.schedule)]!;
     const roleArn = (schedule.Properties.Target as { RoleArn: { 'Fn::GetAtt': [string, string] } }).RoleArn;
     const actions = roleStatements(roleArn['Fn::GetAtt'][0]).flatMap(actionsOf).sort();
     expect(actions).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
@@ -574,7 +577,9 @@ describe('alerts', () => {
       TreatMissingData: 'breaching',
       AlarmActions: [ref(stack.alerts.topic)],
     });
-    expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(5);
+    // Errors of the three report functions (scheduled, on-demand, rollup), two dead-letter queues, the deadline, and
+    // a fan-out execution timed out (test/cdk/fan-out.test.ts).
+    expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(7);
   });
 
   it('include SES bounces, complaints, rejects and delays of the report emails', () => {
@@ -632,7 +637,7 @@ describe('auditor role', () => {
 });
 
 describe('operator policy', () => {
-  it('allows invoking the on-demand function and nothing else', () => {
+  it('allows invoking the on-demand and rollup functions and nothing else', () => {
     const statements = statementsOf(id(stack.operator.policy));
     expect(statements).toEqual([
       {
@@ -641,6 +646,20 @@ describe('operator policy', () => {
         Action: 'lambda:InvokeFunction',
         Resource: arnOf(stack.onDemand.function),
       },
+      {
+        Sid: 'RunRollupsOnDemand',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: arnOf(stack.rollup.function),
+      },
+      // The fan-out (cdk/fan-out.ts, test/cdk/fan-out.test.ts): start an execution and see how it ended.
+      {
+        Sid: 'RunFanOutOnDemand',
+        Effect: 'Allow',
+        Action: 'states:StartExecution',
+        Resource: ref(stack.fanOut.stateMachine),
+      },
+      expect.objectContaining({ Sid: 'SeeFanOutExecutions', Action: 'states:DescribeExecution' }),
     ]);
   });
 });

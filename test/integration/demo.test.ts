@@ -51,6 +51,21 @@ describe('sox-report demo: the whole flow from an empty folder', () => {
     expect(stdout).toMatch(/control no-tampering-attempts: FAIL 2 attempts against the audit record/);
   });
 
+  it('shows the access review: servers, accounts, exports, the reporting user, what was not seen', async () => {
+    expect(stdout).toMatch(/^ {2}access: configuration-file mode; servers hub1 2\.\d+\.\d+; 3 accounts$/m);
+    expect(stdout).toContain('\n    account APP: exports stream $JS.EVENT.ADVISORY.>; 0 imports\n');
+    expect(stdout).toContain(
+      '\n  control reporting-user-read-only: FAIL the reporting user audit of account AUDIT may publish to every ' +
+        "subject: give it the README's read-only permissions\n",
+    );
+    expect(stdout).toContain(
+      '\n    not seen: encryption at rest: no endpoint states whether JetStream encrypts what it stores\n',
+    );
+    const html = await readFile(printed('report.html'), 'utf8');
+    expect(html).toContain('Access review');
+    expect(html).toContain('NOT READ-ONLY');
+  });
+
   it('shows the incidents the activity opened, resolves one, and the next report shows who resolved it and why', () => {
     for (const rule of [
       'unknown-user: mallory',

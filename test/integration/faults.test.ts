@@ -40,14 +40,15 @@ describe.each(NATS_VERSIONS)('faults of a night on nats-server %s', (version) =>
           alerts.push(incident.id);
         },
       };
-      // The replay's two connections go through; the third, to the incident record, meets an outage.
+      // The accounts' resolution, the replay's two connections and the access evidence's go through; the fifth,
+      // to the incident record, meets an outage.
       let connections = 0;
       const outage: Ports = {
         ...base,
         alerts: alertPort,
         connect: async (source) => {
           connections += 1;
-          if (connections === 3) throw new Error('connection refused (simulated outage)');
+          if (connections === 5) throw new Error('connection refused (simulated outage)');
           return base.connect(source);
         },
       };

@@ -8,7 +8,7 @@
  * byte for byte. Anything the bundle forgot (pdfkit, fonts, templates, zod, nats) fails it.
  */
 import { execFile, spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -34,6 +34,7 @@ import { startSesEmulator, type EmulatedEmail, type SesEmulator } from '../suppo
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ON_DEMAND = 'createOnDemandHandler(';
 const SCHEDULED = 'createScheduledHandler(';
+const ROLLUP = 'createRollupHandler(';
 const BUCKET = 'sox-evidence';
 const PREFIX = 'reports';
 const TIMEZONE = 'America/New_York';
@@ -80,13 +81,14 @@ let ses: SesEmulator;
 let work: string;
 let onDemand: PreparedFunction;
 let scheduled: PreparedFunction;
+let rollup: PreparedFunction;
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'sox-lambda-'));
   // The task folders must not see this repository's node_modules through any parent folder.
   expect(existsSync(path.join(path.dirname(work), 'node_modules'))).toBe(false);
   // Each server is kept as soon as it runs, and all are waited for, so afterAll stops them whatever else failed.
-  const synthesized = synthesizeHandlerAssets(REPO, path.join(work, 'cdk.out'), [ON_DEMAND, SCHEDULED]);
+  const synthesized = synthesizeHandlerAssets(REPO, path.join(work, 'cdk.out'), [ON_DEMAND, SCHEDULED, ROLLUP]);
   const started = await Promise.allSettled([
     startTestBed('2.10.27').then((testBed) => (bed = testBed)),
     startSesEmulator(REPO).then((emulator) => (ses = emulator)),
@@ -112,6 +114,7 @@ beforeAll(async () => {
   });
   onDemand = await prepare(assets[ON_DEMAND], path.join(runtimeDir, 'on-demand'), 'sox-report-on-demand');
   scheduled = await prepare(assets[SCHEDULED], path.join(runtimeDir, 'scheduled'), 'sox-report-scheduled');
+  rollup = await prepare(assets[ROLLUP], path.join(runtimeDir, 'rollup'), 'sox-report-rollup');
   await rm(path.join(work, 'cdk.out'), { recursive: true, force: true });
 }, 90_000);
 
@@ -244,6 +247,78 @@ describe('the bundled handlers, each from an empty folder', () => {
     ]);
   }, 60_000);
 
+  it('rollup: a rollup on demand of the day the scheduled function archived, verified, sealed and mailed', async () => {
+    const key = await signing();
+    const firedAt = DateTime.now().setZone(TIMEZONE).set({ hour: 6, minute: 0, second: 0, millisecond: 0 });
+    const day = firedAt.minus({ days: 1 }).toISODate()!;
+    const daily = await runHarness(
+      scheduled,
+      [{ payload: { scheduledTime: firedAt.toUTC().toISO({ suppressMilliseconds: true })! }, requestId: 'day' }],
+      { signing: key },
+    );
+    expectProduced(daily.outcomes[0], 'daily');
+    const emailsBefore = (await ses.emails()).length;
+    // The rollup function's own bucket starts with what the daily run archived, signed by the same KMS key.
+    const output = await runHarness(
+      rollup,
+      [
+        { payload: { rollup: { from: day, to: day }, recipients: [RECIPIENTS[0]] }, requestId: 'rollup-first' },
+        { payload: { rollup: { month: '2026-13' } }, requestId: 'rollup-bad' },
+      ],
+      { signing: key, objects: daily.objects },
+    );
+    const [first, bad] = output.outcomes;
+    expect(first).toMatchObject({
+      result: {
+        ok: true,
+        existed: false,
+        email: expect.stringMatching(/^ses-/),
+        reportDir: `s3://${BUCKET}/${PREFIX}/rollup/${day}_${day}`,
+        period: { kind: 'rollup', days: { first: day, last: day } },
+      },
+    });
+    expect(bad).toEqual({
+      result: {
+        ok: false,
+        error: {
+          code: 'bad-input',
+          message: '"rollup.month": "2026-13" is not a month of the form YYYY-MM (for example 2026-11)',
+        },
+      },
+    });
+    // Written only where the rollup role may write: its bundle, its receipt and the key file (offered, found there).
+    const written = [...new Set(output.calls.filter((c) => c.command === 'PutObject').map((c) => c.input.Key))];
+    expect(written.filter((k) => !/^reports\/(rollup|receipts\/rollup|keys)\//.test(k as string))).toEqual([]);
+    const report = JSON.parse(
+      objectBytes(output.objects.find((o) => o.key === `${PREFIX}/rollup/${day}_${day}/report.json`)).toString('utf8'),
+    ) as ReportV1;
+    expect(report.rollup).toMatchObject({ first: day, last: day, verified: 1, failed: 0, missing: 0 });
+    // The rollup's figures are the day's, re-performed from its evidence inside the bundle.
+    const dayReport = JSON.parse(
+      objectBytes(daily.objects.find((o) => o.key.endsWith('/report.json'))).toString('utf8'),
+    ) as ReportV1;
+    expect(report.streams.map((s) => [s.stream, s.messages])).toEqual(
+      dayReport.streams.map((s) => [s.stream, s.messages]),
+    );
+
+    const local = await mkdtemp(path.join(work, 'archive-rollup-'));
+    for (const object of output.objects) {
+      const file = path.join(local, path.posix.relative(PREFIX, object.key));
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, Buffer.from(object.base64, 'base64'));
+    }
+    const verified = await verifyArchive(localArchive(local), { recompute: true });
+    expect(verified.entries.flatMap((e) => e.problems)).toEqual([]);
+    expect([verified.ok, verified.summary.daysVerified, verified.summary.rollupVerified]).toEqual([true, 1, 1]);
+
+    const emails = (await ses.emails()).slice(emailsBefore);
+    expect(emails.map((e) => [e.destination.to.join(', '), e.subject])).toEqual([
+      [RECIPIENTS[0], expect.stringContaining(`— rollup of ${day} (${TIMEZONE}) — Bundled Handler Test Inc.`)],
+    ]);
+    const pdf = objectBytes(output.objects.find((o) => o.key === `${PREFIX}/rollup/${day}_${day}/report.pdf`));
+    expect(Buffer.compare(Buffer.from(emails[0]!.attachments[0]!.content, 'base64'), pdf)).toBe(0);
+  }, 60_000);
+
   it('fits Lambda and imports quickly in a fresh process (bundle size and cold import time are printed)', async () => {
     const [onDemandBytes, scheduledBytes] = await Promise.all([
       folderBytes(onDemand.taskDir),
@@ -265,6 +340,17 @@ describe('the bundled handlers, each from an empty folder', () => {
   }, 60_000);
 });
 
+/** The KMS key the harness signs with and its certificate (in SSM): a new one per run unless one is handed in. */
+interface Signing {
+  keys: { privateKey: KeyObject; publicKey: KeyObject };
+  certificatePem: string;
+}
+
+async function signing(): Promise<Signing> {
+  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { keys, certificatePem: await selfSignedCertificate(keys, 'Bundled Handler Test Inc.', new Date()) };
+}
+
 interface HarnessRun extends HarnessOutput {
   stdout: string;
   stderr: string;
@@ -278,9 +364,12 @@ interface Produced {
   period: { kind: string; date: string | null };
 }
 
-async function runHarness(fn: PreparedFunction, invocations: HarnessInput['invocations']): Promise<HarnessRun> {
-  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const certificatePem = await selfSignedCertificate(keys, 'Bundled Handler Test Inc.', new Date());
+async function runHarness(
+  fn: PreparedFunction,
+  invocations: HarnessInput['invocations'],
+  options: { signing?: Signing; objects?: StoredObject[] } = {},
+): Promise<HarnessRun> {
+  const { keys, certificatePem } = options.signing ?? (await signing());
   // As an operator would store it: no credentials in the document, they are in the secret.
   const document = {
     timezone: TIMEZONE,
@@ -304,6 +393,7 @@ async function runHarness(fn: PreparedFunction, invocations: HarnessInput['invoc
       [fn.env[ENV.certificateParameter]!]: certificatePem,
     },
     secrets: { [fn.env[ENV.natsSecretArn]!]: JSON.stringify(secret) },
+    ...(options.objects ? { objects: options.objects } : {}),
     outFile: path.join(work, `${name}-output.json`),
   };
   const inputFile = path.join(work, `${name}-input.json`);

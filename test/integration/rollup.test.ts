@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DateTime } from 'luxon';
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -78,10 +79,11 @@ describe(`sox-report rollup over a daily series on nats-server ${VERSION}`, () =
     await bed?.close();
   });
 
-  it('exits 0 and prints what run prints', () => {
+  it('exits 0, prints what run prints and emails the rollup', async () => {
     expect(rolled.stderr).toContain(`${days[1]}: verified`);
     expect(rolled.code).toBe(0);
-    expect(JSON.parse(rolled.stdout)).toEqual({
+    const { email, ...paths } = JSON.parse(rolled.stdout) as Record<string, unknown>;
+    expect(paths).toEqual({
       reportDir: rollupDir,
       reportJson: path.join(rollupDir, 'report.json'),
       reportPdf: path.join(rollupDir, 'report.pdf'),
@@ -89,6 +91,13 @@ describe(`sox-report rollup over a daily series on nats-server ${VERSION}`, () =
       manifest: path.join(rollupDir, 'manifest.json'),
       existed: false,
     });
+    // Emailed like a daily, into the configured outbox: a rollup of its days, every day verified.
+    expect(path.dirname(email as string)).toBe(path.join(bed.dir, 'outbox'));
+    const message = await simpleParser(await readFile(email as string));
+    expect(message.subject).toContain(`— rollup of ${days[0]} to ${days[2]} (${config.timezone}) —`);
+    expect(message.text).toContain(
+      'DAYS MISSING OR FAILING VERIFICATION\n  None: every day rests on a verified daily bundle.\n',
+    );
   });
 
   it('rests on every daily bundle by its manifest SHA-256, with the sums of the dailies', async () => {

@@ -37,8 +37,11 @@ import { TEST_PRODUCER } from '../support/verify-archive.js';
 
 const version = NATS_VERSIONS.at(-1)!;
 const EVIDENCE = 'evidence.jsonl.gz';
-/** The connections of a run that reads the period: each source replayed, then the incident record. */
-const READ_PERIOD = ['audit', 'app', 'audit'];
+/**
+ * The connections of a run that reads the period: the accounts the configuration names resolved, each source
+ * replayed, the access evidence asked, then the incident record.
+ */
+const READ_PERIOD = ['audit', 'audit', 'app', 'audit', 'audit'];
 const INTENT = /^intent-\d{8}T\d{9}Z-[0-9a-f]{8}\.json$/;
 const b64 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('base64');
 

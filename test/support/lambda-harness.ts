@@ -22,6 +22,8 @@ export interface HarnessInput {
   parameters: Record<string, string>;
   /** SecretString by secret id. */
   secrets: Record<string, string>;
+  /** What the bucket holds before the first invocation (an earlier run's objects): absent, it starts empty. */
+  objects?: StoredObject[];
   outFile: string;
 }
 
@@ -66,6 +68,17 @@ const awsError = (name: string, status: number, message: string) =>
 const objects = new Map<string, Stored>();
 const objectId = (bucket: string, key: string) => `${bucket}\u0000${key}`;
 let versions = 0;
+for (const seeded of input.objects ?? []) {
+  objects.set(objectId(seeded.bucket, seeded.key), {
+    body: new Uint8Array(Buffer.from(seeded.base64, 'base64')),
+    lockMode: seeded.lockMode,
+    retainUntil: seeded.retainUntil === null ? null : new Date(seeded.retainUntil),
+    checksum:
+      seeded.checksumSha256 ?? createHash('sha256').update(Buffer.from(seeded.base64, 'base64')).digest('base64'),
+    contentType: seeded.contentType,
+    versionId: `v${++versions}`,
+  });
+}
 
 const s3: Operations = {
   async PutObject(put) {

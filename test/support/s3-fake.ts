@@ -8,6 +8,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -167,6 +168,13 @@ export class FakeBucket {
         VersionId: object.id,
         Body: Object.assign(stream, { transformToByteArray: async () => new Uint8Array(object.bytes) }),
       };
+    });
+    // The fan-out's staging bucket has no lock: a run's parts are deleted. A locked version never is.
+    this.mock.on(DeleteObjectCommand).callsFake(async (input) => {
+      const versions = this.versions.get(input.Key) ?? [];
+      if (versions.some((v) => v.lockMode !== undefined)) throw s3Error('AccessDenied', 403);
+      this.versions.delete(input.Key);
+      return {};
     });
     this.mock.on(ListObjectsV2Command).callsFake(async (input) => ({
       IsTruncated: false,

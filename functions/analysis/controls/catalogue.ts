@@ -3,6 +3,7 @@ import { authFailuresInvestigated, changesAttributed, eventsUnderstood, noTamper
 import { captureConfigured, captureTamperResistant } from './capture.js';
 import type { ControlInputs } from './inputs.js';
 import { notificationsDelivered } from './notifications.js';
+import { reportingUserReadOnly } from './reporting-user.js';
 import { reportsReviewed } from './reviews.js';
 import { auditCompleteness, eventsFlowing, financialRecordsComplete } from './records.js';
 import { archiveLockInForce, noIncidentPastDeadline, previousReportInChain, remoteMirrorInSync } from './safeguards.js';
@@ -114,6 +115,20 @@ export const CONTROLS: readonly ControlDefinition[] = [
     fails: 'never: a server that names only the account warns',
     warns: 'a change names only the account (nats-server before 2.10.10)',
     evaluate: changesAttributed,
+  },
+  {
+    id: 'reporting-user-read-only',
+    title: 'The reporting user can only read',
+    objective: 'Prevent data tampering',
+    evidence:
+      "the reporting user's own permissions as the server states them ($SYS.REQ.USER.INFO, nats-server 2.10+), " +
+      'or in operator mode as the JWT its connection logged in with grants them',
+    passes: "it may publish only the README's read-only subjects (JetStream reads, information requests, its records)",
+    fails: 'it is unrestricted, or may publish beyond the read-only list (named)',
+    warns:
+      'its permissions could not be read (a configuration file on nats-server 2.9, or the access evidence was not ' +
+      'collected)',
+    evaluate: reportingUserReadOnly,
   },
   {
     id: 'no-tampering-attempts',

@@ -3,6 +3,7 @@ import type { ReportV1 } from '../report-model.js';
 import { bruteForce } from './brute-force.js';
 import { NO_USER_NAME, shownName } from './common.js';
 import type { DetectionContext } from './context.js';
+import { named } from '../../text/named.js';
 
 export const BRUTE_FORCE_HOST = 'brute-force-host';
 
@@ -13,7 +14,8 @@ export function bruteForceHost(report: ReportV1, context: DetectionContext): Det
     // A failure whose host the server did not record cannot be put on any host.
     keyOf: (f) => f.host,
     describe: (host) => `from host ${shownName(host)}`,
-    otherSide: (f) => f.user ?? NO_USER_NAME,
+    // Operator mode: the JWT name each failure presented beside the key it names.
+    otherSide: (f) => (f.user === null ? NO_USER_NAME : named(f.user, f.userName)),
     otherLabel: 'user names tried',
     periodCount: (r, host) => r.authFailures.byHost.find((h) => h.host === host)?.count,
   });

@@ -30,6 +30,41 @@ export function shownTime(report: ReportV1, iso: string): string {
  * A name chosen by whoever connected, made safe for a one-line summary and an incident subject: control
  * characters (a header injection, a line break) are shown escaped, and a very long name is cut.
  */
+/**
+ * Operator mode: the JWT names of the user and account keys the report shows with a name (logins, failed logins,
+ * JetStream changes), so a rule keyed by key can show who it is.
+ */
+export function knownNames(report: ReportV1): Map<string, string> {
+  const names = new Map<string, string>();
+  const add = (key: string | null, name: string | undefined) => {
+    if (key !== null && name !== undefined && !names.has(key)) names.set(key, name);
+  };
+  for (const u of report.connections.byUser) {
+    add(u.account, u.accountName);
+    add(u.user, u.userName);
+  }
+  for (const c of report.jetstreamChanges) {
+    add(c.account, c.accountName);
+    add(c.user, c.userName);
+  }
+  for (const f of [...report.authFailures.byUser, ...(report.authFailureEvents ?? [])]) add(f.user, f.userName);
+  return names;
+}
+
+/** A user key (or a name tried) as shown: its JWT name with the start of the key, where the report knows one. */
+export function shownUser(names: Map<string, string>, user: string): string {
+  return shownName(named(user, names.get(user)));
+}
+
+/** A baseline entry (`ACCOUNT/USER`, keys in operator mode) as shown: names beside the keys where known. */
+export function shownBaselineUser(names: Map<string, string>, entry: string): string {
+  const slash = entry.indexOf('/');
+  if (slash < 0) return shownUser(names, entry);
+  const account = entry.slice(0, slash);
+  const user = entry.slice(slash + 1);
+  return shownName(`${named(account, names.get(account))}/${named(user, names.get(user))}`, 240);
+}
+
 export function shownName(name: string, max = 120): string {
   const escaped = name.replace(
     /[\u0000-\u001f\u007f\u2028\u2029]/g,

@@ -1,5 +1,6 @@
 import type { Detection } from '../../incidents/model.js';
 import type { ReportV1 } from '../report-model.js';
+import { ACCESS_CHANGE, accessChange } from './access-change.js';
 import { AUDIT_STREAM_ATTEMPT, auditStreamAttempt } from './audit-stream-attempt.js';
 import { BRUTE_FORCE_HOST, bruteForceHost } from './brute-force-host.js';
 import { BRUTE_FORCE_USER, bruteForceUser } from './brute-force-user.js';
@@ -10,6 +11,7 @@ import { MALFORMED_EVENT, malformedEvent } from './malformed-event.js';
 import { NEW_HOST, newHost } from './new-host.js';
 import { OFF_HOURS_CHANGE, offHoursChange } from './off-hours-change.js';
 import { detectRemovals, REMOVAL_RULES } from './removals.js';
+import { REVOKED_USER_CONNECTED, revokedUserConnected } from './revoked-user.js';
 import { STREAM_SETTINGS_WEAKENED, streamSettingsWeakened } from './stream-settings-weakened.js';
 import { UNKNOWN_USER, unknownUser } from './unknown-user.js';
 
@@ -21,7 +23,9 @@ export const DETECTION_RULES: readonly DetectionRule[] = [
   { id: BRUTE_FORCE_HOST, category: 'login', detect: bruteForceHost },
   { id: UNKNOWN_USER, category: 'login', detect: unknownUser },
   { id: NEW_HOST, category: 'login', detect: newHost },
+  { id: REVOKED_USER_CONNECTED, category: 'login', detect: revokedUserConnected },
   { id: OFF_HOURS_CHANGE, category: 'change', detect: offHoursChange },
+  { id: ACCESS_CHANGE, category: 'change', detect: accessChange },
   ...REMOVAL_RULES.map(
     (rule): DetectionRule => ({ id: rule.id, category: 'removal', detect: (report) => detectRemovals(report, rule) }),
   ),

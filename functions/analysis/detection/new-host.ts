@@ -1,6 +1,6 @@
 import type { Detection } from '../../incidents/model.js';
 import type { ReportV1 } from '../report-model.js';
-import { detection, groupBy, plural, shownName, shownTime, someOf } from './common.js';
+import { detection, groupBy, knownNames, plural, shownBaselineUser, shownName, shownTime, someOf } from './common.js';
 import type { DetectionContext } from './context.js';
 
 export const NEW_HOST = 'new-host';
@@ -20,6 +20,7 @@ export function newHost(report: ReportV1, context: DetectionContext): Detection[
     return known !== undefined && !known.hostsTruncated && !known.hosts.includes(login.host);
   });
   const detections: Detection[] = [];
+  const names = knownNames(report);
   for (const [user, logins] of groupBy(fresh, (login) => login.user)) {
     const known = knownHosts.get(user)!.hosts.map((h) => shownName(h));
     const seen = logins.map((login) => `${shownName(login.host)} (first at ${shownTime(report, login.time)})`);
@@ -29,7 +30,7 @@ export function newHost(report: ReportV1, context: DetectionContext): Detection[
         severity: 'medium',
         subject: user,
         summary:
-          `${shownName(user)} logged in from ` +
+          `${shownBaselineUser(names, user)} logged in from ` +
           `${logins.length === 1 ? 'a host' : plural(logins.length, 'host')} not seen for this user before: ` +
           `${someOf(seen)}; known hosts: ${someOf(known)}`,
         at: logins[0]!.time,

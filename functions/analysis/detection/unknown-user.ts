@@ -1,7 +1,17 @@
 import type { Detection } from '../../incidents/model.js';
 import type { AuthFailureEvent, ReportV1 } from '../report-model.js';
 import { userNameOf } from './baseline.js';
-import { NO_USER_NAME, detection, groupBy, plural, shownName, shownTime, someOf } from './common.js';
+import {
+  NO_USER_NAME,
+  detection,
+  groupBy,
+  knownNames,
+  plural,
+  shownName,
+  shownTime,
+  shownUser,
+  someOf,
+} from './common.js';
 import type { DetectionContext } from './context.js';
 
 export const UNKNOWN_USER = 'unknown-user';
@@ -40,7 +50,8 @@ export function unknownUser(report: ReportV1, context: DetectionContext): Detect
         severity: 'medium',
         subject: name,
         summary:
-          `${plural(count, 'failed login')} ${describe(name)}, a user name never seen logging in successfully ` +
+          `${plural(count, 'failed login')} ${describe(name, knownNames(report))}, ` +
+          'a user name never seen logging in successfully ' +
           '(after the failures the report lists, so without times)',
         at: report.period.from,
         evidence: [],
@@ -50,8 +61,8 @@ export function unknownUser(report: ReportV1, context: DetectionContext): Detect
   return detections;
 }
 
-function describe(name: string): string {
-  return name === NO_USER_NAME ? 'with no user name' : `as ${shownName(name)}`;
+function describe(name: string, names: Map<string, string>): string {
+  return name === NO_USER_NAME ? 'with no user name' : `as ${shownUser(names, name)}`;
 }
 
 function unknownUserDetection(report: ReportV1, name: string, failures: AuthFailureEvent[]): Detection {
@@ -65,7 +76,8 @@ function unknownUserDetection(report: ReportV1, name: string, failures: AuthFail
     severity: 'medium',
     subject: name,
     summary:
-      `${plural(count, 'failed login')} ${describe(name)}, a user name never seen logging in successfully; ` +
+      `${plural(count, 'failed login')} ${describe(name, knownNames(report))}, ` +
+      'a user name never seen logging in successfully; ' +
       `first at ${shownTime(report, first.time)}` +
       (hosts.length ? ` from ${someOf(hosts)}` : ''),
     at: first.time,

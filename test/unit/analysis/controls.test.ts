@@ -4,6 +4,7 @@ import { catalogueMarkdown, CONTROLS, evaluateControls } from '../../../function
 import type { ControlInputs } from '../../../functions/analysis/controls/inputs.js';
 import type { StreamPlanSummary } from '../../../functions/analysis/report-model.js';
 import type { ReportV1 } from '../../../functions/analysis/report-model.js';
+import { operatorAccess } from '../../support/sample-access.js';
 import { sampleReport } from '../../support/sample-report.js';
 
 const STREAMS: ControlInputs['streams'] = [
@@ -27,6 +28,8 @@ function cleanReport(): ReportV1 {
   r.unparseable = 0;
   r.unparseableEvents = [];
   r.authFailures = { total: 0, byUser: [], byHost: [] };
+  // The operator-mode sample's reporting user holds only the read-only list.
+  r.access = operatorAccess();
   return r;
 }
 

@@ -78,6 +78,14 @@ describe('the on-demand payload', () => {
     ]);
   });
 
+  it('takes slices: each stream read in that many time slices at once', () => {
+    expect(parseOnDemandPayload({ date: '2026-11-01', slices: 4 })).toEqual({
+      ok: true,
+      value: { date: '2026-11-01', slices: 4 },
+    });
+    expect(parseOnDemandPayload({ date: '2026-11-01', slices: 64 }).ok).toBe(true);
+  });
+
   it('takes from and to: an ad-hoc period', () => {
     const parsed = parseOnDemandPayload({
       from: '2026-11-20T00:00:00Z',
@@ -195,22 +203,34 @@ describe('the on-demand handler returns bad input, touching no AWS service', () 
   it('an unknown key', async () => {
     await expectBadInput(
       { date: '2026-11-20', period: 'yesterday' },
-      'invalid payload (allowed keys: date, from, to, recipients): unknown key "period"',
+      'invalid payload (allowed keys: date, from, to, recipients, slices): unknown key "period"',
     );
   });
 
   it('a payload that is not an object', async () => {
-    await expectBadInput('2026-11-20', /^invalid payload \(allowed keys: date, from, to, recipients\): /);
+    await expectBadInput('2026-11-20', /^invalid payload \(allowed keys: date, from, to, recipients, slices\): /);
   });
 
   it('a recipient that is not an email address, or too many of them', async () => {
     await expectBadInput(
       { date: '2026-11-20', recipients: ['cfo@example.com', 'not an address'] },
-      'invalid payload (allowed keys: date, from, to, recipients): recipients[1]: must be an email address',
+      'invalid payload (allowed keys: date, from, to, recipients, slices): recipients[1]: must be an email address',
     );
     const many = Array.from({ length: 51 }, (_, i) => `r${i}@example.com`);
     await expectBadInput({ date: '2026-11-20', recipients: many }, /recipients: must name at most 50 addresses/);
     await expectBadInput({ date: '2026-11-20', recipients: [] }, /recipients: must name at least one address/);
+  });
+
+  it('slices that are not a whole number from 1 to 64', async () => {
+    for (const slices of [0, 65, 2.5, '4'])
+      await expectBadInput(
+        { date: '2026-11-20', slices },
+        /^invalid payload \(allowed keys: date, from, to, recipients, slices\): slices: /,
+      );
+    await expectBadInput(
+      { date: '2026-11-20', slices: 65 },
+      'invalid payload (allowed keys: date, from, to, recipients, slices): slices: must be a whole number from 1 to 64',
+    );
   });
 
   it('recipients when the configuration sends no email', async () => {

@@ -5,6 +5,7 @@ import { loadTemplates, type Templates } from '../../../functions/render/templat
 import { buildViewModel } from '../../../functions/render/view-model.js';
 import type { Branding, ViewModel } from '../../../functions/render/view-model-types.js';
 import { HOSTILE, NON_LATIN, SAMPLE_BRANDING, sampleReport } from '../../support/sample-report.js';
+import { configFileAccess, sampleReportWithAccess } from '../../support/sample-access.js';
 
 /** Every byte value, behind a PDF header: the attachment must survive MIME encoding unchanged. */
 const PDF = new Uint8Array([
@@ -82,6 +83,17 @@ describe('the report email', () => {
     expect(reportSubject(viewModel({ company: null }, report))).toBe(
       '[FAIL] NATS SOX control report — ad hoc 2026-11-24 08:00 to 2026-11-24 12:30 (America/New_York)',
     );
+  });
+
+  it('says how many access changes there are, in both bodies, and nothing when there are none', async () => {
+    const line = '4 access changes since the previous daily report: see Access review.';
+    const parsed = await simpleParser(Buffer.from((await compose(viewModel({}, sampleReportWithAccess()))).raw));
+    expect(parsed.text).toContain(`1 of 3 controls failed and 1 warned: see Safeguards.\n${line}\n`);
+    expect(parsed.html).toContain(`<p style="margin:8px 0 0;font-size:15px;">${line}</p>`);
+    for (const report of [sampleReportWithAccess(configFileAccess()), sampleReport()]) {
+      const quiet = await simpleParser(Buffer.from((await compose(viewModel({}, report))).raw));
+      for (const body of [quiet.text, quiet.html]) expect(body).not.toContain('access change');
+    }
   });
 
   it('attaches the PDF once, as report.pdf, byte for byte', async () => {

@@ -9,6 +9,7 @@ import { buildViewModel } from '../../../functions/render/view-model.js';
 import type { Branding, ViewModel } from '../../../functions/render/view-model-types.js';
 import { visible } from '../../../functions/text/visible.js';
 import { HOSTILE, NON_LATIN, SAMPLE_BRANDING, heavyReport, sampleReport } from '../../support/sample-report.js';
+import { sampleReportWithAccess } from '../../support/sample-access.js';
 
 /** A 1×1 PNG. */
 const TINY_PNG = Buffer.from(
@@ -164,6 +165,30 @@ describe('the HTML report', () => {
     const text = visibleText(renderReportHtml(vm, builtin));
     for (const note of notes) expect(text).toContain(note);
     expect(text).toMatch(/\d+ more rows are not shown here; /);
+  });
+});
+
+describe('the Access review in the HTML report', () => {
+  it('is a section of its own with its marks as badges, hostile names escaped', () => {
+    const html = renderReportHtml(viewModel({}, sampleReportWithAccess()), builtin);
+    expect(html).toContain('<h2 id="section-access-review-title">Access review</h2>');
+    expect(html).toContain('<li><a href="#section-access-review">Access review</a></li>');
+    expect(html.match(/<span class="badge badge-admin">ADMIN<\/span>/g)).toHaveLength(2);
+    expect(html.match(/<span class="badge badge-read-only">READ-ONLY<\/span>/g)).toHaveLength(1);
+    expect(html).toContain('.badge-admin { color: #6b4500; background: #fff4d6; border-style: dashed; }');
+    expect(html).toContain(`<td class="cell cell-text">${Handlebars.escapeExpression(HOSTILE.script)} (UYCS…)</td>`);
+    expect(html).toContain('<td class="cell cell-text">\\u202Etoor (U2HT…)</td>');
+    expect(html).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+  });
+
+  it('is absent, with nothing else changed, from a report without access', () => {
+    const html = renderReportHtml(viewModel(), builtin);
+    expect(html).not.toContain('access-review');
+    expect(html).not.toContain('Access review');
+    const withAccess = renderReportHtml(viewModel({}, sampleReportWithAccess()), builtin);
+    const cut = (page: string) => page.replace(/<section id="section-access-review"[\s\S]*?<\/section>\n/, '');
+    // Only the section and its entry in the contents tell the two pages apart.
+    expect(cut(withAccess).replace('<li><a href="#section-access-review">Access review</a></li>\n    ', '')).toBe(html);
   });
 });
 

@@ -1,0 +1,233 @@
+/**
+ * What differs between the previous daily report's access and this one's: imports and exports added or removed,
+ * users' permissions changed, a configuration reload, a restart or an upgrade, a stream's limits or flags changed,
+ * revocations and mappings. Pure; each change becomes an incident (analysis/detection/access-change.ts).
+ */
+import type {
+  AccessChange,
+  AccessSection,
+  AccountAccess,
+  AccountExport,
+  AccountImport,
+  StreamSettings,
+} from './model.js';
+import { normalisedPermissions, permissionsText } from './permissions.js';
+
+/** Changes listed at most (a wholesale reconfiguration is summarised by its first ones, and the count says so). */
+export const MAX_CHANGES = 500;
+
+/** How accounts and users are shown in a change's words: their JWT names beside the keys (text/named.ts). */
+export interface Namer {
+  account(key: string): string;
+  user(account: string, user: string): string;
+}
+
+export function accessChanges(previous: AccessSection, current: AccessSection, names: Namer): AccessChange[] {
+  return allAccessChanges(previous, current, names).slice(0, MAX_CHANGES);
+}
+
+/** Every change, unbounded: deriveAccess lists the first MAX_CHANGES and states how many there were. */
+export function allAccessChanges(previous: AccessSection, current: AccessSection, names: Namer): AccessChange[] {
+  return [
+    ...serverChanges(previous, current),
+    ...accountChanges(previous.accounts, current.accounts, names),
+    ...userChanges(previous, current, names),
+    ...streamChanges(previous.streams, current.streams, names),
+  ];
+}
+
+function change(
+  kind: AccessChange['kind'],
+  subject: string,
+  detail: string,
+  before: string | null,
+  after: string | null,
+  at: string | null = null,
+): AccessChange {
+  return { kind, subject, detail, at, before, after };
+}
+
+function serverChanges(previous: AccessSection, current: AccessSection): AccessChange[] {
+  const before = new Map(previous.servers.map((s) => [s.name, s]));
+  return current.servers.flatMap((now) => {
+    const was = before.get(now.name);
+    if (!was) return [];
+    const out: AccessChange[] = [];
+    const subject = `server ${now.name}`;
+    if (was.version !== now.version)
+      out.push(
+        change(
+          'server-upgraded',
+          subject,
+          `${subject} runs ${now.version} (was ${was.version})`,
+          was.version,
+          now.version,
+          now.start,
+        ),
+      );
+    if (was.start !== now.start)
+      out.push(
+        change(
+          'server-restarted',
+          subject,
+          `${subject} restarted (its configuration loaded anew)`,
+          was.start,
+          now.start,
+          now.start,
+        ),
+      );
+    else if (was.configLoadTime !== now.configLoadTime || was.configDigest !== now.configDigest)
+      out.push(
+        change(
+          'configuration-reloaded',
+          subject,
+          `${subject} reloaded its configuration`,
+          was.configDigest ?? was.configLoadTime,
+          now.configDigest ?? now.configLoadTime,
+          now.configLoadTime,
+        ),
+      );
+    return out;
+  });
+}
+
+const exportKey = (e: AccountExport) => {
+  const to = e.approvedAccounts === null ? 'every account' : e.approvedAccounts.join(', ') || 'no account';
+  return `${e.type} ${e.subject} to ${to}${e.tokenRequired ? ' (token required)' : ''}`;
+};
+const importKey = (i: AccountImport) =>
+  `${i.type} ${i.subject} from ${i.account}${i.localSubject !== i.subject ? ` as ${i.localSubject}` : ''}`;
+
+function accountChanges(previous: AccountAccess[], current: AccountAccess[], names: Namer): AccessChange[] {
+  const before = new Map(previous.map((a) => [a.account, a]));
+  return current.flatMap((now) => {
+    const was = before.get(now.account);
+    if (!was) return [];
+    const subject = `account ${names.account(now.account)}`;
+    const chosen = (list: AccountImport[]) => list.filter((i) => !i.automatic);
+    return [
+      ...added(was.exports.map(exportKey), now.exports.map(exportKey)).map((k) =>
+        change('export-added', subject, `${subject} exports ${k}`, null, k),
+      ),
+      ...added(now.exports.map(exportKey), was.exports.map(exportKey)).map((k) =>
+        change('export-removed', subject, `${subject} no longer exports ${k}`, k, null),
+      ),
+      ...added(chosen(was.imports).map(importKey), chosen(now.imports).map(importKey)).map((k) =>
+        change('import-added', subject, `${subject} imports ${k}`, null, k),
+      ),
+      ...added(chosen(now.imports).map(importKey), chosen(was.imports).map(importKey)).map((k) =>
+        change('import-removed', subject, `${subject} no longer imports ${k}`, k, null),
+      ),
+      ...added(
+        was.revocations.map((r) => `${r.user} (issued before ${r.before})`),
+        now.revocations.map((r) => `${r.user} (issued before ${r.before})`),
+      ).map((k) => change('revocation-added', subject, `${subject} revoked user ${k}`, null, k)),
+      ...(JSON.stringify(was.mappings) !== JSON.stringify(now.mappings)
+        ? [
+            change(
+              'mapping-changed',
+              subject,
+              `${subject} changed its subject mappings`,
+              mappingsText(was.mappings),
+              mappingsText(now.mappings),
+            ),
+          ]
+        : []),
+    ];
+  });
+}
+
+function mappingsText(mappings: AccountAccess['mappings']): string {
+  if (mappings.length === 0) return 'none';
+  return mappings.map((m) => `${m.from} → ${m.to.map((t) => `${t.subject} (${t.weight}%)`).join(', ')}`).join('; ');
+}
+
+function userChanges(previous: AccessSection, current: AccessSection, names: Namer): AccessChange[] {
+  const key = (u: { account: string; user: string }) => `${u.account}\u0000${u.user}`;
+  const known = (u: AccessSection['users'][number]) => u.permissionsFrom !== 'unknown';
+  const before = new Map(previous.users.filter(known).map((u) => [key(u), u]));
+  const out: AccessChange[] = [];
+  for (const now of current.users.filter(known)) {
+    const was = before.get(key(now));
+    if (!was) continue;
+    const a = permissionsText(was.permissions && normalisedPermissions(was.permissions));
+    const b = permissionsText(now.permissions && normalisedPermissions(now.permissions));
+    if (a !== b)
+      out.push(
+        change(
+          'permissions-changed',
+          `user ${names.user(now.account, now.user)}`,
+          `user ${names.user(now.account, now.user)} of account ${names.account(now.account)} has other permissions`,
+          a,
+          b,
+        ),
+      );
+  }
+  const r0 = previous.reportingUser;
+  const r1 = current.reportingUser;
+  // Compared above only when both reports list it among their users with known permissions.
+  const comparedAbove = (u: { account: string; user: string }) =>
+    before.has(key(u)) && current.users.some((c) => known(c) && key(c) === key(u));
+  if (r0 && r1 && r0.user === r1.user && r0.account === r1.account && !comparedAbove(r1)) {
+    const a = permissionsText(r0.permissions && normalisedPermissions(r0.permissions));
+    const b = permissionsText(r1.permissions && normalisedPermissions(r1.permissions));
+    if (a !== b)
+      out.push(
+        change(
+          'permissions-changed',
+          `user ${names.user(r1.account, r1.user)}`,
+          `the reporting user ${names.user(r1.account, r1.user)} of account ${names.account(r1.account)} ` +
+            'has other permissions',
+          a,
+          b,
+        ),
+      );
+  }
+  return out;
+}
+
+const STREAM_FIELDS = [
+  'subjects',
+  'storage',
+  'retention',
+  'discard',
+  'replicas',
+  'maxMsgs',
+  'maxBytes',
+  'maxAge',
+  'maxMsgsPerSubject',
+  'denyDelete',
+  'denyPurge',
+  'allowRollup',
+  'sealed',
+  'mirror',
+  'sources',
+] as const satisfies readonly (keyof StreamSettings)[];
+
+function streamChanges(previous: StreamSettings[], current: StreamSettings[], names: Namer): AccessChange[] {
+  const key = (s: StreamSettings) => `${s.account}\u0000${s.stream}`;
+  const before = new Map(previous.map((s) => [key(s), s]));
+  return current.flatMap((now) => {
+    const was = before.get(key(now));
+    if (!was) return [];
+    const fields = STREAM_FIELDS.filter((f) => JSON.stringify(was[f]) !== JSON.stringify(now[f]));
+    if (fields.length === 0) return [];
+    const show = (s: StreamSettings) => fields.map((f) => `${f} ${JSON.stringify(s[f])}`).join(', ');
+    return [
+      change(
+        'stream-settings-changed',
+        // Stream names are per account: the subject names both, so two accounts' streams are two incidents.
+        `stream ${now.stream} of account ${names.account(now.account)}`,
+        `stream ${now.stream} of account ${names.account(now.account)} changed ${fields.join(', ')}`,
+        show(was),
+        show(now),
+      ),
+    ];
+  });
+}
+
+/** The keys of `after` not in `before`, in order, once each. */
+function added(before: string[], after: string[]): string[] {
+  const had = new Set(before);
+  return [...new Set(after)].filter((k) => !had.has(k));
+}

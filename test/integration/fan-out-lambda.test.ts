@@ -1,0 +1,295 @@
+/**
+ * The Step Functions fan-out's three handlers driven in the state machine's order against a real nats-server, with
+ * the archive and the staging bucket an in-memory S3 (Object Lock on the archive's objects), KMS a mock holding a
+ * real key and SES a mock: plan (sized from stream info: streams of different sizes get different slice counts),
+ * every slice at once (as the distributed map runs them), then the merge. The bundle is the single run's (the
+ * on-demand function over the same period): every figure and the evidence bytes; `verify --recompute` holds; the
+ * run's staging objects are gone. An altered evidence part and a missing part fail the merge, naming the object.
+ */
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AuthorizationError, connect } from '@nats-io/transport-node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ReportV1 } from '../../functions/analysis/report-model.js';
+import { s3Archive } from '../../functions/archive/s3.js';
+import { verifyArchive } from '../../functions/archive/verify.js';
+import { demoConfig } from '../../functions/cli/demo.js';
+import { adhocPeriod } from '../../functions/config/period.js';
+import type { AwsClients } from '../../functions/handlers/aws-clients.js';
+import { ENV } from '../../functions/handlers/environment.js';
+import { createFanOutMergeHandler } from '../../functions/handlers/fan-out-merge.js';
+import type { FanOutPlan } from '../../functions/handlers/fan-out-payload.js';
+import { createFanOutPlanHandler } from '../../functions/handlers/fan-out-plan.js';
+import { createFanOutSliceHandler } from '../../functions/handlers/fan-out-slice.js';
+import { createOnDemandHandler } from '../../functions/handlers/on-demand.js';
+import { generateActivity } from '../../functions/local/activity.js';
+import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
+import { planSized } from '../../functions/slices/sizing.js';
+import { startTestBed, type TestBed } from '../support/hub.js';
+import { KMS_KEY_ARN, kmsHoldingKey } from '../support/kms-mock.js';
+import {
+  captureOutput,
+  handlerDeps,
+  lambdaContext,
+  mockedClients,
+  type MockedClients,
+} from '../support/lambda-fakes.js';
+import { FakeBucket } from '../support/s3-fake.js';
+import { createTestSigner } from '../support/test-signer.js';
+
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:nats-AbCdEf';
+const CERT_PARAMETER = '/nats-sox-reports/signing-certificate';
+const STAGING = 's3://sox-staging/runs';
+/** Ten messages a slice: the demo's burst gives its busiest stream several slices, the quiet ones one. */
+const SIZING = { [ENV.sliceMessagesPerSecond]: '1', [ENV.sliceBudgetSeconds]: '10' };
+const SECONDS = 6;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+const json = (bytes: Uint8Array | undefined) => JSON.parse(Buffer.from(bytes!).toString('utf8')) as ReportV1;
+
+/** A report without what is the run's own: its clock, and the incident record and access answers as it found them. */
+function comparable(r: ReportV1) {
+  const { inputs, incidents: _i, access: _a, ...rest } = r as ReportV1 & { access?: unknown };
+  const { slices: _s, incidents: _ii, access: _ia, ...recorded } = inputs!;
+  return JSON.parse(JSON.stringify({ ...rest, inputs: recorded }).replaceAll(r.generatedAt, '(generatedAt)'));
+}
+
+describe.each(NATS_VERSIONS)('the fan-out: plan, slices, merge against nats-server %s', (version) => {
+  let bed: TestBed;
+  let bucket: FakeBucket;
+  let aws: MockedClients;
+  let clients: AwsClients;
+  let env: Record<string, string>;
+  let output: ReturnType<typeof captureOutput>;
+  let from: string;
+  let to: string;
+  let now: number;
+  let single: { report: ReportV1; evidence: Uint8Array };
+  let plan: FanOutPlan;
+  let merged: Awaited<ReturnType<ReturnType<typeof createFanOutMergeHandler>>>;
+  let stagingWrites: { Bucket: string; Key: string }[];
+
+  beforeAll(async () => {
+    bed = await startTestBed(version);
+    // The period starts on a whole second; activity in its first, third and fifth seconds.
+    const start = Math.ceil(Date.now() / 1000) * 1000 + 1000;
+    const at = (ms: number) => sleep(start + ms - Date.now());
+    await at(200);
+    await generateActivity(bed.hub, { transactions: 4 });
+    const app = await connect({ servers: bed.hub.url, name: 'payments-svc', user: 'app', pass: bed.hub.passwords.app });
+    const js = jetstream(app);
+    await at(2_300);
+    const deleted = (await js.publish('tx.created', JSON.stringify({ id: 'x' }))).seq;
+    await js.publish('tx.created', JSON.stringify({ id: 'y' }));
+    await (await jetstreamManager(app)).streams.deleteMessage('TRANSACTIONS', deleted);
+    for (let i = 0; i < 3; i++)
+      await connect({ servers: bed.hub.url, name: 'bad-login', user: 'mallory', pass: 'guess', reconnect: false })
+        .then((nc) => nc.close())
+        .catch((err) => {
+          if (!(err instanceof AuthorizationError)) throw err;
+        });
+    await at(4_400);
+    await js.publish('tx.created', JSON.stringify({ id: 'z' }));
+    await app.close();
+    await at(SECONDS * 1000 + 200);
+    from = new Date(start).toISOString();
+    to = new Date(start + SECONDS * 1000).toISOString();
+    now = start + SECONDS * 1000 + 500;
+
+    const demo = demoConfig(bed.hub.url, bed.hub.passwords, '/unused') as Record<string, unknown>;
+    const sources = (demo.sources as { nats: Record<string, unknown> }[]).map((source) => {
+      const { user: _user, pass: _pass, ...nats } = source.nats;
+      return { ...source, nats };
+    });
+    const document = {
+      ...demo,
+      sources,
+      archive: 's3://sox-evidence/reports',
+      signing: undefined,
+      email: { from: 'reports@example.com', to: ['cfo@example.com'] },
+    };
+    const signer = createTestSigner('ECDSA_SHA_256', 'sox fan-out test');
+    bucket = new FakeBucket();
+    aws = mockedClients();
+    kmsHoldingKey(aws.mocks.kms, createPrivateKey(readFileSync(signer.keyPath)));
+    aws.mocks.ssm
+      .on(GetParameterCommand, { Name: CERT_PARAMETER })
+      .resolves({ Parameter: { Name: CERT_PARAMETER, Value: signer.certificatePem } });
+    aws.mocks.secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
+      SecretString: JSON.stringify({
+        audit: { user: 'audit', pass: bed.hub.passwords.audit },
+        app: { user: 'app', pass: bed.hub.passwords.app },
+      }),
+    });
+    let sent = 0;
+    aws.mocks.ses.on(SendEmailCommand).callsFake(() => ({ MessageId: `ses-${++sent}` }));
+    clients = { ...aws.clients, s3: bucket.client };
+    env = {
+      [ENV.config]: JSON.stringify(document),
+      [ENV.natsSecretArn]: SECRET_ARN,
+      [ENV.kmsKeyId]: KMS_KEY_ARN,
+      [ENV.certificateParameter]: CERT_PARAMETER,
+      [ENV.sliceStaging]: STAGING,
+      ...SIZING,
+    };
+
+    output = captureOutput();
+    try {
+      // The single run first, into an archive of its own: what the fan-out must equal.
+      const onDemand = createOnDemandHandler(
+        handlerDeps({ ...env, [ENV.archive]: 's3://sox-evidence/single' }, clients, now),
+      );
+      const one = await onDemand({ from, to }, lambdaContext('req-single'));
+      expect(one).toMatchObject({ ok: true, existed: false, email: 'ses-1' });
+      const dir = (one as { reportDir: string }).reportDir.replace('s3://sox-evidence/', '');
+      single = {
+        report: json(bucket.bytes(`${dir}/report.json`)),
+        evidence: bucket.bytes(`${dir}/evidence.jsonl.gz`)!,
+      };
+
+      bucket.mock.resetHistory();
+      plan = await createFanOutPlanHandler(handlerDeps(env, clients, now))({ from, to }, lambdaContext('req-plan'));
+      // The distributed map: every slice at once, each its own invocation with the item the ItemSelector builds.
+      const slice = createFanOutSliceHandler(handlerDeps(env, clients, now));
+      await Promise.all(
+        plan.slices.map((s, position) =>
+          slice({ runId: plan.runId, position, slice: s }, lambdaContext(`req-slice-${position}`)),
+        ),
+      );
+      stagingWrites = bucket.mock
+        .commandCalls(PutObjectCommand)
+        .map((c) => ({ Bucket: c.args[0].input.Bucket!, Key: c.args[0].input.Key! }))
+        .filter((w) => w.Bucket === 'sox-staging');
+      merged = await createFanOutMergeHandler(handlerDeps(env, clients, now))(plan, lambdaContext('req-merge'));
+    } finally {
+      output.restore();
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    bucket?.restore();
+    aws?.restore();
+    await bed?.close();
+  });
+  beforeEach(() => {
+    output = captureOutput();
+  });
+  afterEach(() => output.restore());
+
+  it('plans each stream by its size: the busy ones in several slices, a quiet one in one', () => {
+    const period = adhocPeriod(from, to, 'UTC');
+    expect(plan.existed).toBe(false);
+    expect(plan.request).toEqual({ from: plan.slices[0]!.from, to: plan.slices.at(-1)!.to });
+    expect(plan.streams.map((s) => `${s.source}/${s.stream}`)).toEqual(
+      single.report.streams.map((s) => `${s.source}/${s.stream}`),
+    );
+    for (const [i, s] of plan.streams.entries()) {
+      const read = single.report.streams[i]!;
+      // An upper bound of what the period holds: every sequence from its first message to the first after it.
+      const span = read.firstSeq === null ? 0 : read.lastSeq! - read.firstSeq + 1;
+      expect(s.messages, s.stream).toBeGreaterThanOrEqual(span);
+      expect(s.slices, s.stream).toBe(Math.min(SECONDS, Math.max(1, Math.ceil(s.messages / 10))));
+    }
+    expect(Math.max(...plan.streams.map((s) => s.slices))).toBeGreaterThan(1);
+    expect(Math.min(...plan.streams.map((s) => s.slices))).toBe(1);
+    expect(plan.slices).toEqual(planSized(plan.streams, period, { messagesPerSecond: 1, budgetSeconds: 10 }).plan);
+  });
+
+  it('has each slice leave its evidence part and its part under the run prefix of the staging bucket', () => {
+    const prefix = `runs/${plan.runId}/`;
+    expect(stagingWrites.map((w) => w.Key).sort()).toEqual(
+      plan.slices.flatMap((_, i) => [`${prefix}slice-${i}.evidence.gz`, `${prefix}slice-${i}.json`]).sort(),
+    );
+    // Nothing of a run stays once its bundle is archived.
+    expect(merged.stagingObjectsRemoved).toBe(2 * plan.slices.length);
+    expect(bucket.keys().filter((k) => k.startsWith('runs/'))).toEqual([]);
+  });
+
+  it('merges into the single run’s bundle: every figure, and the evidence byte for byte', () => {
+    expect(merged).toMatchObject({ ok: true, existed: false, email: 'ses-2', runId: plan.runId });
+    const dir = merged.reportDir.replace('s3://sox-evidence/', '');
+    const report = json(bucket.bytes(`${dir}/report.json`));
+    const evidence = bucket.bytes(`${dir}/evidence.jsonl.gz`)!;
+    expect(single.report.authFailures.total).toBeGreaterThanOrEqual(3);
+    expect(single.report.streams.some((s) => s.missing > 0)).toBe(true);
+    expect(report.inputs?.slices).toBe(Math.max(...plan.streams.map((s) => s.slices)));
+    expect(report.streams).toEqual(single.report.streams);
+    expect(report.controls).toEqual(single.report.controls);
+    expect(comparable(report)).toEqual(comparable(single.report));
+    expect(evidence.length).toBeGreaterThan(1000);
+    expect(Buffer.compare(Buffer.from(evidence), Buffer.from(single.evidence))).toBe(0);
+  });
+
+  it('seals a bundle verify --recompute accepts', async () => {
+    const verified = await verifyArchive(
+      s3Archive({ client: bucket.client, bucket: 'sox-evidence', prefix: 'reports' }),
+      {
+        recompute: true,
+      },
+    );
+    expect(verified.problems).toEqual([]);
+    expect(verified.entries.map((e) => [e.bundle, e.ok])).toEqual([[merged.reportDir.split('/reports/')[1], true]]);
+  });
+
+  it('plans no slice for a period already archived, and its merge sends nothing again', async () => {
+    const deps = handlerDeps(env, clients, now);
+    const again = await createFanOutPlanHandler(deps)({ from, to }, lambdaContext('req-plan-again'));
+    expect(again).toEqual({
+      runId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      request: plan.request,
+      existed: true,
+      slices: [],
+      streams: [],
+    });
+    aws.mocks.ses.resetHistory();
+    const result = await createFanOutMergeHandler(deps)(again, lambdaContext('req-merge-again'));
+    expect(result).toMatchObject({ ok: true, existed: true, email: null, stagingObjectsRemoved: 0 });
+    expect(result.reportDir).toBe(merged.reportDir);
+    expect(aws.mocks.ses.calls()).toHaveLength(0);
+  });
+
+  it('fails the merge naming an altered evidence part, then a missing part, and seals nothing', async () => {
+    // Another period (a second shorter), so another bundle: planned and read, then tampered with in staging.
+    const later = new Date(Date.parse(from) + 1000).toISOString();
+    const deps = handlerDeps(env, clients, now);
+    const second = await createFanOutPlanHandler(deps)({ from: later, to, slices: 2 }, lambdaContext('req-plan-2'));
+    // "slices": 2 in the input: every stream in two, whatever its size.
+    expect(second.streams.map((st) => st.slices)).toEqual(plan.streams.map(() => 2));
+    expect(second.slices).toHaveLength(2 * plan.streams.length);
+    const slice = createFanOutSliceHandler(deps);
+    await Promise.all(
+      second.slices.map((s, position) => slice({ runId: second.runId, position, slice: s }, lambdaContext('req-s'))),
+    );
+    const key = `runs/${second.runId}/slice-0.evidence.gz`;
+    const original = bucket.bytes(key)!;
+    const altered = new Uint8Array(original);
+    altered[altered.length - 1] = original.at(-1)! ^ 1;
+    bucket.versions.set(key, [
+      { id: 'planted', bytes: altered, lockMode: undefined, retainUntil: undefined, checksum: undefined },
+    ]);
+    const merge = createFanOutMergeHandler(deps);
+    await expect(merge(second, lambdaContext('req-merge-2'))).rejects.toThrow(
+      new RegExp(
+        `s3://sox-staging/${key.replaceAll('.', '\\.')}: ${altered.length} bytes with SHA-256 [0-9a-f]{64}, but its ` +
+          `slice's part records ${original.length} bytes with SHA-256 [0-9a-f]{64}: the evidence part was altered ` +
+          "or is not this run's",
+      ),
+    );
+    bucket.versions.set(key, [
+      { id: 'restored', bytes: original, lockMode: undefined, retainUntil: undefined, checksum: undefined },
+    ]);
+    await bucket.client.send(
+      new DeleteObjectCommand({ Bucket: 'sox-staging', Key: `runs/${second.runId}/slice-1.json` }),
+    );
+    await expect(merge(second, lambdaContext('req-merge-3'))).rejects.toThrow(
+      `s3://sox-staging/runs/${second.runId}/slice-1.json: the slice's part is missing (did its slice run?)`,
+    );
+    const bundle = `reports/adhoc/`;
+    const sealed = bucket.keys().filter((k) => k.startsWith(bundle) && k.endsWith('manifest.json'));
+    expect(sealed).toEqual([`${merged.reportDir.replace('s3://sox-evidence/', '')}/manifest.json`]);
+  }, 60_000);
+});

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../functions/config/load.js';
+import { formatInstant } from '../../../functions/time/nanos.js';
+import { InputError } from '../../../functions/errors.js';
+import { ENV } from '../../../functions/handlers/environment.js';
+import {
+  fanOutRequest,
+  parseFanOutPlan,
+  parseSliceInput,
+  periodOfPlan,
+  plannedRequest,
+} from '../../../functions/handlers/fan-out-payload.js';
+import { sizingSettings } from '../../../functions/handlers/fan-out-plan.js';
+import { sliceKeys, stagingOf } from '../../../functions/handlers/fan-out-staging.js';
+import { lambdaConfigDocument, mockedClients } from '../../support/lambda-fakes.js';
+
+const config = parseConfig(lambdaConfigDocument());
+const NOW = Date.parse('2026-11-25T12:00:00Z');
+const RUN = '0f8fad5b-d9cb-469f-a165-70867728950e';
+const slice = {
+  source: 'audit',
+  stream: 'SYS_EVENTS',
+  index: 0,
+  count: 1,
+  from: '2026-11-24T05:00:00.000000000Z',
+  to: '2026-11-25T05:00:00.000000000Z',
+};
+
+describe('the state machine’s input', () => {
+  it('takes the schedule’s event: the day before it fired, in the configured zone', () => {
+    const { period } = fanOutRequest({ scheduledTime: '2026-11-25T11:00:00Z' }, config, NOW, 31);
+    expect([period.kind, period.date, formatInstant(period.from), formatInstant(period.to)]).toEqual([
+      'daily',
+      '2026-11-24',
+      '2026-11-24T05:00:00.000000000Z',
+      '2026-11-25T05:00:00.000000000Z',
+    ]);
+    expect(plannedRequest(period)).toEqual({ date: '2026-11-24' });
+  });
+
+  it('takes an on-demand payload, its recipients and a slice count', () => {
+    const request = fanOutRequest(
+      { from: '2026-11-24T00:00:00Z', to: '2026-11-24T06:00:00Z', recipients: ['cfo@example.com'], slices: 3 },
+      config,
+      NOW,
+      31,
+    );
+    expect(request.recipients).toEqual(['cfo@example.com']);
+    expect(request.slices).toBe(3);
+    expect(plannedRequest(request.period)).toEqual({
+      from: '2026-11-24T00:00:00.000000000Z',
+      to: '2026-11-24T06:00:00.000000000Z',
+    });
+  });
+
+  it('refuses bad input with the on-demand function’s words', () => {
+    const refused = (event: unknown) => () => fanOutRequest(event, config, NOW, 31);
+    expect(refused({ scheduledTime: 'yesterday' })).toThrow(
+      new InputError('scheduledTime: "yesterday" is not an ISO 8601 instant with a zone'),
+    );
+    expect(refused({ scheduledTime: '2026-11-25T11:00:00Z', date: '2026-11-24' })).toThrow(
+      'invalid payload: "scheduledTime" (the schedule\'s event) comes alone',
+    );
+    expect(refused({ date: '2026-11-24', slices: 65 })).toThrow(
+      'invalid payload (allowed keys: date, from, to, recipients, slices): slices: must be a whole number from 1 to 64',
+    );
+    expect(refused({ recipients: ['eve@evil.example'] })).toThrow(
+      'recipients: eve@evil.example is not allowed (without email.allowedRecipients only the configured email.to ' +
+        'addresses may receive reports)',
+    );
+    expect(refused({ date: '2026-11-26' })).toThrow(InputError);
+  });
+});
+
+describe('the plan and a slice as the merge and the map get them', () => {
+  const plan = {
+    runId: RUN,
+    request: { date: '2026-11-24' },
+    existed: false,
+    slices: [slice],
+    streams: [{ source: 'audit', stream: 'SYS_EVENTS', messages: 5, bytes: 4000, slices: 1 }],
+  };
+
+  it('passes a plan through and derives its period again', () => {
+    expect(parseFanOutPlan(plan)).toEqual(plan);
+    const period = periodOfPlan(plan, config, NOW);
+    expect([formatInstant(period.from), formatInstant(period.to)]).toEqual([slice.from, slice.to]);
+    expect(parseSliceInput({ runId: RUN, position: 0, slice })).toEqual({ runId: RUN, position: 0, slice });
+  });
+
+  it('refuses a run id that is no UUID (it becomes part of a key), naming the key', () => {
+    expect(() => parseFanOutPlan({ ...plan, runId: '../../daily' })).toThrow(
+      new InputError('invalid plan: runId: must be the run id the plan made (a UUID)'),
+    );
+    expect(() => parseSliceInput({ runId: RUN, position: -1, slice })).toThrow(
+      'invalid slice input: position: Too small: expected number to be >=0',
+    );
+    expect(() => parseSliceInput({ runId: RUN, position: 0, slice: { ...slice, extra: 1 } })).toThrow(
+      'invalid slice input: slice: unknown key "extra"',
+    );
+  });
+
+  it('keys a slice’s objects under the run prefix of the staging location', () => {
+    const staging = stagingOf({ [ENV.sliceStaging]: 's3://sox-staging/runs/' }, mockedClients().clients.s3);
+    expect([staging.bucket, staging.prefix]).toEqual(['sox-staging', 'runs']);
+    expect(sliceKeys(staging, RUN, 3)).toEqual({
+      part: `runs/${RUN}/slice-3.json`,
+      evidence: `runs/${RUN}/slice-3.evidence.gz`,
+    });
+    expect(() => stagingOf({}, staging.client)).toThrow(
+      'SOX_SLICE_STAGING is not set: the fan-out needs the staging bucket and prefix of its slices, s3://bucket/runs',
+    );
+    expect(() => sliceKeys(staging, 'x/../y', 0)).toThrow('run id "x/../y" is not one the plan makes');
+  });
+
+  it('sizes by the deployment’s rate and budget, else the defaults', () => {
+    expect(sizingSettings({})).toEqual({ messagesPerSecond: 40_000, budgetSeconds: 480 });
+    expect(sizingSettings({ [ENV.sliceMessagesPerSecond]: '60000', [ENV.sliceBudgetSeconds]: '600' })).toEqual({
+      messagesPerSecond: 60_000,
+      budgetSeconds: 600,
+    });
+    expect(() => sizingSettings({ [ENV.sliceBudgetSeconds]: '901' })).toThrow(
+      'SOX_SLICE_BUDGET_SECONDS must be a whole number from 1 to 900, not "901"',
+    );
+  });
+});
