@@ -17,7 +17,7 @@ import { gatherReviews } from '../attest/in-report.js';
 import type { PreviousManifest } from '../seal/manifest.js';
 import { producerOf, type Producer } from '../seal/producer.js';
 import { formatInstant, millisFromNanos } from '../time/nanos.js';
-import type { Ports, ReadSlices } from './contracts.js';
+import type { PeriodReading, Ports } from './contracts.js';
 import { gatherAccess } from './gather-access.js';
 import { archiveLockState, previousDaily } from './previous-daily.js';
 import { replayAndAggregate } from './replay-aggregate.js';
@@ -39,10 +39,8 @@ export async function analysePeriod(
   ports: Ports,
   bundle: string,
   retainUntil: Date,
-  /** Time slices each stream is read in, in parallel (replay-sliced.ts); 1: one read per stream. */
-  slices = 1,
-  /** Slices read elsewhere (the fan-out), merged instead of reading NATS; `slices` is then the plan's largest count. */
-  readSlices?: ReadSlices,
+  /** Time slices each stream is read in, in parallel (replay-sliced.ts), or slices read elsewhere, merged. */
+  { slices, readSlices }: PeriodReading = { slices: 1 },
 ): Promise<AnalysedPeriod> {
   // Operator mode: accounts configured by name become the keys the server uses, before anything is read.
   const resolved = await resolveConfiguredAccounts(configured, (s) => ports.connect(s), ports.deadline);

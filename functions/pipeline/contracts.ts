@@ -61,6 +61,13 @@ export interface RunOptions {
   readSlices?: ReadSlices;
 }
 
+/** How a run reads its period: in how many time slices per stream, or from slices read elsewhere (the fan-out). */
+export interface PeriodReading {
+  /** 1: one read per stream; with `readSlices`, the plan's largest count (what report.json records). */
+  slices: number;
+  readSlices?: ReadSlices;
+}
+
 /**
  * Slices read by other processes (the fan-out's slice functions), as the merge finds them: the plan, each slice's
  * part (slices/codec.ts), and a way to copy a part's evidence that checks it is the part's digest.

@@ -12,7 +12,7 @@ import type { StoredObjects } from '../seal/bundle-place.js';
 import type { ArtifactDigest, PreviousManifest } from '../seal/manifest.js';
 import type { Producer } from '../seal/producer.js';
 import { analysePeriod } from './analyse-period.js';
-import type { Ports, ReadSlices } from './contracts.js';
+import type { PeriodReading, Ports } from './contracts.js';
 
 /** What the bundle's documents rest on: the report, its evidence file, and what produced them. */
 export interface Documents {
@@ -33,10 +33,9 @@ export async function documentsOfThisRun(
   where: string,
   retainUntil: Date,
   stored: StoredObjects | null,
-  slices = 1,
-  readSlices?: ReadSlices,
+  reading: PeriodReading = { slices: 1 },
 ): Promise<Documents> {
-  const analysed = await analysePeriod(config, period, ports, where, retainUntil, slices, readSlices);
+  const analysed = await analysePeriod(config, period, ports, where, retainUntil, reading);
   const { file, digest } = analysed.evidence;
   let evidence: Documents['evidence'] = { name: EVIDENCE_FILE, staged: file, path: EVIDENCE_FILE, ...digest };
   // An interrupted run that got as far as its evidence left it locked: this run's must be the same bytes.

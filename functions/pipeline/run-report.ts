@@ -41,8 +41,9 @@ export async function runReport(
         where,
         retainUntil,
         stored,
-        options.readSlices ? largestCount(options.readSlices.plan) : options.slices,
-        options.readSlices,
+        options.readSlices
+          ? { slices: largestCount(options.readSlices.plan), readSlices: options.readSlices }
+          : { slices: options.slices ?? 1 },
       );
   crashPoint('evidence-staged');
   const vm = buildViewModel(documents.report, {
