@@ -35,6 +35,10 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const ON_DEMAND = 'createOnDemandHandler(';
 const SCHEDULED = 'createScheduledHandler(';
 const ROLLUP = 'createRollupHandler(';
+const FAN_OUT_PLAN = 'createFanOutPlanHandler(';
+const FAN_OUT_SLICE = 'createFanOutSliceHandler(';
+const FAN_OUT_MERGE = 'createFanOutMergeHandler(';
+const STAGING = 'sox-slice-staging';
 const BUCKET = 'sox-evidence';
 const PREFIX = 'reports';
 const TIMEZONE = 'America/New_York';
@@ -48,6 +52,7 @@ const DEPLOYED: Record<string, string> = {
   [ENV.kmsKeyId]: KEY_ARN,
   [ENV.sesConfigurationSet]: 'nats-sox-reports',
   [ENV.alertTopicArn]: 'arn:aws:sns:us-east-1:111122223333:nats-sox-reports-alerts',
+  [ENV.sliceStaging]: `s3://${STAGING}/runs`,
 };
 /** What the handlers cannot run without: the stack must set every one. */
 const REQUIRED_ENV = [ENV.configParameter, ENV.natsSecretArn, ENV.archive, ENV.kmsKeyId, ENV.certificateParameter];
@@ -82,13 +87,21 @@ let work: string;
 let onDemand: PreparedFunction;
 let scheduled: PreparedFunction;
 let rollup: PreparedFunction;
+let fanOut: { plan: PreparedFunction; slice: PreparedFunction; merge: PreparedFunction };
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'sox-lambda-'));
   // The task folders must not see this repository's node_modules through any parent folder.
   expect(existsSync(path.join(path.dirname(work), 'node_modules'))).toBe(false);
   // Each server is kept as soon as it runs, and all are waited for, so afterAll stops them whatever else failed.
-  const synthesized = synthesizeHandlerAssets(REPO, path.join(work, 'cdk.out'), [ON_DEMAND, SCHEDULED, ROLLUP]);
+  const synthesized = synthesizeHandlerAssets(REPO, path.join(work, 'cdk.out'), [
+    ON_DEMAND,
+    SCHEDULED,
+    ROLLUP,
+    FAN_OUT_PLAN,
+    FAN_OUT_SLICE,
+    FAN_OUT_MERGE,
+  ]);
   const started = await Promise.allSettled([
     startTestBed('2.10.27').then((testBed) => (bed = testBed)),
     startSesEmulator(REPO).then((emulator) => (ses = emulator)),
@@ -115,6 +128,16 @@ beforeAll(async () => {
   onDemand = await prepare(assets[ON_DEMAND], path.join(runtimeDir, 'on-demand'), 'sox-report-on-demand');
   scheduled = await prepare(assets[SCHEDULED], path.join(runtimeDir, 'scheduled'), 'sox-report-scheduled');
   rollup = await prepare(assets[ROLLUP], path.join(runtimeDir, 'rollup'), 'sox-report-rollup');
+  fanOut = {
+    plan: await prepare(assets[FAN_OUT_PLAN], path.join(runtimeDir, 'fan-out-plan'), 'sox-report-fan-out-plan'),
+    // A slice reads NATS and writes the staging bucket: no archive, no signing key, no mail.
+    slice: await prepare(assets[FAN_OUT_SLICE], path.join(runtimeDir, 'fan-out-slice'), 'sox-report-fan-out-slice', [
+      ENV.configParameter,
+      ENV.natsSecretArn,
+      ENV.sliceStaging,
+    ]),
+    merge: await prepare(assets[FAN_OUT_MERGE], path.join(runtimeDir, 'fan-out-merge'), 'sox-report-fan-out-merge'),
+  };
   await rm(path.join(work, 'cdk.out'), { recursive: true, force: true });
 }, 90_000);
 
@@ -124,10 +147,15 @@ afterAll(async () => {
 });
 
 /** Only the asset folder, copied into an empty folder (what Lambda unpacks into /var/task), and its environment. */
-async function prepare(asset: HandlerAsset, taskDir: string, functionName: string): Promise<PreparedFunction> {
+async function prepare(
+  asset: HandlerAsset,
+  taskDir: string,
+  functionName: string,
+  required: readonly string[] = REQUIRED_ENV,
+): Promise<PreparedFunction> {
   await cp(asset.dir, taskDir, { recursive: true, verbatimSymlinks: true });
   const deployed = resolvedEnvironment(asset, DEPLOYED);
-  expect(REQUIRED_ENV.filter((name) => deployed[name] === undefined)).toEqual([]);
+  expect(required.filter((name) => deployed[name] === undefined)).toEqual([]);
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: taskDir,
@@ -319,6 +347,49 @@ describe('the bundled handlers, each from an empty folder', () => {
     expect(Buffer.compare(Buffer.from(emails[0]!.attachments[0]!.content, 'base64'), pdf)).toBe(0);
   }, 60_000);
 
+  it('fan-out: plan, each slice, then the merge, each bundle in its own process, archived as one run', async () => {
+    const started = Date.now() - 1_000;
+    const ledger = await generateActivity(bed.hub, { transactions: 4 });
+    const from = new Date(Math.floor(started / 1000) * 1000).toISOString();
+    const to = new Date(Math.ceil((Date.now() + 1_000) / 1000) * 1000).toISOString();
+    while (Date.now() <= Date.parse(to)) await new Promise((r) => setTimeout(r, 100));
+    const key = await signing();
+
+    const planned = await runHarness(fanOut.plan, [{ payload: { from, to, slices: 2 }, requestId: 'plan' }], {
+      signing: key,
+    });
+    const plan = (planned.outcomes[0] as { result: { runId: string; slices: unknown[]; existed: boolean } }).result;
+    expect(plan.existed).toBe(false);
+    expect(plan.slices.length).toBeGreaterThanOrEqual(bed.config.sources.flatMap((s) => s.streams).length);
+    const sliced = await runHarness(
+      fanOut.slice,
+      plan.slices.map((slice, position) => ({
+        payload: { runId: plan.runId, position, slice },
+        requestId: `s${position}`,
+      })),
+      { signing: key, objects: planned.objects },
+    );
+    expect(sliced.outcomes.filter((o) => !('result' in o))).toEqual([]);
+    // Each slice wrote its part and its evidence part to the staging bucket only.
+    const staged = sliced.objects.filter((o) => o.bucket === STAGING).map((o) => o.key);
+    expect(staged).toHaveLength(plan.slices.length * 2);
+    expect(sliced.calls.filter((c) => c.command === 'PutObject' && c.input.Bucket !== STAGING)).toEqual([]);
+
+    const merged = await runHarness(fanOut.merge, [{ payload: plan, requestId: 'merge' }], {
+      signing: key,
+      objects: sliced.objects,
+    });
+    expect(merged.outcomes[0]).toMatchObject({
+      result: { ok: true, existed: false, runId: plan.runId, stagingObjectsRemoved: plan.slices.length * 2 },
+    });
+    expect(merged.objects.filter((o) => o.bucket === STAGING)).toEqual([]);
+    // The bundle rests on the merged slices, and verify re-performs every figure from its evidence.
+    const bundle = await verifiedCopy(merged.objects, 'adhoc', { recompute: true });
+    const report = JSON.parse(bundle('report.json').toString('utf8')) as ReportV1;
+    expectReportOf(report, ledger);
+    expect(report.inputs!.slices).toBe(2);
+  }, 120_000);
+
   it('fits Lambda and imports quickly in a fresh process (bundle size and cold import time are printed)', async () => {
     const [onDemandBytes, scheduledBytes] = await Promise.all([
       folderBytes(onDemand.taskDir),
@@ -431,7 +502,29 @@ async function expectVerifiedArchive(
   output: HarnessOutput,
   kind: 'daily' | 'adhoc',
 ): Promise<(name: string) => Buffer> {
-  const bundleObjects = output.objects.filter((o) => o.key.startsWith(`${PREFIX}/${kind}/`));
+  const puts = output.calls.filter((c) => c.command === 'PutObject');
+  // Every object is put once; the key file twice: the retry checks it before anything else, and S3's
+  // If-None-Match answers that it is there (412), which leaves it as it is.
+  const putsPerKey = new Map<string, number>();
+  for (const put of puts) putsPerKey.set(put.input.Key as string, (putsPerKey.get(put.input.Key as string) ?? 0) + 1);
+  expect([...putsPerKey.keys()].sort()).toEqual(output.objects.map((o) => o.key).sort());
+  expect([...putsPerKey].filter(([, n]) => n !== 1)).toEqual([
+    [output.objects.find((o) => o.key.includes('/keys/'))!.key, 2],
+  ]);
+  expect(puts.every((c) => c.input.IfNoneMatch === '*' && c.input.ChecksumAlgorithm === 'SHA256')).toBe(true);
+  return verifiedCopy(output.objects, kind);
+}
+
+/**
+ * The archive's objects, each locked for years, form one bundle of `kind` (signed intent, evidence, documents,
+ * manifest and signature) that `verify` accepts (with `--recompute` when asked) from a local copy.
+ */
+async function verifiedCopy(
+  objects: StoredObject[],
+  kind: 'daily' | 'adhoc',
+  options: { recompute?: boolean } = {},
+): Promise<(name: string) => Buffer> {
+  const bundleObjects = objects.filter((o) => o.key.startsWith(`${PREFIX}/${kind}/`));
   const names = bundleObjects.map((o) => path.posix.basename(o.key)).sort();
   expect(names.filter((n) => !n.startsWith('intent-'))).toEqual([
     'evidence.jsonl.gz',
@@ -443,28 +536,17 @@ async function expectVerifiedArchive(
   ]);
   // Exactly one run wrote this bundle: one signed intent, written first.
   expect(names.filter((n) => /^intent-[0-9A-Za-z-]+\.json$/.test(n))).toHaveLength(1);
-  for (const object of output.objects) {
+  for (const object of objects) {
     expect(object).toMatchObject({ bucket: BUCKET, lockMode: 'COMPLIANCE', checksumSha256: expect.any(String) });
     expect(Date.parse(object.retainUntil!)).toBeGreaterThan(Date.now() + 6 * 365 * 86_400_000);
   }
-  const puts = output.calls.filter((c) => c.command === 'PutObject');
-  // Every object is put once; the key file twice: the retry checks it before anything else, and S3's
-  // If-None-Match answers that it is there (412), which leaves it as it is.
-  const putsPerKey = new Map<string, number>();
-  for (const put of puts) putsPerKey.set(put.input.Key as string, (putsPerKey.get(put.input.Key as string) ?? 0) + 1);
-  expect([...putsPerKey.keys()].sort()).toEqual(output.objects.map((o) => o.key).sort());
-  expect([...putsPerKey].filter(([, n]) => n !== 1)).toEqual([
-    [output.objects.find((o) => o.key.includes('/keys/'))!.key, 2],
-  ]);
-  expect(puts.every((c) => c.input.IfNoneMatch === '*' && c.input.ChecksumAlgorithm === 'SHA256')).toBe(true);
-
   const local = await mkdtemp(path.join(work, `archive-${kind}-`));
-  for (const object of output.objects) {
+  for (const object of objects) {
     const file = path.join(local, path.posix.relative(PREFIX, object.key));
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, Buffer.from(object.base64, 'base64'));
   }
-  const verified = await verifyArchive(localArchive(local));
+  const verified = await verifyArchive(localArchive(local), { recompute: options.recompute ?? false });
   expect(verified.problems).toEqual([]);
   expect(verified.entries.flatMap((e) => e.problems)).toEqual([]);
   expect(verified.ok).toBe(true);

@@ -124,11 +124,24 @@ const s3: Operations = {
     const body = stored.body;
     return {
       ContentLength: body.length,
+      // As the SDK's Node body: read whole, or iterated chunk by chunk (the fan-out's merge streams evidence parts).
       Body: {
         transformToByteArray: async () => new Uint8Array(body),
         transformToString: async () => Buffer.from(body).toString('utf8'),
+        async *[Symbol.asyncIterator]() {
+          for (let at = 0; at < body.length; at += 64 * 1024) yield body.slice(at, at + 64 * 1024);
+        },
       },
     };
+  },
+  // As Object Lock does: a locked object stays until its retain-until date (the fan-out's staging is not locked).
+  async DeleteObject(del) {
+    const id = objectId(del.Bucket, del.Key);
+    const stored = objects.get(id);
+    if (stored?.retainUntil && stored.retainUntil > new Date())
+      throw awsError('AccessDenied', 403, 'Access Denied because object protected by object lock.');
+    objects.delete(id);
+    return {};
   },
   async ListObjectsV2(list) {
     const keys = [...objects.keys()]
