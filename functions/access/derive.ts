@@ -121,7 +121,7 @@ export function deriveAccess(facts: AccessFacts): AccessSection {
     users,
     streams,
     changes: [],
-    limits: limitsOf(recorded, operator, servers, facts.previous !== null),
+    limits: limitsOf(recorded, operator, servers, accounts, facts.previous !== null),
   };
   if (facts.previous) {
     const changes = allAccessChanges(facts.previous, section, {
@@ -287,7 +287,13 @@ function userAccess(
   };
 }
 
-function limitsOf(recorded: RecordedAccess, operator: boolean, servers: ServerFacts[], compared: boolean): string[] {
+function limitsOf(
+  recorded: RecordedAccess,
+  operator: boolean,
+  servers: ServerFacts[],
+  accounts: AccountAccess[],
+  compared: boolean,
+): string[] {
   const limits: string[] = [];
   const failed = new Set<string>();
   for (const a of recorded.answers) {
@@ -310,6 +316,10 @@ function limitsOf(recorded: RecordedAccess, operator: boolean, servers: ServerFa
     limits.push(
       'configuration digest: nats-server before 2.11 states none; a reload shows as a new configuration load time',
     );
+  // An account JWT states its JetStream limits; a configuration file's account limits no endpoint reports.
+  const unstated = accounts.filter((a) => a.jetstream && a.jetstreamLimits === null).map((a) => a.account);
+  if (unstated.length)
+    limits.push(`JetStream limits of ${unstated.join(', ')}: no endpoint states an account's limits outside its JWT`);
   limits.push('encryption at rest: no endpoint states whether JetStream encrypts what it stores');
   if (!compared) limits.push('changes: no earlier daily report with access evidence to compare with');
   return limits;

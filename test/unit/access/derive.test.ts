@@ -17,6 +17,8 @@ const CONFIG_FILE_USERS =
 const NO_DIGEST =
   'configuration digest: nats-server before 2.11 states none; a reload shows as a new configuration load time';
 const NO_CIPHER = 'encryption at rest: no endpoint states whether JetStream encrypts what it stores';
+/** A configuration file's accounts with JetStream: their limits are in no answer (an account JWT states them). */
+const NO_JS_LIMITS = "JetStream limits of APP, AUDIT: no endpoint states an account's limits outside its JWT";
 const NO_PREVIOUS = 'changes: no earlier daily report with access evidence to compare with';
 const NO_USER_INFO =
   "the reporting user's permissions ($SYS.REQ.USER.INFO): not read " +
@@ -62,7 +64,7 @@ describe.each(NATS_VERSIONS)('deriveAccess from a configuration-file layout on n
     if (version === '2.9.10') {
       expect(access.reportingUser).toBeNull();
       expect(access.users[1]).toMatchObject({ permissionsFrom: 'unknown', privileges: [] });
-      expect(access.limits).toEqual([NO_USER_INFO, CONFIG_FILE_USERS, NO_DIGEST, NO_CIPHER, NO_PREVIOUS]);
+      expect(access.limits).toEqual([NO_USER_INFO, CONFIG_FILE_USERS, NO_DIGEST, NO_JS_LIMITS, NO_CIPHER, NO_PREVIOUS]);
     } else {
       // The hub's `audit` user has no permissions block: unrestricted.
       expect(access.reportingUser).toEqual({
@@ -75,7 +77,7 @@ describe.each(NATS_VERSIONS)('deriveAccess from a configuration-file layout on n
         privileges: ALL,
       });
       expect(access.users[1]).toMatchObject({ permissionsFrom: 'user-info', permissions: null, privileges: ALL });
-      expect(access.limits).toEqual([CONFIG_FILE_USERS, NO_DIGEST, NO_CIPHER, NO_PREVIOUS]);
+      expect(access.limits).toEqual([CONFIG_FILE_USERS, NO_DIGEST, NO_JS_LIMITS, NO_CIPHER, NO_PREVIOUS]);
     }
   });
 
@@ -454,7 +456,7 @@ describe('deriveAccess: what could not be read is stated', () => {
     );
     expect(
       deriveAccess({ recorded: f.recorded, users: usersSeen(f), readOnly: READ_ONLY, previous: current }).limits,
-    ).toEqual([CONFIG_FILE_USERS, NO_DIGEST, NO_CIPHER]);
+    ).toEqual([CONFIG_FILE_USERS, NO_DIGEST, NO_JS_LIMITS, NO_CIPHER]);
   });
 
   it('a USER.INFO answer without user or account is no reporting user', () => {
