@@ -9,15 +9,13 @@ import type { AccessAnswer, AccessRequest, RecordedAccess } from '../access/mode
 import { errorMessage } from '../errors.js';
 import { formatInstant, type Nanos } from '../time/nanos.js';
 import { natsStep } from './nats-steps.js';
+import { isNotAnswered } from './sys-request.js';
 
 /** An answer larger than this is left out (and the report says so): a JSZ of thousands of streams. */
 export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 /** How long to wait for each server's answer to a PING request after the last one came (a cluster answers each). */
 const PING_STALL_MS = 300;
 const REQUEST_TIMEOUT_MS = 2000;
-
-/** What stops an answer but not the run: the service is not imported, the server is older, the user may not ask. */
-const NOT_ANSWERED = new Set(['NoResponders', 'NoRespondersError', 'PermissionViolationError']);
 
 export async function collectAccess(nc: NatsConnection, source: string, now: () => Nanos): Promise<RecordedAccess> {
   const answers: AccessAnswer[] = [];
@@ -75,15 +73,6 @@ async function ask(nc: NatsConnection, subject: string, body: unknown, ping: boo
       throw err;
     }
   });
-}
-
-function isNotAnswered(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth += 1) {
-    if (NOT_ANSWERED.has(e.name)) return true;
-    // The client wraps what happened to a request in a RequestError: look beneath it.
-    if (e.name !== 'RequestError') return false;
-  }
-  return false;
 }
 
 function failed(error: string): Reply {

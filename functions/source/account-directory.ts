@@ -11,9 +11,10 @@ import {
 import type { Config, SourceConfig } from '../config/schema.js';
 import { connectWithin } from './nats-steps.js';
 import { readingAccount } from './provision.js';
+import { sysRequest } from './sys-request.js';
 import type { RunDeadline } from './retry.js';
 
-/** How long one lookup may take: a server that does not answer leaves the name unknown, it does not stall the run. */
+/** How long one lookup's attempt may take; a server that went away is waited for (sys-request.ts), like any step. */
 const LOOKUP_TIMEOUT_MS = 2000;
 
 /**
@@ -97,8 +98,9 @@ export async function readAccountDirectory(
 async function ownAccount(nc: NatsConnection): Promise<string | null> {
   const fromUserInfo = await readingAccount(nc);
   if (fromUserInfo !== null) return fromUserInfo;
+  const reply = await sysRequest(nc, '$SYS.REQ.ACCOUNT.PING.STATZ', '{}', LOOKUP_TIMEOUT_MS);
+  if (reply === null) return null;
   try {
-    const reply = await nc.request('$SYS.REQ.ACCOUNT.PING.STATZ', '{}', { timeout: LOOKUP_TIMEOUT_MS });
     const acc = reply.json<{ data?: { account_statz?: { acc?: unknown }[] } }>().data?.account_statz?.[0]?.acc;
     return typeof acc === 'string' && acc !== '' ? acc : null;
   } catch {
@@ -120,10 +122,10 @@ interface InfoAnswer {
 
 /** One account's JWT name and imports as the server returns them; unnamed where it does not answer. */
 async function accountInfo(nc: NatsConnection, key: string): Promise<DirectoryAccount & { importsFrom: string[] }> {
-  let data: InfoAnswer['data'];
+  let data: InfoAnswer['data'] = null;
+  const reply = await sysRequest(nc, `$SYS.REQ.ACCOUNT.${key}.INFO`, undefined, LOOKUP_TIMEOUT_MS);
   try {
-    const reply = await nc.request(`$SYS.REQ.ACCOUNT.${key}.INFO`, undefined, { timeout: LOOKUP_TIMEOUT_MS });
-    data = reply.json<InfoAnswer>().data;
+    data = reply === null ? null : reply.json<InfoAnswer>().data;
   } catch {
     data = null;
   }

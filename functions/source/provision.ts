@@ -2,6 +2,7 @@ import { JetStreamApiCodes, jetstreamManager, type StreamConfig as JsStreamConfi
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config, SourceConfig } from '../config/schema.js';
 import { RunError, errorMessage } from '../errors.js';
+import { sysRequest } from './sys-request.js';
 import { isJetStreamApiError } from './api-error.js';
 import { captureSpec, planStream, type ExistingStreamConfig, type StreamPlan } from './stream-spec.js';
 
@@ -13,10 +14,11 @@ export interface ProvisionResult {
 
 /** The account the connection's user is in, as the server says ($SYS.REQ.USER.INFO); null if it won't say. */
 export async function readingAccount(nc: NatsConnection): Promise<string | null> {
+  const reply = await sysRequest(nc, '$SYS.REQ.USER.INFO');
+  if (reply === null) return null;
   try {
-    const reply = await nc.request('$SYS.REQ.USER.INFO', undefined, { timeout: 2000 });
-    const body = reply.json<{ data?: { account?: string } }>();
-    return body.data?.account ?? null;
+    const account = reply.json<{ data?: { account?: unknown } }>().data?.account;
+    return typeof account === 'string' && account !== '' ? account : null;
   } catch {
     return null;
   }
