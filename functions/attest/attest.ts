@@ -9,6 +9,7 @@ import type { Config, SourceConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import type { Ports } from '../pipeline/contracts.js';
 import { connectWithin } from '../source/nats-steps.js';
+import { ownIdentity } from '../source/own-identity.js';
 import { formatInstant } from '../time/nanos.js';
 import { ATTESTATION_SCHEMA, type Attestation, type AttestationIdentity, type AttestationRequest } from './model.js';
 import { checkAttestationRequest, describeBundle } from './request.js';
@@ -18,18 +19,13 @@ import { appendAttestation, reviewSource } from './stream.js';
 export const MANIFEST_MAX_BYTES = 4 * 1024 * 1024;
 
 /**
- * Who the connection is, as the server says ($SYS.REQ.USER.INFO, nats-server 2.10+); an older server does not
- * answer, and then the configured account and user stand in (null where the configuration names none).
+ * Who the connection is, as the server vouches for it (source/own-identity.ts: USER.INFO, or its own CONNZ entry
+ * on nats-server 2.9), with the JWTs' names in operator mode; where the server says nothing, the configured account
+ * and user stand in (null where the configuration names none).
  */
 export async function natsIdentity(nc: NatsConnection, source: SourceConfig): Promise<AttestationIdentity['nats']> {
-  try {
-    const reply = await nc.request('$SYS.REQ.USER.INFO', undefined, { timeout: 2000 });
-    const data = reply.json<{ data?: { account?: unknown; user?: unknown } }>().data;
-    if (typeof data?.account === 'string' && data.account)
-      return { account: data.account, user: typeof data.user === 'string' && data.user ? data.user : null };
-  } catch {
-    // no responder (2.9) or no permission: the configuration says who was meant to connect
-  }
+  const own = await ownIdentity(nc);
+  if (own !== null) return own;
   return { account: source.account ?? null, user: source.nats.user ?? null };
 }
 

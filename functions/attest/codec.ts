@@ -14,7 +14,14 @@ export const attestationSchema = z.strictObject({
   manifestSha256: z.string().regex(/^[0-9a-f]{64}$/),
   at: z.string().min(1),
   identity: z.strictObject({
-    nats: z.strictObject({ account: nullableText, user: nullableText }).nullable(),
+    nats: z
+      .strictObject({
+        account: nullableText,
+        user: nullableText,
+        accountName: z.string().optional(),
+        userName: z.string().optional(),
+      })
+      .nullable(),
     iamPrincipal: nullableText,
   }),
 });

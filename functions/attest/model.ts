@@ -18,8 +18,11 @@ export interface AttestationRequest {
 
 /** Who the record knows made the request, whatever name they typed. */
 export interface AttestationIdentity {
-  /** The NATS identity of the connection that recorded it (account, user; null where the server does not say). */
-  nats: { account: string | null; user: string | null } | null;
+  /**
+   * The NATS identity of the connection that recorded it (account, user; null where the server does not say), with
+   * the account and user JWTs' names in operator mode.
+   */
+  nats: { account: string | null; user: string | null; accountName?: string; userName?: string } | null;
   /** On AWS: the caller's IAM principal ARN from the function URL's request context. */
   iamPrincipal: string | null;
 }

@@ -3,6 +3,7 @@
  * with the NATS identity of the connection beside the name they give (--by).
  */
 import type { Command } from 'commander';
+import { named } from '../text/named.js';
 import { openArchive } from '../archive/index.js';
 import { attest } from '../attest/attest.js';
 import type { Attestation, AttestationDecision } from '../attest/model.js';
@@ -31,7 +32,10 @@ export interface AttestOptions {
 
 /** One attestation in one line: everything in it that came from a person is shown, never raw. */
 export function attestationLine(a: Attestation): string {
-  const nats = a.identity.nats ? [a.identity.nats.account, a.identity.nats.user].filter(Boolean).join('/') : '';
+  const n = a.identity.nats;
+  const shownAccount = n?.account ? named(n.account, n.accountName) : null;
+  const shownUser = n?.user ? named(n.user, n.userName) : null;
+  const nats = [shownAccount, shownUser].filter(Boolean).join('/');
   const who = [nats && `NATS ${nats}`, a.identity.iamPrincipal && `IAM ${a.identity.iamPrincipal}`].filter(Boolean);
   return (
     `${a.at} ${a.bundle} ${a.decision} by ${visible(a.by)}${who.length ? ` [${visible(who.join(', '))}]` : ''} ` +

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { decode } from '@nats-io/jwt';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { isAccountKey } from '../config/account-refs.js';
-import { resolveAccountNames } from '../source/account-names.js';
+import { ownIdentity } from '../source/own-identity.js';
 import { named } from '../text/named.js';
 
 /** What the configuration says about the connection, used when the server will not say who it is. */
@@ -15,31 +14,20 @@ export interface ConfiguredIdentity {
 }
 
 /**
- * Who the connection is, as the server knows it: `ACCOUNT/user` from $SYS.REQ.USER.INFO (nats-server 2.10+).
- * Older servers do not answer it; then the configuration's account and user stand in, marked as such so a
- * reader of the record knows the server did not vouch for them.
+ * Who the connection is, as the server vouches for it (source/own-identity.ts): `ACCOUNT/user`, with the JWTs'
+ * names beside the keys in operator mode. Where the server says nothing (the user may ask neither service), the
+ * configuration's account and user stand in, marked as such so a reader of the record knows the server did not
+ * vouch for them.
  */
 export async function connectionIdentity(nc: NatsConnection, configured: ConfiguredIdentity): Promise<string> {
-  try {
-    const reply = await nc.request('$SYS.REQ.USER.INFO', undefined, { timeout: 2000 });
-    const data = reply.json<{ data?: { account?: unknown; user?: unknown } }>().data;
-    if (typeof data?.account === 'string' && data.account) {
-      const account = await accountShown(nc, data.account);
-      if (!(typeof data.user === 'string' && data.user)) return account;
-      return `${account}/${named(data.user, await credsUserName(configured.creds, data.user))}`;
-    }
-  } catch {
-    // no responder (2.9) or no permission: fall back to the configuration
+  const own = await ownIdentity(nc);
+  if (own !== null) {
+    const account = named(own.account, own.accountName);
+    if (own.user === null) return account;
+    return `${account}/${named(own.user, own.userName ?? (await credsUserName(configured.creds, own.user)))}`;
   }
   const known = [configured.account, configured.user].filter((part): part is string => Boolean(part));
   return `${known.length ? known.join('/') : `source ${configured.source}`} (from configuration)`;
-}
-
-/** Operator mode: the account key with its JWT name beside it, as the server gives it; the key alone otherwise. */
-async function accountShown(nc: NatsConnection, account: string): Promise<string> {
-  if (!isAccountKey(account)) return account;
-  const [found] = await resolveAccountNames(nc, [account]);
-  return named(account, found?.name ?? undefined);
 }
 
 /** The name in the creds file's user JWT, when that JWT is the connected user's (its subject is `user`). */

@@ -5,6 +5,7 @@ import { simpleParser } from 'mailparser';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, credsAuthenticator } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { natsIdentity } from '../../functions/attest/attest.js';
 import type { ReportV1 } from '../../functions/analysis/report-model.js';
 import { localArchive } from '../../functions/archive/local.js';
 import { verifyArchive } from '../../functions/archive/verify.js';
@@ -294,10 +295,25 @@ describe.each(NATS_VERSIONS)('operator (JWT) mode on nats-server %s', (version) 
         user: audit.nats.user,
         creds: audit.nats.creds,
       });
-      // nats-server 2.9 answers no USER.INFO in operator mode: the configuration stands in, and says so.
-      expect(identity).toBe(
-        attributed ? `AUDIT (${short(accounts.AUDIT)})/audit (${short(users.audit)})` : 'AUDIT (from configuration)',
-      );
+      // nats-server 2.9 answers no USER.INFO in operator mode: the connection's own CONNZ entry vouches for it.
+      expect(identity).toBe(`AUDIT (${short(accounts.AUDIT)})/audit (${short(users.audit)})`);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("records who signs a bundle off by the keys the server vouches for, with the JWTs' names", async () => {
+    const { accounts, users } = bed.hub.layout;
+    const audit = bed.config.sources[0]!;
+    const nc = await connectSource(audit.name, audit.nats);
+    try {
+      // On 2.9 too: the connection's own CONNZ entry stands in for the USER.INFO it does not answer.
+      expect(await natsIdentity(nc, audit)).toEqual({
+        account: accounts.AUDIT,
+        user: users.audit,
+        accountName: 'AUDIT',
+        userName: 'audit',
+      });
     } finally {
       await nc.close();
     }

@@ -251,7 +251,7 @@ describe.each(NATS_VERSIONS)('a known day of activity on nats-server %s', (versi
       openedInPeriod: false,
       resolvedInPeriod: true,
       resolved: {
-        by: `Jane Roe (AUDIT/audit${attributed ? '' : ' (from configuration)'})`,
+        by: 'Jane Roe (AUDIT/audit)',
         note: 'mallory is the penetration-test account',
       },
     });

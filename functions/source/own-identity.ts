@@ -1,0 +1,61 @@
+/**
+ * Who a connection is, as the server vouches for it: $SYS.REQ.USER.INFO (nats-server 2.10+), else the connection's
+ * own entry in its account's CONNZ ($SYS.REQ.ACCOUNT.PING.CONNZ, which every account has, 2.9 included). In operator
+ * mode with the names: the user JWT's (CONNZ `name_tag`) and the account JWT's ($SYS.REQ.ACCOUNT.<key>.INFO).
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { isAccountKey } from '../config/account-refs.js';
+import { resolveAccountNames } from './account-names.js';
+import { sysRequest } from './sys-request.js';
+
+export interface OwnIdentity {
+  account: string;
+  /** null where the server names only the account. */
+  user: string | null;
+  accountName?: string;
+  userName?: string;
+}
+
+/** Who `nc` is; null when the server says neither (the user may ask neither service). */
+export async function ownIdentity(nc: NatsConnection): Promise<OwnIdentity | null> {
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+  let account: string | null = null;
+  let user: string | null = null;
+  const info = await sysRequest(nc, '$SYS.REQ.USER.INFO');
+  if (info !== null) {
+    const data = jsonOf(info)?.data as { account?: unknown; user?: unknown } | undefined;
+    account = text(data?.account);
+    user = account === null ? null : text(data?.user);
+  }
+  const connz = await sysRequest(
+    nc,
+    '$SYS.REQ.ACCOUNT.PING.CONNZ',
+    JSON.stringify({ cid: nc.info?.client_id, auth: true }),
+  );
+  const data = connz === null ? undefined : (jsonOf(connz)?.data as { connections?: unknown[] } | undefined);
+  const own = Array.isArray(data?.connections)
+    ? (data.connections[0] as Record<string, unknown> | undefined)
+    : undefined;
+  if (account === null && own) {
+    account = text(own.account);
+    user = account === null ? null : text(own.authorized_user);
+  }
+  if (account === null) return null;
+  const userName = own && text(own.authorized_user) === user ? text(own.name_tag) : null;
+  const accountName = isAccountKey(account) ? (await resolveAccountNames(nc, [account]))[0]?.name : null;
+  return {
+    account,
+    user,
+    ...(accountName ? { accountName } : {}),
+    ...(userName && userName !== user ? { userName } : {}),
+  };
+}
+
+function jsonOf(m: { json<T>(): T }): Record<string, unknown> | null {
+  try {
+    const value = m.json<unknown>();
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
