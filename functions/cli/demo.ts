@@ -102,27 +102,16 @@ function demoIntegrations(tools: DemoTools): unknown[] {
  * through the server, and finds the subject AUDIT imports APP's advisories on (the operator's prefix "APP.").
  */
 export function operatorDemoConfig(url: string, layout: OperatorLayout, archive: string, tools?: DemoTools): unknown {
-  const document = demoConfig(url, DEFAULT_HUB_PASSWORDS, archive, tools) as { sources: unknown[] };
+  const document = demoConfig(url, DEFAULT_HUB_PASSWORDS, archive, tools) as {
+    sources: { name: 'audit' | 'app'; nats: unknown }[];
+  };
   return {
     ...document,
-    sources: [
-      {
-        name: 'audit',
-        account: 'AUDIT',
-        nats: { servers: [url], creds: layout.creds.audit },
-        streams: [
-          { stream: 'SYS_EVENTS', kind: 'system-events' },
-          { stream: 'APP_JS_ADVISORIES', kind: 'advisories', account: 'APP' },
-          { stream: 'AUDIT_JS_ADVISORIES', kind: 'advisories', account: 'AUDIT' },
-        ],
-      },
-      {
-        name: 'app',
-        account: 'APP',
-        nats: { servers: [url], creds: layout.creds.app },
-        streams: [{ stream: 'TRANSACTIONS', kind: 'transactions' }],
-      },
-    ],
+    // The hub layout's sources, each logging in with its user's creds file instead of a password.
+    sources: document.sources.map((source) => ({
+      ...source,
+      nats: { servers: [url], creds: layout.creds[source.name] },
+    })),
   };
 }
 

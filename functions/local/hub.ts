@@ -25,17 +25,7 @@ export interface HubPorts {
  */
 export function hubConfig(ports: HubPorts, storeDir: string, passwords: HubUsers = DEFAULT_HUB_PASSWORDS): string {
   const q = (s: string) => JSON.stringify(s);
-  return `server_name: hub1
-listen: 127.0.0.1:${ports.client}
-jetstream {
-  store_dir: ${q(storeDir)}
-  max_memory_store: 256MB
-  max_file_store: 4GB
-}
-leafnodes {
-  listen: 127.0.0.1:${ports.leafnode}
-}
-accounts {
+  return `${serverBlock(ports, storeDir)}accounts {
   SYS {
     users: [ { user: sys, password: ${q(passwords.sys)} } ]
     exports: [
@@ -76,6 +66,22 @@ system_account: SYS
 `;
 }
 
+/** What every layout's configuration starts with: the server's name, its loopback ports and its JetStream store. */
+export function serverBlock(ports: HubPorts, storeDir: string): string {
+  const q = (s: string) => JSON.stringify(s);
+  return `server_name: hub1
+listen: 127.0.0.1:${ports.client}
+jetstream {
+  store_dir: ${q(storeDir)}
+  max_memory_store: 256MB
+  max_file_store: 4GB
+}
+leafnodes {
+  listen: 127.0.0.1:${ports.leafnode}
+}
+`;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -88,11 +94,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export interface RunningHub {
+/** A nats-server of one of the layouts, running on free loopback ports with its files under `dir`. */
+export interface RunningServer {
   url: string;
   ports: HubPorts;
   dir: string;
-  passwords: HubUsers;
   /** Stops the server (SIGTERM, then SIGKILL) and waits for it to exit. */
   stop(): Promise<void>;
   /** Starts it again on the same ports and store, as after a crash or restart. */
@@ -102,19 +108,37 @@ export interface RunningHub {
   log(): string;
 }
 
+export interface RunningHub extends RunningServer {
+  passwords: HubUsers;
+}
+
 /** Starts nats-server with the hub layout on free loopback ports, its store under `dir`. */
 export async function startHub(
   binary: string,
   dir: string,
   passwords: HubUsers = DEFAULT_HUB_PASSWORDS,
 ): Promise<RunningHub> {
+  const server = await startServer(binary, dir, 'hub.conf', (ports, storeDir) => hubConfig(ports, storeDir, passwords));
+  return { ...server, passwords };
+}
+
+/**
+ * Writes the configuration `config` makes for free loopback ports and a store under `dir` into `dir/file`, and
+ * starts nats-server with it.
+ */
+export async function startServer(
+  binary: string,
+  dir: string,
+  file: string,
+  config: (ports: HubPorts, storeDir: string) => string,
+): Promise<RunningServer> {
   await mkdir(dir, { recursive: true });
   const ports = { client: await freePort(), leafnode: await freePort() };
-  const configFile = path.join(dir, 'hub.conf');
-  await writeFile(configFile, hubConfig(ports, path.join(dir, 'jetstream'), passwords), { mode: 0o600 });
+  const configFile = path.join(dir, file);
+  await writeFile(configFile, config(ports, path.join(dir, 'jetstream')), { mode: 0o600 });
   const server = serverProcess(binary, configFile, ports.client);
   await server.start();
-  return { url: `nats://127.0.0.1:${ports.client}`, ports, dir, passwords, ...server };
+  return { url: `nats://127.0.0.1:${ports.client}`, ports, dir, ...server };
 }
 
 /**

@@ -4,7 +4,7 @@ import { encodeAccount, encodeOperator, encodeUser, fmtCreds, type Account, type
 import { createAccount, createOperator, createUser, type KeyPair } from '@nats-io/nkeys';
 import { JETSTREAM_READS, readOnlyPublish } from '../access/permissions.js';
 import { DEFAULT_INCIDENT_PREFIX } from '../incidents/model.js';
-import { freePort, serverProcess, type HubPorts } from './hub.js';
+import { serverBlock, startServer, type HubPorts, type RunningServer } from './hub.js';
 
 /** The accounts of the operator-mode layout: the hub layout's SYS / APP / AUDIT, as JWTs. */
 export type OperatorAccountName = 'SYS' | 'APP' | 'AUDIT';
@@ -154,17 +154,7 @@ export function operatorHubConfig(ports: HubPorts, storeDir: string, layout: Ope
   const preload = (['SYS', 'APP', 'AUDIT'] as const)
     .map((name) => `  ${layout.accounts[name]}: ${q(layout.accountJwts[name])}`)
     .join('\n');
-  return `server_name: hub1
-listen: 127.0.0.1:${ports.client}
-jetstream {
-  store_dir: ${q(storeDir)}
-  max_memory_store: 256MB
-  max_file_store: 4GB
-}
-leafnodes {
-  listen: 127.0.0.1:${ports.leafnode}
-}
-operator: ${q(layout.operatorJwt)}
+  return `${serverBlock(ports, storeDir)}operator: ${q(layout.operatorJwt)}
 system_account: ${layout.accounts.SYS}
 resolver: { type: full, dir: ${q(path.join(path.dirname(storeDir), 'jwt'))} }
 resolver_preload: {
@@ -173,24 +163,15 @@ ${preload}
 `;
 }
 
-export interface RunningOperatorHub {
-  url: string;
-  ports: HubPorts;
-  dir: string;
+export interface RunningOperatorHub extends RunningServer {
   layout: OperatorLayout;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  log(): string;
 }
 
 /** Starts nats-server in operator mode with the SYS / APP / AUDIT layout on free loopback ports. */
 export async function startOperatorHub(binary: string, dir: string): Promise<RunningOperatorHub> {
-  await mkdir(dir, { recursive: true });
   const layout = await buildOperatorLayout(path.join(dir, 'creds'));
-  const ports = { client: await freePort(), leafnode: await freePort() };
-  const configFile = path.join(dir, 'operator-hub.conf');
-  await writeFile(configFile, operatorHubConfig(ports, path.join(dir, 'jetstream'), layout), { mode: 0o600 });
-  const server = serverProcess(binary, configFile, ports.client);
-  await server.start();
-  return { url: `nats://127.0.0.1:${ports.client}`, ports, dir, layout, ...server };
+  const server = await startServer(binary, dir, 'operator-hub.conf', (ports, storeDir) =>
+    operatorHubConfig(ports, storeDir, layout),
+  );
+  return { ...server, layout };
 }
