@@ -9,6 +9,7 @@ import type {
   AccountAccess,
   AccountExport,
   AccountImport,
+  Permissions,
   StreamSettings,
 } from './model.js';
 import { normalisedPermissions, permissionsText } from './permissions.js';
@@ -147,42 +148,37 @@ function userChanges(previous: AccessSection, current: AccessSection, names: Nam
   const known = (u: AccessSection['users'][number]) => u.permissionsFrom !== 'unknown';
   const before = new Map(previous.users.filter(known).map((u) => [key(u), u]));
   const out: AccessChange[] = [];
-  for (const now of current.users.filter(known)) {
-    const was = before.get(key(now));
-    if (!was) continue;
-    const a = permissionsText(was.permissions && normalisedPermissions(was.permissions));
-    const b = permissionsText(now.permissions && normalisedPermissions(now.permissions));
+  const compare = (
+    was: Permissions | null,
+    now: Permissions | null,
+    user: { account: string; user: string },
+    who: string,
+  ) => {
+    const a = permissionsText(was && normalisedPermissions(was));
+    const b = permissionsText(now && normalisedPermissions(now));
+    const shown = names.user(user.account, user.user);
     if (a !== b)
       out.push(
         change(
           'permissions-changed',
-          `user ${names.user(now.account, now.user)}`,
-          `user ${names.user(now.account, now.user)} of account ${names.account(now.account)} has other permissions`,
+          `user ${shown}`,
+          `${who}${shown} of account ${names.account(user.account)} has other permissions`,
           a,
           b,
         ),
       );
+  };
+  for (const now of current.users.filter(known)) {
+    const was = before.get(key(now));
+    if (was) compare(was.permissions, now.permissions, now, 'user ');
   }
   const r0 = previous.reportingUser;
   const r1 = current.reportingUser;
   // Compared above only when both reports list it among their users with known permissions.
   const comparedAbove = (u: { account: string; user: string }) =>
     before.has(key(u)) && current.users.some((c) => known(c) && key(c) === key(u));
-  if (r0 && r1 && r0.user === r1.user && r0.account === r1.account && !comparedAbove(r1)) {
-    const a = permissionsText(r0.permissions && normalisedPermissions(r0.permissions));
-    const b = permissionsText(r1.permissions && normalisedPermissions(r1.permissions));
-    if (a !== b)
-      out.push(
-        change(
-          'permissions-changed',
-          `user ${names.user(r1.account, r1.user)}`,
-          `the reporting user ${names.user(r1.account, r1.user)} of account ${names.account(r1.account)} ` +
-            'has other permissions',
-          a,
-          b,
-        ),
-      );
-  }
+  if (r0 && r1 && r0.user === r1.user && r0.account === r1.account && !comparedAbove(r1))
+    compare(r0.permissions, r1.permissions, r1, 'the reporting user ');
   return out;
 }
 
