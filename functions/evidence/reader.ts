@@ -59,8 +59,8 @@ const messageSchema = z
     'must have exactly one of data and data_base64',
   );
 
-const streamSchema = z.strictObject({
-  type: z.literal('stream'),
+/** What a replay found of one stream's sequences: the evidence's closing line of it, and a slice's part of it. */
+export const streamReadSchema = z.strictObject({
   source: z.string(),
   stream: z.string(),
   kind: z.enum(STREAM_KINDS),
@@ -70,6 +70,8 @@ const streamSchema = z.strictObject({
   messages: z.number().int().min(0),
   gaps: z.array(range),
 });
+
+const streamSchema = streamReadSchema.extend({ type: z.literal('stream') });
 
 /** The records of an evidence file, in file order. `gzipped` is the file's bytes as they are read. */
 export async function* readEvidence(

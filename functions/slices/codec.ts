@@ -5,9 +5,9 @@
  * instants) are tagged (`{"$map": [[k, v], …]}`, `{"$bigint": "…"}`), so every value comes back as it was.
  */
 import { z } from 'zod';
+import { streamReadSchema } from '../evidence/reader.js';
 import type { AggregateState } from '../analysis/aggregate-state.js';
 import type { StreamCompleteness } from '../analysis/report-model.js';
-import { STREAM_KINDS } from '../config/schema.js';
 import { issueText } from '../text/zod-issue.js';
 import type { SlicePlan } from './plan.js';
 
@@ -149,8 +149,6 @@ const aggregateShape = {
   }),
 } satisfies Record<keyof AggregateState, z.ZodType>;
 
-const range = z.tuple([seq, seq]);
-
 const slicePartSchema = z.strictObject({
   schema: z.literal(SLICE_PART_SCHEMA),
   slice: z.strictObject({
@@ -161,15 +159,7 @@ const slicePartSchema = z.strictObject({
     from: z.string(),
     to: z.string(),
   }),
-  stream: z.strictObject({
-    source: z.string(),
-    stream: z.string(),
-    kind: z.enum(STREAM_KINDS),
-    account: z.string().optional(),
-    firstSeq: seq.nullable(),
-    lastSeq: seq.nullable(),
-    messages: count,
-    gaps: z.array(range),
+  stream: streamReadSchema.extend({
     missing: count,
     firstTime: z.string().nullable(),
     lastTime: z.string().nullable(),
