@@ -157,6 +157,7 @@ export class SoxReportsStack extends Stack {
       // What produced a bundle goes into its manifest; the bundle has no package.json or checkout to read it from.
       ...softwareEnvironment(),
     };
+    const { [ENV.alertTopicArn]: _alerts, [ENV.maxPeriodDays]: _maxPeriodDays, ...rollupEnvironment } = environment;
     const common = {
       projectRoot: props.projectRoot,
       role: reportRole.role,
@@ -206,17 +207,9 @@ export class SoxReportsStack extends Stack {
         'SOX rollup of whole days from the sealed daily bundles: monthly and quarterly by schedule, ' +
         '{"rollup": {"month" | "quarter" | "year" | "from","to"}} on demand',
       role: rollupRole.role,
-      environment: {
-        [ENV.configParameter]: inputs.config.parameterName,
-        [ENV.natsSecretArn]: inputs.natsCredentials.secretArn,
-        [ENV.archive]: archiveLocation,
-        [ENV.kmsKeyId]: signing.key.keyArn,
-        [ENV.certificateParameter]: inputs.certificate.parameterName,
-        [ENV.sesConfigurationSet]: configurationSet.configurationSetName,
-        ...(settings.emailMaxBytes !== null ? { [ENV.emailMaxBytes]: String(settings.emailMaxBytes) } : {}),
-        ...softwareEnvironment(),
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.rollup,
-      },
+      // The report functions' environment but for the alert topic (a rollup opens no incident) and the ad-hoc
+      // period bound (a rollup's span has its own).
+      environment: { ...rollupEnvironment, POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.rollup },
     }));
 
     const fanOut = (this.fanOut = new FanOut(this, 'FanOut', {
