@@ -6,15 +6,11 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { MAX_ANSWER_LIST, accountzAccounts } from '../access/answers.js';
 import type { AccessAnswer, AccessRequest, RecordedAccess } from '../access/model.js';
-import { errorMessage } from '../errors.js';
 import { formatInstant, type Nanos } from '../time/nanos.js';
-import { natsStep } from './nats-steps.js';
-import { isNotAnswered } from './sys-request.js';
+import { askSys } from './sys-request.js';
 
 /** An answer larger than this is left out (and the report says so): a JSZ of thousands of streams. */
 export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
-/** How long to wait for each server's answer to a PING request after the last one came (a cluster answers each). */
-const PING_STALL_MS = 300;
 const REQUEST_TIMEOUT_MS = 2000;
 
 export async function collectAccess(nc: NatsConnection, source: string, now: () => Nanos): Promise<RecordedAccess> {
@@ -51,28 +47,15 @@ interface Reply {
 }
 
 /**
- * One request (a PING: every server's answer). A connection that is down is waited for like any step (natsStep);
- * an answer that cannot come (no responders, no permission) is recorded as such.
+ * One request (a PING: every server's answer), as a NATS step (sys-request.ts); an answer that cannot come (no
+ * responders, no permission) is recorded as such.
  */
 async function ask(nc: NatsConnection, subject: string, body: unknown, ping: boolean): Promise<Reply[]> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  return natsStep(nc, `asking ${subject}`, async () => {
-    try {
-      if (!ping) return [reply(await nc.request(subject, payload, { timeout: REQUEST_TIMEOUT_MS }))];
-      const replies: Reply[] = [];
-      const stream = await nc.requestMany(subject, payload, {
-        strategy: 'stall',
-        stall: PING_STALL_MS,
-        maxWait: REQUEST_TIMEOUT_MS,
-      });
-      for await (const m of stream) replies.push(reply(m));
-      if (replies.length === 0) return [failed('no server answered')];
-      return replies;
-    } catch (err) {
-      if (isNotAnswered(err)) return [failed(errorMessage(err))];
-      throw err;
-    }
-  });
+  const answers = await askSys(nc, subject, payload, { timeoutMs: REQUEST_TIMEOUT_MS, every: ping });
+  if ('notAnswered' in answers) return [failed(answers.notAnswered)];
+  if (answers.messages.length === 0) return [failed('no server answered')];
+  return answers.messages.map(reply);
 }
 
 function failed(error: string): Reply {

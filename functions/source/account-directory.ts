@@ -10,7 +10,7 @@ import {
 } from '../config/account-refs.js';
 import type { Config, SourceConfig } from '../config/schema.js';
 import { connectWithin } from './nats-steps.js';
-import { readingAccount } from './provision.js';
+import { ownIdentity } from './own-identity.js';
 import { sysRequest } from './sys-request.js';
 import type { RunDeadline } from './retry.js';
 
@@ -61,13 +61,13 @@ export async function readAccountDirectory(
     connectWithin(source, connect, { ...(deadline ? { deadline } : {}), purpose: 'to resolve account names' });
   const first = await open(config.sources[0]!);
   try {
-    const own = await ownAccount(first);
+    const own = (await ownIdentity(first, { names: false }))?.account ?? null;
     if (own === null || !isAccountKey(own)) return null;
     const sourceAccounts: (string | null)[] = [own];
     for (const source of config.sources.slice(1)) {
       const nc = await open(source);
       try {
-        const key = await ownAccount(nc);
+        const key = (await ownIdentity(nc, { names: false }))?.account ?? null;
         sourceAccounts.push(key !== null && isAccountKey(key) ? key : null);
       } finally {
         await nc.close().catch(() => undefined);
@@ -88,23 +88,6 @@ export async function readAccountDirectory(
     return { sourceAccounts, accounts: accounts.map(({ importsFrom: _, ...a }) => a) };
   } finally {
     await first.close().catch(() => undefined);
-  }
-}
-
-/**
- * The account the connection's user is in: $SYS.REQ.USER.INFO, or where the server does not answer it (nats-server
- * 2.9 in operator mode) $SYS.REQ.ACCOUNT.PING.STATZ, which every account imports for its own statistics.
- */
-async function ownAccount(nc: NatsConnection): Promise<string | null> {
-  const fromUserInfo = await readingAccount(nc);
-  if (fromUserInfo !== null) return fromUserInfo;
-  const reply = await sysRequest(nc, '$SYS.REQ.ACCOUNT.PING.STATZ', '{}', LOOKUP_TIMEOUT_MS);
-  if (reply === null) return null;
-  try {
-    const acc = reply.json<{ data?: { account_statz?: { acc?: unknown }[] } }>().data?.account_statz?.[0]?.acc;
-    return typeof acc === 'string' && acc !== '' ? acc : null;
-  } catch {
-    return null;
   }
 }
 

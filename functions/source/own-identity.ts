@@ -16,8 +16,13 @@ export interface OwnIdentity {
   userName?: string;
 }
 
-/** Who `nc` is; null when the server says neither (the user may ask neither service). */
-export async function ownIdentity(nc: NatsConnection): Promise<OwnIdentity | null> {
+/**
+ * Who `nc` is; null when the server says nothing (the user may ask none of the services). Its account's statistics
+ * ($SYS.REQ.ACCOUNT.PING.STATZ) name the account alone where the user may not ask for its CONNZ entry. Without
+ * `names`, nothing more is asked than who it is.
+ */
+export async function ownIdentity(nc: NatsConnection, options: { names?: boolean } = {}): Promise<OwnIdentity | null> {
+  const names = options.names ?? true;
   const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
   let account: string | null = null;
   let user: string | null = null;
@@ -27,11 +32,10 @@ export async function ownIdentity(nc: NatsConnection): Promise<OwnIdentity | nul
     account = text(data?.account);
     user = account === null ? null : text(data?.user);
   }
-  const connz = await sysRequest(
-    nc,
-    '$SYS.REQ.ACCOUNT.PING.CONNZ',
-    JSON.stringify({ cid: nc.info?.client_id, auth: true }),
-  );
+  const connz =
+    account !== null && !names
+      ? null
+      : await sysRequest(nc, '$SYS.REQ.ACCOUNT.PING.CONNZ', JSON.stringify({ cid: nc.info?.client_id, auth: true }));
   const data = connz === null ? undefined : (jsonOf(connz)?.data as { connections?: unknown[] } | undefined);
   const own = Array.isArray(data?.connections)
     ? (data.connections[0] as Record<string, unknown> | undefined)
@@ -40,7 +44,14 @@ export async function ownIdentity(nc: NatsConnection): Promise<OwnIdentity | nul
     account = text(own.account);
     user = account === null ? null : text(own.authorized_user);
   }
+  if (account === null) {
+    const statz = await sysRequest(nc, '$SYS.REQ.ACCOUNT.PING.STATZ', '{}');
+    const stats = statz === null ? undefined : (jsonOf(statz)?.data as { account_statz?: unknown[] } | undefined);
+    const first = Array.isArray(stats?.account_statz) ? (stats.account_statz[0] as { acc?: unknown }) : undefined;
+    account = text(first?.acc);
+  }
   if (account === null) return null;
+  if (!names) return { account, user };
   const userName = own && text(own.authorized_user) === user ? text(own.name_tag) : null;
   const accountName = isAccountKey(account) ? (await resolveAccountNames(nc, [account]))[0]?.name : null;
   return {
