@@ -14,6 +14,7 @@ import { functionUrlEvent, REVIEWER } from '../support/function-url.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 import {
   captureOutput,
+  NATS_SECRET_ARN,
   handlerDeps,
   lambdaContext,
   mockedClients,
@@ -27,7 +28,6 @@ import { FakeBucket } from '../support/s3-fake.js';
  * Secrets Manager (the configuration holds none), and the archive on an in-memory S3 bucket holding one manifest.
  */
 const NOW = Date.parse('2026-11-26T15:00:00Z');
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:nats-AbCdEf';
 const MANIFEST = new TextEncoder().encode('{"schema":"sox-report-manifest/v2","bundle":"daily/2026/11/24"}\n');
 const MANIFEST_SHA256 = createHash('sha256').update(MANIFEST).digest('hex');
 
@@ -71,7 +71,7 @@ afterEach(() => {
 
 /** Stores the NATS secret as an operator would; `auditPass` replaces the audit user's password. */
 function natsSecret(auditPass = bed.hub.passwords.audit): void {
-  aws.mocks.secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
+  aws.mocks.secrets.on(GetSecretValueCommand, { SecretId: NATS_SECRET_ARN }).resolves({
     SecretString: JSON.stringify({
       audit: { user: 'audit', pass: auditPass },
       app: { user: 'app', pass: bed.hub.passwords.app },
@@ -81,7 +81,7 @@ function natsSecret(auditPass = bed.hub.passwords.audit): void {
 
 async function post(body: unknown, options: { iam?: null } = {}) {
   const clients: AwsClients = { ...aws.clients, s3: bucket.client };
-  const env = { [ENV.config]: JSON.stringify(lambdaDocument), [ENV.natsSecretArn]: SECRET_ARN };
+  const env = { [ENV.config]: JSON.stringify(lambdaDocument), [ENV.natsSecretArn]: NATS_SECRET_ARN };
   const handler = createAttestHandler(handlerDeps(env, clients, NOW));
   return handler(functionUrlEvent({ body: JSON.stringify(body), ...options }), lambdaContext('req-attest'));
 }

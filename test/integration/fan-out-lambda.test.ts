@@ -34,6 +34,8 @@ import { startTestBed, type TestBed } from '../support/hub.js';
 import { KMS_KEY_ARN, kmsHoldingKey } from '../support/kms-mock.js';
 import {
   captureOutput,
+  NATS_SECRET_ARN,
+  CERT_PARAMETER,
   handlerDeps,
   lambdaContext,
   mockedClients,
@@ -42,8 +44,6 @@ import {
 import { FakeBucket } from '../support/s3-fake.js';
 import { createTestSigner } from '../support/test-signer.js';
 
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:nats-AbCdEf';
-const CERT_PARAMETER = '/nats-sox-reports/signing-certificate';
 const STAGING = 's3://sox-staging/runs';
 /** Ten messages a slice: the demo's burst gives its busiest stream several slices, the quiet ones one. */
 const SIZING = { [ENV.sliceMessagesPerSecond]: '1', [ENV.sliceBudgetSeconds]: '10' };
@@ -119,7 +119,7 @@ describe.each(NATS_VERSIONS)('the fan-out: plan, slices, merge against nats-serv
     aws.mocks.ssm
       .on(GetParameterCommand, { Name: CERT_PARAMETER })
       .resolves({ Parameter: { Name: CERT_PARAMETER, Value: signer.certificatePem } });
-    aws.mocks.secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
+    aws.mocks.secrets.on(GetSecretValueCommand, { SecretId: NATS_SECRET_ARN }).resolves({
       SecretString: JSON.stringify({
         audit: { user: 'audit', pass: bed.hub.passwords.audit },
         app: { user: 'app', pass: bed.hub.passwords.app },
@@ -130,7 +130,7 @@ describe.each(NATS_VERSIONS)('the fan-out: plan, slices, merge against nats-serv
     clients = { ...aws.clients, s3: bucket.client };
     env = {
       [ENV.config]: JSON.stringify(document),
-      [ENV.natsSecretArn]: SECRET_ARN,
+      [ENV.natsSecretArn]: NATS_SECRET_ARN,
       [ENV.kmsKeyId]: KMS_KEY_ARN,
       [ENV.certificateParameter]: CERT_PARAMETER,
       [ENV.sliceStaging]: STAGING,

@@ -27,6 +27,8 @@ import { startTestBed, type TestBed } from '../support/hub.js';
 import { KMS_KEY_ARN, kmsHoldingKey } from '../support/kms-mock.js';
 import {
   captureOutput,
+  NATS_SECRET_ARN,
+  CERT_PARAMETER,
   handlerDeps,
   lambdaContext,
   mockedClients,
@@ -41,8 +43,6 @@ import { createTestSigner } from '../support/test-signer.js';
  * recorded through the attest function in a real nats-server's attestation stream; then a rollup on demand and the
  * monthly schedule's, with a day tampered, each verified and emailed (the SES request asserted exactly).
  */
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:nats-AbCdEf';
-const CERT_PARAMETER = '/nats-sox-reports/signing-certificate';
 const ARCHIVE = 's3://sox-evidence/reports';
 const DAYS = ['2026-10-29', '2026-10-30', '2026-10-31'];
 /** The dailies are run the day after the last, the rollups after the monthly schedule fired (06:00 in New York). */
@@ -95,7 +95,7 @@ describe.each(NATS_VERSIONS)('the rollup function over daily bundles on S3, nats
     aws.mocks.ssm
       .on(GetParameterCommand, { Name: CERT_PARAMETER })
       .resolves({ Parameter: { Name: CERT_PARAMETER, Value: signer.certificatePem } });
-    aws.mocks.secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
+    aws.mocks.secrets.on(GetSecretValueCommand, { SecretId: NATS_SECRET_ARN }).resolves({
       SecretString: JSON.stringify({
         audit: { user: 'audit', pass: bed.hub.passwords.audit },
         app: { user: 'app', pass: bed.hub.passwords.app },
@@ -109,7 +109,7 @@ describe.each(NATS_VERSIONS)('the rollup function over daily bundles on S3, nats
     clients = { ...aws.clients, s3: bucket.client };
     env = {
       [ENV.config]: JSON.stringify(document),
-      [ENV.natsSecretArn]: SECRET_ARN,
+      [ENV.natsSecretArn]: NATS_SECRET_ARN,
       [ENV.kmsKeyId]: KMS_KEY_ARN,
       [ENV.certificateParameter]: CERT_PARAMETER,
     };
@@ -228,7 +228,7 @@ describe.each(NATS_VERSIONS)('the rollup function over daily bundles on S3, nats
       });
     }
     expect(aws.mocks.ssm.calls().map((c) => c.args[0].input)).toEqual([{ Name: CERT_PARAMETER, WithDecryption: true }]);
-    expect(aws.mocks.secrets.calls().map((c) => c.args[0].input)).toEqual([{ SecretId: SECRET_ARN }]);
+    expect(aws.mocks.secrets.calls().map((c) => c.args[0].input)).toEqual([{ SecretId: NATS_SECRET_ARN }]);
     expect(aws.mocks.sns.calls()).toEqual([]);
 
     expect(sent).toHaveLength(1);

@@ -16,6 +16,10 @@ import type { HandlerDeps } from '../../functions/handlers/run-period.js';
 
 const REGION = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
 
+/** Stand-ins for the NATS secret's ARN and the signing certificate's SSM parameter, as the stack names them. */
+export const NATS_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:nats-AbCdEf';
+export const CERT_PARAMETER = '/nats-sox-reports/signing-certificate';
+
 /** The parts of a Lambda context the handlers read. */
 export function lambdaContext(awsRequestId = 'req-0001'): Context {
   return {
