@@ -11,6 +11,9 @@
  *                  writes;
  *   (d) peer     — bench/peers/go-replay (bench/go-peer.ts), what one writes by hand in Go with nats.go: a pull
  *                  consumer per stream, encoding/json into a small struct, counts; once per source connection;
+ *   (f) evidence alone — the messages of one read encoded and compressed by the production encoder on one thread,
+ *                  nothing else running (bench/evidence-cost.ts): the evidence's own CPU per message, and with it
+ *                  the highest evidenceRatio the machine's cores allow (evidenceRatioCeiling);
  * rotating them for a few rounds after a warm-up and taking medians. Where Go or the nats.go sources are missing
  * (scripts/install-bench-deps.sh installs them) it says so and leaves the peer's figures out. Then it runs the
  * pipeline with evidence over N in a child process pinned to one CPU and in one pinned to two, for the sizing of
@@ -19,7 +22,8 @@
  *
  * The last line of stdout is one JSON object (events, rawMsgsPerSec, pipelineMsgsPerSec, ratio, peerMsgsPerSec,
  * vsPeer, vsPeerWithEvidence, oneCpuMsgsPerSec, twoCpuMsgsPerSec, rssSmallMB, rssLargeMB, rssGrowth, `slices`:
- * {requested, planned, oneSliceMsgsPerSec (= evidenceMsgsPerSec), slicedMsgsPerSec, ratio}, …).
+ * {requested, planned, oneSliceMsgsPerSec (= evidenceMsgsPerSec), slicedMsgsPerSec, ratio}, evidenceAlone:
+ * {cpuUsPerMsg, gzipCpuUsPerMsg, linesMB, gzipMB}, cores, evidenceRatioCeiling, …).
  * Targets: vsPeer >= 1.0 (aim 1.3; pipeline / peer), ratio >= 0.6 (pipeline / bare consumer), evidenceRatio >= 0.9,
  * rssGrowth <= 1.25. Exit 0 whether or not the targets are met; 1 when the benchmark itself failed.
  *
@@ -34,12 +38,13 @@
  * Environment: BENCH_EVENTS (N, default 100000), BENCH_ROUNDS (default 5), BENCH_LARGE_FACTOR (default 10),
  * BENCH_SIZING_PASSES (passes over N of each pinned child after its warm-up pass, median taken; default 3),
  * BENCH_CPU_PROF (a directory: the child processes write V8 CPU profiles there), BENCH_CHILD_NODE_FLAGS (extra
- * node flags for the child processes, e.g. "--trace-gc" or "--max-semi-space-size=32").
+ * node flags for the child processes, e.g. "--trace-gc" or "--max-semi-space-size=32"), BENCH_WORKERS (the ingest
+ * workers of the in-process single reads, (b) and (c); default: the pipeline's own choice, one fewer than the CPUs).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
-import os from 'node:os';
+import os, { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -59,7 +64,9 @@ import { replayAndAggregate } from '../functions/pipeline/replay-aggregate.js';
 import { replaySliced } from '../functions/pipeline/replay-sliced.js';
 import { planSlices } from '../functions/slices/plan.js';
 import { formatInstant, nowNanos, type Nanos } from '../functions/time/nanos.js';
+import type { RawMessage } from '../functions/events/types.js';
 import { EventGenerator, type Target } from './events.js';
+import { evidenceCost, evidenceRatioCeiling, PackedMessages } from './evidence-cost.js';
 import { goPeer, type PeerResult } from './go-peer.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -199,6 +206,7 @@ async function readPipeline(
   period: Period,
   evidenceFile: string | null = null,
   slices = 1,
+  onMessage?: (raw: RawMessage) => void,
 ): Promise<PipelineResult> {
   const start = performance.now();
   const cpu = process.cpuUsage();
@@ -225,8 +233,10 @@ async function readPipeline(
       ? await replaySliced(config, period, ports, slices, evidence ? { evidence } : {})
       : await replayAndAggregate(config, period, ports, {
           ...(evidence ? { evidence } : {}),
+          ...(process.env.BENCH_WORKERS ? { workers: Number(process.env.BENCH_WORKERS) } : {}),
           onMessage: (raw) => {
             bytes += raw.data.length;
+            onMessage?.(raw);
           },
         });
   await file?.close();
@@ -508,6 +518,18 @@ async function main(): Promise<void> {
     if (warmPeer && warmPeer.messages !== warmPipe.messages)
       throw new Error(`the Go peer read ${warmPeer.messages} messages, the pipeline ${warmPipe.messages}`);
     describeReport(warmPipe);
+    // (f) The evidence alone: the same messages encoded and compressed on this thread, nothing else running.
+    const packed = new PackedMessages();
+    await readPipeline(config, small, null, 1, packed.add);
+    const aloneCost = evidenceCost(packed, () => taskCpuSeconds('self', 'thread-self'));
+    if (aloneCost && aloneCost.messages !== warmPipe.messages)
+      throw new Error(`the evidence alone wrote ${aloneCost.messages} messages, expected ${warmPipe.messages}`);
+    if (aloneCost)
+      log(
+        `evidence alone: ${aloneCost.cpuUsPerMsg.toFixed(2)} µs CPU/msg (gzip ${aloneCost.gzipCpuUsPerMsg.toFixed(2)}), ` +
+          `${(aloneCost.linesBytes / MB).toFixed(1)} MB of lines to ${(aloneCost.gzipBytes / MB).toFixed(1)} MB`,
+      );
+    else log('(no per-thread CPU clock here: no evidence-alone figures)');
     log(
       `warm-up: raw ${warmRaw.seconds.toFixed(3)} s, pipeline ${warmPipe.seconds.toFixed(3)} s` +
         (warmPeer
@@ -523,6 +545,8 @@ async function main(): Promise<void> {
     const sliced: number[] = [];
     const rawCpu: number[] = [];
     const pipeCpu: number[] = [];
+    const evidenceCpu: number[] = [];
+    const evidenceServerCpu: number[] = [];
     const pipeReaderCpu: number[] = [];
     const rawServerCpu: number[] = [];
     const pipeServerCpu: number[] = [];
@@ -559,10 +583,14 @@ async function main(): Promise<void> {
           continue;
         }
         if (which === 'evidence') {
+          const server0 = pid === null ? null : taskCpuSeconds(pid);
           const r = await readPipeline(config, small, evidenceFile);
+          const server1 = pid === null ? null : taskCpuSeconds(pid);
           if (r.messages !== warmPipe.messages)
             throw new Error(`pipeline with evidence read ${r.messages} messages, expected ${warmPipe.messages}`);
           withEvidence.push(r.seconds);
+          evidenceCpu.push(r.cpuSeconds);
+          if (server0 !== null && server1 !== null) evidenceServerCpu.push(server1 - server0);
           continue;
         }
         const server0 = pid === null ? null : taskCpuSeconds(pid);
@@ -609,6 +637,30 @@ async function main(): Promise<void> {
     const pipelineReaderCpuUsPerMsg = perMsg(pipeReaderCpu);
     const serverCpuUsPerMsg = perMsg(rawServerCpu);
     const pipelineServerCpuUsPerMsg = perMsg(pipeServerCpu);
+    const evidenceCpuUsPerMsg = round((median(evidenceCpu) * 1e6) / events, 2);
+    const evidenceServerCpuUsPerMsg = perMsg(evidenceServerCpu);
+    // What the machine allows: the read with evidence bound by the cores, server and client together.
+    const cores = availableParallelism();
+    const evidenceRatioCeilingHere =
+      aloneCost === null || pipelineServerCpuUsPerMsg === null
+        ? null
+        : round(
+            evidenceRatioCeiling({
+              pipelineMsgsPerSec,
+              pipelineCpuUsPerMsg: pipelineCpuUsPerMsg + pipelineServerCpuUsPerMsg,
+              evidenceCpuUsPerMsg: aloneCost.cpuUsPerMsg,
+              cores,
+            }),
+          );
+    log(
+      `with evidence: client CPU ${evidenceCpuUsPerMsg} µs/msg (pipeline ${pipelineCpuUsPerMsg.toFixed(2)}), ` +
+        `nats-server ${evidenceServerCpuUsPerMsg ?? '?'} µs/msg; on ${cores} cores the pipeline uses ` +
+        (pipelineServerCpuUsPerMsg === null
+          ? '? '
+          : `${(((pipelineCpuUsPerMsg + pipelineServerCpuUsPerMsg) * pipelineMsgsPerSec) / 1e6).toFixed(2)} `) +
+        `of them, so the evidence (${aloneCost ? aloneCost.cpuUsPerMsg.toFixed(2) : '?'} µs/msg alone) allows ` +
+        `evidenceRatio <= ${evidenceRatioCeilingHere ?? '?'} here`,
+    );
     // The peer's own seconds (after its connect) against the pipeline's (connect included): if anything, in the
     // peer's favour.
     const peerMsgsPerSec = peerRuns.length ? events / median(peerRuns) : null;
@@ -693,6 +745,20 @@ async function main(): Promise<void> {
       evidenceMsgsPerSec: Math.round(evidenceMsgsPerSec),
       evidenceRatio: round(evidenceRatio),
       evidenceRunsSeconds: withEvidence.map((x) => round(x)),
+      evidenceCpuUsPerMsg,
+      evidenceServerCpuUsPerMsg,
+      ...(aloneCost === null
+        ? {}
+        : {
+            evidenceAlone: {
+              cpuUsPerMsg: round(aloneCost.cpuUsPerMsg, 2),
+              gzipCpuUsPerMsg: round(aloneCost.gzipCpuUsPerMsg, 2),
+              linesMB: round(aloneCost.linesBytes / MB, 1),
+              gzipMB: round(aloneCost.gzipBytes / MB, 1),
+            },
+          }),
+      cores,
+      evidenceRatioCeiling: evidenceRatioCeilingHere,
       slices: {
         requested: BENCH_SLICES,
         planned: slicesPlanned,
@@ -761,7 +827,8 @@ async function main(): Promise<void> {
           `${vsPeer >= TARGETS.vsPeer ? 'ok' : 'MISSED'} (with evidence ${round(vsPeerWithEvidence!)}); `) +
         `ratio ${result.ratio} (target >= ${TARGETS.ratio}): ${result.pass.ratio ? 'ok' : 'MISSED'}; ` +
         `evidenceRatio ${result.evidenceRatio} (target >= ${TARGETS.evidenceRatio}): ` +
-        `${result.pass.evidenceRatio ? 'ok' : 'MISSED'}; rssGrowth ${result.rssGrowth} (target <= ` +
+        `${result.pass.evidenceRatio ? 'ok' : 'MISSED'} (at most ${evidenceRatioCeilingHere ?? '?'} on ${cores} ` +
+        `cores); rssGrowth ${result.rssGrowth} (target <= ` +
         `${TARGETS.rssGrowth}): ${result.pass.rssGrowth ? 'ok' : 'MISSED'}; ` +
         `render ${render.renderSeconds} s / ${render.peakRssMB} MB (targets <= ${RENDER_TARGETS.seconds} s, ` +
         `<= ${RENDER_TARGETS.peakRssMB} MB): ${result.pass.render ? 'ok' : 'MISSED'}`,
