@@ -2,7 +2,7 @@ import { JetStreamApiCodes, jetstreamManager, type StreamConfig as JsStreamConfi
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config, SourceConfig } from '../config/schema.js';
 import { RunError, errorMessage } from '../errors.js';
-import { sysRequest } from './sys-request.js';
+import { ownIdentity } from './own-identity.js';
 import { isJetStreamApiError } from './api-error.js';
 import { captureSpec, planStream, type ExistingStreamConfig, type StreamPlan } from './stream-spec.js';
 
@@ -12,16 +12,9 @@ export interface ProvisionResult {
   created: boolean;
 }
 
-/** The account the connection's user is in, as the server says ($SYS.REQ.USER.INFO); null if it won't say. */
+/** The account the connection's user is in, as the server vouches for it (own-identity.ts); null if it won't say. */
 export async function readingAccount(nc: NatsConnection): Promise<string | null> {
-  const reply = await sysRequest(nc, '$SYS.REQ.USER.INFO');
-  if (reply === null) return null;
-  try {
-    const account = reply.json<{ data?: { account?: unknown } }>().data?.account;
-    return typeof account === 'string' && account !== '' ? account : null;
-  } catch {
-    return null;
-  }
+  return (await ownIdentity(nc, { names: false }))?.account ?? null;
 }
 
 export async function provisionSource(

@@ -45,7 +45,8 @@ export function captureSubjects(source: SourceConfig, ref: StreamConfig, reading
         throw new InputError(
           `source "${source.name}": stream ${ref.stream}: cannot tell whether account ${ref.account} is the ` +
             'reading account ' +
-            '(this server does not answer $SYS.REQ.USER.INFO); set the source\'s "account" or the stream\'s "subjects"',
+            '(the server does not say which account this user is in); set the source\'s "account" or the ' +
+            'stream\'s "subjects"',
         );
       }
       return [`${ref.account}.$JS.EVENT.ADVISORY.>`];

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
 import { connectSource } from '../../functions/source/connect.js';
 import { connectWithin } from '../../functions/source/nats-steps.js';
+import { readingAccount } from '../../functions/source/provision.js';
 import { sysRequest } from '../../functions/source/sys-request.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 
@@ -25,6 +26,12 @@ describe.each(NATS_VERSIONS)("the system account's information requests on nats-
     // Not imported into AUDIT: nothing can answer, and that is no answer rather than an outage to wait out.
     expect(await sysRequest(nc, '$SYS.REQ.SERVER.PING.HEALTHZ')).toBeNull();
     expect(Date.now() - started).toBeLessThan(1_000);
+    await nc.close();
+  });
+
+  it("tells provision the reading user's account, USER.INFO or not (2.9 answers none)", async () => {
+    const nc = await open();
+    expect(await readingAccount(nc)).toBe('AUDIT');
     await nc.close();
   });
 

@@ -86,7 +86,8 @@ describe('captureSubjects', () => {
     expect(err).toBeInstanceOf(InputError);
     expect((err as Error).message).toBe(
       'source "app": stream APP_ADV: cannot tell whether account APP is the reading account ' +
-        '(this server does not answer $SYS.REQ.USER.INFO); set the source\'s "account" or the stream\'s "subjects"',
+        '(the server does not say which account this user is in); set the source\'s "account" or the ' +
+        'stream\'s "subjects"',
     );
     expect(captureSubjects(app, stream(app, 'APP_ADV'), 'APP')).toEqual(['$JS.EVENT.ADVISORY.>']);
   });
