@@ -1,6 +1,7 @@
 import type { JsOperation, UnparseableEvent } from '../events/types.js';
 import type { Nanos } from '../time/nanos.js';
 import { emptyCounts, type CountTable, type SampleSet } from './bounded.js';
+import type { JetStreamChange } from './report-model.js';
 
 /**
  * The running state of one period (or slice of one). Every field merges exactly, so the merge of two slices'
@@ -117,19 +118,8 @@ export interface LeafRemote {
   hosts: SampleSet;
 }
 
-export interface ChangeRecord extends StoredAt {
-  account: string;
-  user: string | null;
-  userName?: string;
-  client: string | null;
-  host: string | null;
-  operation: JsOperation;
-  target: string;
-  success: boolean;
-  detail: string | null;
-  /** Where the evidence is: the advisory and/or the audit record. */
-  evidence: { stream: string; seq: number }[];
-}
+/** A JetStream change as the report lists it (its time kept as stored, its account's name added later). */
+export interface ChangeRecord extends StoredAt, Omit<JetStreamChange, 'time' | 'accountName'> {}
 
 /** An advisory action or an audit record waiting for its partner, keyed by what both name. */
 export interface PendingPart {

@@ -252,23 +252,19 @@ function apiAudit(raw: RawMessage, account: string, isOwn: (consumer: string | n
   }
   const call = classifyApiSubject(e.subject);
   const who = e.client;
+  const record = {
+    stream: raw.stream,
+    seq: raw.seq,
+    ts: raw.ts,
+    type: 'api-audit',
+    account: who.acc ?? account,
+    user: orNull(who.user),
+    ...userNameOf(who),
+    client: orNull(who.name),
+    host: orNull(who.host),
+  } as const;
   if (call.operation === null) {
-    return {
-      stream: raw.stream,
-      seq: raw.seq,
-      ts: raw.ts,
-      type: 'api-audit',
-      account: who.acc ?? account,
-      user: orNull(who.user),
-      ...userNameOf(who),
-      client: orNull(who.name),
-      host: orNull(who.host),
-      operation: null,
-      target: call.stream ?? e.subject,
-      success: true,
-      detail: null,
-      own: false,
-    };
+    return { ...record, operation: null, target: call.stream ?? e.subject, success: true, detail: null, own: false };
   }
   const request =
     call.operation === 'consumer.create' || call.operation === 'msg.delete' || call.operation === 'stream.purge'
@@ -295,15 +291,7 @@ function apiAudit(raw: RawMessage, account: string, isOwn: (consumer: string | n
     details.push(`refused: ${response.error?.description ?? 'error'}${code !== undefined ? ` (${code})` : ''}`);
   }
   return {
-    stream: raw.stream,
-    seq: raw.seq,
-    ts: raw.ts,
-    type: 'api-audit',
-    account: who.acc ?? account,
-    user: orNull(who.user),
-    ...userNameOf(who),
-    client: orNull(who.name),
-    host: orNull(who.host),
+    ...record,
     operation: call.operation,
     target: jsTarget(call.stream, consumer, e.subject.slice('$JS.API.'.length)),
     success: !refused,

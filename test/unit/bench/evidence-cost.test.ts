@@ -4,7 +4,7 @@ import type { RawMessage } from '../../../functions/events/types.js';
 
 const message = (stream: string, seq: number, data: string): RawMessage => ({
   stream,
-  kind: 'audit',
+  kind: 'system-events',
   seq,
   subject: `$SYS.ACCOUNT.A.CONNECT`,
   ts: 1_764_900_000_000_000_000n + BigInt(seq),
