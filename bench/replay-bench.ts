@@ -526,7 +526,8 @@ async function main(): Promise<void> {
       throw new Error(`the evidence alone wrote ${aloneCost.messages} messages, expected ${warmPipe.messages}`);
     if (aloneCost)
       log(
-        `evidence alone: ${aloneCost.cpuUsPerMsg.toFixed(2)} µs CPU/msg (gzip ${aloneCost.gzipCpuUsPerMsg.toFixed(2)}), ` +
+        `evidence alone: ${aloneCost.cpuUsPerMsg.toFixed(2)} µs CPU/msg ` +
+          `(gzip ${aloneCost.gzipCpuUsPerMsg.toFixed(2)}), ` +
           `${(aloneCost.linesBytes / MB).toFixed(1)} MB of lines to ${(aloneCost.gzipBytes / MB).toFixed(1)} MB`,
       );
     else log('(no per-thread CPU clock here: no evidence-alone figures)');
