@@ -35,6 +35,7 @@ const rollupOf: Produce = (config, period, ports, options) => runRollup(config, 
  *   `{ ok: false, error: { code: 'bad-input', message } }`, checked before anything but the configuration is read,
  *   the recipients allowed exactly as for on-demand reports.
  * A rollup already archived is not rebuilt; its email is sent only if no receipt says it went to those recipients.
+ * A retry after an invocation that died part-way completes the rollup it left, keeping what it stored.
  */
 export function createRollupHandler(deps: HandlerDeps) {
   return async (event: unknown, context: Context): Promise<RollupResult> => {

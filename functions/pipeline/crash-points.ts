@@ -3,7 +3,8 @@
  * tested by rerunning it (test/integration/crash-rerun.test.ts). `SOX_REPORT_CRASH_AT=<point>` in the process's
  * environment kills the process with SIGKILL at that point: no `finally`, no cleanup, no flush. Unset (always, in
  * use) it does nothing. It is read from the environment only, never from the configuration file, whose schema
- * refuses unknown keys; an unknown point is ignored, so a test asserts that its process was killed.
+ * refuses unknown keys; an unknown point is ignored, so a test asserts that its process was killed. A rollup passes
+ * the same points but the evidence file's (test/integration/rollup-crash.test.ts).
  */
 import { EVIDENCE_FILE, isIntentFile, MANIFEST, MANIFEST_SIG } from '../archive/layout.js';
 import type { WriteStep } from '../archive/port.js';
@@ -12,7 +13,10 @@ export const CRASH_ENV = 'SOX_REPORT_CRASH_AT';
 
 /** In the order a run passes them. */
 export const CRASH_POINTS = [
-  /** The evidence is staged and the report built (incidents recorded); nothing of the bundle is written. */
+  /**
+   * The evidence is staged and the report built (incidents recorded); nothing of the bundle is written. A rollup,
+   * which has no evidence file, passes it once its report is built.
+   */
   'evidence-staged',
   /** Each file of the bundle stored: into the staging folder (local) or as a locked object (S3). */
   'intent-written',

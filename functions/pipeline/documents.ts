@@ -1,6 +1,7 @@
 /**
- * What a bundle's documents rest on: the report and its evidence file, from this run's replay or, when an
- * interrupted run got as far as its report.json, as that run stored them (seal/bundle-place.ts vouched for them).
+ * What a bundle's documents rest on: the report and its evidence file, from this run's replay (a rollup's from its
+ * daily bundles, pipeline/run-rollup.ts) or, when an interrupted run got as far as its report.json, as that run
+ * stored them (seal/bundle-place.ts vouched for them).
  */
 import type { ReportV1 } from '../analysis/report-model.js';
 import { EVIDENCE_FILE, REPORT_JSON } from '../archive/layout.js';
@@ -24,6 +25,11 @@ export interface Documents {
   chainLink: PreviousManifest | null | undefined;
   /** Drops the staged evidence when the bundle is not archived after all. */
   discard(): Promise<void>;
+}
+
+/** report.json as archived: indented, with a final newline. */
+export function reportJsonBytes(report: ReportV1): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`);
 }
 
 export async function documentsOfThisRun(
@@ -61,7 +67,7 @@ export async function documentsOfThisRun(
   }
   return {
     report: analysed.report,
-    reportJson: new TextEncoder().encode(`${JSON.stringify(analysed.report, null, 2)}\n`),
+    reportJson: reportJsonBytes(analysed.report),
     evidence,
     producer: analysed.producer,
     chainLink: analysed.chainLink,
@@ -69,27 +75,36 @@ export async function documentsOfThisRun(
   };
 }
 
-/** An interrupted run got as far as report.json: its documents are sealed as they are, with what produced them. */
+/**
+ * An interrupted run got as far as its report.json: its documents are sealed as they are, with what produced them.
+ * They rest on the evidence file the intent vouching for report.json names (a rollup's names none: it rests on its
+ * daily bundles' evidence); written before report.json, that file must be stored too.
+ */
 export function documentsOfInterruptedRun(stored: StoredObjects): Documents {
   const json = stored.files.get(REPORT_JSON)!;
-  const evidence = stored.files.get(EVIDENCE_FILE);
   const vouching = stored.intents.find((i) =>
     i.artifacts.some((a) => a.path === REPORT_JSON && a.sha256 === json.sha256),
   );
-  if (!evidence || !vouching)
+  if (!vouching) throw new RunError("the interrupted run's report.json is named by no intent: it cannot be completed");
+  const restsOn = vouching.artifacts.some((a) => a.path === EVIDENCE_FILE);
+  const evidence = stored.files.get(EVIDENCE_FILE);
+  if (restsOn && !evidence)
     throw new RunError(
       `the interrupted run's report.json has no evidence file beside it: the bundle cannot be completed`,
     );
   return {
     report: JSON.parse(new TextDecoder().decode(json.data!)) as ReportV1,
     reportJson: json.data!,
-    evidence: {
-      name: EVIDENCE_FILE,
-      stored: { bytes: evidence.bytes, sha256: evidence.sha256 },
-      path: EVIDENCE_FILE,
-      bytes: evidence.bytes,
-      sha256: evidence.sha256,
-    },
+    evidence:
+      restsOn && evidence
+        ? {
+            name: EVIDENCE_FILE,
+            stored: { bytes: evidence.bytes, sha256: evidence.sha256 },
+            path: EVIDENCE_FILE,
+            bytes: evidence.bytes,
+            sha256: evidence.sha256,
+          }
+        : null,
     producer: vouching.producer as Producer,
     chainLink: undefined,
     discard: () => Promise.resolve(),

@@ -7,7 +7,8 @@
  * the rollup is still produced. The sign-offs of its daily bundles are read from the attestation record (recorded in
  * rollup.reviews) and judged by reports-reviewed. It is rendered, sealed, signed and archived as the dailies are, at
  * rollup/<first>_<last>, emailed as a daily is (once per recipient list), and is signed off itself with
- * `sox-report attest --rollup <first>_<last>`.
+ * `sox-report attest --rollup <first>_<last>`. A rollup run that stopped part-way is completed as a daily is
+ * (pipeline/run-report.ts `runBundle`): what it stored is locked for years, so the rollup could never be redone there.
  */
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
@@ -21,17 +22,14 @@ import { gatherRollupReviews } from '../attest/in-report.js';
 import { readLimitOf } from '../archive/verify-limits.js';
 import { daysFrom, type Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
-import { BundleExistsError, errorMessage, RunError } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { replayEvidence } from '../evidence/replay-evidence.js';
-import { renderReportHtml } from '../render/html.js';
-import { buildViewModel } from '../render/view-model.js';
 import { parseManifest, sha256 } from '../seal/manifest.js';
 import { producerOf } from '../seal/producer.js';
 import { millisFromNanos } from '../time/nanos.js';
 import type { Ports, RunOptions, RunResult } from './contracts.js';
-import { deliver, deliverArchived } from './deliver.js';
-import { sealedFiles, signedPdf } from './seal-archive.js';
-import { openBundlePlace } from './bundle-place-open.js';
+import { reportJsonBytes, type Documents } from './documents.js';
+import { runBundle } from './run-report.js';
 
 export type RollupPeriod = Period & { kind: 'rollup'; days: { first: string; last: string } };
 
@@ -41,20 +39,12 @@ export async function runRollup(
   ports: Ports,
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const { where, located, retainUntil, place } = await openBundlePlace(config, period, ports, 'rollup');
-  if (place.state === 'sealed') {
-    ports.log(`rollup for this period already archived at ${located.reportDir}; it is left as it is`);
-    // An earlier run archived it and then could not send its email (or sent it to others): this run sends it.
-    const email = await deliverArchived(config, ports, where, located.reportDir, options);
-    return { ...located, existed: true, ...(email ? { email } : {}) };
-  }
-  if (place.state === 'interrupted') {
-    throw new RunError(
-      `${located.reportDir} holds files of an unfinished rollup: a rollup is not completed, only redone; ` +
-        'archive it elsewhere or investigate who wrote them',
-    );
-  }
+  // Emailed like a daily: once per recipient list, a receipt archived after sending (receipts/rollup/…).
+  return runBundle(config, period, ports, options, 'rollup', () => rollupDocuments(config, period, ports));
+}
 
+/** The rollup's report from its verified days; it rests on their evidence, so it has no evidence file of its own. */
+async function rollupDocuments(config: Config, period: RollupPeriod, ports: Ports): Promise<Documents> {
   const days = await rollupDays(ports, period.days.first, period.days.last);
   const parameters = reportParameters(config);
   const generatedAt = ports.now();
@@ -68,35 +58,14 @@ export async function runRollup(
     limits: aggregateLimits(parameters),
     topN: parameters.report.topN,
   });
-  const reportJson = new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`);
-  const vm = buildViewModel(report, {
-    branding: ports.branding,
-    maxRows: config.report.maxListed,
-    archiveLocation: located.reportDir,
-    signed: true,
-  });
-  const html = new TextEncoder().encode(renderReportHtml(vm, ports.templates));
-  const pdf = await signedPdf(vm, ports.signer);
-  const documents = {
+  return {
     report,
-    reportJson,
+    reportJson: reportJsonBytes(report),
     evidence: null,
     producer: producerOf(config, [], parameters),
     chainLink: null,
     discard: () => Promise.resolve(),
   };
-  try {
-    const files = await sealedFiles({ where, ports, stored: null, documents, html, pdf, previous: null });
-    await ports.archive.writeBundle(where, files, { retainUntil });
-  } catch (err) {
-    if (!(err instanceof BundleExistsError)) throw err;
-    ports.log(`another run archived this rollup first (${err.message}); its bundle is left as it is`);
-    return { ...located, existed: true };
-  }
-  ports.log(`archived ${located.reportDir}`);
-  // Emailed like a daily: once per recipient list, a receipt archived after sending (receipts/rollup/…).
-  const email = await deliver(config, ports, where, vm, pdf, located.reportDir, options);
-  return { ...located, existed: false, report, ...(email ? { email } : {}) };
 }
 
 /** Every day of the rollup: verified (with its aggregate re-performed from its evidence), failed or missing. */
@@ -139,9 +108,24 @@ async function rollupDays(ports: Ports, first: string, last: string): Promise<Ro
     } else {
       days.push(await verifiedDay(ports.archive, date, bundle));
     }
-    ports.log(`${date}: ${days.at(-1)!.status}`);
   }
+  for (const line of dayStatusLines(days)) ports.log(line);
   return days;
+}
+
+/** A line a day, but a run of missing days in one line: a rollup over years without dailies says so in a few. */
+export function dayStatusLines(days: readonly Pick<RollupDayInput, 'date' | 'status'>[]): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < days.length; i++) {
+    const day = days[i]!;
+    let last = i;
+    while (day.status === 'missing' && days[last + 1]?.status === 'missing') last += 1;
+    lines.push(
+      last === i ? `${day.date}: ${day.status}` : `${day.date} to ${days[last]!.date}: missing (${last - i + 1} days)`,
+    );
+    i = last;
+  }
+  return lines;
 }
 
 /** Every problem is about the previous report as recorded against the one archived (verify-recompute.ts). */

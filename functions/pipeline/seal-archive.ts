@@ -22,7 +22,7 @@ import type { Documents } from './documents.js';
 /**
  * The bundle's files in the order they are written: this run's signed intent first (it names every document to
  * come), the evidence, the documents, then the manifest's signature and the manifest. Documents and intents an
- * interrupted run stored are kept as they are and listed too.
+ * interrupted run stored are kept as they are and listed too (the earlier intents first, in the order of their names).
  */
 export async function sealedFiles(input: {
   where: string;
@@ -44,25 +44,18 @@ export async function sealedFiles(input: {
     { ...kept(REPORT_HTML, input.html), ...digestOf(REPORT_HTML, input.html) },
     { ...kept(REPORT_PDF, input.pdf), ...digestOf(REPORT_PDF, input.pdf) },
   ];
-  const run = newRunId(ports.now());
-  const intent = await signIntent(
-    {
-      bundle: where,
-      run,
-      signer: {
-        publicKeySha256: ports.signer.publicKeySha256,
-        certificateSha256: certificateSha256(ports.signer.certificatePem),
-      },
-      artifacts: documentFiles.map(({ path, bytes, sha256 }) => ({ path, bytes, sha256 })),
-      producer: documents.producer,
-    },
-    ports.signer,
+  const earlierIntents = await Promise.all(
+    (stored?.intents ?? [])
+      .map((i) => intentFileName(i.run))
+      .sort()
+      .map((name) => storedDigest(ports, where, name)),
   );
-  const earlierIntents = (stored?.intents ?? []).map((i) => intentFileName(i.run));
-  const intents: (BundleFile & ArtifactDigest)[] = [
-    ...(await Promise.all(earlierIntents.map((name) => storedDigest(ports, where, name)))),
-    { name: intentFileName(run), data: intent, ...digestOf(intentFileName(run), intent) },
-  ];
+  // A run that writes no document (an interrupted one stored them all) has nothing to announce: without an intent of
+  // its own it rebuilds the very manifest the interrupted run signed, and keeps the signature that run stored.
+  const writes = documentFiles.some((file) => !('stored' in file));
+  const intents = writes
+    ? [...earlierIntents, await thisRunsIntent(where, ports, documents, documentFiles)]
+    : earlierIntents;
   const sealed = await sealBundle({
     bundle: where,
     report: documents.report,
@@ -91,6 +84,30 @@ export async function sealedFiles(input: {
       : { name: MANIFEST_SIG, data: signature },
     { name: MANIFEST, data: sealed.bytes },
   ];
+}
+
+/** The signed intent naming every document this run seals, written before any of them. */
+async function thisRunsIntent(
+  where: string,
+  ports: Ports,
+  documents: Documents,
+  documentFiles: ArtifactDigest[],
+): Promise<BundleFile & ArtifactDigest> {
+  const run = newRunId(ports.now());
+  const intent = await signIntent(
+    {
+      bundle: where,
+      run,
+      signer: {
+        publicKeySha256: ports.signer.publicKeySha256,
+        certificateSha256: certificateSha256(ports.signer.certificatePem),
+      },
+      artifacts: documentFiles.map(({ path, bytes, sha256 }) => ({ path, bytes, sha256 })),
+      producer: documents.producer,
+    },
+    ports.signer,
+  );
+  return { name: intentFileName(run), data: intent, ...digestOf(intentFileName(run), intent) };
 }
 
 async function storedDigest(ports: Ports, where: string, name: string): Promise<BundleFile & ArtifactDigest> {
