@@ -13,6 +13,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ENV } from '../functions/handlers/environment.js';
+import { MAP_RESULTS, SLICE_RESULT_KEYS } from '../functions/handlers/fan-out-payload.js';
 import { acknowledge, wildcardResource } from './nag.js';
 import { ReportFunction, type ReportFunctionProps } from './report-function.js';
 import { ReportRole, type ReportAccess } from './report-role.js';
@@ -150,8 +151,9 @@ export interface FanOutProps {
 
 /**
  * The Step Functions fan-out of one period over many Lambdas: plan (sized from stream info) → a distributed map of
- * the slice function over the plan's slices → merge (report, render, seal, archive, deliver). Lambda service errors
- * are retried at each step; any failure sends the execution's input and error to the failed-runs queue and fails it.
+ * the slice function over the plan's slices, each returning the digests of what it wrote → merge (given the plan and
+ * those results: report, render, seal, archive, deliver). Lambda service errors are retried at each step; any
+ * failure sends the execution's input and error to the failed-runs queue and fails it.
  */
 export class FanOut extends Construct {
   readonly plan: ReportFunction;
@@ -205,16 +207,24 @@ export class FanOut extends Construct {
       },
     });
 
-    const invoke = (stepId: string, fn: ReportFunction, comment: string) =>
+    const invoke = (stepId: string, fn: ReportFunction, comment: string, resultSelector?: Record<string, unknown>) =>
       new tasks.LambdaInvoke(this, stepId, {
         lambdaFunction: fn.function,
         payloadResponseOnly: true,
         // Lambda.ServiceException, AWSLambdaException, SdkClientException, Lambda.ClientExecutionTimeoutException.
         retryOnServiceExceptions: true,
         comment,
+        ...(resultSelector ? { resultSelector } : {}),
       }).addRetry(FAILED_STEP_RETRY);
     const planStep = invoke('PlanSlices', this.plan, 'Size the period and split it into slices');
-    const sliceStep = invoke('ReadSlice', this.slice, 'Read one slice into the staging bucket');
+    // What the merge needs of each slice and nothing more (the plan step keeps the whole within a state's 256 KiB):
+    // its position and the digests of the part and evidence part it wrote.
+    const sliceStep = invoke(
+      'ReadSlice',
+      this.slice,
+      'Read one slice into the staging bucket; return the digests of what it wrote',
+      Object.fromEntries(SLICE_RESULT_KEYS.map((key) => [key, sfn.JsonPath.objectAt(`$.${key}`)])),
+    );
     const slices = new sfn.DistributedMap(this, 'ReadSlices', {
       comment: 'Every slice of the plan, in parallel',
       itemsPath: sfn.JsonPath.stringAt('$.slices'),
@@ -224,8 +234,9 @@ export class FanOut extends Construct {
         slice: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
       },
       maxConcurrency: settings.maxConcurrency,
-      // The slices' results are in the staging bucket: the merge gets the plan as it was.
-      resultPath: sfn.JsonPath.DISCARD,
+      // Beside the plan, the slice functions' own word on what each wrote: the merge trusts no part without it, since
+      // anyone who may write the staging bucket could replace a part and its evidence part together.
+      resultPath: `$.${MAP_RESULTS}`,
     });
     slices.itemProcessor(sliceStep);
     const mergeStep = invoke('MergeAndSeal', this.merge, 'Merge the slices; render, seal, archive, deliver');

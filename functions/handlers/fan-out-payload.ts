@@ -1,13 +1,15 @@
 /**
  * What travels between the fan-out's steps (cdk/fan-out.ts): the state machine's input (the schedule's event or an
- * operator's on-demand payload), the plan (the plan step's result, which the map iterates and the merge is given),
- * and one slice's input. All plain JSON, checked where it arrives: a run id becomes part of an S3 key, a plan decides
- * what the bundle rests on.
+ * operator's on-demand payload), the plan (the plan step's result, which the map iterates), one slice's input, what
+ * a slice function returns, and the merge's input (the plan and the map's results). All plain JSON, checked where it
+ * arrives: a run id becomes part of an S3 key, a plan decides what the bundle rests on, and a slice's result is the
+ * one word about its part that no writer of the staging bucket can change.
  */
 import { z } from 'zod';
 import { assertReportable, previousDay, requestedPeriod, type Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
+import { partDigestSchema, type PartDigest } from '../slices/codec.js';
 import type { SlicePlan } from '../slices/plan.js';
 import type { SizedStream } from '../slices/sizing.js';
 import { issueText } from '../text/zod-issue.js';
@@ -120,14 +122,80 @@ const sliceInputSchema = z.strictObject({ runId, position: z.number().int().nonn
 
 export type SliceInput = z.output<typeof sliceInputSchema>;
 
+/**
+ * What a slice function returns, as the map's ReadSlice step keeps it (its ResultSelector takes these keys): the
+ * slice's position in the plan, and the size and SHA-256 of the part and of the evidence part it wrote. The state
+ * machine carries it to the merge, which takes no part whose bytes are not these.
+ */
+export interface SliceResult {
+  position: number;
+  part: PartDigest;
+  evidence: PartDigest | null;
+}
+
+const sliceResultSchema = z.strictObject({
+  position: z.number().int().nonnegative(),
+  part: partDigestSchema,
+  evidence: partDigestSchema.nullable(),
+}) satisfies z.ZodType<SliceResult>;
+
+/** The keys the ReadSlice step's ResultSelector keeps of a slice function's result. */
+export const SLICE_RESULT_KEYS = Object.keys(sliceResultSchema.shape) as (keyof SliceResult)[];
+
+/** Where the map puts its results in the state (its ResultPath), beside the plan: the merge's input key. */
+export const MAP_RESULTS = 'results';
+
+/** The merge's input: the plan, and the map's results in the plan's order. */
+export interface MergeInput extends FanOutPlan {
+  [MAP_RESULTS]: SliceResult[];
+}
+
+const mergeInputSchema = planSchema.extend({
+  [MAP_RESULTS]: z.array(sliceResultSchema).max(4096),
+}) satisfies z.ZodType<MergeInput>;
+
+/** Step Functions' most for a state's input or output (UTF-8 bytes): past it an execution fails, uncaught. */
+export const STATE_PAYLOAD_BYTES = 256 * 1024;
+/**
+ * Kept free for a Catch's `$.failure` beside the merge's input: an Error of up to 256 characters and a Cause of up
+ * to 32,768, a Lambda's Cause being JSON text whose quotes the state escapes again.
+ */
+export const FAILURE_ROOM_BYTES = 64 * 1024;
+
+/**
+ * Refuses a plan whose merge input could not pass through the state machine: the plan and a result for each slice
+ * (each at its largest) beside the room a failure needs, within Step Functions' payload of a state. An execution
+ * past it would fail uncaught (States.DataLimitExceeded) after reading every slice, without reaching the
+ * failed-runs queue; refused here, before any slice runs, it fails with this message.
+ */
+export function checkPlanFits(plan: FanOutPlan): void {
+  const largest = (position: number): SliceResult => {
+    const digest = { bytes: Number.MAX_SAFE_INTEGER, sha256: 'f'.repeat(64) };
+    return { position, part: digest, evidence: digest };
+  };
+  const input: MergeInput = { ...plan, [MAP_RESULTS]: plan.slices.map((_, position) => largest(position)) };
+  const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
+  const room = STATE_PAYLOAD_BYTES - FAILURE_ROOM_BYTES;
+  if (bytes > room)
+    throw new Error(
+      `the plan's ${plan.slices.length} slices do not fit one execution: the merge's input (the plan and each ` +
+        `slice's result) could reach ${bytes} bytes, more than the ${room} a Step Functions state leaves it ` +
+        `(${STATE_PAYLOAD_BYTES} less ${FAILURE_ROOM_BYTES} for a failure's error and cause): ask for fewer ` +
+        '"slices", or report the period in shorter parts',
+    );
+}
+
 /** How a slice is named in messages: `slice 2 of 4 of audit/SYS_EVENTS [from, to)`. */
 export function sliceLabel(slice: SlicePlan): string {
   return `slice ${slice.index + 1} of ${slice.count} of ${slice.source}/${slice.stream} [${slice.from}, ${slice.to})`;
 }
 
-/** The merge's input: the plan as the plan step returned it. Throws an InputError naming the first fault. */
-export function parseFanOutPlan(event: unknown): FanOutPlan {
-  return checked(planSchema, event, 'plan');
+/**
+ * The merge's input: the plan as the plan step returned it, and the map's results. Throws an InputError naming the
+ * first fault (a result of another shape: `results[2].part.sha256: …`).
+ */
+export function parseMergeInput(event: unknown): MergeInput {
+  return checked(mergeInputSchema, event, 'merge input');
 }
 
 /** One map item: the run, the slice's position in the plan, and the slice. */

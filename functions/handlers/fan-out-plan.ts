@@ -2,8 +2,9 @@
  * The fan-out's first step (cdk/fan-out.ts): checks the state machine's input as the scheduled and on-demand handlers
  * do, opens the bundle's place as a run does (leftovers cleared, the key file written, what is there inspected), sizes
  * every stream's part of the period from stream info (source/stream-size.ts) and splits it into slices one Lambda
- * reads well within its 15 minutes (slices/sizing.ts). Its result is the plan the map iterates and the merge is
- * given. A bundle already there (sealed, or an interrupted run's report) gets no slice: the merge completes it.
+ * reads well within its 15 minutes (slices/sizing.ts), as many as the state machine can carry the results of
+ * (fan-out-payload.ts checkPlanFits). Its result is the plan the map iterates and the merge is given. A bundle
+ * already there (sealed, or an interrupted run's report) gets no slice: the merge completes it.
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
@@ -16,7 +17,7 @@ import { resolveConfiguredAccounts } from '../source/account-directory.js';
 import { streamSizes } from '../source/stream-size.js';
 import { awsPorts } from './aws-ports.js';
 import { ENV } from './environment.js';
-import { fanOutRequest, plannedRequest, type FanOutPlan } from './fan-out-payload.js';
+import { checkPlanFits, fanOutRequest, plannedRequest, type FanOutPlan } from './fan-out-payload.js';
 import { loadLambdaConfig, maxPeriodDays, nonEmpty, type Environment } from './lambda-config.js';
 import { instrumented, lambdaDeps, periodLabel, type HandlerDeps } from './run-period.js';
 
@@ -57,8 +58,10 @@ export function createFanOutPlanHandler(deps: HandlerDeps) {
           ...size,
           slices: sized.plan.filter((s) => s.stream === size.stream && s.source === size.source).length,
         }));
+      const plan: FanOutPlan = { ...base, existed: false, slices: sized.plan, streams };
+      checkPlanFits(plan);
       logger.info(`planned ${sized.plan.length} slices`, { runId, streams, sizing });
-      return { ...base, existed: false, slices: sized.plan, streams };
+      return plan;
     });
 }
 

@@ -2,7 +2,9 @@
  * One item of the fan-out's map (cdk/fan-out.ts): replays one slice of the plan over a connection of its own
  * (pipeline/replay-slice.ts) and leaves its result in the staging bucket under the run's prefix
  * (handlers/fan-out-staging.ts): the evidence part as it is read, then the part (slices/codec.ts) with that part's
- * size and SHA-256. A retried slice writes both again. Its role reads NATS and writes there, nothing else.
+ * size and SHA-256. It returns the size and SHA-256 of both to the state machine, which hands them to the merge: the
+ * merge takes the part only as those bytes, whoever else may write the bucket. A retried slice writes both again and
+ * returns what it wrote. Its role reads NATS and writes there, nothing else.
  */
 import type { Context } from 'aws-lambda';
 import { replaySlice } from '../pipeline/replay-slice.js';
@@ -10,16 +12,14 @@ import { resolveConfiguredAccounts } from '../source/account-directory.js';
 import { connectSource } from '../source/connect.js';
 import { lambdaDeadline } from './aws-ports.js';
 import { evidenceUpload, putSlicePart, sliceKeys, stagingOf } from './fan-out-staging.js';
-import { parseSliceInput, sliceLabel } from './fan-out-payload.js';
+import { parseSliceInput, sliceLabel, type SliceResult } from './fan-out-payload.js';
 import { loadLambdaConfig } from './lambda-config.js';
 import { loadNatsSecrets } from './nats-secret.js';
 import { instrumented, lambdaDeps, type HandlerDeps } from './run-period.js';
 
-/** What a slice returns to the map (its results are not kept: the merge reads the parts). */
-export interface SliceDone {
-  position: number;
+/** What a slice returns to the map: its result for the merge, and how many messages it read (for the history). */
+export interface SliceDone extends SliceResult {
   messages: number;
-  evidenceBytes: number;
 }
 
 export function createFanOutSliceHandler(deps: HandlerDeps) {
@@ -49,8 +49,8 @@ export function createFanOutSliceHandler(deps: HandlerDeps) {
         await upload.abort();
         throw err;
       }
-      await putSlicePart(staging, keys.part, part);
-      const done = { position, messages: part.stream.messages, evidenceBytes: part.evidence?.bytes ?? 0 };
+      const written = await putSlicePart(staging, keys.part, part);
+      const done: SliceDone = { position, part: written, evidence: part.evidence, messages: part.stream.messages };
       logger.info('slice read', { ...done, seconds: run.seconds() });
       return done;
     });

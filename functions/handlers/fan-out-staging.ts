@@ -3,8 +3,10 @@
  * slices/codec.ts) and `slice-<n>.evidence.gz` (its evidence lines), in a bucket of their own. Not the archive: the
  * archive's Object Lock is the bucket's default retention and its policy denies every delete, so a part written
  * there would stay for years beside the bundles; the staging bucket keeps a run's objects until the merge removes
- * them (or its lifecycle rule does, days later, after a failed run). Nothing here is evidence yet: the merge checks
- * every byte against the parts' digests before the bundle is sealed.
+ * them (or its lifecycle rule does, days later, after a failed run). Nothing here is evidence yet: whoever may put
+ * objects here could replace a part and its evidence part together, so the merge checks each part against the digest
+ * its slice function returned through the state machine, and each evidence part against its part, before the bundle
+ * is sealed.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -22,7 +24,7 @@ import {
 import { parseS3Location } from '../archive/index.js';
 import { errorMessage, InputError } from '../errors.js';
 import type { ByteSink } from '../ingest/sink-writer.js';
-import { decodeSlicePart, encodeSlicePart, type SlicePart } from '../slices/codec.js';
+import { decodeSlicePart, digestOf, encodeSlicePart, type PartDigest, type SlicePart } from '../slices/codec.js';
 import { ENV } from './environment.js';
 import { nonEmpty, type Environment } from './lambda-config.js';
 
@@ -64,33 +66,50 @@ export function runPrefix(staging: Staging, runId: string): string {
 
 const url = (staging: Staging, key: string) => `s3://${staging.bucket}/${key}`;
 
-/** A part as JSON, written over any earlier try of the same slice (a retried slice function writes it again). */
-export async function putSlicePart(staging: Staging, key: string, part: SlicePart): Promise<void> {
+/**
+ * A part as JSON, written over any earlier try of the same slice (a retried slice function writes it again); returns
+ * the digest of the bytes written, which the slice function hands the merge through the state machine.
+ */
+export async function putSlicePart(staging: Staging, key: string, part: SlicePart): Promise<PartDigest> {
+  const body = Buffer.from(encodeSlicePart(part), 'utf8');
   try {
     await staging.client.send(
-      new PutObjectCommand({
-        Bucket: staging.bucket,
-        Key: key,
-        Body: encodeSlicePart(part),
-        ContentType: 'application/json',
-      }),
+      new PutObjectCommand({ Bucket: staging.bucket, Key: key, Body: body, ContentType: 'application/json' }),
     );
   } catch (err) {
     throw new Error(`S3 PutObject ${url(staging, key)}: ${errorMessage(err)}`, { cause: err });
   }
+  return digestOf(body);
 }
 
-/** The part at `key`, decoded and checked; a missing one is named as such. */
-export async function readSlicePart(staging: Staging, key: string): Promise<SlicePart> {
-  let text: string;
+/**
+ * The part at `key`, decoded and checked, once its bytes are found to be exactly those its slice function returned
+ * (`expected`; `slice` names that slice); a missing one is named as such.
+ */
+export async function readSlicePart(
+  staging: Staging,
+  key: string,
+  expected: PartDigest,
+  slice: string,
+): Promise<SlicePart> {
+  let bytes: Uint8Array;
   try {
     const got = await staging.client.send(new GetObjectCommand({ Bucket: staging.bucket, Key: key }));
-    text = Buffer.from(await got.Body!.transformToByteArray()).toString('utf8');
+    bytes = await got.Body!.transformToByteArray();
   } catch (err) {
     if (isNotFound(err)) throw new Error(`${url(staging, key)}: the slice's part is missing (did its slice run?)`);
     throw new Error(`S3 GetObject ${url(staging, key)}: ${errorMessage(err)}`, { cause: err });
   }
-  return decodeSlicePart(text, url(staging, key));
+  const found = digestOf(bytes);
+  if (!sameDigest(found, expected))
+    throw digestMismatch(
+      `${url(staging, key)} (${slice})`,
+      found,
+      expected,
+      'its slice function returned',
+      "the part was replaced or is not this run's",
+    );
+  return decodeSlicePart(Buffer.from(bytes).toString('utf8'), url(staging, key));
 }
 
 /**
@@ -101,7 +120,7 @@ export async function readSlicePart(staging: Staging, key: string): Promise<Slic
 export async function copyEvidencePart(
   staging: Staging,
   key: string,
-  expected: { bytes: number; sha256: string } | null,
+  expected: PartDigest | null,
   sink: ByteSink,
 ): Promise<void> {
   if (expected === null) throw new Error(`${url(staging, key)}: its slice's part records no evidence digest`);
@@ -118,12 +137,31 @@ export async function copyEvidencePart(
     if (isNotFound(err)) throw new Error(`${url(staging, key)}: the slice's evidence part is missing`);
     throw new Error(`S3 GetObject ${url(staging, key)}: ${errorMessage(err)}`, { cause: err });
   }
-  const sha256 = hash.digest('hex');
-  if (bytes !== expected.bytes || sha256 !== expected.sha256)
-    throw new Error(
-      `${url(staging, key)}: ${bytes} bytes with SHA-256 ${sha256}, but its slice's part records ` +
-        `${expected.bytes} bytes with SHA-256 ${expected.sha256}: the evidence part was altered or is not this run's`,
+  const found = { bytes, sha256: hash.digest('hex') };
+  if (!sameDigest(found, expected))
+    throw digestMismatch(
+      url(staging, key),
+      found,
+      expected,
+      "its slice's part records",
+      "the evidence part was altered or is not this run's",
     );
+}
+
+export const sameDigest = (a: PartDigest, b: PartDigest): boolean => a.bytes === b.bytes && a.sha256 === b.sha256;
+
+/** `found` at `where` is not what `expected` (in whose word `recordedBy` says) names: both digests, then why. */
+function digestMismatch(
+  where: string,
+  found: PartDigest,
+  expected: PartDigest,
+  recordedBy: string,
+  verdict: string,
+): Error {
+  return new Error(
+    `${where}: ${found.bytes} bytes with SHA-256 ${found.sha256}, but ${recordedBy} ` +
+      `${expected.bytes} bytes with SHA-256 ${expected.sha256}: ${verdict}`,
+  );
 }
 
 /** A sink that uploads what it is given to `key`: one PutObject when small, a multipart upload otherwise. */

@@ -4,6 +4,7 @@
  * the merge; the CLI's sliced run keeps it in memory. Maps and bigints (the aggregate's tables and nanosecond
  * instants) are tagged (`{"$map": [[k, v], …]}`, `{"$bigint": "…"}`), so every value comes back as it was.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { streamReadSchema } from '../evidence/reader.js';
 import type { AggregateState } from '../analysis/aggregate-state.js';
@@ -14,13 +15,23 @@ import type { SlicePlan } from './plan.js';
 /** Bumped whenever the aggregate's shape changes in a way an older merge could not take. */
 export const SLICE_PART_SCHEMA = 'sox-report-slice/v1';
 
+/** An object's size and SHA-256: how whoever wrote a part or an evidence part names exactly those bytes. */
+export interface PartDigest {
+  bytes: number;
+  sha256: string;
+}
+
 export interface SlicePart {
   slice: SlicePlan;
   /** What the slice's replay found of its stream: sequences, count and gaps (slices/merge.ts joins them). */
   stream: StreamCompleteness;
   state: AggregateState;
   /** The slice's evidence part (message lines only, gzip members): its size and SHA-256; null when none is kept. */
-  evidence: { bytes: number; sha256: string } | null;
+  evidence: PartDigest | null;
+}
+
+export function digestOf(bytes: Uint8Array): PartDigest {
+  return { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 export function encodeSlicePart(part: SlicePart): string {
@@ -60,6 +71,10 @@ function revive(value: unknown): unknown {
 // The shape of a revived part. Loose objects: a field added to the aggregate later comes through as it was written
 // (revived like the rest); these check what the merge reads.
 const count = z.number().int().nonnegative();
+export const partDigestSchema = z.strictObject({
+  bytes: count,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
+}) satisfies z.ZodType<PartDigest>;
 const seq = z.number().int().nonnegative();
 const nanos = z.bigint();
 const countTable = z.looseObject({ counts: z.map(z.string(), count), overflow: count });
@@ -165,5 +180,5 @@ const slicePartSchema = z.strictObject({
     lastTime: z.string().nullable(),
   }) satisfies z.ZodType<StreamCompleteness>,
   state: z.looseObject(aggregateShape),
-  evidence: z.strictObject({ bytes: count, sha256: z.string().regex(/^[0-9a-f]{64}$/) }).nullable(),
+  evidence: partDigestSchema.nullable(),
 });

@@ -116,15 +116,18 @@ describe('the fan-out state machine', () => {
             States: {
               ReadSlice: {
                 Type: 'Task',
-                Comment: 'Read one slice into the staging bucket',
+                Comment: 'Read one slice into the staging bucket; return the digests of what it wrote',
                 Resource: fn('slice'),
+                // Only what the merge checks the parts against: no message count, nothing else.
+                ResultSelector: { 'position.$': '$.position', 'part.$': '$.part', 'evidence.$': '$.evidence' },
                 Retry: lambdaRetry,
                 End: true,
               },
             },
           },
           MaxConcurrency: DEFAULTS.fanOutMaxConcurrency,
-          ResultPath: null,
+          // The slice functions' results reach the merge through the state, beside the plan: not through the bucket.
+          ResultPath: '$.results',
           Catch: toFailedRuns,
           Next: 'MergeAndSeal',
         },

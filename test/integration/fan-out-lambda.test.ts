@@ -4,9 +4,11 @@
  * real key and SES a mock: plan (sized from stream info: streams of different sizes get different slice counts),
  * every slice at once (as the distributed map runs them), then the merge. The bundle is the single run's (the
  * on-demand function over the same period): every figure and the evidence bytes; `verify --recompute` holds; the
- * run's staging objects are gone. An altered evidence part and a missing part fail the merge, naming the object.
+ * run's staging objects are gone. The merge is given the plan and the slice functions' results (the map's, through
+ * the state machine): a part replaced in staging by a coherent one (other messages, its own evidence part and
+ * digest), a slice without a result, an altered evidence part and a missing part fail it, naming the object.
  */
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
@@ -23,13 +25,15 @@ import { adhocPeriod } from '../../functions/config/period.js';
 import type { AwsClients } from '../../functions/handlers/aws-clients.js';
 import { ENV } from '../../functions/handlers/environment.js';
 import { createFanOutMergeHandler } from '../../functions/handlers/fan-out-merge.js';
-import type { FanOutPlan } from '../../functions/handlers/fan-out-payload.js';
+import { sliceLabel, type FanOutPlan, type SliceResult } from '../../functions/handlers/fan-out-payload.js';
 import { createFanOutPlanHandler } from '../../functions/handlers/fan-out-plan.js';
 import { createFanOutSliceHandler } from '../../functions/handlers/fan-out-slice.js';
 import { createOnDemandHandler } from '../../functions/handlers/on-demand.js';
 import { generateActivity } from '../../functions/local/activity.js';
 import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
+import { decodeSlicePart, digestOf, encodeSlicePart } from '../../functions/slices/codec.js';
 import { planSized } from '../../functions/slices/sizing.js';
+import { mapResults } from '../support/fan-out-map.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 import { KMS_KEY_ARN, kmsHoldingKey } from '../support/kms-mock.js';
 import {
@@ -70,6 +74,7 @@ describe.each(NATS_VERSIONS)('the fan-out: plan, slices, merge against nats-serv
   let now: number;
   let single: { report: ReportV1; evidence: Uint8Array };
   let plan: FanOutPlan;
+  let results: SliceResult[];
   let merged: Awaited<ReturnType<ReturnType<typeof createFanOutMergeHandler>>>;
   let stagingWrites: { Bucket: string; Key: string }[];
 
@@ -155,16 +160,21 @@ describe.each(NATS_VERSIONS)('the fan-out: plan, slices, merge against nats-serv
       plan = await createFanOutPlanHandler(handlerDeps(env, clients, now))({ from, to }, lambdaContext('req-plan'));
       // The distributed map: every slice at once, each its own invocation with the item the ItemSelector builds.
       const slice = createFanOutSliceHandler(handlerDeps(env, clients, now));
-      await Promise.all(
-        plan.slices.map((s, position) =>
-          slice({ runId: plan.runId, position, slice: s }, lambdaContext(`req-slice-${position}`)),
+      results = mapResults(
+        await Promise.all(
+          plan.slices.map((s, position) =>
+            slice({ runId: plan.runId, position, slice: s }, lambdaContext(`req-slice-${position}`)),
+          ),
         ),
       );
       stagingWrites = bucket.mock
         .commandCalls(PutObjectCommand)
         .map((c) => ({ Bucket: c.args[0].input.Bucket!, Key: c.args[0].input.Key! }))
         .filter((w) => w.Bucket === 'sox-staging');
-      merged = await createFanOutMergeHandler(handlerDeps(env, clients, now))(plan, lambdaContext('req-merge'));
+      merged = await createFanOutMergeHandler(handlerDeps(env, clients, now))(
+        { ...plan, results },
+        lambdaContext('req-merge'),
+      );
     } finally {
       output.restore();
     }
@@ -204,6 +214,16 @@ describe.each(NATS_VERSIONS)('the fan-out: plan, slices, merge against nats-serv
     expect(stagingWrites.map((w) => w.Key).sort()).toEqual(
       plan.slices.flatMap((_, i) => [`${prefix}slice-${i}.evidence.gz`, `${prefix}slice-${i}.json`]).sort(),
     );
+    // And return, for the merge, its position and the digests of exactly the bytes it wrote.
+    expect(results.map((r) => r.position)).toEqual(plan.slices.map((_, i) => i));
+    const written = (key: string) => {
+      const put = bucket.mock.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key === key);
+      return digestOf(Buffer.from(put!.args[0].input.Body as Uint8Array));
+    };
+    for (const r of results) {
+      expect(r.part).toEqual(written(`${prefix}slice-${r.position}.json`));
+      expect(r.evidence).toEqual(written(`${prefix}slice-${r.position}.evidence.gz`));
+    }
     // Nothing of a run stays once its bundle is archived.
     expect(merged.stagingObjectsRemoved).toBe(2 * plan.slices.length);
     expect(bucket.keys().filter((k) => k.startsWith('runs/'))).toEqual([]);
@@ -246,13 +266,13 @@ describe.each(NATS_VERSIONS)('the fan-out: plan, slices, merge against nats-serv
       streams: [],
     });
     aws.mocks.ses.resetHistory();
-    const result = await createFanOutMergeHandler(deps)(again, lambdaContext('req-merge-again'));
+    const result = await createFanOutMergeHandler(deps)({ ...again, results: [] }, lambdaContext('req-merge-again'));
     expect(result).toMatchObject({ ok: true, existed: true, email: null, stagingObjectsRemoved: 0 });
     expect(result.reportDir).toBe(merged.reportDir);
     expect(aws.mocks.ses.calls()).toHaveLength(0);
   });
 
-  it('fails the merge naming an altered evidence part, then a missing part, and seals nothing', async () => {
+  it('refuses a replaced part, a slice without a result, an altered or a missing part; seals nothing', async () => {
     // Another period (a second shorter), so another bundle: planned and read, then tampered with in staging.
     const later = new Date(Date.parse(from) + 1000).toISOString();
     const deps = handlerDeps(env, clients, now);
@@ -261,35 +281,87 @@ describe.each(NATS_VERSIONS)('the fan-out: plan, slices, merge against nats-serv
     expect(second.streams.map((st) => st.slices)).toEqual(plan.streams.map(() => 2));
     expect(second.slices).toHaveLength(2 * plan.streams.length);
     const slice = createFanOutSliceHandler(deps);
-    await Promise.all(
-      second.slices.map((s, position) => slice({ runId: second.runId, position, slice: s }, lambdaContext('req-s'))),
-    );
-    const key = `runs/${second.runId}/slice-0.evidence.gz`;
-    const original = bucket.bytes(key)!;
-    const altered = new Uint8Array(original);
-    altered[altered.length - 1] = original.at(-1)! ^ 1;
-    bucket.versions.set(key, [
-      { id: 'planted', bytes: altered, lockMode: undefined, retainUntil: undefined, checksum: undefined },
-    ]);
-    const merge = createFanOutMergeHandler(deps);
-    await expect(merge(second, lambdaContext('req-merge-2'))).rejects.toThrow(
-      new RegExp(
-        `s3://sox-staging/${key.replaceAll('.', '\\.')}: ${altered.length} bytes with SHA-256 [0-9a-f]{64}, but its ` +
-          `slice's part records ${original.length} bytes with SHA-256 [0-9a-f]{64}: the evidence part was altered ` +
-          "or is not this run's",
+    const returned = mapResults(
+      await Promise.all(
+        second.slices.map((s, position) => slice({ runId: second.runId, position, slice: s }, lambdaContext('req-s'))),
       ),
     );
-    bucket.versions.set(key, [
-      { id: 'restored', bytes: original, lockMode: undefined, retainUntil: undefined, checksum: undefined },
-    ]);
-    await bucket.client.send(
-      new DeleteObjectCommand({ Bucket: 'sox-staging', Key: `runs/${second.runId}/slice-1.json` }),
+    const merge = createFanOutMergeHandler(deps);
+    const staged = (position: number) => ({
+      part: `runs/${second.runId}/slice-${position}.json`,
+      evidence: `runs/${second.runId}/slice-${position}.evidence.gz`,
+    });
+    const put = (key: string, bytes: Uint8Array) =>
+      bucket.versions.set(key, [
+        { id: 'planted', bytes, lockMode: undefined, retainUntil: undefined, checksum: undefined },
+      ]);
+    const original = { part: bucket.bytes(staged(0).part)!, evidence: bucket.bytes(staged(0).evidence)! };
+
+    // What anyone who may write the staging bucket can do: read the first slice's stream over another window (the
+    // activity burst, before this period), label it the planned slice, and put it and its own evidence part in place.
+    const other = randomUUID();
+    await slice(
+      { runId: other, position: 0, slice: { ...second.slices[0]!, from, to: later } },
+      lambdaContext('req-other'),
     );
-    await expect(merge(second, lambdaContext('req-merge-3'))).rejects.toThrow(
-      `s3://sox-staging/runs/${second.runId}/slice-1.json: the slice's part is missing (did its slice run?)`,
+    const forged = decodeSlicePart(Buffer.from(bucket.bytes(`runs/${other}/slice-0.json`)!).toString('utf8'), 'f');
+    const planted = { ...forged, slice: second.slices[0]! };
+    const plantedEvidence = bucket.bytes(`runs/${other}/slice-0.evidence.gz`)!;
+    const plantedPart = Buffer.from(encodeSlicePart(planted), 'utf8');
+    // Coherent: the planned slice, other messages, and the digest of its own evidence part.
+    expect(planted.stream.messages).not.toBe(
+      decodeSlicePart(Buffer.from(original.part).toString('utf8'), 'o').stream.messages,
+    );
+    expect(planted.evidence).toEqual(digestOf(plantedEvidence));
+    put(staged(0).part, plantedPart);
+    put(staged(0).evidence, plantedEvidence);
+    await expect(merge({ ...second, results: returned }, lambdaContext('req-merge-replaced'))).rejects.toThrow(
+      `s3://sox-staging/${staged(0).part} (${sliceLabel(second.slices[0]!)}): ${plantedPart.length} bytes with ` +
+        `SHA-256 ${digestOf(plantedPart).sha256}, but its slice function returned ${original.part.length} bytes ` +
+        `with SHA-256 ${returned[0]!.part.sha256}: the part was replaced or is not this run's`,
+    );
+    put(staged(0).part, original.part);
+    put(staged(0).evidence, original.evidence);
+
+    // The state machine's word is needed for every slice, and only for slices of the plan.
+    await expect(
+      merge({ ...second, results: returned.filter((r) => r.position !== 1) }, lambdaContext('req-merge-unreturned')),
+    ).rejects.toThrow(
+      `s3://sox-staging/${staged(1).part} (${sliceLabel(second.slices[1]!)}): no result from its slice function, ` +
+        'so nothing says which bytes it wrote: the merge takes no part on the staging bucket’s word',
+    );
+    const beyond = second.slices.length;
+    await expect(
+      merge({ ...second, results: [...returned, { ...returned[0]!, position: beyond }] }, lambdaContext('req-x')),
+    ).rejects.toThrow(
+      `s3://sox-staging/${staged(beyond).part}: a result for position ${beyond}, but the plan has ${beyond} slices`,
+    );
+
+    const otherEvidence = { ...returned[0]!, evidence: digestOf(plantedEvidence) };
+    await expect(
+      merge({ ...second, results: [otherEvidence, ...returned.slice(1)] }, lambdaContext('req-merge-evidence')),
+    ).rejects.toThrow(
+      `s3://sox-staging/${staged(0).part} (${sliceLabel(second.slices[0]!)}): records another evidence part than ` +
+        'its slice function returned',
+    );
+
+    const altered = new Uint8Array(original.evidence);
+    altered[altered.length - 1] = original.evidence.at(-1)! ^ 1;
+    put(staged(0).evidence, altered);
+    await expect(merge({ ...second, results: returned }, lambdaContext('req-merge-2'))).rejects.toThrow(
+      new RegExp(
+        `s3://sox-staging/${staged(0).evidence.replaceAll('.', '\\.')}: ${altered.length} bytes with SHA-256 ` +
+          `[0-9a-f]{64}, but its slice's part records ${original.evidence.length} bytes with SHA-256 [0-9a-f]{64}: ` +
+          "the evidence part was altered or is not this run's",
+      ),
+    );
+    put(staged(0).evidence, original.evidence);
+    await bucket.client.send(new DeleteObjectCommand({ Bucket: 'sox-staging', Key: staged(1).part }));
+    await expect(merge({ ...second, results: returned }, lambdaContext('req-merge-3'))).rejects.toThrow(
+      `s3://sox-staging/${staged(1).part}: the slice's part is missing (did its slice run?)`,
     );
     const bundle = `reports/adhoc/`;
     const sealed = bucket.keys().filter((k) => k.startsWith(bundle) && k.endsWith('manifest.json'));
     expect(sealed).toEqual([`${merged.reportDir.replace('s3://sox-evidence/', '')}/manifest.json`]);
-  }, 60_000);
+  }, 90_000);
 });

@@ -25,6 +25,7 @@ import { verifyArchive } from '../../functions/archive/verify.js';
 import { ENV } from '../../functions/handlers/environment.js';
 import { generateActivity, type ActivityLedger } from '../../functions/local/activity.js';
 import { selfSignedCertificate } from '../../functions/seal/local-signer.js';
+import { mapResults } from '../support/fan-out-map.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 import { resolvedEnvironment, synthesizeHandlerAssets, type HandlerAsset } from '../support/lambda-asset.js';
 import type { HarnessInput, HarnessOutput, StoredObject } from '../support/lambda-harness.js';
@@ -375,7 +376,10 @@ describe('the bundled handlers, each from an empty folder', () => {
     expect(staged).toHaveLength(plan.slices.length * 2);
     expect(sliced.calls.filter((c) => c.command === 'PutObject' && c.input.Bucket !== STAGING)).toEqual([]);
 
-    const merged = await runHarness(fanOut.merge, [{ payload: plan, requestId: 'merge' }], {
+    // The map hands the merge each slice function's result beside the plan, as the ReadSlice step selects it.
+    const results = mapResults(sliced.outcomes.map((o) => (o as { result: unknown }).result));
+    expect(results.map((r) => r.position)).toEqual(plan.slices.map((_, i) => i));
+    const merged = await runHarness(fanOut.merge, [{ payload: { ...plan, results }, requestId: 'merge' }], {
       signing: key,
       objects: sliced.objects,
     });

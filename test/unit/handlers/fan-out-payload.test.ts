@@ -3,9 +3,12 @@ import { parseConfig } from '../../../functions/config/load.js';
 import { formatInstant } from '../../../functions/time/nanos.js';
 import { InputError } from '../../../functions/errors.js';
 import { ENV } from '../../../functions/handlers/environment.js';
+import { resultsInPlanOrder } from '../../../functions/handlers/fan-out-merge.js';
 import {
+  checkPlanFits,
+  type FanOutPlan,
   fanOutRequest,
-  parseFanOutPlan,
+  parseMergeInput,
   parseSliceInput,
   periodOfPlan,
   plannedRequest,
@@ -81,22 +84,96 @@ describe('the plan and a slice as the merge and the map get them', () => {
     streams: [{ source: 'audit', stream: 'SYS_EVENTS', messages: 5, bytes: 4000, slices: 1 }],
   };
 
-  it('passes a plan through and derives its period again', () => {
-    expect(parseFanOutPlan(plan)).toEqual(plan);
+  const digest = (c: string) => ({ bytes: 4321, sha256: c.repeat(64) });
+  const result = { position: 0, part: digest('a'), evidence: digest('b') };
+
+  it('passes a plan and the map’s results through and derives the period again', () => {
+    expect(parseMergeInput({ ...plan, results: [result] })).toEqual({ ...plan, results: [result] });
     const period = periodOfPlan(plan, config, NOW);
     expect([formatInstant(period.from), formatInstant(period.to)]).toEqual([slice.from, slice.to]);
     expect(parseSliceInput({ runId: RUN, position: 0, slice })).toEqual({ runId: RUN, position: 0, slice });
   });
 
   it('refuses a run id that is no UUID (it becomes part of a key), naming the key', () => {
-    expect(() => parseFanOutPlan({ ...plan, runId: '../../daily' })).toThrow(
-      new InputError('invalid plan: runId: must be the run id the plan made (a UUID)'),
+    expect(() => parseMergeInput({ ...plan, runId: '../../daily', results: [result] })).toThrow(
+      new InputError('invalid merge input: runId: must be the run id the plan made (a UUID)'),
     );
     expect(() => parseSliceInput({ runId: RUN, position: -1, slice })).toThrow(
       'invalid slice input: position: Too small: expected number to be >=0',
     );
     expect(() => parseSliceInput({ runId: RUN, position: 0, slice: { ...slice, extra: 1 } })).toThrow(
       'invalid slice input: slice: unknown key "extra"',
+    );
+  });
+
+  it('refuses a merge input without the map’s results, or with a malformed one, as bad input naming the key', () => {
+    const refused = (results: unknown) => () => parseMergeInput({ ...plan, results });
+    expect(() => parseMergeInput(plan)).toThrow(
+      new InputError('invalid merge input: results: Invalid input: expected array, received undefined'),
+    );
+    expect(refused([{ ...result, part: { bytes: 4321, sha256: 'A'.repeat(64) } }])).toThrow(
+      new InputError('invalid merge input: results[0].part.sha256: must be 64 lowercase hex digits'),
+    );
+    expect(refused([{ ...result, evidence: { bytes: -1, sha256: 'b'.repeat(64) } }])).toThrow(
+      new InputError('invalid merge input: results[0].evidence.bytes: Too small: expected number to be >=0'),
+    );
+    expect(refused([{ position: 0, part: digest('a') }])).toThrow(
+      new InputError('invalid merge input: results[0].evidence: Invalid input: expected object, received undefined'),
+    );
+    expect(refused([{ ...result, messages: 5 }])).toThrow(
+      new InputError('invalid merge input: results[0]: unknown key "messages"'),
+    );
+  });
+
+  it('lines the results up with the plan, refusing a slice without one, a stranger and a twin, naming the part', () => {
+    const staging = stagingOf({ [ENV.sliceStaging]: 's3://sox-staging/runs' }, mockedClients().clients.s3);
+    const second = { ...slice, index: 1, count: 2 };
+    const two = [{ ...slice, count: 2 }, second];
+    const at = (position: number) => ({ ...result, position });
+    expect(resultsInPlanOrder(staging, RUN, two, [at(1), at(0)])).toEqual([at(0), at(1)]);
+    expect(resultsInPlanOrder(staging, RUN, [], [])).toEqual([]);
+    expect(() => resultsInPlanOrder(staging, RUN, two, [at(0)])).toThrow(
+      new InputError(
+        `s3://sox-staging/runs/${RUN}/slice-1.json (slice 2 of 2 of audit/SYS_EVENTS ` +
+          '[2026-11-24T05:00:00.000000000Z, 2026-11-25T05:00:00.000000000Z)): no result from its slice function, ' +
+          'so nothing says which bytes it wrote: the merge takes no part on the staging bucket’s word',
+      ),
+    );
+    expect(() => resultsInPlanOrder(staging, RUN, two, [at(0), at(1), at(2)])).toThrow(
+      new InputError(
+        `s3://sox-staging/runs/${RUN}/slice-2.json: a result for position 2, but the plan has 2 slices: ` +
+          'no slice of the plan returned it',
+      ),
+    );
+    expect(() => resultsInPlanOrder(staging, RUN, two, [at(0), at(0), at(1)])).toThrow(
+      new InputError(
+        `s3://sox-staging/runs/${RUN}/slice-0.json (slice 1 of 2 of audit/SYS_EVENTS ` +
+          '[2026-11-24T05:00:00.000000000Z, 2026-11-25T05:00:00.000000000Z)): two results for one slice',
+      ),
+    );
+  });
+
+  it('refuses a plan whose merge input could outgrow a Step Functions state, before any slice runs', () => {
+    // Streams of 64 slices each (the most a stream gets), named as a deployment names them.
+    const planOf = (streams: number): FanOutPlan => {
+      const names = Array.from({ length: streams }, (_, i) => `APP_STREAM_${String(i).padStart(2, '0')}`);
+      return {
+        ...plan,
+        slices: names.flatMap((stream) =>
+          Array.from({ length: 64 }, (_, index) => ({ ...slice, source: 'app', stream, index, count: 64 })),
+        ),
+        streams: names.map((stream) => ({ source: 'app', stream, messages: 1_000_000_000, bytes: 1, slices: 64 })),
+      };
+    };
+    expect(() => checkPlanFits(planOf(0))).not.toThrow();
+    // About 384 bytes a slice: 448 fit, 512 are 117 bytes too many.
+    expect(() => checkPlanFits(planOf(7))).not.toThrow();
+    expect(() => checkPlanFits(planOf(8))).toThrow(
+      new Error(
+        "the plan's 512 slices do not fit one execution: the merge's input (the plan and each slice's result) " +
+          'could reach 196725 bytes, more than the 196608 a Step Functions state leaves it (262144 less 65536 for ' +
+          'a failure\'s error and cause): ask for fewer "slices", or report the period in shorter parts',
+      ),
     );
   });
 
