@@ -37,6 +37,13 @@ export interface BundleFilesOptions {
   projectRoot: string;
   /** Copied into the bundle as `operator/` (the configuration's logo and templates name files in it). */
   operatorFilesDir?: string | null;
+  /**
+   * Whether the function renders documents (true unless given): the templates, the fonts, pdfkit and the operator's
+   * files. A function that renders none (attest, the fan-out's slice step) loads none of them.
+   */
+  renders?: boolean;
+  /** Whether the function replays NATS (true unless given): the ingest worker. */
+  replays?: boolean;
 }
 
 /** The shell commands (bash, run from the project root) that complete an esbuild output folder. */
@@ -44,12 +51,17 @@ export function bundleFileCommands(options: BundleFilesOptions, outputDir: strin
   const root = options.projectRoot;
   const out = (...parts: string[]) => path.join(outputDir, ...parts);
   const fontsPackage = resolvePackageDir('dejavu-fonts-ttf', root);
-  const commands = [
+  const commands: string[] = [];
+  if (options.replays ?? true)
     // The ingest worker runs in a thread of its own: its entry is a second bundle beside index.mjs.
-    `${q(path.join(root, 'node_modules', '.bin', 'esbuild'))} ` +
-      `${q(path.join(root, 'functions', 'ingest', 'worker.ts'))} --bundle --platform=node --format=esm ` +
-      `--target=node22 --log-level=warning --banner:js=${q(ESM_REQUIRE_BANNER)} ` +
-      `--outfile=${q(out(INGEST_WORKER_BUNDLE))}`,
+    commands.push(
+      `${q(path.join(root, 'node_modules', '.bin', 'esbuild'))} ` +
+        `${q(path.join(root, 'functions', 'ingest', 'worker.ts'))} --bundle --platform=node --format=esm ` +
+        `--target=node22 --log-level=warning --banner:js=${q(ESM_REQUIRE_BANNER)} ` +
+        `--outfile=${q(out(INGEST_WORKER_BUNDLE))}`,
+    );
+  if (!(options.renders ?? true)) return commands;
+  commands.push(
     `cp -R ${q(path.join(root, 'templates'))} ${q(out('templates'))}`,
     `rm -f ${q(out('templates', 'README.md'))}`,
     `mkdir -p ${q(out('node_modules', 'dejavu-fonts-ttf', 'ttf'))}`,
@@ -59,7 +71,7 @@ export function bundleFileCommands(options: BundleFilesOptions, outputDir: strin
       (font) =>
         `cp ${q(path.join(fontsPackage, 'ttf', font))} ${q(out('node_modules', 'dejavu-fonts-ttf', 'ttf', font))}`,
     ),
-  ];
+  );
   for (const dir of topLevelPackageDirs(dependencyClosure(UNBUNDLED_PACKAGES, root), root)) {
     const target = out(path.relative(root, dir));
     commands.push(`mkdir -p ${q(path.dirname(target))}`, `cp -R ${q(dir)} ${q(target)}`);

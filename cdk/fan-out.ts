@@ -185,6 +185,8 @@ export class FanOut extends Construct {
       ...props.common,
       entry: 'functions/handlers/fan-out-slice.ts',
       description: 'SOX fan-out, step 2: read one slice from NATS into its part and evidence part',
+      // It replays and stages; the merge renders.
+      renders: false,
       role: staging.sliceRole,
       failedRuns: null,
       environment: {

@@ -38,6 +38,9 @@ export interface ReportFunctionProps {
   reservedConcurrency?: number;
   network?: { vpc: ec2.IVpc; subnets: ec2.ISubnet[]; securityGroups: ec2.ISecurityGroup[] } | null;
   operatorFilesDir?: string | null;
+  /** What the bundle carries beside the handler (bundle-files.ts): true unless given. */
+  renders?: boolean;
+  replays?: boolean;
 }
 
 export class ReportFunction extends Construct {
@@ -96,7 +99,12 @@ export class ReportFunction extends Construct {
           beforeInstall: () => [],
           afterBundling: (_inputDir: string, outputDir: string) =>
             bundleFileCommands(
-              { projectRoot: props.projectRoot, operatorFilesDir: props.operatorFilesDir ?? null },
+              {
+                projectRoot: props.projectRoot,
+                operatorFilesDir: props.operatorFilesDir ?? null,
+                renders: props.renders ?? true,
+                replays: props.replays ?? true,
+              },
               outputDir,
             ),
         },

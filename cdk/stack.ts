@@ -185,6 +185,9 @@ export class SoxReportsStack extends Stack {
       ...common,
       entry: 'functions/handlers/attest.ts',
       description: 'Sign-off of an archived bundle by a reviewer, recorded with their IAM principal: POST to its URL',
+      // It reads the archive and records on NATS: no document to render, no stream to replay.
+      renders: false,
+      replays: false,
       role: attestRole.role,
       failedRuns: null,
       memoryMB: ATTEST_MEMORY_MB,

@@ -26,6 +26,7 @@ import { MAP_RESULTS, parseMergeInput, periodOfPlan, sliceLabel, type SliceResul
 import { loadLambdaConfig } from './lambda-config.js';
 import { recipientsRefusal } from './on-demand-payload.js';
 import { InputError } from '../errors.js';
+import { runReport } from '../pipeline/run-report.js';
 import { instrumented, lambdaDeps, reportPeriod, type HandlerDeps, type ReportProduced } from './run-period.js';
 
 export type MergeResult = ReportProduced & { runId: string; stagingObjectsRemoved: number };
@@ -44,7 +45,7 @@ export function createFanOutMergeHandler(deps: HandlerDeps) {
       // An empty plan: the plan step found the bundle there already; runReport completes or delivers it.
       if (plan.slices.length > 0) checkPlanCovers(plan.slices, configuredStreams(config), period);
       deps.observability.logger.appendPersistentKeys({ fanOutRun: plan.runId });
-      const produced = await reportPeriod(deps, run, config, period, {
+      const produced = await reportPeriod(deps, run, config, period, runReport, {
         ...(plan.recipients ? { recipients: plan.recipients } : {}),
         ...(plan.slices.length > 0 ? { readSlices: stagedSlices(staging, plan.runId, plan.slices, results) } : {}),
       });

@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { InputError } from '../errors.js';
 import { loadLambdaConfig, maxPeriodDays } from './lambda-config.js';
 import { parseOnDemandPayload, payloadKeyName, periodOfPayload, recipientsRefusal } from './on-demand-payload.js';
+import { runReport } from '../pipeline/run-report.js';
 import { instrumented, lambdaDeps, reportPeriod, type HandlerDeps, type ReportProduced } from './run-period.js';
 import type { Period } from '../config/period.js';
 
@@ -45,7 +46,7 @@ export function createOnDemandHandler(deps: HandlerDeps) {
         throw err;
       }
       const { slices } = payload.value;
-      return reportPeriod(deps, run, config, period, {
+      return reportPeriod(deps, run, config, period, runReport, {
         ...(recipients ? { recipients } : {}),
         ...(slices ? { slices } : {}),
       });

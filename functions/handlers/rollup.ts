@@ -58,7 +58,7 @@ export function createRollupHandler(deps: HandlerDeps) {
         const { schedule } = asked.value.event;
         const request = scheduledRollupRequest(schedule, scheduledAt(asked.value.event), config.timezone);
         // A scheduled time in the future cannot name a finished period: thrown by rollupPeriodOf, as a fault.
-        return reportPeriod(deps, run, config, rollupPeriodOf(request, config.timezone, now), {}, rollupOf, false);
+        return reportPeriod(deps, run, config, rollupPeriodOf(request, config.timezone, now), rollupOf, {}, false);
       }
       const { rollup, recipients } = asked.value.payload;
       const refused = recipients ? recipientsRefusal(recipients, config.email) : null;
@@ -70,7 +70,7 @@ export function createRollupHandler(deps: HandlerDeps) {
         if (err instanceof InputError) return badInput(err.worded(rollupKeyName));
         throw err;
       }
-      return reportPeriod(deps, run, config, period, recipients ? { recipients } : {}, rollupOf, false);
+      return reportPeriod(deps, run, config, period, rollupOf, recipients ? { recipients } : {}, false);
     });
   };
 }

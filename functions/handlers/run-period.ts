@@ -4,7 +4,6 @@ import type { Period } from '../config/period.js';
 import { RunError, errorMessage } from '../errors.js';
 import { redactCredentials } from '../text/redact.js';
 import type { Ports, RunOptions, RunResult } from '../pipeline/contracts.js';
-import { runReport } from '../pipeline/run-report.js';
 import { formatInstant } from '../time/nanos.js';
 import { sharedAwsClients, type AwsClients } from './aws-clients.js';
 import { awsPorts } from './aws-ports.js';
@@ -122,8 +121,9 @@ export async function instrumented<T>(
 export type Produce = (config: Config, period: Period, ports: Ports, options: RunOptions) => Promise<RunResult>;
 
 /**
- * The one thing every report handler does once it knows the period: build the AWS ports, run it, count it. A rollup
- * (`produce` = its runner, `recordsIncidents` false) records no incident, so it is given no alert topic and reads
+ * The one thing every report handler does once it knows the period: build the AWS ports, run it (`produce`: a
+ * report's runner or a rollup's, passed in so that a handler that runs neither loads neither), count it. A rollup
+ * (`recordsIncidents` false) records no incident, so it is given no alert topic and reads
  * no integration secret: its role may do neither.
  */
 export async function reportPeriod(
@@ -131,8 +131,8 @@ export async function reportPeriod(
   run: Invocation,
   config: Config,
   period: Period,
+  produce: Produce,
   options: Pick<RunOptions, 'recipients' | 'slices' | 'readSlices'> = {},
-  produce: Produce = runReport,
   recordsIncidents = true,
 ): Promise<ReportProduced> {
   const { logger, metrics, tracer } = deps.observability;

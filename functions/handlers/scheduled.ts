@@ -3,6 +3,7 @@ import { assertReportable, previousDay } from '../config/period.js';
 import { InputError } from '../errors.js';
 import { millisFromNanos, nanosFromMillis, parseInstant } from '../time/nanos.js';
 import { loadLambdaConfig } from './lambda-config.js';
+import { runReport } from '../pipeline/run-report.js';
 import { instrumented, lambdaDeps, reportPeriod, type HandlerDeps, type ReportProduced } from './run-period.js';
 
 /**
@@ -26,7 +27,7 @@ export function createScheduledHandler(deps: HandlerDeps) {
       const period = previousDay(config.timezone, firedAt(event) ?? now);
       // An archived bundle can never be replaced: a day that has not ended (a wrong scheduledTime) must not be sealed.
       assertReportable(period, nanosFromMillis(now));
-      return reportPeriod(deps, run, config, period);
+      return reportPeriod(deps, run, config, period, runReport);
     });
 }
 

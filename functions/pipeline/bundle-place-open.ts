@@ -11,7 +11,7 @@ import { errorMessage, RunError } from '../errors.js';
 import { inspectBundlePlace, type BundlePlace } from '../seal/bundle-place.js';
 import { certificateSha256, keyFile } from '../seal/manifest.js';
 import type { Ports, RunResult } from './contracts.js';
-import { retainUntilOf } from './seal-archive.js';
+import { millisFromNanos } from '../time/nanos.js';
 
 export interface OpenedPlace {
   where: string;
@@ -57,4 +57,11 @@ async function clearLeftovers(archive: ArchivePort, where: string, log: (line: s
   for (const line of removed) log(`removed what a crashed run left: ${line}`);
   for (const line of fixed) log(`sealed bundle given its read-only modes: ${line}`);
   for (const line of kept) log(`leftover: ${line}`);
+}
+
+/** The lock outlives the period by the configured years (seven by default). */
+export function retainUntilOf(period: Period, years: number): Date {
+  const end = new Date(millisFromNanos(period.to));
+  end.setUTCFullYear(end.getUTCFullYear() + years);
+  return end;
 }

@@ -14,7 +14,8 @@ import type { Ports, RunOptions, RunResult } from './contracts.js';
 import { crashAfterWrite, crashPoint } from './crash-points.js';
 import { deliver, deliverArchived } from './deliver.js';
 import { documentsOfInterruptedRun, documentsOfThisRun, type Documents } from './documents.js';
-import { sealedFiles, signedPdf } from './seal-archive.js';
+import { sealedFiles } from './seal-archive.js';
+import { signedPdf } from './signed-pdf.js';
 import { openBundlePlace, type OpenedPlace } from './bundle-place-open.js';
 import { largestCount } from '../slices/sizing.js';
 

@@ -4,18 +4,12 @@
  */
 import { intentFileName, MANIFEST, MANIFEST_SIG, REPORT_HTML, REPORT_JSON, REPORT_PDF } from '../archive/layout.js';
 import type { BundleFile } from '../archive/port.js';
-import type { Period } from '../config/period.js';
 import { RunError } from '../errors.js';
-import { renderReportPdf } from '../render/pdf.js';
-import type { ViewModel } from '../render/view-model-types.js';
 import type { StoredObjects } from '../seal/bundle-place.js';
 import { newRunId, signIntent } from '../seal/intent.js';
 import { certificateSha256, digestOf, sha256, type ArtifactDigest, type PreviousManifest } from '../seal/manifest.js';
-import { addSignaturePlaceholder, signPdf } from '../seal/pdf-signature.js';
 import { sealBundle } from '../seal/seal-bundle.js';
 import { verifies } from '../seal/signature.js';
-import type { Signer } from '../seal/signer.js';
-import { millisFromNanos } from '../time/nanos.js';
 import type { Ports } from './contracts.js';
 import type { Documents } from './documents.js';
 
@@ -122,22 +116,4 @@ function strip(file: BundleFile & ArtifactDigest): BundleFile {
   if ('staged' in file) return { name: file.name, staged: file.staged };
   if ('stored' in file) return { name: file.name, stored: file.stored };
   return { name: file.name, data: file.data };
-}
-
-export async function signedPdf(vm: ViewModel, signer: Signer): Promise<Uint8Array> {
-  const unsigned = await renderReportPdf(vm, {
-    beforeEnd: (doc) =>
-      addSignaturePlaceholder(doc, {
-        reason: `SOX control report for ${vm.period.heading}`,
-        name: vm.branding.company ?? 'nats-sox-reports',
-      }),
-  });
-  return signPdf(unsigned, signer);
-}
-
-/** The lock outlives the period by the configured years (seven by default). */
-export function retainUntilOf(period: Period, years: number): Date {
-  const end = new Date(millisFromNanos(period.to));
-  end.setUTCFullYear(end.getUTCFullYear() + years);
-  return end;
 }

@@ -10,7 +10,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,7 @@ import { ENV } from '../../functions/handlers/environment.js';
 import { generateActivity, type ActivityLedger } from '../../functions/local/activity.js';
 import { selfSignedCertificate } from '../../functions/seal/local-signer.js';
 import { mapResults } from '../support/fan-out-map.js';
+import { functionUrlEvent } from '../support/function-url.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 import { resolvedEnvironment, synthesizeHandlerAssets, type HandlerAsset } from '../support/lambda-asset.js';
 import type { HarnessInput, HarnessOutput, StoredObject } from '../support/lambda-harness.js';
@@ -39,6 +40,7 @@ const ROLLUP = 'createRollupHandler(';
 const FAN_OUT_PLAN = 'createFanOutPlanHandler(';
 const FAN_OUT_SLICE = 'createFanOutSliceHandler(';
 const FAN_OUT_MERGE = 'createFanOutMergeHandler(';
+const ATTEST = 'createAttestHandler(';
 const STAGING = 'sox-slice-staging';
 const BUCKET = 'sox-evidence';
 const PREFIX = 'reports';
@@ -89,6 +91,7 @@ let onDemand: PreparedFunction;
 let scheduled: PreparedFunction;
 let rollup: PreparedFunction;
 let fanOut: { plan: PreparedFunction; slice: PreparedFunction; merge: PreparedFunction };
+let attest: PreparedFunction;
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'sox-lambda-'));
@@ -102,6 +105,7 @@ beforeAll(async () => {
     FAN_OUT_PLAN,
     FAN_OUT_SLICE,
     FAN_OUT_MERGE,
+    ATTEST,
   ]);
   const started = await Promise.allSettled([
     startTestBed('2.10.27').then((testBed) => (bed = testBed)),
@@ -139,6 +143,12 @@ beforeAll(async () => {
     ]),
     merge: await prepare(assets[FAN_OUT_MERGE], path.join(runtimeDir, 'fan-out-merge'), 'sox-report-fan-out-merge'),
   };
+  // The attest function renders nothing and replays nothing: its bundle is the handler alone.
+  attest = await prepare(assets[ATTEST], path.join(runtimeDir, 'attest'), 'sox-report-attest', [
+    ENV.configParameter,
+    ENV.natsSecretArn,
+    ENV.archive,
+  ]);
   await rm(path.join(work, 'cdk.out'), { recursive: true, force: true });
 }, 90_000);
 
@@ -393,6 +403,25 @@ describe('the bundled handlers, each from an empty folder', () => {
     expectReportOf(report, ledger);
     expect(report.inputs!.slices).toBe(2);
   }, 120_000);
+
+  it('attest: the handler alone, without templates, fonts, pdfkit or the ingest worker, loads and answers', async () => {
+    expect(readdirSync(attest.taskDir)).toEqual(['index.mjs']);
+    const output = await runHarness(attest, [
+      { payload: functionUrlEvent({ iam: null, body: '{}' }), requestId: 'req-no-iam' },
+      { payload: functionUrlEvent({ body: '{"date":"2026-11-24"}' }), requestId: 'req-no-decision' },
+    ]);
+    const answers = output.outcomes.map((o) => {
+      const { statusCode, body } = (o as { result: { statusCode: number; body: string } }).result;
+      return { statusCode, body: JSON.parse(body) as { error: { code: string; message: string } } };
+    });
+    expect(answers.map((a) => [a.statusCode, a.body.error.code])).toEqual([
+      [403, 'forbidden'],
+      [400, 'bad-input'],
+    ]);
+    expect(answers[0]!.body.error.message).toBe(
+      'no IAM identity: call the function URL with a request signed by an IAM principal (SigV4)',
+    );
+  }, 60_000);
 
   it('fits Lambda and imports quickly in a fresh process (bundle size and cold import time are printed)', async () => {
     const [onDemandBytes, scheduledBytes] = await Promise.all([

@@ -26,7 +26,7 @@ import { generateActivity } from '../../functions/local/activity.js';
 import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
 import type { Ports } from '../../functions/pipeline/contracts.js';
 import { runReport } from '../../functions/pipeline/run-report.js';
-import { retainUntilOf } from '../../functions/pipeline/seal-archive.js';
+import { retainUntilOf } from '../../functions/pipeline/bundle-place-open.js';
 import { newRunId, readIntent, signIntent } from '../../functions/seal/intent.js';
 import { loadOrCreateLocalSigner } from '../../functions/seal/local-signer.js';
 import { certificateSha256, parseManifest, sha256 } from '../../functions/seal/manifest.js';
