@@ -1,7 +1,8 @@
 /**
  * What differs between the previous daily report's access and this one's: imports and exports added or removed,
  * users' permissions changed, a configuration reload, a restart or an upgrade, a stream's limits or flags changed,
- * revocations and mappings. Pure; each change becomes an incident (analysis/detection/access-change.ts).
+ * revocations added or lifted, mappings, an account's JetStream limits and its JWT's expiry and issuer. Pure; each
+ * change becomes an incident (analysis/detection/access-change.ts).
  */
 import type {
   AccessChange,
@@ -106,6 +107,7 @@ function accountChanges(previous: AccountAccess[], current: AccountAccess[], nam
     if (!was) return [];
     const subject = `account ${names.account(now.account)}`;
     const chosen = (list: AccountImport[]) => list.filter((i) => !i.automatic);
+    const revoked = (list: AccountAccess['revocations']) => new Set(list.map((r) => r.user));
     return [
       ...added(was.exports.map(exportKey), now.exports.map(exportKey)).map((k) =>
         change('export-added', subject, `${subject} exports ${k}`, null, k),
@@ -123,6 +125,12 @@ function accountChanges(previous: AccountAccess[], current: AccountAccess[], nam
         was.revocations.map((r) => `${r.user} (issued before ${r.before})`),
         now.revocations.map((r) => `${r.user} (issued before ${r.before})`),
       ).map((k) => change('revocation-added', subject, `${subject} revoked user ${k}`, null, k)),
+      // Lifted: the user has no revocation left (one with another time is a revocation added, above).
+      ...was.revocations
+        .filter((r) => !revoked(now.revocations).has(r.user))
+        .map((r) => `${r.user} (issued before ${r.before})`)
+        .map((k) => change('revocation-removed', subject, `${subject} lifted the revocation of user ${k}`, k, null)),
+      ...jwtChanges(was, now, subject),
       ...(JSON.stringify(was.mappings) !== JSON.stringify(now.mappings)
         ? [
             change(
@@ -136,6 +144,59 @@ function accountChanges(previous: AccountAccess[], current: AccountAccess[], nam
         : []),
     ];
   });
+}
+
+/**
+ * The account JWT's JetStream limits, expiry and issuer (a different operator, or another of its signing keys).
+ * Compared only where both reports read the account's JWT: an answer without one says nothing about the account.
+ */
+function jwtChanges(was: AccountAccess, now: AccountAccess, subject: string): AccessChange[] {
+  const out: AccessChange[] = [];
+  const limits = (a: AccountAccess) => (a.jetstreamLimits === null ? 'not stated' : limitsText(a.jetstreamLimits));
+  if (was.jwt !== null && now.jwt !== null && limits(was) !== limits(now))
+    out.push(
+      change(
+        'jetstream-limits-changed',
+        subject,
+        `${subject} has other JetStream limits`,
+        limits(was),
+        limits(now),
+        now.jwt.issuedAt,
+      ),
+    );
+  if (was.jwt === null || now.jwt === null) return out;
+  if (was.jwt.expires !== now.jwt.expires) {
+    const expiry = (at: string | null) => at ?? 'never';
+    out.push(
+      change(
+        'account-expiry-changed',
+        subject,
+        `${subject}'s JWT ${now.jwt.expires === null ? 'never expires' : `expires ${now.jwt.expires}`} ` +
+          `(was ${was.jwt.expires === null ? 'never' : was.jwt.expires})`,
+        expiry(was.jwt.expires),
+        expiry(now.jwt.expires),
+        now.jwt.issuedAt,
+      ),
+    );
+  }
+  if (was.jwt.issuer !== now.jwt.issuer)
+    out.push(
+      change(
+        'account-issuer-changed',
+        subject,
+        `${subject}'s JWT is signed by ${now.jwt.issuer} (was ${was.jwt.issuer})`,
+        was.jwt.issuer,
+        now.jwt.issuer,
+        now.jwt.issuedAt,
+      ),
+    );
+  return out;
+}
+
+/** An account's JetStream limits in a change's words; -1 is unlimited. */
+function limitsText(l: NonNullable<AccountAccess['jetstreamLimits']>): string {
+  const n = (v: number) => (v < 0 ? 'unlimited' : String(v));
+  return `memory ${n(l.memory)}, storage ${n(l.storage)}, streams ${n(l.streams)}, consumers ${n(l.consumers)}`;
 }
 
 function mappingsText(mappings: AccountAccess['mappings']): string {

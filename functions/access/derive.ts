@@ -16,18 +16,21 @@ import {
   str,
 } from './answers.js';
 import { allAccessChanges, MAX_CHANGES } from './changes.js';
-import type {
-  AccessAnswer,
-  AccessSection,
-  AccountAccess,
-  Permissions,
-  RecordedAccess,
-  ReportingUser,
-  ServerFacts,
-  StreamSettings,
-  UserAccess,
+import {
+  ACCESS_RULES,
+  type AccessAnswer,
+  type AccessRules,
+  type AccessSection,
+  type AccountAccess,
+  type Permissions,
+  RULES_1_CHANGE_KINDS,
+  type RecordedAccess,
+  type ReportingUser,
+  type ServerFacts,
+  type StreamSettings,
+  type UserAccess,
 } from './model.js';
-import { beyondReadOnly, privilegesOf } from './permissions.js';
+import { beyondReadOnly, type PrivilegeContext, privilegesOf, routesOf } from './permissions.js';
 import { userClaims } from './user-jwt.js';
 
 /** A user the period's connect and disconnect events showed, with the JWT of the latest one (operator mode). */
@@ -45,10 +48,18 @@ export interface AccessFacts {
   readOnly: string[];
   /** The previous daily report's access; null when there is none to compare with. */
   previous: AccessSection | null;
+  /** The rules to derive with (model.ts ACCESS_RULES): a report's own, from its parameters; the current by default. */
+  rules?: AccessRules;
 }
 
 /** An account's public key (operator mode). */
 const ACCOUNT_KEY = /^A[A-Z2-7]{55}$/;
+
+/** How privileges are judged: the rules, and what a user's account adds to its permissions (permissions.ts). */
+interface Judging {
+  rules: AccessRules;
+  context(account: string): PrivilegeContext;
+}
 
 const LABELS: Record<AccessAnswer['request'], string> = {
   'user-info': "the reporting user's permissions ($SYS.REQ.USER.INFO)",
@@ -61,6 +72,7 @@ const LABELS: Record<AccessAnswer['request'], string> = {
 
 export function deriveAccess(facts: AccessFacts): AccessSection {
   const { recorded } = facts;
+  const rules = facts.rules ?? ACCESS_RULES;
   const answered = (request: AccessAnswer['request']) =>
     recorded.answers.filter((a) => a.request === request && a.error === null);
   const servers = uniqueBy(
@@ -86,9 +98,30 @@ export function deriveAccess(facts: AccessFacts): AccessSection {
   ).sort(byKey((a: AccountAccess) => a.account));
   const accountName = new Map(accounts.flatMap((a) => (a.accountName ? [[a.account, a.accountName] as const] : [])));
   const showAccount = (key: string) => named(key, accountName.get(key));
+  const streams = uniqueBy(
+    answered('jsz').flatMap((a) => jszStreams(a.data)),
+    (s) => `${s.account}\u0000${s.stream}`,
+  )
+    .map((s): StreamSettings => (accountName.has(s.account) ? { ...s, accountName: accountName.get(s.account)! } : s))
+    .sort(byKey((s: StreamSettings) => `${s.account}\u0000${s.stream}`));
+
+  // Every server's streams, or the account's consumer deletions cannot be judged by its streams' retention.
+  const streamsKnown =
+    answered('jsz').length > 0 &&
+    !recorded.answers.some((a) => a.request === 'jsz' && a.error !== null) &&
+    !recorded.omitted.some((o) => o.request === 'jsz');
+  const judging: Judging = {
+    rules,
+    context: (account) => ({
+      routes: routesOf(accounts.find((a) => a.account === account)),
+      consumerBound: streamsKnown
+        ? streams.filter((s) => s.account === account && s.retention !== 'limits').map((s) => s.stream)
+        : null,
+    }),
+  };
 
   const userInfo = answered('user-info')[0];
-  const reportingUser = reportingUserOf(userInfo?.data, recorded.source, facts.readOnly);
+  const reportingUser = reportingUserOf(userInfo?.data, recorded.source, facts.readOnly, judging);
   const operator =
     accounts.some((a) => ACCOUNT_KEY.test(a.account)) ||
     (reportingUser !== null && ACCOUNT_KEY.test(reportingUser.account));
@@ -99,18 +132,13 @@ export function deriveAccess(facts: AccessFacts): AccessSection {
       return name === null ? [] : [[name, a.data] as const];
     }),
   );
-  const users = facts.users.map((seen) => userAccess(seen, infoByAccount, accounts, reportingUser, accountName));
+  const users = facts.users.map((seen) =>
+    userAccess(seen, infoByAccount, accounts, reportingUser, accountName, judging),
+  );
   const own = answered('own-connection')[0]?.data;
-  const fromJwt = reportingUser ?? reportingUserFromJwt(own, facts, infoByAccount, accounts);
+  const fromJwt = reportingUser ?? reportingUserFromJwt(own, facts, infoByAccount, accounts, judging);
   const reporting = fromJwt && withNames(fromJwt, accountName, users, ownConnection(own));
   const userName = new Map(users.map((u) => [`${u.account}\u0000${u.user}`, u.userName]));
-
-  const streams = uniqueBy(
-    answered('jsz').flatMap((a) => jszStreams(a.data)),
-    (s) => `${s.account}\u0000${s.stream}`,
-  )
-    .map((s): StreamSettings => (accountName.has(s.account) ? { ...s, accountName: accountName.get(s.account)! } : s))
-    .sort(byKey((s: StreamSettings) => `${s.account}\u0000${s.stream}`));
 
   const section: AccessSection = {
     collectedAt: recorded.collectedAt,
@@ -127,7 +155,7 @@ export function deriveAccess(facts: AccessFacts): AccessSection {
     const changes = allAccessChanges(facts.previous, section, {
       account: showAccount,
       user: (account, user) => named(user, userName.get(`${account}\u0000${user}`)),
-    });
+    }).filter((c) => rules !== 1 || RULES_1_CHANGE_KINDS.includes(c.kind));
     section.changes = changes.slice(0, MAX_CHANGES);
     if (changes.length > MAX_CHANGES)
       section.limits.push(
@@ -137,7 +165,7 @@ export function deriveAccess(facts: AccessFacts): AccessSection {
   return section;
 }
 
-function reportingUserOf(data: unknown, source: string, readOnly: string[]): ReportingUser | null {
+function reportingUserOf(data: unknown, source: string, readOnly: string[], judging: Judging): ReportingUser | null {
   if (!isObj(data)) return null;
   const user = str(data.user);
   const account = str(data.account);
@@ -149,8 +177,8 @@ function reportingUserOf(data: unknown, source: string, readOnly: string[]): Rep
     user,
     permissions,
     permissionsFrom: 'user-info',
-    beyondReadOnly: beyondReadOnly(permissions, readOnly),
-    privileges: privilegesOf(permissions),
+    beyondReadOnly: beyondReadOnly(permissions, readOnly, judging.rules),
+    privileges: privilegesOf(permissions, judging.rules, judging.context(account)),
   };
 }
 
@@ -164,12 +192,13 @@ function reportingUserFromJwt(
   facts: AccessFacts,
   infoByAccount: Map<string, unknown>,
   accounts: AccountAccess[],
+  judging: Judging,
 ): ReportingUser | null {
   const own = ownConnection(data);
   if (own === null || own.jwt === null) return null;
   const { account, user } = own;
   const seen = { account, user, jwt: { token: own.jwt, seenAt: facts.recorded.collectedAt } };
-  const access = userAccess(seen, infoByAccount, accounts, null, new Map());
+  const access = userAccess(seen, infoByAccount, accounts, null, new Map(), judging);
   if (access.jwt === null || access.flags.includes('invalid-signature') || access.flags.includes('foreign-issuer'))
     return null;
   const permissionsFrom = access.permissionsFrom === 'unknown' ? 'user-jwt' : access.permissionsFrom;
@@ -180,7 +209,7 @@ function reportingUserFromJwt(
     user,
     permissions: access.permissions,
     permissionsFrom,
-    beyondReadOnly: beyondReadOnly(access.permissions, facts.readOnly),
+    beyondReadOnly: beyondReadOnly(access.permissions, facts.readOnly, judging.rules),
     privileges: access.privileges,
   };
 }
@@ -223,6 +252,7 @@ function userAccess(
   accounts: AccountAccess[],
   reportingUser: ReportingUser | null,
   accountName: Map<string, string>,
+  judging: Judging,
 ): UserAccess {
   const base = {
     account: seen.account,
@@ -276,7 +306,7 @@ function userAccess(
       expires: claims.expires,
       signatureValid: claims.signatureValid,
     },
-    privileges: privilegesOf(permissions),
+    privileges: privilegesOf(permissions, judging.rules, judging.context(seen.account)),
     flags: [
       ...(claims.expires === null ? (['no-expiry'] as const) : []),
       ...(revoked ? (['revoked-but-connected'] as const) : []),

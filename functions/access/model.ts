@@ -39,8 +39,21 @@ export interface Permissions {
   responses: { max: number; ttl: string | null } | null;
 }
 
-/** Why a user counts as privileged: the publish permissions that reach `>`, `$JS.API.>` or `$SYS.>`. */
-export type Privilege = 'all-subjects' | 'jetstream-api' | 'system';
+/**
+ * Why a user counts as privileged: the publish permissions that reach all of `>`, `$JS.API.>` or `$SYS.>`, or
+ * (`jetstream-destructive`, access rules 2) a subject of the JetStream API that deletes or alters a stream's data,
+ * for at least one stream (access/permissions.ts `privilegesOf`).
+ */
+export type Privilege = 'all-subjects' | 'jetstream-api' | 'system' | 'jetstream-destructive';
+
+/**
+ * The rules report.json's `access` is derived with, recorded in the manifest's parameters (`access.rules`) so that
+ * `verify --recompute` derives a report as the version that wrote it did. 1 (reports whose parameters say none):
+ * privileges judged on one allow entry at a time, no `jetstream-destructive`, the first eleven change kinds. 2:
+ * allow entries judged together, `jetstream-destructive`, and every change kind.
+ */
+export const ACCESS_RULES = 2;
+export type AccessRules = 1 | 2;
 
 export interface ServerFacts {
   name: string;
@@ -183,8 +196,16 @@ export const ACCESS_CHANGE_KINDS = [
   'stream-settings-changed',
   'revocation-added',
   'mapping-changed',
+  // Access rules 2.
+  'revocation-removed',
+  'jetstream-limits-changed',
+  'account-expiry-changed',
+  'account-issuer-changed',
 ] as const;
 export type AccessChangeKind = (typeof ACCESS_CHANGE_KINDS)[number];
+
+/** The change kinds of access rules 1: reports derived with them list no other. */
+export const RULES_1_CHANGE_KINDS: readonly AccessChangeKind[] = ACCESS_CHANGE_KINDS.slice(0, 11);
 
 /** One difference from the previous daily report's `access`. */
 export interface AccessChange {

@@ -64,6 +64,8 @@ export function analyseEvents(facts: EventFacts): { report: ReportV1; detections
       users: usersSeen(facts.state),
       readOnly: facts.parameters.access?.readOnlyPublish ?? [...READ_ONLY_PUBLISH],
       previous: previous?.access ?? null,
+      // Reports written before access rules 2 record none: recompute derives them as they were derived.
+      rules: facts.parameters.access?.rules ?? 1,
     });
   const drift = (facts.streamPlans ?? [])
     .filter((p) => p.action === 'drift')

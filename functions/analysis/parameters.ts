@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { detectionSchema, reportBounds, STREAM_KINDS, timezoneSchema, type Config } from '../config/schema.js';
+import { ACCESS_RULES } from '../access/model.js';
 import { readOnlyPublish } from '../access/permissions.js';
 import { DEFAULT_INCIDENT_PREFIX } from '../incidents/model.js';
 import { DEFAULT_LIMITS, type AggregateLimits } from './aggregate-state.js';
@@ -28,8 +29,16 @@ export const reportParametersSchema = z.strictObject({
     }),
   ),
   /** The aggregation's own bounds; pairWindowNs in nanoseconds, as text (it is a bigint). */
-  /** The reporting user's read-only publish list (access/permissions.ts); absent in reports written before it. */
-  access: z.strictObject({ readOnlyPublish: z.array(z.string().min(1).max(1000)).max(200) }).optional(),
+  /**
+   * The reporting user's read-only publish list (access/permissions.ts), absent in reports written before it; and
+   * the rules `access` was derived with (access/model.ts ACCESS_RULES), absent (1) in reports written before rules 2.
+   */
+  access: z
+    .strictObject({
+      readOnlyPublish: z.array(z.string().min(1).max(1000)).max(200),
+      rules: z.union([z.literal(1), z.literal(2)]).optional(),
+    })
+    .optional(),
   limits: z.strictObject({
     maxSamples: z.number().int().min(1).max(10_000),
     pairWindowNs: z.string().regex(/^\d{1,15}$/, 'must be nanoseconds, at most 15 digits'),
@@ -63,6 +72,7 @@ export function reportParameters(config: Config): ReportParameters {
         attestationPrefix: config.review.subjectPrefix,
         ...(config.incidents.alertSubject ? { alertSubject: config.incidents.alertSubject } : {}),
       }),
+      rules: ACCESS_RULES,
     },
     limits: { maxSamples: DEFAULT_LIMITS.maxSamples, pairWindowNs: DEFAULT_LIMITS.pairWindowNs.toString() },
   };

@@ -41,13 +41,21 @@ const CHANGE_LABELS: Record<AccessChangeKind, string> = {
   'stream-settings-changed': 'stream settings changed',
   'revocation-added': 'revocation added',
   'mapping-changed': 'mapping changed',
+  'revocation-removed': 'revocation lifted',
+  'jetstream-limits-changed': 'JetStream limits changed',
+  'account-expiry-changed': 'account JWT expiry changed',
+  'account-issuer-changed': 'account JWT issuer changed',
 };
 
-/** What a privilege lets a user publish (`>`, `$JS.API.>`, `$SYS.>`); the May publish column shows the subjects. */
+/**
+ * What a privilege lets a user publish (`>`, `$JS.API.>`, `$SYS.>`, a JetStream API subject that deletes or alters
+ * a stream's data); the May publish column shows the subjects.
+ */
 const PRIVILEGE_LABELS: Record<Privilege, string> = {
   'all-subjects': 'all subjects',
   'jetstream-api': 'JetStream API',
   system: 'system subjects',
+  'jetstream-destructive': 'may delete or alter stream data',
 };
 
 const FLAG_LABELS: Record<UserAccess['flags'][number], string> = {

@@ -130,7 +130,12 @@ describe.each(NATS_VERSIONS)('access evidence of a configuration-file layout on 
     } else {
       // The hub's `audit` user has no permissions block: unrestricted, and the control says what to do.
       expect(first.access!.reportingUser).toMatchObject({ user: 'audit', account: 'AUDIT', permissions: null });
-      expect(first.access!.reportingUser!.privileges).toEqual(['all-subjects', 'jetstream-api', 'system']);
+      expect(first.access!.reportingUser!.privileges).toEqual([
+        'all-subjects',
+        'jetstream-api',
+        'system',
+        'jetstream-destructive',
+      ]);
       expect(c).toMatchObject({ status: 'fail' });
       expect(c.detail).toBe(
         'the reporting user audit of account AUDIT may publish to every subject: ' +
@@ -243,12 +248,12 @@ describe.each(NATS_VERSIONS)('access evidence of an operator-mode layout on nats
       userName: 'alice',
       permissions: null,
       permissionsFrom: 'user-jwt',
-      privileges: ['all-subjects', 'jetstream-api', 'system'],
+      privileges: ['all-subjects', 'jetstream-api', 'system', 'jetstream-destructive'],
       flags: ['no-expiry'],
     });
     expect(shown(users.admin)).toMatchObject({
       userName: 'admin',
-      privileges: ['all-subjects', 'jetstream-api', 'system'],
+      privileges: ['all-subjects', 'jetstream-api', 'system', 'jetstream-destructive'],
     });
     expect(shown(users.alice).jwt).toMatchObject({ issuer: accounts.APP, signatureValid: true, expires: null });
   });

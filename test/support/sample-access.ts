@@ -1,4 +1,4 @@
-import type { AccessSection, Permissions } from '../../functions/access/model.js';
+import type { AccessChange, AccessSection, Permissions } from '../../functions/access/model.js';
 import type { RecordedInputs, ReportV1 } from '../../functions/analysis/report-model.js';
 import { named } from '../../functions/text/named.js';
 import { HOSTILE, sampleReport } from './sample-report.js';
@@ -396,6 +396,56 @@ export function operatorAccess(): AccessSection {
       'hub-2 (nats-server 2.10.27) states no configuration digest: a reload is seen by its load time alone.',
     ],
   };
+}
+
+/**
+ * Operator mode as access rules 2 derive it: the change kinds they add (a lifted revocation, an account JWT's other
+ * JetStream limits, expiry and issuer) and a user whose one privilege is that it may purge a stream.
+ */
+export function rules2Access(): AccessSection {
+  const access = operatorAccess();
+  const app = `account ${named(KEYS.app, 'APP')}`;
+  const jwtChange = (kind: AccessChange['kind'], detail: string, before: string, after: string): AccessChange => ({
+    kind,
+    subject: app,
+    detail: `${app}${detail}`,
+    at: '2026-11-24T15:29:00Z',
+    before,
+    after,
+  });
+  access.changes = [
+    {
+      kind: 'revocation-removed',
+      subject: app,
+      detail: `${app} lifted the revocation of user ${KEYS.mallory} (issued before 2026-11-24T12:00:00Z)`,
+      at: null,
+      before: `${KEYS.mallory} (issued before 2026-11-24T12:00:00Z)`,
+      after: null,
+    },
+    jwtChange(
+      'jetstream-limits-changed',
+      ' has other JetStream limits',
+      'memory unlimited, storage 1073741824, streams 4, consumers unlimited',
+      'memory unlimited, storage 5368709120, streams 10, consumers unlimited',
+    ),
+    jwtChange(
+      'account-expiry-changed',
+      "'s JWT expires 2027-11-24T00:00:00Z (was never)",
+      'never',
+      '2027-11-24T00:00:00Z',
+    ),
+    jwtChange(
+      'account-issuer-changed',
+      `'s JWT is signed by ${KEYS.operator} (was OPREVIOUS)`,
+      'OPREVIOUS',
+      KEYS.operator,
+    ),
+  ];
+  // The unrestricted and the `$JS.API.>` users may delete too; payments-svc may purge its stream, nothing more.
+  for (const u of access.users) if (u.privileges.length > 0) u.privileges.push('jetstream-destructive');
+  access.users[0]!.permissions!.publish.allow!.push('$JS.API.STREAM.PURGE.TRANSACTIONS');
+  access.users[0]!.privileges = ['jetstream-destructive'];
+  return access;
 }
 
 /** Configuration-file mode: names are the identifiers, users carry no permissions, the reporting user may write. */

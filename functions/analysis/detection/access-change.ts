@@ -18,6 +18,11 @@ const SEVERITY: Record<AccessChange['kind'], Severity> = {
   'stream-settings-changed': 'high',
   'revocation-added': 'medium',
   'mapping-changed': 'high',
+  // A lifted revocation lets a credential back in; another issuer is another key able to rewrite the account.
+  'revocation-removed': 'high',
+  'jetstream-limits-changed': 'medium',
+  'account-expiry-changed': 'medium',
+  'account-issuer-changed': 'high',
 };
 
 /**

@@ -276,7 +276,7 @@ describe('accessChanges', () => {
     ]);
   });
 
-  it('a revocation added (one lifted is not a change kind), and mappings changed', () => {
+  it('a revocation added, one lifted, and mappings changed', () => {
     const was = accountOf('APP', { revocations: [{ user: 'UOLD', before: '2026-10-01T00:00:00Z' }] });
     const now = accountOf('APP', {
       revocations: [{ user: 'UNEW', before: '2026-11-01T10:00:00Z' }],
@@ -300,6 +300,14 @@ describe('accessChanges', () => {
         after: 'UNEW (issued before 2026-11-01T10:00:00Z)',
       },
       {
+        kind: 'revocation-removed',
+        subject: 'account APP',
+        detail: 'account APP lifted the revocation of user UOLD (issued before 2026-10-01T00:00:00Z)',
+        at: null,
+        before: 'UOLD (issued before 2026-10-01T00:00:00Z)',
+        after: null,
+      },
+      {
         kind: 'mapping-changed',
         subject: 'account APP',
         detail: 'account APP changed its subject mappings',
@@ -310,12 +318,108 @@ describe('accessChanges', () => {
     ]);
     expect(accessChanges(section({ accounts: [now] }), section({ accounts: [was] }), PLAIN)).toEqual([
       expect.objectContaining({ kind: 'revocation-added', after: 'UOLD (issued before 2026-10-01T00:00:00Z)' }),
+      expect.objectContaining({ kind: 'revocation-removed', before: 'UNEW (issued before 2026-11-01T10:00:00Z)' }),
       expect.objectContaining({
         kind: 'mapping-changed',
         before: 'orders.* → orders.v2.* (80%), orders.v1.* (20%)',
         after: 'none',
       }),
     ]);
+  });
+
+  it('a revocation moved to another time is added again, not lifted; one of every user lifted is named *', () => {
+    const was = accountOf('APP', {
+      revocations: [
+        { user: '*', before: '2026-09-01T00:00:00Z' },
+        { user: 'UBOB', before: '2026-10-01T00:00:00Z' },
+      ],
+    });
+    const now = accountOf('APP', { revocations: [{ user: 'UBOB', before: '2026-11-01T00:00:00Z' }] });
+    expect(accessChanges(section({ accounts: [was] }), section({ accounts: [now] }), PLAIN)).toEqual([
+      {
+        kind: 'revocation-added',
+        subject: 'account APP',
+        detail: 'account APP revoked user UBOB (issued before 2026-11-01T00:00:00Z)',
+        at: null,
+        before: null,
+        after: 'UBOB (issued before 2026-11-01T00:00:00Z)',
+      },
+      {
+        kind: 'revocation-removed',
+        subject: 'account APP',
+        detail: 'account APP lifted the revocation of user * (issued before 2026-09-01T00:00:00Z)',
+        at: null,
+        before: '* (issued before 2026-09-01T00:00:00Z)',
+        after: null,
+      },
+    ]);
+  });
+
+  it("an account JWT's JetStream limits, expiry and issuer changed, at the new JWT's issue time", () => {
+    const jwt = { issuer: 'OOLD', issuedAt: '2026-10-01T00:00:00Z', expires: null };
+    const was = accountOf('APP', {
+      jwt,
+      jetstreamLimits: { memory: -1, storage: 1_073_741_824, streams: 10, consumers: -1 },
+    });
+    const now = accountOf('APP', {
+      jwt: { issuer: 'ONEW', issuedAt: '2026-11-24T09:00:00Z', expires: '2027-01-01T00:00:00Z' },
+      jetstreamLimits: { memory: 0, storage: 5_368_709_120, streams: 10, consumers: 100 },
+    });
+    expect(accessChanges(section({ accounts: [was] }), section({ accounts: [now] }), PLAIN)).toEqual([
+      {
+        kind: 'jetstream-limits-changed',
+        subject: 'account APP',
+        detail: 'account APP has other JetStream limits',
+        at: '2026-11-24T09:00:00Z',
+        before: 'memory unlimited, storage 1073741824, streams 10, consumers unlimited',
+        after: 'memory 0, storage 5368709120, streams 10, consumers 100',
+      },
+      {
+        kind: 'account-expiry-changed',
+        subject: 'account APP',
+        detail: "account APP's JWT expires 2027-01-01T00:00:00Z (was never)",
+        at: '2026-11-24T09:00:00Z',
+        before: 'never',
+        after: '2027-01-01T00:00:00Z',
+      },
+      {
+        kind: 'account-issuer-changed',
+        subject: 'account APP',
+        detail: "account APP's JWT is signed by ONEW (was OOLD)",
+        at: '2026-11-24T09:00:00Z',
+        before: 'OOLD',
+        after: 'ONEW',
+      },
+    ]);
+    // Limits a JWT stops stating are a change too; the expiry back to never, worded so.
+    const unstated = accountOf('APP', { jwt: { ...jwt, expires: '2026-12-01T00:00:00Z' }, jetstreamLimits: null });
+    expect(accessChanges(section({ accounts: [was] }), section({ accounts: [unstated] }), PLAIN)).toEqual([
+      expect.objectContaining({
+        kind: 'jetstream-limits-changed',
+        before: 'memory unlimited, storage 1073741824, streams 10, consumers unlimited',
+        after: 'not stated',
+      }),
+      expect.objectContaining({
+        kind: 'account-expiry-changed',
+        detail: "account APP's JWT expires 2026-12-01T00:00:00Z (was never)",
+      }),
+    ]);
+    expect(
+      accessChanges(section({ accounts: [unstated] }), section({ accounts: [was] }), PLAIN).map((c) => c.detail),
+    ).toEqual(['account APP has other JetStream limits', "account APP's JWT never expires (was 2026-12-01T00:00:00Z)"]);
+  });
+
+  it('an account JWT only one report read is no change (an answer without it says nothing of the account)', () => {
+    const withJwt = accountOf('APP', {
+      jwt: { issuer: 'OOLD', issuedAt: null, expires: null },
+      jetstreamLimits: { memory: -1, storage: -1, streams: -1, consumers: -1 },
+    });
+    expect(accessChanges(section({ accounts: [withJwt] }), section({ accounts: [accountOf('APP')] }), PLAIN)).toEqual(
+      [],
+    );
+    expect(accessChanges(section({ accounts: [accountOf('APP')] }), section({ accounts: [withJwt] }), PLAIN)).toEqual(
+      [],
+    );
   });
 
   it("a user's permissions changed; the same ones listed in another order, or unknown ones, are not", () => {

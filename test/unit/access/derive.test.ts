@@ -10,7 +10,7 @@ import { accessFixture, answersTo, usersSeen } from '../../support/access-fixtur
 import { jwtAccount, jwtPayload, jwtTime, tampered } from '../../support/access-jwts.js';
 
 const READ_ONLY = AUDIT_READ_PERMISSIONS.pub.allow;
-const ALL = ['all-subjects', 'jetstream-api', 'system'];
+const ALL = ['all-subjects', 'jetstream-api', 'system', 'jetstream-destructive'];
 const CONFIG_FILE_USERS =
   'users: in configuration-file mode no endpoint lists users or their permissions; the users shown are those ' +
   "seen connecting, and only the reporting user's own permissions are known";
@@ -177,6 +177,72 @@ describe.each(NATS_VERSIONS)('deriveAccess from an operator-mode layout on nats-
     expect(
       deriveAccess({ recorded: f.recorded, users: usersSeen(f), readOnly: READ_ONLY, previous: access }).changes,
     ).toEqual([]);
+  });
+
+  it("lists a lifted revocation and an account JWT's other limits, expiry and issuer; rules 1, none", () => {
+    const previous = structuredClone(access);
+    const app = previous.accounts.find((a) => a.account === k.APP)!;
+    app.revocations = [{ user: u.bob, before: '2026-11-01T00:00:00Z' }];
+    app.jetstreamLimits = { memory: -1, storage: 1_073_741_824, streams: 4, consumers: -1 };
+    app.jwt = { ...app.jwt!, issuer: 'OPREVIOUS', expires: '2026-12-31T00:00:00Z' };
+    const now = access.accounts.find((a) => a.account === k.APP)!;
+    const facts = { recorded: f.recorded, users: usersSeen(f), readOnly: READ_ONLY, previous };
+    const subject = `account APP (${k.APP.slice(0, 4)}…)`;
+    expect(deriveAccess(facts).changes).toEqual([
+      {
+        kind: 'revocation-removed',
+        subject,
+        detail: `${subject} lifted the revocation of user ${u.bob} (issued before 2026-11-01T00:00:00Z)`,
+        at: null,
+        before: `${u.bob} (issued before 2026-11-01T00:00:00Z)`,
+        after: null,
+      },
+      {
+        kind: 'jetstream-limits-changed',
+        subject,
+        detail: `${subject} has other JetStream limits`,
+        at: now.jwt!.issuedAt,
+        before: 'memory unlimited, storage 1073741824, streams 4, consumers unlimited',
+        after: 'memory unlimited, storage unlimited, streams unlimited, consumers unlimited',
+      },
+      {
+        kind: 'account-expiry-changed',
+        subject,
+        detail: `${subject}'s JWT never expires (was 2026-12-31T00:00:00Z)`,
+        at: now.jwt!.issuedAt,
+        before: '2026-12-31T00:00:00Z',
+        after: 'never',
+      },
+      {
+        kind: 'account-issuer-changed',
+        subject,
+        detail: `${subject}'s JWT is signed by ${f.operatorKey} (was OPREVIOUS)`,
+        at: now.jwt!.issuedAt,
+        before: 'OPREVIOUS',
+        after: f.operatorKey,
+      },
+    ]);
+    expect(deriveAccess({ ...facts, rules: 1 }).changes).toEqual([]);
+  });
+
+  it("judges the reporting user by its account's streams: a consumer of an interest stream holds messages", () => {
+    expect(access.reportingUser!.privileges).toEqual([]);
+    const recorded = structuredClone(f.recorded);
+    const jsz = recorded.answers.find((a) => a.request === 'jsz' && a.error === null)!;
+    type Detail = { id: string; stream_detail: { config: { retention: string } }[] };
+    const audit = (jsz.data as { account_details: Detail[] }).account_details.find((d) => d.id === k.AUDIT)!;
+    audit.stream_detail[0]!.config.retention = 'interest';
+    const facts = { recorded, users: usersSeen(f), readOnly: READ_ONLY, previous: null };
+    expect(deriveAccess(facts).reportingUser!.privileges).toEqual(['jetstream-destructive']);
+    expect(deriveAccess({ ...facts, rules: 1 }).reportingUser!.privileges).toEqual([]);
+    // Streams not known (JSZ not answered): any consumer's deletion counts.
+    const unanswered = {
+      ...f.recorded,
+      answers: f.recorded.answers.map((a) => (a.request === 'jsz' ? { ...a, data: null, error: 'timeout' } : a)),
+    };
+    const blind = deriveAccess({ recorded: unanswered, users: usersSeen(f), readOnly: READ_ONLY, previous: null });
+    expect(blind.reportingUser!.privileges).toEqual(['jetstream-destructive']);
+    expect(blind.reportingUser!.beyondReadOnly).toEqual([]);
   });
 });
 

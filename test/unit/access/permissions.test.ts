@@ -1,15 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import type { Permissions } from '../../../functions/access/model.js';
+import type { AccountAccess, Permissions } from '../../../functions/access/model.js';
 import {
   READ_ONLY_PUBLISH,
+  type PrivilegeContext,
+  UNKNOWN_ACCOUNT,
   beyondReadOnly,
+  coveredTogether,
   covers,
+  intersection,
   mayPublishAll,
   normalisedPermissions,
   overlaps,
   permissionsText,
   privilegesOf,
   readOnlyPublish,
+  routesOf,
 } from '../../../functions/access/permissions.js';
 
 const perms = (
@@ -79,39 +84,184 @@ describe('overlaps: whether some subject matches both patterns', () => {
   });
 });
 
+describe('coveredTogether: whether several patterns together match every subject of one', () => {
+  it.each([
+    [['$JS.API.*', '$JS.API.*.>'], '$JS.API.>', true],
+    [['$JS.API.*'], '$JS.API.>', false],
+    [['$JS.API.*.>'], '$JS.API.>', false],
+    [['a.*', 'a.*.*', 'a.*.*.>'], 'a.>', true],
+    [['a.*', 'a.*.*'], 'a.>', false],
+    [['a.b', 'a.*.>'], 'a.>', false],
+    [['*', '*.>'], '>', true],
+    [['a.b.>', 'a.*'], 'a.*', true],
+    [['a.b', 'a.c'], 'a.*', false],
+    [['a.b.*', 'a.c.*'], 'a.*.*', false],
+    [['x.>', 'a.*.b', 'a.*.c'], 'a.x.b', true],
+    [['a.*.b', 'a.x.>'], 'a.x.*', true],
+    [['a.*.b', 'a.y.>'], 'a.x.*', false],
+    [[], 'a', false],
+    [['>'], 'a.b', true],
+  ])('coveredTogether(%j, %j) is %s', (entries, pattern, expected) => {
+    expect(coveredTogether(entries, pattern)).toBe(expected);
+  });
+
+  it.each([
+    ['a.*', 'a.b', 'a.b'],
+    ['a.>', '*.b.c', 'a.b.c'],
+    ['*.*', 'a.>', 'a.*'],
+    ['a.b', 'a.c', null],
+    ['a.b', 'a.b.c', null],
+    ['>', '$JS.API.STREAM.DELETE.*', '$JS.API.STREAM.DELETE.*'],
+  ])('intersection(%j, %j) is %j', (a, b, expected) => {
+    expect(intersection(a, b)).toBe(expected);
+  });
+});
+
 describe('mayPublishAll and privilegesOf', () => {
+  const ADMIN = ['all-subjects', 'jetstream-api', 'system'];
+
   it('an unrestricted user (no permissions stated) holds every privilege', () => {
     expect(mayPublishAll(null, '>')).toBe(true);
-    expect(privilegesOf(null)).toEqual(['all-subjects', 'jetstream-api', 'system']);
+    expect(privilegesOf(null)).toEqual([...ADMIN, 'jetstream-destructive']);
   });
 
   it('no allow list with nothing denied is every privilege too', () => {
-    expect(privilegesOf(perms({ allow: null }, { allow: ['_INBOX.>'] }))).toEqual([
-      'all-subjects',
-      'jetstream-api',
-      'system',
-    ]);
+    expect(privilegesOf(perms({ allow: null }, { allow: ['_INBOX.>'] }))).toEqual([...ADMIN, 'jetstream-destructive']);
   });
 
   it('a deny list takes away what it overlaps, and `>` with it', () => {
-    expect(privilegesOf(perms({ allow: null, deny: ['$SYS.>'] }))).toEqual(['jetstream-api']);
-    expect(privilegesOf(perms({ allow: null, deny: ['$JS.API.STREAM.DELETE.*'] }))).toEqual(['system']);
+    expect(privilegesOf(perms({ allow: null, deny: ['$SYS.>'] }))).toEqual(['jetstream-api', 'jetstream-destructive']);
+    expect(privilegesOf(perms({ allow: null, deny: ['$JS.API.STREAM.DELETE.*'] }))).toEqual([
+      'system',
+      'jetstream-destructive',
+    ]);
     expect(privilegesOf(perms({ allow: ['>'], deny: ['$JS.>'] }))).toEqual(['system']);
-    expect(privilegesOf(perms({ allow: ['>'], deny: ['a.b'] }))).toEqual(['jetstream-api', 'system']);
+    expect(privilegesOf(perms({ allow: ['>'], deny: ['a.b'] }))).toEqual([
+      'jetstream-api',
+      'system',
+      'jetstream-destructive',
+    ]);
     expect(mayPublishAll(perms({ allow: ['$JS.API.>'], deny: ['$JS.API.STREAM.PURGE.*'] }), '$JS.API.>')).toBe(false);
   });
 
-  it('an allow list grants a privilege only when one entry covers all of it', () => {
-    expect(privilegesOf(perms({ allow: ['$JS.API.>'] }))).toEqual(['jetstream-api']);
+  it('several allow entries together grant a privilege (rules 2); rules 1 took one entry at a time', () => {
+    const split = perms({ allow: ['$JS.API.*', '$JS.API.*.>'] });
+    expect(mayPublishAll(split, '$JS.API.>')).toBe(true);
+    expect(privilegesOf(split)).toEqual(['jetstream-api', 'jetstream-destructive']);
+    expect(mayPublishAll(split, '$JS.API.>', 1)).toBe(false);
+    expect(privilegesOf(split, 1)).toEqual([]);
+    // `*.>` alone covers `$JS.API.>` and `$SYS.>`; `>` takes `*` with it.
+    const two = perms({ allow: ['*', '*.>'] });
+    expect(privilegesOf(two)).toEqual(['all-subjects', 'jetstream-api', 'system', 'jetstream-destructive']);
+    expect(privilegesOf(two, 1)).toEqual(['jetstream-api', 'system']);
+  });
+
+  it('an allow list that together misses part of a pattern grants no privilege for it', () => {
+    expect(privilegesOf(perms({ allow: ['$JS.API.>'] }))).toEqual(['jetstream-api', 'jetstream-destructive']);
     expect(privilegesOf(perms({ allow: ['$SYS.>', 'tx.>'] }))).toEqual(['system']);
-    expect(privilegesOf(perms({ allow: ['$JS.API.STREAM.>', '$JS.API.CONSUMER.>'] }))).toEqual([]);
+    // STREAM and CONSUMER are not the whole API (INFO, ACCOUNT, DIRECT, …), but they delete streams.
+    expect(privilegesOf(perms({ allow: ['$JS.API.STREAM.>', '$JS.API.CONSUMER.>'] }))).toEqual([
+      'jetstream-destructive',
+    ]);
     expect(privilegesOf(perms({ allow: ['$JS.API.*'] }))).toEqual([]);
     expect(privilegesOf(perms({ allow: [] }))).toEqual([]);
-    expect(privilegesOf(perms({ allow: [...READ_ONLY_PUBLISH] }))).toEqual([]);
   });
 
   it('subscribe permissions never make a privilege', () => {
     expect(privilegesOf(perms({ allow: ['tx.>'] }, { allow: null }))).toEqual([]);
+  });
+});
+
+describe('privilegesOf: who may delete or alter stream data (jetstream-destructive)', () => {
+  const limitsOnly: PrivilegeContext = { routes: [], consumerBound: [] };
+  const destructive = (allow: string[] | null, deny: string[] = [], context = limitsOnly) =>
+    privilegesOf(perms({ allow, deny }), 2, context).includes('jetstream-destructive');
+
+  it.each([
+    '$JS.API.STREAM.DELETE.SYS_EVENTS',
+    '$JS.API.STREAM.PURGE.*',
+    '$JS.API.STREAM.MSG.DELETE.TRANSACTIONS',
+    '$JS.API.STREAM.UPDATE.*',
+    '$JS.API.ACCOUNT.PURGE.*',
+    '$JS.API.STREAM.*.*',
+    '$JS.API.*.DELETE.>',
+    '$JS.>',
+  ])('an allow entry %j reaches a destructive subject of at least one stream', (entry) => {
+    expect(destructive([entry])).toBe(true);
+  });
+
+  it.each([
+    '$JS.API.STREAM.INFO.*',
+    '$JS.API.STREAM.CREATE.*',
+    '$JS.API.STREAM.DELETE',
+    '$JS.API.STREAM.DELETE.A.B',
+    '$JS.API.CONSUMER.DELETE.*.*',
+    'tx.>',
+  ])('an allow entry %j does not (consumers of limits streams hold no messages)', (entry) => {
+    expect(destructive([entry])).toBe(false);
+  });
+
+  it('the read-only list holds no privilege where every stream of the account keeps its messages by limits', () => {
+    expect(privilegesOf(perms({ allow: [...READ_ONLY_PUBLISH] }), 2, limitsOnly)).toEqual([]);
+    expect(privilegesOf(perms({ allow: [...READ_ONLY_PUBLISH] }), 1)).toEqual([]);
+  });
+
+  it('deleting a consumer counts on an interest or work-queue stream, and on any when streams are unknown', () => {
+    const context = { routes: [], consumerBound: ['ORDERS_WQ'] };
+    expect(destructive(['$JS.API.CONSUMER.DELETE.*.*'], [], context)).toBe(true);
+    expect(destructive(['$JS.API.CONSUMER.DELETE.ORDERS_WQ.worker'], [], context)).toBe(true);
+    expect(destructive(['$JS.API.CONSUMER.DELETE.SYS_EVENTS.*'], [], context)).toBe(false);
+    expect(destructive(['$JS.API.CONSUMER.DELETE.*.*'], ['$JS.API.CONSUMER.DELETE.ORDERS_WQ.>'], context)).toBe(false);
+    expect(destructive(['$JS.API.CONSUMER.DELETE.*.*'], [], UNKNOWN_ACCOUNT)).toBe(true);
+    expect(privilegesOf(perms({ allow: [...READ_ONLY_PUBLISH] }))).toEqual(['jetstream-destructive']);
+  });
+
+  it('deny lists take a destructive subject away only when they cover every stream of it, together', () => {
+    expect(destructive(['$JS.API.STREAM.>'], ['$JS.API.STREAM.DELETE.*'])).toBe(true);
+    expect(
+      destructive(
+        ['$JS.API.STREAM.>'],
+        ['$JS.API.STREAM.DELETE.*', '$JS.API.STREAM.PURGE.*', '$JS.API.STREAM.MSG.>', '$JS.API.STREAM.UPDATE.>'],
+      ),
+    ).toBe(false);
+    // Every stream but one is denied: the one left is enough.
+    expect(destructive(['$JS.API.STREAM.DELETE.*'], ['$JS.API.STREAM.DELETE.SYS_EVENTS'])).toBe(true);
+    expect(destructive(['$JS.API.STREAM.DELETE.SYS_EVENTS'], ['$JS.API.STREAM.DELETE.*'])).toBe(false);
+    expect(destructive(['$JS.API.STREAM.DELETE.*'], ['$JS.API.STREAM.*.*'])).toBe(false);
+    expect(destructive(null, ['$JS.API.>'])).toBe(false);
+    expect(destructive(null, ['$JS.API.STREAM.>', '$JS.API.ACCOUNT.>'])).toBe(false);
+    expect(destructive(null, ['$JS.API.STREAM.>'])).toBe(true);
+  });
+
+  it("through an account's mapping or service import, any subject of it that may be published flags the user", () => {
+    const account: AccountAccess = {
+      account: 'APP',
+      isSystem: false,
+      jetstream: true,
+      exports: [],
+      imports: [
+        { subject: '$JS.API.>', account: 'OPS', localSubject: 'ops.js.>', type: 'service', automatic: false },
+        { subject: '$JS.API.>', account: 'SYS', localSubject: '$JS.API.>', type: 'service', automatic: true },
+      ],
+      mappings: [
+        { from: 'cleanup.*', to: [{ subject: '$JS.API.STREAM.PURGE.{{wildcard(1)}}', weight: 100 }] },
+        { from: 'orders.new', to: [{ subject: 'orders.v2.new', weight: 100 }] },
+      ],
+      revocations: [],
+      jetstreamLimits: null,
+      jwt: null,
+    };
+    const routes = routesOf(account);
+    expect(routes).toEqual([
+      { from: 'cleanup.*', to: '$JS.API.STREAM.PURGE.>' },
+      { from: 'orders.new', to: 'orders.v2.new' },
+      { from: 'ops.js.>', to: '$JS.API.>' },
+    ]);
+    const context = { routes, consumerBound: [] };
+    expect(destructive(['cleanup.daily'], [], context)).toBe(true);
+    expect(destructive(['ops.js.INFO'], [], context)).toBe(true);
+    expect(destructive(['orders.>'], [], context)).toBe(false);
+    expect(destructive(['cleanup.*'], ['cleanup.>'], context)).toBe(false);
   });
 });
 
@@ -141,6 +291,12 @@ describe('beyondReadOnly', () => {
       ),
     ).toEqual([]);
     expect(beyondReadOnly(perms({ allow: [] }), readOnly)).toEqual([]);
+  });
+
+  it('takes the list together (rules 2): an entry two list entries cover between them is within it', () => {
+    const user = perms({ allow: ['$JS.API.CONSUMER.CREATE.>', '$JS.API.CONSUMER.CREATE.*.*'] });
+    expect(beyondReadOnly(user, readOnly)).toEqual([]);
+    expect(beyondReadOnly(user, readOnly, 1)).toEqual(['$JS.API.CONSUMER.CREATE.>']);
   });
 
   it('names what a scoped user may publish beyond it, sorted, wider patterns included', () => {

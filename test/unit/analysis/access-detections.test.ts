@@ -95,6 +95,45 @@ describe('access-change: every difference from the previous report opens an inci
     expect(ruleCategory(ACCESS_CHANGE)).toBe('change');
   });
 
+  it('a lifted revocation, and an account JWT with other limits, expiry or issuer, each open one (rules 2)', () => {
+    const found = accessChange(
+      withAccess({
+        changes: [
+          change('revocation-removed', 'account APP', 'UX (issued before 2026-11-24T00:00:00Z)', null),
+          change('jetstream-limits-changed', 'account APP', 'memory 1', 'memory 2', '2026-11-24T15:29:00Z'),
+          change('account-expiry-changed', 'account APP', 'never', '2027-01-01T00:00:00Z', '2026-11-24T15:29:00Z'),
+          change('account-issuer-changed', 'account APP', 'OOLD', 'ONEW', '2026-11-24T15:29:00Z'),
+        ],
+      }),
+    );
+    expect(found.map((d) => [d.rule, d.severity, d.subject, d.summary])).toEqual([
+      [
+        ACCESS_CHANGE,
+        'high',
+        'revocation-removed: account APP: UX (issued before 2026-11-24T00:00:00Z)',
+        'account APP: revocation-removed',
+      ],
+      [
+        ACCESS_CHANGE,
+        'medium',
+        'jetstream-limits-changed: account APP',
+        'account APP: jetstream-limits-changed (before: memory 1; now: memory 2) at 2026-11-24T15:29:00Z',
+      ],
+      [
+        ACCESS_CHANGE,
+        'medium',
+        'account-expiry-changed: account APP',
+        'account APP: account-expiry-changed (before: never; now: 2027-01-01T00:00:00Z) at 2026-11-24T15:29:00Z',
+      ],
+      [
+        ACCESS_CHANGE,
+        'high',
+        'account-issuer-changed: account APP',
+        'account APP: account-issuer-changed (before: OOLD; now: ONEW) at 2026-11-24T15:29:00Z',
+      ],
+    ]);
+  });
+
   it('no access section, or no change: nothing', () => {
     expect(accessChange(sampleReport())).toEqual([]);
     expect(accessChange(withAccess({}))).toEqual([]);

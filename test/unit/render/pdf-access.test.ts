@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { renderReportPdf } from '../../../functions/render/pdf.js';
 import { buildViewModel } from '../../../functions/render/view-model.js';
 import type { ReportV1 } from '../../../functions/analysis/report-model.js';
-import { configFileAccess, KEYS, sampleReportWithAccess } from '../../support/sample-access.js';
+import { configFileAccess, KEYS, rules2Access, sampleReportWithAccess } from '../../support/sample-access.js';
 import { HOSTILE, SAMPLE_BRANDING, sampleReport } from '../../support/sample-report.js';
 
 /** Not committed (test/artifacts/ is ignored): the operator-mode PDF, for a person to look at. */
@@ -26,6 +26,7 @@ let operator: string;
 let config: string;
 let bounded: string;
 let without: string;
+let rules2: string;
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -33,6 +34,7 @@ beforeAll(async () => {
   config = await pdfText(sampleReportWithAccess(configFileAccess()), 'report-access-config.pdf');
   bounded = await pdfText(sampleReportWithAccess(), 'report-access-bounded.pdf', 2);
   without = await pdfText(sampleReport(), 'report-without-access.pdf');
+  rules2 = await pdfText(sampleReportWithAccess(rules2Access()), 'report-access-rules2.pdf');
 });
 
 describe('the Access review in the PDF', () => {
@@ -91,6 +93,16 @@ describe('the Access review in the PDF', () => {
     );
     expect(bounded).toContain(KEYS.forged.slice(0, 10));
     expect(bounded).toContain('Showing 2 of 6 rows. 4 more rows are not shown here; report.json.');
+  });
+
+  it('shows the change kinds of access rules 2 and who may delete or alter stream data as ADMIN', () => {
+    expect(rules2).toContain(
+      'revocation lifted account APP (AW4L…) account APP (AW4L…) lifted the revocation of user UYCS',
+    );
+    expect(rules2).toContain('JetStream limits changed account APP (AW4L…) account APP (AW4L…) has other');
+    expect(rules2).toContain('account JWT expiry changed');
+    expect(rules2).toContain('account JWT issuer changed');
+    expect(rules2).toContain('payments-svc (USNI…) ADMIN may delete or alter stream data');
   });
 
   it('is absent from a report without access', () => {

@@ -10,6 +10,7 @@ import {
   KEYS,
   operatorAccess,
   REVERSED_ROOT,
+  rules2Access,
   sampleReportWithAccess,
 } from '../../support/sample-access.js';
 import { HOSTILE, SAMPLE_BRANDING, sampleReport } from '../../support/sample-report.js';
@@ -493,6 +494,55 @@ describe('access cell helpers', () => {
       '1 MiB',
       '5 GiB',
       '10 TiB',
+    ]);
+  });
+});
+
+describe('the Access review of a report derived with access rules 2', () => {
+  const rules2 = () => withAccess(rules2Access());
+
+  it('words the lifted revocation and the account JWT changes', () => {
+    expect(texts(table('access-changes', section(rules2())))).toEqual([
+      [
+        'revocation lifted',
+        'account APP (AW4L…)',
+        `account APP (AW4L…) lifted the revocation of user ${KEYS.mallory} (issued before 2026-11-24T12:00:00Z)`,
+        'between the two reports',
+        `${KEYS.mallory} (issued before 2026-11-24T12:00:00Z) → —`,
+      ],
+      [
+        'JetStream limits changed',
+        'account APP (AW4L…)',
+        'account APP (AW4L…) has other JetStream limits',
+        '2026-11-24 10:29:00.000000000 -05:00',
+        'memory unlimited, storage 1073741824, streams 4, consumers unlimited → ' +
+          'memory unlimited, storage 5368709120, streams 10, consumers unlimited',
+      ],
+      [
+        'account JWT expiry changed',
+        'account APP (AW4L…)',
+        "account APP (AW4L…)'s JWT expires 2027-11-24T00:00:00Z (was never)",
+        '2026-11-24 10:29:00.000000000 -05:00',
+        'never → 2027-11-24T00:00:00Z',
+      ],
+      [
+        'account JWT issuer changed',
+        'account APP (AW4L…)',
+        `account APP (AW4L…)'s JWT is signed by ${KEYS.operator} (was OPREVIOUS)`,
+        '2026-11-24 10:29:00.000000000 -05:00',
+        `OPREVIOUS → ${KEYS.operator}`,
+      ],
+    ]);
+  });
+
+  it('marks a user who may delete or alter stream data ADMIN, among the administrators first', () => {
+    const s = section(rules2());
+    expect(s.paragraphs[0]).toContain('(3 with administrative privileges, 3 flagged)');
+    const rows = texts(table('access-users', s));
+    expect(rows.map((r) => [r[1], r[2], r[3]]).slice(0, 3)).toEqual([
+      ['payments-svc (USNI…)', 'ADMIN', 'may delete or alter stream data'],
+      ['ops-admin (UVEW…)', 'ADMIN', 'all subjects, JetStream API, system subjects, may delete or alter stream data'],
+      [KEYS.forged, 'ADMIN', 'JetStream API, may delete or alter stream data'],
     ]);
   });
 });
