@@ -12,6 +12,7 @@ import { startOperatorHub, type OperatorLayout } from '../local/operator-hub.js'
 import { generateOperatorActivity } from '../local/operator-activity.js';
 import { actorOf } from '../analysis/detection/common.js';
 import { named } from '../text/named.js';
+import { visible } from '../text/visible.js';
 import { describeConfiguredAccount } from '../config/account-refs.js';
 import { resolveConfiguredAccounts } from '../source/account-directory.js';
 import { newestNatsServerBinary } from '../local/nats-binaries.js';
@@ -33,7 +34,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { pullJiraResolutions } from '../incidents/jira-sync.js';
 import type { Config, SourceConfig } from '../config/schema.js';
 import type { Ports } from '../pipeline/contracts.js';
-import { reportError, shown } from './exit.js';
+import { reportError, shownLine } from './exit.js';
 import { formatVerifyReport } from './verify.js';
 import { terminalPorts } from './ports.js';
 
@@ -158,8 +159,8 @@ async function startDemoHub(dir: string, operator: boolean, binary: string): Pro
 
 export async function demoCommand(opts: { dir: string; operator?: boolean }): Promise<number> {
   const dir = path.resolve(opts.dir);
-  // Names from the activity (users, clients, notes) reach the terminal: shown, never raw.
-  const out = (line = '') => process.stdout.write(`${shown(line)}\n`);
+  // Names from the activity (users, clients, notes) reach the terminal: shown, never raw, one line a call.
+  const out = (line = '') => process.stdout.write(`${shownLine(line)}\n`);
   let stopHub: (() => Promise<void>) | null = null;
   const stopTools: (() => Promise<void>)[] = [];
   try {
@@ -367,20 +368,24 @@ function summarize(report: ReportV1, out: (line?: string) => void): void {
   if (report.access) summarizeAccess(report.access, out);
 }
 
-/** The access review in a few lines: the mode, the servers, who may do what, and what changed. */
-function summarizeAccess(access: AccessSection, out: (line?: string) => void): void {
-  const servers = access.servers.map((s) => `${s.name} ${s.version}`).join(', ') || 'none read';
+/**
+ * The access review in a few lines: the mode, the servers, who may do what, and what changed. Names and subjects
+ * come from JWTs and servers, anyone's choice: each is shown through `visible` here, whatever `out` does with the
+ * line, so that a name's line break can never start a line of the name's own.
+ */
+export function summarizeAccess(access: AccessSection, out: (line?: string) => void): void {
+  const servers = access.servers.map((s) => visible(`${s.name} ${s.version}`)).join(', ') || 'none read';
   out(`  access: ${access.mode} mode; servers ${servers}; ${access.accounts.length} accounts`);
   for (const a of access.accounts.filter((x) => !x.isSystem)) {
-    const exports = a.exports.map((e) => `${e.type} ${e.subject}`).join(', ') || 'none';
+    const exports = a.exports.map((e) => `${e.type} ${visible(e.subject)}`).join(', ') || 'none';
     const imports = a.imports.filter((i) => !i.automatic).length;
-    out(`    account ${named(a.account, a.accountName)}: exports ${exports}; ${imports} imports`);
+    out(`    account ${visible(named(a.account, a.accountName))}: exports ${exports}; ${imports} imports`);
   }
   const admins = access.users.filter((u) => u.privileges.length > 0);
   out(
     `    users seen: ${access.users.length}` +
-      (admins.length ? `; administrators: ${admins.map((u) => named(u.user, u.userName)).join(', ')}` : ''),
+      (admins.length ? `; administrators: ${admins.map((u) => visible(named(u.user, u.userName))).join(', ')}` : ''),
   );
   out(`    access changes since the previous daily report: ${access.changes.length}`);
-  for (const limit of access.limits) out(`    not seen: ${limit}`);
+  for (const limit of access.limits) out(`    not seen: ${visible(limit)}`);
 }
