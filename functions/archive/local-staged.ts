@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
-import type { StagedFile } from './port.js';
+import type { ByteDigest, StagedFile } from './port.js';
 import { makeFolders, STAGING_PREFIX, stagingPrefixOf } from './staging.js';
 
 export { STAGING_PREFIX };
@@ -18,7 +18,7 @@ const NOTHING_ARCHIVED = 'nothing of this bundle was archived';
 export class LocalStagedFile implements StagedFile {
   private readonly hash = createHash('sha256');
   private bytes = 0;
-  private closed: { bytes: number; sha256: string } | null = null;
+  private closed: ByteDigest | null = null;
 
   private constructor(
     /** The staging folder: becomes the bundle when renamed. */
@@ -61,7 +61,7 @@ export class LocalStagedFile implements StagedFile {
     this.bytes += chunk.byteLength;
   }
 
-  async close(): Promise<{ bytes: number; sha256: string }> {
+  async close(): Promise<ByteDigest> {
     if (!this.closed) {
       // Some file systems report a full disk only when the data is flushed.
       try {

@@ -1,3 +1,9 @@
+/** A file's size and SHA-256 (lowercase hex): how a run names exactly those bytes. */
+export interface ByteDigest {
+  bytes: number;
+  sha256: string;
+}
+
 /**
  * One file of a bundle: its bytes; or a file staged while it was produced (the evidence, see `stageFile`); or one
  * an interrupted run already stored under the bundle's path (only on an archive that is `resumable`), which is
@@ -6,14 +12,14 @@
 export type BundleFile =
   | { name: string; data: Uint8Array | string }
   | { name: string; staged: StagedFile }
-  | { name: string; stored: { bytes: number; sha256: string } };
+  | { name: string; stored: ByteDigest };
 
 /** A bundle file written while it is produced; `writeBundle` places it with the others. */
 export interface StagedFile {
   /** Appends bytes; resolves when the archive has taken them (so a slow archive slows the producer, not memory). */
   write(chunk: Uint8Array): Promise<void>;
   /** Every byte is written: the file's size and SHA-256. */
-  close(): Promise<{ bytes: number; sha256: string }>;
+  close(): Promise<ByteDigest>;
   /** Drops what was written (the run failed before the bundle was sealed). */
   discard(): Promise<void>;
 }

@@ -12,7 +12,7 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { StagedFile } from './port.js';
+import type { ByteDigest, StagedFile } from './port.js';
 
 /** Parts of 16 MiB: S3 allows at most 10,000 parts, so up to 156 GiB of evidence (about a billion messages). */
 export const PART_BYTES = 16 * 1024 * 1024;
@@ -41,7 +41,7 @@ export class S3StagedFile implements StagedFile {
   private uploadId: string | null = null;
   private readonly parts: { PartNumber: number; ChecksumSHA256: string }[] = [];
   private readonly partDigests: Buffer[] = [];
-  private closed: { bytes: number; sha256: string } | null = null;
+  private closed: ByteDigest | null = null;
   private readonly partBytes: number;
 
   constructor(readonly target: S3Target) {
@@ -58,7 +58,7 @@ export class S3StagedFile implements StagedFile {
     while (this.pendingBytes >= this.partBytes) await this.uploadPart(this.partBytes);
   }
 
-  async close(): Promise<{ bytes: number; sha256: string }> {
+  async close(): Promise<ByteDigest> {
     if (!this.closed) {
       // Once a multipart upload has begun, the rest (any size: the last part may be small) is its last part.
       if (this.uploadId !== null && this.pendingBytes > 0) await this.uploadPart(this.pendingBytes);

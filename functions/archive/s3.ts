@@ -18,7 +18,7 @@ import { BundleExistsError, TooLargeError } from '../errors.js';
 import { MANIFEST } from './layout.js';
 import { checkArchivePath, checkBundleFiles, sameBytes, toBytes } from './local.js';
 import { MAX_PART_BYTES, MIN_PART_BYTES, PART_BYTES, S3StagedFile } from './s3-staged.js';
-import type { ArchiveEntry, ArchivePort, Leftovers, LockState, WriteOptions } from './port.js';
+import type { ArchiveEntry, ArchivePort, ByteDigest, Leftovers, LockState, WriteOptions } from './port.js';
 import { STALE_AFTER_MS } from './staging.js';
 
 export interface S3ArchiveOptions {
@@ -258,7 +258,7 @@ export function s3Archive(options: S3ArchiveOptions): ArchivePort {
   }
 
   /** An object an interrupted run stored, which this bundle keeps: it must still be there, locked, with its bytes. */
-  async function confirmKept(key: string, kept: { bytes: number; sha256: string }): Promise<void> {
+  async function confirmKept(key: string, kept: ByteDigest): Promise<void> {
     const head = await headObject(key);
     if (!head) throw new Error(`${urlOf(key)}: an interrupted run's object this bundle keeps is gone`);
     const wrong: string[] = [];

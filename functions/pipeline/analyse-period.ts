@@ -9,7 +9,7 @@ import { withConfiguredAccounts } from '../analysis/account-names.js';
 import { resolveConfiguredAccounts } from '../source/account-directory.js';
 import type { RecordedInputs, ReportV1 } from '../analysis/report-model.js';
 import { EVIDENCE_FILE } from '../archive/layout.js';
-import type { StagedFile } from '../archive/port.js';
+import type { ByteDigest, StagedFile } from '../archive/port.js';
 import type { Period } from '../config/period.js';
 import type { Config } from '../config/schema.js';
 import { recordIncidents } from '../incidents/run-incidents.js';
@@ -27,7 +27,7 @@ import { mergeReadSlices, replaySliced } from './replay-sliced.js';
 export interface AnalysedPeriod {
   report: ReportV1;
   /** The staged evidence file, closed, with its size and SHA-256. */
-  evidence: { file: StagedFile; digest: { bytes: number; sha256: string } };
+  evidence: { file: StagedFile; digest: ByteDigest };
   producer: Producer;
   /** The manifest the bundle links to, as read for the controls (undefined: not read). */
   chainLink: PreviousManifest | null | undefined;
@@ -48,7 +48,7 @@ export async function analysePeriod(
   const parameters = reportParameters(config);
   const file = await ports.archive.stageFile(bundle, EVIDENCE_FILE, { retainUntil });
   let replayed: Replayed;
-  let digest: { bytes: number; sha256: string };
+  let digest: ByteDigest;
   const header = {
     bundle,
     period: {

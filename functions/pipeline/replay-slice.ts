@@ -15,6 +15,7 @@ import { connectWithin } from '../source/nats-steps.js';
 import { replayStream } from '../source/replay.js';
 import type { Ports } from './contracts.js';
 import { ingestSettings } from './replay-aggregate.js';
+import type { ByteDigest } from '../archive/port.js';
 
 export interface ReplaySliceOptions {
   /** Where the slice's evidence part goes (its message lines, as gzip members); none: only aggregated. */
@@ -76,7 +77,7 @@ export async function replaySlice(
 }
 
 /** Passes every chunk on, counting its bytes and hashing them: the part's digest, for whoever puts it in place. */
-function digestingSink(sink: ByteSink): { sink: ByteSink; result(): { bytes: number; sha256: string } } {
+function digestingSink(sink: ByteSink): { sink: ByteSink; result(): ByteDigest } {
   const hash = createHash('sha256');
   let bytes = 0;
   return {

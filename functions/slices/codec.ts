@@ -11,15 +11,13 @@ import type { AggregateState } from '../analysis/aggregate-state.js';
 import type { StreamCompleteness } from '../analysis/report-model.js';
 import { issueText } from '../text/zod-issue.js';
 import type { SlicePlan } from './plan.js';
+import type { ByteDigest } from '../archive/port.js';
 
 /** Bumped whenever the aggregate's shape changes in a way an older merge could not take. */
 export const SLICE_PART_SCHEMA = 'sox-report-slice/v1';
 
 /** An object's size and SHA-256: how whoever wrote a part or an evidence part names exactly those bytes. */
-export interface PartDigest {
-  bytes: number;
-  sha256: string;
-}
+export type PartDigest = ByteDigest;
 
 export interface SlicePart {
   slice: SlicePlan;
