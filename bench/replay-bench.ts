@@ -66,7 +66,7 @@ import { planSlices } from '../functions/slices/plan.js';
 import { formatInstant, nowNanos, type Nanos } from '../functions/time/nanos.js';
 import type { RawMessage } from '../functions/events/types.js';
 import { EventGenerator, type Target } from './events.js';
-import { evidenceCost, evidenceRatioCeiling, PackedMessages } from './evidence-cost.js';
+import { evidenceCost, evidenceRatioCeiling, PackedMessages, type EvidenceCost } from './evidence-cost.js';
 import { goPeer, type PeerResult } from './go-peer.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -245,6 +245,24 @@ async function readPipeline(
   if (json.length === 0) throw new Error('empty report');
   const messages = streams.reduce((n, s) => n + s.messages, 0);
   return { messages, bytes, seconds: (performance.now() - start) / 1000, cpuSeconds: cpuSince(cpu), report, streams };
+}
+
+/** (f) The messages of one pipeline read, encoded and compressed on this thread alone (bench/evidence-cost.ts). */
+async function evidenceAlone(config: Config, period: Period, messages: number): Promise<EvidenceCost | null> {
+  const packed = new PackedMessages();
+  await readPipeline(config, period, null, 1, packed.add);
+  const cost = evidenceCost(packed, () => taskCpuSeconds('self', 'thread-self'));
+  if (cost === null) {
+    log('(no per-thread CPU clock here: no evidence-alone figures)');
+    return null;
+  }
+  if (cost.messages !== messages)
+    throw new Error(`the evidence alone wrote ${cost.messages} messages, not ${messages}`);
+  log(
+    `evidence alone: ${cost.cpuUsPerMsg.toFixed(2)} µs CPU/msg (gzip ${cost.gzipCpuUsPerMsg.toFixed(2)}), ` +
+      `${(cost.linesBytes / MB).toFixed(1)} MB of lines to ${(cost.gzipBytes / MB).toFixed(1)} MB`,
+  );
+  return cost;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -518,19 +536,6 @@ async function main(): Promise<void> {
     if (warmPeer && warmPeer.messages !== warmPipe.messages)
       throw new Error(`the Go peer read ${warmPeer.messages} messages, the pipeline ${warmPipe.messages}`);
     describeReport(warmPipe);
-    // (f) The evidence alone: the same messages encoded and compressed on this thread, nothing else running.
-    const packed = new PackedMessages();
-    await readPipeline(config, small, null, 1, packed.add);
-    const aloneCost = evidenceCost(packed, () => taskCpuSeconds('self', 'thread-self'));
-    if (aloneCost && aloneCost.messages !== warmPipe.messages)
-      throw new Error(`the evidence alone wrote ${aloneCost.messages} messages, expected ${warmPipe.messages}`);
-    if (aloneCost)
-      log(
-        `evidence alone: ${aloneCost.cpuUsPerMsg.toFixed(2)} µs CPU/msg ` +
-          `(gzip ${aloneCost.gzipCpuUsPerMsg.toFixed(2)}), ` +
-          `${(aloneCost.linesBytes / MB).toFixed(1)} MB of lines to ${(aloneCost.gzipBytes / MB).toFixed(1)} MB`,
-      );
-    else log('(no per-thread CPU clock here: no evidence-alone figures)');
     log(
       `warm-up: raw ${warmRaw.seconds.toFixed(3)} s, pipeline ${warmPipe.seconds.toFixed(3)} s` +
         (warmPeer
@@ -616,6 +621,9 @@ async function main(): Promise<void> {
           (peer ? `, Go peer ${peerRuns[i]!.toFixed(3)} s (${Math.round(warmPipe.messages / peerRuns[i]!)}/s)` : ''),
       );
     }
+    // (f) The evidence alone, after the rounds: the read's messages held packed (a hundred megabytes at N = 100,000)
+    // would weigh on every round's garbage collection.
+    const aloneCost = await evidenceAlone(config, small, warmPipe.messages);
     const events = warmPipe.messages;
     const rawSeconds = median(raw);
     const pipelineSeconds = median(pipe);
