@@ -39,7 +39,7 @@
  * BENCH_SIZING_PASSES (passes over N of each pinned child after its warm-up pass, median taken; default 3),
  * BENCH_CPU_PROF (a directory: the child processes write V8 CPU profiles there), BENCH_CHILD_NODE_FLAGS (extra
  * node flags for the child processes, e.g. "--trace-gc" or "--max-semi-space-size=32"), BENCH_WORKERS (the ingest
- * workers of the in-process single reads, (b) and (c); default: the pipeline's own choice, ingest/ingest.ts workerCount).
+ * workers of the in-process single reads, (b) and (c); default: the pipeline's own choice, ingest.ts workerCount).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';

@@ -126,7 +126,7 @@ describe('the attest function', () => {
     expect(on(ref(stack.inputs.certificate))).toEqual([]);
   });
 
-  it('is bundled with nothing it does not load: the handler alone, no templates, fonts, pdfkit or ingest worker', () => {
+  it('is bundled as the handler alone: no templates, fonts, pdfkit or ingest worker', () => {
     const code = resources[id(stack.attest.function)]!.Properties.Code as { S3Key: string };
     const assetDir = path.join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
     expect(readdirSync(assetDir).sort()).toEqual(['index.mjs']);

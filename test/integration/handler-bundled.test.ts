@@ -404,7 +404,7 @@ describe('the bundled handlers, each from an empty folder', () => {
     expect(report.inputs!.slices).toBe(2);
   }, 120_000);
 
-  it('attest: the handler alone, without templates, fonts, pdfkit or the ingest worker, loads and answers', async () => {
+  it('attest: the handler alone, without templates, fonts, pdfkit or ingest worker, loads and answers', async () => {
     expect(readdirSync(attest.taskDir)).toEqual(['index.mjs']);
     const output = await runHarness(attest, [
       { payload: functionUrlEvent({ iam: null, body: '{}' }), requestId: 'req-no-iam' },
