@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportV1 } from '../../functions/analysis/report-model.js';
 import { localArchive } from '../../functions/archive/local.js';
@@ -17,7 +16,7 @@ import { runReport } from '../../functions/pipeline/run-report.js';
 import { connectSource } from '../../functions/source/connect.js';
 import { parseInstant } from '../../functions/time/nanos.js';
 import { soxReport } from '../support/cli.js';
-import { startTestBed, type TestBed } from '../support/hub.js';
+import { startTestBed, type TestBed, addTransactionsStream } from '../support/hub.js';
 
 describe('attestations on nats-server 2.10.27', () => {
   let bed: TestBed;
@@ -33,14 +32,7 @@ describe('attestations on nats-server 2.10.27', () => {
     await writeFile(configFile, JSON.stringify(demoConfig(bed.hub.url, bed.hub.passwords, archive)));
     await mkdir(path.join(archive, 'daily/2026/11/24'), { recursive: true });
     await writeFile(path.join(archive, 'daily/2026/11/24/manifest.json'), manifest);
-    // The application's TRANSACTIONS stream, which the configuration reads, made as the application makes it.
-    const app = await connect({ servers: bed.hub.url, name: 'setup-app', user: 'app', pass: bed.hub.passwords.app });
-    await (await jetstreamManager(app)).streams.add({
-      name: 'TRANSACTIONS',
-      subjects: ['tx.>'],
-      storage: 'file' as never,
-    });
-    await app.close();
+    await addTransactionsStream(bed);
   }, 60_000);
   afterAll(async () => bed?.close());
 

@@ -8,19 +8,14 @@
  * the state machine): a part replaced in staging by a coherent one (other messages, its own evidence part and
  * digest), a slice without a result, an altered evidence part and a missing part fail it, naming the object.
  */
-import { createPrivateKey, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { AuthorizationError, connect } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ReportV1 } from '../../functions/analysis/report-model.js';
 import { s3Archive } from '../../functions/archive/s3.js';
 import { verifyArchive } from '../../functions/archive/verify.js';
-import { demoConfig } from '../../functions/cli/demo.js';
 import { adhocPeriod } from '../../functions/config/period.js';
 import type { AwsClients } from '../../functions/handlers/aws-clients.js';
 import { ENV } from '../../functions/handlers/environment.js';
@@ -33,20 +28,11 @@ import { generateActivity } from '../../functions/local/activity.js';
 import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
 import { decodeSlicePart, digestOf, encodeSlicePart } from '../../functions/slices/codec.js';
 import { planSized } from '../../functions/slices/sizing.js';
+import { deployedOnBed } from '../support/deployed-on-bed.js';
 import { mapResults } from '../support/fan-out-map.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
-import { KMS_KEY_ARN, kmsHoldingKey } from '../support/kms-mock.js';
-import {
-  captureOutput,
-  NATS_SECRET_ARN,
-  CERT_PARAMETER,
-  handlerDeps,
-  lambdaContext,
-  mockedClients,
-  type MockedClients,
-} from '../support/lambda-fakes.js';
-import { FakeBucket } from '../support/s3-fake.js';
-import { createTestSigner } from '../support/test-signer.js';
+import { captureOutput, handlerDeps, lambdaContext, type MockedClients } from '../support/lambda-fakes.js';
+import type { FakeBucket } from '../support/s3-fake.js';
 
 const STAGING = 's3://sox-staging/runs';
 /** Ten messages a slice: the demo's burst gives its busiest stream several slices, the quiet ones one. */
@@ -105,42 +91,13 @@ describe.each(NATS_VERSIONS)('the fan-out: plan, slices, merge against nats-serv
     to = new Date(start + SECONDS * 1000).toISOString();
     now = start + SECONDS * 1000 + 500;
 
-    const demo = demoConfig(bed.hub.url, bed.hub.passwords, '/unused') as Record<string, unknown>;
-    const sources = (demo.sources as { nats: Record<string, unknown> }[]).map((source) => {
-      const { user: _user, pass: _pass, ...nats } = source.nats;
-      return { ...source, nats };
-    });
-    const document = {
-      ...demo,
-      sources,
+    const deployed = deployedOnBed(bed, {
       archive: 's3://sox-evidence/reports',
-      signing: undefined,
       email: { from: 'reports@example.com', to: ['cfo@example.com'] },
-    };
-    const signer = createTestSigner('ECDSA_SHA_256', 'sox fan-out test');
-    bucket = new FakeBucket();
-    aws = mockedClients();
-    kmsHoldingKey(aws.mocks.kms, createPrivateKey(readFileSync(signer.keyPath)));
-    aws.mocks.ssm
-      .on(GetParameterCommand, { Name: CERT_PARAMETER })
-      .resolves({ Parameter: { Name: CERT_PARAMETER, Value: signer.certificatePem } });
-    aws.mocks.secrets.on(GetSecretValueCommand, { SecretId: NATS_SECRET_ARN }).resolves({
-      SecretString: JSON.stringify({
-        audit: { user: 'audit', pass: bed.hub.passwords.audit },
-        app: { user: 'app', pass: bed.hub.passwords.app },
-      }),
+      signerName: 'sox fan-out test',
     });
-    let sent = 0;
-    aws.mocks.ses.on(SendEmailCommand).callsFake(() => ({ MessageId: `ses-${++sent}` }));
-    clients = { ...aws.clients, s3: bucket.client };
-    env = {
-      [ENV.config]: JSON.stringify(document),
-      [ENV.natsSecretArn]: NATS_SECRET_ARN,
-      [ENV.kmsKeyId]: KMS_KEY_ARN,
-      [ENV.certificateParameter]: CERT_PARAMETER,
-      [ENV.sliceStaging]: STAGING,
-      ...SIZING,
-    };
+    ({ aws, bucket, clients } = deployed);
+    env = { ...deployed.env, [ENV.sliceStaging]: STAGING, ...SIZING };
 
     output = captureOutput();
     try {

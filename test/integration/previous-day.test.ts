@@ -4,7 +4,6 @@ import { access, chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/prom
 import path from 'node:path';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { carriedOver } from '../../functions/analysis/previous-report.js';
 import { detect, detectionContext } from '../../functions/analysis/detection/detect.js';
@@ -24,7 +23,7 @@ import { selfSignedCertificate } from '../../functions/seal/local-signer.js';
 import { certificateSha256, keyFile, parseManifest, sha256 } from '../../functions/seal/manifest.js';
 import { nowNanos, type Nanos } from '../../functions/time/nanos.js';
 import { loginFrom } from '../support/raw-login.js';
-import { startTestBed, type TestBed } from '../support/hub.js';
+import { startTestBed, type TestBed, addTransactionsStream } from '../support/hub.js';
 
 const settle = () => new Promise((r) => setTimeout(r, 300));
 const quiet = () => undefined;
@@ -42,16 +41,6 @@ const control = (report: ReportV1, id: string) => report.controls.find((c) => c.
 const readJson = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as ReportV1;
 
 /** The application's TRANSACTIONS stream, which the configuration reads, made as the application makes it. */
-async function transactionsStream(bed: TestBed): Promise<void> {
-  const app = await connect({ servers: bed.hub.url, name: 'setup-app', user: 'app', pass: bed.hub.passwords.app });
-  await (await jetstreamManager(app)).streams.add({
-    name: 'TRANSACTIONS',
-    subjects: ['tx.>'],
-    storage: 'file' as never,
-  });
-  await app.close();
-}
-
 /** Today and yesterday in UTC, fixed once: every day named below is one of these, whenever the clock turns. */
 const TODAY = DateTime.utc().toISODate()!;
 const YESTERDAY = DateTime.utc().minus({ days: 1 }).toISODate()!;
@@ -82,7 +71,7 @@ describe.each(NATS_VERSIONS)('the previous day of a daily run on nats-server %s'
 
   beforeAll(async () => {
     bed = await startTestBed(version);
-    await transactionsStream(bed);
+    await addTransactionsStream(bed);
     config = { ...bed.config, timezone: 'UTC' };
     archives.untouched = path.join(bed.dir, 'archive-untouched');
     archives.edited = path.join(bed.dir, 'archive-edited');
@@ -255,7 +244,7 @@ describe.each(NATS_VERSIONS)('a renewed certificate for the same signing key on 
 
   beforeAll(async () => {
     bed = await startTestBed(version);
-    await transactionsStream(bed);
+    await addTransactionsStream(bed);
     signingDir = path.join(bed.dir, 'signing-files');
     archiveDir = path.join(bed.dir, 'archive');
     await mkdir(signingDir, { recursive: true });

@@ -6,8 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { DateTime } from 'luxon';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +20,7 @@ import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
 import { CRASH_ENV, CRASH_POINTS, type CrashPoint } from '../../functions/pipeline/crash-points.js';
 import { runReport } from '../../functions/pipeline/run-report.js';
 import { soxReportProcess } from '../support/cli-process.js';
-import { startTestBed, type TestBed } from '../support/hub.js';
+import { startTestBed, type TestBed, addTransactionsStream } from '../support/hub.js';
 
 const VERSION = NATS_VERSIONS.at(-1)!;
 /** Two runs at a time: the machine has two cores, and nats-server needs its share. */
@@ -63,13 +61,7 @@ function configIn(dir: string): Record<string, unknown> {
 
 beforeAll(async () => {
   bed = await startTestBed(VERSION);
-  const app = await connect({ servers: bed.hub.url, name: 'setup-app', user: 'app', pass: bed.hub.passwords.app });
-  await (await jetstreamManager(app)).streams.add({
-    name: 'TRANSACTIONS',
-    subjects: ['tx.>'],
-    storage: 'file' as never,
-  });
-  await app.close();
+  await addTransactionsStream(bed);
   document = demoConfig(bed.hub.url, bed.hub.passwords, path.join(bed.dir, 'dailies', 'archive')) as Record<
     string,
     unknown

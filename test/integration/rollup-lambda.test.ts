@@ -1,12 +1,7 @@
-import { createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { SignCommand } from '@aws-sdk/client-kms';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import type { SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ReportV1 } from '../../functions/analysis/report-model.js';
@@ -14,28 +9,25 @@ import { receiptPath } from '../../functions/archive/layout.js';
 import { s3Archive } from '../../functions/archive/s3.js';
 import { verifyArchive } from '../../functions/archive/verify.js';
 import { ensureAttestationStream } from '../../functions/attest/stream.js';
-import { demoConfig } from '../../functions/cli/demo.js';
 import type { AwsClients } from '../../functions/handlers/aws-clients.js';
 import { createAttestHandler } from '../../functions/handlers/attest.js';
-import { ENV } from '../../functions/handlers/environment.js';
 import { createOnDemandHandler } from '../../functions/handlers/on-demand.js';
 import { createRollupHandler } from '../../functions/handlers/rollup.js';
 import { NATS_VERSIONS } from '../../functions/local/nats-binaries.js';
 import { connectSource } from '../../functions/source/connect.js';
+import { deployedOnBed } from '../support/deployed-on-bed.js';
 import { functionUrlEvent, REVIEWER } from '../support/function-url.js';
-import { startTestBed, type TestBed } from '../support/hub.js';
-import { KMS_KEY_ARN, kmsHoldingKey } from '../support/kms-mock.js';
+import { startTestBed, type TestBed, addTransactionsStream } from '../support/hub.js';
+import { KMS_KEY_ARN } from '../support/kms-mock.js';
 import {
   captureOutput,
   NATS_SECRET_ARN,
   CERT_PARAMETER,
   handlerDeps,
   lambdaContext,
-  mockedClients,
   type MockedClients,
 } from '../support/lambda-fakes.js';
-import { FakeBucket } from '../support/s3-fake.js';
-import { createTestSigner } from '../support/test-signer.js';
+import type { FakeBucket } from '../support/s3-fake.js';
 
 /**
  * The rollup function as deployed, but for AWS: real daily bundles made by the on-demand function for three days of
@@ -54,7 +46,7 @@ const decode = (bytes: Uint8Array | undefined) => JSON.parse(new TextDecoder().d
 
 describe.each(NATS_VERSIONS)('the rollup function over daily bundles on S3, nats-server %s', (version) => {
   let bed: TestBed;
-  let document: Record<string, unknown>;
+  let _document: Record<string, unknown>;
   let bucket: FakeBucket;
   let aws: MockedClients;
   let output: ReturnType<typeof captureOutput>;
@@ -65,54 +57,16 @@ describe.each(NATS_VERSIONS)('the rollup function over daily bundles on S3, nats
 
   beforeAll(async () => {
     bed = await startTestBed(version);
-    const app = await connect({ servers: bed.hub.url, name: 'setup-app', user: 'app', pass: bed.hub.passwords.app });
-    await (await jetstreamManager(app)).streams.add({
-      name: 'TRANSACTIONS',
-      subjects: ['tx.>'],
-      storage: 'file' as never,
-    });
-    await app.close();
+    await addTransactionsStream(bed);
     const nc = await connectSource(bed.config.sources[0]!.name, bed.config.sources[0]!.nats);
     await ensureAttestationStream(await jetstreamManager(nc), bed.config);
     await nc.close();
-    const demo = demoConfig(bed.hub.url, bed.hub.passwords, '/unused') as Record<string, unknown>;
     // As the stack deploys it: no password in the configuration (they are in the NATS secret), signed with KMS.
-    const sources = (demo.sources as { nats: Record<string, unknown> }[]).map((source) => {
-      const { user: _user, pass: _pass, ...nats } = source.nats;
-      return { ...source, nats };
-    });
-    document = {
-      ...demo,
-      sources,
+    ({ _document, aws, bucket, clients, env, sent } = deployedOnBed(bed, {
       archive: ARCHIVE,
-      signing: undefined,
       email: { from: 'reports@example.com', to: ['cfo@example.com'], allowedRecipients: ['@example.com'] },
-    };
-    const signer = createTestSigner('ECDSA_SHA_256', 'sox rollup test');
-    bucket = new FakeBucket();
-    aws = mockedClients();
-    kmsHoldingKey(aws.mocks.kms, createPrivateKey(readFileSync(signer.keyPath)));
-    aws.mocks.ssm
-      .on(GetParameterCommand, { Name: CERT_PARAMETER })
-      .resolves({ Parameter: { Name: CERT_PARAMETER, Value: signer.certificatePem } });
-    aws.mocks.secrets.on(GetSecretValueCommand, { SecretId: NATS_SECRET_ARN }).resolves({
-      SecretString: JSON.stringify({
-        audit: { user: 'audit', pass: bed.hub.passwords.audit },
-        app: { user: 'app', pass: bed.hub.passwords.app },
-      }),
-    });
-    sent = [];
-    aws.mocks.ses.on(SendEmailCommand).callsFake((input: SendEmailCommandInput) => {
-      sent.push(input);
-      return { MessageId: `ses-${sent.length}` };
-    });
-    clients = { ...aws.clients, s3: bucket.client };
-    env = {
-      [ENV.config]: JSON.stringify(document),
-      [ENV.natsSecretArn]: NATS_SECRET_ARN,
-      [ENV.kmsKeyId]: KMS_KEY_ARN,
-      [ENV.certificateParameter]: CERT_PARAMETER,
-    };
+      signerName: 'sox rollup test',
+    }));
     output = captureOutput();
     try {
       // One run a minute apart: the chain links each day to the one sealed before it (verify compares the times).
@@ -144,7 +98,7 @@ describe.each(NATS_VERSIONS)('the rollup function over daily bundles on S3, nats
 
   beforeEach(() => {
     output = captureOutput();
-    sent = [];
+    sent.length = 0; // the array the SES mock fills: emptied, not replaced
     aws.mocks.kms.resetHistory();
     aws.mocks.ssm.resetHistory();
     aws.mocks.secrets.resetHistory();

@@ -5,7 +5,6 @@ import { DateTime } from 'luxon';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import type { ReportV1 } from '../../functions/analysis/report-model.js';
 import { dailyBundlePath } from '../../functions/archive/layout.js';
 import type { Attestation } from '../../functions/attest/model.js';
@@ -23,7 +22,7 @@ import { sha256 } from '../../functions/seal/manifest.js';
 import { connectSource } from '../../functions/source/connect.js';
 import { formatInstant } from '../../functions/time/nanos.js';
 import { soxReport } from '../support/cli.js';
-import { startTestBed, type TestBed } from '../support/hub.js';
+import { startTestBed, type TestBed, addTransactionsStream } from '../support/hub.js';
 
 const VERSION = NATS_VERSIONS[NATS_VERSIONS.length - 1]!;
 const quiet = () => undefined;
@@ -31,16 +30,6 @@ const readJson = async (file: string) => JSON.parse(await readFile(file, 'utf8')
 const sum = (reports: ReportV1[], figure: (r: ReportV1) => number) => reports.reduce((n, r) => n + figure(r), 0);
 
 /** The application's TRANSACTIONS stream, which the configuration reads, made as the application makes it. */
-async function transactionsStream(bed: TestBed): Promise<void> {
-  const app = await connect({ servers: bed.hub.url, name: 'setup-app', user: 'app', pass: bed.hub.passwords.app });
-  await (await jetstreamManager(app)).streams.add({
-    name: 'TRANSACTIONS',
-    subjects: ['tx.>'],
-    storage: 'file' as never,
-  });
-  await app.close();
-}
-
 /**
  * The demo's daily series (calendar days before today in the configured zone, run for real against a fresh
  * nats-server), rolled up by the CLI from the sealed bundles alone; then a copy with one day edited, and a span with
@@ -59,7 +48,7 @@ describe(`sox-report rollup over a daily series on nats-server ${VERSION}`, () =
 
   beforeAll(async () => {
     bed = await startTestBed(VERSION);
-    await transactionsStream(bed);
+    await addTransactionsStream(bed);
     archive = path.join(bed.dir, 'archive');
     configFile = path.join(bed.dir, 'sox-report.json');
     await writeFile(configFile, JSON.stringify(demoConfig(bed.hub.url, bed.hub.passwords, archive)));

@@ -4,8 +4,6 @@
  * run completes its bundle, keeps every stored object as it is, and still stops at anything it did not write there.
  * A daily stopped after its manifest signature is completed the same way (the signature it stored is kept).
  */
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { DateTime } from 'luxon';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportV1 } from '../../functions/analysis/report-model.js';
@@ -22,7 +20,7 @@ import { crashPointOfWrite, type CrashPoint } from '../../functions/pipeline/cra
 import { runReport } from '../../functions/pipeline/run-report.js';
 import { runRollup, type RollupPeriod } from '../../functions/pipeline/run-rollup.js';
 import { parseManifest, sha256 } from '../../functions/seal/manifest.js';
-import { startTestBed, type TestBed } from '../support/hub.js';
+import { startTestBed, type TestBed, addTransactionsStream } from '../support/hub.js';
 import { FakeBucket } from '../support/s3-fake.js';
 
 const version = NATS_VERSIONS.at(-1)!;
@@ -89,13 +87,7 @@ describe(`completing an interrupted rollup on an S3 archive (nats-server ${versi
 
   beforeAll(async () => {
     bed = await startTestBed(version);
-    const app = await connect({ servers: bed.hub.url, name: 'setup-app', user: 'app', pass: bed.hub.passwords.app });
-    await (await jetstreamManager(app)).streams.add({
-      name: 'TRANSACTIONS',
-      subjects: ['tx.>'],
-      storage: 'file' as never,
-    });
-    await app.close();
+    await addTransactionsStream(bed);
     base = await terminalPorts(bed.config, { log: () => undefined });
     const today = DateTime.now().setZone(bed.config.timezone);
     days = [4, 3, 2].map((back) => today.minus({ days: back }).toISODate()!);

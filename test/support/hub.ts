@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../functions/config/load.js';
@@ -42,4 +44,18 @@ export async function startTestBed(version: NatsVersion, options: { provision?: 
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The application's TRANSACTIONS stream, which the configuration reads, made as the application makes it. */
+export async function addTransactionsStream(bed: Pick<TestBed, 'hub'>): Promise<void> {
+  const app = await connect({ servers: bed.hub.url, name: 'setup-app', user: 'app', pass: bed.hub.passwords.app });
+  try {
+    await (await jetstreamManager(app)).streams.add({
+      name: 'TRANSACTIONS',
+      subjects: ['tx.>'],
+      storage: 'file' as never,
+    });
+  } finally {
+    await app.close();
+  }
 }
