@@ -46,7 +46,6 @@ const decode = (bytes: Uint8Array | undefined) => JSON.parse(new TextDecoder().d
 
 describe.each(NATS_VERSIONS)('the rollup function over daily bundles on S3, nats-server %s', (version) => {
   let bed: TestBed;
-  let _document: Record<string, unknown>;
   let bucket: FakeBucket;
   let aws: MockedClients;
   let output: ReturnType<typeof captureOutput>;
@@ -62,7 +61,7 @@ describe.each(NATS_VERSIONS)('the rollup function over daily bundles on S3, nats
     await ensureAttestationStream(await jetstreamManager(nc), bed.config);
     await nc.close();
     // As the stack deploys it: no password in the configuration (they are in the NATS secret), signed with KMS.
-    ({ _document, aws, bucket, clients, env, sent } = deployedOnBed(bed, {
+    ({ aws, bucket, clients, env, sent } = deployedOnBed(bed, {
       archive: ARCHIVE,
       email: { from: 'reports@example.com', to: ['cfo@example.com'], allowedRecipients: ['@example.com'] },
       signerName: 'sox rollup test',
