@@ -107,7 +107,7 @@ function accountChanges(previous: AccountAccess[], current: AccountAccess[], nam
     if (!was) return [];
     const subject = `account ${names.account(now.account)}`;
     const chosen = (list: AccountImport[]) => list.filter((i) => !i.automatic);
-    const revoked = (list: AccountAccess['revocations']) => new Set(list.map((r) => r.user));
+    const stillRevoked = new Set(now.revocations.map((r) => r.user));
     return [
       ...added(was.exports.map(exportKey), now.exports.map(exportKey)).map((k) =>
         change('export-added', subject, `${subject} exports ${k}`, null, k),
@@ -127,7 +127,7 @@ function accountChanges(previous: AccountAccess[], current: AccountAccess[], nam
       ).map((k) => change('revocation-added', subject, `${subject} revoked user ${k}`, null, k)),
       // Lifted: the user has no revocation left (one with another time is a revocation added, above).
       ...was.revocations
-        .filter((r) => !revoked(now.revocations).has(r.user))
+        .filter((r) => !stillRevoked.has(r.user))
         .map((r) => `${r.user} (issued before ${r.before})`)
         .map((k) => change('revocation-removed', subject, `${subject} lifted the revocation of user ${k}`, k, null)),
       ...jwtChanges(was, now, subject),
@@ -172,7 +172,7 @@ function jwtChanges(was: AccountAccess, now: AccountAccess, subject: string): Ac
         'account-expiry-changed',
         subject,
         `${subject}'s JWT ${now.jwt.expires === null ? 'never expires' : `expires ${now.jwt.expires}`} ` +
-          `(was ${was.jwt.expires === null ? 'never' : was.jwt.expires})`,
+          `(was ${expiry(was.jwt.expires)})`,
         expiry(was.jwt.expires),
         expiry(now.jwt.expires),
         now.jwt.issuedAt,
