@@ -19,6 +19,7 @@ import { CRASH_ENV, CRASH_POINTS, type CrashPoint } from '../../functions/pipeli
 import { soxReportProcess } from '../support/cli-process.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 import { mountTmpfs, NO_TMPFS, remount, unmount } from '../support/tmpfs.js';
+import { emlsIn, leftovers } from '../support/leftovers.js';
 
 /** Two runs at a time: the machine has two cores, and nats-server needs its share. */
 const PARALLEL = 2;
@@ -101,22 +102,6 @@ async function archived(archive: string): Promise<{ report: string; evidenceSha2
     evidenceSha256: createHash('sha256').update(evidence).digest('hex'),
   };
 }
-
-/** Every path under a folder whose name is a staging name, at any depth. */
-async function leftovers(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (at: string) => {
-    for (const entry of await readdir(at, { withFileTypes: true }).catch(() => [])) {
-      const full = path.join(at, entry.name);
-      if (entry.name.startsWith('.partial-')) found.push(full);
-      else if (entry.isDirectory()) await walk(full);
-    }
-  };
-  await walk(dir);
-  return found;
-}
-
-const emlsIn = async (outbox: string) => (await readdir(outbox).catch(() => [])).filter((n) => n.endsWith('.eml'));
 
 /** The end every disturbed run must reach: what the undisturbed run reached. */
 async function expectTheUndisturbedEnd(archive: string, outbox: string): Promise<void> {

@@ -21,6 +21,7 @@ import { CRASH_ENV, CRASH_POINTS, type CrashPoint } from '../../functions/pipeli
 import { runReport } from '../../functions/pipeline/run-report.js';
 import { soxReportProcess } from '../support/cli-process.js';
 import { startTestBed, type TestBed, addTransactionsStream } from '../support/hub.js';
+import { emlsIn, leftovers } from '../support/leftovers.js';
 
 const VERSION = NATS_VERSIONS.at(-1)!;
 /** Two runs at a time: the machine has two cores, and nats-server needs its share. */
@@ -76,22 +77,6 @@ beforeAll(async () => {
 }, TIMEOUT);
 
 afterAll(async () => bed?.close());
-
-/** Every path under a folder whose name is a staging name, at any depth. */
-async function leftovers(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (at: string) => {
-    for (const entry of await readdir(at, { withFileTypes: true }).catch(() => [])) {
-      const full = path.join(at, entry.name);
-      if (entry.name.startsWith('.partial-')) found.push(full);
-      else if (entry.isDirectory()) await walk(full);
-    }
-  };
-  await walk(dir);
-  return found;
-}
-
-const emlsIn = async (outbox: string) => (await readdir(outbox).catch(() => [])).filter((n) => n.endsWith('.eml'));
 
 const modeOf = (where: string) =>
   lstat(where).then(
