@@ -171,6 +171,9 @@ export class FanOut extends Construct {
       ...props.common,
       entry: 'functions/handlers/fan-out-plan.ts',
       description: 'SOX fan-out, step 1: size the period from stream info and plan its slices',
+      // It opens the bundle's place and asks each stream's size: nothing to render, no stream to replay.
+      renders: false,
+      replays: false,
       role: mergeRole,
       failedRuns: null,
       timeout: PLAN_TIMEOUT,

@@ -58,9 +58,8 @@ export async function awsPorts(
 ): Promise<Ports> {
   const now = options.now ?? Date.now;
   const recordsIncidents = options.recordsIncidents ?? true;
-  const [{ archive, connect }, signer, integrationSecrets] = await Promise.all([
-    archiveAndNatsPorts(env, clients, config, now),
-    lambdaSigner(env, clients.kms, clients.ssm),
+  const [base, integrationSecrets] = await Promise.all([
+    planPorts(env, clients, log, config, { now, ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}) }),
     recordsIncidents ? loadIntegrationSecrets(config, clients.secrets) : undefined,
   ]);
   const taskRoot = nonEmpty(env.LAMBDA_TASK_ROOT) ?? process.cwd();
@@ -68,11 +67,7 @@ export async function awsPorts(
   const configurationSet = nonEmpty(env[ENV.sesConfigurationSet]);
   const topicArn = recordsIncidents ? nonEmpty(env[ENV.alertTopicArn]) : undefined;
   return {
-    archive,
-    connect,
-    // Real time, whatever clock the report is dated by: the invocation ends by it.
-    deadline: lambdaDeadline(env, options.remainingMs?.(), Date.now()),
-    signer,
+    ...base,
     templates: await loadTemplates({ operatorDir: config.templates ? inTask(config.templates) : null }),
     branding: await loadBranding(config.branding, inTask),
     mailer: config.email
@@ -89,7 +84,32 @@ export async function awsPorts(
       pdfLink: (pdfPath) => pdfLinkFor(clients, archiveLocation(env, config), pdfPath, new Date(now())),
     },
     progress: progressLog(log, now),
-    now: () => nanosFromMillis(now()),
+  };
+}
+
+/** What the fan-out's plan step uses: the archive and NATS, the signer (its key file), the deadline and the log. */
+export type PlanPorts = ArchiveAndNatsPorts & Pick<Ports, 'signer' | 'deadline' | 'log'>;
+
+/**
+ * The plan step's ports: no templates, branding, mailer or alerts, so its bundle carries none of what a run that
+ * renders reads from disk.
+ */
+export async function planPorts(
+  env: Environment,
+  clients: AwsClients,
+  log: HandlerLog,
+  config: Config,
+  options: Pick<AwsPortsOptions, 'now' | 'remainingMs'> = {},
+): Promise<PlanPorts> {
+  const [ports, signer] = await Promise.all([
+    archiveAndNatsPorts(env, clients, config, options.now),
+    lambdaSigner(env, clients.kms, clients.ssm),
+  ]);
+  return {
+    ...ports,
+    signer,
+    // Real time, whatever clock the report is dated by: the invocation ends by it.
+    deadline: lambdaDeadline(env, options.remainingMs?.(), Date.now()),
     log: (message) => log.info(redactCredentials(message)),
   };
 }

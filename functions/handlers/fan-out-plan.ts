@@ -15,7 +15,7 @@ import { configuredStreams, planSlices } from '../slices/plan.js';
 import { DEFAULT_SIZING, planSized, type SizingSettings } from '../slices/sizing.js';
 import { resolveConfiguredAccounts } from '../source/account-directory.js';
 import { streamSizes } from '../source/stream-size.js';
-import { awsPorts } from './aws-ports.js';
+import { planPorts } from './aws-ports.js';
 import { ENV } from './environment.js';
 import { checkPlanFits, fanOutRequest, plannedRequest, type FanOutPlan } from './fan-out-payload.js';
 import { loadLambdaConfig, maxPeriodDays, nonEmpty, type Environment } from './lambda-config.js';
@@ -31,10 +31,9 @@ export function createFanOutPlanHandler(deps: HandlerDeps) {
       const { period } = request;
       run.periodLabel = periodLabel(period);
       logger.appendPersistentKeys({ period: run.periodLabel });
-      const ports = await awsPorts(deps.env, deps.clients(), logger, config, {
+      const ports = await planPorts(deps.env, deps.clients(), logger, config, {
         now: deps.now,
         remainingMs: run.remainingMs,
-        recordsIncidents: false,
       });
       const runId = randomUUID();
       const base = {

@@ -24,7 +24,7 @@ export interface OpenedPlace {
 export async function openBundlePlace(
   config: Config,
   period: Period,
-  ports: Ports,
+  ports: Pick<Ports, 'archive' | 'signer' | 'log'>,
   noun: string,
 ): Promise<OpenedPlace> {
   const where = bundlePath(period);

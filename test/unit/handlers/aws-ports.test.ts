@@ -5,7 +5,13 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../functions/config/load.js';
 import { InputError } from '../../../functions/errors.js';
-import { archiveLocation, awsPorts, emailMaxBytes, pdfLinkFor } from '../../../functions/handlers/aws-ports.js';
+import {
+  archiveLocation,
+  awsPorts,
+  emailMaxBytes,
+  pdfLinkFor,
+  planPorts,
+} from '../../../functions/handlers/aws-ports.js';
 import { CONFIG_PLACEHOLDER } from '../../../cdk/run-inputs.js';
 import { ENV } from '../../../functions/handlers/environment.js';
 import { loadLambdaConfig, maxPeriodDays } from '../../../functions/handlers/lambda-config.js';
@@ -295,6 +301,27 @@ describe('awsPorts', () => {
     expect(ports.templates.files.has('report.hbs')).toBe(true);
     expect(aws.mocks.secrets.commandCalls(GetSecretValueCommand)[0]!.args[0].input).toEqual({ SecretId: SECRET_ARN });
     expect(aws.mocks.s3.calls()).toHaveLength(0);
+  });
+
+  it("builds the plan step's ports: no templates, branding, mailer or alerts (its bundle carries none)", async () => {
+    aws.mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: certificatePem } });
+    aws.mocks.secrets
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ app: { user: 'app', pass: SECRET_VALUES[0] } }) });
+    kmsWithRealKey();
+    const env = {
+      [ENV.natsSecretArn]: SECRET_ARN,
+      [ENV.kmsKeyId]: 'alias/sox',
+      [ENV.certificateParameter]: CERT_PARAMETER,
+      [ENV.archive]: 's3://evidence/sox',
+    };
+    const ports = await planPorts(env, aws.clients, testObservability().logger, config, { now: () => 1_000 });
+    expect(Object.keys(ports).sort()).toEqual(['archive', 'connect', 'deadline', 'log', 'now', 'signer']);
+    expect(ports.archive.locate('daily/2026/11/25')).toBe('s3://evidence/sox/daily/2026/11/25');
+    expect(ports.signer.keyId).toBe(KEY_ARN);
+    expect(ports.now()).toBe(1_000_000_000n);
+    expect(aws.mocks.ses.calls()).toHaveLength(0);
+    expect(aws.mocks.sns.calls()).toHaveLength(0);
   });
 
   it('reads the integration secrets named by secretArn into the ports, and logs none of them', async () => {
