@@ -18,6 +18,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCommand,
+  type GetObjectCommandOutput,
   type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -92,12 +93,25 @@ export async function readSlicePart(
   expected: PartDigest,
   slice: string,
 ): Promise<SlicePart> {
-  let bytes: Uint8Array;
+  let got: GetObjectCommandOutput;
   try {
-    const got = await staging.client.send(new GetObjectCommand({ Bucket: staging.bucket, Key: key }));
-    bytes = await got.Body!.transformToByteArray();
+    got = await staging.client.send(new GetObjectCommand({ Bucket: staging.bucket, Key: key }));
   } catch (err) {
     if (isNotFound(err)) throw new Error(`${url(staging, key)}: the slice's part is missing (did its slice run?)`);
+    throw new Error(`S3 GetObject ${url(staging, key)}: ${errorMessage(err)}`, { cause: err });
+  }
+  // Another size is another part: refused before its bytes are read, however large a planted one may be.
+  if (got.ContentLength !== undefined && got.ContentLength !== expected.bytes) {
+    (got.Body as { destroy?: () => void } | undefined)?.destroy?.();
+    throw new Error(
+      `${url(staging, key)} (${slice}): ${got.ContentLength} bytes, but its slice function returned ` +
+        `${expected.bytes} bytes with SHA-256 ${expected.sha256}: the part was replaced or is not this run's`,
+    );
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await got.Body!.transformToByteArray();
+  } catch (err) {
     throw new Error(`S3 GetObject ${url(staging, key)}: ${errorMessage(err)}`, { cause: err });
   }
   const found = digestOf(bytes);

@@ -272,13 +272,23 @@ describe.each(NATS_VERSIONS)('the fan-out: plan, slices, merge against nats-serv
     expect(planted.evidence).toEqual(digestOf(plantedEvidence));
     put(staged(0).part, plantedPart);
     put(staged(0).evidence, plantedEvidence);
+    expect(plantedPart.length).not.toBe(original.part.length);
     await expect(merge({ ...second, results: returned }, lambdaContext('req-merge-replaced'))).rejects.toThrow(
-      `s3://sox-staging/${staged(0).part} (${sliceLabel(second.slices[0]!)}): ${plantedPart.length} bytes with ` +
-        `SHA-256 ${digestOf(plantedPart).sha256}, but its slice function returned ${original.part.length} bytes ` +
+      `s3://sox-staging/${staged(0).part} (${sliceLabel(second.slices[0]!)}): ${plantedPart.length} bytes, but its ` +
+        `slice function returned ${original.part.length} bytes with SHA-256 ${returned[0]!.part.sha256}: the part ` +
+        "was replaced or is not this run's",
+    );
+    put(staged(0).evidence, original.evidence);
+    // The same size, other bytes: found by its SHA-256.
+    const sameSize = new Uint8Array(original.part);
+    sameSize[sameSize.indexOf(0x3a)] = 0x20; // a key's colon made a space: still the part's length
+    put(staged(0).part, sameSize);
+    await expect(merge({ ...second, results: returned }, lambdaContext('req-merge-same-size'))).rejects.toThrow(
+      `s3://sox-staging/${staged(0).part} (${sliceLabel(second.slices[0]!)}): ${sameSize.length} bytes with ` +
+        `SHA-256 ${digestOf(sameSize).sha256}, but its slice function returned ${original.part.length} bytes ` +
         `with SHA-256 ${returned[0]!.part.sha256}: the part was replaced or is not this run's`,
     );
     put(staged(0).part, original.part);
-    put(staged(0).evidence, original.evidence);
 
     // The state machine's word is needed for every slice, and only for slices of the plan.
     await expect(
