@@ -155,7 +155,7 @@ export function deriveAccess(facts: AccessFacts): AccessSection {
     const changes = allAccessChanges(facts.previous, section, {
       account: showAccount,
       user: (account, user) => named(user, userName.get(`${account}\u0000${user}`)),
-    }).filter((c) => rules !== 1 || RULES_1_CHANGE_KINDS.includes(c.kind));
+    }).filter((c) => rules !== 1 || (RULES_1_CHANGE_KINDS as readonly string[]).includes(c.kind));
     section.changes = changes.slice(0, MAX_CHANGES);
     if (changes.length > MAX_CHANGES)
       section.limits.push(

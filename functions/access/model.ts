@@ -184,7 +184,8 @@ export interface StreamSettings {
   sources: string[];
 }
 
-export const ACCESS_CHANGE_KINDS = [
+/** The change kinds of access rules 1: reports derived with them list no other. */
+export const RULES_1_CHANGE_KINDS = [
   'export-added',
   'export-removed',
   'import-added',
@@ -196,6 +197,10 @@ export const ACCESS_CHANGE_KINDS = [
   'stream-settings-changed',
   'revocation-added',
   'mapping-changed',
+] as const;
+
+export const ACCESS_CHANGE_KINDS = [
+  ...RULES_1_CHANGE_KINDS,
   // Access rules 2.
   'revocation-removed',
   'jetstream-limits-changed',
@@ -203,9 +208,6 @@ export const ACCESS_CHANGE_KINDS = [
   'account-issuer-changed',
 ] as const;
 export type AccessChangeKind = (typeof ACCESS_CHANGE_KINDS)[number];
-
-/** The change kinds of access rules 1: reports derived with them list no other. */
-export const RULES_1_CHANGE_KINDS: readonly AccessChangeKind[] = ACCESS_CHANGE_KINDS.slice(0, 11);
 
 /** One difference from the previous daily report's `access`. */
 export interface AccessChange {
