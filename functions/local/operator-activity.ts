@@ -15,9 +15,20 @@ export interface OperatorLedger {
 /** How many times the scenario presents a copy of alice's JWT without her seed: a brute-force (5 by default). */
 export const OPERATOR_FAILED_LOGINS = 5;
 
-async function client(hub: RunningOperatorHub, user: OperatorUserName, name: string): Promise<NatsConnection> {
+/** One connection of `user` with its creds file, named `name`, for `work`; closed after it. */
+async function as<T>(
+  hub: RunningOperatorHub,
+  user: OperatorUserName,
+  name: string,
+  work: (nc: NatsConnection) => Promise<T>,
+): Promise<T> {
   const creds = await readFile(hub.layout.creds[user]);
-  return connect({ servers: hub.url, name, authenticator: credsAuthenticator(creds), reconnect: false });
+  const nc = await connect({ servers: hub.url, name, authenticator: credsAuthenticator(creds), reconnect: false });
+  try {
+    return await work(nc);
+  } finally {
+    await nc.close();
+  }
 }
 
 /**
@@ -34,30 +45,30 @@ export async function generateOperatorActivity(
   const n = options.transactions ?? 5;
   const ledger: OperatorLedger = { transactions: [], failedLogins: 0 };
 
-  const setup = await client(hub, 'alice', 'alice-setup');
-  await (await jetstreamManager(setup)).streams.add({ name: 'TRANSACTIONS', subjects: ['tx.>'] });
-  await setup.close();
+  await as(hub, 'alice', 'alice-setup', async (nc) => {
+    await (await jetstreamManager(nc)).streams.add({ name: 'TRANSACTIONS', subjects: ['tx.>'] });
+  });
 
-  const payments = await client(hub, 'app', 'payments-svc');
-  const js = jetstream(payments);
-  for (let i = 0; i < n; i++) {
-    const subject = i % 2 ? 'tx.settled' : 'tx.created';
-    const ack = await js.publish(subject, JSON.stringify({ id: i, amount: 100 + i, currency: 'USD' }));
-    ledger.transactions.push({ subject, seq: ack.seq });
-  }
-  await payments.close();
+  await as(hub, 'app', 'payments-svc', async (nc) => {
+    const js = jetstream(nc);
+    for (let i = 0; i < n; i++) {
+      const subject = i % 2 ? 'tx.settled' : 'tx.created';
+      const ack = await js.publish(subject, JSON.stringify({ id: i, amount: 100 + i, currency: 'USD' }));
+      ledger.transactions.push({ subject, seq: ack.seq });
+    }
+  });
 
-  const bob = await client(hub, 'bob', 'bob-cli');
-  await (await jetstreamManager(bob)).getAccountInfo();
-  await bob.close();
+  await as(hub, 'bob', 'bob-cli', async (nc) => void (await (await jetstreamManager(nc)).getAccountInfo()));
 
-  const create = await client(hub, 'alice', 'alice-cli');
-  await (await jetstreamManager(create)).streams.add({ name: 'SCRATCH', subjects: ['scratch.>'] });
-  await create.close();
-
-  const remove = await client(hub, 'alice', 'alice-cli');
-  await (await jetstreamManager(remove)).streams.delete('SCRATCH');
-  await remove.close();
+  await as(hub, 'alice', 'alice-cli', async (nc) => {
+    await (await jetstreamManager(nc)).streams.add({ name: 'SCRATCH', subjects: ['scratch.>'] });
+  });
+  await as(
+    hub,
+    'alice',
+    'alice-cli',
+    async (nc) => void (await (await jetstreamManager(nc)).streams.delete('SCRATCH')),
+  );
 
   // alice's JWT (it is no secret) signed for with a key of the guesser's own: the server refuses each login.
   const jwt = (await readFile(hub.layout.creds.alice, 'utf8')).split('\n').find((line) => line.startsWith('eyJ'))!;
@@ -74,12 +85,15 @@ export async function generateOperatorActivity(
     if (refused) ledger.failedLogins += 1;
   }
 
-  const admin = await client(hub, 'admin', 'admin-cli');
-  await (await jetstreamManager(admin)).streams.add({ name: 'AUDIT_TMP', subjects: ['audit-tmp.>'] });
-  await admin.close();
-  const cleanup = await client(hub, 'admin', 'admin-cli');
-  await (await jetstreamManager(cleanup)).streams.delete('AUDIT_TMP');
-  await cleanup.close();
+  await as(hub, 'admin', 'admin-cli', async (nc) => {
+    await (await jetstreamManager(nc)).streams.add({ name: 'AUDIT_TMP', subjects: ['audit-tmp.>'] });
+  });
+  await as(
+    hub,
+    'admin',
+    'admin-cli',
+    async (nc) => void (await (await jetstreamManager(nc)).streams.delete('AUDIT_TMP')),
+  );
 
   // Disconnect events are published asynchronously: let them land in the stream.
   await new Promise((r) => setTimeout(r, 300));
