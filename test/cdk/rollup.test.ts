@@ -285,32 +285,6 @@ describe('the rollup function', () => {
     ]);
   });
 
-  it('may be invoked by operators through the operator policy, beside the on-demand function', () => {
-    const policy = resources[id(stack.operator.policy)]!.Properties.PolicyDocument as { Statement: Statement[] };
-    expect(policy.Statement).toEqual([
-      {
-        Sid: 'RunReportsOnDemand',
-        Effect: 'Allow',
-        Action: 'lambda:InvokeFunction',
-        Resource: arnOf(stack.onDemand.function),
-      },
-      {
-        Sid: 'RunRollupsOnDemand',
-        Effect: 'Allow',
-        Action: 'lambda:InvokeFunction',
-        Resource: arnOf(stack.rollup.function),
-      },
-      // The fan-out (cdk/fan-out.ts, test/cdk/fan-out.test.ts): start an execution and see how it ended.
-      {
-        Sid: 'RunFanOutOnDemand',
-        Effect: 'Allow',
-        Action: 'states:StartExecution',
-        Resource: ref(stack.fanOut.stateMachine),
-      },
-      expect.objectContaining({ Sid: 'SeeFanOutExecutions', Action: 'states:DescribeExecution' }),
-    ]);
-  });
-
   it('alarms on its errors into the alert topic', () => {
     const alarms = Object.values(resources).filter(
       (r) =>

@@ -20,6 +20,7 @@ import { soxReportProcess } from '../support/cli-process.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 import { mountTmpfs, NO_TMPFS, remount, unmount } from '../support/tmpfs.js';
 import { emlsIn, leftovers } from '../support/leftovers.js';
+import { limiter } from '../support/limited.js';
 
 /** Two runs at a time: the machine has two cores, and nats-server needs its share. */
 const PARALLEL = 2;
@@ -34,18 +35,7 @@ let bundle: string;
 /** What the undisturbed run archived: its report.json without what differs from run to run, and its evidence. */
 let reference: { report: string; evidenceSha256: string };
 
-let running = 0;
-const waiting: (() => void)[] = [];
-async function limited<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= PARALLEL) await new Promise<void>((resolve) => waiting.push(resolve));
-  running += 1;
-  try {
-    return await work();
-  } finally {
-    running -= 1;
-    waiting.shift()?.();
-  }
-}
+const limited = limiter(PARALLEL);
 
 function run(archive: string, outbox: string, options: Parameters<typeof soxReportProcess>[1] = {}) {
   return limited(() =>

@@ -22,6 +22,7 @@ import { runReport } from '../../functions/pipeline/run-report.js';
 import { soxReportProcess } from '../support/cli-process.js';
 import { startTestBed, type TestBed, addTransactionsStream } from '../support/hub.js';
 import { emlsIn, leftovers } from '../support/leftovers.js';
+import { limiter } from '../support/limited.js';
 
 const VERSION = NATS_VERSIONS.at(-1)!;
 /** Two runs at a time: the machine has two cores, and nats-server needs its share. */
@@ -38,18 +39,7 @@ let document: Record<string, unknown>;
 let days: string[];
 let rollup: string;
 
-let running = 0;
-const waiting: (() => void)[] = [];
-async function limited<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= PARALLEL) await new Promise<void>((resolve) => waiting.push(resolve));
-  running += 1;
-  try {
-    return await work();
-  } finally {
-    running -= 1;
-    waiting.shift()?.();
-  }
-}
+const limited = limiter(PARALLEL);
 
 /** The demo's configuration with its archive and outbox in `dir`, signed with the one key of the dailies. */
 function configIn(dir: string): Record<string, unknown> {

@@ -282,18 +282,23 @@ describe('the signer on Lambda', () => {
 });
 
 describe('awsPorts', () => {
-  it('builds the archive on S3, the KMS signer, SES and the NATS connections with the secret', async () => {
+  /** A deployed function's environment, with its certificate, NATS secret and KMS key answering. */
+  const deployed = () => {
     aws.mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: certificatePem } });
     aws.mocks.secrets
       .on(GetSecretValueCommand)
       .resolves({ SecretString: JSON.stringify({ app: { user: 'app', pass: SECRET_VALUES[0] } }) });
     kmsWithRealKey();
-    const env = {
+    return {
       [ENV.natsSecretArn]: SECRET_ARN,
       [ENV.kmsKeyId]: 'alias/sox',
       [ENV.certificateParameter]: CERT_PARAMETER,
       [ENV.archive]: 's3://evidence/sox',
     };
+  };
+
+  it('builds the archive on S3, the KMS signer, SES and the NATS connections with the secret', async () => {
+    const env = deployed();
     const ports = await awsPorts(env, aws.clients, testObservability().logger, config);
     expect(ports.archive.locate('daily/2026/11/25')).toBe('s3://evidence/sox/daily/2026/11/25');
     expect(ports.signer.keyId).toBe(KEY_ARN);
@@ -304,17 +309,7 @@ describe('awsPorts', () => {
   });
 
   it("builds the plan step's ports: no templates, branding, mailer or alerts (its bundle carries none)", async () => {
-    aws.mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: certificatePem } });
-    aws.mocks.secrets
-      .on(GetSecretValueCommand)
-      .resolves({ SecretString: JSON.stringify({ app: { user: 'app', pass: SECRET_VALUES[0] } }) });
-    kmsWithRealKey();
-    const env = {
-      [ENV.natsSecretArn]: SECRET_ARN,
-      [ENV.kmsKeyId]: 'alias/sox',
-      [ENV.certificateParameter]: CERT_PARAMETER,
-      [ENV.archive]: 's3://evidence/sox',
-    };
+    const env = deployed();
     const ports = await planPorts(env, aws.clients, testObservability().logger, config, { now: () => 1_000 });
     expect(Object.keys(ports).sort()).toEqual(['archive', 'connect', 'deadline', 'log', 'now', 'signer']);
     expect(ports.archive.locate('daily/2026/11/25')).toBe('s3://evidence/sox/daily/2026/11/25');
