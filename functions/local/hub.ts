@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, connect as tcpConnect } from 'node:net';
 import path from 'node:path';
+import { freePort, portWasTaken } from './free-port.js';
 
 /** The users of the hub layout (../shared/nats-events/hub.conf) and their passwords. */
 export interface HubUsers {
@@ -82,18 +82,6 @@ leafnodes {
 `;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** A nats-server of one of the layouts, running on free loopback ports with its files under `dir`. */
 export interface RunningServer {
   url: string;
@@ -124,21 +112,28 @@ export async function startHub(
 
 /**
  * Writes the configuration `config` makes for free loopback ports and a store under `dir` into `dir/file`, and
- * starts nats-server with it.
+ * starts nats-server with it; again on other ports if one was taken between picking and binding it.
  */
 export async function startServer(
   binary: string,
   dir: string,
   file: string,
   config: (ports: HubPorts, storeDir: string) => string,
+  pickPort: () => Promise<number> = freePort,
 ): Promise<RunningServer> {
   await mkdir(dir, { recursive: true });
-  const ports = { client: await freePort(), leafnode: await freePort() };
   const configFile = path.join(dir, file);
-  await writeFile(configFile, config(ports, path.join(dir, 'jetstream')), { mode: 0o600 });
-  const server = serverProcess(binary, configFile, ports.client);
-  await server.start();
-  return { url: `nats://127.0.0.1:${ports.client}`, ports, dir, ...server };
+  for (let attempt = 1; ; attempt++) {
+    const ports = { client: await pickPort(), leafnode: await pickPort() };
+    await writeFile(configFile, config(ports, path.join(dir, 'jetstream')), { mode: 0o600 });
+    const server = serverProcess(binary, configFile);
+    try {
+      await server.start();
+      return { url: `nats://127.0.0.1:${ports.client}`, ports, dir, ...server };
+    } catch (error) {
+      if (!portWasTaken(error) || attempt === 5) throw error;
+    }
+  }
 }
 
 /**
@@ -148,7 +143,6 @@ export async function startServer(
 export function serverProcess(
   binary: string,
   configFile: string,
-  clientPort: number,
 ): { start(): Promise<void>; stop(): Promise<void>; reload(): void; log(): string } {
   let child: ChildProcess | null = null;
   let output = '';
@@ -156,15 +150,35 @@ export function serverProcess(
   const start = async () => {
     const proc = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
-    proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    const from = output.length;
+    // Ready, not merely a connectable client port: another process may hold that port while this one exits.
+    const ready = new Promise<void>((resolve) => {
+      const seen = (d: Buffer) => {
+        output += d.toString();
+        if (output.includes('Server is ready', from)) resolve();
+      };
+      proc.stdout?.on('data', seen);
+      proc.stderr?.on('data', seen);
+    });
+    // 'close', not 'exit': the output is then read to its end, with the reason the server gave.
     const exited = new Promise<never>((_, reject) =>
-      proc.once('exit', (code) =>
+      proc.once('close', (code) =>
         reject(new Error(`nats-server exited with code ${code} while starting:\n${output.slice(-2000)}`)),
       ),
     );
     exited.catch(() => undefined);
-    await Promise.race([waitForPort(clientPort, 15_000), exited]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`nats-server was not ready within 15 s:\n${output.slice(-2000)}`)),
+        15_000,
+      );
+    });
+    try {
+      await Promise.race([ready, exited, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   };
 
   const stop = async () => {
@@ -185,26 +199,19 @@ export function serverProcess(
   return { start, stop, reload, log: () => output };
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = tcpConnect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nats-server did not listen on port ${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** A second server that joins the hub as a leaf node with the hub's "leaf" user, like a branch office. */
 export async function startLeaf(binary: string, dir: string, hub: RunningHub): Promise<{ stop(): Promise<void> }> {
   await mkdir(dir, { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startLeafOnce(binary, dir, hub);
+    } catch (error) {
+      if (!portWasTaken(error) || attempt === 5) throw error;
+    }
+  }
+}
+
+async function startLeafOnce(binary: string, dir: string, hub: RunningHub): Promise<{ stop(): Promise<void> }> {
   const port = await freePort();
   const configFile = path.join(dir, 'leaf.conf');
   const remote = `nats-leaf://leaf:${encodeURIComponent(hub.passwords.leaf)}@127.0.0.1:${hub.ports.leafnode}`;
@@ -215,10 +222,12 @@ export async function startLeaf(binary: string, dir: string, hub: RunningHub): P
   );
   const proc = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  let closed = false;
   proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  proc.once('close', () => (closed = true));
   const deadline = Date.now() + 15_000;
   while (!/Leafnode connection created/i.test(output)) {
-    if (proc.exitCode !== null) throw new Error(`leaf nats-server exited:\n${output.slice(-2000)}`);
+    if (closed) throw new Error(`leaf nats-server exited:\n${output.slice(-2000)}`);
     if (Date.now() > deadline) throw new Error(`leaf node did not connect to the hub:\n${output.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 50));
   }

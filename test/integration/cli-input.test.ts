@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoConfig } from '../../functions/cli/demo.js';
-import { freePort } from '../../functions/local/hub.js';
+import { freePort } from '../../functions/local/free-port.js';
 import { soxReport } from '../support/cli.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 

@@ -5,7 +5,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoConfig } from '../../functions/cli/demo.js';
-import { freePort } from '../../functions/local/hub.js';
+import { freePort } from '../../functions/local/free-port.js';
 import { soxReport } from '../support/cli.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { freePort } from '../../functions/local/hub.js';
+import { freePort } from '../../functions/local/free-port.js';
 
 /** What aws-ses-v2-local keeps of a raw message: the parts its parser found. */
 export interface EmulatedEmail {

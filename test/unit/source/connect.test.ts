@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../../functions/local/hub.js';
+import { freePort } from '../../../functions/local/free-port.js';
 import { connectSource, connectionOptions, describeServers } from '../../../functions/source/connect.js';
 
 const base = { servers: ['nats://127.0.0.1:4222'], connectTimeoutSeconds: 10 };
