@@ -223,7 +223,7 @@ export class FanOut extends Construct {
       }).addRetry(FAILED_STEP_RETRY);
     const planStep = invoke('PlanSlices', this.plan, 'Size the period and split it into slices');
     // What the merge needs of each slice and nothing more (the plan step keeps the whole within a state's 256 KiB):
-    // its position and the digests of the part and evidence part it wrote.
+    // its position, its try (the keys it wrote) and the digests of the part and evidence part it wrote.
     const sliceStep = invoke(
       'ReadSlice',
       this.slice,

@@ -18,6 +18,7 @@ import {
   readSlicePart,
   removeRun,
   sameDigest,
+  sliceFolder,
   sliceKeys,
   stagingOf,
   type Staging,
@@ -65,7 +66,7 @@ export function resultsInPlanOrder(
   plan: readonly SlicePlan[],
   results: readonly SliceResult[],
 ): SliceResult[] {
-  const object = (position: number) => `s3://${staging.bucket}/${sliceKeys(staging, runId, position).part}`;
+  const object = (position: number) => `s3://${staging.bucket}/${sliceFolder(staging, runId, position)}`;
   const byPosition = new Map<number, SliceResult>();
   for (const result of results) {
     const { position } = result;
@@ -90,8 +91,8 @@ export function resultsInPlanOrder(
 }
 
 /**
- * The slices the map's functions left under the run's prefix, each part taken only as the bytes its function
- * returned (`results`, in plan order), read and checked as the merge needs them.
+ * The slices the map's functions left under the run's prefix, each part taken only from the try that returned
+ * (`results`, in plan order) and only as the bytes it returned, read and checked as the merge needs them.
  */
 export function stagedSlices(
   staging: Staging,
@@ -104,8 +105,8 @@ export function stagedSlices(
     async parts() {
       const parts: SlicePart[] = [];
       for (const [position, slice] of plan.entries()) {
-        const key = sliceKeys(staging, runId, position).part;
         const returned = results[position]!;
+        const key = sliceKeys(staging, runId, position, returned.attempt).part;
         const part = await readSlicePart(staging, key, returned.part, sliceLabel(slice));
         const same = (['source', 'stream', 'index', 'count', 'from', 'to'] as const).every(
           (k) => part.slice[k] === slice[k],
@@ -124,7 +125,12 @@ export function stagedSlices(
       return parts;
     },
     copyEvidence: (position, part, sink) =>
-      copyEvidencePart(staging, sliceKeys(staging, runId, position).evidence, part.evidence, sink),
+      copyEvidencePart(
+        staging,
+        sliceKeys(staging, runId, position, results[position]!.attempt).evidence,
+        part.evidence,
+        sink,
+      ),
   };
 }
 

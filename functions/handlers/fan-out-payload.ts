@@ -14,7 +14,7 @@ import type { SlicePlan } from '../slices/plan.js';
 import type { SizedStream } from '../slices/sizing.js';
 import { issueText } from '../text/zod-issue.js';
 import { formatInstant, millisFromNanos, nanosFromMillis, parseInstant } from '../time/nanos.js';
-import { RUN_ID } from './fan-out-staging.js';
+import { RUN_ID, SLICE_TRY } from './fan-out-staging.js';
 import { parseOnDemandPayload, payloadKeyName, recipientsRefusal } from './on-demand-payload.js';
 
 /** The period a plan was made for, as the merge derives it again: a calendar day, or an ad-hoc `[from, to)`. */
@@ -124,17 +124,20 @@ export type SliceInput = z.output<typeof sliceInputSchema>;
 
 /**
  * What a slice function returns, as the map's ReadSlice step keeps it (its ResultSelector takes these keys): the
- * slice's position in the plan, and the size and SHA-256 of the part and of the evidence part it wrote. The state
- * machine carries it to the merge, which takes no part whose bytes are not these.
+ * slice's position in the plan, which try wrote (its request id: the keys it wrote), and the size and SHA-256 of the
+ * part and of the evidence part it wrote. The state machine carries it to the merge, which takes no part whose bytes
+ * are not these.
  */
 export interface SliceResult {
   position: number;
+  attempt: string;
   part: PartDigest;
   evidence: PartDigest | null;
 }
 
 const sliceResultSchema = z.strictObject({
   position: z.number().int().nonnegative(),
+  attempt: z.string().regex(SLICE_TRY, 'must be the request id of the slice function that wrote the part'),
   part: partDigestSchema,
   evidence: partDigestSchema.nullable(),
 }) satisfies z.ZodType<SliceResult>;
@@ -171,7 +174,7 @@ export const FAILURE_ROOM_BYTES = 64 * 1024;
 export function checkPlanFits(plan: FanOutPlan): void {
   const largest = (position: number): SliceResult => {
     const digest = { bytes: Number.MAX_SAFE_INTEGER, sha256: 'f'.repeat(64) };
-    return { position, part: digest, evidence: digest };
+    return { position, attempt: 'f'.repeat(36), part: digest, evidence: digest };
   };
   const input: MergeInput = { ...plan, [MAP_RESULTS]: plan.slices.map((_, position) => largest(position)) };
   const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');

@@ -3,8 +3,9 @@
  * (pipeline/replay-slice.ts) and leaves its result in the staging bucket under the run's prefix
  * (handlers/fan-out-staging.ts): the evidence part as it is read, then the part (slices/codec.ts) with that part's
  * size and SHA-256. It returns the size and SHA-256 of both to the state machine, which hands them to the merge: the
- * merge takes the part only as those bytes, whoever else may write the bucket. A retried slice writes both again and
- * returns what it wrote. Its role reads NATS and writes there, nothing else.
+ * merge takes the part only as those bytes, whoever else may write the bucket. Each try writes under its own request
+ * id and returns it: a retried slice writes both again at keys of its own, which a first try still running cannot
+ * overwrite. Its role reads NATS and writes there, nothing else.
  */
 import type { Context } from 'aws-lambda';
 import { replaySlice } from '../pipeline/replay-slice.js';
@@ -39,7 +40,8 @@ export function createFanOutSliceHandler(deps: HandlerDeps) {
         deadline: lambdaDeadline(deps.env, run.remainingMs(), Date.now()),
       };
       const resolved = await resolveConfiguredAccounts(config, ports.connect, ports.deadline);
-      const keys = sliceKeys(staging, runId, position);
+      const attempt = context.awsRequestId;
+      const keys = sliceKeys(staging, runId, position, attempt);
       const upload = evidenceUpload(staging, keys.evidence);
       let part: Awaited<ReturnType<typeof replaySlice>>;
       try {
@@ -50,7 +52,13 @@ export function createFanOutSliceHandler(deps: HandlerDeps) {
         throw err;
       }
       const written = await putSlicePart(staging, keys.part, part);
-      const done: SliceDone = { position, part: written, evidence: part.evidence, messages: part.stream.messages };
+      const done: SliceDone = {
+        position,
+        attempt,
+        part: written,
+        evidence: part.evidence,
+        messages: part.stream.messages,
+      };
       logger.info('slice read', { ...done, seconds: run.seconds() });
       return done;
     });

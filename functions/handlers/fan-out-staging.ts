@@ -1,12 +1,15 @@
 /**
- * Where the fan-out's slices leave their results for the merge: `<staging>/<run id>/slice-<n>.json` (the part,
- * slices/codec.ts) and `slice-<n>.evidence.gz` (its evidence lines), in a bucket of their own. Not the archive: the
- * archive's Object Lock is the bucket's default retention and its policy denies every delete, so a part written
- * there would stay for years beside the bundles; the staging bucket keeps a run's objects until the merge removes
- * them (or its lifecycle rule does, days later, after a failed run). Nothing here is evidence yet: whoever may put
- * objects here could replace a part and its evidence part together, so the merge checks each part against the digest
- * its slice function returned through the state machine, and each evidence part against its part, before the bundle
- * is sealed.
+ * Where the fan-out's slices leave their results for the merge: `<staging>/<run id>/slice-<n>/<try>.json` (the part,
+ * slices/codec.ts) and `<try>.evidence.gz` (its evidence lines), in a bucket of their own. Each try of a slice
+ * function (its Lambda request id) writes keys of its own: Step Functions retries a step whose answer was lost while
+ * the first try may still be running, and that try must not overwrite what the retry wrote and returned.
+ *
+ * Not the archive: the archive's Object Lock is the bucket's default retention and its policy denies every delete,
+ * so a part written there would stay for years beside the bundles; the staging bucket keeps a run's objects until the
+ * merge removes them (or its lifecycle rule does, days later, after a failed run). Nothing here is evidence yet:
+ * whoever may put objects here could replace a part and its evidence part together, so the merge checks each part
+ * against the digest its slice function returned through the state machine, and each evidence part against its part,
+ * before the bundle is sealed.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -54,10 +57,27 @@ export function stagingOf(env: Environment, client: S3Client): Staging {
   return { client, bucket, prefix: prefix.replace(/\/+$/, '') };
 }
 
-/** The keys of the slice at `position` of run `runId`. */
-export function sliceKeys(staging: Staging, runId: string, position: number): { part: string; evidence: string } {
+/**
+ * A try of a slice function: its Lambda request id (a UUID on Lambda, 36 characters), checked wherever one comes
+ * back, since it becomes part of a key.
+ */
+export const SLICE_TRY = /^[A-Za-z0-9-]{1,36}$/;
+
+/** Where the tries of the slice at `position` of run `runId` leave their objects (for messages and keys). */
+export function sliceFolder(staging: Staging, runId: string, position: number): string {
   if (!RUN_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} is not one the plan makes`);
-  const base = `${runPrefix(staging, runId)}slice-${position}`;
+  return `${runPrefix(staging, runId)}slice-${position}/`;
+}
+
+/** The keys try `attempt` of the slice at `position` of run `runId` writes. */
+export function sliceKeys(
+  staging: Staging,
+  runId: string,
+  position: number,
+  attempt: string,
+): { part: string; evidence: string } {
+  if (!SLICE_TRY.test(attempt)) throw new Error(`slice try ${JSON.stringify(attempt)} is not a Lambda request id`);
+  const base = `${sliceFolder(staging, runId, position)}${attempt}`;
   return { part: `${base}.json`, evidence: `${base}.evidence.gz` };
 }
 
@@ -68,8 +88,8 @@ export function runPrefix(staging: Staging, runId: string): string {
 const url = (staging: Staging, key: string) => `s3://${staging.bucket}/${key}`;
 
 /**
- * A part as JSON, written over any earlier try of the same slice (a retried slice function writes it again); returns
- * the digest of the bytes written, which the slice function hands the merge through the state machine.
+ * A part as JSON, at its try's own key; returns the digest of the bytes written, which the slice function hands the
+ * merge through the state machine.
  */
 export async function putSlicePart(staging: Staging, key: string, part: SlicePart): Promise<PartDigest> {
   const body = Buffer.from(encodeSlicePart(part), 'utf8');
@@ -251,7 +271,7 @@ export function evidenceUpload(
   };
 }
 
-/** Removes every object of run `runId` (its parts and evidence parts); returns how many. */
+/** Removes every object of run `runId` (the parts and evidence parts of every try); returns how many. */
 export async function removeRun(staging: Staging, runId: string): Promise<number> {
   const prefix = runPrefix(staging, runId);
   const keys: string[] = [];

@@ -119,7 +119,12 @@ describe('the fan-out state machine', () => {
                 Comment: 'Read one slice into the staging bucket; return the digests of what it wrote',
                 Resource: fn('slice'),
                 // Only what the merge checks the parts against: no message count, nothing else.
-                ResultSelector: { 'position.$': '$.position', 'part.$': '$.part', 'evidence.$': '$.evidence' },
+                ResultSelector: {
+                  'position.$': '$.position',
+                  'attempt.$': '$.attempt',
+                  'part.$': '$.part',
+                  'evidence.$': '$.evidence',
+                },
                 Retry: lambdaRetry,
                 End: true,
               },

@@ -168,18 +168,20 @@ describe.each(NATS_VERSIONS)('the fan-out: plan, slices, merge against nats-serv
 
   it('has each slice leave its evidence part and its part under the run prefix of the staging bucket', () => {
     const prefix = `runs/${plan.runId}/`;
+    const base = (i: number) => `${prefix}slice-${i}/req-slice-${i}`;
     expect(stagingWrites.map((w) => w.Key).sort()).toEqual(
-      plan.slices.flatMap((_, i) => [`${prefix}slice-${i}.evidence.gz`, `${prefix}slice-${i}.json`]).sort(),
+      plan.slices.flatMap((_, i) => [`${base(i)}.evidence.gz`, `${base(i)}.json`]).sort(),
     );
-    // And return, for the merge, its position and the digests of exactly the bytes it wrote.
-    expect(results.map((r) => r.position)).toEqual(plan.slices.map((_, i) => i));
+    // And return, for the merge, its position, its try (the request id: its keys) and the digests of exactly the
+    // bytes it wrote.
+    expect(results.map((r) => [r.position, r.attempt])).toEqual(plan.slices.map((_, i) => [i, `req-slice-${i}`]));
     const written = (key: string) => {
       const put = bucket.mock.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key === key);
       return digestOf(Buffer.from(put!.args[0].input.Body as Uint8Array));
     };
     for (const r of results) {
-      expect(r.part).toEqual(written(`${prefix}slice-${r.position}.json`));
-      expect(r.evidence).toEqual(written(`${prefix}slice-${r.position}.evidence.gz`));
+      expect(r.part).toEqual(written(`${base(r.position)}.json`));
+      expect(r.evidence).toEqual(written(`${base(r.position)}.evidence.gz`));
     }
     // Nothing of a run stays once its bundle is archived.
     expect(merged.stagingObjectsRemoved).toBe(2 * plan.slices.length);
@@ -245,9 +247,10 @@ describe.each(NATS_VERSIONS)('the fan-out: plan, slices, merge against nats-serv
     );
     const merge = createFanOutMergeHandler(deps);
     const staged = (position: number) => ({
-      part: `runs/${second.runId}/slice-${position}.json`,
-      evidence: `runs/${second.runId}/slice-${position}.evidence.gz`,
+      part: `runs/${second.runId}/slice-${position}/req-s.json`,
+      evidence: `runs/${second.runId}/slice-${position}/req-s.evidence.gz`,
     });
+    const folder = (position: number) => `runs/${second.runId}/slice-${position}/`;
     const put = (key: string, bytes: Uint8Array) =>
       bucket.versions.set(key, [
         { id: 'planted', bytes, lockMode: undefined, retainUntil: undefined, checksum: undefined },
@@ -261,9 +264,10 @@ describe.each(NATS_VERSIONS)('the fan-out: plan, slices, merge against nats-serv
       { runId: other, position: 0, slice: { ...second.slices[0]!, from, to: later } },
       lambdaContext('req-other'),
     );
-    const forged = decodeSlicePart(Buffer.from(bucket.bytes(`runs/${other}/slice-0.json`)!).toString('utf8'), 'f');
+    const forgedBytes = bucket.bytes(`runs/${other}/slice-0/req-other.json`)!;
+    const forged = decodeSlicePart(Buffer.from(forgedBytes).toString('utf8'), 'f');
     const planted = { ...forged, slice: second.slices[0]! };
-    const plantedEvidence = bucket.bytes(`runs/${other}/slice-0.evidence.gz`)!;
+    const plantedEvidence = bucket.bytes(`runs/${other}/slice-0/req-other.evidence.gz`)!;
     const plantedPart = Buffer.from(encodeSlicePart(planted), 'utf8');
     // Coherent: the planned slice, other messages, and the digest of its own evidence part.
     expect(planted.stream.messages).not.toBe(
@@ -294,14 +298,14 @@ describe.each(NATS_VERSIONS)('the fan-out: plan, slices, merge against nats-serv
     await expect(
       merge({ ...second, results: returned.filter((r) => r.position !== 1) }, lambdaContext('req-merge-unreturned')),
     ).rejects.toThrow(
-      `s3://sox-staging/${staged(1).part} (${sliceLabel(second.slices[1]!)}): no result from its slice function, ` +
+      `s3://sox-staging/${folder(1)} (${sliceLabel(second.slices[1]!)}): no result from its slice function, ` +
         'so nothing says which bytes it wrote: the merge takes no part on the staging bucket’s word',
     );
     const beyond = second.slices.length;
     await expect(
       merge({ ...second, results: [...returned, { ...returned[0]!, position: beyond }] }, lambdaContext('req-x')),
     ).rejects.toThrow(
-      `s3://sox-staging/${staged(beyond).part}: a result for position ${beyond}, but the plan has ${beyond} slices`,
+      `s3://sox-staging/${folder(beyond)}: a result for position ${beyond}, but the plan has ${beyond} slices`,
     );
 
     const otherEvidence = { ...returned[0]!, evidence: digestOf(plantedEvidence) };
@@ -330,5 +334,41 @@ describe.each(NATS_VERSIONS)('the fan-out: plan, slices, merge against nats-serv
     const bundle = `reports/adhoc/`;
     const sealed = bucket.keys().filter((k) => k.startsWith(bundle) && k.endsWith('manifest.json'));
     expect(sealed).toEqual([`${merged.reportDir.replace('s3://sox-evidence/', '')}/manifest.json`]);
+  }, 90_000);
+
+  it('merges the try that returned: a first try still running when its slice is retried writes beside it', async () => {
+    // Another period (two seconds shorter), so another bundle.
+    const later = new Date(Date.parse(from) + 2000).toISOString();
+    const deps = handlerDeps(env, clients, now);
+    const third = await createFanOutPlanHandler(deps)({ from: later, to }, lambdaContext('req-plan-3'));
+    const slice = createFanOutSliceHandler(deps);
+    // The retries return (the state machine keeps these results)...
+    const returned = mapResults(
+      await Promise.all(
+        third.slices.map((s, position) => slice({ runId: third.runId, position, slice: s }, lambdaContext('req-r'))),
+      ),
+    );
+    // ...and then the first try of slice 0, whose answer Step Functions lost, finishes: it read the stream when it
+    // held other messages (here: over the activity burst) and writes what it read.
+    const late = await slice(
+      { runId: third.runId, position: 0, slice: { ...third.slices[0]!, from, to: later } },
+      lambdaContext('req-first'),
+    );
+    expect(late.part).not.toEqual(returned[0]!.part);
+    expect(bucket.keys().filter((k) => k.startsWith(`runs/${third.runId}/slice-0/`))).toEqual([
+      `runs/${third.runId}/slice-0/req-first.evidence.gz`,
+      `runs/${third.runId}/slice-0/req-first.json`,
+      `runs/${third.runId}/slice-0/req-r.evidence.gz`,
+      `runs/${third.runId}/slice-0/req-r.json`,
+    ]);
+    const done = await createFanOutMergeHandler(deps)({ ...third, results: returned }, lambdaContext('req-merge-r'));
+    expect(done).toMatchObject({ ok: true, existed: false, stagingObjectsRemoved: 2 * third.slices.length + 2 });
+    expect(bucket.keys().filter((k) => k.startsWith(`runs/${third.runId}/`))).toEqual([]);
+    const verified = await verifyArchive(
+      s3Archive({ client: bucket.client, bucket: 'sox-evidence', prefix: 'reports' }),
+      { recompute: true },
+    );
+    expect(verified.problems).toEqual([]);
+    expect(verified.entries.map((e) => e.ok)).toEqual([true, true]);
   }, 90_000);
 });

@@ -14,7 +14,7 @@ import {
   plannedRequest,
 } from '../../../functions/handlers/fan-out-payload.js';
 import { sizingSettings } from '../../../functions/handlers/fan-out-plan.js';
-import { sliceKeys, stagingOf } from '../../../functions/handlers/fan-out-staging.js';
+import { sliceFolder, sliceKeys, stagingOf } from '../../../functions/handlers/fan-out-staging.js';
 import { lambdaConfigDocument, mockedClients } from '../../support/lambda-fakes.js';
 
 const config = parseConfig(lambdaConfigDocument());
@@ -85,7 +85,8 @@ describe('the plan and a slice as the merge and the map get them', () => {
   };
 
   const digest = (c: string) => ({ bytes: 4321, sha256: c.repeat(64) });
-  const result = { position: 0, part: digest('a'), evidence: digest('b') };
+  const TRY = '6c3a2a57-5d4b-4c3e-9a0f-2b1d7e9c8f10';
+  const result = { position: 0, attempt: TRY, part: digest('a'), evidence: digest('b') };
 
   it('passes a plan and the map’s results through and derives the period again', () => {
     expect(parseMergeInput({ ...plan, results: [result] })).toEqual({ ...plan, results: [result] });
@@ -117,7 +118,12 @@ describe('the plan and a slice as the merge and the map get them', () => {
     expect(refused([{ ...result, evidence: { bytes: -1, sha256: 'b'.repeat(64) } }])).toThrow(
       new InputError('invalid merge input: results[0].evidence.bytes: Too small: expected number to be >=0'),
     );
-    expect(refused([{ position: 0, part: digest('a') }])).toThrow(
+    expect(refused([{ ...result, attempt: '../slice-1/x' }])).toThrow(
+      new InputError(
+        'invalid merge input: results[0].attempt: must be the request id of the slice function that wrote the part',
+      ),
+    );
+    expect(refused([{ position: 0, attempt: TRY, part: digest('a') }])).toThrow(
       new InputError('invalid merge input: results[0].evidence: Invalid input: expected object, received undefined'),
     );
     expect(refused([{ ...result, messages: 5 }])).toThrow(
@@ -134,20 +140,20 @@ describe('the plan and a slice as the merge and the map get them', () => {
     expect(resultsInPlanOrder(staging, RUN, [], [])).toEqual([]);
     expect(() => resultsInPlanOrder(staging, RUN, two, [at(0)])).toThrow(
       new InputError(
-        `s3://sox-staging/runs/${RUN}/slice-1.json (slice 2 of 2 of audit/SYS_EVENTS ` +
+        `s3://sox-staging/runs/${RUN}/slice-1/ (slice 2 of 2 of audit/SYS_EVENTS ` +
           '[2026-11-24T05:00:00.000000000Z, 2026-11-25T05:00:00.000000000Z)): no result from its slice function, ' +
           'so nothing says which bytes it wrote: the merge takes no part on the staging bucket’s word',
       ),
     );
     expect(() => resultsInPlanOrder(staging, RUN, two, [at(0), at(1), at(2)])).toThrow(
       new InputError(
-        `s3://sox-staging/runs/${RUN}/slice-2.json: a result for position 2, but the plan has 2 slices: ` +
+        `s3://sox-staging/runs/${RUN}/slice-2/: a result for position 2, but the plan has 2 slices: ` +
           'no slice of the plan returned it',
       ),
     );
     expect(() => resultsInPlanOrder(staging, RUN, two, [at(0), at(0), at(1)])).toThrow(
       new InputError(
-        `s3://sox-staging/runs/${RUN}/slice-0.json (slice 1 of 2 of audit/SYS_EVENTS ` +
+        `s3://sox-staging/runs/${RUN}/slice-0/ (slice 1 of 2 of audit/SYS_EVENTS ` +
           '[2026-11-24T05:00:00.000000000Z, 2026-11-25T05:00:00.000000000Z)): two results for one slice',
       ),
     );
@@ -166,28 +172,34 @@ describe('the plan and a slice as the merge and the map get them', () => {
       };
     };
     expect(() => checkPlanFits(planOf(0))).not.toThrow();
-    // About 384 bytes a slice: 448 fit, 512 are 117 bytes too many.
+    // About 433 bytes a slice: 448 fit, 512 are 25,205 bytes too many.
     expect(() => checkPlanFits(planOf(7))).not.toThrow();
     expect(() => checkPlanFits(planOf(8))).toThrow(
       new Error(
         "the plan's 512 slices do not fit one execution: the merge's input (the plan and each slice's result) " +
-          'could reach 196725 bytes, more than the 196608 a Step Functions state leaves it (262144 less 65536 for ' +
+          'could reach 221813 bytes, more than the 196608 a Step Functions state leaves it (262144 less 65536 for ' +
           'a failure\'s error and cause): ask for fewer "slices", or report the period in shorter parts',
       ),
     );
   });
 
-  it('keys a slice’s objects under the run prefix of the staging location', () => {
+  it('keys each try of a slice’s objects under the run prefix of the staging location', () => {
     const staging = stagingOf({ [ENV.sliceStaging]: 's3://sox-staging/runs/' }, mockedClients().clients.s3);
     expect([staging.bucket, staging.prefix]).toEqual(['sox-staging', 'runs']);
-    expect(sliceKeys(staging, RUN, 3)).toEqual({
-      part: `runs/${RUN}/slice-3.json`,
-      evidence: `runs/${RUN}/slice-3.evidence.gz`,
+    const TRY = '6c3a2a57-5d4b-4c3e-9a0f-2b1d7e9c8f10';
+    expect(sliceKeys(staging, RUN, 3, TRY)).toEqual({
+      part: `runs/${RUN}/slice-3/${TRY}.json`,
+      evidence: `runs/${RUN}/slice-3/${TRY}.evidence.gz`,
     });
+    expect(sliceFolder(staging, RUN, 3)).toBe(`runs/${RUN}/slice-3/`);
+    expect(() => sliceKeys(staging, RUN, 0, '../slice-1/x')).toThrow(
+      'slice try "../slice-1/x" is not a Lambda request id',
+    );
+    expect(() => sliceKeys(staging, RUN, 0, 'f'.repeat(37))).toThrow('is not a Lambda request id');
     expect(() => stagingOf({}, staging.client)).toThrow(
       'SOX_SLICE_STAGING is not set: the fan-out needs the staging bucket and prefix of its slices, s3://bucket/runs',
     );
-    expect(() => sliceKeys(staging, 'x/../y', 0)).toThrow('run id "x/../y" is not one the plan makes');
+    expect(() => sliceKeys(staging, 'x/../y', 0, TRY)).toThrow('run id "x/../y" is not one the plan makes');
   });
 
   it('sizes by the deployment’s rate and budget, else the defaults', () => {
