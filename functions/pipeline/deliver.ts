@@ -3,7 +3,7 @@ import type { ReportV1 } from '../analysis/report-model.js';
 import { deliveryKey, receiptPath, REPORT_JSON, REPORT_PDF } from '../archive/layout.js';
 import type { Config } from '../config/schema.js';
 import { errorMessage, RunError } from '../errors.js';
-import { receiptBytes } from '../deliver/receipt.js';
+import { parseReceipt, receiptBytes } from '../deliver/receipt.js';
 import { composeWithinLimit } from '../deliver/size-limit.js';
 import { composeReportEmail } from '../render/email.js';
 import { buildViewModel } from '../render/view-model.js';
@@ -28,10 +28,16 @@ export async function deliver(
   if (!ports.mailer || !config.email) return undefined;
   const recipients = options.recipients ?? config.email.to;
   const receiptAt = receiptPath(where, recipients);
-  if ((await ports.archive.read(receiptAt, { maxBytes: 1024 * 1024 })) !== null) {
+  const receipt = await receiptOf(ports, where, recipients);
+  if (receipt.kind === 'sent') {
     ports.log(`email already sent to these recipients (receipt ${ports.archive.locate(receiptAt)})`);
     return undefined;
   }
+  if (receipt.kind === 'foreign')
+    ports.log(
+      `${ports.archive.locate(receiptAt)} is not a delivery receipt of this bundle for these recipients ` +
+        `(${receipt.why}): the email is sent`,
+    );
   const base = { from: config.email.from, to: recipients, archiveLocation };
   const limit = ports.mailLimit;
   const composed = limit
@@ -65,7 +71,14 @@ export async function deliver(
       ? `email already in the outbox (an earlier run wrote it; its receipt is written now): ${location}`
       : `email to ${recipients.length} recipient(s): ${location}`,
   );
-  const receipt = {
+  if (receipt.kind === 'foreign')
+    throw new RunError(
+      `${archiveLocation} is archived and its email to ${recipients.length} recipient(s) went out (${location}), ` +
+        `but ${ports.archive.locate(receiptAt)}, where its delivery receipt belongs, holds an object this software ` +
+        `did not write for it (${receipt.why}): find out who wrote it. Until it is gone every run of this period ` +
+        'sends the email again rather than take that object’s word that it went.',
+    );
+  const written = {
     schema: 'sox-report-delivery/v1' as const,
     bundle: where,
     recipients,
@@ -74,7 +87,7 @@ export async function deliver(
     sentAt: new Date(millisFromNanos(ports.now())).toISOString(),
   };
   try {
-    await ports.archive.writeOnce(receiptAt, receiptBytes(receipt));
+    await ports.archive.writeOnce(receiptAt, receiptBytes(written));
   } catch (err) {
     throw new RunError(
       `${archiveLocation} is archived and its email to ${recipients.length} recipient(s) went out (${location}); ` +
@@ -96,11 +109,7 @@ export async function deliverArchived(
   options: RunOptions,
 ): Promise<string | undefined> {
   if (!ports.mailer || !config.email) return undefined;
-  if (
-    (await ports.archive.read(receiptPath(where, options.recipients ?? config.email.to), { maxBytes: 1024 * 1024 })) !==
-    null
-  )
-    return undefined;
+  if ((await receiptOf(ports, where, options.recipients ?? config.email.to)).kind === 'sent') return undefined;
   const json = await ports.archive.read(`${where}/${REPORT_JSON}`, { maxBytes: 256 * 1024 * 1024 });
   const pdf = await ports.archive.read(`${where}/${REPORT_PDF}`, { maxBytes: 1024 * 1024 * 1024 });
   if (json === null || pdf === null) {
@@ -117,3 +126,25 @@ export async function deliverArchived(
   });
   return deliver(config, ports, where, vm, pdf, reportDir, options);
 }
+
+/** A receipt this software would have written for bundle `where` and these recipients: anything else is foreign. */
+type ReceiptState = { kind: 'none' } | { kind: 'sent' } | { kind: 'foreign'; why: string };
+
+/**
+ * Whether the delivery receipt of `where` for `recipients` says the email went. Whoever may write the archive could
+ * put an object at that path to stop the officers' email; only a receipt of this bundle and these recipients counts.
+ */
+async function receiptOf(ports: Ports, where: string, recipients: readonly string[]): Promise<ReceiptState> {
+  const at = receiptPath(where, recipients);
+  const bytes = await ports.archive.read(at, { maxBytes: RECEIPT_MAX_BYTES + 1 });
+  if (bytes === null) return { kind: 'none' };
+  if (bytes.byteLength > RECEIPT_MAX_BYTES) return { kind: 'foreign', why: `over ${RECEIPT_MAX_BYTES} bytes` };
+  const receipt = parseReceipt(bytes);
+  if ('notAReceipt' in receipt) return { kind: 'foreign', why: `not a delivery receipt: ${receipt.notAReceipt}` };
+  if (receipt.bundle !== where) return { kind: 'foreign', why: 'the receipt of another bundle' };
+  if (receiptPath(where, receipt.recipients) !== at) return { kind: 'foreign', why: 'a receipt for other recipients' };
+  return { kind: 'sent' };
+}
+
+/** A receipt names a bundle, its recipients (at most 50), a subject, a location and a time: a few kilobytes. */
+const RECEIPT_MAX_BYTES = 64 * 1024;
