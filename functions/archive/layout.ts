@@ -77,11 +77,12 @@ export function adhocBundlePath(from: Nanos, to: Nanos): string {
 }
 
 function compactInstant(ns: Nanos): string {
-  const iso = formatInstant(ns); // 2026-11-26T05:00:00.000000000Z
-  const [whole, frac] = iso.slice(0, -1).split('.');
+  const iso = formatInstant(ns); // 2026-11-26T05:00:00.000000000Z (or an expanded year: +010000-01-01T…)
+  const sign = iso.startsWith('+') || iso.startsWith('-') ? iso[0]! : '';
+  const [whole, frac] = iso.slice(sign.length, -1).split('.');
   const basic = whole!.replaceAll('-', '').replaceAll(':', '');
   const trimmed = frac!.replace(/0+$/, '');
-  return `${basic}${trimmed ? `.${trimmed}` : ''}Z`;
+  return `${sign}${basic}${trimmed ? `.${trimmed}` : ''}Z`;
 }
 
 /** `rollup/2026-11-01_2026-11-30`: the first and last day (YYYY-MM-DD, inclusive) the rollup rests on. */
@@ -128,9 +129,11 @@ export type EntryPlace =
     }
   | { kind: 'adhoc' | 'rollup'; bundle: string; date: null; name: string | undefined };
 
-const DAILY_ENTRY = /^daily\/(\d{4})\/(\d{2})\/(\d{2})(?:\/(.+))?$/;
-const ADHOC_ENTRY = /^adhoc\/([^/]+)(?:\/(.+))?$/;
-const ROLLUP_ENTRY = /^rollup\/([^/]+)(?:\/(.+))?$/;
+// A name may hold any character a file system or S3 allows, line breaks included (`s`: `.` matches them too): a
+// file in a bundle folder belongs to that bundle whatever its name, so verify names it there.
+const DAILY_ENTRY = /^daily\/(\d{4})\/(\d{2})\/(\d{2})(?:\/(.+))?$/s;
+const ADHOC_ENTRY = /^adhoc\/([^/]+)(?:\/(.+))?$/s;
+const ROLLUP_ENTRY = /^rollup\/([^/]+)(?:\/(.+))?$/s;
 
 /** The bundle an archive path is in, or null when in no bundle folder (`daily/2026`, `adhoc`, `rollup`, `keys/…`). */
 export function placeOfEntry(path: string): EntryPlace | null {
@@ -144,6 +147,24 @@ export function placeOfEntry(path: string): EntryPlace | null {
   const adhoc = ADHOC_ENTRY.exec(path);
   return adhoc ? { kind: 'adhoc', bundle: `${FOLDERS.adhoc}/${adhoc[1]}`, date: null, name: adhoc[2] } : null;
 }
+
+const ADHOC_BUNDLE = /^adhoc\/[+-]?\d{8,}T\d{2,6}(?:\.\d{1,9})?Z_[+-]?\d{8,}T\d{2,6}(?:\.\d{1,9})?Z$/;
+
+/**
+ * Whether a bundle folder's path is one the layout writes (`daily/YYYY/MM/DD`, `adhoc/<from>_<to>` in compact
+ * instants, `rollup/<first>_<last>`), whatever it holds. A folder of any other name under adhoc/ or rollup/ is
+ * checked as a bundle too, and fails: `verify` names a few such folders and counts the rest.
+ */
+export function isLayoutBundlePath(bundle: string): boolean {
+  return DAILY_BUNDLE.test(bundle) || ROLLUP_BUNDLE.test(bundle) || ADHOC_BUNDLE.test(bundle);
+}
+
+/**
+ * How deep an archive is walked, in path segments below its root. The deepest the layout writes is a daily
+ * bundle's receipt, `receipts/daily/YYYY/MM/DD/email-….json` (6); a folder at this depth is named, never walked
+ * into, so a tree nested thousands of folders deep (or a path longer than the system allows) is a finding.
+ */
+export const DEEPEST_WALKED = 8;
 
 /** Where the layout has folders above the bundles (daily, its years and months, adhoc, rollup, keys). */
 export function isLayoutFolder(path: string): boolean {

@@ -18,7 +18,7 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import { BundleExistsError, errorMessage, NotRegularFileError, TooLargeError } from '../errors.js';
-import { FOLDERS, MANIFEST } from './layout.js';
+import { DEEPEST_WALKED, FOLDERS, MANIFEST } from './layout.js';
 import { LocalStagedFile } from './local-staged.js';
 import {
   describeEntry,
@@ -302,22 +302,54 @@ async function prefixFolder(root: string, prefix: string): Promise<ArchiveEntry 
   return { folder: current };
 }
 
+/**
+ * Every entry under `dir`, folders walked into down to DEEPEST_WALKED segments. What cannot be looked at (lstat
+ * fails: a path longer than the system allows) or into (readdir fails: a folder it may not list), and a folder
+ * deeper than the layout goes, is an `unwalked` entry naming why: a finding of the walk, never an end to it. Only
+ * the archive's own folder that cannot be listed stops it.
+ */
 async function collectEntries(dir: string, relative: string, into: ArchiveEntry[]): Promise<void> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch (err) {
-    if (isCode(err, 'ENOENT', 'ENOTDIR')) return;
-    throw err;
+    if (isCode(err, 'ENOENT', 'ENOTDIR')) return; // removed while we listed
+    if (relative === '') throw err;
+    into.push({ path: relative, kind: 'unwalked', unwalked: `cannot be listed (${shortError(err)})` });
+    return;
   }
+  const depth = relative === '' ? 1 : relative.split('/').length + 1;
   for (const name of names) {
     const child = relative === '' ? name : `${relative}/${name}`;
-    const stats = await lstatOrNull(path.join(dir, name));
+    let stats: Stats | null;
+    try {
+      stats = await lstatOrNull(path.join(dir, name));
+    } catch (err) {
+      into.push({ path: child, kind: 'unwalked', unwalked: `cannot be examined (${shortError(err)})` });
+      continue;
+    }
     if (stats === null) continue; // removed while we listed
     const entry = entryOf(child, name, stats);
-    if (entry.kind === 'folder') await collectEntries(path.join(dir, name), child, into);
-    else into.push(entry);
+    if (entry.kind !== 'folder') into.push(entry);
+    else if (depth < DEEPEST_WALKED) await collectEntries(path.join(dir, name), child, into);
+    else {
+      into.push({
+        path: child,
+        kind: 'unwalked',
+        unwalked: `a folder ${depth} levels deep, deeper than the archive's layout goes: what it holds was not listed`,
+      });
+    }
   }
+}
+
+/** `ENAMETOOLONG: name too long` of a system error, without the path it repeats (the entry is named already). */
+function shortError(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  const message = errorMessage(err);
+  if (typeof code !== 'string') return message;
+  if (!message.startsWith(`${code}: `)) return code;
+  const comma = message.indexOf(', ');
+  return comma === -1 ? message : message.slice(0, comma);
 }
 
 /** What lstat says an entry is; a staging leftover is one entry, whatever it holds. */
@@ -528,18 +560,20 @@ async function fixSealedModes(target: string, done: Leftovers): Promise<void> {
       done.kept.push(`${where}: ${change}: could not be set (${errorMessage(err)})`);
     }
   };
-  const walk = async (dir: string, stats: Stats) => {
+  // No deeper than verify walks: what lies below is named by verify, and a run has no business there.
+  const walk = async (dir: string, stats: Stats, depth: number) => {
     // The folder first: a user other than root could not list one left without read permission.
     await setMode(dir, stats.mode, 0o555);
+    if (depth >= DEEPEST_WALKED) return;
     for (const name of (await readdir(dir).catch(() => [])).sort()) {
       if (name.startsWith(STAGING_PREFIX)) continue;
       const child = path.join(dir, name);
       const childStats = await lstatOrNull(child).catch(() => null);
-      if (childStats?.isDirectory()) await walk(child, childStats);
+      if (childStats?.isDirectory()) await walk(child, childStats, depth + 1);
       else if (childStats?.isFile()) await setMode(child, childStats.mode, 0o444);
     }
   };
-  await walk(target, folder!);
+  await walk(target, folder!, 0);
 }
 
 function octal(mode: number): string {

@@ -59,10 +59,12 @@ export interface LockState {
 
 /**
  * What an entry of the archive is. Only a `file` (a regular file; on S3 every object) is ever read: a symbolic
- * link could point anywhere, a FIFO or device could block or never end, and a `staging` entry is the hidden
- * `.partial-…` leftover of a write that was interrupted.
+ * link could point anywhere, a FIFO or device could block or never end, a `staging` entry is the hidden
+ * `.partial-…` leftover of a write that was interrupted, and an `unwalked` one (a local archive only) is what the
+ * walk could not look at or into (a name too long for the system, a folder it may not list, one deeper than the
+ * layout goes), with the reason in `unwalked`.
  */
-export type EntryKind = 'file' | 'symlink' | 'special' | 'staging';
+export type EntryKind = 'file' | 'symlink' | 'special' | 'staging' | 'unwalked';
 
 /** What a `special` entry is (a local archive only). */
 export type SpecialKind = 'fifo' | 'socket' | 'character device' | 'block device' | 'unknown';
@@ -75,6 +77,8 @@ export interface ArchiveEntry {
   bytes?: number;
   /** What a `special` entry is. */
   special?: SpecialKind;
+  /** Why an `unwalked` entry was not looked at or into, worded to follow its name: "cannot be listed (EACCES)". */
+  unwalked?: string;
   /**
    * S3: the version the listing found for the key, the first one written (with If-None-Match, the archived one);
    * reads and lock checks given this id see exactly that version, whatever was written over it since.
@@ -168,7 +172,7 @@ export class TooLargeError extends Error {
  * link, not a regular file", "a staging leftover of an interrupted run".
  */
 export function describeEntry(
-  entry: Pick<ArchiveEntry, 'kind' | 'special'>,
+  entry: Pick<ArchiveEntry, 'kind' | 'special' | 'unwalked'>,
   expected: 'regular file' | 'folder' = 'regular file',
 ): string {
   switch (entry.kind) {
@@ -180,6 +184,8 @@ export function describeEntry(
       return 'a staging leftover of an interrupted run';
     case 'special':
       return `is ${SPECIAL_WORDS[entry.special ?? 'unknown']}, not a ${expected}`;
+    case 'unwalked':
+      return entry.unwalked ?? 'could not be examined';
   }
 }
 

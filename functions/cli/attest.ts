@@ -14,9 +14,10 @@ import { InputError, type InputNamer } from '../errors.js';
 import { connectSource } from '../source/connect.js';
 import { terminalJson, visible } from '../text/visible.js';
 import { nowNanos } from '../time/nanos.js';
-import { optionName, reportError, shown } from './exit.js';
+import { optionName, reportError, shownLine } from './exit.js';
 
-const out = (line = '') => process.stdout.write(`${shown(line)}\n`);
+// One line a call: a bundle or time in the attestation record is anyone's who may publish there, shown escaped.
+const out = (line = '') => process.stdout.write(`${shownLine(line)}\n`);
 
 export interface AttestOptions {
   config: string;
@@ -116,7 +117,7 @@ export async function listAttestationsCommand(opts: {
       else if (listed.length === 0) out('no attestation');
       else for (const { attestation } of listed) out(attestationLine(attestation));
       if (record?.anomalies.length)
-        process.stderr.write(`${shown(record.anomalies.map((a) => `warning: ${a.problem}`).join('\n'))}\n`);
+        for (const a of record.anomalies) process.stderr.write(`${shownLine(`warning: ${a.problem}`)}\n`);
       return 0;
     } finally {
       await nc.close().catch(() => undefined);

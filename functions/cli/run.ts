@@ -3,7 +3,7 @@ import { assertReportable, requestedPeriod } from '../config/period.js';
 import { runReport } from '../pipeline/run-report.js';
 import { sliceCount } from '../slices/plan.js';
 import { formatInstant, nowNanos } from '../time/nanos.js';
-import { reportError, shown } from './exit.js';
+import { reportError, shownLine } from './exit.js';
 import { terminalPorts } from './ports.js';
 import { progressDisplay } from './progress-display.js';
 
@@ -28,7 +28,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const config = await loadConfigFile(opts.config);
     const period = requestedPeriod(opts, config.timezone, Date.now());
     assertReportable(period, nowNanos(), config.report.maxPeriodDays);
-    const log = (line: string) => display.write(`${shown(line)}\n`);
+    // One line a call: a line break in a name from the archive (a leftover it removed) is shown escaped.
+    const log = (line: string) => display.write(`${shownLine(line)}\n`);
     log(`report for [${formatInstant(period.from)}, ${formatInstant(period.to)}) (${period.kind}, ${period.timezone})`);
     const ports = await terminalPorts(config, {
       ...(opts.archive ? { archive: opts.archive } : {}),

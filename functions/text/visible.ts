@@ -60,6 +60,17 @@ export function visible(text: string, drawable?: (cp: number) => boolean): strin
   return out;
 }
 
+/**
+ * `text` cut to its first `max` UTF-16 units (never inside a surrogate pair), saying how many more there were:
+ * a value read from data (a name, a manifest field of megabytes) is shown in a bounded line.
+ */
+export function clipped(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const high = text.charCodeAt(max - 1);
+  const cut = high >= 0xd800 && high <= 0xdbff ? max - 1 : max;
+  return `${text.slice(0, cut)}… (${(text.length - cut).toLocaleString('en-US')} more characters)`;
+}
+
 /** Like `visible`, but keeps the line breaks of a message made of several lines of our own (`\r` is still shown). */
 export function visibleLines(text: string): string {
   return text

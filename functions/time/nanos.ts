@@ -85,13 +85,57 @@ function digits(text: string, at: number, count: number): number {
   return value;
 }
 
-/** Formats as RFC 3339 in UTC with exactly nine fractional digits (the form nats-server accepts). */
+/**
+ * Formats as RFC 3339 in UTC with exactly nine fractional digits (the form nats-server accepts). RFC 3339 has years
+ * 0000 to 9999 only; an instant outside them (a folder named for 9999-12-31 ends in the year 10000 in UTC) is
+ * written as ISO 8601 writes an expanded year, a sign and at least six digits: `+010000-01-01T00:00:00.000000000Z`,
+ * `-000001-12-31T15:00:00.000000000Z`. Every bigint is an instant: nothing is out of range.
+ */
 export function formatInstant(ns: Nanos): string {
   const wholeMs = ns >= 0n ? ns / NS_PER_MS : (ns - NS_PER_MS + 1n) / NS_PER_MS;
   const secondsMs = wholeMs - (((wholeMs % 1000n) + 1000n) % 1000n);
   const fraction = ns - secondsMs * NS_PER_MS;
-  const base = new Date(Number(secondsMs)).toISOString().slice(0, 19);
+  const base =
+    secondsMs >= YEAR_0_MS && secondsMs < YEAR_10000_MS
+      ? new Date(Number(secondsMs)).toISOString().slice(0, 19)
+      : expandedYearInstant(secondsMs / 1000n);
   return `${base}.${fraction.toString().padStart(9, '0')}Z`;
+}
+
+/** 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z in milliseconds: Date writes the years between with four digits. */
+const YEAR_0_MS = -62_167_219_200_000n;
+const YEAR_10000_MS = 253_402_300_800_000n;
+
+/** `±YYYYYY-MM-DDTHH:MM:SS` of whole seconds since the epoch, with the proleptic Gregorian calendar Date uses. */
+function expandedYearInstant(seconds: bigint): string {
+  const days = floorDiv(seconds, 86_400n);
+  const ofDay = seconds - days * 86_400n;
+  const { year, month, day } = civilDate(days);
+  const sign = year < 0n ? '-' : '+';
+  const yyyy = (year < 0n ? -year : year).toString().padStart(6, '0');
+  const two = (n: bigint) => n.toString().padStart(2, '0');
+  return (
+    `${sign}${yyyy}-${two(month)}-${two(day)}` +
+    `T${two(ofDay / 3600n)}:${two((ofDay / 60n) % 60n)}:${two(ofDay % 60n)}`
+  );
+}
+
+/** The calendar date of a day count since 1970-01-01 (H. Hinnant's `civil_from_days`, in bigints). */
+function civilDate(days: bigint): { year: bigint; month: bigint; day: bigint } {
+  const z = days + 719_468n;
+  const era = floorDiv(z, 146_097n);
+  const dayOfEra = z - era * 146_097n;
+  const yearOfEra = (dayOfEra - dayOfEra / 1_460n + dayOfEra / 36_524n - dayOfEra / 146_096n) / 365n;
+  const dayOfYear = dayOfEra - (365n * yearOfEra + yearOfEra / 4n - yearOfEra / 100n);
+  const shifted = (5n * dayOfYear + 2n) / 153n; // months from March
+  const day = dayOfYear - (153n * shifted + 2n) / 5n + 1n;
+  const month = shifted < 10n ? shifted + 3n : shifted - 9n;
+  return { year: yearOfEra + era * 400n + (month <= 2n ? 1n : 0n), month, day };
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 export function nowNanos(): Nanos {

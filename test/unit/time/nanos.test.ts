@@ -67,3 +67,43 @@ describe('parseInstant', () => {
       expect(parseInstant(formatInstant(ns))).toBe(ns);
   });
 });
+
+describe('formatInstant', () => {
+  const NS_PER_MS = 1_000_000n;
+  /** What Date writes for whole milliseconds, with the nanoseconds below them added: the reference. */
+  const byDate = (ms: number, belowMs: bigint) => {
+    const iso = new Date(ms).toISOString();
+    return `${iso.slice(0, -5)}.${iso.slice(-4, -1)}${belowMs.toString().padStart(6, '0')}Z`;
+  };
+
+  it('writes the seconds of a year past 9999 or before 0000, as ISO 8601 writes an expanded year', () => {
+    // The end of a rollup folder named 1000-01-01_9999-12-31 in UTC: it was `+010000-01-01T00:00.000000000Z`.
+    expect(formatInstant(253_402_300_800_000n * NS_PER_MS)).toBe('+010000-01-01T00:00:00.000000000Z');
+    expect(formatInstant(253_402_300_800_000n * NS_PER_MS + 61_000_000_007n)).toBe('+010000-01-01T00:01:01.000000007Z');
+    // The start of the day 0000-01-01 in Tokyo.
+    expect(formatInstant(-62_167_251_600_000n * NS_PER_MS)).toBe('-000001-12-31T15:00:00.000000000Z');
+    expect(formatInstant(-62_167_219_200_000n * NS_PER_MS)).toBe('0000-01-01T00:00:00.000000000Z');
+    expect(formatInstant(-1n)).toBe('1969-12-31T23:59:59.999999999Z');
+  });
+
+  it('agrees with Date over its whole range, and goes on past it', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const edges = [
+      -8.64e15, -62_167_219_200_001, -62_167_219_200_000, 0, 253_402_300_799_999, 253_402_300_800_000, 8.64e15,
+    ];
+    const samples = [...edges, ...Array.from({ length: 20_000 }, () => Math.floor((random() * 2 - 1) * 8.64e15))];
+    for (const ms of samples) {
+      const below = BigInt(Math.floor(random() * 1_000_000));
+      expect(formatInstant(BigInt(ms) * NS_PER_MS + below), String(ms)).toBe(byDate(ms, below));
+    }
+    // Past what Date can hold (±8.64e15 ms): still a date, with as many digits as the year needs.
+    expect(formatInstant(8_640_000_000_000_000n * NS_PER_MS + 86_400_000_000_000n)).toBe(
+      '+275760-09-14T00:00:00.000000000Z',
+    );
+    expect(formatInstant(10n ** 30n)).toBe('+31688738508781-06-07T01:46:40.000000000Z');
+  });
+});
