@@ -1,8 +1,8 @@
 import { loadConfigFile } from '../config/load.js';
-import { assertReportable, rollupPeriod } from '../config/period.js';
+import { assertReportable, assertRollupSpan, MAX_ROLLUP_SPAN_DAYS, rollupPeriod } from '../config/period.js';
 import { runRollup, type RollupPeriod } from '../pipeline/run-rollup.js';
 import { formatInstant, nowNanos } from '../time/nanos.js';
-import { reportError, shown } from './exit.js';
+import { reportError, shownLine } from './exit.js';
 import { terminalPorts } from './ports.js';
 
 export interface RollupOptions {
@@ -21,8 +21,10 @@ export async function rollupCommand(opts: RollupOptions): Promise<number> {
   try {
     const config = await loadConfigFile(opts.config);
     const period = rollupPeriod(opts, config.timezone) as RollupPeriod;
+    assertRollupSpan(period, MAX_ROLLUP_SPAN_DAYS, 'days (ten years) may be rolled up at once');
     assertReportable(period, nowNanos());
-    const log = (line: string) => process.stderr.write(`${shown(line)}\n`);
+    // One line a call: a line break in a name from the archive (a day's problem, a leftover) is shown escaped.
+    const log = (line: string) => process.stderr.write(`${shownLine(line)}\n`);
     log(
       `rollup of ${period.days.first} to ${period.days.last} ` +
         `[${formatInstant(period.from)}, ${formatInstant(period.to)}) (${period.timezone})`,

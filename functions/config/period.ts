@@ -153,6 +153,30 @@ export function rollupPeriod(request: RollupRequest, timezone: string): Period {
   return { from: start.from, to: end.to, timezone, kind: 'rollup', days: { first, last } };
 }
 
+/**
+ * The most days a rollup may span: ten years of days and more (a rollup is a month, a quarter or a year; the rollup
+ * Lambda takes at most a year). Each day is a daily bundle to verify and its evidence to replay, so a mistyped first
+ * day (1900 for 2026) would run for hours; `verify` refuses a rollup bundle listing more, unread.
+ */
+export const MAX_ROLLUP_SPAN_DAYS = 3660;
+
+/** How many days the rollup `period` spans, both ends included. */
+export function rollupSpanDays(period: { days: { first: string; last: string } }): number {
+  return Math.round(DateTime.fromISO(period.days.last).diff(DateTime.fromISO(period.days.first), 'days').days) + 1;
+}
+
+/** Throws an InputError naming `to` when the rollup `period` spans more than `most` days (`why`: what bounds it). */
+export function assertRollupSpan(period: { days: { first: string; last: string } }, most: number, why: string): void {
+  const days = rollupSpanDays(period);
+  if (days > most)
+    throw new InputError({
+      field: 'to',
+      problem:
+        `the rollup from ${period.days.first} to ${period.days.last} spans ${days.toLocaleString('en-US')} days; ` +
+        `at most ${most.toLocaleString('en-US')} ${why}`,
+    });
+}
+
 /** Every calendar day from `first` to `last`, both inclusive (YYYY-MM-DD). */
 export function daysFrom(first: string, last: string): string[] {
   const days: string[] = [];

@@ -1,6 +1,12 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { assertReportable, assertTimeZone, rollupPeriod, type RollupRequest } from '../config/period.js';
+import {
+  assertReportable,
+  assertRollupSpan,
+  assertTimeZone,
+  rollupPeriod,
+  type RollupRequest,
+} from '../config/period.js';
 import { InputError, type InputNamer } from '../errors.js';
 import type { RollupPeriod } from '../pipeline/run-rollup.js';
 import { issueText, keyPath } from '../text/zod-issue.js';
@@ -116,15 +122,7 @@ export function scheduledRollupRequest(
  */
 export function rollupPeriodOf(request: RollupRequest, timezone: string, nowMs: number): RollupPeriod {
   const period = rollupPeriod(request, timezone) as RollupPeriod;
-  const days = DateTime.fromISO(period.days.last).diff(DateTime.fromISO(period.days.first), 'days').days + 1;
-  if (days > MAX_ROLLUP_DAYS) {
-    throw new InputError({
-      field: 'to',
-      problem:
-        `the rollup from ${period.days.first} to ${period.days.last} spans ${days} days; ` +
-        `at most ${MAX_ROLLUP_DAYS} (a year) fit in one invocation`,
-    });
-  }
+  assertRollupSpan(period, MAX_ROLLUP_DAYS, '(a year) fit in one invocation');
   assertReportable(period, nanosFromMillis(nowMs));
   return period;
 }

@@ -152,6 +152,21 @@ describe('sox-report run refuses bad local paths up front, with exit 2 and the k
       `sox-report: signing.certFile: the certificate file ${path.join(base, 'kms-cert.pem')} does not exist`,
     );
   });
+
+  it('a rollup over more than ten years of days (a mistyped first day), before the archive is touched', async () => {
+    const config = await configWith('long-rollup', () => undefined);
+    const rollup = (from: string, to: string) => soxReport(['rollup', '--config', config, '--from', from, '--to', to]);
+    const typo = await rollup('1900-01-01', '2026-11-30');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe(
+      'sox-report: --to: the rollup from 1900-01-01 to 2026-11-30 spans 46,355 days; at most 3,660 days (ten years) ' +
+        'may be rolled up at once\n',
+    );
+    expect(await entries(path.join(dir, 'long-rollup', 'archive'))).toBeNull();
+    // Ten years to the day is allowed: it gets as far as reading the (empty) archive.
+    const decade = await rollup('2016-12-01', '2026-11-30');
+    expect(decade.stderr).not.toContain('may be rolled up at once');
+  });
 });
 
 describe('sox-report verify of a local folder that is not there', () => {

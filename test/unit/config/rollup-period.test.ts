@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { daysFrom, rollupPeriod } from '../../../functions/config/period.js';
+import { assertRollupSpan, daysFrom, rollupPeriod, rollupSpanDays } from '../../../functions/config/period.js';
 import { InputError } from '../../../functions/errors.js';
 import { formatInstant } from '../../../functions/time/nanos.js';
 
@@ -93,5 +93,23 @@ describe('rollupPeriod', () => {
 
   it('lists the days of a span', () => {
     expect(daysFrom('2026-02-27', '2026-03-02')).toEqual(['2026-02-27', '2026-02-28', '2026-03-01', '2026-03-02']);
+  });
+});
+
+describe('a rollup’s span', () => {
+  const days = (first: string, last: string) => ({ days: { first, last } });
+  it('counts calendar days, both ends included, across leap days and clock changes', () => {
+    expect(rollupSpanDays(days('2026-11-30', '2026-11-30'))).toBe(1);
+    expect(rollupSpanDays(days('2024-01-01', '2024-12-31'))).toBe(366);
+    expect(rollupSpanDays(days('2026-03-01', '2026-03-31'))).toBe(31);
+    expect(rollupSpanDays(days('2016-12-01', '2026-11-30'))).toBe(daysFrom('2016-12-01', '2026-11-30').length);
+  });
+
+  it('refuses a span over the most, naming the last day as the field', () => {
+    expect(() => assertRollupSpan(days('2024-01-01', '2024-12-31'), 366, 'fit')).not.toThrow();
+    expect(issueOf(() => assertRollupSpan(days('2024-01-01', '2025-01-01'), 366, '(a year) fit in one go'))).toEqual({
+      field: 'to',
+      problem: 'the rollup from 2024-01-01 to 2025-01-01 spans 367 days; at most 366 (a year) fit in one go',
+    });
   });
 });
