@@ -22,9 +22,17 @@ import {
 } from './layout.js';
 import { describeEntry, type ArchiveEntry, type ArchivePort, type LockState, type VersionOptions } from './port.js';
 import { algorithmMismatch, shortKey, spkiSha256, type KeyFileCheck } from './verify-keys.js';
-import { readLimitOf, tooLargeProblem } from './verify-limits.js';
+import { append, readLimitOf, tooLargeProblem } from './verify-limits.js';
 import { checkPdfSignature } from './verify-pdf.js';
 import { recomputeBundle } from './verify-recompute.js';
+import {
+  checkRestedDays,
+  parseRollupReport,
+  recomputeRollup,
+  rollupSectionProblems,
+  type RestedBundles,
+  type RestedDay,
+} from './verify-rollup.js';
 import type { Period } from '../config/period.js';
 
 export interface BundleLocation {
@@ -64,12 +72,16 @@ export interface VerifyContext {
   recompute: boolean;
   /** The check of a key file, made once however many bundles it signed. */
   keyFile(path: string): Promise<KeyFileState>;
+  /** Every daily bundle the archive's listing found, by folder: what a rollup rests on is read only from these. */
+  dailyBundles: ReadonlyMap<string, BundleLocation>;
 }
 
 export interface BundleCheck {
   problems: string[];
   notes: string[];
   link: ChainLink;
+  /** A rollup's: the days it counted, whose own verification it depends on (verify.ts checks them). */
+  restsOn?: RestedDay[];
 }
 
 /** Only a regular file with a version to read is ever read: the listing decides, not the path. */
@@ -165,6 +177,7 @@ export async function verifyBundle(context: VerifyContext, location: BundleLocat
   const { problems: readProblems, ...link } = loaded;
   const problems = [...stored, ...(await modeProblems(archive, location)), ...readProblems];
   const notes: string[] = [];
+  let restsOn: RestedDay[] | undefined;
   // The hash of every file read, so an S3 checksum can be compared without reading anything twice.
   const readHashes = new Map<string, string>();
   if (link.manifestBytes) readHashes.set(MANIFEST, sha256(link.manifestBytes));
@@ -177,24 +190,29 @@ export async function verifyBundle(context: VerifyContext, location: BundleLocat
     problems.push(`${MANIFEST}: ${why}, so nothing in the bundle can be checked`);
   }
   if (manifest && link.manifestBytes) {
-    problems.push(...checkPlacement(manifest, location));
-    problems.push(
-      ...(await checkManifestSignature(
-        context,
-        manifest,
-        link.manifestBytes,
-        link.signature,
-        location.entries.has(MANIFEST_SIG),
-      )),
+    append(problems, checkPlacement(manifest, location));
+    const signature = await checkManifestSignature(
+      context,
+      manifest,
+      link.manifestBytes,
+      link.signature,
+      location.entries.has(MANIFEST_SIG),
     );
+    append(problems, signature.problems);
     const documents = await checkArtifacts(archive, manifest, location, readHashes);
-    problems.push(...documents.problems);
-    if (documents.report) problems.push(...checkReportJson(documents.report, manifest));
-    if (documents.pdf) problems.push(...checkPdfSignature(REPORT_PDF, documents.pdf, manifest.signer.publicKeySha256));
+    append(problems, documents.problems);
+    if (documents.report) append(problems, checkReportJson(documents.report, manifest));
+    if (documents.pdf) append(problems, checkPdfSignature(REPORT_PDF, documents.pdf, manifest.signer.publicKeySha256));
     if (location.kind === 'rollup') {
-      const rested = await checkRollupDays(archive, documents.report);
-      problems.push(...rested.problems);
-      notes.push(...rested.notes);
+      // What the rollup says it rests on is read only when its own signature vouches for what it says.
+      const listed = manifest.artifacts.find((a) => a.path === REPORT_JSON);
+      const vouched = signature.holds && documents.report !== null && listed?.sha256 === readHashes.get(REPORT_JSON);
+      const rollup = documents.report ? await checkRollup(context, manifest, bundle, documents.report, vouched) : null;
+      if (rollup) {
+        append(problems, rollup.problems);
+        append(notes, rollup.notes);
+        restsOn = rollup.restsOn;
+      }
     } else if (context.recompute) {
       const recomputed = await recomputeBundle(
         archive,
@@ -203,13 +221,65 @@ export async function verifyBundle(context: VerifyContext, location: BundleLocat
         documents.report,
         (name) => location.entries.get(name)?.versionId,
       );
-      problems.push(...recomputed.problems);
-      notes.push(...recomputed.notes);
+      append(problems, recomputed.problems);
+      append(notes, recomputed.notes);
     }
     if (manifest.series === 'daily' && manifest.firstOfSeries) notes.push('first bundle of the daily series');
   }
-  if (archive.lockState) problems.push(...(await checkLocks(context, location, files, readHashes)));
-  return { problems, notes, link };
+  if (archive.lockState) append(problems, await checkLocks(context, location, files, readHashes));
+  return { problems, notes, link, ...(restsOn ? { restsOn } : {}) };
+}
+
+/**
+ * A rollup's own checks (verify-rollup.ts): the shape of its report.json and its days against its folder; when its
+ * signature vouches for them, the daily manifests it rests on, and with --recompute the rollup re-performed.
+ */
+async function checkRollup(
+  context: VerifyContext,
+  manifest: Manifest,
+  bundle: string,
+  reportBytes: Uint8Array,
+  vouched: boolean,
+): Promise<{ problems: string[]; notes: string[]; restsOn?: RestedDay[] }> {
+  const parsed = parseRollupReport(reportBytes);
+  if ('problems' in parsed) return { problems: parsed.problems, notes: [] };
+  const section = rollupSectionProblems(bundle, parsed.report.rollup);
+  if (!section.usable) return { problems: section.problems, notes: [] };
+  if (!vouched) {
+    const note = 'the daily bundles it rests on were not read: its signature does not vouch for its report.json';
+    return { problems: section.problems, notes: [note] };
+  }
+  const bundles = restedBundles(context);
+  const rested = await checkRestedDays(parsed.report.rollup, bundles);
+  const problems = [...section.problems];
+  append(problems, rested.problems);
+  const notes = [...rested.notes];
+  if (context.recompute) {
+    const recomputed = await recomputeRollup(context.archive, manifest, bundle, parsed.report, bundles);
+    append(problems, recomputed.problems);
+    append(notes, recomputed.notes);
+  }
+  return { problems, notes, restsOn: rested.restsOn };
+}
+
+/** The daily bundles a rollup names, as the archive's listing found them: nothing else is read. */
+function restedBundles(context: VerifyContext): RestedBundles {
+  return {
+    async manifest(bundle) {
+      const location = context.dailyBundles.get(bundle);
+      if (!location) return null;
+      if (location.folder) return `the bundle folder ${describeEntry(location.folder, 'folder')}`;
+      const entry = location.entries.get(MANIFEST);
+      if (!entry) return null;
+      if (!isReadable(entry)) return storageProblems(MANIFEST, entry)[0] ?? `${MANIFEST}: cannot be read`;
+      const problems: string[] = [];
+      const bytes = await readBundleFile(context.archive, location, MANIFEST, readLimitOf(MANIFEST)!, problems);
+      return bytes ?? problems[0] ?? null;
+    },
+    versionOf(bundle, name) {
+      return context.dailyBundles.get(bundle)?.entries.get(name)?.versionId;
+    },
+  };
 }
 
 /**
@@ -320,57 +390,15 @@ function checkRollupPlacement(manifest: Manifest, bundle: string, from: bigint, 
   return problems;
 }
 
-/**
- * What a rollup rests on: each day it counted as verified names its daily bundle's manifest by SHA-256, and that
- * manifest must still be the one archived (a daily bundle is checked on its own as a day of the series).
- */
-async function checkRollupDays(
-  archive: ArchivePort,
-  reportBytes: Uint8Array | null,
-): Promise<{ problems: string[]; notes: string[] }> {
-  if (reportBytes === null) return { problems: [], notes: [] };
-  let days: { date: string; bundle: string; manifestSha256: string | null; status: string }[];
-  try {
-    const report = JSON.parse(new TextDecoder().decode(reportBytes)) as { rollup?: { days?: typeof days } };
-    if (!Array.isArray(report.rollup?.days))
-      return { problems: ['report.json: a rollup without its rollup.days'], notes: [] };
-    days = report.rollup.days;
-  } catch {
-    return { problems: [], notes: [] }; // not JSON: already named by checkReportJson
-  }
-  const problems: string[] = [];
-  let checked = 0;
-  for (const day of days) {
-    if (day.status !== 'verified' || day.manifestSha256 === null) continue;
-    let bytes: Uint8Array | null;
-    try {
-      bytes = await archive.read(`${day.bundle}/${MANIFEST}`, { maxBytes: readLimitOf(MANIFEST)! });
-    } catch (err) {
-      problems.push(`rollup: ${day.bundle}/${MANIFEST} cannot be read (${errorMessage(err)})`);
-      continue;
-    }
-    checked += 1;
-    if (bytes === null)
-      problems.push(`rollup: the day ${day.date} rests on ${day.bundle}, which is not in the archive`);
-    else if (sha256(bytes) !== day.manifestSha256) {
-      problems.push(
-        `rollup: the day ${day.date} rests on ${day.bundle}/${MANIFEST} with SHA-256 ${day.manifestSha256}, ` +
-          `but the archive holds ${sha256(bytes)}`,
-      );
-    }
-  }
-  const notes = problems.length === 0 ? [`rests on ${checked} daily manifests, each the one archived`] : [];
-  return { problems, notes };
-}
-
 async function checkManifestSignature(
   context: VerifyContext,
   manifest: Manifest,
   manifestBytes: Uint8Array,
   signature: Uint8Array | null,
   signatureListed: boolean,
-): Promise<string[]> {
+): Promise<{ problems: string[]; holds: boolean }> {
   const problems: string[] = [];
+  let holds = false;
   const { publicKeySha256, certificateSha256, algorithm } = manifest.signer;
   // Only ever keys/<key hex>-<certificate hex>.pem: the manifest's own `key` field is a claim to compare, not a
   // path to follow. The key file's check then ties its content to both names.
@@ -401,23 +429,23 @@ async function checkManifestSignature(
   const fileKey = keyFile.key && spkiSha256(keyFile.key) === publicKeySha256 ? keyFile.key : null;
   const key = fileKey ?? context.trusted?.get(publicKeySha256) ?? null;
 
-  if (context.trusted && !context.trusted.has(publicKeySha256)) {
-    problems.push(`signed by a key that is not trusted (${keyPath})`);
-  }
+  const untrusted = context.trusted !== null && !context.trusted.has(publicKeySha256);
+  if (untrusted) problems.push(`signed by a key that is not trusted (${keyPath})`);
   if (signature === null) {
     // One that is there but unreadable is already named, with why.
     if (!signatureListed) problems.push(`${MANIFEST_SIG}: missing, so the manifest is not signed`);
   } else if (key) {
     const wrongAlgorithm = algorithmMismatch(algorithm, key);
     if (wrongAlgorithm) problems.push(`${MANIFEST}: ${wrongAlgorithm}`);
-    if (!verifies(manifestBytes, key, signature)) {
+    if (verifies(manifestBytes, key, signature)) holds = !untrusted && !wrongAlgorithm;
+    else {
       problems.push(
         `${MANIFEST_SIG}: does not verify over ${MANIFEST} with key ${shortKey(publicKeySha256)} ` +
           '(the manifest was changed after it was signed, or signed by another key)',
       );
     }
   }
-  return problems;
+  return { problems, holds };
 }
 
 interface Documents {

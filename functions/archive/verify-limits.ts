@@ -22,6 +22,20 @@ export const READ_LIMITS: Readonly<Record<string, number>> = {
 /** A key file is a public key and one certificate: a few kilobytes. */
 export const KEY_FILE_LIMIT = 64 * KiB;
 
+/** At most this many problems are named for one bundle; one more line says how many more there are. */
+export const MAX_PROBLEMS_NAMED = 100;
+
+/** The first `max` problems, and a last line counting the rest when there are more. */
+export function capProblems(problems: readonly string[], max = MAX_PROBLEMS_NAMED): string[] {
+  if (problems.length <= max) return [...problems];
+  return [...problems.slice(0, max), `and ${(problems.length - max).toLocaleString('en-US')} more problems`];
+}
+
+/** Appends `items` one by one: push(...items) of a list as long as an archive can make overflows the stack. */
+export function append<T>(target: T[], items: Iterable<T>): void {
+  for (const item of items) target.push(item);
+}
+
 /** The cap of a bundle file read whole; null for one that is streamed. */
 export function readLimitOf(name: string): number | null {
   return Object.hasOwn(READ_LIMITS, name) ? READ_LIMITS[name]! : null;

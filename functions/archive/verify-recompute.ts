@@ -21,7 +21,7 @@ import type { ArchivePort } from './port.js';
 import type { ReplayedEvidence } from '../evidence/replay-evidence.js';
 
 /** At most this many differing fields are named for one bundle; the count says how many more there are. */
-const MAX_NAMED = 40;
+export const MAX_NAMED = 40;
 
 export interface RecomputeResult {
   problems: string[];

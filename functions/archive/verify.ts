@@ -32,7 +32,16 @@ import {
 } from './verify-bundle.js';
 import { checkChainLink, daysOf, missingRuns } from './verify-chain.js';
 import { checkKeyFile, readTrustPem } from './verify-keys.js';
-import { byteBudget, KEY_FILE_LIMIT, MEMORY_BUDGET, readLimitOf, tooLargeProblem } from './verify-limits.js';
+import {
+  append,
+  byteBudget,
+  capProblems,
+  KEY_FILE_LIMIT,
+  MEMORY_BUDGET,
+  readLimitOf,
+  tooLargeProblem,
+} from './verify-limits.js';
+import { restedDayFindings } from './verify-rollup.js';
 import { signerProblems, type SignedBundle } from './verify-signers.js';
 
 export interface VerifyOptions {
@@ -48,6 +57,11 @@ export interface VerifyOptions {
   concurrency?: number;
   /** Also re-perform every report from its evidence file and name each figure that differs. */
   recompute?: boolean;
+  /**
+   * Verify the daily series only (its days and chain), not the ad-hoc and rollup bundles: what a rollup run needs
+   * of the days it rests on, without re-performing the rollups already archived over them.
+   */
+  dailiesOnly?: boolean;
 }
 
 export type EntryStatus = 'ok' | 'fail' | 'missing';
@@ -113,23 +127,25 @@ export async function verifyArchive(archive: ArchivePort, options: VerifyOptions
       archive.entries(prefix),
     ),
   );
+  const layout = groupArchive([...dailyEntries!, ...adhocEntries!, ...rollupEntries!]);
   const context = verifyContext(
     archive,
     trusted,
     now,
     new Map(keyEntries!.map((e) => [e.path, e])),
     options.recompute ?? false,
+    new Map(layout.daily.map((b) => [b.bundle, b])),
   );
-  const layout = groupArchive([...dailyEntries!, ...adhocEntries!, ...rollupEntries!]);
+  const others = !options.dailiesOnly;
   const inRange = (date: string) => (from === undefined || date >= from) && (to === undefined || date <= to);
   const daily = layout.daily.filter((b) => inRange(b.date!));
   const adhoc = layout.adhoc.filter((b) => {
     const started = adhocStartDay(b.bundle);
-    return started === null || inRange(started);
+    return others && (started === null || inRange(started));
   });
   const rollups = layout.rollup.filter((b) => {
     const days = daysOfRollupBundle(b.bundle);
-    return days === null || inRange(days.first);
+    return others && (days === null || inRange(days.first));
   });
 
   const limit = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
@@ -137,13 +153,16 @@ export async function verifyArchive(archive: ArchivePort, options: VerifyOptions
   const check = (b: BundleLocation) => withinBudget(bytesHeld(b), () => verifyBundle(context, b));
   const dailyChecks = await mapConcurrently(daily, limit, check);
   const adhocChecks = await mapConcurrently(adhoc, limit, check);
-  const rollupChecks = await mapConcurrently(rollups, limit, check);
+  // Re-performing a rollup holds every day it counted: one at a time.
+  const rollupChecks = await mapConcurrently(rollups, options.recompute ? 1 : limit, check);
 
   await checkDailyChain(archive, layout.daily, daily, dailyChecks);
+  judgeRestedDays(layout.daily, daily, dailyChecks, rollupChecks);
 
   const dayEntries: VerifyEntry[] = daily.map((b, i) => entry(b, dailyChecks[i]!.problems, dailyChecks[i]!.notes));
-  dayEntries.push(
-    ...missingEntries(
+  append(
+    dayEntries,
+    missingEntries(
       layout.daily.map((b) => b.date!),
       from,
       to,
@@ -154,7 +173,14 @@ export async function verifyArchive(archive: ArchivePort, options: VerifyOptions
     ...dayEntries,
     ...adhoc.map((b, i) => entry(b, adhocChecks[i]!.problems, adhocChecks[i]!.notes)),
     ...rollups.map((b, i) => entry(b, rollupChecks[i]!.problems, rollupChecks[i]!.notes)),
-    ...layout.unexpected.map<VerifyEntry>((u) => ({ ...u, kind: 'unexpected', status: 'fail', ok: false, notes: [] })),
+    ...layout.unexpected.map<VerifyEntry>((u) => ({
+      ...u,
+      problems: capProblems(u.problems),
+      kind: 'unexpected',
+      status: 'fail',
+      ok: false,
+      notes: [],
+    })),
   ];
 
   const problems: string[] = [];
@@ -240,6 +266,27 @@ async function checkDailyChain(
   }
 }
 
+/**
+ * A rollup fails when a day it counted fails verification in this run, naming the day (verify-rollup.ts
+ * `restedDayFindings`); a day outside the days verified is noted, not judged.
+ */
+function judgeRestedDays(
+  allDays: BundleLocation[],
+  days: BundleLocation[],
+  dayChecks: BundleCheck[],
+  rollupChecks: BundleCheck[],
+): void {
+  const outcomes = new Map(days.map((b, i) => [b.bundle, dayChecks[i]!.problems]));
+  const listed = new Set(allDays.map((b) => b.bundle));
+  const outcomeOf = (bundle: string) => outcomes.get(bundle) ?? (listed.has(bundle) ? 'unchecked' : undefined);
+  for (const check of rollupChecks) {
+    if (!check.restsOn) continue;
+    const found = restedDayFindings(check.restsOn, outcomeOf);
+    append(check.problems, found.problems);
+    append(check.notes, found.notes);
+  }
+}
+
 /** A YYYY-MM-DD calendar date, or an InputError about `field`. */
 export function checkDay(value: string, field: 'from' | 'to'): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || !isCalendarDate(value)) {
@@ -282,6 +329,7 @@ function verifyContext(
   now: Date,
   keyEntries: ReadonlyMap<string, ArchiveEntry>,
   recompute: boolean,
+  dailyBundles: ReadonlyMap<string, BundleLocation>,
 ): VerifyContext & { keyFilesLoaded: ReadonlySet<string> } {
   const keyFiles = new Map<string, Promise<KeyFileState>>();
   const context = {
@@ -289,6 +337,7 @@ function verifyContext(
     trusted,
     now,
     recompute,
+    dailyBundles,
     keyFilesLoaded: new Set<string>(),
     keyFile(path: string) {
       let state = keyFiles.get(path);
@@ -448,7 +497,7 @@ function entry(location: BundleLocation, problems: string[], notes: string[]): V
     kind: location.kind,
     status: ok ? 'ok' : 'fail',
     ok,
-    problems,
+    problems: capProblems(problems),
     notes,
   };
 }
