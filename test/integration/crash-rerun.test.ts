@@ -5,17 +5,16 @@
  * verifies, one whole email, no leftover, and the figures and incidents of a run nothing disturbed.
  */
 import { createHash } from 'node:crypto';
-import { cp, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adhocBundlePath, receiptPath } from '../../functions/archive/layout.js';
 import { localArchive } from '../../functions/archive/local.js';
 import { verifyArchive } from '../../functions/archive/verify.js';
-import { demoConfig } from '../../functions/cli/demo.js';
 import { parseInstant } from '../../functions/time/nanos.js';
-import { generateActivity } from '../../functions/local/activity.js';
 import { CRASH_ENV, CRASH_POINTS, type CrashPoint } from '../../functions/pipeline/crash-points.js';
+import { adhocActivity } from '../support/adhoc-activity.js';
 import { soxReportProcess } from '../support/cli-process.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 import { mountTmpfs, NO_TMPFS, remount, unmount } from '../support/tmpfs.js';
@@ -52,13 +51,7 @@ function placesFor(name: string): { archive: string; outbox: string } {
 
 beforeAll(async () => {
   bed = await startTestBed('2.10.27');
-  from = new Date(Date.now() - 1000).toISOString();
-  await generateActivity(bed.hub, { transactions: 4 });
-  await new Promise((r) => setTimeout(r, 50));
-  to = new Date().toISOString();
-  bundle = adhocBundlePath(parseInstant(from)!, parseInstant(to)!);
-  configFile = path.join(bed.dir, 'config.json');
-  await writeFile(configFile, JSON.stringify(demoConfig(bed.hub.url, bed.hub.passwords, path.join(bed.dir, 'unused'))));
+  ({ from, to, bundle, configFile } = await adhocActivity(bed, 4));
   // The undisturbed run: it also records the period's incidents, which every later run finds already recorded.
   const { archive, outbox } = placesFor('reference');
   const undisturbed = await run(archive, outbox);

@@ -7,12 +7,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adhocBundlePath, receiptPath } from '../../functions/archive/layout.js';
+import { receiptPath } from '../../functions/archive/layout.js';
 import { localArchive } from '../../functions/archive/local.js';
 import { verifyArchive } from '../../functions/archive/verify.js';
-import { demoConfig } from '../../functions/cli/demo.js';
-import { generateActivity } from '../../functions/local/activity.js';
-import { parseInstant } from '../../functions/time/nanos.js';
+import { adhocActivity } from '../support/adhoc-activity.js';
 import { soxReportProcess } from '../support/cli-process.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 import { emlsIn } from '../support/leftovers.js';
@@ -27,13 +25,7 @@ let bundle: string;
 
 beforeAll(async () => {
   bed = await startTestBed('2.10.27');
-  from = new Date(Date.now() - 1000).toISOString();
-  await generateActivity(bed.hub, { transactions: 2 });
-  await new Promise((r) => setTimeout(r, 50));
-  to = new Date().toISOString();
-  bundle = adhocBundlePath(parseInstant(from)!, parseInstant(to)!);
-  configFile = path.join(bed.dir, 'config.json');
-  await writeFile(configFile, JSON.stringify(demoConfig(bed.hub.url, bed.hub.passwords, path.join(bed.dir, 'unused'))));
+  ({ from, to, bundle, configFile } = await adhocActivity(bed, 2));
 }, 60_000);
 
 afterAll(async () => bed?.close());
