@@ -38,6 +38,9 @@ import { reportError, shownLine } from './exit.js';
 import { formatVerifyReport } from './verify.js';
 import { terminalPorts } from './ports.js';
 
+/** Who the demo's reports go to (its configuration's `email.to`). */
+export const DEMO_RECIPIENTS: readonly string[] = ['cfo@demo.example', 'audit@demo.example'];
+
 /**
  * The configuration the demo writes: the hub layout's two sources, read with their own users; the signing key
  * and the outbox sit beside the archive, never in it.
@@ -70,7 +73,7 @@ export function demoConfig(url: string, passwords: HubUsers, archive: string, to
     branding: { company: 'Demo Payments Inc.', title: 'NATS SOX control report' },
     email: {
       from: 'sox-reports@demo.example',
-      to: ['cfo@demo.example', 'audit@demo.example'],
+      to: [...DEMO_RECIPIENTS],
       outbox: beside('outbox'),
     },
   };

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adhocBundlePath, receiptPath } from '../../functions/archive/layout.js';
 import { localArchive } from '../../functions/archive/local.js';
 import { verifyArchive } from '../../functions/archive/verify.js';
+import { DEMO_RECIPIENTS } from '../../functions/cli/demo.js';
 import { parseInstant } from '../../functions/time/nanos.js';
 import { CRASH_ENV, CRASH_POINTS, type CrashPoint } from '../../functions/pipeline/crash-points.js';
 import { adhocActivity } from '../support/adhoc-activity.js';
@@ -24,7 +25,6 @@ import { limiter } from '../support/limited.js';
 /** Two runs at a time: the machine has two cores, and nats-server needs its share. */
 const PARALLEL = 2;
 const TIMEOUT = 90_000;
-const RECIPIENTS = ['cfo@demo.example', 'audit@demo.example'];
 
 let bed: TestBed;
 let configFile: string;
@@ -97,9 +97,9 @@ async function expectTheUndisturbedEnd(archive: string, outbox: string): Promise
   expect(emls).toHaveLength(1);
   // Whole: it parses, and carries the archived PDF byte for byte.
   const email = await simpleParser(await readFile(path.join(outbox, emls[0]!)));
-  expect(email.to && !Array.isArray(email.to) ? email.to.value.map((a) => a.address) : null).toEqual(RECIPIENTS);
+  expect(email.to && !Array.isArray(email.to) ? email.to.value.map((a) => a.address) : null).toEqual(DEMO_RECIPIENTS);
   expect(email.attachments.map((a) => a.content)).toEqual([await readFile(path.join(archive, bundle, 'report.pdf'))]);
-  expect(await readFile(path.join(archive, receiptPath(bundle, RECIPIENTS)), 'utf8')).toContain(emls[0]);
+  expect(await readFile(path.join(archive, receiptPath(bundle, DEMO_RECIPIENTS)), 'utf8')).toContain(emls[0]);
   const { report, evidenceSha256 } = await archived(archive);
   expect(evidenceSha256).toBe(reference.evidenceSha256);
   expect(report).toBe(reference.report);
@@ -116,7 +116,7 @@ async function modeOf(where: string): Promise<number | null> {
 async function expectLeftBy(point: CrashPoint, archive: string, outbox: string): Promise<void> {
   const staged = (await readdir(path.join(archive, 'adhoc')).catch(() => [])).filter((n) => n.startsWith('.partial-'));
   const sealed = await modeOf(path.join(archive, bundle, 'manifest.json'));
-  const receipt = await modeOf(path.join(archive, receiptPath(bundle, RECIPIENTS)));
+  const receipt = await modeOf(path.join(archive, receiptPath(bundle, DEMO_RECIPIENTS)));
   const emails = await emlsIn(outbox);
   const before = CRASH_POINTS.indexOf(point);
   const passed = (step: CrashPoint) => before >= CRASH_POINTS.indexOf(step);
@@ -295,8 +295,8 @@ describe('a read-only archive or outbox', () => {
       expect(failed.stderr).toContain(
         `sox-report: ${path.join(archive, bundle)} is archived and its email to 2 recipient(s) went out ` +
           `(${path.join(outbox, eml!)}); only its delivery receipt ` +
-          `${path.join(archive, receiptPath(bundle, RECIPIENTS))} is missing: archive ${archive}: ` +
-          `${receiptPath(bundle, RECIPIENTS)} could not be written (EROFS: read-only file system`,
+          `${path.join(archive, receiptPath(bundle, DEMO_RECIPIENTS))} is missing: archive ${archive}: ` +
+          `${receiptPath(bundle, DEMO_RECIPIENTS)} could not be written (EROFS: read-only file system`,
       );
       expect(failed.stderr).toMatch(/The next run of this period writes it \(an outbox finds its message already/);
       expect(await snapshot(archive)).toEqual(before);

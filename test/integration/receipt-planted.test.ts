@@ -10,22 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiptPath } from '../../functions/archive/layout.js';
 import { localArchive } from '../../functions/archive/local.js';
 import { verifyArchive } from '../../functions/archive/verify.js';
-import { adhocActivity } from '../support/adhoc-activity.js';
+import { DEMO_RECIPIENTS } from '../../functions/cli/demo.js';
+import { adhocActivity, type AdhocActivity } from '../support/adhoc-activity.js';
 import { soxReportProcess } from '../support/cli-process.js';
 import { startTestBed, type TestBed } from '../support/hub.js';
 import { emlsIn } from '../support/leftovers.js';
 
-const RECIPIENTS = ['cfo@demo.example', 'audit@demo.example'];
-
 let bed: TestBed;
-let configFile: string;
-let from: string;
-let to: string;
-let bundle: string;
+let period: AdhocActivity;
 
 beforeAll(async () => {
   bed = await startTestBed('2.10.27');
-  ({ from, to, bundle, configFile } = await adhocActivity(bed, 2));
+  period = await adhocActivity(bed, 2);
 }, 60_000);
 
 afterAll(async () => bed?.close());
@@ -33,7 +29,8 @@ afterAll(async () => bed?.close());
 function run(archive: string, outbox: string) {
   return soxReportProcess([
     'run',
-    ...['--config', configFile, '--from', from, '--to', to, '--archive', archive, '--outbox', outbox],
+    ...['--config', period.configFile, '--from', period.from, '--to', period.to],
+    ...['--archive', archive, '--outbox', outbox],
   ]);
 }
 
@@ -47,7 +44,7 @@ describe('an object planted where a bundle’s delivery receipt belongs', () => 
         JSON.stringify({
           schema: 'sox-report-delivery/v1',
           bundle: 'daily/2026/11/30',
-          recipients: RECIPIENTS,
+          recipients: DEMO_RECIPIENTS,
           subject: 'SOX controls',
           location: 'elsewhere.eml',
           sentAt: '2026-12-01T06:00:00.000Z',
@@ -60,7 +57,7 @@ describe('an object planted where a bundle’s delivery receipt belongs', () => 
       const place = path.join(bed.dir, name.replaceAll(' ', '-'));
       const archive = path.join(place, 'archive');
       const outbox = path.join(place, 'outbox');
-      const receipt = path.join(archive, receiptPath(bundle, RECIPIENTS));
+      const receipt = path.join(archive, receiptPath(period.bundle, DEMO_RECIPIENTS));
       await mkdir(path.dirname(receipt), { recursive: true });
       await writeFile(receipt, planted());
 
@@ -76,7 +73,7 @@ describe('an object planted where a bundle’s delivery receipt belongs', () => 
       expect(emls).toHaveLength(1);
       // The bundle is archived whole, and the planted object is left as it was.
       const verified = await verifyArchive(localArchive(archive));
-      expect(verified.entries.map((e) => [e.bundle, e.status])).toEqual([[bundle, 'ok']]);
+      expect(verified.entries.map((e) => [e.bundle, e.status])).toEqual([[period.bundle, 'ok']]);
       expect(await readFile(receipt, 'utf8')).toBe(planted());
 
       // Run again: the outbox finds its message already there (one email), and the object is named again.

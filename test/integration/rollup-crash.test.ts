@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dailyBundlePath, receiptPath } from '../../functions/archive/layout.js';
 import { localArchive } from '../../functions/archive/local.js';
 import { verifyArchive } from '../../functions/archive/verify.js';
-import { demoConfig } from '../../functions/cli/demo.js';
+import { DEMO_RECIPIENTS, demoConfig } from '../../functions/cli/demo.js';
 import { terminalPorts } from '../../functions/cli/ports.js';
 import { parseConfig } from '../../functions/config/load.js';
 import { dailyPeriod } from '../../functions/config/period.js';
@@ -28,7 +28,6 @@ const VERSION = NATS_VERSIONS.at(-1)!;
 /** Two runs at a time: the machine has two cores, and nats-server needs its share. */
 const PARALLEL = 2;
 const TIMEOUT = 90_000;
-const RECIPIENTS = ['cfo@demo.example', 'audit@demo.example'];
 /** A rollup writes no evidence file of its own: it passes every other point. */
 const POINTS: readonly CrashPoint[] = CRASH_POINTS.filter((point) => point !== 'evidence-written');
 
@@ -120,6 +119,6 @@ describe.concurrent('a rollup killed at each step on a local archive, then run a
     expect(emls).toHaveLength(1);
     const email = await simpleParser(await readFile(path.join(outbox, emls[0]!)));
     expect(email.attachments.map((a) => a.content)).toEqual([await readFile(path.join(archive, rollup, 'report.pdf'))]);
-    expect(await readFile(path.join(archive, receiptPath(rollup, RECIPIENTS)), 'utf8')).toContain(emls[0]);
+    expect(await readFile(path.join(archive, receiptPath(rollup, DEMO_RECIPIENTS)), 'utf8')).toContain(emls[0]);
   });
 });
