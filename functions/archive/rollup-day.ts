@@ -18,6 +18,8 @@ import { readLimitOf } from './verify-limits.js';
 export interface RolledDayOptions {
   /** The SHA-256 of the day's manifest that the rollup rests on: a manifest with other bytes is a failed day. */
   manifestSha256?: string;
+  /** The day's manifest as the caller already read (and checked) it: not read a second time. */
+  manifestBytes?: Uint8Array;
   /** The version of a file of the bundle that the archive's listing found (S3); the latest when undefined. */
   versionOf?: (name: string) => string | undefined;
 }
@@ -35,10 +37,9 @@ export async function readRolledDay(
     return versionId ? { versionId } : {};
   };
   try {
-    const manifestBytes = await archive.read(`${bundle}/${MANIFEST}`, {
-      maxBytes: readLimitOf(MANIFEST)!,
-      ...version(MANIFEST),
-    });
+    const manifestBytes =
+      options.manifestBytes ??
+      (await archive.read(`${bundle}/${MANIFEST}`, { maxBytes: readLimitOf(MANIFEST)!, ...version(MANIFEST) }));
     if (manifestBytes === null) return failed(`${MANIFEST}: not in the archive`);
     manifestSha256 = sha256(manifestBytes);
     if (options.manifestSha256 !== undefined && manifestSha256 !== options.manifestSha256)

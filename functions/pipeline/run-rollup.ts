@@ -186,6 +186,7 @@ async function failedDay(
  */
 async function verifiedDay(context: DayContext, date: string, bundle: string): Promise<RollupDayInput> {
   let manifestSha256: string | null = null;
+  let manifestBytes: Uint8Array | null = null;
   const failed = (...problems: string[]): RollupDayInput => ({
     date,
     bundle,
@@ -194,7 +195,7 @@ async function verifiedDay(context: DayContext, date: string, bundle: string): P
     problems: problems.slice(0, MAX_DAY_PROBLEMS),
   });
   try {
-    const manifestBytes = await readAsVerified(context, `${bundle}/${MANIFEST}`);
+    manifestBytes = await readAsVerified(context, `${bundle}/${MANIFEST}`);
     if (manifestBytes === null) return failed(`${MANIFEST}: gone after the day was verified`);
     manifestSha256 = sha256(manifestBytes);
     const problems = dayManifestProblems({
@@ -211,7 +212,7 @@ async function verifiedDay(context: DayContext, date: string, bundle: string): P
     return failed(`cannot be read for the rollup (${errorMessage(err)})`);
   }
   return readRolledDay(context.archive, date, bundle, {
-    manifestSha256,
+    manifestBytes,
     versionOf: (name) => context.reads.versionOf(`${bundle}/${name}`).versionId,
   });
 }
